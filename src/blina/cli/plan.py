@@ -1,0 +1,122 @@
+"""`blina plan` and `blina demo`: the course planner on the command line."""
+
+import sys
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from blina import demo
+from blina.cli._parse import parse_date, parse_decimal, parse_integer, parse_time, parse_zone
+from blina.cli.app import app, user_errors
+from blina.cli.tables import render_plan
+from blina.domain.body import measure_body
+from blina.domain.errors import InvalidInput, UnknownId
+from blina.domain.planning import CoursePlan, plan_course
+from blina.domain.regimens import Regimen
+from blina.interop.ical import plan_to_ical
+from blina.interop.plan_json import dumps, plan_to_dict
+from blina.knowledge import load_knowledge
+from blina.services.clock import SystemClock
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    ICS = "ics"
+
+
+@app.command()
+def plan(
+    indication: Annotated[
+        str, typer.Option(help="relapsed-refractory, mrd-positive or consolidation")
+    ],
+    weight_kg: Annotated[str, typer.Option(help="Body weight in kg")],
+    age_years: Annotated[str, typer.Option(help="Age in years (decimals allowed, e.g. 0.5)")],
+    start: Annotated[str, typer.Option(help="First infusion day, YYYY-MM-DD")],
+    height_cm: Annotated[
+        str | None, typer.Option(help="Height in cm (needed under 45 kg and for children)")
+    ] = None,
+    bag_hours: Annotated[
+        str, typer.Option(help="Bag duration: 24, 48, 72, 96 or 168 (7 days)")
+    ] = "24",
+    cycles: Annotated[
+        str | None, typer.Option(help="Cycles to plan (default: the full labelled course)")
+    ] = None,
+    cycle_start: Annotated[
+        list[str] | None,
+        typer.Option(help="Start date of a later cycle, N=YYYY-MM-DD (repeatable)"),
+    ] = None,
+    start_time: Annotated[
+        str, typer.Option(help="Clock time the first bag is hung, HH:MM")
+    ] = "09:00",
+    zone: Annotated[str, typer.Option(help="Clinic time zone (IANA name)")] = "UTC",
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table, json or ics")
+    ] = OutputFormat.TABLE,
+) -> None:
+    """Plan a course day by day: doses, hospital days, premedication, bag changes, precautions."""
+    with user_errors():
+        knowledge = load_knowledge()
+        regimen = _regimen(indication)
+        body = measure_body(
+            weight_kg=parse_decimal("weight_kg", weight_kg),
+            height_cm=None if height_cm is None else parse_decimal("height_cm", height_cm),
+            age_years=parse_decimal("age_years", age_years),
+            rules=knowledge.body_rules,
+        )
+        course = plan_course(
+            regimen=regimen,
+            body=body,
+            start=parse_date("start", start),
+            bag_hours=parse_integer("bag_hours", bag_hours),
+            zone=parse_zone(zone),
+            start_time=parse_time("start_time", start_time),
+            cycles=None if cycles is None else parse_integer("cycles", cycles),
+            cycle_starts=_cycle_starts(cycle_start or []),
+        )
+        _print_plan(course, output)
+
+
+@app.command("demo")
+def demo_command() -> None:
+    """Plan the demo patient's course, starting today, and print it."""
+    today = SystemClock().now().date()
+    course = demo.demo_plan(start=today)
+    _print_plan(course, OutputFormat.TABLE)
+    typer.echo(
+        "\nThis is blina's demo patient. Plan your own with, for example:\n"
+        f"  blina plan --indication mrd-positive --weight-kg 30 --height-cm 130 --age-years 9 "
+        f"--start {today} --format json"
+    )
+
+
+def _print_plan(course: CoursePlan, output: OutputFormat) -> None:
+    if output is OutputFormat.JSON:
+        typer.echo(dumps(plan_to_dict(course)))
+    elif output is OutputFormat.ICS:
+        sys.stdout.buffer.write(plan_to_ical(course, generated_at=SystemClock().now()))
+    else:
+        render_plan(course, load_knowledge().sources, Console(width=140))
+
+
+def _regimen(indication: str) -> Regimen:
+    try:
+        return load_knowledge().regimen(indication)
+    except UnknownId as error:
+        raise InvalidInput("indication", indication, f"one of {', '.join(error.known)}") from None
+
+
+def _cycle_starts(items: list[str]) -> dict[int, date]:
+    starts: dict[int, date] = {}
+    for item in items:
+        number, sep, when = item.partition("=")
+        if not sep:
+            raise InvalidInput("cycle_start", item, "N=YYYY-MM-DD, for example 3=2027-03-01")
+        cycle = parse_integer("cycle_start", number)
+        if cycle in starts:
+            raise InvalidInput("cycle_start", item, "one date per cycle")
+        starts[cycle] = parse_date("cycle_start", when)
+    return starts

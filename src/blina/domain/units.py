@@ -1,0 +1,104 @@
+"""Clinical quantities: an exact ``Decimal`` and a unit in the type.
+
+A quantity refuses floats, NaN, infinities and negative values. Arithmetic exists only
+where the units make sense, so ``Kg + Cm`` is a type error that mypy reports:
+
+>>> McgPerM2PerDay(Decimal("15")) * M2(Decimal("1.10"))
+McgPerDay(value=Decimal('16.50'))
+>>> str(McgPerDay(Decimal("28")))
+'28 mcg/day'
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import ClassVar, Self
+
+from blina.domain.errors import InvalidInput
+
+__all__ = [
+    "M2",
+    "Cm",
+    "Hours",
+    "Kg",
+    "McgPerDay",
+    "McgPerM2PerDay",
+    "Mg",
+    "MgPerM2",
+    "Years",
+]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class _Quantity:
+    value: Decimal
+    UNIT: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        if not isinstance(self.value, Decimal):
+            raise InvalidInput(name, repr(self.value), "an exact Decimal, never a float")
+        if not self.value.is_finite() or self.value < 0:
+            raise InvalidInput(name, self.value, "a finite number >= 0")
+
+    def __str__(self) -> str:
+        return f"{self.value} {self.UNIT}"
+
+    def __add__(self, other: Self) -> Self:
+        if type(other) is not type(self):
+            return NotImplemented
+        return type(self)(self.value + other.value)
+
+    def capped_at(self, cap: Self) -> Self:
+        """The smaller of this quantity and ``cap``."""
+        return self if self.value <= cap.value else cap
+
+
+class Kg(_Quantity):
+    __slots__ = ()
+    UNIT = "kg"
+
+
+class Cm(_Quantity):
+    __slots__ = ()
+    UNIT = "cm"
+
+
+class M2(_Quantity):
+    __slots__ = ()
+    UNIT = "m2"
+
+
+class Years(_Quantity):
+    __slots__ = ()
+    UNIT = "years"
+
+
+class Hours(_Quantity):
+    __slots__ = ()
+    UNIT = "h"
+
+
+class Mg(_Quantity):
+    __slots__ = ()
+    UNIT = "mg"
+
+
+class McgPerDay(_Quantity):
+    __slots__ = ()
+    UNIT = "mcg/day"
+
+
+class McgPerM2PerDay(_Quantity):
+    __slots__ = ()
+    UNIT = "mcg/m2/day"
+
+    def __mul__(self, bsa: M2) -> McgPerDay:
+        return McgPerDay(self.value * bsa.value)
+
+
+class MgPerM2(_Quantity):
+    __slots__ = ()
+    UNIT = "mg/m2"
+
+    def __mul__(self, bsa: M2) -> Mg:
+        return Mg(self.value * bsa.value)

@@ -1,0 +1,54 @@
+"""Clinical facts as data: loaded once, validated, turned into frozen domain objects.
+
+``load_knowledge()`` is the only entry point. Each fact in the TOML files names its
+source, a key of ``sources.toml``.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+
+from blina.domain.body import BodyRules
+from blina.domain.errors import UnknownId
+from blina.domain.regimens import LabelVersion, Regimen
+from blina.knowledge._loader import load_body_rules, load_regimens, load_sources
+from blina.knowledge._schema import SourceEntry
+
+__all__ = ["KNOWLEDGE_DIR", "Knowledge", "SourceEntry", "load_knowledge", "load_knowledge_from"]
+
+KNOWLEDGE_DIR = Path(__file__).parent
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    sources: Mapping[str, SourceEntry]
+    body_rules: BodyRules
+    regimens_by_id: Mapping[str, Regimen]
+
+    @property
+    def label(self) -> LabelVersion:
+        return next(iter(self.regimens_by_id.values())).label
+
+    def regimen(self, regimen_id: str) -> Regimen:
+        try:
+            return self.regimens_by_id[regimen_id]
+        except KeyError:
+            raise UnknownId("indication", regimen_id, self.regimens_by_id) from None
+
+
+def load_knowledge_from(directory: Path) -> Knowledge:
+    """Load and validate every knowledge file in ``directory``."""
+    sources = load_sources(directory)
+    return Knowledge(
+        sources=MappingProxyType(sources),
+        body_rules=load_body_rules(directory / "body.toml", sources),
+        regimens_by_id=MappingProxyType(load_regimens(directory / "regimens.toml", sources)),
+    )
+
+
+@cache
+def load_knowledge() -> Knowledge:
+    """The knowledge shipped with blina, loaded once."""
+    return load_knowledge_from(KNOWLEDGE_DIR)
