@@ -1,44 +1,115 @@
 """blina's demo clinic: the same patients behind ``blina demo``, docs and tests.
 
-The demo patients are invented; their plans come from the real knowledge data.
+The people are invented; their plans come from the real knowledge data. Demo passwords
+are for a local demo only.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
 from blina.domain.body import measure_body
 from blina.domain.planning import CoursePlan, plan_course
-from blina.knowledge import load_knowledge
+from blina.knowledge import Knowledge, load_knowledge
+from blina.services.accounts import create_user, to_actor
+from blina.services.actors import Role
+from blina.services.audit import append_audit
+from blina.services.courses import CourseRequest, start_course
+from blina.services.patients import create_patient
+from blina.store.session import transaction
+from blina.store.tables import Clinic, CourseEvent, User
 
-__all__ = ["DEMO_PATIENTS", "DEMO_ZONE", "DemoPatient", "demo_plan"]
+__all__ = [
+    "DEMO_CLINIC",
+    "DEMO_PASSWORD",
+    "DEMO_PATIENTS",
+    "DEMO_USERS",
+    "DEMO_ZONE",
+    "DemoPatient",
+    "demo_plan",
+    "seed_demo_clinic",
+]
 
 DEMO_ZONE = ZoneInfo("Europe/Paris")
+DEMO_CLINIC = "Demo clinic (not for clinical use)"
+DEMO_PASSWORD = "demo-password"  # a local demo only
+
+# username -> role; patient users are tied to the first demo patient.
+DEMO_USERS = {
+    "admin": Role.ADMIN,
+    "dr.lee": Role.PHYSICIAN,
+    "nurse.kim": Role.NURSE,
+    "pharm.ana": Role.PHARMACIST,
+    "pharm.ben": Role.PHARMACIST,
+    "alex": Role.PATIENT,
+    "alex.partner": Role.CAREGIVER,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class DemoPatient:
+    code: str
     name: str
     indication: str
     weight_kg: Decimal
     height_cm: Decimal
     age_years: Decimal
     bag_hours: int
+    days_into_course: int
+    interrupted: bool = False
 
 
 DEMO_PATIENTS = (
     DemoPatient(
-        "Alex (adult, relapsed)", "relapsed-refractory", Decimal(72), Decimal(178), Decimal(41), 96
+        "P-001",
+        "Alex (adult, in hospital on cycle 1)",
+        "relapsed-refractory",
+        Decimal(72),
+        Decimal(178),
+        Decimal(41),
+        24,
+        2,
     ),
     DemoPatient(
-        "Sam (child, MRD-positive)", "mrd-positive", Decimal("21.5"), Decimal(118), Decimal(7), 48
+        "P-002",
+        "Maria (adult, at home mid-cycle)",
+        "mrd-positive",
+        Decimal(64),
+        Decimal(165),
+        Decimal(33),
+        96,
+        14,
+    ),
+    DemoPatient(
+        "P-003",
+        "Sam (child, dosed per m2)",
+        "relapsed-refractory",
+        Decimal("21.5"),
+        Decimal(118),
+        Decimal(7),
+        48,
+        10,
+    ),
+    DemoPatient(
+        "P-004",
+        "Jordan (adult, infusion interrupted)",
+        "consolidation",
+        Decimal(80),
+        Decimal(182),
+        Decimal(52),
+        24,
+        5,
+        interrupted=True,
     ),
 )
 
 
 def demo_plan(*, start: date, patient: DemoPatient = DEMO_PATIENTS[0]) -> CoursePlan:
-    """The demo patient's whole course from ``start``."""
+    """A demo patient's whole course from ``start``."""
     knowledge = load_knowledge()
     body = measure_body(
         weight_kg=patient.weight_kg,
@@ -52,4 +123,106 @@ def demo_plan(*, start: date, patient: DemoPatient = DEMO_PATIENTS[0]) -> Course
         start=start,
         bag_hours=patient.bag_hours,
         zone=DEMO_ZONE,
+    )
+
+
+def seed_demo_clinic(
+    sessions: sessionmaker[Session], *, now: datetime, knowledge: Knowledge
+) -> bool:
+    """Create the demo clinic, its users and patients; False when it already exists."""
+    with transaction(sessions) as session:
+        if session.execute(select(Clinic.id).where(Clinic.name == DEMO_CLINIC)).first() is not None:
+            return False
+        clinic = Clinic(
+            name=DEMO_CLINIC, zone=DEMO_ZONE.key, phone="+00 000 000 000 (demo)", created_at=now
+        )
+        session.add(clinic)
+        session.flush()
+        append_audit(
+            session,
+            at=now,
+            actor=None,
+            clinic_id=clinic.id,
+            action="clinic.create",
+            subject_type="clinic",
+            subject_id=clinic.id,
+            after={"name": DEMO_CLINIC},
+        )
+        staff = {
+            name: create_user(
+                session,
+                actor=None,
+                now=now,
+                clinic_id=clinic.id,
+                username=name,
+                display_name=name,
+                role=role,
+                password=DEMO_PASSWORD,
+            )
+            for name, role in DEMO_USERS.items()
+            if role not in (Role.PATIENT, Role.CAREGIVER)
+        }
+        physician = to_actor(staff["dr.lee"])
+        today = now.astimezone(DEMO_ZONE).date()
+        for index, demo in enumerate(DEMO_PATIENTS):
+            patient = create_patient(
+                session, actor=physician, now=now, code=demo.code, display_name=demo.name
+            )
+            request = CourseRequest(
+                regimen_id=demo.indication,
+                start=today - timedelta(days=demo.days_into_course),
+                weight_kg=demo.weight_kg,
+                age_years=demo.age_years,
+                height_cm=demo.height_cm,
+                bag_hours=demo.bag_hours,
+                start_time=time(9, 0),
+            )
+            view = start_course(
+                session,
+                actor=physician,
+                now=now,
+                knowledge=knowledge,
+                patient_id=patient.id,
+                request=request,
+            )
+            if demo.interrupted:
+                _interrupt(session, view.course.id, staff["dr.lee"], now)
+            if index == 0:
+                for name, role in DEMO_USERS.items():
+                    if role in (Role.PATIENT, Role.CAREGIVER):
+                        create_user(
+                            session,
+                            actor=None,
+                            now=now,
+                            clinic_id=clinic.id,
+                            username=name,
+                            display_name=name,
+                            role=role,
+                            password=DEMO_PASSWORD,
+                            patient_id=patient.id,
+                        )
+        return True
+
+
+def _interrupt(session: Session, course_id: int, physician: User, now: datetime) -> None:
+    """Record an interruption six hours ago (cytokine release syndrome, grade 3)."""
+    at = now - timedelta(hours=6)
+    session.add(
+        CourseEvent(
+            course_id=course_id,
+            kind="interruption",
+            at=at,
+            details={"cause": "cytokine release syndrome", "grade": 3},
+            recorded_by=physician.id,
+            recorded_at=now,
+        )
+    )
+    append_audit(
+        session,
+        at=now,
+        actor=to_actor(physician),
+        action="course.interrupt",
+        subject_type="course",
+        subject_id=course_id,
+        after={"at": at.isoformat(), "cause": "cytokine release syndrome", "grade": 3},
     )

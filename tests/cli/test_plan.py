@@ -95,9 +95,16 @@ def test_plan_json_consolidation_warns_it_rests_on_trial_data() -> None:
 
 def test_plan_json_cycle_start_delays_later_cycle() -> None:
     data = _json(
-        "--indication", "mrd-positive", *ADULT, "--start", "2026-12-01", "--cycles", "2",
-        "--cycle-start", "2=2027-01-20",
-    )  # fmt: skip
+        "--indication",
+        "mrd-positive",
+        *ADULT,
+        "--start",
+        "2026-12-01",
+        "--cycles",
+        "2",
+        "--cycle-start",
+        "2=2027-01-20",
+    )
     cycles = data["cycles"]
     assert isinstance(cycles, list)
     assert cycles[1]["start"] == "2027-01-20"
@@ -118,9 +125,18 @@ def test_plan_table_shows_calendar_rows_and_hospital_days() -> None:
 
 def test_plan_ics_parses_with_bag_changes_and_hospital_events() -> None:
     code, out, err = _plan(
-        "--indication", "mrd-positive", *CHILD, "--start", "2026-12-01", "--cycles", "1",
-        "--bag-hours", "48", "--format", "ics",
-    )  # fmt: skip
+        "--indication",
+        "mrd-positive",
+        *CHILD,
+        "--start",
+        "2026-12-01",
+        "--cycles",
+        "1",
+        "--bag-hours",
+        "48",
+        "--format",
+        "ics",
+    )
     assert code == 0, err
     calendar = Calendar.from_ical(out)
     summaries = [str(e.get("summary")) for e in calendar.walk("VEVENT")]
@@ -186,16 +202,19 @@ def test_plan_missing_height_under_45_kg_exits_2() -> None:
 
 def test_plan_seven_day_bag_for_5_kg_infant_is_refused_with_reason() -> None:
     code, _, err = _plan(
-        "--indication", "relapsed-refractory", "--weight-kg", "5", "--height-cm", "60",
-        "--age-years", "0.5", "--start", "2026-12-01", "--bag-hours", "168",
-    )  # fmt: skip
+        "--indication",
+        "relapsed-refractory",
+        "--weight-kg",
+        "5",
+        "--height-cm",
+        "60",
+        "--age-years",
+        "0.5",
+        "--start",
+        "2026-12-01",
+        "--bag-hours",
+        "168",
+    )
     assert code == 2
     assert "5.4 kg" in err
     assert "one of 24, 48" in err
-
-
-def test_demo_prints_a_plan_and_how_to_plan_another() -> None:
-    result = runner.invoke(app, ["demo"])
-    assert result.exit_code == 0
-    assert "blina course plan" in result.stdout
-    assert "blina plan --indication" in result.stdout

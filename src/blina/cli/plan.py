@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from blina import demo
 from blina.cli._parse import parse_date, parse_decimal, parse_integer, parse_time, parse_zone
 from blina.cli.app import app, user_errors
 from blina.cli.tables import render_plan
@@ -78,19 +77,6 @@ def plan(
             cycle_starts=_cycle_starts(cycle_start or []),
         )
         _print_plan(course, output)
-
-
-@app.command("demo")
-def demo_command() -> None:
-    """Plan the demo patient's course, starting today, and print it."""
-    today = SystemClock().now().date()
-    course = demo.demo_plan(start=today)
-    _print_plan(course, OutputFormat.TABLE)
-    typer.echo(
-        "\nThis is blina's demo patient. Plan your own with, for example:\n"
-        f"  blina plan --indication mrd-positive --weight-kg 30 --height-cm 130 --age-years 9 "
-        f"--start {today} --format json"
-    )
 
 
 def _print_plan(course: CoursePlan, output: OutputFormat) -> None:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from blina.domain.planning import Bag, CoursePlan, PlanDay, PremedicationDose
 
-__all__ = ["dumps", "plan_to_dict"]
+__all__ = ["dumps", "plan_to_dict", "to_json_ready"]
 
 
 def plan_to_dict(plan: CoursePlan) -> dict[str, Any]:
@@ -73,7 +73,7 @@ def plan_to_dict(plan: CoursePlan) -> dict[str, Any]:
 
 def dumps(data: Any) -> str:
     """JSON text; decimals become JSON numbers with their exact digits, dates ISO 8601."""
-    return json.dumps(_plain(data), indent=2, ensure_ascii=False)
+    return json.dumps(to_json_ready(data), indent=2, ensure_ascii=False)
 
 
 def _day(day: PlanDay, zone: ZoneInfo) -> dict[str, Any]:
@@ -116,11 +116,11 @@ def _bag(bag: Bag, plan: CoursePlan) -> dict[str, Any]:
     }
 
 
-def _plain(value: Any) -> Any:
+def to_json_ready(value: Any) -> Any:
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: to_json_ready(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
+        return [to_json_ready(item) for item in value]
     if isinstance(value, Decimal):
         # A float prints the shortest text that reads back as itself, so the digits of
         # a clinical decimal (at most a few places) come out unchanged.

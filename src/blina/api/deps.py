@@ -1,0 +1,54 @@
+"""Dependencies as Annotated aliases: a route's signature lists what it needs."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from blina.api.state import AppState
+from blina.services.accounts import authenticate
+from blina.services.actors import Actor
+from blina.services.errors import NotAuthenticated
+from blina.store.session import transaction
+
+__all__ = ["SESSION_COOKIE", "ActorDep", "StateDep", "TxDep", "token_of"]
+
+SESSION_COOKIE = "blina_session"
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.blina
+    return state
+
+
+StateDep = Annotated[AppState, Depends(_state)]
+
+
+def _transaction(state: StateDep) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error."""
+    with transaction(state.sessions) as session:
+        yield session
+
+
+TxDep = Annotated[Session, Depends(_transaction)]
+
+
+def token_of(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def _actor(request: Request, state: StateDep) -> Actor:
+    token = token_of(request)
+    if token is None:
+        raise NotAuthenticated("sign in first")
+    with state.sessions() as session:
+        actor = authenticate(session, now=state.clock.now(), token=token)
+    request.state.actor = actor
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(_actor)]

@@ -1,0 +1,100 @@
+"""Courses: prescribe, read with the derived plan, change with optimistic concurrency."""
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from blina.api.deps import ActorDep, StateDep, TxDep
+from blina.api.schemas import CourseChange, CourseCreate, CoursePublic
+from blina.interop.plan_json import plan_to_dict, to_json_ready
+from blina.services import courses
+from blina.services.access import patient_for
+from blina.store.tables import Course
+
+router = APIRouter(tags=["courses"])
+
+
+def _public(view: courses.CourseView) -> CoursePublic:
+    course = view.course
+    return CoursePublic(
+        id=course.id,
+        patient_id=course.patient_id,
+        regimen_id=course.regimen_id,
+        start=course.start,
+        bag_hours=course.bag_hours,
+        cycles=course.cycles,
+        status=course.status,
+        version=course.version,
+        weight_kg=course.weight_kg,
+        height_cm=course.height_cm,
+        age_years=course.age_years,
+        plan=to_json_ready(plan_to_dict(view.plan)),
+    )
+
+
+@router.post("/patients/{patient_id}/courses", status_code=201)
+def start_course(
+    patient_id: int, body: CourseCreate, session: TxDep, state: StateDep, actor: ActorDep
+) -> CoursePublic:
+    """Prescribe a course (physician). The plan is validated before anything is stored."""
+    request = courses.CourseRequest(
+        regimen_id=body.indication,
+        start=body.start,
+        weight_kg=body.weight_kg,
+        age_years=body.age_years,
+        height_cm=body.height_cm,
+        bag_hours=body.bag_hours,
+        cycles=body.cycles,
+        start_time=body.start_time,
+        cycle_starts=body.cycle_starts,
+    )
+    view = courses.start_course(
+        session,
+        actor=actor,
+        now=state.clock.now(),
+        knowledge=state.knowledge,
+        patient_id=patient_id,
+        request=request,
+    )
+    return _public(view)
+
+
+@router.get("/patients/{patient_id}/courses")
+def list_courses(
+    patient_id: int, session: TxDep, state: StateDep, actor: ActorDep
+) -> list[CoursePublic]:
+    patient_for(session, actor, patient_id)
+    ids = session.execute(
+        select(Course.id).where(Course.patient_id == patient_id).order_by(Course.id)
+    ).scalars()
+    return [
+        _public(courses.get_course(session, actor=actor, knowledge=state.knowledge, course_id=i))
+        for i in ids
+    ]
+
+
+@router.get("/courses/{course_id}")
+def get_course(course_id: int, session: TxDep, state: StateDep, actor: ActorDep) -> CoursePublic:
+    """A course with its day-by-day plan."""
+    return _public(
+        courses.get_course(session, actor=actor, knowledge=state.knowledge, course_id=course_id)
+    )
+
+
+@router.patch("/courses/{course_id}")
+def update_course(
+    course_id: int, body: CourseChange, session: TxDep, state: StateDep, actor: ActorDep
+) -> CoursePublic:
+    """Change a course (physician). Send the version you read; if it changed since, 409."""
+    view = courses.update_course(
+        session,
+        actor=actor,
+        now=state.clock.now(),
+        knowledge=state.knowledge,
+        course_id=course_id,
+        expected_version=body.version,
+        bag_hours=body.bag_hours,
+        cycles=body.cycles,
+        cycle_starts=body.cycle_starts,
+        status=body.status,
+    )
+    return _public(view)

@@ -1,0 +1,167 @@
+"""Request and response models. Decimals travel as JSON numbers (exact digits)."""
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+__all__ = [
+    "CourseChange",
+    "CourseCreate",
+    "CoursePublic",
+    "LoginRequest",
+    "LoginResponse",
+    "MePublic",
+    "Number",
+    "PatientCreate",
+    "PatientPublic",
+    "PlanRequest",
+    "ReportCreate",
+    "ReportPublic",
+    "TaskPublic",
+    "UserCreate",
+    "UserPublic",
+]
+
+
+def _number(value: Decimal) -> int | float:
+    # A float prints the shortest text that reads back as itself: the digits stay exact.
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+Number = Annotated[Decimal, PlainSerializer(_number, return_type=float, when_used="json")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginRequest(_In):
+    username: str = Field(min_length=1, max_length=120)
+    password: str = Field(min_length=1, max_length=200)
+    kind: Literal["session", "bearer"] = "bearer"
+
+
+class LoginResponse(BaseModel):
+    token: str
+    token_type: Literal["bearer", "session"]
+    user: "MePublic"
+
+
+class MePublic(BaseModel):
+    id: int
+    username: str
+    role: str
+    clinic_id: int
+    patient_id: int | None
+
+
+class UserCreate(_In):
+    username: str
+    display_name: str = Field(min_length=1, max_length=200)
+    role: str
+    password: str
+    patient_id: int | None = None
+
+
+class UserPublic(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    patient_id: int | None
+
+
+class PatientCreate(_In):
+    code: str = Field(min_length=1, max_length=64)
+    display_name: str = Field(min_length=1, max_length=200)
+
+
+class PatientPublic(BaseModel):
+    id: int
+    code: str
+    display_name: str
+
+
+class PlanRequest(_In):
+    """The CLI's `blina plan` options as JSON."""
+
+    indication: str
+    # Ranges are checked by the domain (knowledge/body.toml), in the CLI's words.
+    weight_kg: Decimal
+    age_years: Decimal
+    height_cm: Decimal | None = None
+    start: date
+    bag_hours: int = 24
+    cycles: int | None = None
+    cycle_starts: dict[int, date] = {}
+    start_time: time = time(9, 0)
+    zone: str = "UTC"
+
+
+class CourseCreate(_In):
+    indication: str
+    # Ranges are checked by the domain (knowledge/body.toml), in the CLI's words.
+    weight_kg: Decimal
+    age_years: Decimal
+    height_cm: Decimal | None = None
+    start: date
+    bag_hours: int = 24
+    cycles: int | None = None
+    cycle_starts: dict[int, date] = {}
+    start_time: time = time(9, 0)
+
+
+class CourseChange(_In):
+    version: int = Field(ge=1, description="The version you read; a newer one answers 409")
+    bag_hours: int | None = None
+    cycles: int | None = None
+    cycle_starts: dict[int, date] | None = None
+    status: Literal["active", "completed", "discontinued"] | None = None
+
+
+class CoursePublic(BaseModel):
+    id: int
+    patient_id: int
+    regimen_id: str
+    start: date
+    bag_hours: int
+    cycles: int
+    status: str
+    version: int
+    weight_kg: Number
+    height_cm: Number | None
+    age_years: Number
+    plan: dict[str, Any]
+
+
+class ReportCreate(_In):
+    """A symptom check-in as the phone sends it (triage comes with home monitoring)."""
+
+    temperature: Decimal | None = Field(
+        default=None, description="Body temperature, see temperature_unit"
+    )
+    temperature_unit: Literal["C", "F"] = "C"
+    symptoms: dict[str, int] = Field(default={}, description="symptom id -> severity 0-4")
+    note: str = Field(default="", max_length=2000)
+    observed_at: datetime | None = None
+
+
+class ReportPublic(BaseModel):
+    id: int
+    patient_id: int
+    submitted_at: datetime
+    report: dict[str, Any]
+    replayed: bool = False
+
+
+class TaskPublic(BaseModel):
+    day: date
+    at: datetime | None
+    kind: str
+    text: str
+    course_id: int
+    patient_id: int
+    patient_code: str
+    patient_name: str

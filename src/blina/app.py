@@ -1,0 +1,45 @@
+"""``create_app(settings)``: the FastAPI application, with everything built here, not at import."""
+
+from fastapi import FastAPI
+
+from blina import __version__
+from blina.api.errors import install_error_handlers
+from blina.api.routes import auth, calc, courses, home, people
+from blina.api.state import AppState
+from blina.config import Settings
+from blina.knowledge import Knowledge, load_knowledge
+from blina.services.clock import Clock, SystemClock
+from blina.store.session import make_engine, make_session_factory
+
+__all__ = ["create_app"]
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, knowledge: Knowledge | None = None
+) -> FastAPI:
+    """The app for an already-migrated database (``blina db upgrade`` or ``blina serve``)."""
+    engine = make_engine(settings.effective_database_url)
+    app = FastAPI(
+        title="blina",
+        version=__version__,
+        summary="Blinatumomab therapy: course plans, pharmacy, toxicity, home monitoring.",
+    )
+    app.state.blina = AppState(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        clock=clock or SystemClock(),
+        knowledge=knowledge or load_knowledge(),
+    )
+    install_error_handlers(app)
+
+    @app.get(f"{API_PREFIX}/health", tags=["health"])
+    def health() -> dict[str, str]:
+        """Liveness: answers without touching the database."""
+        return {"status": "ok"}
+
+    for module in (auth, people, courses, home, calc):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,255 @@
+"""Courses: start, read (with the derived plan), change with optimistic concurrency,
+and keep the clinic's task index in step with the plan."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from blina.domain.body import measure_body
+from blina.domain.planning import CoursePlan, plan_course
+from blina.knowledge import Knowledge
+from blina.services.access import course_for, patient_for, require_role
+from blina.services.actors import Actor, Role
+from blina.services.audit import append_audit
+from blina.services.errors import Conflict
+from blina.store.tables import Clinic, Course, CourseTask, Patient
+
+__all__ = ["CourseRequest", "CourseView", "get_course", "plan_for", "start_course", "update_course"]
+
+
+@dataclass(frozen=True, slots=True)
+class CourseRequest:
+    regimen_id: str
+    start: date
+    weight_kg: Decimal
+    age_years: Decimal
+    height_cm: Decimal | None = None
+    bag_hours: int = 24
+    cycles: int | None = None
+    start_time: time = time(9, 0)
+    cycle_starts: dict[int, date] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CourseView:
+    course: Course
+    patient: Patient
+    plan: CoursePlan
+
+
+def plan_for(knowledge: Knowledge, course: Course, zone: ZoneInfo) -> CoursePlan:
+    """The course's plan, derived from the stored prescription (never stored twice)."""
+    body = measure_body(
+        weight_kg=course.weight_kg,
+        height_cm=course.height_cm,
+        age_years=course.age_years,
+        rules=knowledge.body_rules,
+    )
+    return plan_course(
+        regimen=knowledge.regimen(course.regimen_id),
+        body=body,
+        start=course.start,
+        bag_hours=course.bag_hours,
+        zone=zone,
+        start_time=course.start_time,
+        cycles=course.cycles,
+        cycle_starts={int(k): date.fromisoformat(v) for k, v in course.cycle_starts.items()},
+    )
+
+
+def start_course(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    knowledge: Knowledge,
+    patient_id: int,
+    request: CourseRequest,
+) -> CourseView:
+    require_role(actor, Role.PHYSICIAN, doing="prescribe a course")
+    patient = patient_for(session, actor, patient_id)
+    zone = _zone(session, patient.clinic_id)
+    regimen = knowledge.regimen(request.regimen_id)
+    course = Course(
+        patient_id=patient.id,
+        regimen_id=regimen.id,
+        start=request.start,
+        start_time=request.start_time,
+        bag_hours=request.bag_hours,
+        cycles=request.cycles or regimen.max_cycles,
+        cycle_starts={str(k): v.isoformat() for k, v in (request.cycle_starts or {}).items()},
+        weight_kg=request.weight_kg,
+        height_cm=request.height_cm,
+        age_years=request.age_years,
+        status="active",
+        version=1,
+        prescribed_by=actor.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    plan = plan_for(
+        knowledge, course, zone
+    )  # validates the prescription before anything is written
+    session.add(course)
+    session.flush()
+    write_tasks(session, course=course, patient=patient, plan=plan)
+    append_audit(
+        session,
+        at=now,
+        actor=actor,
+        action="course.start",
+        subject_type="course",
+        subject_id=course.id,
+        after=_snapshot(course),
+    )
+    return CourseView(course, patient, plan)
+
+
+def get_course(
+    session: Session, *, actor: Actor, knowledge: Knowledge, course_id: int
+) -> CourseView:
+    course, patient = course_for(session, actor, course_id)
+    return CourseView(
+        course, patient, plan_for(knowledge, course, _zone(session, patient.clinic_id))
+    )
+
+
+def update_course(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    knowledge: Knowledge,
+    course_id: int,
+    expected_version: int,
+    bag_hours: int | None = None,
+    cycles: int | None = None,
+    cycle_starts: dict[int, date] | None = None,
+    status: str | None = None,
+) -> CourseView:
+    """Change a course the actor read at ``expected_version``; a newer version is a Conflict."""
+    require_role(actor, Role.PHYSICIAN, doing="change a course")
+    course, patient = course_for(session, actor, course_id)
+    if course.version != expected_version:
+        raise Conflict(
+            f"course {course_id} changed since it was read (version {course.version}, "
+            f"not {expected_version}): reload it and try again"
+        )
+    before = _snapshot(course)
+    if bag_hours is not None:
+        course.bag_hours = bag_hours
+    if cycles is not None:
+        course.cycles = cycles
+    if cycle_starts is not None:
+        course.cycle_starts = {str(k): v.isoformat() for k, v in cycle_starts.items()}
+    if status is not None:
+        course.status = status
+    plan = plan_for(knowledge, course, _zone(session, patient.clinic_id))
+    course.updated_at = now
+    try:
+        session.flush()  # the version check runs here
+    except StaleDataError:
+        raise Conflict(
+            f"course {course_id} changed since it was read: reload it and try again"
+        ) from None
+    write_tasks(session, course=course, patient=patient, plan=plan)
+    append_audit(
+        session,
+        at=now,
+        actor=actor,
+        action="course.update",
+        subject_type="course",
+        subject_id=course.id,
+        before=before,
+        after=_snapshot(course),
+    )
+    return CourseView(course, patient, plan)
+
+
+def write_tasks(session: Session, *, course: Course, patient: Patient, plan: CoursePlan) -> None:
+    """Rewrite the course's rows in the clinic's task index from its plan."""
+    session.execute(delete(CourseTask).where(CourseTask.course_id == course.id))
+    if course.status != "active":
+        return
+    zone = plan.zone
+    rows: list[dict[str, object]] = []
+
+    def task(day: date, kind: str, text: str, at: datetime | None = None) -> None:
+        rows.append(
+            {
+                "course_id": course.id,
+                "clinic_id": patient.clinic_id,
+                "patient_id": patient.id,
+                "day": day,
+                "at": at,
+                "kind": kind,
+                "text": text,
+            }
+        )
+
+    for bag in plan.bags:
+        local = bag.start.astimezone(zone)
+        task(
+            local.date(),
+            "bag-change",
+            f"Bag change: {bag.dose}, {bag.hours.normalize()}-h bag",
+            bag.start,
+        )
+    for dose in plan.premedication:
+        local = dose.due.astimezone(zone)
+        task(
+            local.date(),
+            "premedication",
+            f"{dose.drug} {dose.dose} {dose.timing} ({dose.reason})",
+            dose.due,
+        )
+    for cycle in plan.cycles:
+        if cycle.inpatient_days:
+            task(
+                cycle.start,
+                "admission",
+                f"Admission: cycle {cycle.number}, {cycle.inpatient_days} days",
+            )
+            last = cycle.start.toordinal() + cycle.inpatient_days
+            task(
+                date.fromordinal(last),
+                "discharge",
+                f"Discharge after cycle {cycle.number}'s hospital days",
+            )
+        else:
+            task(
+                cycle.start,
+                "supervision",
+                f"Cycle {cycle.number} start: {plan.regimen.supervision.text}",
+            )
+    first = plan.days[0]
+    for item in first.monitoring:
+        task(first.date, "labs", item)
+    if rows:
+        session.execute(insert(CourseTask), rows)
+
+
+def _zone(session: Session, clinic_id: int) -> ZoneInfo:
+    clinic = session.execute(select(Clinic).where(Clinic.id == clinic_id)).scalar_one()
+    return ZoneInfo(clinic.zone)
+
+
+def _snapshot(course: Course) -> dict[str, object]:
+    return {
+        "regimen_id": course.regimen_id,
+        "start": course.start.isoformat(),
+        "start_time": course.start_time.isoformat(),
+        "bag_hours": course.bag_hours,
+        "cycles": course.cycles,
+        "cycle_starts": dict(course.cycle_starts),
+        "weight_kg": str(course.weight_kg),
+        "height_cm": None if course.height_cm is None else str(course.height_cm),
+        "age_years": str(course.age_years),
+        "status": course.status,
+        "version": course.version,
+    }

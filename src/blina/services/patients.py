@@ -1,0 +1,54 @@
+"""Patients: create and list, within the actor's reach."""
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from blina.domain.errors import InvalidInput
+from blina.services.access import patient_for, require_role
+from blina.services.actors import Actor, Role
+from blina.services.audit import append_audit
+from blina.store.tables import Patient
+
+__all__ = ["create_patient", "get_patient", "list_patients"]
+
+
+def create_patient(
+    session: Session, *, actor: Actor, now: datetime, code: str, display_name: str
+) -> Patient:
+    require_role(actor, Role.PHYSICIAN, Role.NURSE, Role.ADMIN, doing="register a patient")
+    code = code.strip()
+    if not code or len(code) > 64:
+        raise InvalidInput("code", code, "1 to 64 characters")
+    if not display_name.strip() or len(display_name) > 200:
+        raise InvalidInput("display_name", display_name, "1 to 200 characters")
+    taken = select(Patient.id).where(Patient.clinic_id == actor.clinic_id, Patient.code == code)
+    if session.execute(taken).first() is not None:
+        raise InvalidInput("code", code, "a code no other patient of the clinic has")
+    patient = Patient(
+        clinic_id=actor.clinic_id, code=code, display_name=display_name.strip(), created_at=now
+    )
+    session.add(patient)
+    session.flush()
+    append_audit(
+        session,
+        at=now,
+        actor=actor,
+        action="patient.create",
+        subject_type="patient",
+        subject_id=patient.id,
+        after={"code": code, "display_name": patient.display_name},
+    )
+    return patient
+
+
+def get_patient(session: Session, *, actor: Actor, patient_id: int) -> Patient:
+    return patient_for(session, actor, patient_id)
+
+
+def list_patients(session: Session, *, actor: Actor) -> list[Patient]:
+    query = select(Patient).where(Patient.clinic_id == actor.clinic_id).order_by(Patient.id)
+    if not actor.is_staff:
+        query = query.where(Patient.id == actor.patient_id)
+    return list(session.execute(query).scalars())

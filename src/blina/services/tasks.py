@@ -1,0 +1,54 @@
+"""Today's tasks for a clinic: bag changes, premedication, admissions and discharges,
+cycle starts under supervision and labs, read from the task index."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from blina.services.access import require_role
+from blina.services.actors import Actor, Role
+from blina.store.tables import Clinic, CourseTask, Patient
+
+__all__ = ["TaskRow", "clinic_today", "tasks_for_day"]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    day: date
+    at: datetime | None
+    kind: str
+    text: str
+    course_id: int
+    patient_id: int
+    patient_code: str
+    patient_name: str
+
+
+def tasks_for_day(session: Session, *, actor: Actor, day: date) -> list[TaskRow]:
+    require_role(
+        actor,
+        Role.NURSE,
+        Role.PHARMACIST,
+        Role.PHYSICIAN,
+        Role.ADMIN,
+        doing="see the clinic's tasks",
+    )
+    query = (
+        select(CourseTask, Patient.code, Patient.display_name)
+        .join(Patient, Patient.id == CourseTask.patient_id)
+        .where(CourseTask.clinic_id == actor.clinic_id, CourseTask.day == day)
+        .order_by(CourseTask.at, CourseTask.id)
+    )
+    return [
+        TaskRow(t.day, t.at, t.kind, t.text, t.course_id, t.patient_id, code, name)
+        for t, code, name in session.execute(query)
+    ]
+
+
+def clinic_today(session: Session, *, actor: Actor, now: datetime) -> date:
+    """The calendar date at ``now`` in the actor's clinic."""
+    zone = session.execute(select(Clinic.zone).where(Clinic.id == actor.clinic_id)).scalar_one()
+    return now.astimezone(ZoneInfo(zone)).date()

@@ -1,0 +1,228 @@
+"""Tables. Rows only: no behaviour. Services map them to domain objects.
+
+A patient row holds the least identifying data the work needs: a clinic-chosen code
+and a display name, no birth date, no address. Body measurements belong to a course,
+as the prescriber entered them.
+"""
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from blina.store.types import ExactDecimal, UTCDateTime
+
+__all__ = [
+    "Alert",
+    "AuditEvent",
+    "AuditHead",
+    "BagPreparation",
+    "Base",
+    "Clinic",
+    "Course",
+    "CourseEvent",
+    "CourseTask",
+    "LoginToken",
+    "Patient",
+    "SymptomReport",
+    "ToxicityAssessment",
+    "User",
+]
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads it as a class attribute)
+        datetime: UTCDateTime(),
+        Decimal: ExactDecimal(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class Clinic(Base):
+    __tablename__ = "clinic"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    zone: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime]
+
+
+class Patient(Base):
+    __tablename__ = "patient"
+    __table_args__ = (UniqueConstraint("clinic_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
+class LoginToken(Base):
+    """A session (cookie) or bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "login_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class Course(Base):
+    """A prescribed course. The plan is derived from these fields and the event log."""
+
+    __tablename__ = "course"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    regimen_id: Mapped[str] = mapped_column(String(64))
+    start: Mapped[date]
+    start_time: Mapped[time]
+    bag_hours: Mapped[int]
+    cycles: Mapped[int]
+    cycle_starts: Mapped[dict[str, Any]]
+    weight_kg: Mapped[Decimal]
+    height_cm: Mapped[Decimal | None]
+    age_years: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    prescribed_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    # UPDATE ... WHERE version = <read version>: a concurrent change makes the write fail.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class CourseEvent(Base):
+    """One entry of a course's event log (interruption, restart, discontinuation)."""
+
+    __tablename__ = "course_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime]
+    details: Mapped[dict[str, Any]]
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    recorded_at: Mapped[datetime]
+
+
+class BagPreparation(Base):
+    __tablename__ = "bag_preparation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    recipe: Mapped[dict[str, Any]]
+    prepared_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    prepared_at: Mapped[datetime]
+    verified_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    verified_at: Mapped[datetime | None]
+
+
+class ToxicityAssessment(Base):
+    __tablename__ = "toxicity_assessment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    scale: Mapped[str] = mapped_column(String(30))
+    inputs: Mapped[dict[str, Any]]
+    grade: Mapped[int]
+    decision: Mapped[dict[str, Any]]
+    assessed_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    assessed_at: Mapped[datetime]
+
+
+class SymptomReport(Base):
+    __tablename__ = "symptom_report"
+    __table_args__ = (UniqueConstraint("patient_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    submitted_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    submitted_at: Mapped[datetime]
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    report: Mapped[dict[str, Any]]
+
+
+class Alert(Base):
+    __tablename__ = "alert"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    level: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    acknowledged_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditHead(Base):
+    """The single row that serializes appends to the audit hash chain."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),)
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"), index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(String(40))
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class CourseTask(Base):
+    """One task of a course on one day (bag change, premedication, admission, ...).
+
+    An index of the plan for the clinic's task list, rewritten in the same transaction
+    whenever the course or its event log changes; the plan itself stays derived.
+    """
+
+    __tablename__ = "course_task"
+    __table_args__ = (Index("ix_course_task_clinic_day", "clinic_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    day: Mapped[date]
+    at: Mapped[datetime | None]
+    kind: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,188 @@
+"""Every endpoint x every role: who may do what, and denials that do not leak."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from httpx2 import Response
+from sqlalchemy import select
+from tests.api.conftest import PEOPLE, World
+
+from blina.store.tables import AuditEvent
+
+STAFF_A = {"admin_a", "physician_a", "nurse_a", "pharmacist_a"}
+SEES_A1 = STAFF_A | {"patient_a", "caregiver_a"}
+EVERYONE = set(PEOPLE)
+
+
+def _expect(allowed: set[str], ok: int, others: int | Callable[[str], int]) -> Callable[[str], int]:
+    def status(who: str) -> int:
+        if who in allowed:
+            return ok
+        return others(who) if callable(others) else others
+
+    return status
+
+
+def _hidden_unless_staff_of_a(forbidden: int) -> Callable[[str], int]:
+    """Outsiders (another clinic, another patient's caregiver) get 404: the record's
+    existence must not leak. Insiders without the role get ``forbidden``."""
+
+    def status(who: str) -> int:
+        return 404 if who in {"physician_b", "patient_b", "caregiver_other"} else forbidden
+
+    return status
+
+
+PLAN = {
+    "indication": "mrd-positive",
+    "weight_kg": 70,
+    "age_years": 40,
+    "start": "2026-12-01",
+    "cycles": 1,
+}
+COURSE = {
+    "indication": "mrd-positive",
+    "weight_kg": 70,
+    "age_years": 40,
+    "start": "2026-12-20",
+    "cycles": 1,
+}
+
+
+def _call(
+    world: World, who: str, method: str, path: str, body: Any = None, headers: Any = None
+) -> Response:
+    url = path.format(
+        a1=world.patient_a1, a2=world.patient_a2, b=world.patient_b, c1=world.course_a1
+    )
+    return world.client.request(
+        method, f"/api/v1{url}", json=body, headers={**world.as_(who), **(headers or {})}
+    )
+
+
+CASES: list[tuple[str, str, str, Any, Callable[[str], int]]] = [
+    ("me", "GET", "/me", None, _expect(EVERYONE, 200, 0)),
+    ("users-list", "GET", "/users", None, _expect({"admin_a"}, 200, 403)),
+    (
+        "users-create",
+        "POST",
+        "/users",
+        {
+            "username": "newnurse",
+            "display_name": "N",
+            "role": "nurse",
+            "password": "long enough pw",
+        },
+        _expect({"admin_a"}, 201, 403),
+    ),
+    ("patients-list", "GET", "/patients", None, _expect(EVERYONE, 200, 0)),
+    (
+        "patients-create",
+        "POST",
+        "/patients",
+        {"code": "NEW-{who}", "display_name": "New"},
+        _expect({"admin_a", "physician_a", "nurse_a", "physician_b"}, 201, 403),
+    ),
+    ("patient-get", "GET", "/patients/{a1}", None, _expect(SEES_A1, 200, 404)),
+    ("courses-list", "GET", "/patients/{a1}/courses", None, _expect(SEES_A1, 200, 404)),
+    (
+        "course-start",
+        "POST",
+        "/patients/{a1}/courses",
+        COURSE,
+        _expect({"physician_a"}, 201, lambda who: 404 if who == "physician_b" else 403),
+    ),
+    ("course-get", "GET", "/courses/{c1}", None, _expect(SEES_A1, 200, 404)),
+    (
+        "course-change",
+        "PATCH",
+        "/courses/{c1}",
+        {"version": 1, "bag_hours": 48},
+        _expect({"physician_a"}, 200, lambda who: 404 if who == "physician_b" else 403),
+    ),
+    (
+        "report-submit",
+        "POST",
+        "/patients/{a1}/symptom-reports",
+        {"temperature": 38.4, "symptoms": {"fever": 2}},
+        _expect(SEES_A1, 201, _hidden_unless_staff_of_a(404)),
+    ),
+    ("reports-list", "GET", "/patients/{a1}/symptom-reports", None, _expect(SEES_A1, 200, 404)),
+    (
+        "clinic-tasks",
+        "GET",
+        "/clinic/tasks?day=2026-12-08",
+        None,
+        _expect(STAFF_A | {"physician_b"}, 200, 403),
+    ),
+    ("calc-plan", "POST", "/calc/plan", PLAN, _expect(EVERYONE, 200, 0)),
+]
+
+
+@pytest.mark.parametrize("who", sorted(PEOPLE))
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"),
+    [pytest.param(m, p, b, e, id=name) for name, m, p, b, e in CASES],
+)
+def test_endpoint_by_role_answers_expected_status(
+    world: World, who: str, method: str, path: str, body: Any, expected: Callable[[str], int]
+) -> None:
+    headers = (
+        {"Idempotency-Key": f"key-{who}"}
+        if path.endswith("symptom-reports") and method == "POST"
+        else None
+    )
+    if isinstance(body, dict):
+        body = {k: v.format(who=who) if isinstance(v, str) else v for k, v in body.items()}
+    response = _call(world, who, method, path, body, headers)
+    assert response.status_code == expected(who), response.text
+    if response.status_code >= 400:
+        assert response.json()["ok"] is False
+        assert response.json()["status"] == response.status_code
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"),
+    [pytest.param(m, p, b, e, id=n) for n, m, p, b, e in CASES],
+)
+def test_endpoint_without_token_answers_401(
+    world: World, method: str, path: str, body: Any, expected: object
+) -> None:
+    url = path.format(
+        a1=world.patient_a1, a2=world.patient_a2, b=world.patient_b, c1=world.course_a1
+    )
+    response = world.client.request(method, f"/api/v1{url}", json=body)
+    assert response.status_code == 401
+    assert response.json() == {"ok": False, "error": "sign in first", "errors": [], "status": 401}
+
+
+def test_patients_list_shows_only_what_the_actor_may_see(world: World) -> None:
+    def codes(who: str) -> list[str]:
+        return [p["code"] for p in _call(world, who, "GET", "/patients").json()]
+
+    # Other tests of this module may register more patients (codes NEW-...).
+    assert {"P-a1", "P-a2"} <= set(codes("nurse_a"))
+    assert "P-b" not in codes("nurse_a")
+    assert codes("patient_a") == ["P-a1"]
+    assert codes("caregiver_other") == ["P-a2"]
+    assert "P-b" in codes("physician_b")
+    assert not [c for c in codes("physician_b") if c.startswith("P-a")]
+
+
+def test_denial_is_audited(world: World) -> None:
+    sessions = world.client.app.state.blina.sessions  # type: ignore[attr-defined]
+
+    def denials() -> list[AuditEvent]:
+        query = select(AuditEvent).where(
+            AuditEvent.action == "access.denied", AuditEvent.actor_id.is_not(None)
+        )
+        with sessions() as session:
+            return list(session.execute(query).scalars())
+
+    before = len(denials())
+    assert _call(world, "nurse_a", "GET", "/users").status_code == 403
+    after = denials()
+    assert len(after) == before + 1
+    assert after[-1].subject_id == "GET /api/v1/users"
+    assert after[-1].after == {"reason": "only an admin lists users"}

@@ -1,0 +1,172 @@
+"""Use cases through the API: a course and its plan, 409 on a stale edit, idempotent
+symptom reports, the task list, and the error shape in the CLI's words."""
+
+from typing import Any
+
+from sqlalchemy import func, select
+from tests.api.conftest import World
+
+from blina.store.tables import Course, SymptomReport
+
+
+def _post(world: World, who: str, path: str, body: Any, **headers: str) -> Any:
+    return world.client.post(f"/api/v1{path}", json=body, headers={**world.as_(who), **headers})
+
+
+def _sessions(world: World) -> Any:
+    return world.client.app.state.blina.sessions  # type: ignore[attr-defined]
+
+
+def test_course_get_returns_the_derived_plan(world: World) -> None:
+    course = world.client.get(
+        f"/api/v1/courses/{world.course_a1}", headers=world.as_("nurse_a")
+    ).json()
+
+    assert course["regimen_id"] == "relapsed-refractory"
+    assert course["weight_kg"] == 70
+    plan = course["plan"]
+    assert plan["days"][0]["date"] == "2026-12-08"
+    assert plan["days"][0]["dose_mcg_per_day"] == 9
+    assert plan["days"][7]["dose_mcg_per_day"] == 28
+    assert plan["zone"] == "Europe/Paris"
+    assert len(plan["cycles"]) == 2
+
+
+def test_course_change_with_stale_version_answers_409_and_changes_nothing(world: World) -> None:
+    created = _post(
+        world,
+        "physician_a",
+        f"/patients/{world.patient_a2}/courses",
+        {
+            "indication": "mrd-positive",
+            "weight_kg": 60,
+            "age_years": 30,
+            "start": "2027-01-04",
+            "cycles": 2,
+        },
+    ).json()
+    path = f"/api/v1/courses/{created['id']}"
+    first = world.client.patch(
+        path, json={"version": 1, "bag_hours": 48}, headers=world.as_("physician_a")
+    )
+    stale = world.client.patch(
+        path, json={"version": 1, "bag_hours": 96}, headers=world.as_("physician_a")
+    )
+
+    assert first.status_code == 200
+    assert first.json()["version"] == 2
+    assert stale.status_code == 409
+    assert stale.json()["status"] == 409
+    with _sessions(world)() as session:
+        stored = session.get(Course, created["id"])
+        assert (stored.bag_hours, stored.version) == (48, 2)
+
+
+def test_symptom_report_same_idempotency_key_stores_one_report(world: World) -> None:
+    body = {"temperature": 38.6, "symptoms": {"fever": 2, "chills": 1}, "note": "after lunch"}
+    path = f"/patients/{world.patient_a1}/symptom-reports"
+    first = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "phone-123"})
+    retry = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "phone-123"})
+
+    assert first.status_code == 201
+    assert retry.status_code == 200
+    assert retry.json()["id"] == first.json()["id"]
+    assert retry.json()["replayed"] is True
+    assert first.json()["report"]["temperature"] == 38.6
+    with _sessions(world)() as session:
+        count = session.execute(
+            select(func.count()).where(SymptomReport.idempotency_key == "phone-123")
+        ).scalar_one()
+    assert count == 1
+
+
+def test_clinic_tasks_lists_bag_changes_admission_and_premedication(world: World) -> None:
+    tasks = world.client.get(
+        "/api/v1/clinic/tasks?day=2026-12-08", headers=world.as_("nurse_a")
+    ).json()
+    kinds = {t["kind"] for t in tasks if t["patient_code"] == "P-a1"}
+
+    assert {"bag-change", "premedication", "admission", "labs"} <= kinds
+    discharge = world.client.get(
+        "/api/v1/clinic/tasks?day=2026-12-17", headers=world.as_("nurse_a")
+    ).json()
+    assert any(t["kind"] == "discharge" and t["patient_code"] == "P-a1" for t in discharge)
+
+
+def test_bad_input_answers_422_in_the_cli_words(world: World) -> None:
+    response = _post(
+        world,
+        "nurse_a",
+        "/calc/plan",
+        {"indication": "mrd-positive", "weight_kg": 0, "age_years": 40, "start": "2026-12-01"},
+    )
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "ok": False,
+        "error": "weight_kg 0 is not allowed: must be > 0 and <= 350",
+        "errors": [
+            {
+                "field": "weight_kg",
+                "value": "0",
+                "allowed": "> 0 and <= 350",
+                "message": "weight_kg 0 is not allowed: must be > 0 and <= 350",
+            }
+        ],
+        "status": 422,
+    }
+
+
+def test_unknown_indication_answers_422_listing_the_known_ones(world: World) -> None:
+    response = _post(
+        world,
+        "nurse_a",
+        "/calc/plan",
+        {"indication": "induction", "weight_kg": 70, "age_years": 40, "start": "2026-12-01"},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "indication"
+    assert "relapsed-refractory" in response.json()["error"]
+
+
+def test_malformed_json_field_answers_422_naming_the_field(world: World) -> None:
+    response = _post(
+        world, "nurse_a", "/calc/plan", {"indication": "mrd-positive", "weight_kg": "heavy"}
+    )
+
+    assert response.status_code == 422
+    fields = [e["field"] for e in response.json()["errors"]]
+    assert fields[0] == "weight_kg"
+    assert "age_years" in fields
+
+
+def test_login_api_session_cookie_and_bearer(world: World) -> None:
+    cookie = world.client.post(
+        "/api/v1/auth/login",
+        json={"username": "nurse_a", "password": "correct horse battery", "kind": "session"},
+    )
+    assert cookie.status_code == 200
+    assert "blina_session" in cookie.cookies
+    assert "httponly" in cookie.headers["set-cookie"].lower()
+    assert "samesite=strict" in cookie.headers["set-cookie"].lower()
+    wrong = world.client.post(
+        "/api/v1/auth/login", json={"username": "nurse_a", "password": "nope"}
+    )
+    assert wrong.status_code == 401
+    assert wrong.json()["error"] == "wrong username or password"
+
+
+def test_openapi_lists_every_route(world: World) -> None:
+    paths = world.client.get("/openapi.json").json()["paths"]
+
+    assert {
+        "/api/v1/health",
+        "/api/v1/auth/login",
+        "/api/v1/patients",
+        "/api/v1/patients/{patient_id}/courses",
+        "/api/v1/courses/{course_id}",
+        "/api/v1/patients/{patient_id}/symptom-reports",
+        "/api/v1/clinic/tasks",
+        "/api/v1/calc/plan",
+    } <= set(paths)

@@ -1,0 +1,93 @@
+"""The audit hash chain: intact after writes, broken by any change to history."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from blina.services.audit import append_audit, verify_chain
+from blina.store.session import transaction
+from blina.store.tables import AuditEvent
+
+AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _write(sessions: sessionmaker[Session], count: int) -> None:
+    for index in range(count):
+        with transaction(sessions) as session:
+            append_audit(
+                session,
+                at=AT,
+                actor=None,
+                action="test.write",
+                subject_type="thing",
+                subject_id=index,
+                after={"n": index, "dose": "28.50"},
+            )
+
+
+def _verify(sessions: sessionmaker[Session]) -> tuple[bool, int, int | None]:
+    with sessions() as session:
+        report = verify_chain(session)
+    return report.ok, report.events, report.first_bad_seq
+
+
+def test_verify_chain_after_writes_is_intact(sessions: sessionmaker[Session]) -> None:
+    _write(sessions, 5)
+
+    assert _verify(sessions) == (True, 5, None)
+
+
+def test_verify_chain_rolled_back_write_leaves_no_gap(sessions: sessionmaker[Session]) -> None:
+    _write(sessions, 2)
+
+    def failing_write() -> None:
+        with transaction(sessions) as session:
+            append_audit(session, at=AT, actor=None, action="x", subject_type="t", subject_id=1)
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        failing_write()
+    _write(sessions, 1)
+
+    assert _verify(sessions) == (True, 3, None)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "bad_seq"),
+    [
+        (update(AuditEvent).where(AuditEvent.seq == 3).values(after={"n": 99, "dose": "28.50"}), 3),
+        (update(AuditEvent).where(AuditEvent.seq == 2).values(action="test.other"), 2),
+        (
+            update(AuditEvent)
+            .where(AuditEvent.seq == 4)
+            .values(at=datetime(2026, 12, 2, tzinfo=UTC)),
+            4,
+        ),
+        (delete(AuditEvent).where(AuditEvent.seq == 2), 3),
+        (delete(AuditEvent).where(AuditEvent.seq == 5), None),
+    ],
+    ids=["change-content", "change-action", "change-time", "remove-middle", "remove-newest"],
+)
+def test_verify_chain_changed_history_is_detected(
+    sessions: sessionmaker[Session], tamper: object, bad_seq: int | None
+) -> None:
+    _write(sessions, 5)
+    with transaction(sessions) as session:
+        session.execute(tamper)  # type: ignore[call-overload]
+
+    ok, _, first_bad = _verify(sessions)
+
+    assert ok is False
+    assert first_bad == bad_seq
+
+
+def test_append_audit_links_each_event_to_the_previous(sessions: sessionmaker[Session]) -> None:
+    _write(sessions, 3)
+    with sessions() as session:
+        events = list(session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars())
+    assert [e.seq for e in events] == [1, 2, 3]
+    assert events[0].prev_hash == "0" * 64
+    assert events[1].prev_hash == events[0].hash
+    assert events[2].prev_hash == events[1].hash

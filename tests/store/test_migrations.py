@@ -1,0 +1,65 @@
+"""Migrations go from an empty database to head and back down, on both engines."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect
+from sqlalchemy.engine import make_url
+
+from blina.store import migrate
+from blina.store.session import make_engine
+from blina.store.tables import Base
+
+
+@pytest.fixture(
+    params=["sqlite", "postgresql"] if os.environ.get("BLINA_TEST_PG_URL") else ["sqlite"]
+)
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'empty.sqlite3'}")
+        yield engine
+        engine.dispose()
+        return
+    server = make_engine(os.environ["BLINA_TEST_PG_URL"]).execution_options(
+        isolation_level="AUTOCOMMIT"
+    )
+    name = f"blina_migrations_{uuid.uuid4().hex[:8]}"
+    with server.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    engine = make_engine(
+        make_url(os.environ["BLINA_TEST_PG_URL"]).set(database=name).render_as_string(False)
+    )
+    yield engine
+    engine.dispose()
+    with server.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE {name}")
+    server.dispose()
+
+
+def test_upgrade_creates_every_table_and_downgrade_removes_them(empty_engine: Engine) -> None:
+    assert not migrate.is_current(empty_engine)
+
+    migrate.upgrade(empty_engine)
+
+    assert migrate.is_current(empty_engine)
+    tables = set(inspect(empty_engine).get_table_names())
+    assert tables >= set(Base.metadata.tables)
+
+    migrate.downgrade(empty_engine, "base")
+
+    assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
+    assert not migrate.is_current(empty_engine)
+
+
+def test_upgrade_matches_the_models(empty_engine: Engine) -> None:
+    """No difference between the migrated schema and the SQLAlchemy models."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
