@@ -10,14 +10,15 @@ from blina.api.state import AppState
 from blina.services.accounts import authenticate
 from blina.services.actors import Actor
 from blina.services.errors import NotAuthenticated
-from blina.store.session import transaction
+from blina.store.session import read_only, transaction
 
-__all__ = ["SESSION_COOKIE", "ActorDep", "StateDep", "TxDep", "token_of"]
+__all__ = ["SESSION_COOKIE", "ActorDep", "ReadDep", "StateDep", "TxDep", "token_of"]
 
 SESSION_COOKIE = "blina_session"
 
 
-def _state(request: Request) -> AppState:
+async def _state(request: Request) -> AppState:
+    # async: a trivial lookup must not cost a trip through the thread pool
     state: AppState = request.app.state.blina
     return state
 
@@ -26,12 +27,20 @@ StateDep = Annotated[AppState, Depends(_state)]
 
 
 def _transaction(state: StateDep) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
+    """One transaction per request that may write: committed when the route returns,
+    rolled back on error."""
     with transaction(state.sessions) as session:
         yield session
 
 
+def _reading(state: StateDep) -> Iterator[Session]:
+    """One read-only transaction per request."""
+    with read_only(state.sessions) as session:
+        yield session
+
+
 TxDep = Annotated[Session, Depends(_transaction)]
+ReadDep = Annotated[Session, Depends(_reading)]
 
 
 def token_of(request: Request) -> str | None:
@@ -45,7 +54,7 @@ def _actor(request: Request, state: StateDep) -> Actor:
     token = token_of(request)
     if token is None:
         raise NotAuthenticated("sign in first")
-    with state.sessions() as session:
+    with read_only(state.sessions) as session:
         actor = authenticate(session, now=state.clock.now(), token=token)
     request.state.actor = actor
     return actor

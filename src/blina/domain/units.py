@@ -24,12 +24,13 @@ __all__ = [
     "McgPerM2PerDay",
     "Mg",
     "MgPerM2",
+    "Quantity",
     "Years",
 ]
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class _Quantity:
+class Quantity:
     value: Decimal
     UNIT: ClassVar[str] = ""
 
@@ -53,42 +54,42 @@ class _Quantity:
         return self if self.value <= cap.value else cap
 
 
-class Kg(_Quantity):
+class Kg(Quantity):
     __slots__ = ()
     UNIT = "kg"
 
 
-class Cm(_Quantity):
+class Cm(Quantity):
     __slots__ = ()
     UNIT = "cm"
 
 
-class M2(_Quantity):
+class M2(Quantity):
     __slots__ = ()
     UNIT = "m2"
 
 
-class Years(_Quantity):
+class Years(Quantity):
     __slots__ = ()
     UNIT = "years"
 
 
-class Hours(_Quantity):
+class Hours(Quantity):
     __slots__ = ()
     UNIT = "h"
 
 
-class Mg(_Quantity):
+class Mg(Quantity):
     __slots__ = ()
     UNIT = "mg"
 
 
-class McgPerDay(_Quantity):
+class McgPerDay(Quantity):
     __slots__ = ()
     UNIT = "mcg/day"
 
 
-class McgPerM2PerDay(_Quantity):
+class McgPerM2PerDay(Quantity):
     __slots__ = ()
     UNIT = "mcg/m2/day"
 
@@ -96,7 +97,7 @@ class McgPerM2PerDay(_Quantity):
         return McgPerDay(self.value * bsa.value)
 
 
-class MgPerM2(_Quantity):
+class MgPerM2(Quantity):
     __slots__ = ()
     UNIT = "mg/m2"
 

@@ -14,6 +14,7 @@ from blina.domain.body import BodyRules
 from blina.domain.errors import UnknownId
 from blina.domain.regimens import LabelVersion, Regimen
 from blina.knowledge._loader import load_body_rules, load_regimens, load_sources
+from blina.knowledge._pharmacy import PharmacyReference, load_pharmacy
 from blina.knowledge._schema import SourceEntry
 
 __all__ = ["KNOWLEDGE_DIR", "Knowledge", "SourceEntry", "load_knowledge", "load_knowledge_from"]
@@ -26,6 +27,7 @@ class Knowledge:
     sources: Mapping[str, SourceEntry]
     body_rules: BodyRules
     regimens_by_id: Mapping[str, Regimen]
+    pharmacy: PharmacyReference
 
     @property
     def label(self) -> LabelVersion:
@@ -45,6 +47,7 @@ def load_knowledge_from(directory: Path) -> Knowledge:
         sources=MappingProxyType(sources),
         body_rules=load_body_rules(directory / "body.toml", sources),
         regimens_by_id=MappingProxyType(load_regimens(directory / "regimens.toml", sources)),
+        pharmacy=load_pharmacy(directory / "pharmacy.toml", sources),
     )
 
 

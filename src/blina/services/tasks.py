@@ -37,15 +37,21 @@ def tasks_for_day(session: Session, *, actor: Actor, day: date) -> list[TaskRow]
         doing="see the clinic's tasks",
     )
     query = (
-        select(CourseTask, Patient.code, Patient.display_name)
+        select(
+            CourseTask.day,
+            CourseTask.at,
+            CourseTask.kind,
+            CourseTask.text,
+            CourseTask.course_id,
+            CourseTask.patient_id,
+            Patient.code,
+            Patient.display_name,
+        )
         .join(Patient, Patient.id == CourseTask.patient_id)
         .where(CourseTask.clinic_id == actor.clinic_id, CourseTask.day == day)
         .order_by(CourseTask.at, CourseTask.id)
     )
-    return [
-        TaskRow(t.day, t.at, t.kind, t.text, t.course_id, t.patient_id, code, name)
-        for t, code, name in session.execute(query)
-    ]
+    return [TaskRow(*row) for row in session.execute(query)]
 
 
 def clinic_today(session: Session, *, actor: Actor, now: datetime) -> date:

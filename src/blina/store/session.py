@@ -1,14 +1,23 @@
-"""Engines and transactions. Nothing is built at import time."""
+"""Engines and transactions. Nothing is built at import time.
 
+On SQLite, writers are serialized twice: a lock inside the process (so threads queue
+in order instead of sleeping in SQLite's busy handler) and ``BEGIN IMMEDIATE`` across
+processes. Readers use a plain deferred ``BEGIN`` and never wait for a writer (WAL).
+"""
+
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["make_engine", "make_session_factory", "transaction"]
+__all__ = ["make_engine", "make_session_factory", "read_only", "transaction"]
+
+_WRITE = "blina_write"
+_SQLITE_WRITE_LOCKS: dict[str, threading.Lock] = {}
 
 
 def make_engine(url: str) -> Engine:
@@ -17,13 +26,12 @@ def make_engine(url: str) -> Engine:
         database = url.split("///", 1)[1] if "///" in url else ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own BEGIN handling defers locks; take the write lock at BEGIN so two
-        # writers never interleave (the audit chain depends on it).
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
+        _SQLITE_WRITE_LOCKS.setdefault(str(engine.url), threading.Lock())
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
@@ -35,12 +43,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    writing = connection.get_execution_options().get(_WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit at the end, roll back on any error."""
+    """One unit of work that may write: commit at the end, roll back on any error."""
+    engine = factory.kw["bind"]
+    assert isinstance(engine, Engine)
+    lock = _SQLITE_WRITE_LOCKS.get(str(engine.url))
+    writer = factory(bind=engine.execution_options(**{_WRITE: True}))
+    with lock or nullcontext(), writer as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_only(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that only reads; never waits for a writer."""
     with factory() as session, session.begin():
         yield session

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from blina.api.deps import ActorDep, StateDep, TxDep
+from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
 from blina.api.schemas import CourseChange, CourseCreate, CoursePublic
 from blina.interop.plan_json import plan_to_dict, to_json_ready
 from blina.services import courses
@@ -60,7 +60,7 @@ def start_course(
 
 @router.get("/patients/{patient_id}/courses")
 def list_courses(
-    patient_id: int, session: TxDep, state: StateDep, actor: ActorDep
+    patient_id: int, session: ReadDep, state: StateDep, actor: ActorDep
 ) -> list[CoursePublic]:
     patient_for(session, actor, patient_id)
     ids = session.execute(
@@ -73,7 +73,7 @@ def list_courses(
 
 
 @router.get("/courses/{course_id}")
-def get_course(course_id: int, session: TxDep, state: StateDep, actor: ActorDep) -> CoursePublic:
+def get_course(course_id: int, session: ReadDep, state: StateDep, actor: ActorDep) -> CoursePublic:
     """A course with its day-by-day plan."""
     return _public(
         courses.get_course(session, actor=actor, knowledge=state.knowledge, course_id=course_id)

@@ -4,8 +4,9 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse
 
-from blina.api.deps import ActorDep, StateDep, TxDep
+from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
 from blina.api.schemas import ReportCreate, ReportPublic, TaskPublic
 from blina.interop.plan_json import to_json_ready
 from blina.services import reports, tasks
@@ -50,15 +51,30 @@ def submit_report(
 
 
 @router.get("/patients/{patient_id}/symptom-reports", tags=["home"])
-def list_reports(patient_id: int, session: TxDep, actor: ActorDep) -> list[ReportPublic]:
+def list_reports(patient_id: int, session: ReadDep, actor: ActorDep) -> list[ReportPublic]:
     return [_report(r) for r in reports.list_reports(session, actor=actor, patient_id=patient_id)]
 
 
-@router.get("/clinic/tasks", tags=["clinic"])
+@router.get("/clinic/tasks", tags=["clinic"], response_model=list[TaskPublic])
 def clinic_tasks(
-    session: TxDep, state: StateDep, actor: ActorDep, day: Annotated[date | None, Query()] = None
-) -> list[TaskPublic]:
+    session: ReadDep, state: StateDep, actor: ActorDep, day: Annotated[date | None, Query()] = None
+) -> JSONResponse:
     """The clinic's tasks for a day (default: today in the clinic's time zone)."""
     when = day or tasks.clinic_today(session, actor=actor, now=state.clock.now())
     rows = tasks.tasks_for_day(session, actor=actor, day=when)
-    return [TaskPublic.model_validate(row, from_attributes=True) for row in rows]
+    # Thousands of rows in a large clinic: written straight to JSON, not re-validated.
+    return JSONResponse(
+        [
+            {
+                "day": row.day.isoformat(),
+                "at": None if row.at is None else row.at.isoformat(),
+                "kind": row.kind,
+                "text": row.text,
+                "course_id": row.course_id,
+                "patient_id": row.patient_id,
+                "patient_code": row.patient_code,
+                "patient_name": row.patient_name,
+            }
+            for row in rows
+        ]
+    )

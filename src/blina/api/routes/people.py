@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from blina.api.deps import ActorDep, StateDep, TxDep
+from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
 from blina.api.schemas import PatientCreate, PatientPublic, UserCreate, UserPublic
 from blina.services import accounts, patients
 from blina.store.tables import Patient, User
@@ -25,7 +25,7 @@ def _patient(patient: Patient) -> PatientPublic:
 
 
 @router.get("/users", tags=["users"])
-def list_users(session: TxDep, actor: ActorDep) -> list[UserPublic]:
+def list_users(session: ReadDep, actor: ActorDep) -> list[UserPublic]:
     """The clinic's users (admin)."""
     return [_user(u) for u in accounts.list_users(session, actor=actor)]
 
@@ -48,7 +48,7 @@ def create_user(body: UserCreate, session: TxDep, state: StateDep, actor: ActorD
 
 
 @router.get("/patients", tags=["patients"])
-def list_patients(session: TxDep, actor: ActorDep) -> list[PatientPublic]:
+def list_patients(session: ReadDep, actor: ActorDep) -> list[PatientPublic]:
     """Patients the actor may see: the clinic's for staff, their own for a patient or caregiver."""
     return [_patient(p) for p in patients.list_patients(session, actor=actor)]
 
@@ -65,5 +65,5 @@ def create_patient(
 
 
 @router.get("/patients/{patient_id}", tags=["patients"])
-def get_patient(patient_id: int, session: TxDep, actor: ActorDep) -> PatientPublic:
+def get_patient(patient_id: int, session: ReadDep, actor: ActorDep) -> PatientPublic:
     return _patient(patients.get_patient(session, actor=actor, patient_id=patient_id))

@@ -1,0 +1,5 @@
+"""``python -m blina`` runs the command line."""
+
+from blina.cli import main
+
+main()

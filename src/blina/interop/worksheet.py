@@ -1,0 +1,91 @@
+"""A bag recipe as a printable pharmacy worksheet (HTML; print it, or print it to PDF).
+
+The worksheet shows what the pharmacist needs at the bench and what the checker signs:
+the patient (name and identifier left blank to write in), the prescription, every
+quantity with its source, the steps in order with a box to tick, the beyond-use times
+(a missing one is shown as missing), the warnings and checks, the library and who
+validated it, and boxes for "prepared by" and "checked by". Values come from
+``recipe_to_dict``, so the worksheet and the JSON never disagree. Jinja2 autoescapes
+every value.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from blina.domain.preparation import Recipe
+from blina.interop.recipe_json import recipe_to_dict
+
+__all__ = ["render_worksheet"]
+
+_ENV = Environment(
+    loader=PackageLoader("blina.interop", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render_worksheet(recipe: Recipe, *, printed_at: datetime) -> str:
+    """The worksheet for ``recipe`` as an HTML document; ``printed_at`` is shown as given."""
+    data = recipe_to_dict(recipe)
+    return _ENV.get_template("worksheet.html").render(
+        r=data,
+        rx=data["prescription"],
+        lib=data["library"],
+        volumes=_quantities(data),
+        printed_at=printed_at.isoformat(timespec="minutes"),
+    )
+
+
+def _quantities(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of the quantities table: key (as in the JSON), label, value, unit, source."""
+    vial = data["vial"]
+    site = f"site library {data['library']['name']}"
+    rows = [
+        ("vials", "Vials", data["vials"], f"x {vial['content_mcg']} mcg", vial["source"]),
+        (
+            "reconstitution_water_ml",
+            f"Water for reconstitution ({data['reconstitution_water_kind']})",
+            data["reconstitution_water_ml"],
+            "mL",
+            data["concentration_source"],
+        ),
+        (
+            "concentration_mcg_per_ml",
+            "Concentration after reconstitution",
+            data["concentration_mcg_per_ml"],
+            "mcg/mL",
+            data["concentration_source"],
+        ),
+        ("saline_ml", "Base saline", data["saline_ml"], "mL", data["saline_source"]),
+        (
+            "stabilizer_ml",
+            f"IV Solution Stabilizer ({data['stabilizer_vials']} vial(s))",
+            data["stabilizer_ml"],
+            "mL",
+            data["stabilizer_source"],
+        ),
+        ("drug_ml", "Reconstituted blinatumomab", data["drug_ml"], "mL", "mass balance"),
+        ("drug_mcg", "Drug in the bag", data["drug_mcg"], "mcg", "mass balance"),
+        ("total_ml", "Total bag volume", data["total_ml"], "mL", "sum of the above"),
+        ("infuse_ml", "Volume to be infused", data["infuse_ml"], "mL", data["rate_source"]),
+        ("overfill_ml", "Overfill left for priming", data["overfill_ml"], "mL", site),
+        ("priming_ml", "Priming volume needed", data["priming_ml"], "mL", site),
+        ("rate_ml_per_h", "Pump rate", data["rate_ml_per_h"], "mL/h", data["rate_source"]),
+        ("duration_h", "Duration", data["duration_h"], "h", data["rate_source"]),
+        (
+            "delivered_mcg_per_day",
+            "Delivered dose (independent check)",
+            data["delivered_mcg_per_day"],
+            "mcg/day",
+            f"{data['deviation_percent']:+} % of the prescription; tolerance"
+            f" {data['tolerance_percent']} % ({site})",
+        ),
+    ]
+    return [
+        {"key": key, "label": label, "value": value, "unit": unit, "source": source}
+        for key, label, value, unit, source in rows
+    ]
