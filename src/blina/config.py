@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
     cookie_secure: bool = False
+    site_library: Path | None = Field(
+        default=None,
+        description="The pharmacy's validated site drug library (TOML); empty: the demo library",
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_outside_local(self) -> "Settings":

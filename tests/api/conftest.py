@@ -43,6 +43,7 @@ PEOPLE = {
     "physician_a": ("a", "physician", None),
     "nurse_a": ("a", "nurse", None),
     "pharmacist_a": ("a", "pharmacist", None),
+    "pharmacist_a2": ("a", "pharmacist", None),
     "patient_a": ("a", "patient", "a1"),
     "caregiver_a": ("a", "caregiver", "a1"),
     "caregiver_other": ("a", "caregiver", "a2"),

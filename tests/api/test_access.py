@@ -10,7 +10,7 @@ from tests.api.conftest import PEOPLE, World
 
 from blina.store.tables import AuditEvent
 
-STAFF_A = {"admin_a", "physician_a", "nurse_a", "pharmacist_a"}
+STAFF_A = {"admin_a", "physician_a", "nurse_a", "pharmacist_a", "pharmacist_a2"}
 SEES_A1 = STAFF_A | {"patient_a", "caregiver_a"}
 EVERYONE = set(PEOPLE)
 
@@ -117,6 +117,14 @@ CASES: list[tuple[str, str, str, Any, Callable[[str], int]]] = [
         _expect(STAFF_A | {"physician_b"}, 200, 403),
     ),
     ("calc-plan", "POST", "/calc/plan", PLAN, _expect(EVERYONE, 200, 0)),
+    (
+        "bag-prepare",
+        "POST",
+        "/courses/{c1}/bags",
+        {},
+        _expect({"pharmacist_a", "pharmacist_a2"}, 201, 403),
+    ),
+    ("bags-list", "GET", "/courses/{c1}/bags", None, _expect(SEES_A1, 200, 404)),
 ]
 
 

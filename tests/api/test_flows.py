@@ -170,3 +170,38 @@ def test_openapi_lists_every_route(world: World) -> None:
         "/api/v1/clinic/tasks",
         "/api/v1/calc/plan",
     } <= set(paths)
+
+
+def test_bag_prepared_by_one_pharmacist_verified_by_another(world: World) -> None:
+    prepared = _post(world, "pharmacist_a", f"/courses/{world.course_a1}/bags", {})
+    assert prepared.status_code == 201, prepared.text
+    bag = prepared.json()
+    recipe = bag["recipe"]
+    # Now is 2026-12-10 09:30 UTC; the next 24-h bag is hung on C1D4, 2026-12-11 09:00 Paris.
+    assert recipe["bag_start"] == "2026-12-11T08:00:00+00:00"
+    assert recipe["prescription"]["dose_mcg_per_day"] == 9
+    assert recipe["rate_ml_per_h"] == 10
+    assert recipe["infuse_ml"] == 240
+    assert recipe["total_ml"] == recipe["saline_ml"] + recipe["stabilizer_ml"] + recipe["drug_ml"]
+
+    same = _post(world, "pharmacist_a", f"/bags/{bag['id']}/verify", None)
+    other = _post(world, "pharmacist_a2", f"/bags/{bag['id']}/verify", None)
+    again = _post(world, "pharmacist_a2", f"/bags/{bag['id']}/verify", None)
+
+    assert same.status_code == 403
+    assert "never by the one who prepared it" in same.json()["error"]
+    assert other.status_code == 200
+    assert other.json()["verified_by"] != bag["prepared_by"]
+    assert again.status_code == 409
+
+
+def test_bag_for_a_time_that_is_no_bag_answers_422_naming_the_field(world: World) -> None:
+    response = _post(
+        world,
+        "pharmacist_a",
+        f"/courses/{world.course_a1}/bags",
+        {"bag_start": "2026-12-11T08:30:00Z"},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "bag_start"

@@ -20,6 +20,7 @@ from blina.services.errors import (
     NotFound,
     PermissionDenied,
 )
+from blina.services.pharmacy import HardStop
 from blina.store.session import transaction
 
 __all__ = ["STATUS_BY_ERROR", "error_body", "install_error_handlers"]
@@ -33,6 +34,7 @@ STATUS_BY_ERROR: dict[type[BlinaError], int] = {
     Conflict: 409,
     LoginThrottled: 429,
     KnowledgeError: 500,
+    HardStop: 422,
 }
 
 
@@ -66,6 +68,17 @@ async def _blina_error(request: Request, error: Exception) -> JSONResponse:
         allowed = f"one of {', '.join(error.known)}"
         details.append(
             {"field": error.kind, "value": error.value, "allowed": allowed, "message": str(error)}
+        )
+    elif isinstance(error, HardStop):
+        details.extend(
+            {
+                "field": "recipe",
+                "value": r["code"],
+                "allowed": r["reason"],
+                "message": r["reason"],
+                "source": r["source"],
+            }
+            for r in error.reasons
         )
     if isinstance(error, PermissionDenied):
         _audit_denial(request, str(error))
