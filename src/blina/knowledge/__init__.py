@@ -16,6 +16,7 @@ from blina.domain.regimens import LabelVersion, Regimen
 from blina.knowledge._loader import load_body_rules, load_regimens, load_sources
 from blina.knowledge._pharmacy import PharmacyReference, load_pharmacy
 from blina.knowledge._schema import SourceEntry
+from blina.knowledge._toxicity import ToxicityKnowledge, load_toxicity
 
 __all__ = ["KNOWLEDGE_DIR", "Knowledge", "SourceEntry", "load_knowledge", "load_knowledge_from"]
 
@@ -28,6 +29,7 @@ class Knowledge:
     body_rules: BodyRules
     regimens_by_id: Mapping[str, Regimen]
     pharmacy: PharmacyReference
+    toxicity: ToxicityKnowledge
 
     @property
     def label(self) -> LabelVersion:
@@ -48,6 +50,7 @@ def load_knowledge_from(directory: Path) -> Knowledge:
         body_rules=load_body_rules(directory / "body.toml", sources),
         regimens_by_id=MappingProxyType(load_regimens(directory / "regimens.toml", sources)),
         pharmacy=load_pharmacy(directory / "pharmacy.toml", sources),
+        toxicity=load_toxicity(directory / "toxicity.toml", sources),
     )
 
 

@@ -1,0 +1,553 @@
+"""`blina grade crs|icans|ctcae|tls` and `blina replan`: toxicity on the command line.
+
+Every grading prints ``{"scale", "grade", "criteria", "notes", "source"}`` with
+``--format json`` (grade 0: none); ``replan`` prints the planner's JSON plus
+``decisions`` and ``status``. Bad input ends with exit 2 and one line naming the field;
+a re-plan with a hard-stop decision prints its answer and exits 3.
+"""
+
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from blina.cli._parse import parse_decimal, parse_integer, parse_time, parse_zone
+from blina.cli.app import EXIT_HARD_STOP, app, user_errors
+from blina.cli.tables import render_plan
+from blina.domain.body import measure_body
+from blina.domain.errors import InvalidInput, UnknownId
+from blina.domain.modifications import AdverseReaction
+from blina.domain.planning import plan_course
+from blina.domain.replanning import (
+    Discontinuation,
+    Event,
+    Interruption,
+    Replan,
+    Restart,
+    replan,
+)
+from blina.domain.toxicity import Grading
+from blina.domain.toxicity.crs import CrsFindings, Hypotension, OxygenSupport, grade_crs
+from blina.domain.toxicity.ctcae import CtcaeFindings, grade_ctcae
+from blina.domain.toxicity.icans import (
+    CapdAnswer,
+    CerebralEdema,
+    Consciousness,
+    IcansFindings,
+    IcpSign,
+    Seizure,
+    grade_icans,
+)
+from blina.domain.toxicity.tls import (
+    Analyte,
+    Arrhythmia,
+    LabSample,
+    TlsFindings,
+    TlsSeizure,
+    assess_tls,
+)
+from blina.domain.units import McgPerDay
+from blina.interop.plan_json import dumps, plan_to_dict
+from blina.knowledge import load_knowledge
+from blina.services.clock import SystemClock
+
+__all__ = ["grade_app"]
+
+_Enum = TypeVar("_Enum", bound=StrEnum)
+
+grade_app = typer.Typer(
+    help="Grade a toxicity: CRS and ICANS (ASTCT), CTCAE v5.0 terms, tumor lysis syndrome.",
+    no_args_is_help=True,
+)
+app.add_typer(grade_app, name="grade")
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+Format = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
+
+
+@grade_app.command("crs")
+def grade_crs_command(
+    temp_c: Annotated[str | None, typer.Option(help="Temperature in C (30-45)")] = None,
+    fever_masked: Annotated[
+        bool, typer.Option(help="Antipyretic or anti-cytokine treatment already given")
+    ] = False,
+    hypotension: Annotated[
+        str, typer.Option(help="none, fluids, one-vasopressor or multiple-vasopressors")
+    ] = "none",
+    oxygen: Annotated[
+        str, typer.Option(help="none, low-flow, high-flow or positive-pressure")
+    ] = "none",
+    oxygen_flow_l_min: Annotated[
+        str | None, typer.Option(help="Nasal-cannula flow in L/min, checked against --oxygen")
+    ] = None,
+    output: Format = OutputFormat.TABLE,
+) -> None:
+    """Grade cytokine release syndrome by the ASTCT consensus (grade 0: no CRS)."""
+    with user_errors():
+        findings = CrsFindings(
+            temperature_c=_required_decimal("temperature_c", temp_c),
+            hypotension=_choice("hypotension", hypotension, Hypotension),
+            oxygen=_choice("oxygen", oxygen, OxygenSupport),
+            fever_masked=fever_masked,
+            oxygen_flow_l_per_min=_decimal("oxygen_flow_l_per_min", oxygen_flow_l_min),
+        )
+        _print_grading(grade_crs(findings, load_knowledge().toxicity.crs), output)
+
+
+@grade_app.command("icans")
+def grade_icans_command(
+    age_years: Annotated[str | None, typer.Option(help="Age in years")] = None,
+    ice_score: Annotated[str | None, typer.Option(help="ICE score, 0-10 (12 and older)")] = None,
+    ice_items: Annotated[
+        str | None,
+        typer.Option(
+            help="ICE points per task: orientation=4,naming=3,commands=1,writing=1,attention=1"
+        ),
+    ] = None,
+    capd_score: Annotated[str | None, typer.Option(help="CAPD total, 0-32 (under 12)")] = None,
+    capd_answers: Annotated[
+        str | None,
+        typer.Option(help="The 8 CAPD answers in order: never,rarely,sometimes,often,always"),
+    ] = None,
+    developmental_delay: Annotated[
+        bool, typer.Option(help="Use the CAPD at any age (developmental delay)")
+    ] = False,
+    consciousness: Annotated[
+        str,
+        typer.Option(
+            help="awake, awakens-spontaneously, awakens-to-voice, awakens-to-touch or unarousable"
+        ),
+    ] = "awake",
+    seizure: Annotated[
+        str,
+        typer.Option(
+            help="none, focal-resolved, generalized-resolved, eeg-resolved, prolonged or repetitive"
+        ),
+    ] = "none",
+    motor_weakness: Annotated[bool, typer.Option(help="Deep focal motor weakness")] = False,
+    cerebral_edema: Annotated[str, typer.Option(help="none, focal or diffuse")] = "none",
+    icp_sign: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="posturing, cranial-nerve-vi-palsy, papilledema or cushings-triad (repeatable)"
+        ),
+    ] = None,
+    output: Format = OutputFormat.TABLE,
+) -> None:
+    """Grade ICANS by the ASTCT consensus: ICE from 12 years, CAPD under 12."""
+    with user_errors():
+        findings = IcansFindings(
+            age_years=_required_decimal("age_years", age_years),
+            consciousness=_choice("consciousness", consciousness, Consciousness),
+            ice_score=None if ice_score is None else parse_integer("ice_score", ice_score),
+            ice_items=None if ice_items is None else _ice_items(ice_items),
+            capd_score=None if capd_score is None else parse_integer("capd_score", capd_score),
+            capd_answers=None
+            if capd_answers is None
+            else tuple(_choice("capd_answers", a, CapdAnswer) for a in _split(capd_answers)),
+            developmental_delay=developmental_delay,
+            seizure=_choice("seizure", seizure, Seizure),
+            motor_weakness=motor_weakness,
+            cerebral_edema=_choice("cerebral_edema", cerebral_edema, CerebralEdema),
+            icp_signs=frozenset(_choice("icp_sign", s, IcpSign) for s in icp_sign or ()),
+        )
+        _print_grading(grade_icans(findings, load_knowledge().toxicity.icans), output)
+
+
+@grade_app.command("ctcae")
+def grade_ctcae_command(
+    term: Annotated[str, typer.Argument(help="The term, e.g. neutrophils, alt, seizure")],
+    value: Annotated[str | None, typer.Option(help="The lab value in the term's unit")] = None,
+    uln: Annotated[str | None, typer.Option(help="The lab's upper limit of normal")] = None,
+    lln: Annotated[str | None, typer.Option(help="The lab's lower limit of normal")] = None,
+    baseline: Annotated[str | None, typer.Option(help="The patient's baseline value")] = None,
+    symptomatic: Annotated[
+        bool | None,
+        typer.Option("--symptomatic/--asymptomatic", help="Symptoms present (default: unknown)"),
+    ] = None,
+    finding: Annotated[
+        str | None, typer.Option(help="The clinical finding, for clinical terms")
+    ] = None,
+    temp_c: Annotated[
+        str | None, typer.Option(help="Temperature in C (febrile neutropenia)")
+    ] = None,
+    fever_hours: Annotated[
+        str | None, typer.Option(help="Hours the temperature was sustained (febrile neutropenia)")
+    ] = None,
+    output: Format = OutputFormat.TABLE,
+) -> None:
+    """Grade one CTCAE v5.0 term from a lab value (with ULN/LLN/baseline) or a finding."""
+    with user_errors():
+        findings = CtcaeFindings(
+            value=_decimal("value", value),
+            uln=_decimal("uln", uln),
+            lln=_decimal("lln", lln),
+            baseline=_decimal("baseline", baseline),
+            symptomatic=symptomatic,
+            finding=finding,
+            temperature_c=_decimal("temperature_c", temp_c),
+            fever_hours=_decimal("fever_hours", fever_hours),
+        )
+        _print_grading(grade_ctcae(term, findings, load_knowledge().toxicity.ctcae), output)
+
+
+@grade_app.command("tls")
+def grade_tls_command(
+    age_years: Annotated[str | None, typer.Option(help="Age in years")] = None,
+    therapy_start: Annotated[
+        str | None, typer.Option(help="Start of cytoreductive therapy, ISO date-time with offset")
+    ] = None,
+    sample: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="at=ISO,uric-acid=umol/L,potassium=mmol/L,phosphate=mmol/L,calcium=mmol/L "
+            "(repeatable; any subset of analytes)"
+        ),
+    ] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="Baseline values: uric-acid=..,potassium=..,...")
+    ] = None,
+    creatinine: Annotated[str | None, typer.Option(help="Creatinine in umol/L")] = None,
+    creatinine_uln: Annotated[str | None, typer.Option(help="Creatinine ULN in umol/L")] = None,
+    arrhythmia: Annotated[
+        str,
+        typer.Option(
+            help="none, no-intervention, non-urgent-intervention, incompletely-controlled, "
+            "life-threatening or death"
+        ),
+    ] = "none",
+    seizure: Annotated[
+        str,
+        typer.Option(help="none, brief-generalized, poorly-controlled, status or death"),
+    ] = "none",
+    output: Format = OutputFormat.TABLE,
+) -> None:
+    """Assess tumor lysis syndrome by Cairo-Bishop: laboratory, then clinical TLS and grade."""
+    with user_errors():
+        knowledge = load_knowledge()
+        age = _required_decimal("age_years", age_years)
+        allowed = knowledge.body_rules.age_years
+        if not age.is_finite() or age not in allowed:
+            raise InvalidInput("age_years", age, allowed.describe())
+        findings = TlsFindings(
+            therapy_start=_instant("therapy_start", _required("therapy_start", therapy_start)),
+            samples=tuple(_sample(f"samples[{i}]", text) for i, text in enumerate(sample or ())),
+            child=age < knowledge.body_rules.adult_from_age_years,
+            baseline={} if baseline is None else _analytes("baseline", baseline),
+            creatinine=_decimal("creatinine", creatinine),
+            creatinine_uln=_decimal("creatinine_uln", creatinine_uln),
+            arrhythmia=_choice("arrhythmia", arrhythmia, Arrhythmia),
+            seizure=_choice("seizure", seizure, TlsSeizure),
+        )
+        assessment = assess_tls(findings, knowledge.toxicity.tls)
+        _print_grading(
+            assessment.grading,
+            output,
+            {"laboratory_tls": assessment.laboratory, "clinical_tls": assessment.clinical},
+        )
+
+
+@app.command("replan")
+def replan_command(
+    course: Annotated[str, typer.Argument(help="COURSE.json: patient, indication, start, events")],
+    now: Annotated[
+        str | None, typer.Option(help="The current instant, ISO with offset (default: the clock)")
+    ] = None,
+    output: Format = OutputFormat.TABLE,
+) -> None:
+    """Re-plan a course from its event log: interruptions, restarts, discontinuation."""
+    with user_errors():
+        data = _read_course(course)
+        result = _replan(data, SystemClock().now() if now is None else _instant("now", now))
+    if output is OutputFormat.JSON:
+        typer.echo(dumps(_replan_dict(result)))
+    else:
+        _print_replan(result)
+    if result.hard_stops:
+        raise typer.Exit(EXIT_HARD_STOP)
+
+
+# --- reading input -------------------------------------------------------------------------
+
+
+def _required(field: str, text: str | None) -> str:
+    if text is None:
+        raise InvalidInput(field, "(missing)", "given")
+    return text
+
+
+def _required_decimal(field: str, text: str | None) -> Decimal:
+    return parse_decimal(field, _required(field, text))
+
+
+def _decimal(field: str, text: str | None) -> Decimal | None:
+    return None if text is None else parse_decimal(field, text)
+
+
+def _choice(field: str, text: str, enum: type[_Enum]) -> _Enum:
+    try:
+        return enum(text.strip())
+    except ValueError:
+        raise InvalidInput(field, text, f"one of {', '.join(m.value for m in enum)}") from None
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _pairs(field: str, text: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for part in _split(text):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(field, part, "name=value pairs separated by commas")
+        if key.strip() in pairs:
+            raise InvalidInput(field, part, "each name once")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _ice_items(text: str) -> dict[str, int]:
+    return {
+        name: parse_integer(f"ice_items.{name}", value)
+        for name, value in _pairs("ice_items", text).items()
+    }
+
+
+def _analytes(field: str, text: str) -> dict[Analyte, Decimal]:
+    return {
+        _choice(field, name, Analyte): parse_decimal(f"{field}.{name}", value)
+        for name, value in _pairs(field, text).items()
+    }
+
+
+def _sample(field: str, text: str) -> LabSample:
+    pairs = _pairs(field, text)
+    at = pairs.pop("at", None)
+    if at is None:
+        raise InvalidInput(f"{field}.at", "(missing)", "given: at=ISO date-time with offset")
+    values = {
+        _choice(field, name, Analyte): parse_decimal(f"{field}.{name}", value)
+        for name, value in pairs.items()
+    }
+    return LabSample(_instant(f"{field}.at", at), values)
+
+
+def _instant(field: str, text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(field, text, "an ISO date-time with a UTC offset") from None
+    if moment.tzinfo is None:
+        raise InvalidInput(field, text, "an ISO date-time with a UTC offset")
+    return moment
+
+
+def _read_course(path: str) -> Mapping[str, Any]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError:
+        raise InvalidInput("course", path, "a readable COURSE.json file") from None
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            "course", path, f"valid JSON ({error.msg}, line {error.lineno})"
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidInput("course", path, "a JSON object")
+    return data
+
+
+def _field(data: Mapping[str, Any], key: str, where: str = "") -> Any:
+    name = f"{where}.{key}" if where else key
+    if key not in data:
+        raise InvalidInput(name, "(missing)", "given")
+    return data[key]
+
+
+def _number(value: Any, field: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise InvalidInput(field, json.dumps(value, default=str), "a number")
+    return Decimal(value)
+
+
+def _text(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(field, json.dumps(value, default=str), "a string")
+    return value
+
+
+def _replan(data: Mapping[str, Any], now: datetime) -> Replan:
+    knowledge = load_knowledge()
+    patient = _field(data, "patient")
+    if not isinstance(patient, dict):
+        raise InvalidInput("patient", json.dumps(patient, default=str), "an object")
+    height = patient.get("height_cm")
+    body = measure_body(
+        weight_kg=_number(_field(patient, "weight_kg", "patient"), "patient.weight_kg"),
+        height_cm=None if height is None else _number(height, "patient.height_cm"),
+        age_years=_number(_field(patient, "age_years", "patient"), "patient.age_years"),
+        rules=knowledge.body_rules,
+    )
+    indication = _text(_field(data, "indication"), "indication")
+    try:
+        regimen = knowledge.regimen(indication)
+    except UnknownId as error:
+        raise InvalidInput("indication", indication, f"one of {', '.join(error.known)}") from None
+    start_text = _text(_field(data, "start"), "start")
+    try:
+        start = date.fromisoformat(start_text)
+    except ValueError:
+        raise InvalidInput("start", start_text, "a real calendar date, YYYY-MM-DD") from None
+    bag_hours = _number(data.get("bag_hours", 24), "bag_hours")
+    cycles = data.get("cycles")
+    plan = plan_course(
+        regimen=regimen,
+        body=body,
+        start=start,
+        bag_hours=parse_integer("bag_hours", str(bag_hours)),
+        zone=parse_zone(_text(data.get("zone", "UTC"), "zone")),
+        start_time=parse_time("start_time", _text(data.get("start_time", "09:00"), "start_time")),
+        cycles=None if cycles is None else parse_integer("cycles", str(_number(cycles, "cycles"))),
+    )
+    events_data = data.get("events", [])
+    if not isinstance(events_data, list):
+        raise InvalidInput("events", json.dumps(events_data, default=str), "a list")
+    events = [_event(item, f"events[{i}]") for i, item in enumerate(events_data)]
+    return replan(plan, events, rules=knowledge.toxicity.modifications, now=now)
+
+
+def _event(item: Any, where: str) -> Event:
+    if not isinstance(item, dict):
+        raise InvalidInput(where, json.dumps(item, default=str), "an object")
+    at = _instant(f"{where}.at", _text(_field(item, "at", where), f"{where}.at"))
+    kind = _text(_field(item, "kind", where), f"{where}.kind")
+    if kind == "interrupt":
+        cause = _choice(
+            f"{where}.cause", _text(_field(item, "cause", where), f"{where}.cause"), AdverseReaction
+        )
+        grade = _number(_field(item, "grade", where), f"{where}.grade")
+        return Interruption(at, cause, parse_integer(f"{where}.grade", str(grade)))
+    if kind == "restart":
+        dose = item.get("dose_mcg_per_day")
+        resolved = item.get("resolved_at")
+        return Restart(
+            at,
+            None if dose is None else McgPerDay(_positive(dose, f"{where}.dose_mcg_per_day")),
+            None
+            if resolved is None
+            else _instant(f"{where}.resolved_at", _text(resolved, f"{where}.resolved_at")),
+        )
+    if kind == "discontinue":
+        reason = item.get("reason")
+        return (
+            Discontinuation(at)
+            if reason is None
+            else Discontinuation(at, _text(reason, f"{where}.reason"))
+        )
+    raise InvalidInput(f"{where}.kind", kind, "one of interrupt, restart, discontinue")
+
+
+def _positive(value: Any, field: str) -> Decimal:
+    number = _number(value, field)
+    if number <= 0:
+        raise InvalidInput(field, number, "> 0")
+    return number
+
+
+# --- printing ------------------------------------------------------------------------------
+
+
+def _grading_dict(grading: Grading) -> dict[str, Any]:
+    decisive = set(grading.decisive)
+    return {
+        "scale": grading.scale,
+        "grade": grading.grade,
+        "criteria": [
+            {
+                "domain": c.domain,
+                "finding": c.finding,
+                "grade": c.grade,
+                "decisive": c in decisive,
+            }
+            for c in grading.criteria
+        ],
+        "notes": list(grading.notes),
+        "source": grading.source,
+    }
+
+
+def _print_grading(
+    grading: Grading, output: OutputFormat, extra: Mapping[str, Any] | None = None
+) -> None:
+    data = {**_grading_dict(grading), **(extra or {})}
+    if output is OutputFormat.JSON:
+        typer.echo(dumps(data))
+        return
+    console = Console(width=120)
+    table = Table(title=f"{grading.scale}: grade {grading.grade}", header_style="bold")
+    for column in ("Domain", "Finding", "Grade"):
+        table.add_column(column)
+    decisive = set(grading.decisive)
+    for criterion in grading.criteria:
+        mark = " *" if criterion in decisive else ""
+        table.add_row(criterion.domain, criterion.finding, f"{criterion.grade}{mark}")
+    console.print(table)
+    for key, value in (extra or {}).items():
+        console.print(f"{key.replace('_', ' ')}: {'yes' if value else 'no'}")
+    for note in grading.notes:
+        console.print(f"[bold]Note:[/bold] {note}")
+    console.print(f"[dim]* decisive. Source: {grading.source}[/dim]")
+
+
+def _replan_dict(result: Replan) -> dict[str, Any]:
+    zone = result.plan.zone
+    return {
+        **plan_to_dict(result.plan),
+        "status": str(result.status),
+        "discontinued_at": None
+        if result.discontinued_at is None
+        else result.discontinued_at.astimezone(zone),
+        "decisions": [
+            {
+                "at": d.at.astimezone(zone),
+                "action": str(d.action),
+                "level": str(d.level),
+                "reasons": list(d.reasons),
+                "source": d.source,
+            }
+            for d in result.decisions
+        ],
+    }
+
+
+def _print_replan(result: Replan) -> None:
+    console = Console(width=140)
+    render_plan(result.plan, load_knowledge().sources, console)
+    zone = result.plan.zone
+    table = Table(title="Decisions", header_style="bold")
+    for column in ("When", "Action", "Level", "Reasons", "Source"):
+        table.add_column(column)
+    for d in result.decisions:
+        table.add_row(
+            d.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            str(d.action),
+            str(d.level),
+            "\n".join(d.reasons),
+            d.source,
+        )
+    console.print(table)
+    console.print(f"[bold]Status:[/bold] {result.status}")

@@ -1,0 +1,401 @@
+"""The label's dose modifications: adverse reaction + grade -> what to do.
+
+The table is data (``knowledge/toxicity.toml``, one row per reaction, grade and weight
+band), each row holding the current label's rule and the older US-2014 rule beside it.
+The project rule for sources applies: the newest label-derived rule acts and the older
+one is shown beside it, as a warning where it is stricter. Where the current wording
+was NOT RETRIEVED, the older rule is the only one there is: it is applied, and the
+action says so and asks for confirmation against the current label.
+
+Rules encoded here, not in the data:
+
+- a seizure is judged first by the seizure row (more than ``max_seizures`` in the
+  course: discontinue permanently), else by the neurological-toxicity row for its grade;
+- a reaction and grade with no row of its own falls back to the "other clinically
+  relevant adverse reaction" row from grade 3; below grade 3 the table has no row, so
+  there is no label modification.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from blina.domain.errors import InvalidInput
+from blina.domain.units import M2, Kg, McgPerDay, McgPerM2PerDay, Mg, MgPerM2
+
+__all__ = [
+    "Action",
+    "ActionKind",
+    "AdverseReaction",
+    "Corticosteroid",
+    "CourseState",
+    "DoseRule",
+    "InterruptionRules",
+    "ModificationRow",
+    "ModificationRules",
+    "Rule",
+    "WeightBand",
+    "decide",
+]
+
+_GRADES = range(1, 5)
+
+
+class AdverseReaction(StrEnum):
+    CRS = "crs"
+    NEUROLOGICAL = "neurological"
+    SEIZURE = "seizure"
+    LIVER = "liver"
+    PANCREATITIS = "pancreatitis"
+    NEUTROPENIA = "neutropenia"
+    INFECTION = "infection"
+    OTHER = "other"
+    OVERDOSE = "overdose"
+
+
+class ActionKind(StrEnum):
+    CONTINUE = "continue"
+    INTERRUPT = "interrupt"
+    CONSIDER_DISCONTINUATION = "consider-discontinuation"
+    DISCONTINUE = "discontinue"
+
+
+class WeightBand(StrEnum):
+    """Rows that differ by weight use the regimen's threshold (45 kg in the label)."""
+
+    ANY = "any"
+    AT_OR_ABOVE = "at-or-above-threshold"
+    BELOW = "below-threshold"
+
+
+@dataclass(frozen=True, slots=True)
+class Corticosteroid:
+    """A corticosteroid course: a fixed dose, or per m2 with a maximum, every few hours."""
+
+    drug: str
+    route: str
+    dose: Mg | None
+    dose_per_m2: MgPerM2 | None
+    max_dose: Mg | None
+    every_hours: int
+    max_days: int
+    taper_days: int | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DoseRule:
+    """A daily dose: ``fixed``, or ``per_m2`` x BSA never above ``cap``."""
+
+    fixed: McgPerDay | None
+    per_m2: McgPerM2PerDay | None
+    cap: McgPerDay | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One label's rule for one row of the table.
+
+    ``min_recovery_days``: days at the recovered level before restarting;
+    ``max_resolution_days``: a reaction taking longer to resolve means permanent
+    discontinuation; ``max_seizures``: more seizures than this means discontinuation;
+    ``min_restart_hours``: the earliest restart after the interruption. ``gaps`` names
+    the parts of the rule that were NOT RETRIEVED.
+    """
+
+    edition: str
+    kind: ActionKind
+    text: str
+    source: str
+    resume_when: str | None = None
+    min_recovery_days: int | None = None
+    max_resolution_days: int | None = None
+    recurrence_discontinues: bool = False
+    max_seizures: int | None = None
+    min_restart_hours: int | None = None
+    corticosteroid: Corticosteroid | None = None
+    restart: DoseRule | None = None
+    step_up_after_days: int | None = None
+    step_up: DoseRule | None = None
+    gaps: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModificationRow:
+    """A row of the label's table; ``current`` is None where its wording was NOT RETRIEVED."""
+
+    id: str
+    reaction: AdverseReaction
+    grades: frozenset[int]
+    weight_band: WeightBand
+    current: Rule | None
+    current_gap: str | None
+    older: Rule | None
+
+    @property
+    def acting(self) -> Rule:
+        rule = self.current if self.current is not None else self.older
+        assert rule is not None, "the loader refuses a row with neither rule"
+        return rule
+
+
+@dataclass(frozen=True, slots=True)
+class InterruptionRules:
+    """The label's rules on the length of interruptions and on restarting."""
+
+    same_cycle_max_days: int
+    same_cycle_source: str
+    restart_care_min_hours: int
+    restart_care_source: str
+    older_restart_premedication: str
+    older_restart_premedication_source: str
+    no_row: str
+    no_row_source: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModificationRules:
+    rows: tuple[ModificationRow, ...]
+    interruptions: InterruptionRules
+
+    def row(self, reaction: AdverseReaction, grade: int, below: bool) -> ModificationRow | None:
+        for row in self.rows:
+            if row.reaction is reaction and grade in row.grades:
+                band = row.weight_band
+                if band is WeightBand.ANY or (band is WeightBand.BELOW) is below:
+                    return row
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class CourseState:
+    """What ``decide`` needs to know about the patient and the course so far.
+
+    ``seizures`` counts the seizures of the course including this one;
+    ``earlier_episodes`` the earlier interruptions for the same reaction at grade 3 or
+    more; ``dose_at_onset`` the dose running when the reaction began.
+    """
+
+    weight: Kg
+    bsa: M2 | None
+    weight_threshold: Kg
+    seizures: int = 0
+    earlier_episodes: int = 0
+    dose_at_onset: McgPerDay | None = None
+
+    @property
+    def below_threshold(self) -> bool:
+        return self.weight.value < self.weight_threshold.value
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """What the label says to do, with the doses worked out for this patient.
+
+    ``from_older`` is True when the current label's rule was NOT RETRIEVED and the older
+    rule was applied; ``needs_confirmation`` when any part of the rule is a gap.
+    """
+
+    kind: ActionKind
+    reaction: AdverseReaction
+    grade: int
+    row_id: str | None
+    rule: Rule | None
+    older: Rule | None
+    from_older: bool
+    corticosteroid_dose: Mg | None
+    restart_dose: McgPerDay | None
+    step_up_dose: McgPerDay | None
+    step_up_after: timedelta | None
+    min_recovery: timedelta | None
+    max_resolution: timedelta | None
+    min_restart_after: timedelta | None
+    reasons: tuple[str, ...]
+    warnings: tuple[str, ...]
+    source: str
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.from_older or (self.rule is not None and bool(self.rule.gaps))
+
+
+def decide(
+    *, reaction: AdverseReaction, grade: int, state: CourseState, rules: ModificationRules
+) -> Action:
+    """The label's action for ``reaction`` at ``grade`` in this course.
+
+    Parameters
+    ----------
+    reaction : the adverse reaction behind the event.
+    grade : 1 to 4, on the scale the label's table uses (its footnote naming the scale
+        was NOT RETRIEVED: ASTCT for CRS and ICANS is assumed by the callers).
+    state : the patient's weight and BSA, the regimen's weight threshold, seizures so far,
+        earlier episodes of the same reaction and the dose at onset.
+    rules : the modification table (``blina.knowledge``).
+
+    Raises ``InvalidInput`` for a grade outside 1-4, or a per-m2 dose without a BSA.
+    """
+    if grade not in _GRADES:
+        raise InvalidInput("grade", grade, ">= 1 and <= 4 (grade 5 is death)")
+    below = state.below_threshold
+    if reaction is AdverseReaction.SEIZURE:
+        seizure_row = rules.row(reaction, grade, below)
+        limit = None if seizure_row is None else seizure_row.acting.max_seizures
+        if seizure_row is not None and limit is not None:
+            if max(state.seizures, 1) > limit:
+                return _action(seizure_row, reaction, grade, state, ActionKind.DISCONTINUE, ())
+            first = (
+                f"Seizure {max(state.seizures, 1)} of the course: more than {limit} means "
+                f"permanent discontinuation ({seizure_row.acting.source}); until then the "
+                f"neurological-toxicity row for grade {grade} applies."
+            )
+            return _decide_row(AdverseReaction.NEUROLOGICAL, reaction, grade, state, rules, first)
+    return _decide_row(reaction, reaction, grade, state, rules, None)
+
+
+def _decide_row(
+    looked_up: AdverseReaction,
+    reaction: AdverseReaction,
+    grade: int,
+    state: CourseState,
+    rules: ModificationRules,
+    lead: str | None,
+) -> Action:
+    below = state.below_threshold
+    leads = [] if lead is None else [lead]
+    row = rules.row(looked_up, grade, below)
+    if row is None and grade >= 3:
+        row = rules.row(AdverseReaction.OTHER, grade, below)
+        leads.append(
+            f"No row of its own for {looked_up} grade {grade}: the 'other clinically relevant "
+            "adverse reaction' row applies."
+        )
+    if row is None:
+        table = rules.interruptions
+        return Action(
+            kind=ActionKind.CONTINUE,
+            reaction=reaction,
+            grade=grade,
+            row_id=None,
+            rule=None,
+            older=None,
+            from_older=False,
+            corticosteroid_dose=None,
+            restart_dose=None,
+            step_up_dose=None,
+            step_up_after=None,
+            min_recovery=None,
+            max_resolution=None,
+            min_restart_after=None,
+            reasons=(*leads, f"{looked_up} grade {grade}: {table.no_row}"),
+            warnings=(),
+            source=table.no_row_source,
+        )
+    rule = row.acting
+    kind = rule.kind
+    if rule.recurrence_discontinues and state.earlier_episodes > 0:
+        kind = ActionKind.DISCONTINUE
+        leads.append(
+            f"The reaction has recurred ({state.earlier_episodes} earlier episode(s)): "
+            "the rule says discontinue permanently."
+        )
+    return _action(row, reaction, grade, state, kind, leads)
+
+
+def _action(
+    row: ModificationRow,
+    reaction: AdverseReaction,
+    grade: int,
+    state: CourseState,
+    kind: ActionKind,
+    leads: Iterable[str],
+) -> Action:
+    rule = row.acting
+    from_older = row.current is None
+    older = None if from_older else row.older
+    reasons = [
+        *leads,
+        f"{row.reaction} grade {grade}: {rule.text} ({rule.edition}, {rule.source}).",
+    ]
+    if from_older:
+        reasons.append(
+            f"The current label's rule was NOT RETRIEVED ({row.current_gap}): the older "
+            "rule is applied; confirm against the current label."
+        )
+    reasons.extend(f"Gap: {gap}" for gap in rule.gaps)
+    restart = None if rule.restart is None else _daily_dose(rule.restart, state, "restart")
+    warnings = list(_older_beside(rule, older, state))
+    onset = state.dose_at_onset
+    if restart is not None and onset is not None and onset.value <= restart.value:
+        warnings.append(
+            f"The reaction began at {onset}, not above the restart dose {restart}: restarting "
+            "at that dose does not lower it; check the label's rule for this case."
+        )
+    steroid = rule.corticosteroid
+    return Action(
+        kind=kind,
+        reaction=reaction,
+        grade=grade,
+        row_id=row.id,
+        rule=rule,
+        older=older,
+        from_older=from_older,
+        corticosteroid_dose=None if steroid is None else _steroid_dose(steroid, state),
+        restart_dose=restart,
+        step_up_dose=None if rule.step_up is None else _daily_dose(rule.step_up, state, "step_up"),
+        step_up_after=_days(rule.step_up_after_days),
+        min_recovery=_days(rule.min_recovery_days),
+        max_resolution=_days(rule.max_resolution_days),
+        min_restart_after=None
+        if rule.min_restart_hours is None
+        else timedelta(hours=rule.min_restart_hours),
+        reasons=tuple(reasons),
+        warnings=tuple(warnings),
+        source=rule.source,
+    )
+
+
+def _older_beside(rule: Rule, older: Rule | None, state: CourseState) -> Iterable[str]:
+    """The older label's rule, shown beside the current one; flagged where it is stricter."""
+    if older is None:
+        return
+    yield f"Older label ({older.edition}, {older.source}): {older.text}"
+    if older.max_resolution_days is not None and rule.max_resolution_days is None:
+        yield (
+            f"Stricter in the older label: discontinue permanently if the reaction takes more "
+            f"than {older.max_resolution_days} days to resolve."
+        )
+    if older.recurrence_discontinues and not rule.recurrence_discontinues:
+        if state.earlier_episodes > 0:
+            yield "Stricter in the older label: the reaction has recurred; it says discontinue."
+        else:
+            yield "Stricter in the older label: discontinue permanently if the reaction recurs."
+
+
+def _daily_dose(rule: DoseRule, state: CourseState, field: str) -> McgPerDay:
+    if rule.per_m2 is None or (rule.fixed is not None and not state.below_threshold):
+        assert rule.fixed is not None
+        return rule.fixed
+    if state.bsa is None:
+        raise InvalidInput(
+            "height_cm", "(missing)", f"given: the {field} dose is per m2 of body surface area"
+        )
+    dose = rule.per_m2 * state.bsa
+    return dose if rule.cap is None else dose.capped_at(rule.cap)
+
+
+def _steroid_dose(steroid: Corticosteroid, state: CourseState) -> Mg:
+    if steroid.dose is not None:
+        return steroid.dose
+    assert steroid.dose_per_m2 is not None
+    if state.bsa is None:
+        raise InvalidInput(
+            "height_cm", "(missing)", f"given: {steroid.drug} is dosed per m2 of body surface area"
+        )
+    dose = steroid.dose_per_m2 * state.bsa
+    return dose if steroid.max_dose is None else dose.capped_at(steroid.max_dose)
+
+
+def _days(count: int | None) -> timedelta | None:
+    return None if count is None else timedelta(days=count)
