@@ -18,10 +18,10 @@ from blina.knowledge import Knowledge, load_knowledge
 from blina.services.accounts import create_user, to_actor
 from blina.services.actors import Role
 from blina.services.audit import append_audit
-from blina.services.courses import CourseRequest, start_course
+from blina.services.courses import CourseRequest, record_event, start_course
 from blina.services.patients import create_patient
 from blina.store.session import transaction
-from blina.store.tables import Clinic, CourseEvent, User
+from blina.store.tables import Clinic, Course, User
 
 __all__ = [
     "DEMO_CLINIC",
@@ -186,7 +186,7 @@ def seed_demo_clinic(
                 request=request,
             )
             if demo.interrupted:
-                _interrupt(session, view.course.id, staff["dr.lee"], now)
+                _interrupt(session, view.course, staff["dr.lee"], now, knowledge)
             if index == 0:
                 for name, role in DEMO_USERS.items():
                     if role in (Role.PATIENT, Role.CAREGIVER):
@@ -204,25 +204,17 @@ def seed_demo_clinic(
         return True
 
 
-def _interrupt(session: Session, course_id: int, physician: User, now: datetime) -> None:
+def _interrupt(
+    session: Session, course: Course, physician: User, now: datetime, knowledge: Knowledge
+) -> None:
     """Record an interruption six hours ago (cytokine release syndrome, grade 3)."""
     at = now - timedelta(hours=6)
-    session.add(
-        CourseEvent(
-            course_id=course_id,
-            kind="interruption",
-            at=at,
-            details={"cause": "cytokine release syndrome", "grade": 3},
-            recorded_by=physician.id,
-            recorded_at=now,
-        )
-    )
-    append_audit(
+    record_event(
         session,
-        at=now,
         actor=to_actor(physician),
-        action="course.interrupt",
-        subject_type="course",
-        subject_id=course_id,
-        after={"at": at.isoformat(), "cause": "cytokine release syndrome", "grade": 3},
+        now=now,
+        knowledge=knowledge,
+        course_id=course.id,
+        expected_version=course.version,
+        event={"at": at.isoformat(), "kind": "interrupt", "cause": "crs", "grade": 3},
     )

@@ -125,6 +125,38 @@ CASES: list[tuple[str, str, str, Any, Callable[[str], int]]] = [
         _expect({"pharmacist_a", "pharmacist_a2"}, 201, 403),
     ),
     ("bags-list", "GET", "/courses/{c1}/bags", None, _expect(SEES_A1, 200, 404)),
+    (
+        # version 999 is never current: the physician of the clinic reaches the version
+        # check (409); everyone else is stopped before it.
+        "course-event",
+        "POST",
+        "/courses/{c1}/events",
+        {
+            "version": 999,
+            "event": {
+                "at": "2026-12-09T10:00:00Z",
+                "kind": "interrupt",
+                "cause": "crs",
+                "grade": 3,
+            },
+        },
+        _expect({"physician_a"}, 409, lambda who: 404 if who == "physician_b" else 403),
+    ),
+    (
+        "assessment-record",
+        "POST",
+        "/courses/{c1}/assessments",
+        {"findings": {"scale": "crs", "temperature_c": 38.5}},
+        _expect({"physician_a", "nurse_a"}, 201, lambda who: 404 if who == "physician_b" else 403),
+    ),
+    ("assessments-list", "GET", "/courses/{c1}/assessments", None, _expect(SEES_A1, 200, 404)),
+    (
+        "calc-grade",
+        "POST",
+        "/calc/grade",
+        {"findings": {"scale": "crs", "temperature_c": 38.5}},
+        _expect(EVERYONE, 200, 0),
+    ),
 ]
 
 

@@ -205,3 +205,99 @@ def test_bag_for_a_time_that_is_no_bag_answers_422_naming_the_field(world: World
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "bag_start"
+
+
+def test_interruption_and_restart_replan_the_course_through_the_label(world: World) -> None:
+    physician = world.as_("physician_a")
+    created = _post(
+        world,
+        "physician_a",
+        f"/patients/{world.patient_a2}/courses",
+        {
+            "indication": "relapsed-refractory",
+            "weight_kg": 70,
+            "age_years": 40,
+            "start": "2026-12-01",
+        },
+    ).json()
+    path = f"/courses/{created['id']}/events"
+    interrupt = {"at": "2026-12-09T10:00:00Z", "kind": "interrupt", "cause": "crs", "grade": 3}
+    interrupted = _post(
+        world, "physician_a", path, {"version": created["version"], "event": interrupt}
+    )
+    assert interrupted.status_code == 201, interrupted.text
+    stale = _post(world, "physician_a", path, {"version": created["version"], "event": interrupt})
+    assert stale.status_code == 409
+
+    restart = {"at": "2026-12-10T09:00:00Z", "kind": "restart", "dose_mcg_per_day": 9}
+    restarted = _post(
+        world, "physician_a", path, {"version": interrupted.json()["version"], "event": restart}
+    )
+
+    assert restarted.status_code == 201, restarted.text
+    plan = restarted.json()["plan"]
+    actions = [d["action"] for d in plan["decisions"]]
+    assert actions[:2] == ["interrupt", "continue-cycle"]
+    assert "premedicate" in actions
+    assert "restart" in actions
+    days = {d["date"]: d for d in plan["days"]}
+    assert days["2026-12-10"]["dose_mcg_per_day"] == 9
+    assert plan["status"] == "active"
+    listed = world.client.get(f"/api/v1/courses/{created['id']}", headers=physician).json()
+    assert listed["plan"]["decisions"] == plan["decisions"]
+
+
+def test_restart_without_interruption_answers_422_and_changes_nothing(world: World) -> None:
+    course = world.client.get(
+        f"/api/v1/courses/{world.course_a1}", headers=world.as_("physician_a")
+    )
+    version = course.json()["version"]
+    response = _post(
+        world,
+        "physician_a",
+        f"/courses/{world.course_a1}/events",
+        {"version": version, "event": {"at": "2026-12-09T09:00:00Z", "kind": "restart"}},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"].startswith("event")
+    again = world.client.get(f"/api/v1/courses/{world.course_a1}", headers=world.as_("physician_a"))
+    assert again.json()["version"] == version
+
+
+def test_crs_grade_3_recorded_with_the_labels_action(world: World) -> None:
+    findings = {
+        "scale": "crs",
+        "temperature_c": 39.5,
+        "hypotension": "one-vasopressor",
+        "oxygen": "low-flow",
+    }
+    response = _post(
+        world, "nurse_a", f"/courses/{world.course_a1}/assessments", {"findings": findings}
+    )
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["grade"] == 3
+    action = body["decision"]["action"]
+    assert action["kind"] == "interrupt"
+    assert action["corticosteroid_dose_mg"] == 8
+    assert action["restart_dose_mcg_per_day"] == 9
+    assert (
+        _post(
+            world, "caregiver_a", f"/courses/{world.course_a1}/assessments", {"findings": findings}
+        ).status_code
+        == 403
+    )
+    calc = _post(world, "caregiver_a", "/calc/grade", {"findings": findings})
+    assert calc.status_code == 200
+    assert calc.json()["grade"] == 3
+
+
+def test_icans_grading_computes_from_ice_score(world: World) -> None:
+    # ASTCT: ICE 3-6 is grade 2, ICE 0-2 grade 3 (toxicity-and-triage.md, ICANS table).
+    for ice, expected in ((3, 2), (2, 3)):
+        findings = {"scale": "icans", "age_years": 40, "consciousness": "awake", "ice_score": ice}
+        response = _post(world, "physician_a", "/calc/grade", {"findings": findings})
+        assert response.status_code == 200
+        assert response.json()["grade"] == expected

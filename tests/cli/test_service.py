@@ -32,7 +32,7 @@ def test_demo_creates_clinic_once_and_prints_every_login(data_dir: Path) -> None
         roles = {row[0] for row in db.execute("SELECT role FROM app_user")}
         patients = db.execute("SELECT count(*) FROM patient").fetchone()[0]
         interruptions = db.execute(
-            "SELECT count(*) FROM course_event WHERE kind = 'interruption'"
+            "SELECT count(*) FROM course_event WHERE kind = 'interrupt'"
         ).fetchone()[0]
         inpatient_today = db.execute(
             "SELECT count(*) FROM course_task WHERE kind = 'admission'"

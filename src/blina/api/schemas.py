@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 __all__ = [
     "CourseChange",
     "CourseCreate",
+    "CourseEventCreate",
+    "CourseEventIn",
     "CoursePublic",
     "LoginRequest",
     "LoginResponse",
@@ -30,7 +32,7 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-Number = Annotated[Decimal, PlainSerializer(_number, return_type=float, when_used="json")]
+Number = Annotated[Decimal, PlainSerializer(_number, return_type=int | float, when_used="json")]
 
 
 class _In(BaseModel):
@@ -119,6 +121,38 @@ class CourseChange(_In):
     cycles: int | None = None
     cycle_starts: dict[int, date] | None = None
     status: Literal["active", "completed", "discontinued"] | None = None
+
+
+class CourseEventIn(_In):
+    """One entry of the course's log, as `blina replan` reads it."""
+
+    at: datetime = Field(description="When it happened (ISO 8601 with offset)")
+    kind: Literal["interrupt", "restart", "discontinue"]
+    cause: (
+        Literal[
+            "crs",
+            "neurological",
+            "seizure",
+            "liver",
+            "pancreatitis",
+            "neutropenia",
+            "infection",
+            "other",
+            "overdose",
+        ]
+        | None
+    ) = Field(default=None, description="For an interruption: the adverse reaction behind it")
+    grade: int | None = Field(default=None, description="For an interruption: its grade")
+    dose_mcg_per_day: Decimal | None = Field(default=None, description="For a restart: the dose")
+    resolved_at: datetime | None = Field(
+        default=None, description="For a restart: when the reaction resolved"
+    )
+    reason: str | None = Field(default=None, description="For a discontinuation")
+
+
+class CourseEventCreate(_In):
+    version: int = Field(ge=1, description="The course version you read; a newer one answers 409")
+    event: CourseEventIn
 
 
 class CoursePublic(BaseModel):

@@ -23,14 +23,9 @@ from blina.cli.app import EXIT_HARD_STOP, app, user_errors
 from blina.cli.tables import render_plan
 from blina.domain.body import measure_body
 from blina.domain.errors import InvalidInput, UnknownId
-from blina.domain.modifications import AdverseReaction
 from blina.domain.planning import plan_course
 from blina.domain.replanning import (
-    Discontinuation,
-    Event,
-    Interruption,
     Replan,
-    Restart,
     replan,
 )
 from blina.domain.toxicity import Grading
@@ -53,8 +48,17 @@ from blina.domain.toxicity.tls import (
     TlsSeizure,
     assess_tls,
 )
-from blina.domain.units import McgPerDay
-from blina.interop.plan_json import dumps, plan_to_dict
+from blina.interop.plan_json import dumps
+from blina.interop.toxicity_json import (
+    event_from_dict,
+    grading_to_dict,
+    json_choice,
+    json_field,
+    json_instant,
+    json_number,
+    json_text,
+    replan_to_dict,
+)
 from blina.knowledge import load_knowledge
 from blina.services.clock import SystemClock
 
@@ -98,8 +102,8 @@ def grade_crs_command(
     with user_errors():
         findings = CrsFindings(
             temperature_c=_required_decimal("temperature_c", temp_c),
-            hypotension=_choice("hypotension", hypotension, Hypotension),
-            oxygen=_choice("oxygen", oxygen, OxygenSupport),
+            hypotension=json_choice("hypotension", hypotension, Hypotension),
+            oxygen=json_choice("oxygen", oxygen, OxygenSupport),
             fever_masked=fever_masked,
             oxygen_flow_l_per_min=_decimal("oxygen_flow_l_per_min", oxygen_flow_l_min),
         )
@@ -150,18 +154,18 @@ def grade_icans_command(
     with user_errors():
         findings = IcansFindings(
             age_years=_required_decimal("age_years", age_years),
-            consciousness=_choice("consciousness", consciousness, Consciousness),
+            consciousness=json_choice("consciousness", consciousness, Consciousness),
             ice_score=None if ice_score is None else parse_integer("ice_score", ice_score),
             ice_items=None if ice_items is None else _ice_items(ice_items),
             capd_score=None if capd_score is None else parse_integer("capd_score", capd_score),
             capd_answers=None
             if capd_answers is None
-            else tuple(_choice("capd_answers", a, CapdAnswer) for a in _split(capd_answers)),
+            else tuple(json_choice("capd_answers", a, CapdAnswer) for a in _split(capd_answers)),
             developmental_delay=developmental_delay,
-            seizure=_choice("seizure", seizure, Seizure),
+            seizure=json_choice("seizure", seizure, Seizure),
             motor_weakness=motor_weakness,
-            cerebral_edema=_choice("cerebral_edema", cerebral_edema, CerebralEdema),
-            icp_signs=frozenset(_choice("icp_sign", s, IcpSign) for s in icp_sign or ()),
+            cerebral_edema=json_choice("cerebral_edema", cerebral_edema, CerebralEdema),
+            icp_signs=frozenset(json_choice("icp_sign", s, IcpSign) for s in icp_sign or ()),
         )
         _print_grading(grade_icans(findings, load_knowledge().toxicity.icans), output)
 
@@ -242,14 +246,14 @@ def grade_tls_command(
         if not age.is_finite() or age not in allowed:
             raise InvalidInput("age_years", age, allowed.describe())
         findings = TlsFindings(
-            therapy_start=_instant("therapy_start", _required("therapy_start", therapy_start)),
+            therapy_start=json_instant("therapy_start", _required("therapy_start", therapy_start)),
             samples=tuple(_sample(f"samples[{i}]", text) for i, text in enumerate(sample or ())),
             child=age < knowledge.body_rules.adult_from_age_years,
             baseline={} if baseline is None else _analytes("baseline", baseline),
             creatinine=_decimal("creatinine", creatinine),
             creatinine_uln=_decimal("creatinine_uln", creatinine_uln),
-            arrhythmia=_choice("arrhythmia", arrhythmia, Arrhythmia),
-            seizure=_choice("seizure", seizure, TlsSeizure),
+            arrhythmia=json_choice("arrhythmia", arrhythmia, Arrhythmia),
+            seizure=json_choice("seizure", seizure, TlsSeizure),
         )
         assessment = assess_tls(findings, knowledge.toxicity.tls)
         _print_grading(
@@ -270,9 +274,9 @@ def replan_command(
     """Re-plan a course from its event log: interruptions, restarts, discontinuation."""
     with user_errors():
         data = _read_course(course)
-        result = _replan(data, SystemClock().now() if now is None else _instant("now", now))
+        result = _replan(data, SystemClock().now() if now is None else json_instant("now", now))
     if output is OutputFormat.JSON:
-        typer.echo(dumps(_replan_dict(result)))
+        typer.echo(dumps(replan_to_dict(result)))
     else:
         _print_replan(result)
     if result.hard_stops:
@@ -294,13 +298,6 @@ def _required_decimal(field: str, text: str | None) -> Decimal:
 
 def _decimal(field: str, text: str | None) -> Decimal | None:
     return None if text is None else parse_decimal(field, text)
-
-
-def _choice(field: str, text: str, enum: type[_Enum]) -> _Enum:
-    try:
-        return enum(text.strip())
-    except ValueError:
-        raise InvalidInput(field, text, f"one of {', '.join(m.value for m in enum)}") from None
 
 
 def _split(text: str) -> list[str]:
@@ -328,7 +325,7 @@ def _ice_items(text: str) -> dict[str, int]:
 
 def _analytes(field: str, text: str) -> dict[Analyte, Decimal]:
     return {
-        _choice(field, name, Analyte): parse_decimal(f"{field}.{name}", value)
+        json_choice(field, name, Analyte): parse_decimal(f"{field}.{name}", value)
         for name, value in _pairs(field, text).items()
     }
 
@@ -339,20 +336,10 @@ def _sample(field: str, text: str) -> LabSample:
     if at is None:
         raise InvalidInput(f"{field}.at", "(missing)", "given: at=ISO date-time with offset")
     values = {
-        _choice(field, name, Analyte): parse_decimal(f"{field}.{name}", value)
+        json_choice(field, name, Analyte): parse_decimal(f"{field}.{name}", value)
         for name, value in pairs.items()
     }
-    return LabSample(_instant(f"{field}.at", at), values)
-
-
-def _instant(field: str, text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(field, text, "an ISO date-time with a UTC offset") from None
-    if moment.tzinfo is None:
-        raise InvalidInput(field, text, "an ISO date-time with a UTC offset")
-    return moment
+    return LabSample(json_instant(f"{field}.at", at), values)
 
 
 def _read_course(path: str) -> Mapping[str, Any]:
@@ -371,129 +358,57 @@ def _read_course(path: str) -> Mapping[str, Any]:
     return data
 
 
-def _field(data: Mapping[str, Any], key: str, where: str = "") -> Any:
-    name = f"{where}.{key}" if where else key
-    if key not in data:
-        raise InvalidInput(name, "(missing)", "given")
-    return data[key]
-
-
-def _number(value: Any, field: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise InvalidInput(field, json.dumps(value, default=str), "a number")
-    return Decimal(value)
-
-
-def _text(value: Any, field: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput(field, json.dumps(value, default=str), "a string")
-    return value
-
-
 def _replan(data: Mapping[str, Any], now: datetime) -> Replan:
     knowledge = load_knowledge()
-    patient = _field(data, "patient")
+    patient = json_field(data, "patient")
     if not isinstance(patient, dict):
         raise InvalidInput("patient", json.dumps(patient, default=str), "an object")
     height = patient.get("height_cm")
     body = measure_body(
-        weight_kg=_number(_field(patient, "weight_kg", "patient"), "patient.weight_kg"),
-        height_cm=None if height is None else _number(height, "patient.height_cm"),
-        age_years=_number(_field(patient, "age_years", "patient"), "patient.age_years"),
+        weight_kg=json_number(json_field(patient, "weight_kg", "patient"), "patient.weight_kg"),
+        height_cm=None if height is None else json_number(height, "patient.height_cm"),
+        age_years=json_number(json_field(patient, "age_years", "patient"), "patient.age_years"),
         rules=knowledge.body_rules,
     )
-    indication = _text(_field(data, "indication"), "indication")
+    indication = json_text(json_field(data, "indication"), "indication")
     try:
         regimen = knowledge.regimen(indication)
     except UnknownId as error:
         raise InvalidInput("indication", indication, f"one of {', '.join(error.known)}") from None
-    start_text = _text(_field(data, "start"), "start")
+    start_text = json_text(json_field(data, "start"), "start")
     try:
         start = date.fromisoformat(start_text)
     except ValueError:
         raise InvalidInput("start", start_text, "a real calendar date, YYYY-MM-DD") from None
-    bag_hours = _number(data.get("bag_hours", 24), "bag_hours")
+    bag_hours = json_number(data.get("bag_hours", 24), "bag_hours")
     cycles = data.get("cycles")
     plan = plan_course(
         regimen=regimen,
         body=body,
         start=start,
         bag_hours=parse_integer("bag_hours", str(bag_hours)),
-        zone=parse_zone(_text(data.get("zone", "UTC"), "zone")),
-        start_time=parse_time("start_time", _text(data.get("start_time", "09:00"), "start_time")),
-        cycles=None if cycles is None else parse_integer("cycles", str(_number(cycles, "cycles"))),
+        zone=parse_zone(json_text(data.get("zone", "UTC"), "zone")),
+        start_time=parse_time(
+            "start_time", json_text(data.get("start_time", "09:00"), "start_time")
+        ),
+        cycles=None
+        if cycles is None
+        else parse_integer("cycles", str(json_number(cycles, "cycles"))),
     )
     events_data = data.get("events", [])
     if not isinstance(events_data, list):
         raise InvalidInput("events", json.dumps(events_data, default=str), "a list")
-    events = [_event(item, f"events[{i}]") for i, item in enumerate(events_data)]
+    events = [event_from_dict(item, f"events[{i}]") for i, item in enumerate(events_data)]
     return replan(plan, events, rules=knowledge.toxicity.modifications, now=now)
-
-
-def _event(item: Any, where: str) -> Event:
-    if not isinstance(item, dict):
-        raise InvalidInput(where, json.dumps(item, default=str), "an object")
-    at = _instant(f"{where}.at", _text(_field(item, "at", where), f"{where}.at"))
-    kind = _text(_field(item, "kind", where), f"{where}.kind")
-    if kind == "interrupt":
-        cause = _choice(
-            f"{where}.cause", _text(_field(item, "cause", where), f"{where}.cause"), AdverseReaction
-        )
-        grade = _number(_field(item, "grade", where), f"{where}.grade")
-        return Interruption(at, cause, parse_integer(f"{where}.grade", str(grade)))
-    if kind == "restart":
-        dose = item.get("dose_mcg_per_day")
-        resolved = item.get("resolved_at")
-        return Restart(
-            at,
-            None if dose is None else McgPerDay(_positive(dose, f"{where}.dose_mcg_per_day")),
-            None
-            if resolved is None
-            else _instant(f"{where}.resolved_at", _text(resolved, f"{where}.resolved_at")),
-        )
-    if kind == "discontinue":
-        reason = item.get("reason")
-        return (
-            Discontinuation(at)
-            if reason is None
-            else Discontinuation(at, _text(reason, f"{where}.reason"))
-        )
-    raise InvalidInput(f"{where}.kind", kind, "one of interrupt, restart, discontinue")
-
-
-def _positive(value: Any, field: str) -> Decimal:
-    number = _number(value, field)
-    if number <= 0:
-        raise InvalidInput(field, number, "> 0")
-    return number
 
 
 # --- printing ------------------------------------------------------------------------------
 
 
-def _grading_dict(grading: Grading) -> dict[str, Any]:
-    decisive = set(grading.decisive)
-    return {
-        "scale": grading.scale,
-        "grade": grading.grade,
-        "criteria": [
-            {
-                "domain": c.domain,
-                "finding": c.finding,
-                "grade": c.grade,
-                "decisive": c in decisive,
-            }
-            for c in grading.criteria
-        ],
-        "notes": list(grading.notes),
-        "source": grading.source,
-    }
-
-
 def _print_grading(
     grading: Grading, output: OutputFormat, extra: Mapping[str, Any] | None = None
 ) -> None:
-    data = {**_grading_dict(grading), **(extra or {})}
+    data = {**grading_to_dict(grading), **(extra or {})}
     if output is OutputFormat.JSON:
         typer.echo(dumps(data))
         return
@@ -511,27 +426,6 @@ def _print_grading(
     for note in grading.notes:
         console.print(f"[bold]Note:[/bold] {note}")
     console.print(f"[dim]* decisive. Source: {grading.source}[/dim]")
-
-
-def _replan_dict(result: Replan) -> dict[str, Any]:
-    zone = result.plan.zone
-    return {
-        **plan_to_dict(result.plan),
-        "status": str(result.status),
-        "discontinued_at": None
-        if result.discontinued_at is None
-        else result.discontinued_at.astimezone(zone),
-        "decisions": [
-            {
-                "at": d.at.astimezone(zone),
-                "action": str(d.action),
-                "level": str(d.level),
-                "reasons": list(d.reasons),
-                "source": d.source,
-            }
-            for d in result.decisions
-        ],
-    }
 
 
 def _print_replan(result: Replan) -> None:

@@ -4,22 +4,36 @@ and keep the clinic's task index in step with the plan."""
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from blina.domain.body import measure_body
+from blina.domain.errors import InvalidInput
 from blina.domain.planning import CoursePlan, plan_course
+from blina.domain.replanning import CourseStatus, Event, Replan, replan
+from blina.interop.toxicity_json import event_from_dict, event_to_dict
 from blina.knowledge import Knowledge
 from blina.services.access import course_for, patient_for, require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.errors import Conflict
-from blina.store.tables import Clinic, Course, CourseTask, Patient
+from blina.store.tables import Clinic, Course, CourseEvent, CourseTask, Patient
 
-__all__ = ["CourseRequest", "CourseView", "get_course", "plan_for", "start_course", "update_course"]
+__all__ = [
+    "CourseRequest",
+    "CourseView",
+    "events_of",
+    "get_course",
+    "plan_for",
+    "record_event",
+    "start_course",
+    "update_course",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +51,12 @@ class CourseRequest:
 
 @dataclass(frozen=True, slots=True)
 class CourseView:
+    """A course, its plan (re-planned through its event log), and the decisions."""
+
     course: Course
     patient: Patient
     plan: CoursePlan
+    replanned: Replan | None = None
 
 
 def plan_for(knowledge: Knowledge, course: Course, zone: ZoneInfo) -> CoursePlan:
@@ -111,12 +128,104 @@ def start_course(
 
 
 def get_course(
-    session: Session, *, actor: Actor, knowledge: Knowledge, course_id: int
+    session: Session, *, actor: Actor, now: datetime, knowledge: Knowledge, course_id: int
 ) -> CourseView:
     course, patient = course_for(session, actor, course_id)
-    return CourseView(
-        course, patient, plan_for(knowledge, course, _zone(session, patient.clinic_id))
+    return _view(session, knowledge, course, patient, events_of(session, course.id), now)
+
+
+def events_of(session: Session, course_id: int) -> list[Event]:
+    rows = session.execute(
+        select(CourseEvent)
+        .where(CourseEvent.course_id == course_id)
+        .order_by(CourseEvent.at, CourseEvent.id)
+    ).scalars()
+    # A JSON column keeps the dose as text (exact); the event reader wants a number.
+    return [
+        event_from_dict(
+            {k: Decimal(v) if k == "dose_mcg_per_day" else v for k, v in row.details.items()},
+            f"course_event[{row.id}]",
+        )
+        for row in rows
+    ]
+
+
+def record_event(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    knowledge: Knowledge,
+    course_id: int,
+    expected_version: int,
+    event: dict[str, Any],
+) -> CourseView:
+    """Add an interruption, a restart or a discontinuation to the course's log and re-plan.
+
+    The whole log is replayed through the label's rules first; a log they refuse (a
+    restart without an interruption, events out of order) changes nothing.
+    """
+    require_role(
+        actor, Role.PHYSICIAN, doing="record an interruption, a restart or a discontinuation"
     )
+    course, patient = course_for(session, actor, course_id)
+    if course.version != expected_version:
+        raise Conflict(
+            f"course {course_id} changed since it was read (version {course.version}, "
+            f"not {expected_version}): reload it and try again"
+        )
+    new = event_from_dict(event, "event")
+    if new.at > now:
+        raise InvalidInput("event.at", new.at.isoformat(), f"not after now ({now.isoformat()})")
+    view = _view(session, knowledge, course, patient, [*events_of(session, course.id), new], now)
+    assert view.replanned is not None
+    stored = event_to_dict(new)
+    session.add(
+        CourseEvent(
+            course_id=course.id,
+            kind=stored["kind"],
+            at=new.at,
+            details=stored,
+            recorded_by=actor.user_id,
+            recorded_at=now,
+        )
+    )
+    before = _snapshot(course)
+    if view.replanned.status == CourseStatus.DISCONTINUED:
+        course.status = "discontinued"
+    course.updated_at = now
+    flag_modified(course, "updated_at")  # every change bumps the version, even at the same instant
+    try:
+        session.flush()  # bumps the version; a concurrent change fails here
+    except StaleDataError:
+        raise Conflict(f"course {course_id} changed since it was read: reload it") from None
+    write_tasks(session, course=course, patient=patient, plan=view.plan)
+    append_audit(
+        session,
+        at=now,
+        actor=actor,
+        action=f"course.{stored['kind']}",
+        subject_type="course",
+        subject_id=course.id,
+        before=before,
+        after={**_snapshot(course), "event": stored},
+    )
+    return view
+
+
+def _view(
+    session: Session,
+    knowledge: Knowledge,
+    course: Course,
+    patient: Patient,
+    events: list[Event],
+    now: datetime,
+) -> CourseView:
+    plan = plan_for(knowledge, course, _zone(session, patient.clinic_id))
+    if not events:
+        return CourseView(course, patient, plan)
+    replanned = replan(plan, events, rules=knowledge.toxicity.modifications, now=now)
+    return CourseView(course, patient, replanned.plan, replanned)
 
 
 def update_course(
@@ -141,16 +250,11 @@ def update_course(
             f"not {expected_version}): reload it and try again"
         )
     before = _snapshot(course)
-    if bag_hours is not None:
-        course.bag_hours = bag_hours
-    if cycles is not None:
-        course.cycles = cycles
-    if cycle_starts is not None:
-        course.cycle_starts = {str(k): v.isoformat() for k, v in cycle_starts.items()}
-    if status is not None:
-        course.status = status
-    plan = plan_for(knowledge, course, _zone(session, patient.clinic_id))
+    with session.no_autoflush:  # one flush below, so the version moves by one
+        _apply(course, bag_hours=bag_hours, cycles=cycles, cycle_starts=cycle_starts, status=status)
+        plan = plan_for(knowledge, course, _zone(session, patient.clinic_id))
     course.updated_at = now
+    flag_modified(course, "updated_at")  # every change bumps the version, even at the same instant
     try:
         session.flush()  # the version check runs here
     except StaleDataError:
@@ -169,6 +273,24 @@ def update_course(
         after=_snapshot(course),
     )
     return CourseView(course, patient, plan)
+
+
+def _apply(
+    course: Course,
+    *,
+    bag_hours: int | None,
+    cycles: int | None,
+    cycle_starts: dict[int, date] | None,
+    status: str | None,
+) -> None:
+    if bag_hours is not None:
+        course.bag_hours = bag_hours
+    if cycles is not None:
+        course.cycles = cycles
+    if cycle_starts is not None:
+        course.cycle_starts = {str(k): v.isoformat() for k, v in cycle_starts.items()}
+    if status is not None:
+        course.status = status
 
 
 def write_tasks(session: Session, *, course: Course, patient: Patient, plan: CoursePlan) -> None:

@@ -1,11 +1,14 @@
 """Courses: prescribe, read with the derived plan, change with optimistic concurrency."""
 
+from datetime import datetime
+
 from fastapi import APIRouter
 from sqlalchemy import select
 
 from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
-from blina.api.schemas import CourseChange, CourseCreate, CoursePublic
+from blina.api.schemas import CourseChange, CourseCreate, CourseEventCreate, CoursePublic
 from blina.interop.plan_json import plan_to_dict, to_json_ready
+from blina.interop.toxicity_json import replan_to_dict
 from blina.services import courses
 from blina.services.access import patient_for
 from blina.store.tables import Course
@@ -27,7 +30,9 @@ def _public(view: courses.CourseView) -> CoursePublic:
         weight_kg=course.weight_kg,
         height_cm=course.height_cm,
         age_years=course.age_years,
-        plan=to_json_ready(plan_to_dict(view.plan)),
+        plan=to_json_ready(
+            plan_to_dict(view.plan) if view.replanned is None else replan_to_dict(view.replanned)
+        ),
     )
 
 
@@ -67,7 +72,11 @@ def list_courses(
         select(Course.id).where(Course.patient_id == patient_id).order_by(Course.id)
     ).scalars()
     return [
-        _public(courses.get_course(session, actor=actor, knowledge=state.knowledge, course_id=i))
+        _public(
+            courses.get_course(
+                session, actor=actor, now=state.clock.now(), knowledge=state.knowledge, course_id=i
+            )
+        )
         for i in ids
     ]
 
@@ -76,7 +85,13 @@ def list_courses(
 def get_course(course_id: int, session: ReadDep, state: StateDep, actor: ActorDep) -> CoursePublic:
     """A course with its day-by-day plan."""
     return _public(
-        courses.get_course(session, actor=actor, knowledge=state.knowledge, course_id=course_id)
+        courses.get_course(
+            session,
+            actor=actor,
+            now=state.clock.now(),
+            knowledge=state.knowledge,
+            course_id=course_id,
+        )
     )
 
 
@@ -96,5 +111,26 @@ def update_course(
         cycles=body.cycles,
         cycle_starts=body.cycle_starts,
         status=body.status,
+    )
+    return _public(view)
+
+
+@router.post("/courses/{course_id}/events", status_code=201)
+def record_event(
+    course_id: int, body: CourseEventCreate, session: TxDep, state: StateDep, actor: ActorDep
+) -> CoursePublic:
+    """Record an interruption, a restart or a discontinuation (physician) and re-plan the
+    course through the label's rules; the answer carries the new plan and the decisions."""
+    view = courses.record_event(
+        session,
+        actor=actor,
+        now=state.clock.now(),
+        knowledge=state.knowledge,
+        course_id=course_id,
+        expected_version=body.version,
+        event={
+            key: value.isoformat() if isinstance(value, datetime) else value
+            for key, value in body.event.model_dump(exclude_none=True).items()
+        },
     )
     return _public(view)
