@@ -301,3 +301,38 @@ def test_icans_grading_computes_from_ice_score(world: World) -> None:
         response = _post(world, "physician_a", "/calc/grade", {"findings": findings})
         assert response.status_code == 200
         assert response.json()["grade"] == expected
+
+
+def test_calc_bag_answers_like_blina_bag(world: World) -> None:
+    recipe = _post(
+        world, "pharmacist_a", "/calc/bag", {"hours": 24, "weight_kg": 70, "dose_mcg_per_day": 28}
+    )
+    stopped = _post(
+        world, "pharmacist_a", "/calc/bag", {"hours": 168, "weight_kg": 5, "dose_mcg_per_day": 9}
+    )
+
+    assert recipe.status_code == 200
+    assert recipe.json()["rate_ml_per_h"] == 10
+    assert recipe.json()["hard_stop"] is False
+    assert stopped.status_code == 200
+    assert stopped.json()["hard_stop"] is True
+    assert any("5.4 kg" in reason for reason in stopped.json()["reasons"])
+
+
+def test_calc_replan_answers_like_blina_replan(world: World) -> None:
+    body = {
+        "indication": "relapsed-refractory",
+        "weight_kg": 70,
+        "age_years": 40,
+        "start": "2026-12-01",
+        "cycles": 1,
+        "now": "2026-12-20T00:00:00Z",
+        "events": [
+            {"at": "2026-12-10T10:00:00Z", "kind": "interrupt", "cause": "crs", "grade": 3},
+            {"at": "2026-12-13T09:00:00Z", "kind": "restart", "dose_mcg_per_day": 9},
+        ],
+    }
+    response = _post(world, "nurse_a", "/calc/replan", body)
+
+    assert response.status_code == 200, response.text
+    assert [d["action"] for d in response.json()["decisions"]][-1] == "step-up"

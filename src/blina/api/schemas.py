@@ -149,6 +149,13 @@ class CourseEventIn(_In):
     )
     reason: str | None = Field(default=None, description="For a discontinuation")
 
+    def as_log_entry(self) -> dict[str, Any]:
+        """The event as the course log stores it (``blina.interop.toxicity_json``)."""
+        return {
+            key: value.isoformat() if isinstance(value, datetime) else value
+            for key, value in self.model_dump(exclude_none=True).items()
+        }
+
 
 class CourseEventCreate(_In):
     version: int = Field(ge=1, description="The course version you read; a newer one answers 409")

@@ -1,16 +1,27 @@
 """The CLI's calculators as stateless endpoints: same domain functions, same answers."""
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
 
 from blina.api.deps import ActorDep, StateDep
-from blina.api.schemas import PlanRequest
+from blina.api.schemas import CourseEventIn, PlanRequest
+from blina.api.state import AppState
 from blina.domain.body import measure_body
+from blina.domain.druglib import label_dose_rules, prescribe
 from blina.domain.errors import InvalidInput
-from blina.domain.planning import plan_course
+from blina.domain.planning import CoursePlan, plan_course
+from blina.domain.preparation import Refusal, prepare_bag
+from blina.domain.replanning import replan
 from blina.interop.plan_json import plan_to_dict, to_json_ready
+from blina.interop.recipe_json import recipe_to_dict, refusal_to_dict
+from blina.interop.toxicity_json import event_from_dict, replan_to_dict
+from blina.knowledge._pharmacy import DEMO_LIBRARY
+from blina.services.pharmacy import site_library
 
 router = APIRouter(prefix="/calc", tags=["calculators"])
 
@@ -18,6 +29,11 @@ router = APIRouter(prefix="/calc", tags=["calculators"])
 @router.post("/plan")
 def plan(body: PlanRequest, state: StateDep, actor: ActorDep) -> dict[str, Any]:
     """Plan a course day by day, as `blina plan --format json` does; nothing is stored."""
+    result: dict[str, Any] = to_json_ready(plan_to_dict(_plan(body, state)))
+    return result
+
+
+def _plan(body: PlanRequest, state: AppState) -> CoursePlan:
     knowledge = state.knowledge
     measured = measure_body(
         weight_kg=body.weight_kg,
@@ -25,7 +41,7 @@ def plan(body: PlanRequest, state: StateDep, actor: ActorDep) -> dict[str, Any]:
         age_years=body.age_years,
         rules=knowledge.body_rules,
     )
-    course = plan_course(
+    return plan_course(
         regimen=knowledge.regimen(body.indication),
         body=measured,
         start=body.start,
@@ -35,8 +51,6 @@ def plan(body: PlanRequest, state: StateDep, actor: ActorDep) -> dict[str, Any]:
         cycles=body.cycles,
         cycle_starts=body.cycle_starts,
     )
-    result: dict[str, Any] = to_json_ready(plan_to_dict(course))
-    return result
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -44,3 +58,56 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput("zone", name, "an IANA time zone name such as Europe/Paris") from None
+
+
+class BagRequest(BaseModel):
+    """`blina bag` as JSON: a dose in mcg/day, or per m2 with a BSA."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hours: int
+    weight_kg: Decimal
+    dose_mcg_per_day: Decimal | None = None
+    dose_mcg_per_m2_per_day: Decimal | None = None
+    bsa_m2: Decimal | None = None
+
+
+@router.post("/bag")
+def bag(body: BagRequest, state: StateDep, actor: ActorDep) -> dict[str, Any]:
+    """A bag recipe from the site library, as `blina bag --format json` answers; a hard
+    stop is an answer too (``hard_stop: true`` with its reasons). Nothing is stored."""
+    knowledge = state.knowledge
+    prescription = prescribe(
+        bag_hours=body.hours,
+        weight_kg=body.weight_kg,
+        rules=label_dose_rules(knowledge.regimens_by_id.values()),
+        bsa_max=knowledge.pharmacy.bsa_max.value,
+        dose_mcg_per_day=body.dose_mcg_per_day,
+        dose_mcg_per_m2_per_day=body.dose_mcg_per_m2_per_day,
+        bsa_m2=body.bsa_m2,
+    )
+    library = site_library(state.settings.site_library or DEMO_LIBRARY, knowledge)
+    result = prepare_bag(prescription=prescription, library=library)
+    data = refusal_to_dict(result) if isinstance(result, Refusal) else recipe_to_dict(result)
+    answer: dict[str, Any] = to_json_ready(data)
+    return answer
+
+
+class ReplanRequest(PlanRequest):
+    """`blina replan`'s COURSE.json with the plan's fields at the top level, plus the log."""
+
+    events: list[CourseEventIn] = Field(default_factory=list)
+    now: datetime | None = None
+
+
+@router.post("/replan")
+def replan_course(body: ReplanRequest, state: StateDep, actor: ActorDep) -> dict[str, Any]:
+    """Re-plan a course from its event log, as `blina replan --format json`; nothing is stored."""
+    knowledge = state.knowledge
+    planned = _plan(body, state)
+    events = [event_from_dict(e.as_log_entry(), f"events[{n}]") for n, e in enumerate(body.events)]
+    result = replan(
+        planned, events, rules=knowledge.toxicity.modifications, now=body.now or state.clock.now()
+    )
+    answer: dict[str, Any] = to_json_ready(replan_to_dict(result))
+    return answer

@@ -1,7 +1,5 @@
 """Courses: prescribe, read with the derived plan, change with optimistic concurrency."""
 
-from datetime import datetime
-
 from fastapi import APIRouter
 from sqlalchemy import select
 
@@ -128,9 +126,6 @@ def record_event(
         knowledge=state.knowledge,
         course_id=course_id,
         expected_version=body.version,
-        event={
-            key: value.isoformat() if isinstance(value, datetime) else value
-            for key, value in body.event.model_dump(exclude_none=True).items()
-        },
+        event=body.event.as_log_entry(),
     )
     return _public(view)
