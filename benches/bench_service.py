@@ -117,7 +117,9 @@ def seed(settings: Settings) -> int:
     return first_patient
 
 
-async def drive(name: str, request: Callable[[httpx2.AsyncClient, int], object]) -> None:
+async def drive(
+    name: str, request: Callable[[httpx2.AsyncClient, int], object], clients: int = CLIENTS
+) -> None:
     latencies: list[float] = []
     numbers = count()
     deadline = time.perf_counter() + SECONDS
@@ -134,7 +136,7 @@ async def drive(name: str, request: Callable[[httpx2.AsyncClient, int], object])
                     errors += 1
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CLIENTS)))
+    await asyncio.gather(*(worker() for _ in range(clients)))
     elapsed = time.perf_counter() - started
     cuts = statistics.quantiles(latencies, n=100)
     print(

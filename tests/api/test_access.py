@@ -192,7 +192,9 @@ def test_endpoint_without_token_answers_401(
     url = path.format(
         a1=world.patient_a1, a2=world.patient_a2, b=world.patient_b, c1=world.course_a1
     )
-    response = world.client.request(method, f"/api/v1{url}", json=body)
+    response = world.client.request(
+        method, f"/api/v1{url}", json=body, headers={"Idempotency-Key": "k"}
+    )
     assert response.status_code == 401
     assert response.json() == {"ok": False, "error": "sign in first", "errors": [], "status": 401}
 

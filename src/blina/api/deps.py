@@ -12,7 +12,15 @@ from blina.services.actors import Actor
 from blina.services.errors import NotAuthenticated
 from blina.store.session import read_only, transaction
 
-__all__ = ["SESSION_COOKIE", "ActorDep", "ReadDep", "StateDep", "TxDep", "token_of"]
+__all__ = [
+    "SESSION_COOKIE",
+    "ActorDep",
+    "ReadDep",
+    "StateDep",
+    "TxDep",
+    "authenticated",
+    "token_of",
+]
 
 SESSION_COOKIE = "blina_session"
 
@@ -50,7 +58,8 @@ def token_of(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-def _actor(request: Request, state: StateDep) -> Actor:
+def authenticated(request: Request, state: AppState) -> Actor:
+    """The signed-in actor (also recorded on the request for the denial audit)."""
     token = token_of(request)
     if token is None:
         raise NotAuthenticated("sign in first")
@@ -58,6 +67,10 @@ def _actor(request: Request, state: StateDep) -> Actor:
         actor = authenticate(session, now=state.clock.now(), token=token)
     request.state.actor = actor
     return actor
+
+
+def _actor(request: Request, state: StateDep) -> Actor:
+    return authenticated(request, state)
 
 
 ActorDep = Annotated[Actor, Depends(_actor)]
