@@ -25,6 +25,7 @@ class BoundFile(_Strict):
 
 
 class AgeFile(_Strict):
+    source: str
     min_months: PositiveInt
     min_source: str
     max_years: PositiveInt

@@ -290,6 +290,7 @@ class RowFile(_Strict):
 
 
 class InterruptionsFile(_Strict):
+    source: str
     same_cycle_max_days: PositiveInt
     same_cycle_source: str
     restart_care_min_hours: PositiveInt
