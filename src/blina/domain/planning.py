@@ -47,6 +47,7 @@ __all__ = [
     "PremedicationDose",
     "Span",
     "plan_course",
+    "premedication_dose",
 ]
 
 _DAY = timedelta(days=1)
@@ -360,6 +361,19 @@ def _premedication(
     trigger: PremedTrigger,
     cycle: int,
 ) -> PremedicationDose:
+    reason = (
+        f"before the first dose of cycle {cycle}"
+        if trigger is PremedTrigger.CYCLE_START
+        else f"before the step-up dose in cycle {cycle}"
+    )
+    return premedication_dose(rule, body, dose_start, reason)
+
+
+def premedication_dose(
+    rule: PremedicationRule, body: BodySize, dose_start: datetime, reason: str
+) -> PremedicationDose:
+    """The premedication ``rule`` gives before ``dose_start``: a fixed dose, or per m2 of
+    BSA never above the rule's maximum."""
     if rule.dose is not None:
         dose = rule.dose
     else:
@@ -368,11 +382,6 @@ def _premedication(
         dose = rule.dose_per_m2 * body.bsa
         if rule.max_dose is not None:
             dose = dose.capped_at(rule.max_dose)
-    reason = (
-        f"before the first dose of cycle {cycle}"
-        if trigger is PremedTrigger.CYCLE_START
-        else (f"before the step-up dose in cycle {cycle}")
-    )
     return PremedicationDose(
         drug=rule.drug,
         dose=dose,

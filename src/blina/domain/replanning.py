@@ -32,7 +32,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from blina.domain.body import BodySize
 from blina.domain.errors import InvalidInput
 from blina.domain.modifications import (
     Action,
@@ -50,8 +49,9 @@ from blina.domain.planning import (
     Precaution,
     PremedicationDose,
     Span,
+    premedication_dose,
 )
-from blina.domain.regimens import CycleSpec, DoseStep, PremedicationRule, PremedTrigger
+from blina.domain.regimens import CycleSpec, DoseStep, PremedTrigger
 from blina.domain.units import McgPerDay
 
 __all__ = [
@@ -705,7 +705,7 @@ class _Course:
         reason = f"before restarting after an interruption of {_span(pause)}"
         new_cycle = cycle_premed is not None
         restart = [
-            _premed(rule, self.body, at, reason)
+            premedication_dose(rule, self.body, at, reason)
             for rule in self.plan.regimen.premedication
             if rule.applies(trigger=PremedTrigger.RESTART, cycle=number, age_group=group)
             and not (
@@ -774,7 +774,7 @@ class _Course:
         if after_pause is not None:
             reason += f" (a new cycle after an interruption of {_span(after_pause)})"
         doses = [
-            _premed(rule, self.body, begins, reason)
+            premedication_dose(rule, self.body, begins, reason)
             for rule in self.plan.regimen.premedication
             if rule.applies(
                 trigger=PremedTrigger.CYCLE_START, cycle=spec.number, age_group=self.body.age_group
@@ -856,7 +856,9 @@ class _Course:
         self.step_ups.append(clock)
         self.split = True
         self.premedication.extend(
-            _premed(rule, self.body, clock, f"before the step-up dose in cycle {run.spec.number}")
+            premedication_dose(
+                rule, self.body, clock, f"before the step-up dose in cycle {run.spec.number}"
+            )
             for rule in self.plan.regimen.premedication
             if rule.applies(
                 trigger=PremedTrigger.STEP_UP, cycle=run.spec.number, age_group=self.body.age_group
@@ -1011,31 +1013,6 @@ def _cycle_spans(run: _CycleRun) -> list[Span]:
             )
         )
     return spans
-
-
-def _premed(
-    rule: PremedicationRule, body: BodySize, dose_start: datetime, reason: str
-) -> PremedicationDose:
-    """The premedication ``rule`` gives before ``dose_start`` (a fixed dose, or per m2 capped)."""
-    if rule.dose is not None:
-        dose = rule.dose
-    else:
-        assert rule.dose_per_m2 is not None
-        assert body.bsa is not None
-        dose = rule.dose_per_m2 * body.bsa
-        if rule.max_dose is not None:
-            dose = dose.capped_at(rule.max_dose)
-    return PremedicationDose(
-        drug=rule.drug,
-        dose=dose,
-        route=rule.route,
-        due=dose_start - timedelta(minutes=rule.minutes_before),
-        before=dose_start,
-        timing=rule.timing,
-        reason=reason,
-        alternative=rule.alternative,
-        source=rule.source,
-    )
 
 
 def _span(duration: timedelta) -> str:
