@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from blina import __version__
 from blina.api.errors import install_error_handlers
-from blina.api.routes import auth, calc, courses, home, people, pharmacy, toxicity
+from blina.api.routes import alerts, auth, calc, courses, home, people, pharmacy, toxicity
 from blina.api.state import AppState
 from blina.config import Settings
 from blina.knowledge import Knowledge, load_knowledge
@@ -40,6 +40,6 @@ def create_app(
         """Liveness: answers without touching the database."""
         return {"status": "ok"}
 
-    for module in (auth, people, courses, pharmacy, toxicity, home, calc):
+    for module in (auth, people, courses, pharmacy, toxicity, home, alerts, calc):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

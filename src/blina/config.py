@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
     cookie_secure: bool = False
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "blina@localhost"
+    worker_interval_seconds: float = Field(
+        default=15, gt=0, description="How often alerts are escalated and notifications sent"
+    )
     site_library: Path | None = Field(
         default=None,
         description="The pharmacy's validated site drug library (TOML); empty: the demo library",

@@ -105,7 +105,7 @@ CASES: list[tuple[str, str, str, Any, Callable[[str], int]]] = [
         "report-submit",
         "POST",
         "/patients/{a1}/symptom-reports",
-        {"temperature": 38.4, "symptoms": {"fever": 2}},
+        {"temperature": 38.4, "symptoms": {"fever": None, "chills": 1}},
         _expect(SEES_A1, 201, _hidden_unless_staff_of_a(404)),
     ),
     ("reports-list", "GET", "/patients/{a1}/symptom-reports", None, _expect(SEES_A1, 200, 404)),

@@ -63,7 +63,7 @@ def test_course_change_with_stale_version_answers_409_and_changes_nothing(world:
 
 
 def test_symptom_report_same_idempotency_key_stores_one_report(world: World) -> None:
-    body = {"temperature": 38.6, "symptoms": {"fever": 2, "chills": 1}, "note": "after lunch"}
+    body = {"temperature": 38.6, "symptoms": {"fever": None, "chills": 1}, "note": "after lunch"}
     path = f"/patients/{world.patient_a1}/symptom-reports"
     first = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "phone-123"})
     retry = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "phone-123"})
@@ -72,7 +72,7 @@ def test_symptom_report_same_idempotency_key_stores_one_report(world: World) -> 
     assert retry.status_code == 200
     assert retry.json()["id"] == first.json()["id"]
     assert retry.json()["replayed"] is True
-    assert first.json()["report"]["temperature"] == 38.6
+    assert first.json()["report"]["temperature"] == "38.6"  # exact, as entered
     with _sessions(world)() as session:
         count = session.execute(
             select(func.count()).where(SymptomReport.idempotency_key == "phone-123")
@@ -336,3 +336,85 @@ def test_calc_replan_answers_like_blina_replan(world: World) -> None:
 
     assert response.status_code == 200, response.text
     assert [d["action"] for d in response.json()["decisions"]][-1] == "step-up"
+
+
+def test_check_in_with_fever_and_confusion_alerts_the_team_who_acknowledge_it(world: World) -> None:
+    body = {"temperature": 39.0, "symptoms": {"fever": None, "confusion": 2}}
+    path = f"/patients/{world.patient_a1}/symptom-reports"
+    answer = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "night-1"})
+
+    assert answer.status_code == 201, answer.text
+    triage = answer.json()["report"]["triage"]
+    assert triage["level"] in ("emergency", "call-now")
+    assert triage["alert"] is True
+    assert triage["instructions"]["do_now"]
+    alert_id = answer.json()["alert_id"]
+    assert alert_id is not None
+
+    queue = world.client.get("/api/v1/clinic/alerts", headers=world.as_("nurse_a")).json()
+    assert alert_id in [a["id"] for a in queue]
+    levels = [a["level"] for a in queue]
+    order = ["emergency", "call-now", "same-day", "routine"]
+    assert levels == sorted(levels, key=order.index)
+    assert (
+        world.client.get("/api/v1/clinic/alerts", headers=world.as_("caregiver_a")).status_code
+        == 403
+    )
+
+    taken = _post(
+        world, "nurse_a", f"/alerts/{alert_id}/acknowledge", {"outcome": "patient-called-in"}
+    )
+    again = _post(world, "nurse_a", f"/alerts/{alert_id}/acknowledge", {"outcome": "advice-given"})
+    assert taken.status_code == 200
+    assert taken.json()["status"] == "acknowledged"
+    assert taken.json()["next_escalation_at"] is None
+    assert again.status_code == 409
+    assert (
+        _post(
+            world, "caregiver_a", f"/alerts/{alert_id}/acknowledge", {"outcome": "advice-given"}
+        ).status_code
+        == 403
+    )
+
+
+def test_check_in_unknown_symptom_answers_422_naming_it(world: World) -> None:
+    body = {"symptoms": {"purple-spots-on-moon": 1}}
+    response = _post(
+        world,
+        "caregiver_a",
+        f"/patients/{world.patient_a1}/symptom-reports",
+        body,
+        **{"Idempotency-Key": "x1"},
+    )
+
+    assert response.status_code == 422
+    assert "purple-spots-on-moon" in response.json()["error"]
+
+
+def test_trend_lists_temperatures_in_celsius_oldest_first(world: World) -> None:
+    path = f"/patients/{world.patient_a2}/symptom-reports"
+    caregiver = "caregiver_other"
+    _post(
+        world,
+        caregiver,
+        path,
+        {
+            "temperature": 100.4,
+            "temperature_unit": "F",
+            "symptoms": {"chills": 1},
+            "observed_at": "2026-12-10T06:00:00Z",
+        },
+        **{"Idempotency-Key": "t1"},
+    )
+    _post(
+        world,
+        caregiver,
+        path,
+        {"temperature": 37.1, "symptoms": {}, "observed_at": "2026-12-10T04:00:00Z"},
+        **{"Idempotency-Key": "t2"},
+    )
+
+    trend = world.client.get(f"/api/v1{path}/trend", headers=world.as_(caregiver)).json()
+
+    assert [p["temperature_c"] for p in trend][-2:] == [37.1, 38.0]
+    assert trend[-1]["symptoms"] == {"chills": 1}

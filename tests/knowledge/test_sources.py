@@ -151,3 +151,22 @@ def test_reference_snapshot_equals_shared_reference_when_present() -> None:
         assert SNAPSHOT.read_bytes() == SHARED_REFERENCE.read_bytes(), (
             f"{SHARED_REFERENCE} changed: review the change, then copy it to {SNAPSHOT}"
         )
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "original"),
+    [
+        ("toxicity-and-triage.md", "reference/toxicity-and-triage.md"),
+        ("002_f69651ea547bb042.txt", "seeds/002_f69651ea547bb042.txt"),
+    ],
+)
+def test_triage_snapshots_equal_the_shared_originals_when_present(
+    snapshot: str, original: str
+) -> None:
+    copy = Path(__file__).parent / "reference" / snapshot
+    shared = REPO_ROOT.parent / "shared" / original
+    assert copy.stat().st_size > 5_000  # the whole document, not a stub
+    if shared.exists():
+        assert copy.read_bytes() == shared.read_bytes(), (
+            f"{shared} changed: review, then copy it to {copy}"
+        )

@@ -178,13 +178,15 @@ class CoursePublic(BaseModel):
 
 
 class ReportCreate(_In):
-    """A symptom check-in as the phone sends it (triage comes with home monitoring)."""
+    """A symptom check-in as the phone sends it; the answer carries its triage."""
 
     temperature: Decimal | None = Field(
         default=None, description="Body temperature, see temperature_unit"
     )
     temperature_unit: Literal["C", "F"] = "C"
-    symptoms: dict[str, int] = Field(default={}, description="symptom id -> severity 0-4")
+    symptoms: dict[str, int | None] = Field(
+        default={}, description="symptom id (blina triage --list-symptoms) -> severity 0-4, or null"
+    )
     note: str = Field(default="", max_length=2000)
     observed_at: datetime | None = None
 
@@ -193,8 +195,9 @@ class ReportPublic(BaseModel):
     id: int
     patient_id: int
     submitted_at: datetime
-    report: dict[str, Any]
+    report: dict[str, Any] = Field(description="What was entered, and its triage under 'triage'")
     replayed: bool = False
+    alert_id: int | None = None
 
 
 class TaskPublic(BaseModel):

@@ -1,5 +1,6 @@
 """`blina serve`, `blina demo`, `blina db upgrade`, `blina audit verify`."""
 
+import time
 from typing import Annotated
 
 import typer
@@ -11,6 +12,7 @@ from blina.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo_clinic
 from blina.knowledge import load_knowledge
 from blina.services.audit import verify_chain
 from blina.services.clock import SystemClock
+from blina.services.worker import run_once, start_background_worker
 from blina.store import migrate
 from blina.store.session import make_engine, make_session_factory
 
@@ -87,4 +89,22 @@ def serve(
     if not migrate.is_current(engine):
         migrate.upgrade(engine)
     engine.dispose()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    app = create_app(settings)
+    state = app.state.blina
+    start_background_worker(state.sessions, settings=settings, clock=state.clock)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command("worker")
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Run one pass and stop")] = False,
+) -> None:
+    """Escalate overdue alerts and send pending notifications (blina serve runs this too)."""
+    settings = _settings()
+    sessions = make_session_factory(make_engine(settings.effective_database_url))
+    while True:
+        report = run_once(sessions, settings=settings, clock=SystemClock())
+        typer.echo(f"escalated {report.escalated} alert(s), sent {report.sent} notification(s)")
+        if once:
+            return
+        time.sleep(settings.worker_interval_seconds)

@@ -13,10 +13,12 @@ from types import MappingProxyType
 from blina.domain.body import BodyRules
 from blina.domain.errors import UnknownId
 from blina.domain.regimens import LabelVersion, Regimen
+from blina.domain.triage import TriageRules
 from blina.knowledge._loader import load_body_rules, load_regimens, load_sources
 from blina.knowledge._pharmacy import PharmacyReference, load_pharmacy
 from blina.knowledge._schema import SourceEntry
 from blina.knowledge._toxicity import ToxicityKnowledge, load_toxicity
+from blina.knowledge._triage import load_triage
 
 __all__ = ["KNOWLEDGE_DIR", "Knowledge", "SourceEntry", "load_knowledge", "load_knowledge_from"]
 
@@ -30,6 +32,7 @@ class Knowledge:
     regimens_by_id: Mapping[str, Regimen]
     pharmacy: PharmacyReference
     toxicity: ToxicityKnowledge
+    triage: TriageRules
 
     @property
     def label(self) -> LabelVersion:
@@ -51,6 +54,7 @@ def load_knowledge_from(directory: Path) -> Knowledge:
         regimens_by_id=MappingProxyType(load_regimens(directory / "regimens.toml", sources)),
         pharmacy=load_pharmacy(directory / "pharmacy.toml", sources),
         toxicity=load_toxicity(directory / "toxicity.toml", sources),
+        triage=load_triage(directory / "triage.toml", sources),
     )
 
 

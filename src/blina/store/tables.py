@@ -16,15 +16,18 @@ from blina.store.types import ExactDecimal, UTCDateTime
 
 __all__ = [
     "Alert",
+    "AlertPolicy",
     "AuditEvent",
     "AuditHead",
     "BagPreparation",
     "Base",
     "Clinic",
+    "ClinicContact",
     "Course",
     "CourseEvent",
     "CourseTask",
     "LoginToken",
+    "Notification",
     "Patient",
     "SymptomReport",
     "ToxicityAssessment",
@@ -168,17 +171,71 @@ class SymptomReport(Base):
 
 
 class Alert(Base):
+    """An alert for the care team. While open, ``next_escalation_at`` says when it moves
+    to the next contact; the escalation job reads it, so it survives restarts."""
+
     __tablename__ = "alert"
+    __table_args__ = (Index("ix_alert_due", "status", "next_escalation_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    symptom_report_id: Mapped[int | None] = mapped_column(ForeignKey("symptom_report.id"))
     level: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime]
+    escalation_step: Mapped[int] = mapped_column(Integer, default=0)
+    next_escalation_at: Mapped[datetime | None]
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     acknowledged_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(Text)
+
+
+class ClinicContact(Base):
+    """One step of the clinic's escalation chain: who is told, by email and/or webhook."""
+
+    __tablename__ = "clinic_contact"
+    __table_args__ = (UniqueConstraint("clinic_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+
+
+class AlertPolicy(Base):
+    """The clinic's time to acknowledge an alert of one level before it escalates (a site
+    parameter: the clinical reference gives none)."""
+
+    __tablename__ = "alert_policy"
+    __table_args__ = (UniqueConstraint("clinic_id", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    level: Mapped[str] = mapped_column(String(20))
+    minutes: Mapped[int]
+
+
+class Notification(Base):
+    """The outbox: a message to send, kept until it is sent (at least once)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_pending", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("clinic_contact.id"))
+    channel: Mapped[str] = mapped_column(String(10))
+    target: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
 
 
 class AuditHead(Base):

@@ -1,15 +1,16 @@
 """Symptom reports from home and the clinic's task list."""
 
-from datetime import date
-from typing import Annotated, Any
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from blina.api.deps import ActorDep, ReadDep, StateDep, authenticated
-from blina.api.schemas import ReportCreate, ReportPublic, TaskPublic
-from blina.interop.plan_json import to_json_ready
+from blina.api.schemas import Number, ReportCreate, ReportPublic, TaskPublic
 from blina.services import reports, tasks
 from blina.store.session import transaction
 from blina.store.tables import SymptomReport
@@ -17,13 +18,16 @@ from blina.store.tables import SymptomReport
 router = APIRouter()
 
 
-def _report(row: SymptomReport, replayed: bool = False) -> ReportPublic:
+def _report(
+    row: SymptomReport, replayed: bool = False, alert_id: int | None = None
+) -> ReportPublic:
     return ReportPublic(
         id=row.id,
         patient_id=row.patient_id,
         submitted_at=row.submitted_at,
         report=row.report,
         replayed=replayed,
+        alert_id=alert_id,
     )
 
 
@@ -37,7 +41,13 @@ async def submit_report(
     state: StateDep,
 ) -> ReportPublic:
     """Store a symptom check-in. The same Idempotency-Key again stores nothing new (200)."""
-    content: dict[str, Any] = to_json_ready(body.model_dump(mode="python"))
+    check_in = reports.CheckInRequest(
+        symptoms=dict(body.symptoms),
+        temperature=body.temperature,
+        temperature_unit=body.temperature_unit,
+        note=body.note,
+        observed_at=body.observed_at,
+    )
 
     # Phones post often: signing in and storing run in one trip through the thread pool
     # rather than one per dependency (see benches/bench_service.py).
@@ -48,15 +58,16 @@ async def submit_report(
                 session,
                 actor=actor,
                 now=state.clock.now(),
+                knowledge=state.knowledge,
                 patient_id=patient_id,
                 idempotency_key=idempotency_key,
-                report=content,
+                check_in=check_in,
             )
 
     submitted = await run_in_threadpool(store)
     if submitted.replayed:
         response.status_code = 200
-    return _report(submitted.report, submitted.replayed)
+    return _report(submitted.report, submitted.replayed, submitted.alert_id)
 
 
 @router.get("/patients/{patient_id}/symptom-reports", tags=["home"])
@@ -87,3 +98,30 @@ def clinic_tasks(
             for row in rows
         ]
     )
+
+
+class TrendPoint(BaseModel):
+    observed_at: datetime
+    temperature_c: Number | None
+    level: str
+    symptoms: dict[str, int | None]
+
+
+@router.get("/patients/{patient_id}/symptom-reports/trend", tags=["home"])
+def report_trend(patient_id: int, session: ReadDep, actor: ActorDep) -> list[TrendPoint]:
+    """Each check-in's temperature in C, triage level and symptoms, oldest first."""
+    points = []
+    for row in reports.list_reports(session, actor=actor, patient_id=patient_id):
+        triaged = row.report.get("triage") or {}
+        temperature = triaged.get("temperature") or {}
+        points.append(
+            TrendPoint(
+                observed_at=datetime.fromisoformat(
+                    row.report.get("observed_at", row.submitted_at.isoformat())
+                ),
+                temperature_c=None if not temperature else Decimal(temperature["celsius"]),
+                level=triaged.get("level", "not triaged"),
+                symptoms=dict(row.report.get("symptoms", {})),
+            )
+        )
+    return sorted(points, key=lambda point: point.observed_at)

@@ -1,0 +1,427 @@
+"""Load ``triage.toml``: the symptom list, the triage rules and the family's instructions.
+
+The pydantic models mirror the file and are used only to validate it; the loader then
+builds the frozen ``TriageRules`` and checks what a schema cannot: every level once, ids
+unique, every rule naming symptoms and groups that exist, every red-flag symptom always
+at least call-now, a persisting symptom never more urgent than a new one, temperature
+thresholds inside the plausible range. Any problem is a ``KnowledgeError`` naming the
+file and the key path.
+"""
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+
+from pydantic import Field, NonNegativeInt, PositiveInt
+
+from blina.domain.body import Range
+from blina.domain.errors import KnowledgeError
+from blina.domain.triage import (
+    Compare,
+    Guidance,
+    Instruction,
+    LevelGuide,
+    Outcome,
+    RuleHistory,
+    SameDayEscalation,
+    Symptom,
+    SymptomGroup,
+    SymptomRule,
+    TemperatureRule,
+    TriageLevel,
+    TriageRules,
+)
+from blina.knowledge._loader import check_sources, read_toml, validate
+from blina.knowledge._schema import BoundFile, SourceEntry, _Strict
+
+__all__ = ["KEBAB_CASE", "load_triage"]
+
+KEBAB_CASE = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+_Id = Field(pattern=KEBAB_CASE)
+_Text = Field(min_length=1)
+
+
+# --- the file's shape ---------------------------------------------------------------------
+
+
+class InstructionFile(_Strict):
+    text: str = _Text
+    source: str
+
+
+class GuidanceFile(_Strict):
+    do_now: list[InstructionFile] = Field(default_factory=list)
+    tell_team: list[InstructionFile] = Field(default_factory=list)
+    do_not: list[InstructionFile] = Field(default_factory=list)
+
+
+class LevelFile(GuidanceFile):
+    id: TriageLevel
+    name: str = _Text
+    alert_care_team: bool
+    source: str
+
+
+class GroupFile(GuidanceFile):
+    id: str = _Id
+    name: str = _Text
+    source: str
+
+
+class SymptomFile(_Strict):
+    id: str = _Id
+    name: str = _Text
+    group: str
+    severity: bool
+    red_flag: bool
+    source: str
+
+
+class RuleFile(_Strict):
+    id: str = _Id
+    level: TriageLevel
+    symptoms: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    all_symptoms: bool = False
+    min_severity: PositiveInt | None = None
+    history: RuleHistory = RuleHistory.ANY
+    with_any: list[str] = Field(default_factory=list)
+    early_course: bool = False
+    reason: str = _Text
+    source: str
+    also_source: str | None = None
+
+
+class TemperatureRuleFile(_Strict):
+    id: str = _Id
+    level: TriageLevel
+    compare: Compare
+    threshold_c: Decimal
+    reason: str = _Text
+    source: str
+    also_source: str | None = None
+
+
+class PlausibilityFile(_Strict):
+    temperature_c: BoundFile
+    temperature_f: BoundFile
+
+
+class SeverityFile(_Strict):
+    words: list[str] = Field(min_length=2)
+    source: str
+    unknown_source: str
+
+
+class NoteFile(_Strict):
+    note: str = _Text
+    source: str
+
+
+class OutcomeFile(_Strict):
+    id: str = _Id
+    reason: str = _Text
+    source: str
+
+
+class EscalationFile(_Strict):
+    id: str = _Id
+    min_findings: PositiveInt
+    level: TriageLevel
+    reason: str = _Text
+    source: str
+
+
+class EarlyCourseFile(_Strict):
+    window_days: NonNegativeInt | None = None
+    source: str
+
+
+class AcknowledgementFile(_Strict):
+    level: TriageLevel
+    minutes: PositiveInt | None = None
+    source: str
+
+
+class TriageFile(_Strict):
+    plausibility: PlausibilityFile
+    severity: SeverityFile
+    levels: list[LevelFile]
+    always: GuidanceFile
+    infusing: GuidanceFile
+    pediatric: NoteFile
+    groups: list[GroupFile] = Field(min_length=1)
+    symptoms: list[SymptomFile] = Field(min_length=1)
+    rules: list[RuleFile] = Field(min_length=1)
+    no_rule: OutcomeFile
+    same_day_escalation: EscalationFile
+    temperature_rules: list[TemperatureRuleFile] = Field(default_factory=list)
+    early_course: EarlyCourseFile
+    acknowledgement: list[AcknowledgementFile]
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def load_triage(path: Path, sources: Mapping[str, SourceEntry]) -> TriageRules:
+    """The triage rules of ``triage.toml``; a problem names its key path."""
+    raw = read_toml(path)
+    check_sources(raw, sources, path.name)
+    data = validate(TriageFile, raw, path.name)
+    file = path.name
+    temperature_c = _range(data.plausibility.temperature_c, file, "plausibility.temperature_c")
+    temperature_f = _range(data.plausibility.temperature_f, file, "plausibility.temperature_f")
+    groups = _groups(data.groups, file)
+    symptoms = _symptoms(data.symptoms, groups, file)
+    max_severity = len(data.severity.words) - 1
+    rules = tuple(
+        _rule(rule, symptoms, groups, max_severity, file, f"rules[{index}]")
+        for index, rule in enumerate(data.rules)
+    )
+    temperature_rules = tuple(
+        _temperature_rule(rule, temperature_c, file, f"temperature_rules[{index}]")
+        for index, rule in enumerate(data.temperature_rules)
+    )
+    _check_unique_rule_ids(data, file)
+    _check_red_flags(data.symptoms, rules, file)
+    _check_persisting(data.rules, rules, file)
+    escalation = data.same_day_escalation
+    if escalation.level.rank <= TriageLevel.SAME_DAY.rank:
+        raise KnowledgeError(file, "same_day_escalation.level", "must be more urgent than same-day")
+    return TriageRules(
+        symptoms=MappingProxyType(symptoms),
+        groups=MappingProxyType(groups),
+        rules=rules,
+        temperature_rules=temperature_rules,
+        levels=MappingProxyType(_levels(data.levels, file)),
+        always=_guidance(data.always),
+        infusing=_guidance(data.infusing),
+        pediatric_note=Instruction(data.pediatric.note, data.pediatric.source),
+        no_rule=Outcome(data.no_rule.id, data.no_rule.reason, data.no_rule.source),
+        same_day_escalation=SameDayEscalation(
+            escalation.id,
+            escalation.min_findings,
+            escalation.level,
+            escalation.reason,
+            escalation.source,
+        ),
+        severity_words=tuple(data.severity.words),
+        severity_source=data.severity.source,
+        unknown_source=data.severity.unknown_source,
+        temperature_c=temperature_c,
+        temperature_f=temperature_f,
+        plausibility_source=data.plausibility.temperature_c.source,
+        early_course_days=data.early_course.window_days,
+        early_course_source=data.early_course.source,
+        acknowledgement_minutes=MappingProxyType(_acknowledgement(data.acknowledgement, file)),
+        acknowledgement_source=data.acknowledgement[0].source,
+    )
+
+
+def _range(bound: BoundFile, file: str, where: str) -> Range:
+    if bound.low >= bound.high:
+        raise KnowledgeError(file, where, "low must be below high")
+    return Range(bound.low, bound.high, bound.low_inclusive)
+
+
+def _guidance(entry: GuidanceFile) -> Guidance:
+    def instructions(items: list[InstructionFile]) -> tuple[Instruction, ...]:
+        return tuple(Instruction(item.text, item.source) for item in items)
+
+    return Guidance(
+        instructions(entry.do_now), instructions(entry.tell_team), instructions(entry.do_not)
+    )
+
+
+def _levels(entries: list[LevelFile], file: str) -> dict[TriageLevel, LevelGuide]:
+    levels: dict[TriageLevel, LevelGuide] = {}
+    for index, entry in enumerate(entries):
+        if entry.id in levels:
+            raise KnowledgeError(file, f"levels[{index}].id", f"level {entry.id} appears twice")
+        levels[entry.id] = LevelGuide(
+            entry.id, entry.name, entry.alert_care_team, _guidance(entry), entry.source
+        )
+    missing = [str(level) for level in TriageLevel if level not in levels]
+    if missing:
+        raise KnowledgeError(file, "levels", f"missing level(s): {', '.join(missing)}")
+    for level, guide in levels.items():
+        if not guide.guidance.do_now:
+            raise KnowledgeError(file, "levels", f"level {level} says nothing to do now")
+    return levels
+
+
+def _groups(entries: list[GroupFile], file: str) -> dict[str, SymptomGroup]:
+    groups: dict[str, SymptomGroup] = {}
+    for index, entry in enumerate(entries):
+        if entry.id in groups:
+            raise KnowledgeError(file, f"groups[{index}].id", f"group {entry.id} appears twice")
+        groups[entry.id] = SymptomGroup(entry.id, entry.name, _guidance(entry), entry.source)
+    return groups
+
+
+def _symptoms(
+    entries: list[SymptomFile], groups: Mapping[str, SymptomGroup], file: str
+) -> dict[str, Symptom]:
+    symptoms: dict[str, Symptom] = {}
+    for index, entry in enumerate(entries):
+        where = f"symptoms[{index}]"
+        if entry.id in symptoms:
+            raise KnowledgeError(file, f"{where}.id", f"symptom {entry.id} appears twice")
+        if entry.group not in groups:
+            raise KnowledgeError(file, f"{where}.group", f"group {entry.group!r} is not in groups")
+        symptoms[entry.id] = Symptom(
+            entry.id, entry.name, entry.group, entry.severity, entry.red_flag, entry.source
+        )
+    return symptoms
+
+
+def _rule(
+    entry: RuleFile,
+    symptoms: Mapping[str, Symptom],
+    groups: Mapping[str, SymptomGroup],
+    max_severity: int,
+    file: str,
+    where: str,
+) -> SymptomRule:
+    if not (entry.symptoms or entry.groups or entry.all_symptoms):
+        raise KnowledgeError(file, where, "name symptoms, groups or all_symptoms = true")
+    _check_known(entry.symptoms, symptoms, file, f"{where}.symptoms", "symptom")
+    _check_known(entry.groups, groups, file, f"{where}.groups", "group")
+    _check_known(entry.with_any, symptoms, file, f"{where}.with_any", "symptom")
+    selected = {
+        s.id
+        for s in symptoms.values()
+        if entry.all_symptoms or s.id in entry.symptoms or s.group in entry.groups
+    }
+    if not selected.isdisjoint(entry.with_any):
+        raise KnowledgeError(file, f"{where}.with_any", "must not repeat the rule's own symptoms")
+    if entry.min_severity is not None:
+        if entry.min_severity > max_severity:
+            raise KnowledgeError(file, f"{where}.min_severity", f"must be at most {max_severity}")
+        yes_no = [s for s in entry.symptoms if not symptoms[s].has_severity]
+        if yes_no:
+            raise KnowledgeError(
+                file, f"{where}.symptoms", f"{yes_no[0]} has no severity for min_severity"
+            )
+        # A yes/no sign in a selected group has no severity to compare: leave it out.
+        selected = {s for s in selected if symptoms[s].has_severity}
+    return SymptomRule(
+        id=entry.id,
+        level=entry.level,
+        symptoms=frozenset(selected),
+        reason=entry.reason,
+        source=entry.source,
+        min_severity=entry.min_severity,
+        history=entry.history,
+        with_any=frozenset(entry.with_any),
+        early_course=entry.early_course,
+        also_source=entry.also_source,
+    )
+
+
+def _check_known(
+    names: Iterable[str], known: Mapping[str, object], file: str, where: str, kind: str
+) -> None:
+    for index, name in enumerate(names):
+        if name not in known:
+            raise KnowledgeError(file, f"{where}[{index}]", f"{kind} {name!r} is not defined")
+
+
+def _temperature_rule(
+    entry: TemperatureRuleFile, plausible: Range, file: str, where: str
+) -> TemperatureRule:
+    if entry.threshold_c not in plausible:
+        raise KnowledgeError(
+            file, f"{where}.threshold_c", f"must be {plausible.describe()} (plausibility)"
+        )
+    return TemperatureRule(
+        entry.id,
+        entry.level,
+        entry.compare,
+        entry.threshold_c,
+        entry.reason,
+        entry.source,
+        entry.also_source,
+    )
+
+
+def _check_unique_rule_ids(data: TriageFile, file: str) -> None:
+    seen: set[str] = set()
+    named = [(f"rules[{i}].id", r.id) for i, r in enumerate(data.rules)]
+    named += [(f"temperature_rules[{i}].id", r.id) for i, r in enumerate(data.temperature_rules)]
+    named += [("same_day_escalation.id", data.same_day_escalation.id)]
+    named += [("no_rule.id", data.no_rule.id)]
+    for where, rule_id in named:
+        if rule_id in seen:
+            raise KnowledgeError(file, where, f"rule id {rule_id} appears twice")
+        seen.add(rule_id)
+
+
+def _is_unconditional(rule: SymptomRule) -> bool:
+    return (
+        rule.min_severity is None
+        and not rule.with_any
+        and not rule.early_course
+        and rule.history is RuleHistory.ANY
+    )
+
+
+def _check_red_flags(entries: list[SymptomFile], rules: tuple[SymptomRule, ...], file: str) -> None:
+    for index, entry in enumerate(entries):
+        if entry.red_flag and not any(
+            _is_unconditional(rule)
+            and entry.id in rule.symptoms
+            and rule.level.rank >= TriageLevel.CALL_NOW.rank
+            for rule in rules
+        ):
+            raise KnowledgeError(
+                file,
+                f"symptoms[{index}].red_flag",
+                "no unconditional rule makes this red flag at least call-now",
+            )
+
+
+def _check_persisting(entries: list[RuleFile], rules: tuple[SymptomRule, ...], file: str) -> None:
+    """A symptom that persists is never more urgent than the same symptom new or worse,
+    so a history that is unknown (counted as new) never lowers the level."""
+    for index, rule in enumerate(rules):
+        if rule.history is not RuleHistory.PERSISTING:
+            continue
+        for symptom in sorted(rule.symptoms):
+            when_new = max(
+                (
+                    other.level.rank
+                    for other in rules
+                    if symptom in other.symptoms
+                    and other.history is not RuleHistory.PERSISTING
+                    and other.min_severity is None
+                    and not other.with_any
+                    and not other.early_course
+                ),
+                default=-1,
+            )
+            if rule.level.rank > when_new:
+                raise KnowledgeError(
+                    file,
+                    f"rules[{index}].level",
+                    f"{entries[index].level} for persisting {symptom} is more urgent than "
+                    "the same symptom new or worse",
+                )
+
+
+def _acknowledgement(
+    entries: list[AcknowledgementFile], file: str
+) -> dict[TriageLevel, int | None]:
+    minutes: dict[TriageLevel, int | None] = {}
+    for index, entry in enumerate(entries):
+        if entry.level in minutes:
+            raise KnowledgeError(
+                file, f"acknowledgement[{index}].level", f"level {entry.level} appears twice"
+            )
+        minutes[entry.level] = entry.minutes
+    missing = [str(level) for level in TriageLevel if level not in minutes]
+    if missing:
+        raise KnowledgeError(file, "acknowledgement", f"missing level(s): {', '.join(missing)}")
+    return minutes

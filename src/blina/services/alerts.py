@@ -1,0 +1,179 @@
+"""Alerts from home check-ins: raised, acknowledged, and escalated when nobody answers.
+
+An alert of level call-now or emergency goes to the first contact of the clinic's chain.
+If it is not acknowledged within the clinic's time for its level, the escalation job
+moves it to the next contact. Times are site parameters (the clinical reference gives
+none); where a clinic has set no time for a level, every contact is told at once rather
+than waiting for a time nobody chose. The schedule lives on the alert row, so a restart
+loses nothing; the job locks the rows it escalates, so several processes never escalate
+the same alert twice.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from blina.domain.errors import InvalidInput
+from blina.domain.triage import Triage, TriageLevel
+from blina.services.access import patient_for, require_role
+from blina.services.actors import Actor, Role
+from blina.services.audit import append_audit
+from blina.services.errors import Conflict, NotFound
+from blina.services.notify import queue_notifications
+from blina.store.tables import Alert, AlertPolicy, ClinicContact, Patient
+
+__all__ = ["OUTCOMES", "acknowledge_alert", "escalate_due", "list_alerts", "raise_alert"]
+
+OUTCOMES = ("advice-given", "patient-called-in", "escalated-to-physician", "grading-recorded")
+_URGENCY = [TriageLevel.EMERGENCY, TriageLevel.CALL_NOW, TriageLevel.SAME_DAY, TriageLevel.ROUTINE]
+
+
+def raise_alert(
+    session: Session, *, now: datetime, patient: Patient, report_id: int, triage: Triage
+) -> Alert | None:
+    """The alert for a triaged check-in, or None when the care team is not alerted."""
+    if not triage.alert_care_team:
+        return None
+    reason = triage.rules[0].reason if triage.rules else str(triage.level)
+    alert = Alert(
+        patient_id=patient.id,
+        symptom_report_id=report_id,
+        level=str(triage.level),
+        reason=reason,
+        status="open",
+        created_at=now,
+        escalation_step=0,
+        next_escalation_at=None,
+    )
+    session.add(alert)
+    session.flush()
+    _notify_step(session, alert, patient.clinic_id, now)
+    append_audit(
+        session,
+        at=now,
+        actor=None,
+        clinic_id=patient.clinic_id,
+        action="alert.raise",
+        subject_type="alert",
+        subject_id=alert.id,
+        after={"patient_id": patient.id, "level": alert.level, "reason": reason},
+    )
+    return alert
+
+
+def acknowledge_alert(
+    session: Session, *, actor: Actor, now: datetime, alert_id: int, outcome: str, note: str = ""
+) -> Alert:
+    """A nurse or physician takes the alert and records what was done; escalation stops."""
+    require_role(actor, Role.NURSE, Role.PHYSICIAN, doing="acknowledge an alert")
+    if outcome not in OUTCOMES:
+        raise InvalidInput("outcome", outcome, f"one of {', '.join(OUTCOMES)}")
+    alert = session.get(Alert, alert_id, with_for_update=True)
+    if alert is None:
+        raise NotFound(f"alert {alert_id} not found")
+    patient_for(session, actor, alert.patient_id)
+    if alert.status != "open":
+        raise Conflict(f"alert {alert_id} was already acknowledged")
+    alert.status = "acknowledged"
+    alert.acknowledged_by = actor.user_id
+    alert.acknowledged_at = now
+    alert.outcome = f"{outcome}: {note}".strip().rstrip(":")
+    alert.next_escalation_at = None
+    append_audit(
+        session,
+        at=now,
+        actor=actor,
+        action="alert.acknowledge",
+        subject_type="alert",
+        subject_id=alert.id,
+        before={"status": "open"},
+        after={"status": "acknowledged", "outcome": alert.outcome},
+    )
+    return alert
+
+
+def list_alerts(
+    session: Session, *, actor: Actor, status: str = "open"
+) -> list[tuple[Alert, Patient]]:
+    """The clinic's alerts, most urgent first, then oldest first."""
+    require_role(
+        actor,
+        Role.NURSE,
+        Role.PHYSICIAN,
+        Role.PHARMACIST,
+        Role.ADMIN,
+        doing="see the clinic's alerts",
+    )
+    urgency = case(
+        {str(level): rank for rank, level in enumerate(_URGENCY)},
+        value=Alert.level,
+        else_=len(_URGENCY),
+    )
+    query = (
+        select(Alert, Patient)
+        .join(Patient, Patient.id == Alert.patient_id)
+        .where(Patient.clinic_id == actor.clinic_id, Alert.status == status)
+        .order_by(urgency, Alert.created_at, Alert.id)
+    )
+    return [(alert, patient) for alert, patient in session.execute(query)]
+
+
+def escalate_due(session: Session, *, now: datetime) -> int:
+    """Move every open alert whose time has passed to the next contact; how many moved."""
+    due = session.execute(
+        select(Alert, Patient.clinic_id)
+        .join(Patient, Patient.id == Alert.patient_id)
+        .where(Alert.status == "open", Alert.next_escalation_at <= now)
+        .order_by(Alert.next_escalation_at)
+        .with_for_update(skip_locked=True, of=Alert)
+    )
+    moved = 0
+    for alert, clinic_id in list(due):
+        alert.escalation_step += 1
+        _notify_step(session, alert, clinic_id, now)
+        append_audit(
+            session,
+            at=now,
+            actor=None,
+            clinic_id=clinic_id,
+            action="alert.escalate",
+            subject_type="alert",
+            subject_id=alert.id,
+            after={
+                "step": alert.escalation_step,
+                "next_escalation_at": _iso(alert.next_escalation_at),
+            },
+        )
+        moved += 1
+    return moved
+
+
+def _notify_step(session: Session, alert: Alert, clinic_id: int, now: datetime) -> None:
+    """Tell the contact(s) for the alert's current step and schedule the next one."""
+    contacts = list(
+        session.execute(
+            select(ClinicContact)
+            .where(ClinicContact.clinic_id == clinic_id)
+            .order_by(ClinicContact.position)
+        ).scalars()
+    )
+    minutes = session.execute(
+        select(AlertPolicy.minutes).where(
+            AlertPolicy.clinic_id == clinic_id, AlertPolicy.level == alert.level
+        )
+    ).scalar_one_or_none()
+    if minutes is None:
+        # No time chosen for this level: nobody should wait on it, so everyone is told now.
+        told = contacts if alert.escalation_step == 0 else []
+        alert.next_escalation_at = None
+    else:
+        told = contacts[alert.escalation_step : alert.escalation_step + 1]
+        more = alert.escalation_step + 1 < len(contacts)
+        alert.next_escalation_at = now + timedelta(minutes=minutes) if more else None
+    for contact in told:
+        queue_notifications(session, alert=alert, contact=contact, now=now)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

@@ -1,0 +1,806 @@
+"""triage.toml: golden rows against the reference, the symptom list, the instructions, and
+every malformed file named by file and key path.
+
+The golden rows quote the reference (toxicity-and-triage.md §5.1, §5.2, §6.1, §6.2) and the
+seed that gives the "call now" lists (seed 002). When the shared tree sits beside the
+repository, each quote must still be in it word for word, so a change to the reference
+shows up here. Each row then says what blina must do with the signs it names.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from blina.domain.errors import KnowledgeError
+from blina.domain.triage import (
+    CheckIn,
+    Compare,
+    Context,
+    RuleHistory,
+    SymptomAnswer,
+    TriageLevel,
+    TriageRules,
+    triage,
+)
+from blina.knowledge import KNOWLEDGE_DIR, Knowledge
+from blina.knowledge._loader import load_sources
+from blina.knowledge._triage import KEBAB_CASE, load_triage
+
+# Committed snapshots of the shared reference and seed 002 (test_sources.py checks them
+# against the shared tree when it sits beside the repository).
+SNAPSHOTS = Path(__file__).parent / "reference"
+REFERENCE = SNAPSHOTS / "toxicity-and-triage.md"
+SEED_002 = SNAPSHOTS / "002_f69651ea547bb042.txt"
+NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
+
+E = TriageLevel.EMERGENCY
+CALL = TriageLevel.CALL_NOW
+SAME = TriageLevel.SAME_DAY
+ROUTINE = TriageLevel.ROUTINE
+
+
+@pytest.fixture(scope="module")
+def rules(knowledge: Knowledge) -> TriageRules:
+    return knowledge.triage
+
+
+def _level(rules: TriageRules, *answers: SymptomAnswer, persisting: bool = False) -> TriageLevel:
+    context = Context(recent=(CheckIn(NOW, answers),)) if persisting else Context()
+    return triage(CheckIn(NOW, answers), context, rules, now=NOW).level
+
+
+def _answer(rules: TriageRules, symptom: str, severity: int = 1) -> SymptomAnswer:
+    return SymptomAnswer(symptom, severity if rules.symptoms[symptom].has_severity else None)
+
+
+# --- golden rows ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """A quoted reference row, the blina ids for the signs it names, and what blina does:
+    at least ``level`` when the sign is new and mild; at least ``persisting`` when it is
+    unchanged since the last check-in; ``severe`` at severity 3 (where severity applies)."""
+
+    document: Path
+    quote: str
+    symptoms: tuple[str, ...]
+    level: TriageLevel
+    persisting: TriageLevel | None = None
+    severe: TriageLevel | None = None
+
+
+ROWS = {
+    "6.1-tier-a-crs": Row(
+        REFERENCE,
+        "fever, chills, vomiting, nausea, tiredness/weakness, dizziness, facial swelling, "
+        "headache, wheezing or trouble breathing, low blood pressure, skin rash",
+        # Low blood pressure is not measured at home: dizziness and fainting stand for it.
+        (
+            "fever",
+            "chills",
+            "vomiting",
+            "nausea",
+            "tiredness",
+            "dizziness",
+            "face-swelling",
+            "headache",
+            "wheezing",
+            "trouble-breathing",
+            "rash",
+        ),
+        CALL,
+        severe=E,
+    ),
+    "6.1-tier-a-neuro": Row(
+        REFERENCE,
+        "seizures, difficulty speaking or slurred speech, loss of consciousness, confusion and "
+        "disorientation, loss of balance",
+        ("seizure", "trouble-speaking", "fainting", "hard-to-wake", "confusion", "loss-of-balance"),
+        CALL,
+        persisting=CALL,
+        severe=E,
+    ),
+    "6.1-tier-a-micromedex": Row(
+        REFERENCE,
+        "agitation, back pain, blurred or double vision, burning/throbbing pain, coma, "
+        "confusion, drowsiness, restlessness, fever, chills, hallucinations, headache, hearing "
+        "loss, irritability, jerking movements, mood change, muscle spasms, nausea, "
+        "light-headedness, fainting, rigid muscles, seizures, rash, stiff neck, tremor, trouble "
+        "breathing or speaking, unusual tiredness, vomiting",
+        (
+            "agitation",
+            "back-pain",
+            "vision-changes",
+            "numbness-tingling",
+            "hard-to-wake",
+            "confusion",
+            "extreme-sleepiness",
+            "fever",
+            "chills",
+            "hallucinations",
+            "headache",
+            "hearing-changes",
+            "mood-swings",
+            "jerking-movements",
+            "nausea",
+            "dizziness",
+            "fainting",
+            "seizure",
+            "rash",
+            "stiff-neck",
+            "tremor",
+            "trouble-breathing",
+            "trouble-speaking",
+            "tiredness",
+            "vomiting",
+        ),
+        CALL,
+        severe=E,
+    ),
+    "6.1-tier-a-infection": Row(
+        REFERENCE,
+        "fever or chills, cough or hoarseness, lower back/side pain, painful or difficult "
+        "urination",
+        (
+            "fever",
+            "chills",
+            "cough",
+            "hoarseness",
+            "back-pain",
+            "painful-urination",
+            "trouble-passing-urine",
+        ),
+        CALL,
+        severe=E,
+    ),
+    "6.1-tier-c-call-the-clinic": Row(
+        REFERENCE,
+        "fever, bleeding or unusual bruising, leg/foot swelling, cough or shortness of breath, "
+        "pain/burning/numbness/tingling, seizure, loss of consciousness, "
+        "confusion/hallucinations/memory loss, reduced urination, allergic signs (rash, hives, "
+        "wheeze)",
+        (
+            "fever",
+            "bleeding",
+            "swelling",
+            "cough",
+            "trouble-breathing",
+            "muscle-joint-pain",
+            "back-pain",
+            "stomach-pain",
+            "headache",
+            "numbness-tingling",
+            "seizure",
+            "fainting",
+            "confusion",
+            "hallucinations",
+            "memory-loss",
+            "trouble-passing-urine",
+            "rash",
+            "hives",
+            "wheezing",
+        ),
+        SAME,
+        persisting=SAME,
+    ),
+    "6.1-tier-d-report-if-it-persists": Row(
+        REFERENCE,
+        "swelling of ankles, feet or hands",
+        ("swelling",),
+        ROUTINE,
+        persisting=ROUTINE,
+    ),
+    "6.2-pump-and-line": Row(
+        REFERENCE,
+        "pump stopped / line disconnected / bag empty early / leak",
+        ("pump-stopped", "line-disconnected", "bag-empty-early", "line-leak", "pump-alarm"),
+        CALL,
+        persisting=CALL,
+    ),
+    "seed-002-pump-or-line": Row(
+        SEED_002,
+        "If the pump alarms or there is any problem with the line, call your nurse or doctor "
+        "right away.",
+        ("pump-alarm", "dressing-problem", "line-site-redness"),
+        CALL,
+        persisting=CALL,
+    ),
+    "seed-002-allergic": Row(
+        SEED_002,
+        "Signs of an allergic reaction: rash; hives; itching; red, swollen, blistered, or "
+        "peeling skin; wheezing; chest or throat tightness; trouble breathing, swallowing, or "
+        "talking; hoarseness; or swelling of the mouth, face, lips, tongue, or throat.",
+        (
+            "rash",
+            "hives",
+            "itching",
+            "skin-peeling",
+            "wheezing",
+            "throat-tightness",
+            "trouble-breathing",
+            "trouble-swallowing",
+            "trouble-speaking",
+            "hoarseness",
+            "mouth-throat-swelling",
+            "face-swelling",
+        ),
+        CALL,
+    ),
+    "seed-002-infection": Row(
+        SEED_002,
+        "Signs of infection: fever, chills, very bad sore throat, ear or sinus pain, cough, more "
+        "sputum or a change in sputum color, pain when passing urine, mouth sores, or a wound "
+        "that will not heal.",
+        (
+            "fever",
+            "chills",
+            "sore-throat",
+            "ear-sinus-pain",
+            "cough",
+            "painful-urination",
+            "mouth-sores",
+            "wound-not-healing",
+        ),
+        CALL,
+    ),
+    "seed-002-mood": Row(
+        SEED_002,
+        "Mood or behavior changes: depression, suicidal thoughts, anxiety, unusual mood swings, "
+        "or loss of interest in activities.",
+        ("depression", "suicidal-thoughts", "anxiety", "mood-swings", "loss-of-interest"),
+        CALL,
+        persisting=CALL,
+    ),
+    "seed-002-heart-and-blood": Row(
+        SEED_002,
+        "Shakiness, easy bruising or bleeding, severe tiredness or weakness, swollen glands, or "
+        "extreme sleepiness.",
+        ("tremor", "bleeding", "tiredness", "swollen-glands", "extreme-sleepiness"),
+        CALL,
+    ),
+    "seed-002-skin-urine": Row(
+        SEED_002,
+        "Flushing, dark urine, or yellow skin or eyes.",
+        ("flushing", "dark-urine", "yellow-skin-eyes"),
+        CALL,
+        persisting=CALL,
+    ),
+    "seed-002-tls": Row(
+        SEED_002,
+        "fast or abnormal heartbeat, fainting, trouble passing urine, muscle cramps or weakness, "
+        "nausea, vomiting, diarrhea, poor appetite, or feeling sluggish.",
+        (
+            "abnormal-heartbeat",
+            "fainting",
+            "trouble-passing-urine",
+            "muscle-cramps",
+            "nausea",
+            "vomiting",
+            "diarrhea",
+            "poor-appetite",
+            "tiredness",
+        ),
+        CALL,
+    ),
+    "seed-002-pancreatitis": Row(
+        SEED_002,
+        "Pancreatitis: severe stomach or back pain, severe nausea or vomiting.",
+        ("stomach-pain", "back-pain", "nausea", "vomiting"),
+        CALL,
+        severe=CALL,
+    ),
+    "seed-002-nervous-system": Row(
+        SEED_002,
+        "Call right away for confusion, severe headache, loss of balance, fainting, seizures, "
+        "slurred speech, trouble sleeping, or trouble with face movements, hearing, vision, or "
+        "swallowing.",
+        (
+            "confusion",
+            "loss-of-balance",
+            "fainting",
+            "seizure",
+            "trouble-speaking",
+            "trouble-sleeping",
+            "face-movement-trouble",
+            "hearing-changes",
+            "vision-changes",
+            "trouble-swallowing",
+        ),
+        CALL,
+        persisting=CALL,
+    ),
+}
+
+
+@pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())
+def test_golden_row_quote_is_still_in_the_reference(row: Row) -> None:
+    text = " ".join(row.document.read_text(encoding="utf-8").split())
+
+    assert row.quote in text
+
+
+@pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())
+def test_golden_row_signs_reach_the_row_level(rules: TriageRules, row: Row) -> None:
+    for symptom in row.symptoms:
+        answer = _answer(rules, symptom)
+        assert _level(rules, answer).rank >= row.level.rank, symptom
+        if row.persisting is not None:
+            assert _level(rules, answer, persisting=True).rank >= row.persisting.rank, symptom
+        if row.severe is not None and rules.symptoms[symptom].has_severity:
+            severe = _level(rules, _answer(rules, symptom, 3), persisting=True)
+            assert severe.rank >= row.severe.rank, symptom
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        ("trouble-breathing:1", "hives:1"),
+        ("trouble-breathing:1", "rash:1"),
+        ("wheezing:1", "itching:1"),
+        ("throat-tightness:1", "mouth-throat-swelling:1"),
+    ],
+    ids=lambda answers: "+".join(answers),
+)
+def test_golden_tier_b_trouble_breathing_with_allergic_signs_is_emergency(
+    rules: TriageRules, answers: tuple[str, ...]
+) -> None:
+    # §6.1 tier B (Children's Minnesota): "trouble breathing with allergic signs".
+    parsed = [SymptomAnswer(a.split(":")[0], int(a.split(":")[1])) for a in answers]
+
+    assert _level(rules, *parsed) is E
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        SymptomAnswer("fainting"),
+        SymptomAnswer("hard-to-wake"),
+        SymptomAnswer("bleeding", 3),
+        SymptomAnswer("chest-pain", 3),
+        SymptomAnswer("trouble-breathing", 3),
+    ],
+    ids=[
+        "collapse-fainting",
+        "collapse-hard-to-wake",
+        "severe-bleeding",
+        "severe-chest-pain",
+        "airway",
+    ],
+)
+def test_golden_ukons_override_is_emergency(rules: TriageRules, answer: SymptomAnswer) -> None:
+    # §5.1: "collapse, airway compromise, severe bleeding, severe chest pain".
+    assert _level(rules, answer, persisting=True) is E
+
+
+# The temperature thresholds, as the reference states them (§5.1 table, §3.2 Fever).
+TEMPERATURE_ROWS = {
+    "temperature-raised": ("above 37.5 °C or below 36.0 °C", Compare.ABOVE, "37.5", CALL),
+    "temperature-low": ("above 37.5 °C or below 36.0 °C", Compare.BELOW, "36.0", CALL),
+    "temperature-fever": ("≥38 °C (100.4 °F)", Compare.AT_OR_ABOVE, "38.0", CALL),
+    "temperature-very-high": (">40.0 °C (>104.0 °F)", Compare.ABOVE, "40.0", E),
+}
+
+
+@pytest.mark.parametrize("rule_id", TEMPERATURE_ROWS, ids=TEMPERATURE_ROWS.keys())
+def test_golden_temperature_threshold_matches_reference(rules: TriageRules, rule_id: str) -> None:
+    quote, compare, threshold, level = TEMPERATURE_ROWS[rule_id]
+    rule = next(r for r in rules.temperature_rules if r.id == rule_id)
+
+    assert (rule.compare, rule.threshold_c, rule.level) == (compare, Decimal(threshold), level)
+    assert rule.threshold_c.as_tuple() == Decimal(threshold).as_tuple()
+    if REFERENCE.exists():
+        assert quote in REFERENCE.read_text(encoding="utf-8")
+
+
+def test_golden_severity_words_are_pro_ctcae(rules: TriageRules) -> None:
+    row = "| Severity | None | Mild | Moderate | Severe | Very severe |"
+    words = " | ".join(word.capitalize() for word in rules.severity_words)
+
+    assert row == f"| Severity | {words} |"
+    if REFERENCE.exists():
+        assert row in REFERENCE.read_text(encoding="utf-8")
+
+
+def test_golden_ukons_more_than_one_amber_escalates(rules: TriageRules) -> None:
+    quote = "**any Red, or more than one Amber** → considerable risk"
+    escalation = rules.same_day_escalation
+
+    assert (escalation.min_findings, escalation.level) == (2, CALL)
+    if REFERENCE.exists():
+        assert quote in REFERENCE.read_text(encoding="utf-8")
+
+
+# Every rule as read from the reference: level, source, severity floor, history.
+GOLDEN_RULES = {
+    "seizure": (E, "triage-icans-seizure", None, RuleHistory.ANY),
+    "collapse": (E, "triage-ukons-override", None, RuleHistory.ANY),
+    "severe-chest-pain": (E, "triage-ukons-override", 3, RuleHistory.ANY),
+    "severe-bleeding": (E, "triage-ukons-override", 3, RuleHistory.ANY),
+    "allergic-with-breathing": (E, "triage-childrens-mn-emergency", None, RuleHistory.ANY),
+    "severe-right-away-sign": (E, "triage-tier-a-escalation", 3, RuleHistory.ANY),
+    "fever": (CALL, "triage-seed-002-fever", None, RuleHistory.ANY),
+    "crs-signs": (CALL, "triage-medguide-crs", None, RuleHistory.ANY),
+    "neuro-signs": (CALL, "triage-medguide-neuro", None, RuleHistory.ANY),
+    "neuro-signs-more": (CALL, "triage-seed-002-warnings", None, RuleHistory.ANY),
+    "neuro-signs-broader": (CALL, "triage-micromedex-tier-a", None, RuleHistory.ANY),
+    "allergic-signs": (CALL, "triage-seed-002-call-now", None, RuleHistory.ANY),
+    "infection-signs": (CALL, "triage-seed-002-call-now", None, RuleHistory.ANY),
+    "heart-chest-signs": (CALL, "triage-seed-002-call-now", None, RuleHistory.ANY),
+    "blood-signs": (CALL, "triage-seed-002-call-now", None, RuleHistory.ANY),
+    "skin-urine-signs": (CALL, "triage-seed-002-call-now", None, RuleHistory.ANY),
+    "tls-signs": (CALL, "triage-seed-002-call-now", None, RuleHistory.ANY),
+    "mood-changes": (CALL, "triage-seed-002-call-now", None, RuleHistory.ANY),
+    "pancreatitis-signs": (CALL, "triage-seed-002-call-now", 3, RuleHistory.ANY),
+    "pump-or-line-problem": (CALL, "triage-pump-line", None, RuleHistory.ANY),
+    "feeling-very-unwell": (CALL, "triage-unwell-concern", None, RuleHistory.ANY),
+    "other-new-or-worse": (CALL, "triage-seed-002-new-or-worse", None, RuleHistory.ANY),
+    "new-or-worse": (CALL, "triage-seed-002-new-or-worse", None, RuleHistory.NEW_OR_WORSE),
+    "severe-side-effect": (CALL, "triage-common-side-effects", 3, RuleHistory.ANY),
+    "early-in-cycle": (CALL, "triage-early-course", None, RuleHistory.ANY),
+    "persisting-call-clinic": (
+        SAME,
+        "triage-childrens-mn-call-clinic",
+        None,
+        RuleHistory.PERSISTING,
+    ),
+    "persisting-side-effect": (
+        ROUTINE,
+        "triage-common-side-effects",
+        None,
+        RuleHistory.PERSISTING,
+    ),
+}
+
+
+def test_golden_rules_row_by_row(rules: TriageRules) -> None:
+    loaded = {r.id: (r.level, r.source, r.min_severity, r.history) for r in rules.rules}
+
+    assert loaded == GOLDEN_RULES
+
+
+def test_golden_new_or_worse_covers_every_symptom(rules: TriageRules) -> None:
+    rule = next(r for r in rules.rules if r.id == "new-or-worse")
+
+    assert rule.symptoms == frozenset(rules.symptoms)
+
+
+def test_golden_severe_side_effect_leaves_out_yes_no_signs(rules: TriageRules) -> None:
+    rule = next(r for r in rules.rules if r.id == "severe-side-effect")
+    common = {s.id for s in rules.symptoms.values() if s.group == "common"}
+
+    assert "weight-gain" in common
+    assert rule.symptoms == common - {"weight-gain"}
+
+
+# --- the symptom list and the instructions -------------------------------------------------
+
+ISSUE_IDS = (
+    "fever",
+    "chills",
+    "confusion",
+    "seizure",
+    "trouble-speaking",
+    "loss-of-balance",
+    "trouble-breathing",
+    "chest-pain",
+    "pump-alarm",
+    "line-leak",
+    "nausea",
+    "headache",
+)
+
+
+def test_symptom_ids_are_kebab_case_unique_and_include_the_issue_examples(
+    rules: TriageRules,
+) -> None:
+    text = (KNOWLEDGE_DIR / "triage.toml").read_text(encoding="utf-8")
+    ids = re.findall(r'^\[\[symptoms\]\]\nid = "([^"]+)"', text, re.M)
+
+    assert ids == list(rules.symptoms)
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(KEBAB_CASE, symptom) for symptom in ids)
+    assert set(ISSUE_IDS) <= set(ids)
+
+
+def test_symptom_groups_cover_the_issue_list(rules: TriageRules) -> None:
+    groups = {s.group for s in rules.symptoms.values()}
+
+    assert groups == set(rules.groups)
+    assert {"neuro", "crs", "allergic", "infection", "bleeding", "tls", "mood", "pump-line"} <= (
+        groups
+    )
+    assert {"line-disconnected", "dressing-problem", "stomach-pain", "back-pain"} <= set(
+        rules.symptoms
+    )
+
+
+def test_every_instruction_and_name_is_non_empty_and_sourced(
+    rules: TriageRules, knowledge: Knowledge
+) -> None:
+    guidances = [guide.guidance for guide in rules.levels.values()]
+    guidances += [group.guidance for group in rules.groups.values()]
+    guidances += [rules.always, rules.infusing]
+    instructions = [i for g in guidances for i in g.do_now + g.tell_team + g.do_not]
+
+    assert instructions
+    assert all(i.text.strip() and i.source in knowledge.sources for i in instructions)
+    assert all(s.name.strip() and s.source in knowledge.sources for s in rules.symptoms.values())
+    assert all(r.reason.strip() for r in rules.rules + rules.temperature_rules)
+
+
+def test_every_level_says_what_to_do_now(rules: TriageRules) -> None:
+    assert set(rules.levels) == set(TriageLevel)
+    assert all(guide.guidance.do_now for guide in rules.levels.values())
+    assert {level for level, guide in rules.levels.items() if guide.alert_care_team} == {E, CALL}
+
+
+def test_always_instructions_forbid_flushing_and_pump_changes(rules: TriageRules) -> None:
+    do_not = {i.source: i.text for i in rules.always.do_not}
+
+    assert do_not["triage-label-2.1-do-not-flush"].startswith("Never flush")
+    assert do_not["triage-label-2.1-pump-settings"].startswith("Never change the pump settings")
+
+
+def test_plausible_temperatures_are_30_45_c_and_86_113_f(rules: TriageRules) -> None:
+    assert (rules.temperature_c.low, rules.temperature_c.high) == (30, 45)
+    assert (rules.temperature_f.low, rules.temperature_f.high) == (86, 113)
+    assert rules.plausibility_source == "triage-blina-plausibility"
+
+
+def test_site_parameters_have_no_invented_default(rules: TriageRules) -> None:
+    assert rules.early_course_days is None
+    assert dict(rules.acknowledgement_minutes) == dict.fromkeys(TriageLevel)
+    assert rules.acknowledgement_source == "triage-ack-site-parameter"
+    assert rules.early_course_source == "triage-early-course"
+
+
+# --- malformed files ---------------------------------------------------------------------------
+
+SOURCES = load_sources(KNOWLEDGE_DIR)
+TEXT = (KNOWLEDGE_DIR / "triage.toml").read_text(encoding="utf-8")
+
+
+def _load_edited(tmp_path: Path, old: str, new: str) -> TriageRules:
+    assert old in TEXT, f"test data out of date: {old!r}"
+    path = tmp_path / "triage.toml"
+    path.write_text(TEXT.replace(old, new, 1), encoding="utf-8")
+    return load_triage(path, SOURCES)
+
+
+FIRST_LEVEL = '[[levels]]\nid = "emergency"'
+MEMORY_LOSS = 'id = "memory-loss"\nname = "New forgetfulness or memory loss"\ngroup = "neuro"'
+PERSISTING_RULE = 'id = "persisting-call-clinic"\nlevel = "same-day"'
+
+MALFORMED = [
+    (
+        "[plausibility.temperature_c]\nlow = 30\nhigh = 45",
+        "[plausibility.temperature_c]\nlow = 45\nhigh = 45",
+        "plausibility.temperature_c",
+        "low must be below high",
+        "plausible-range-empty",
+    ),
+    (
+        'id = "call-now"\nname = "Call your care team now"',
+        'id = "emergency"\nname = "Call your care team now"',
+        "levels[1].id",
+        "appears twice",
+        "level-twice",
+    ),
+    (
+        'id = "breathing-heart"',
+        'id = "neuro"',
+        "groups[1].id",
+        "appears twice",
+        "group-twice",
+    ),
+    (
+        'id = "fainting"',
+        'id = "seizure"',
+        "symptoms[1].id",
+        "appears twice",
+        "symptom-twice",
+    ),
+    (
+        'id = "seizure"\nname = "Seizure (fit)',
+        'id = "Seizure"\nname = "Seizure (fit)',
+        "symptoms[0].id",
+        "should match pattern",
+        "symptom-not-kebab-case",
+    ),
+    (
+        MEMORY_LOSS,
+        MEMORY_LOSS.replace('"neuro"', '"brain"'),
+        "symptoms[17].group",
+        "'brain' is not in groups",
+        "symptom-unknown-group",
+    ),
+    (
+        'level = "emergency"\nsymptoms = ["seizure"]',
+        'level = "emergency"',
+        "rules[0]",
+        "name symptoms, groups or all_symptoms = true",
+        "rule-without-symptoms",
+    ),
+    (
+        'symptoms = ["seizure"]',
+        'symptoms = ["fits"]',
+        "rules[0].symptoms[0]",
+        "symptom 'fits' is not defined",
+        "rule-unknown-symptom",
+    ),
+    (
+        'groups = ["pump-line"]',
+        'groups = ["pump"]',
+        "rules[19].groups[0]",
+        "group 'pump' is not defined",
+        "rule-unknown-group",
+    ),
+    (
+        'with_any = ["hives",',
+        'with_any = ["welts",',
+        "rules[4].with_any[0]",
+        "symptom 'welts' is not defined",
+        "rule-unknown-with-any",
+    ),
+    (
+        'with_any = ["hives",',
+        'with_any = ["wheezing", "hives",',
+        "rules[4].with_any",
+        "must not repeat the rule's own symptoms",
+        "with-any-repeats-own",
+    ),
+    (
+        'symptoms = ["chest-pain"]\nmin_severity = 3',
+        'symptoms = ["chest-pain"]\nmin_severity = 5',
+        "rules[2].min_severity",
+        "must be at most 4",
+        "min-severity-past-scale",
+    ),
+    (
+        'symptoms = ["chest-pain"]\nmin_severity = 3',
+        'symptoms = ["chest-pain", "seizure"]\nmin_severity = 3',
+        "rules[2].symptoms",
+        "seizure has no severity for min_severity",
+        "min-severity-on-yes-no-sign",
+    ),
+    (
+        "threshold_c = 40.0",
+        "threshold_c = 46.0",
+        "temperature_rules[0].threshold_c",
+        "must be >= 30 and <= 45",
+        "threshold-outside-plausible",
+    ),
+    (
+        'id = "temperature-very-high"',
+        'id = "seizure"',
+        "temperature_rules[0].id",
+        "rule id seizure appears twice",
+        "rule-id-twice",
+    ),
+    (
+        'id = "more-than-one-same-day"',
+        'id = "no-warning-sign"',
+        "no_rule.id",
+        "rule id no-warning-sign appears twice",
+        "outcome-id-twice",
+    ),
+    (
+        MEMORY_LOSS + "\nseverity = false\nred_flag = false",
+        MEMORY_LOSS + "\nseverity = false\nred_flag = true",
+        "symptoms[17].red_flag",
+        "no unconditional rule makes this red flag at least call-now",
+        "red-flag-without-rule",
+    ),
+    (
+        PERSISTING_RULE,
+        PERSISTING_RULE.replace("same-day", "emergency"),
+        "rules[25].level",
+        "emergency for persisting back-pain is more urgent than the same symptom new or worse",
+        "persisting-more-urgent-than-new",
+    ),
+    (
+        'min_findings = 2\nlevel = "call-now"',
+        'min_findings = 2\nlevel = "same-day"',
+        "same_day_escalation.level",
+        "must be more urgent than same-day",
+        "escalation-not-higher",
+    ),
+    (
+        '[[acknowledgement]]\nlevel = "call-now"',
+        '[[acknowledgement]]\nlevel = "emergency"',
+        "acknowledgement[1].level",
+        "appears twice",
+        "acknowledgement-twice",
+    ),
+    (
+        '[[acknowledgement]]\nlevel = "routine"\nsource = "triage-ack-site-parameter"\n',
+        "",
+        "acknowledgement",
+        "missing level(s): routine",
+        "acknowledgement-missing",
+    ),
+    (
+        'source = "triage-icans-seizure"',
+        'source = "nowhere"',
+        "rules[0].source",
+        "not in sources.toml",
+        "unknown-source",
+    ),
+    (
+        'text = "Keep the catheter and its dressing clean and dry."',
+        'text = ""',
+        "groups[9].do_now[1].text",
+        "at least 1 character",
+        "empty-instruction",
+    ),
+    (
+        "min_findings = 2",
+        "min_findings = 0",
+        "same_day_escalation.min_findings",
+        "greater than 0",
+        "min-findings-zero",
+    ),
+    ("[severity]\n", "[severity\n", "(syntax)", "", "syntax-error"),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key_path", "problem"), [m[:4] for m in MALFORMED], ids=[m[4] for m in MALFORMED]
+)
+def test_load_triage_malformed_names_file_and_key_path(
+    tmp_path: Path, old: str, new: str, key_path: str, problem: str
+) -> None:
+    with pytest.raises(KnowledgeError) as raised:
+        _load_edited(tmp_path, old, new)
+
+    assert raised.value.file == "triage.toml"
+    assert raised.value.key_path == key_path
+    assert problem in raised.value.problem
+
+
+def test_load_triage_site_parameters_load_when_a_site_sets_them(tmp_path: Path) -> None:
+    edited = TEXT.replace("[early_course]\n", "[early_course]\nwindow_days = 3\n", 1).replace(
+        '[[acknowledgement]]\nlevel = "emergency"',
+        '[[acknowledgement]]\nlevel = "emergency"\nminutes = 15',
+        1,
+    )
+    path = tmp_path / "triage.toml"
+    path.write_text(edited, encoding="utf-8")
+
+    site = load_triage(path, SOURCES)
+
+    assert site.early_course_days == 3
+    assert site.acknowledgement_minutes[E] == 15
+    assert site.acknowledgement_minutes[CALL] is None
+
+
+def _level_block(level: str) -> str:
+    start = TEXT.index(f'[[levels]]\nid = "{level}"')
+    end = (
+        TEXT.index("\n[[levels]]", start + 1) if level != "routine" else TEXT.index("# ---", start)
+    )
+    return TEXT[start:end]
+
+
+def test_load_triage_missing_level_is_named(tmp_path: Path) -> None:
+    with pytest.raises(KnowledgeError) as raised:
+        _load_edited(tmp_path, _level_block("routine"), "")
+
+    assert (raised.value.key_path, raised.value.problem) == ("levels", "missing level(s): routine")
+
+
+def test_load_triage_level_with_nothing_to_do_now_is_refused(tmp_path: Path) -> None:
+    block = _level_block("same-day")
+
+    with pytest.raises(KnowledgeError) as raised:
+        _load_edited(tmp_path, block, block.replace("[[levels.do_now]]", "[[levels.tell_team]]"))
+
+    assert (raised.value.key_path, raised.value.problem) == (
+        "levels",
+        "level same-day says nothing to do now",
+    )

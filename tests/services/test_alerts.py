@@ -1,0 +1,196 @@
+"""Alerts: raised from a triaged check-in, escalated along the clinic's chain on time,
+stopped by an acknowledgement; notifications queued in the outbox."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from blina.knowledge import Knowledge
+from blina.services.accounts import create_user, to_actor
+from blina.services.actors import Actor
+from blina.services.alerts import acknowledge_alert, escalate_due
+from blina.services.patients import create_patient
+from blina.services.reports import CheckInRequest, submit_report
+from blina.store.session import transaction
+from blina.store.tables import Alert, AlertPolicy, Clinic, ClinicContact, Notification
+
+NOW = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)
+FEVER_AND_CONFUSION = CheckInRequest(
+    symptoms={"fever": None, "confusion": 2}, temperature=Decimal("39.0")
+)
+
+
+def _clinic(sessions: sessionmaker[Session], minutes: int | None) -> tuple[Actor, Actor, int]:
+    with transaction(sessions) as session:
+        clinic = Clinic(name="c", zone="Europe/Paris", created_at=NOW)
+        session.add(clinic)
+        session.flush()
+        nurse = create_user(
+            session,
+            actor=None,
+            now=NOW,
+            clinic_id=clinic.id,
+            username="nurse",
+            display_name="n",
+            role="nurse",
+            password="a long password",
+        )
+        patient = create_patient(
+            session, actor=to_actor(nurse), now=NOW, code="P1", display_name="p"
+        )
+        family = create_user(
+            session,
+            actor=None,
+            now=NOW,
+            clinic_id=clinic.id,
+            username="family",
+            display_name="f",
+            role="caregiver",
+            password="a long password",
+            patient_id=patient.id,
+        )
+        for position, name in enumerate(("on-call nurse", "haematologist", "unit head"), start=1):
+            session.add(
+                ClinicContact(
+                    clinic_id=clinic.id,
+                    position=position,
+                    name=name,
+                    email=f"{name.replace(' ', '-')}@clinic.test",
+                    webhook_url=None,
+                )
+            )
+        if minutes is not None:
+            for level in ("emergency", "call-now"):
+                session.add(AlertPolicy(clinic_id=clinic.id, level=level, minutes=minutes))
+        return to_actor(nurse), to_actor(family), patient.id
+
+
+def _submit(
+    sessions: sessionmaker[Session], knowledge: Knowledge, family: Actor, patient: int
+) -> int:
+    with transaction(sessions) as session:
+        submitted = submit_report(
+            session,
+            actor=family,
+            now=NOW,
+            knowledge=knowledge,
+            patient_id=patient,
+            idempotency_key="k1",
+            check_in=FEVER_AND_CONFUSION,
+        )
+    assert submitted.alert_id is not None
+    return submitted.alert_id
+
+
+def _told(sessions: sessionmaker[Session]) -> list[str]:
+    with sessions() as session:
+        return list(
+            session.execute(select(Notification.target).order_by(Notification.id)).scalars()
+        )
+
+
+def _escalate(sessions: sessionmaker[Session], at: datetime) -> int:
+    with transaction(sessions) as session:
+        return escalate_due(session, now=at)
+
+
+def test_alert_not_acknowledged_moves_along_the_chain_on_time(
+    sessions: sessionmaker[Session], knowledge: Knowledge
+) -> None:
+    _, family, patient = _clinic(sessions, minutes=10)
+    _submit(sessions, knowledge, family, patient)
+    assert _told(sessions) == ["on-call-nurse@clinic.test"]
+
+    assert _escalate(sessions, NOW + timedelta(minutes=9)) == 0
+    assert _escalate(sessions, NOW + timedelta(minutes=10)) == 1
+    assert _told(sessions)[-1] == "haematologist@clinic.test"
+    assert _escalate(sessions, NOW + timedelta(minutes=20)) == 1
+    assert _told(sessions)[-1] == "unit-head@clinic.test"
+    # The end of the chain: nobody left to tell, nothing scheduled.
+    assert _escalate(sessions, NOW + timedelta(hours=5)) == 0
+    with sessions() as session:
+        alert = session.execute(select(Alert)).scalar_one()
+    assert (alert.escalation_step, alert.next_escalation_at, alert.status) == (2, None, "open")
+
+
+def test_acknowledged_alert_does_not_escalate(
+    sessions: sessionmaker[Session], knowledge: Knowledge
+) -> None:
+    nurse, family, patient = _clinic(sessions, minutes=10)
+    alert_id = _submit(sessions, knowledge, family, patient)
+    with transaction(sessions) as session:
+        acknowledge_alert(
+            session,
+            actor=nurse,
+            now=NOW + timedelta(minutes=3),
+            alert_id=alert_id,
+            outcome="advice-given",
+            note="paracetamol, call back in 1 h",
+        )
+
+    assert _escalate(sessions, NOW + timedelta(hours=1)) == 0
+    assert _told(sessions) == ["on-call-nurse@clinic.test"]
+
+
+def test_no_time_set_for_the_level_tells_every_contact_at_once(
+    sessions: sessionmaker[Session], knowledge: Knowledge
+) -> None:
+    _, family, patient = _clinic(sessions, minutes=None)
+    _submit(sessions, knowledge, family, patient)
+
+    assert _told(sessions) == [
+        "on-call-nurse@clinic.test",
+        "haematologist@clinic.test",
+        "unit-head@clinic.test",
+    ]
+    assert _escalate(sessions, NOW + timedelta(days=1)) == 0
+
+
+@pytest.mark.parametrize("outcome", ["", "went-home"])
+def test_acknowledge_unknown_outcome_is_refused(
+    sessions: sessionmaker[Session], knowledge: Knowledge, outcome: str
+) -> None:
+    from blina.domain.errors import InvalidInput
+
+    nurse, family, patient = _clinic(sessions, minutes=10)
+    alert_id = _submit(sessions, knowledge, family, patient)
+    with transaction(sessions) as session, pytest.raises(InvalidInput) as caught:
+        acknowledge_alert(session, actor=nurse, now=NOW, alert_id=alert_id, outcome=outcome)
+    assert caught.value.field == "outcome"
+
+
+def test_escalate_due_in_two_workers_at_once_escalates_each_alert_once(
+    sessions: sessionmaker[Session], knowledge: Knowledge
+) -> None:
+    import threading
+
+    _, family, patient = _clinic(sessions, minutes=10)
+    for key in range(6):
+        with transaction(sessions) as session:
+            submit_report(
+                session,
+                actor=family,
+                now=NOW,
+                knowledge=knowledge,
+                patient_id=patient,
+                idempotency_key=f"k{key}",
+                check_in=FEVER_AND_CONFUSION,
+            )
+    moved: list[int] = []
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        start.wait()
+        moved.append(_escalate(sessions, NOW + timedelta(minutes=10)))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(moved) == 6
+    assert _told(sessions).count("haematologist@clinic.test") == 6
