@@ -10,6 +10,7 @@ from blina.config import Settings
 from blina.knowledge import Knowledge, load_knowledge
 from blina.services.clock import Clock, SystemClock
 from blina.store.session import make_engine, make_session_factory
+from blina.web import install_web
 
 __all__ = ["create_app"]
 
@@ -42,4 +43,5 @@ def create_app(
 
     for module in (auth, people, courses, pharmacy, toxicity, home, alerts, calc):
         app.include_router(module.router, prefix=API_PREFIX)
+    install_web(app)
     return app

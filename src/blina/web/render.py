@@ -1,0 +1,137 @@
+"""The request's context (who, which language, the CSRF token) and page rendering."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.orm import Session, sessionmaker
+
+from blina.config import Settings
+from blina.knowledge import Knowledge
+from blina.services.accounts import authenticate
+from blina.services.actors import Actor
+from blina.services.clock import Clock
+from blina.services.errors import NotAuthenticated
+from blina.store.session import read_only
+from blina.web.i18n import LANG_COOKIE, LANGUAGES, Gettext, choose_language, gettext_for
+from blina.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf_token, new_nonce
+
+__all__ = ["TEMPLATE_DIR", "Ctx", "WebState", "context_of", "redirect", "render"]
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+_ENV = Environment(
+    loader=FileSystemLoader(TEMPLATE_DIR),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class WebState(Protocol):
+    """What the web pages need from the running app (``app.state.blina``)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def knowledge(self) -> Knowledge: ...
+
+
+@dataclass(slots=True)
+class Ctx:
+    request: Request
+    state: WebState
+    language: str
+    gettext: Gettext
+    session_token: str | None
+    nonce: str
+    new_nonce: bool
+    actor: Actor | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def csrf(self) -> str:
+        return csrf_token(
+            secret=self.state.settings.secret_key.get_secret_value(),
+            nonce=self.nonce,
+            session_token=self.session_token,
+        )
+
+    def signed_in(self) -> Actor:
+        """The signed-in actor; ``NotAuthenticated`` sends the browser to the login page."""
+        if self.actor is None:
+            raise NotAuthenticated("sign in first")
+        return self.actor
+
+
+def context_of(request: Request) -> Ctx:
+    state: WebState = request.app.state.blina
+    language = choose_language(
+        request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
+    )
+    nonce = request.cookies.get(CSRF_COOKIE)
+    token = request.cookies.get(SESSION_COOKIE)
+    ctx = Ctx(
+        request,
+        state,
+        language,
+        gettext_for(language),
+        token,
+        nonce or new_nonce(),
+        nonce is None,
+    )
+    if token:
+        try:
+            with read_only(state.sessions) as session:
+                ctx.actor = authenticate(session, now=state.clock.now(), token=token)
+        except NotAuthenticated:
+            ctx.session_token = None
+    return ctx
+
+
+def render(ctx: Ctx, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
+    page = _ENV.get_template(template).render(
+        _=ctx.gettext,
+        lang=ctx.language,
+        languages=LANGUAGES,
+        actor=ctx.actor,
+        csrf_field=CSRF_FIELD,
+        csrf=ctx.csrf,
+        path=ctx.request.url.path,
+        path_quoted=quote(_here(ctx.request), safe=""),
+        **values,
+    )
+    response = HTMLResponse(page, status_code=status)
+    _keep_nonce(ctx, response)
+    return response
+
+
+def redirect(ctx: Ctx, to: str) -> RedirectResponse:
+    response = RedirectResponse(to, status_code=303)
+    _keep_nonce(ctx, response)
+    return response
+
+
+def _keep_nonce(ctx: Ctx, response: HTMLResponse | RedirectResponse) -> None:
+    if ctx.new_nonce:
+        response.set_cookie(
+            CSRF_COOKIE,
+            ctx.nonce,
+            httponly=True,
+            secure=ctx.state.settings.cookie_secure,
+            samesite="strict",
+        )
+
+
+def _here(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")

@@ -1,0 +1,850 @@
+"""The web pages and their htmx fragments. Every rule is a service's or the domain's:
+a route reads the form, calls one service, and renders a view model."""
+
+import uuid
+from collections.abc import Callable, Coroutine
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+
+from blina.domain.body import measure_body
+from blina.domain.errors import BlinaError, InvalidInput, UnknownId
+from blina.domain.planning import plan_course
+from blina.domain.triage import TriageLevel
+from blina.interop.ical import plan_to_ical
+from blina.knowledge._pharmacy import DEMO_LIBRARY
+from blina.services import courses, patients, pharmacy, reports, tasks
+from blina.services.access import course_for, patient_for, require_role
+from blina.services.accounts import log_in, log_out
+from blina.services.actors import Actor, Role
+from blina.services.audit import append_audit
+from blina.services.errors import (
+    Conflict,
+    LoginThrottled,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
+from blina.store.session import read_only, transaction
+from blina.store.tables import AuditEvent, BagPreparation, Clinic, Course, SymptomReport, User
+from blina.web.i18n import LANG_COOKIE, LANGUAGES
+from blina.web.render import Ctx, context_of, redirect, render
+from blina.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf_valid
+from blina.web.viewmodels import (
+    BagRow,
+    calendar_rows,
+    course_status,
+    decision_rows,
+    red_flags,
+    timeline,
+    today_view,
+)
+
+__all__ = ["WebRoute", "error_page", "router"]
+
+
+class CsrfRefused(BlinaError):
+    pass
+
+
+def error_page(request: Request, error: Exception) -> Response:
+    """The page for an error: a sign-in for ``NotAuthenticated``, else the message."""
+    ctx = context_of(request)
+    if isinstance(error, NotAuthenticated):
+        return redirect(ctx, f"/login?next={_local(request.url.path)}")
+    if isinstance(error, PermissionDenied):
+        _audit_denial(ctx, str(error))
+    if isinstance(error, HTTPException):
+        message = ctx.gettext("Not found.") if error.status_code == 404 else str(error.detail)
+        return render(
+            ctx,
+            "pages/error.html",
+            status=error.status_code,
+            status_code=error.status_code,
+            message=message,
+        )
+    status = {
+        PermissionDenied: 403,
+        CsrfRefused: 403,
+        NotFound: 404,
+        RequestValidationError: 404,
+        Conflict: 409,
+    }.get(type(error), 400)
+    message = (
+        ctx.gettext("This form has expired. Go back, reload the page and try again.")
+        if isinstance(error, CsrfRefused)
+        else ctx.gettext("Not found.")
+        if isinstance(error, RequestValidationError)
+        else str(error)
+    )
+    return render(ctx, "pages/error.html", status=status, status_code=status, message=message)
+
+
+class WebRoute(APIRoute):
+    """Answers a domain or service error with a page, never a JSON body or a traceback."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (BlinaError, RequestValidationError) as error:
+                return await run_in_threadpool(error_page, request, error)
+
+        return guarded
+
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _local(target: str | None) -> str:
+    """Only a path on this site (never ``//host`` or a full URL) may be a redirect target."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+async def _posted(request: Request) -> tuple[Ctx, FormData]:
+    """The request's context and form, after the CSRF check (before anything else runs)."""
+    ctx = await run_in_threadpool(context_of, request)
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    if not csrf_valid(
+        secret=ctx.state.settings.secret_key.get_secret_value(),
+        nonce=request.cookies.get(CSRF_COOKIE),
+        session_token=ctx.session_token,
+        sent=sent if isinstance(sent, str) else "",
+    ):
+        raise CsrfRefused("the form's CSRF token is missing or wrong")
+    return ctx, form
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _decimal(form: FormData, name: str, *, required: bool = True) -> Decimal | None:
+    text = _text(form, name).replace(",", ".")
+    if not text:
+        if required:
+            raise InvalidInput(name, "(missing)", "given")
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InvalidInput(name, text, "a number such as 70 or 70.5") from None
+    if not value.is_finite():
+        raise InvalidInput(name, text, "a finite number")
+    return value
+
+
+def _audit_denial(ctx: Ctx, reason: str) -> None:
+    with transaction(ctx.state.sessions) as session:
+        append_audit(
+            session,
+            at=ctx.state.clock.now(),
+            actor=ctx.actor,
+            action="access.denied",
+            subject_type="request",
+            subject_id=f"{ctx.request.method} {ctx.request.url.path}"[:40],
+            after={"reason": reason, "via": "web"},
+        )
+
+
+def _clinic(session: Session, actor: Actor) -> Clinic:
+    return session.execute(select(Clinic).where(Clinic.id == actor.clinic_id)).scalar_one()
+
+
+def _course_views(
+    session: Session, ctx: Ctx, actor: Actor, patient_id: int
+) -> list[courses.CourseView]:
+    patient_for(session, actor, patient_id)
+    ids = session.execute(
+        select(Course.id).where(Course.patient_id == patient_id).order_by(Course.id)
+    ).scalars()
+    return [
+        courses.get_course(
+            session,
+            actor=actor,
+            now=ctx.state.clock.now(),
+            knowledge=ctx.state.knowledge,
+            course_id=course_id,
+        )
+        for course_id in ids
+    ]
+
+
+def _home_for(actor: Actor) -> str:
+    return "/" if actor.is_staff else "/today"
+
+
+# --- signing in and out; language -------------------------------------------------------
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    ctx = context_of(request)
+    if ctx.actor is not None:
+        return redirect(ctx, _home_for(ctx.actor))
+    return render(ctx, "pages/login.html", next=_local(next), error=None, username="")
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    ctx, form = await _posted(request)
+    username, password = _text(form, "username"), _text(form, "password")
+    state = ctx.state
+
+    def attempt() -> Any:
+        with transaction(state.sessions) as session:
+            return log_in(
+                session,
+                settings=state.settings,
+                now=state.clock.now(),
+                username=username,
+                password=password,
+                kind="session",
+            )
+
+    outcome = await run_in_threadpool(attempt)
+    if outcome.refusal is not None:
+        message = (
+            ctx.gettext("Too many failed attempts. Try again later.")
+            if isinstance(outcome.refusal, LoginThrottled)
+            else ctx.gettext("Wrong username or password.")
+        )
+        status = 429 if isinstance(outcome.refusal, LoginThrottled) else 401
+        return render(
+            ctx,
+            "pages/login.html",
+            status=status,
+            next=_local(_text(form, "next")),
+            error=message,
+            username=username,
+        )
+    target = _local(_text(form, "next"))
+    if target in ("/", "/login"):
+        target = "/" if outcome.user.role not in ("patient", "caregiver") else "/today"
+    response = redirect(ctx, target)
+    response.set_cookie(
+        SESSION_COOKIE,
+        outcome.token,
+        max_age=state.settings.session_hours * 3600,
+        httponly=True,
+        secure=state.settings.cookie_secure,
+        samesite="strict",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    ctx, _ = await _posted(request)
+    token = ctx.session_token
+    if token is not None:
+
+        def forget() -> None:
+            with transaction(ctx.state.sessions) as session:
+                log_out(session, token=token)
+
+        await run_in_threadpool(forget)
+    response = redirect(ctx, "/login")
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/lang")
+def switch_language(request: Request, to: str = "en", next: str = "/") -> Response:
+    ctx = context_of(request)
+    response = redirect(ctx, _local(next))
+    if to in LANGUAGES:
+        response.set_cookie(
+            LANG_COOKIE,
+            to,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            secure=ctx.state.settings.cookie_secure,
+            samesite="strict",
+        )
+    return response
+
+
+# --- the care team ---------------------------------------------------------------------
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    ctx = context_of(request)
+    actor = ctx.signed_in()
+    if not actor.is_staff:
+        return redirect(ctx, "/today")
+    now = ctx.state.clock.now()
+    with read_only(ctx.state.sessions) as session:
+        day = tasks.clinic_today(session, actor=actor, now=now)
+        task_rows = tasks.tasks_for_day(session, actor=actor, day=day)
+        zone = ZoneInfo(_clinic(session, actor).zone)
+        rows = []
+        for patient in patients.list_patients(session, actor=actor):
+            views = _course_views(session, ctx, actor, patient.id)
+            status = (
+                None
+                if not views
+                else course_status(
+                    views[-1].course.id, views[-1].course.status, views[-1].plan, day
+                )
+            )
+            rows.append((patient, status))
+    return render(ctx, "pages/home.html", day=day, tasks=task_rows, patients=rows, zone=zone)
+
+
+def _bag_rows(session: Session, actor: Actor, course_id: int, zone: ZoneInfo) -> list[BagRow]:
+    found = pharmacy.list_bags(session, actor=actor, course_id=course_id)
+    ids = {b.prepared_by for b in found} | {b.verified_by for b in found if b.verified_by}
+    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
+    rows = []
+    for bag in found:
+        recipe = bag.recipe
+        start = datetime.fromisoformat(str(recipe.get("bag_start")))
+        rows.append(
+            BagRow(
+                bag.id,
+                f"{start.astimezone(zone):%d %b %Y %H:%M}",
+                str(recipe.get("prescription", {}).get("dose_mcg_per_day", "")),
+                str(recipe.get("total_ml", "")),
+                str(recipe.get("rate_ml_per_h", "")),
+                names.get(bag.prepared_by, str(bag.prepared_by)),
+                bag.prepared_at.astimezone(zone),
+                bag.prepared_by,
+                None if bag.verified_by is None else names.get(bag.verified_by, "?"),
+                None if bag.verified_at is None else bag.verified_at.astimezone(zone),
+                dict(recipe.get("overrides", {})),
+            )
+        )
+    return rows
+
+
+def _patient_page(
+    ctx: Ctx,
+    patient_id: int,
+    *,
+    status: int = 200,
+    bag_error: tuple[int | None, str] | None = None,
+    override_codes: list[str] | None = None,
+) -> Response:
+    actor = ctx.signed_in()
+    now = ctx.state.clock.now()
+    with read_only(ctx.state.sessions) as session:
+        patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
+        views = _course_views(session, ctx, actor, patient_id)
+        zone = ZoneInfo(_clinic(session, actor).zone)
+        history = reports.list_reports(session, actor=actor, patient_id=patient_id)
+        latest = views[-1] if views else None
+        bags = (
+            _bag_rows(session, actor, latest.course.id, zone)
+            if latest is not None and actor.is_staff
+            else []
+        )
+    day = now.astimezone(zone).date()
+    return render(
+        ctx,
+        "pages/patient.html",
+        status=status,
+        patient=patient,
+        view=latest,
+        status_view=None
+        if latest is None
+        else course_status(latest.course.id, latest.course.status, latest.plan, day),
+        segments=[] if latest is None else timeline(latest.plan),
+        rows=[] if latest is None else calendar_rows(latest.plan),
+        decisions=[] if latest is None else decision_rows(latest.replanned),
+        reports=[(r, r.submitted_at.astimezone(zone)) for r in reversed(history)],
+        bags=bags,
+        bag_error=bag_error,
+        override_codes=override_codes or [],
+        today=day,
+    )
+
+
+@router.get("/patients/{patient_id}")
+def patient_page(request: Request, patient_id: int) -> Response:
+    return _patient_page(context_of(request), patient_id)
+
+
+@router.get("/patients/{patient_id}/audit")
+def audit_page(request: Request, patient_id: int) -> Response:
+    ctx = context_of(request)
+    actor = ctx.signed_in()
+    require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read a patient's audit trail")
+    with read_only(ctx.state.sessions) as session:
+        patient = patient_for(session, actor, patient_id)
+        zone = ZoneInfo(_clinic(session, actor).zone)
+        course_ids = [
+            str(i)
+            for i in session.execute(select(Course.id).where(Course.patient_id == patient_id))
+            .scalars()
+            .all()
+        ]
+        bag_ids = [
+            str(i)
+            for i in session.execute(
+                select(BagPreparation.id)
+                .join(Course, Course.id == BagPreparation.course_id)
+                .where(Course.patient_id == patient_id)
+            )
+            .scalars()
+            .all()
+        ]
+        report_ids = [
+            str(i)
+            for i in session.execute(
+                select(SymptomReport.id).where(SymptomReport.patient_id == patient_id)
+            )
+            .scalars()
+            .all()
+        ]
+        subjects = [
+            (AuditEvent.subject_type == "patient") & (AuditEvent.subject_id == str(patient_id)),
+            (AuditEvent.subject_type == "course") & AuditEvent.subject_id.in_(course_ids),
+            (AuditEvent.subject_type == "bag") & AuditEvent.subject_id.in_(bag_ids),
+            (AuditEvent.subject_type == "symptom_report") & AuditEvent.subject_id.in_(report_ids),
+        ]
+        events = list(
+            session.execute(
+                select(AuditEvent, User.username)
+                .outerjoin(User, User.id == AuditEvent.actor_id)
+                .where(AuditEvent.clinic_id == actor.clinic_id, or_(*subjects))
+                .order_by(AuditEvent.seq)
+            )
+        )
+    return render(
+        ctx,
+        "pages/audit.html",
+        patient=patient,
+        events=[(e, name, e.at.astimezone(zone)) for e, name in events],
+    )
+
+
+# --- starting a course -----------------------------------------------------------------
+
+_COURSE_FIELDS = ("indication", "start", "start_time", "weight_kg", "height_cm", "age_years")
+
+
+def _course_request(form: FormData) -> courses.CourseRequest:
+    start_text = _text(form, "start")
+    try:
+        start = date.fromisoformat(start_text)
+    except ValueError:
+        raise InvalidInput("start", start_text or "(missing)", "a date (YYYY-MM-DD)") from None
+    time_text = _text(form, "start_time") or "09:00"
+    try:
+        start_time = time.fromisoformat(time_text)
+    except ValueError:
+        raise InvalidInput("start_time", time_text, "a time (HH:MM)") from None
+    bag_text = _text(form, "bag_hours") or "24"
+    cycles_text = _text(form, "cycles")
+    if not bag_text.isdigit():
+        raise InvalidInput("bag_hours", bag_text, "a whole number of hours")
+    if cycles_text and not cycles_text.isdigit():
+        raise InvalidInput("cycles", cycles_text, "a whole number")
+    weight, age = _decimal(form, "weight_kg"), _decimal(form, "age_years")
+    assert weight is not None
+    assert age is not None
+    return courses.CourseRequest(
+        regimen_id=_text(form, "indication"),
+        start=start,
+        weight_kg=weight,
+        age_years=age,
+        height_cm=_decimal(form, "height_cm", required=False),
+        bag_hours=int(bag_text),
+        cycles=int(cycles_text) if cycles_text else None,
+        start_time=start_time,
+    )
+
+
+def _field_errors(error: BlinaError) -> dict[str, str]:
+    if isinstance(error, UnknownId):
+        return {"indication": str(error)}
+    if isinstance(error, InvalidInput):
+        field = error.field.split(".")[0].split("[")[0]
+        aliases = {"weight": "weight_kg", "height": "height_cm", "age": "age_years"}
+        return {aliases.get(field, field): str(error)}
+    return {"form": str(error)}
+
+
+def _course_form(
+    ctx: Ctx,
+    patient_id: int,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    actor = ctx.signed_in()
+    with read_only(ctx.state.sessions) as session:
+        patient = patient_for(session, actor, patient_id)
+    return render(
+        ctx,
+        "pages/course_new.html",
+        status=status,
+        patient=patient,
+        regimens=list(ctx.state.knowledge.regimens_by_id.values()),
+        bag_hours=sorted(
+            {b.hours for r in ctx.state.knowledge.regimens_by_id.values() for b in r.bag_options}
+        ),
+        values=values,
+        errors=errors,
+        preview=None,
+    )
+
+
+@router.get("/patients/{patient_id}/courses/new")
+def new_course(request: Request, patient_id: int) -> Response:
+    ctx = context_of(request)
+    require_role(ctx.signed_in(), Role.PHYSICIAN, doing="prescribe a course")
+    today = ctx.state.clock.now().date()
+    values = {"start": today.isoformat(), "start_time": "09:00", "bag_hours": "24"}
+    return _course_form(ctx, patient_id, values=values, errors={})
+
+
+@router.get("/patients/{patient_id}/courses/preview")
+async def preview_course(request: Request, patient_id: int) -> Response:
+    """The planner's answer for the form as filled so far (an htmx fragment); stores nothing."""
+    ctx = await run_in_threadpool(context_of, request)
+    actor = ctx.signed_in()
+    form = FormData(list[tuple[str, str | UploadFile]](request.query_params.multi_items()))
+
+    def plan() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            patient_for(session, actor, patient_id)
+            zone = ZoneInfo(_clinic(session, actor).zone)
+        try:
+            wanted = _course_request(form)
+            knowledge = ctx.state.knowledge
+            planned = plan_course(
+                regimen=knowledge.regimen(wanted.regimen_id),
+                body=measure_body(
+                    weight_kg=wanted.weight_kg,
+                    height_cm=wanted.height_cm,
+                    age_years=wanted.age_years,
+                    rules=knowledge.body_rules,
+                ),
+                start=wanted.start,
+                bag_hours=wanted.bag_hours,
+                zone=zone,
+                start_time=wanted.start_time,
+                cycles=wanted.cycles,
+            )
+        except (InvalidInput, UnknownId) as error:
+            return render(
+                ctx, "_plan_preview.html", plan=None, rows=[], errors=_field_errors(error)
+            )
+        return render(
+            ctx, "_plan_preview.html", plan=planned, rows=calendar_rows(planned), errors={}
+        )
+
+    return await run_in_threadpool(plan)
+
+
+@router.post("/patients/{patient_id}/courses")
+async def create_course(request: Request, patient_id: int) -> Response:
+    ctx, form = await _posted(request)
+    actor = ctx.signed_in()
+    values = {name: _text(form, name) for name in (*_COURSE_FIELDS, "bag_hours", "cycles")}
+
+    def save() -> Response:
+        try:
+            wanted = _course_request(form)
+            with transaction(ctx.state.sessions) as session:
+                courses.start_course(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    knowledge=ctx.state.knowledge,
+                    patient_id=patient_id,
+                    request=wanted,
+                )
+        except (InvalidInput, UnknownId) as error:
+            return _course_form(
+                ctx, patient_id, values=values, errors=_field_errors(error), status=422
+            )
+        return redirect(ctx, f"/patients/{patient_id}")
+
+    return await run_in_threadpool(save)
+
+
+# --- the pharmacy ----------------------------------------------------------------------
+
+
+@router.post("/courses/{course_id}/bags")
+async def prepare_bag(request: Request, course_id: int) -> Response:
+    ctx, form = await _posted(request)
+    actor = ctx.signed_in()
+    overrides = {
+        str(key).removeprefix("override-"): str(value).strip()
+        for key, value in form.multi_items()
+        if str(key).startswith("override-") and isinstance(value, str) and value.strip()
+    }
+
+    def save() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            course = courses.get_course(
+                session,
+                actor=actor,
+                now=ctx.state.clock.now(),
+                knowledge=ctx.state.knowledge,
+                course_id=course_id,
+            )
+        patient_id = course.patient.id
+        library = pharmacy.site_library(
+            ctx.state.settings.site_library or DEMO_LIBRARY, ctx.state.knowledge
+        )
+        try:
+            with transaction(ctx.state.sessions) as session:
+                pharmacy.prepare_course_bag(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    knowledge=ctx.state.knowledge,
+                    library=library,
+                    course_id=course_id,
+                    bag_start=None,
+                    override_reasons=overrides,
+                )
+        except InvalidInput as error:
+            codes = (
+                [c.strip() for c in str(error.value).split(",")]
+                if error.field == "override_reasons"
+                else []
+            )
+            return _patient_page(
+                ctx, patient_id, status=422, bag_error=(None, str(error)), override_codes=codes
+            )
+        except pharmacy.HardStop as error:
+            return _patient_page(ctx, patient_id, status=422, bag_error=(None, str(error)))
+        return redirect(ctx, f"/patients/{patient_id}#bags")
+
+    return await run_in_threadpool(save)
+
+
+@router.post("/bags/{bag_id}/verify")
+async def verify_bag(request: Request, bag_id: int) -> Response:
+    ctx, _ = await _posted(request)
+    actor = ctx.signed_in()
+
+    def save() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            row = session.get(BagPreparation, bag_id)
+            if row is None:
+                raise NotFound(f"bag {bag_id} not found")
+            _, patient = course_for(session, actor, row.course_id)
+            patient_id = patient.id
+        try:
+            with transaction(ctx.state.sessions) as session:
+                pharmacy.verify_bag(session, actor=actor, now=ctx.state.clock.now(), bag_id=bag_id)
+        except PermissionDenied as error:
+            _audit_denial(ctx, str(error))
+            return _patient_page(ctx, patient_id, status=403, bag_error=(bag_id, str(error)))
+        except Conflict as error:
+            return _patient_page(ctx, patient_id, status=409, bag_error=(bag_id, str(error)))
+        return redirect(ctx, f"/patients/{patient_id}#bags")
+
+    return await run_in_threadpool(save)
+
+
+# --- the family ------------------------------------------------------------------------
+
+
+def _family_patient(ctx: Ctx) -> int:
+    actor = ctx.signed_in()
+    if actor.patient_id is None:
+        raise NotFound("this page is for a patient or their family")
+    return actor.patient_id
+
+
+@router.get("/today")
+def today_page(request: Request) -> Response:
+    ctx = context_of(request)
+    actor = ctx.signed_in()
+    if actor.is_staff:
+        return redirect(ctx, "/")
+    patient_id = _family_patient(ctx)
+    now = ctx.state.clock.now()
+    with read_only(ctx.state.sessions) as session:
+        patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
+        views = _course_views(session, ctx, actor, patient_id)
+        clinic = _clinic(session, actor)
+    latest = views[-1] if views else None
+    return render(
+        ctx,
+        "pages/today.html",
+        patient=patient,
+        clinic=clinic,
+        today=None
+        if latest is None
+        else today_view(latest.course.id, latest.course.status, latest.plan, now),
+        flags=red_flags(ctx.state.knowledge.triage),
+    )
+
+
+@router.get("/patients/{patient_id}/calendar")
+def calendar_page(request: Request, patient_id: int) -> Response:
+    ctx = context_of(request)
+    actor = ctx.signed_in()
+    with read_only(ctx.state.sessions) as session:
+        patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
+        views = _course_views(session, ctx, actor, patient_id)
+    latest = views[-1] if views else None
+    return render(
+        ctx,
+        "pages/calendar.html",
+        patient=patient,
+        view=latest,
+        segments=[] if latest is None else timeline(latest.plan),
+        rows=[] if latest is None else calendar_rows(latest.plan),
+    )
+
+
+@router.get("/patients/{patient_id}/calendar.ics")
+def calendar_ics(request: Request, patient_id: int) -> Response:
+    ctx = context_of(request)
+    actor = ctx.signed_in()
+    with read_only(ctx.state.sessions) as session:
+        views = _course_views(session, ctx, actor, patient_id)
+    if not views:
+        raise NotFound(f"patient {patient_id} has no course")
+    body = plan_to_ical(views[-1].plan, generated_at=ctx.state.clock.now())
+    return Response(
+        body,
+        media_type="text/calendar",
+        headers={"content-disposition": f'attachment; filename="blina-{patient_id}.ics"'},
+    )
+
+
+def _check_in_form(
+    ctx: Ctx,
+    patient_id: int,
+    *,
+    errors: dict[str, str],
+    values: dict[str, Any],
+    status: int = 200,
+) -> Response:
+    actor = ctx.signed_in()
+    with read_only(ctx.state.sessions) as session:
+        patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
+    rules = ctx.state.knowledge.triage
+    groups = [
+        (group, [s for s in rules.symptoms.values() if s.group == group.id])
+        for group in rules.groups.values()
+    ]
+    return render(
+        ctx,
+        "pages/check_in.html",
+        status=status,
+        patient=patient,
+        groups=[(g, s) for g, s in groups if s],
+        severity_words=rules.severity_words,
+        errors=errors,
+        values=values,
+        key=uuid.uuid4().hex,
+    )
+
+
+@router.get("/patients/{patient_id}/check-in")
+def check_in_page(request: Request, patient_id: int) -> Response:
+    ctx = context_of(request)
+    return _check_in_form(
+        ctx, patient_id, errors={}, values={"unit": "C", "symptoms": [], "severity": {}}
+    )
+
+
+def _check_in(form: FormData) -> reports.CheckInRequest:
+    symptoms: dict[str, int | None] = {}
+    for value in form.getlist("symptom"):
+        if isinstance(value, str):
+            severity = _text(form, f"severity-{value}")
+            symptoms[value] = int(severity) if severity.isdigit() else None
+    return reports.CheckInRequest(
+        symptoms=symptoms,
+        temperature=_decimal(form, "temperature", required=False),
+        temperature_unit=_text(form, "temperature_unit") or "C",
+        note=_text(form, "note"),
+    )
+
+
+@router.post("/patients/{patient_id}/check-in")
+async def submit_check_in(request: Request, patient_id: int) -> Response:
+    ctx, form = await _posted(request)
+    actor = ctx.signed_in()
+    now = ctx.state.clock.now()
+    values = {
+        "temperature": _text(form, "temperature"),
+        "unit": _text(form, "temperature_unit") or "C",
+        "note": _text(form, "note"),
+        "symptoms": [v for v in form.getlist("symptom") if isinstance(v, str)],
+        "severity": {
+            str(k).removeprefix("severity-"): str(v)
+            for k, v in form.multi_items()
+            if str(k).startswith("severity-")
+        },
+    }
+
+    def save() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            clinic = _clinic(session, actor)
+        try:
+            wanted = _check_in(form)
+            with transaction(ctx.state.sessions) as session:
+                submitted = reports.submit_report(
+                    session,
+                    actor=actor,
+                    now=now,
+                    knowledge=ctx.state.knowledge,
+                    patient_id=patient_id,
+                    idempotency_key=_text(form, "idempotency_key") or uuid.uuid4().hex,
+                    check_in=wanted,
+                )
+        except InvalidInput as error:
+            field = error.field
+            key = "temperature" if field.startswith("temperature") else "symptoms"
+            if field in ("note", "free_text"):
+                key = "note"
+            return _check_in_form(
+                ctx, patient_id, errors={key: str(error)}, values=values, status=422
+            )
+        return _triage_page(ctx, patient_id, submitted, clinic)
+
+    return await run_in_threadpool(save)
+
+
+def _triage_page(
+    ctx: Ctx, patient_id: int, submitted: reports.SubmittedReport, clinic: Clinic
+) -> Response:
+    """The triage answer the service stored with the report (``Triage.to_dict()``)."""
+    answer: dict[str, Any] = dict(submitted.report.report.get("triage") or {})
+    level = TriageLevel(str(answer.get("level", TriageLevel.ROUTINE)))
+    return render(
+        ctx,
+        "pages/check_in_answer.html",
+        patient_id=patient_id,
+        answer=answer,
+        level=str(level),
+        guide=ctx.state.knowledge.triage.levels[level],
+        alerted=submitted.alert_id is not None,
+        clinic=clinic,
+        report_id=submitted.report.id,
+    )

@@ -1,0 +1,23 @@
+"""Reading pages as a DOM: elements and data-* attributes, never substrings."""
+
+from typing import Any
+
+from bs4 import BeautifulSoup, Tag
+
+
+def page(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def csrf_of(soup: BeautifulSoup) -> str:
+    field = soup.find("input", attrs={"name": "csrf_token"})
+    assert isinstance(field, Tag), "the page has no form with a CSRF token"
+    value = field.get("value")
+    assert isinstance(value, str)
+    return value
+
+
+def one(soup: BeautifulSoup | Tag, selector: str) -> Tag:
+    found = soup.select(selector)
+    assert len(found) == 1, f"{selector!r}: {len(found)} elements"
+    return found[0]
