@@ -27,6 +27,7 @@ __all__ = ["CheckInRequest", "SubmittedReport", "list_reports", "submit_report"]
 
 # Earlier check-ins that tell whether a symptom is new, worse or persisting.
 _RECENT = timedelta(days=7)
+_RECENT_COUNT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +153,14 @@ def _context(
     today = now.astimezone(plan.zone).date()
     if not plan.first_day <= today <= plan.last_day:
         return Context(age_group=plan.body.age_group, recent=recent)
-    day = plan.day(today)
+    # From the spans, not plan.day(): one day must not expand the whole course.
+    span = next(s for s in plan.spans if s.first <= today <= s.last)
+    cycle_day = (
+        None if span.first_cycle_day is None else span.first_cycle_day + (today - span.first).days
+    )
     return Context(
-        cycle_day=day.cycle_day,
-        infusing=day.infusing,
+        cycle_day=cycle_day,
+        infusing=span.infusing,
         days_since_start_or_step_up=_days_since_start_or_step_up(plan, today),
         age_group=plan.body.age_group,
         recent=recent,
@@ -171,11 +176,19 @@ def _days_since_start_or_step_up(plan: CoursePlan, today: date) -> int | None:
 
 
 def _earlier(session: Session, patient_id: int, now: datetime) -> list[CheckIn]:
-    rows = session.execute(
-        select(SymptomReport.report)
-        .where(SymptomReport.patient_id == patient_id, SymptomReport.submitted_at >= now - _RECENT)
-        .order_by(SymptomReport.submitted_at)
-    ).scalars()
+    # Triage compares with the latest earlier check-in; a few are read, not the whole week.
+    rows = reversed(
+        session.execute(
+            select(SymptomReport.report)
+            .where(
+                SymptomReport.patient_id == patient_id, SymptomReport.submitted_at >= now - _RECENT
+            )
+            .order_by(SymptomReport.submitted_at.desc(), SymptomReport.id.desc())
+            .limit(_RECENT_COUNT)
+        )
+        .scalars()
+        .all()
+    )
     earlier = []
     for report in rows:
         if "symptoms" not in report or "observed_at" not in report:
