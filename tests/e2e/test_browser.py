@@ -77,6 +77,37 @@ def test_caregiver_reports_fever_and_confusion(open_tab: OpenTab, tmp_path: Path
     assert tab.errors == []
 
 
+def test_nurse_acknowledges_the_alert_from_a_check_in(open_tab: OpenTab, tmp_path: Path) -> None:
+    family = open_tab()
+    family.log_in("alex.partner")
+    family.page.locator('a[data-link="check-in"]').click()
+    family.page.locator("#temperature").fill("39.0")
+    family.page.locator('input[name="temperature_unit"][value="C"]').check()
+    family.page.locator('input[data-symptom="confusion"]').check()
+    family.page.locator('button[data-action="send-check-in"]').click()
+    answer = family.page.locator("section.triage")
+    expect(answer).to_have_attribute("data-alert", "yes")
+    report = answer.get_attribute("data-report")
+
+    nurse = open_tab()
+    nurse.log_in("nurse.kim")
+    expect(nurse.page.locator("body")).to_have_attribute("data-page", "home")
+    alert = nurse.page.locator(f'section.alerts li[data-report="{report}"]')
+    expect(alert).to_have_attribute("data-level", "emergency")
+    expect(alert).to_have_attribute("data-patient-code", "P-001")
+    expect(alert.locator(".reason")).to_be_visible()
+    alert_id = alert.get_attribute("data-alert")
+    nurse.screenshot(tmp_path, "nurse-alerts")
+    alert.locator('select[name="outcome"]').select_option("patient-called-in")
+    alert.locator('textarea[name="note"]').fill("called the family; coming in now")
+    alert.locator('button[data-action="acknowledge"]').click()
+    expect(nurse.page.locator("body")).to_have_attribute("data-page", "home")
+    expect(nurse.page.locator(f'section.alerts li[data-alert="{alert_id}"]')).to_have_count(0)
+    nurse.screenshot(tmp_path, "nurse-alert-acknowledged")
+    assert family.errors == []
+    assert nurse.errors == []
+
+
 def test_caregiver_cannot_open_another_patients_page(open_tab: OpenTab, tmp_path: Path) -> None:
     tab = open_tab()
     tab.log_in("alex.partner")

@@ -19,6 +19,7 @@ def _posts(clinic: DemoClinic) -> list[tuple[str, str]]:
         ("dr.lee", f"/patients/{p1}/courses"),
         ("pharm.ana", f"/courses/{c1}/bags"),
         ("pharm.ben", "/bags/1/verify"),
+        ("nurse.kim", "/alerts/1/acknowledge"),
     ]
 
 
@@ -35,7 +36,7 @@ def test_login_without_a_valid_csrf_token_is_refused(clinic: DemoClinic, token: 
     assert "blina_session" not in response.cookies
 
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", range(6))
 def test_every_form_refuses_a_post_without_its_token(clinic: DemoClinic, index: int) -> None:
     who, path = _posts(clinic)[index]
     browser = clinic.browser(who)

@@ -26,6 +26,7 @@ from blina.store.tables import Alert, AlertPolicy, ClinicContact, Patient
 __all__ = ["OUTCOMES", "acknowledge_alert", "escalate_due", "list_alerts", "raise_alert"]
 
 OUTCOMES = ("advice-given", "patient-called-in", "escalated-to-physician", "grading-recorded")
+_MAX_NOTE = 2000
 _URGENCY = [TriageLevel.EMERGENCY, TriageLevel.CALL_NOW, TriageLevel.SAME_DAY, TriageLevel.ROUTINE]
 
 
@@ -69,6 +70,8 @@ def acknowledge_alert(
     require_role(actor, Role.NURSE, Role.PHYSICIAN, doing="acknowledge an alert")
     if outcome not in OUTCOMES:
         raise InvalidInput("outcome", outcome, f"one of {', '.join(OUTCOMES)}")
+    if len(note) > _MAX_NOTE:
+        raise InvalidInput("note", f"({len(note)} characters)", f"at most {_MAX_NOTE} characters")
     alert = session.get(Alert, alert_id, with_for_update=True)
     if alert is None:
         raise NotFound(f"alert {alert_id} not found")

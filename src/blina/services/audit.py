@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from blina.services.actors import Actor
-from blina.store.tables import AuditEvent, AuditHead
+from blina.services.access import patient_for, require_role
+from blina.services.actors import Actor, Role
+from blina.store.tables import AuditEvent, AuditHead, BagPreparation, Course, SymptomReport
 
-__all__ = ["ChainReport", "append_audit", "verify_chain"]
+__all__ = ["ChainReport", "append_audit", "events_for_patient", "verify_chain"]
 
 GENESIS = "0" * 64
 
@@ -59,6 +60,36 @@ def append_audit(
     head.last_hash = event.hash
     session.flush()
     return event
+
+
+def events_for_patient(session: Session, *, actor: Actor, patient_id: int) -> list[AuditEvent]:
+    """A patient's audit trail (admin or physician): the events about the patient, their
+    courses, bags and check-ins, oldest first."""
+    require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read a patient's audit trail")
+    patient = patient_for(session, actor, patient_id)
+    course_ids = select(Course.id).where(Course.patient_id == patient.id)
+    bag_ids = select(BagPreparation.id).where(BagPreparation.course_id.in_(course_ids))
+    report_ids = select(SymptomReport.id).where(SymptomReport.patient_id == patient.id)
+    subjects = [
+        (AuditEvent.subject_type == "patient") & (AuditEvent.subject_id == str(patient.id)),
+        (AuditEvent.subject_type == "course")
+        & AuditEvent.subject_id.in_(_texts(session, course_ids)),
+        (AuditEvent.subject_type == "bag") & AuditEvent.subject_id.in_(_texts(session, bag_ids)),
+        (AuditEvent.subject_type == "symptom_report")
+        & AuditEvent.subject_id.in_(_texts(session, report_ids)),
+    ]
+    return list(
+        session.execute(
+            select(AuditEvent)
+            .where(AuditEvent.clinic_id == actor.clinic_id, or_(*subjects))
+            .order_by(AuditEvent.seq)
+        ).scalars()
+    )
+
+
+def _texts(session: Session, ids: Select[int]) -> list[str]:
+    """Ids as the text ``subject_id`` stores them (a subject may be of any kind)."""
+    return [str(i) for i in session.execute(ids).scalars()]
 
 
 @dataclass(frozen=True, slots=True)

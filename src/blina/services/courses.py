@@ -29,6 +29,7 @@ __all__ = [
     "CourseView",
     "events_of",
     "get_course",
+    "list_courses",
     "plan_for",
     "record_event",
     "start_course",
@@ -132,6 +133,20 @@ def get_course(
 ) -> CourseView:
     course, patient = course_for(session, actor, course_id)
     return _view(session, knowledge, course, patient, events_of(session, course.id), now)
+
+
+def list_courses(
+    session: Session, *, actor: Actor, now: datetime, knowledge: Knowledge, patient_id: int
+) -> list[CourseView]:
+    """A patient's courses, oldest first, each with its (re-)planned course."""
+    patient = patient_for(session, actor, patient_id)
+    found = session.execute(
+        select(Course).where(Course.patient_id == patient.id).order_by(Course.id)
+    ).scalars()
+    return [
+        _view(session, knowledge, course, patient, events_of(session, course.id), now)
+        for course in found
+    ]
 
 
 def events_of(session: Session, course_id: int) -> list[Event]:

@@ -34,8 +34,8 @@ LANG_COOKIE = "blina_lang"
 
 Gettext = Callable[[str], str]
 
-# Messages looked up by a value (a timeline segment's kind, a task's kind) rather than
-# written as ``_("...")`` literals; the catalog test checks them too.
+# Messages looked up by a value (a timeline segment's kind, a task's kind, an alert's
+# level) rather than written as ``_("...")`` literals; the catalog test checks them too.
 DYNAMIC_MESSAGES = (
     "hospital",
     "home",
@@ -47,6 +47,15 @@ DYNAMIC_MESSAGES = (
     "discharge",
     "supervision",
     "labs",
+    # an alert's level and the outcomes a nurse records when acknowledging it
+    "emergency",
+    "call-now",
+    "same-day",
+    "routine",
+    "advice-given",
+    "patient-called-in",
+    "escalated-to-physician",
+    "grading-recorded",
 )
 
 

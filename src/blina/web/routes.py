@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
@@ -23,7 +23,7 @@ from blina.domain.planning import plan_course
 from blina.domain.triage import TriageLevel
 from blina.interop.ical import plan_to_ical
 from blina.knowledge._pharmacy import DEMO_LIBRARY
-from blina.services import courses, patients, pharmacy, reports, tasks
+from blina.services import alerts, audit, courses, patients, pharmacy, reports, tasks
 from blina.services.access import course_for, patient_for, require_role
 from blina.services.accounts import log_in, log_out
 from blina.services.actors import Actor, Role
@@ -36,12 +36,14 @@ from blina.services.errors import (
     PermissionDenied,
 )
 from blina.store.session import read_only, transaction
-from blina.store.tables import AuditEvent, BagPreparation, Clinic, Course, SymptomReport, User
+from blina.store.tables import BagPreparation, Clinic, User
 from blina.web.i18n import LANG_COOKIE, LANGUAGES
 from blina.web.render import Ctx, context_of, redirect, render
 from blina.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf_valid
 from blina.web.viewmodels import (
+    AlertError,
     BagRow,
+    alert_row,
     calendar_rows,
     course_status,
     decision_rows,
@@ -173,20 +175,13 @@ def _clinic(session: Session, actor: Actor) -> Clinic:
 def _course_views(
     session: Session, ctx: Ctx, actor: Actor, patient_id: int
 ) -> list[courses.CourseView]:
-    patient_for(session, actor, patient_id)
-    ids = session.execute(
-        select(Course.id).where(Course.patient_id == patient_id).order_by(Course.id)
-    ).scalars()
-    return [
-        courses.get_course(
-            session,
-            actor=actor,
-            now=ctx.state.clock.now(),
-            knowledge=ctx.state.knowledge,
-            course_id=course_id,
-        )
-        for course_id in ids
-    ]
+    return courses.list_courses(
+        session,
+        actor=actor,
+        now=ctx.state.clock.now(),
+        knowledge=ctx.state.knowledge,
+        patient_id=patient_id,
+    )
 
 
 def _home_for(actor: Actor) -> str:
@@ -290,32 +285,81 @@ def switch_language(request: Request, to: str = "en", next: str = "/") -> Respon
 @router.get("/")
 def home(request: Request) -> Response:
     ctx = context_of(request)
-    actor = ctx.signed_in()
-    if not actor.is_staff:
+    if not ctx.signed_in().is_staff:
         return redirect(ctx, "/today")
+    return _home_page(ctx)
+
+
+def _home_page(ctx: Ctx, *, status: int = 200, alert_error: AlertError | None = None) -> Response:
+    actor = ctx.signed_in()
     now = ctx.state.clock.now()
     with read_only(ctx.state.sessions) as session:
         day = tasks.clinic_today(session, actor=actor, now=now)
         task_rows = tasks.tasks_for_day(session, actor=actor, day=day)
         zone = ZoneInfo(_clinic(session, actor).zone)
+        open_alerts = [
+            alert_row(alert, patient, now)
+            for alert, patient in alerts.list_alerts(session, actor=actor)
+        ]
         rows = []
         for patient in patients.list_patients(session, actor=actor):
             views = _course_views(session, ctx, actor, patient.id)
-            status = (
+            status_view = (
                 None
                 if not views
                 else course_status(
                     views[-1].course.id, views[-1].course.status, views[-1].plan, day
                 )
             )
-            rows.append((patient, status))
-    return render(ctx, "pages/home.html", day=day, tasks=task_rows, patients=rows, zone=zone)
+            rows.append((patient, status_view))
+    return render(
+        ctx,
+        "pages/home.html",
+        status=status,
+        day=day,
+        tasks=task_rows,
+        patients=rows,
+        zone=zone,
+        alerts=open_alerts,
+        alert_error=alert_error,
+        outcomes=alerts.OUTCOMES,
+        may_acknowledge=actor.role in (Role.NURSE, Role.PHYSICIAN),
+    )
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+async def acknowledge_alert(request: Request, alert_id: int) -> Response:
+    """A nurse or physician takes an alert; it leaves the clinic's open list."""
+    ctx, form = await _posted(request)
+    actor = ctx.signed_in()
+    outcome, note = _text(form, "outcome"), _text(form, "note")
+
+    def save() -> Response:
+        try:
+            with transaction(ctx.state.sessions) as session:
+                alerts.acknowledge_alert(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    alert_id=alert_id,
+                    outcome=outcome,
+                    note=note,
+                )
+        except InvalidInput as error:
+            failed = AlertError(alert_id, str(error), outcome, note)
+            return _home_page(ctx, status=422, alert_error=failed)
+        except Conflict as error:
+            failed = AlertError(alert_id, str(error), outcome, note)
+            return _home_page(ctx, status=409, alert_error=failed)
+        return redirect(ctx, "/#alerts")
+
+    return await run_in_threadpool(save)
 
 
 def _bag_rows(session: Session, actor: Actor, course_id: int, zone: ZoneInfo) -> list[BagRow]:
     found = pharmacy.list_bags(session, actor=actor, course_id=course_id)
     ids = {b.prepared_by for b in found} | {b.verified_by for b in found if b.verified_by}
-    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
+    names = _usernames(session, ids)
     rows = []
     for bag in found:
         recipe = bag.recipe
@@ -389,54 +433,24 @@ def patient_page(request: Request, patient_id: int) -> Response:
 def audit_page(request: Request, patient_id: int) -> Response:
     ctx = context_of(request)
     actor = ctx.signed_in()
-    require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read a patient's audit trail")
     with read_only(ctx.state.sessions) as session:
+        events = audit.events_for_patient(session, actor=actor, patient_id=patient_id)
         patient = patient_for(session, actor, patient_id)
         zone = ZoneInfo(_clinic(session, actor).zone)
-        course_ids = [
-            str(i)
-            for i in session.execute(select(Course.id).where(Course.patient_id == patient_id))
-            .scalars()
-            .all()
-        ]
-        bag_ids = [
-            str(i)
-            for i in session.execute(
-                select(BagPreparation.id)
-                .join(Course, Course.id == BagPreparation.course_id)
-                .where(Course.patient_id == patient_id)
-            )
-            .scalars()
-            .all()
-        ]
-        report_ids = [
-            str(i)
-            for i in session.execute(
-                select(SymptomReport.id).where(SymptomReport.patient_id == patient_id)
-            )
-            .scalars()
-            .all()
-        ]
-        subjects = [
-            (AuditEvent.subject_type == "patient") & (AuditEvent.subject_id == str(patient_id)),
-            (AuditEvent.subject_type == "course") & AuditEvent.subject_id.in_(course_ids),
-            (AuditEvent.subject_type == "bag") & AuditEvent.subject_id.in_(bag_ids),
-            (AuditEvent.subject_type == "symptom_report") & AuditEvent.subject_id.in_(report_ids),
-        ]
-        events = list(
-            session.execute(
-                select(AuditEvent, User.username)
-                .outerjoin(User, User.id == AuditEvent.actor_id)
-                .where(AuditEvent.clinic_id == actor.clinic_id, or_(*subjects))
-                .order_by(AuditEvent.seq)
-            )
-        )
+        names = _usernames(session, {e.actor_id for e in events if e.actor_id is not None})
     return render(
         ctx,
         "pages/audit.html",
         patient=patient,
-        events=[(e, name, e.at.astimezone(zone)) for e, name in events],
+        events=[
+            (e, None if e.actor_id is None else names.get(e.actor_id), e.at.astimezone(zone))
+            for e in events
+        ],
     )
+
+
+def _usernames(session: Session, ids: set[int]) -> dict[int, str]:
+    return dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
 
 
 # --- starting a course -----------------------------------------------------------------

@@ -12,14 +12,18 @@ from typing import Any
 from blina.domain.planning import CoursePlan, PlanDay, Span
 from blina.domain.replanning import Replan
 from blina.domain.triage import Symptom, TriageRules
+from blina.store.tables import Alert, Patient
 
 __all__ = [
+    "AlertError",
+    "AlertRow",
     "BagRow",
     "CalendarRow",
     "CourseStatusView",
     "DecisionRow",
     "Segment",
     "TodayView",
+    "alert_row",
     "calendar_rows",
     "course_status",
     "decision_rows",
@@ -231,3 +235,51 @@ class BagRow:
     verified_by: str | None
     verified_at: datetime | None
     overrides: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """An open alert as the care team's queue shows it; its age in whole minutes."""
+
+    id: int
+    patient_id: int
+    patient_code: str
+    report_id: int | None
+    level: str
+    reason: str
+    created_at: datetime
+    age_minutes: int
+    escalation_step: int
+
+    @property
+    def age(self) -> tuple[int, int, int]:
+        """The age as (days, hours, minutes)."""
+        hours, minutes = divmod(self.age_minutes, 60)
+        days, hours = divmod(hours, 24)
+        return days, hours, minutes
+
+
+@dataclass(frozen=True, slots=True)
+class AlertError:
+    """Why acknowledging an alert failed, and what the form held (to show it again)."""
+
+    alert_id: int
+    message: str
+    outcome: str
+    note: str
+
+
+def alert_row(alert: Alert, patient: Patient, now: datetime) -> AlertRow:
+    created = alert.created_at
+    minutes = max(0, int((now - created).total_seconds() // 60))
+    return AlertRow(
+        alert.id,
+        patient.id,
+        patient.code,
+        alert.symptom_report_id,
+        alert.level,
+        alert.reason,
+        created,
+        minutes,
+        alert.escalation_step,
+    )

@@ -1,15 +1,12 @@
 """Courses: prescribe, read with the derived plan, change with optimistic concurrency."""
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
 from blina.api.schemas import CourseChange, CourseCreate, CourseEventCreate, CoursePublic
 from blina.interop.plan_json import plan_to_dict, to_json_ready
 from blina.interop.toxicity_json import replan_to_dict
 from blina.services import courses
-from blina.services.access import patient_for
-from blina.store.tables import Course
 
 router = APIRouter(tags=["courses"])
 
@@ -65,18 +62,15 @@ def start_course(
 def list_courses(
     patient_id: int, session: ReadDep, state: StateDep, actor: ActorDep
 ) -> list[CoursePublic]:
-    patient_for(session, actor, patient_id)
-    ids = session.execute(
-        select(Course.id).where(Course.patient_id == patient_id).order_by(Course.id)
-    ).scalars()
-    return [
-        _public(
-            courses.get_course(
-                session, actor=actor, now=state.clock.now(), knowledge=state.knowledge, course_id=i
-            )
-        )
-        for i in ids
-    ]
+    """A patient's courses, oldest first, each with its day-by-day plan."""
+    found = courses.list_courses(
+        session,
+        actor=actor,
+        now=state.clock.now(),
+        knowledge=state.knowledge,
+        patient_id=patient_id,
+    )
+    return [_public(view) for view in found]
 
 
 @router.get("/courses/{course_id}")

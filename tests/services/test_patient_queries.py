@@ -1,0 +1,81 @@
+"""A patient's courses and audit trail, read through the services on the demo clinic."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from blina.demo import seed_demo_clinic
+from blina.knowledge import Knowledge
+from blina.services.actors import Actor, Role
+from blina.services.audit import events_for_patient
+from blina.services.courses import list_courses
+from blina.services.errors import NotFound, PermissionDenied
+from blina.store.session import read_only
+from blina.store.tables import Patient, User
+
+NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def demo(sessions: sessionmaker[Session], knowledge: Knowledge) -> dict[str, int]:
+    """The demo clinic; patient code -> id."""
+    seed_demo_clinic(sessions, now=NOW, knowledge=knowledge)
+    with read_only(sessions) as session:
+        return dict(session.execute(select(Patient.code, Patient.id)).all())
+
+
+def _actor(sessions: sessionmaker[Session], username: str) -> Actor:
+    with read_only(sessions) as session:
+        user = session.execute(select(User).where(User.username == username)).scalar_one()
+        return Actor(user.id, user.clinic_id, Role(user.role), user.patient_id, user.username)
+
+
+def test_list_courses_gives_each_course_with_its_plan(
+    sessions: sessionmaker[Session], knowledge: Knowledge, demo: dict[str, int]
+) -> None:
+    nurse = _actor(sessions, "nurse.kim")
+    with read_only(sessions) as session:
+        interrupted = list_courses(
+            session, actor=nurse, now=NOW, knowledge=knowledge, patient_id=demo["P-004"]
+        )
+        assert interrupted
+        assert all(v.patient.id == demo["P-004"] for v in interrupted)
+        assert [v.course.id for v in interrupted] == sorted(v.course.id for v in interrupted)
+        assert interrupted[-1].replanned is not None, "the interruption is replayed"
+
+
+def test_list_courses_hides_another_patient_from_a_caregiver(
+    sessions: sessionmaker[Session], knowledge: Knowledge, demo: dict[str, int]
+) -> None:
+    caregiver = _actor(sessions, "alex.partner")
+    with read_only(sessions) as session:
+        own = list_courses(
+            session, actor=caregiver, now=NOW, knowledge=knowledge, patient_id=demo["P-001"]
+        )
+        assert [v.patient.id for v in own] == [demo["P-001"]] * len(own)
+        with pytest.raises(NotFound):
+            list_courses(
+                session, actor=caregiver, now=NOW, knowledge=knowledge, patient_id=demo["P-002"]
+            )
+
+
+def test_events_for_patient_are_the_patients_own_in_order(
+    sessions: sessionmaker[Session], demo: dict[str, int]
+) -> None:
+    doctor = _actor(sessions, "dr.lee")
+    with read_only(sessions) as session:
+        events = events_for_patient(session, actor=doctor, patient_id=demo["P-004"])
+        others = events_for_patient(session, actor=doctor, patient_id=demo["P-001"])
+    assert {"patient.create", "course.start", "course.interrupt"} <= {e.action for e in events}
+    assert [e.seq for e in events] == sorted(e.seq for e in events)
+    assert not {e.seq for e in events} & {e.seq for e in others}
+
+
+@pytest.mark.parametrize("username", ["nurse.kim", "pharm.ana", "alex.partner"])
+def test_events_for_patient_only_for_admin_or_physician(
+    sessions: sessionmaker[Session], demo: dict[str, int], username: str
+) -> None:
+    with read_only(sessions) as session, pytest.raises(PermissionDenied):
+        events_for_patient(session, actor=_actor(sessions, username), patient_id=demo["P-001"])
