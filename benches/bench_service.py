@@ -127,7 +127,7 @@ async def drive(
 
     async def worker() -> None:
         nonlocal errors
-        async with httpx2.AsyncClient(timeout=30) as client:
+        async with httpx2.AsyncClient(timeout=60) as client:
             while time.perf_counter() < deadline:
                 began = time.perf_counter()
                 response = await request(client, next(numbers))  # type: ignore[misc]
@@ -193,6 +193,16 @@ def main() -> None:
                     f"GET /clinic/tasks ({PATIENTS} patients)",
                     lambda c, n: c.get(f"{base}/clinic/tasks?day={today}", headers=as_nurse),
                 )
+            )
+            asyncio.run(
+                drive(
+                    "GET /clinic/tasks, one client",
+                    lambda c, n: c.get(f"{base}/clinic/tasks?day={today}", headers=as_nurse),
+                    clients=1,
+                )
+            )
+            asyncio.run(
+                drive("GET /health, one client", lambda c, n: c.get(f"{base}/health"), clients=1)
             )
             tasks = httpx2.get(f"{base}/clinic/tasks?day={today}", headers=as_nurse).json()
             print(f"the task list has {len(tasks)} tasks today")
