@@ -5,16 +5,14 @@ are for a local demo only.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from blina.domain.body import measure_body
-from blina.domain.planning import CoursePlan, plan_course
-from blina.knowledge import Knowledge, load_knowledge
+from blina.knowledge import Knowledge
 from blina.services.accounts import create_user, to_actor
 from blina.services.actors import Role
 from blina.services.audit import append_audit
@@ -30,7 +28,6 @@ __all__ = [
     "DEMO_USERS",
     "DEMO_ZONE",
     "DemoPatient",
-    "demo_plan",
     "seed_demo_clinic",
 ]
 
@@ -106,24 +103,6 @@ DEMO_PATIENTS = (
         interrupted=True,
     ),
 )
-
-
-def demo_plan(*, start: date, patient: DemoPatient = DEMO_PATIENTS[0]) -> CoursePlan:
-    """A demo patient's whole course from ``start``."""
-    knowledge = load_knowledge()
-    body = measure_body(
-        weight_kg=patient.weight_kg,
-        height_cm=patient.height_cm,
-        age_years=patient.age_years,
-        rules=knowledge.body_rules,
-    )
-    return plan_course(
-        regimen=knowledge.regimen(patient.indication),
-        body=body,
-        start=start,
-        bag_hours=patient.bag_hours,
-        zone=DEMO_ZONE,
-    )
 
 
 def seed_demo_clinic(
