@@ -19,7 +19,7 @@ from blina.services.audit import append_audit
 from blina.services.courses import events_of, get_course
 from blina.store.tables import ToxicityAssessment
 
-__all__ = ["action_to_dict", "list_assessments", "record_assessment"]
+__all__ = ["action_for", "action_to_dict", "list_assessments", "record_assessment"]
 
 
 def record_assessment(
@@ -35,11 +35,14 @@ def record_assessment(
 ) -> ToxicityAssessment:
     """Store a grading and what the label says to do about it (physician or nurse)."""
     require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="record a grading")
-    view = get_course(session, actor=actor, now=now, knowledge=knowledge, course_id=course_id)
-    action = (
-        None
-        if grading.grade == 0
-        else _decide(session, view.plan, course_id, reaction, grading, knowledge, now)
+    action = action_for(
+        session,
+        actor=actor,
+        now=now,
+        knowledge=knowledge,
+        course_id=course_id,
+        reaction=reaction,
+        grading=grading,
     )
     row = ToxicityAssessment(
         course_id=course_id,
@@ -70,6 +73,27 @@ def record_assessment(
         },
     )
     return row
+
+
+def action_for(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    knowledge: Knowledge,
+    course_id: int,
+    reaction: AdverseReaction,
+    grading: Grading,
+) -> Action | None:
+    """What the label says to do about a grading on this course now; None for grade 0.
+
+    Stores nothing (the live grading form shows it before the grading is recorded).
+    """
+    require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="grade a reaction")
+    view = get_course(session, actor=actor, now=now, knowledge=knowledge, course_id=course_id)
+    if grading.grade == 0:
+        return None
+    return _decide(session, view.plan, course_id, reaction, grading, knowledge, now)
 
 
 def list_assessments(session: Session, *, actor: Actor, course_id: int) -> list[ToxicityAssessment]:

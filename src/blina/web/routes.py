@@ -3,9 +3,11 @@ a route reads the form, calls one service, and renders a view model."""
 
 import uuid
 from collections.abc import Callable, Coroutine
+from dataclasses import asdict
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
@@ -19,11 +21,16 @@ from starlette.exceptions import HTTPException
 
 from blina.domain.body import measure_body
 from blina.domain.errors import BlinaError, InvalidInput, UnknownId
+from blina.domain.modifications import AdverseReaction
 from blina.domain.planning import plan_course
+from blina.domain.toxicity import Grading
+from blina.domain.toxicity.crs import CrsFindings, Hypotension, OxygenSupport
+from blina.domain.toxicity.icans import CerebralEdema, Consciousness, IcansFindings, Seizure
 from blina.domain.triage import TriageLevel
 from blina.interop.ical import plan_to_ical
+from blina.knowledge import Knowledge
 from blina.knowledge._pharmacy import DEMO_LIBRARY
-from blina.services import alerts, audit, courses, patients, pharmacy, reports, tasks
+from blina.services import alerts, audit, courses, patients, pharmacy, reports, tasks, toxicity
 from blina.services.access import course_for, patient_for, require_role
 from blina.services.accounts import log_in, log_out
 from blina.services.actors import Actor, Role
@@ -35,6 +42,7 @@ from blina.services.errors import (
     NotFound,
     PermissionDenied,
 )
+from blina.services.gradings import grade_crs_findings, grade_icans_findings
 from blina.store.session import read_only, transaction
 from blina.store.tables import BagPreparation, Clinic, User
 from blina.web.i18n import LANG_COOKIE, LANGUAGES
@@ -43,6 +51,7 @@ from blina.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf_val
 from blina.web.viewmodels import (
     AlertError,
     BagRow,
+    FormError,
     alert_row,
     calendar_rows,
     course_status,
@@ -389,6 +398,7 @@ def _patient_page(
     status: int = 200,
     bag_error: tuple[int | None, str] | None = None,
     override_codes: list[str] | None = None,
+    form_error: FormError | None = None,
 ) -> Response:
     actor = ctx.signed_in()
     now = ctx.state.clock.now()
@@ -421,6 +431,16 @@ def _patient_page(
         bag_error=bag_error,
         override_codes=override_codes or [],
         today=day,
+        form_error=form_error,
+        now_local=now.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        choices={
+            "hypotension": list(Hypotension),
+            "oxygen": list(OxygenSupport),
+            "consciousness": list(Consciousness),
+            "seizure": list(Seizure),
+            "cerebral_edema": list(CerebralEdema),
+            "cause": list(AdverseReaction),
+        },
     )
 
 
@@ -862,3 +882,249 @@ def _triage_page(
         clinic=clinic,
         report_id=submitted.report.id,
     )
+
+
+# --- gradings and course events (physician and nurse) ------------------------------------
+
+_GRADE_FIELDS = {
+    "crs": ("temperature_c", "fever_masked", "hypotension", "oxygen", "oxygen_flow_l_per_min"),
+    "icans": (
+        "age_years",
+        "consciousness",
+        "ice_score",
+        "capd_score",
+        "developmental_delay",
+        "seizure",
+        "motor_weakness",
+        "cerebral_edema",
+    ),
+}
+# a domain field named in InvalidInput -> the form field it is shown beside
+_GRADE_ALIASES = {"ice_items": "ice_score", "capd_answers": "capd_score"}
+_EVENT_FIELDS = ("kind", "at", "cause", "grade", "dose_mcg_per_day", "reason")
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _choice(form: FormData, name: str, enum: type[_E], default: _E) -> _E:
+    text = _text(form, name)
+    if not text:
+        return default
+    try:
+        return enum(text)
+    except ValueError:
+        raise InvalidInput(name, text, f"one of {', '.join(e.value for e in enum)}") from None
+
+
+def _whole(form: FormData, name: str) -> int | None:
+    text = _text(form, name)
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(name, text, "a whole number") from None
+
+
+def _flag(form: FormData, name: str) -> bool:
+    return _text(form, name) in ("on", "yes", "true", "1")
+
+
+def _grade_form(
+    form: FormData, knowledge: Knowledge
+) -> tuple[str, Grading, AdverseReaction, dict[str, Any]]:
+    """The scale, its grading, the reaction and the inputs as stored (from a form)."""
+    scale = _text(form, "scale")
+    if scale == "crs":
+        temperature = _decimal(form, "temperature_c")
+        assert temperature is not None
+        crs = CrsFindings(
+            temperature_c=temperature,
+            hypotension=_choice(form, "hypotension", Hypotension, Hypotension.NONE),
+            oxygen=_choice(form, "oxygen", OxygenSupport, OxygenSupport.NONE),
+            fever_masked=_flag(form, "fever_masked"),
+            oxygen_flow_l_per_min=_decimal(form, "oxygen_flow_l_per_min", required=False),
+        )
+        grading, reaction = grade_crs_findings(crs, knowledge)
+        return scale, grading, reaction, {"scale": scale, **asdict(crs)}
+    if scale == "icans":
+        age = _decimal(form, "age_years")
+        assert age is not None
+        consciousness_text = _text(form, "consciousness")
+        if not consciousness_text:
+            raise InvalidInput("consciousness", "(missing)", "given")
+        icans = IcansFindings(
+            age_years=age,
+            consciousness=_choice(form, "consciousness", Consciousness, Consciousness.AWAKE),
+            ice_score=_whole(form, "ice_score"),
+            capd_score=_whole(form, "capd_score"),
+            developmental_delay=_flag(form, "developmental_delay"),
+            seizure=_choice(form, "seizure", Seizure, Seizure.NONE),
+            motor_weakness=_flag(form, "motor_weakness"),
+            cerebral_edema=_choice(form, "cerebral_edema", CerebralEdema, CerebralEdema.NONE),
+        )
+        grading, reaction = grade_icans_findings(icans, knowledge)
+        inputs = {k: v for k, v in asdict(icans).items() if v is not None and k != "icp_signs"}
+        return scale, grading, reaction, {"scale": scale, **inputs}
+    raise InvalidInput("scale", scale or "(missing)", "crs or icans")
+
+
+def _grade_errors(error: InvalidInput) -> dict[str, str]:
+    field = error.field.split(".")[0].split("[")[0]
+    return {_GRADE_ALIASES.get(field, field): str(error)}
+
+
+@router.get("/courses/{course_id}/grade")
+async def grade_preview(request: Request, course_id: int) -> Response:
+    """The grade for the form as filled so far, with the label's action (an htmx
+    fragment); stores nothing."""
+    ctx = await run_in_threadpool(context_of, request)
+    actor = ctx.signed_in()
+    require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="grade a reaction")
+    form = FormData(list[tuple[str, str | UploadFile]](request.query_params.multi_items()))
+    scale = _text(form, "scale")
+
+    def grade() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            course_for(session, actor, course_id)
+            try:
+                scale_, grading, reaction, _ = _grade_form(form, ctx.state.knowledge)
+            except InvalidInput as error:
+                return render(
+                    ctx,
+                    "_grade_result.html",
+                    scale=scale,
+                    grading=None,
+                    action=None,
+                    errors=_grade_errors(error),
+                    fields=_GRADE_FIELDS.get(scale, ()),
+                    oob=True,
+                )
+            action = toxicity.action_for(
+                session,
+                actor=actor,
+                now=ctx.state.clock.now(),
+                knowledge=ctx.state.knowledge,
+                course_id=course_id,
+                reaction=reaction,
+                grading=grading,
+            )
+        return render(
+            ctx,
+            "_grade_result.html",
+            scale=scale_,
+            grading=grading,
+            action=action,
+            errors={},
+            fields=_GRADE_FIELDS[scale_],
+            oob=True,
+        )
+
+    return await run_in_threadpool(grade)
+
+
+@router.post("/courses/{course_id}/assessments")
+async def record_grading(request: Request, course_id: int) -> Response:
+    """Record a CRS or ICANS grading with the label's action (physician or nurse)."""
+    ctx, form = await _posted(request)
+    actor = ctx.signed_in()
+    require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="record a grading")
+    scale = _text(form, "scale")
+    values = {name: _text(form, name) for name in _GRADE_FIELDS.get(scale, ())}
+
+    def save() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            _, patient = course_for(session, actor, course_id)
+            patient_id = patient.id
+        try:
+            _, grading, reaction, inputs = _grade_form(form, ctx.state.knowledge)
+            with transaction(ctx.state.sessions) as session:
+                toxicity.record_assessment(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    knowledge=ctx.state.knowledge,
+                    course_id=course_id,
+                    reaction=reaction,
+                    grading=grading,
+                    inputs=inputs,
+                )
+        except InvalidInput as error:
+            failed = FormError(scale, _grade_errors(error), values)
+            return _patient_page(ctx, patient_id, status=422, form_error=failed)
+        return redirect(ctx, f"/patients/{patient_id}#gradings")
+
+    return await run_in_threadpool(save)
+
+
+def _event(form: FormData, zone: ZoneInfo) -> dict[str, Any]:
+    """The course event the form describes, as ``record_event`` reads it."""
+    kind = _text(form, "kind")
+    if kind not in ("interrupt", "restart", "discontinue"):
+        raise InvalidInput("kind", kind or "(missing)", "one of interrupt, restart, discontinue")
+    at_text = _text(form, "at")
+    try:
+        at = datetime.fromisoformat(at_text)
+    except ValueError:
+        raise InvalidInput("at", at_text or "(missing)", "a date and time") from None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=zone)
+    event: dict[str, Any] = {"at": at.isoformat(), "kind": kind}
+    if kind == "interrupt":
+        event["cause"] = _choice(form, "cause", AdverseReaction, AdverseReaction.CRS).value
+        grade = _whole(form, "grade")
+        if grade is None:
+            raise InvalidInput("grade", "(missing)", "given (1 to 4)")
+        event["grade"] = grade
+    elif kind == "restart":
+        dose = _decimal(form, "dose_mcg_per_day", required=False)
+        if dose is not None:
+            event["dose_mcg_per_day"] = dose
+    elif _text(form, "reason"):
+        event["reason"] = _text(form, "reason")
+    return event
+
+
+@router.post("/courses/{course_id}/events")
+async def record_course_event(request: Request, course_id: int) -> Response:
+    """Record an interruption, a restart or a discontinuation (physician); the course is
+    re-planned and the page shows the decisions."""
+    ctx, form = await _posted(request)
+    actor = ctx.signed_in()
+    require_role(
+        actor, Role.PHYSICIAN, doing="record an interruption, a restart or a discontinuation"
+    )
+    values = {name: _text(form, name) for name in _EVENT_FIELDS}
+
+    def save() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            _, patient = course_for(session, actor, course_id)
+            patient_id = patient.id
+            zone = ZoneInfo(_clinic(session, actor).zone)
+        try:
+            version = _whole(form, "version")
+            if version is None:
+                raise InvalidInput("version", "(missing)", "the course version from the page")
+            event = _event(form, zone)
+            with transaction(ctx.state.sessions) as session:
+                courses.record_event(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    knowledge=ctx.state.knowledge,
+                    course_id=course_id,
+                    expected_version=version,
+                    event=event,
+                )
+        except InvalidInput as error:
+            field = error.field.rsplit(".", 1)[-1]
+            field = field if field in _EVENT_FIELDS else "event"
+            failed = FormError("event", {field: str(error)}, values)
+            return _patient_page(ctx, patient_id, status=422, form_error=failed)
+        except Conflict as error:
+            failed = FormError("event", {"event": str(error)}, values)
+            return _patient_page(ctx, patient_id, status=409, form_error=failed)
+        return redirect(ctx, f"/patients/{patient_id}#decisions")
+
+    return await run_in_threadpool(save)

@@ -21,6 +21,7 @@ __all__ = [
     "CalendarRow",
     "CourseStatusView",
     "DecisionRow",
+    "FormError",
     "Segment",
     "TodayView",
     "alert_row",
@@ -283,3 +284,13 @@ def alert_row(alert: Alert, patient: Patient, now: datetime) -> AlertRow:
         minutes,
         alert.escalation_step,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class FormError:
+    """Why a form on the patient page was refused: which form, the message beside each
+    field (``form`` for the form as a whole) and what it held (to show it again)."""
+
+    form: str  # crs | icans | event
+    errors: dict[str, str]
+    values: dict[str, str]

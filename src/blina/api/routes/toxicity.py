@@ -10,18 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
 from blina.domain.modifications import AdverseReaction
 from blina.domain.toxicity import Grading
-from blina.domain.toxicity.crs import CrsFindings, Hypotension, OxygenSupport, grade_crs
-from blina.domain.toxicity.icans import (
-    CerebralEdema,
-    Consciousness,
-    IcansFindings,
-    Seizure,
-    grade_icans,
-)
+from blina.domain.toxicity.crs import CrsFindings, Hypotension, OxygenSupport
+from blina.domain.toxicity.icans import CerebralEdema, Consciousness, IcansFindings, Seizure
 from blina.interop.plan_json import to_json_ready
 from blina.interop.toxicity_json import grading_to_dict
 from blina.knowledge import Knowledge
 from blina.services import toxicity
+from blina.services.gradings import grade_crs_findings, grade_icans_findings
 from blina.store.tables import ToxicityAssessment
 
 router = APIRouter(tags=["toxicity"])
@@ -67,7 +62,6 @@ class AssessmentPublic(BaseModel):
 
 
 def _grade(findings: CrsIn | IcansIn, knowledge: Knowledge) -> tuple[Grading, AdverseReaction]:
-    criteria = knowledge.toxicity
     if isinstance(findings, CrsIn):
         crs = CrsFindings(
             temperature_c=findings.temperature_c,
@@ -76,7 +70,7 @@ def _grade(findings: CrsIn | IcansIn, knowledge: Knowledge) -> tuple[Grading, Ad
             fever_masked=findings.fever_masked,
             oxygen_flow_l_per_min=findings.oxygen_flow_l_per_min,
         )
-        return grade_crs(crs, criteria.crs), AdverseReaction.CRS
+        return grade_crs_findings(crs, knowledge)
     icans = IcansFindings(
         age_years=findings.age_years,
         consciousness=findings.consciousness,
@@ -87,10 +81,7 @@ def _grade(findings: CrsIn | IcansIn, knowledge: Knowledge) -> tuple[Grading, Ad
         motor_weakness=findings.motor_weakness,
         cerebral_edema=findings.cerebral_edema,
     )
-    seizure = findings.seizure is not Seizure.NONE
-    return grade_icans(
-        icans, criteria.icans
-    ), AdverseReaction.SEIZURE if seizure else AdverseReaction.NEUROLOGICAL
+    return grade_icans_findings(icans, knowledge)
 
 
 @router.post("/courses/{course_id}/assessments", status_code=201)
