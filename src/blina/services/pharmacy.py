@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from blina.config import Settings
 from blina.domain.checks import CheckLevel
 from blina.domain.druglib import label_dose_rules, prescribe
 from blina.domain.errors import BlinaError, InvalidInput
@@ -21,7 +22,7 @@ from blina.domain.preparation import Recipe, Refusal, ResolvedLibrary, prepare_b
 from blina.interop.plan_json import to_json_ready
 from blina.interop.recipe_json import recipe_to_dict
 from blina.knowledge import Knowledge
-from blina.knowledge._pharmacy import load_site_library
+from blina.knowledge._pharmacy import DEMO_LIBRARY, load_site_library
 from blina.services.access import course_for, require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
@@ -29,7 +30,14 @@ from blina.services.courses import plan_for
 from blina.services.errors import Conflict, NotFound, PermissionDenied
 from blina.store.tables import BagPreparation, Clinic
 
-__all__ = ["HardStop", "list_bags", "prepare_course_bag", "site_library", "verify_bag"]
+__all__ = [
+    "HardStop",
+    "library_for",
+    "list_bags",
+    "prepare_course_bag",
+    "site_library",
+    "verify_bag",
+]
 
 
 class HardStop(BlinaError):
@@ -41,6 +49,11 @@ class HardStop(BlinaError):
 
 
 _LIBRARIES: dict[tuple[Path, int], ResolvedLibrary] = {}
+
+
+def library_for(settings: Settings, knowledge: Knowledge) -> ResolvedLibrary:
+    """The site's library (``BLINA_SITE_LIBRARY``), or the demo library when none is set."""
+    return site_library(settings.site_library or DEMO_LIBRARY, knowledge)
 
 
 def site_library(path: Path, knowledge: Knowledge) -> ResolvedLibrary:

@@ -29,7 +29,6 @@ from blina.domain.toxicity.icans import CerebralEdema, Consciousness, IcansFindi
 from blina.domain.triage import TriageLevel
 from blina.interop.ical import plan_to_ical
 from blina.knowledge import Knowledge
-from blina.knowledge._pharmacy import DEMO_LIBRARY
 from blina.services import alerts, audit, courses, patients, pharmacy, reports, tasks, toxicity
 from blina.services.access import course_for, patient_for, require_role
 from blina.services.accounts import log_in, log_out
@@ -636,17 +635,10 @@ async def prepare_bag(request: Request, course_id: int) -> Response:
 
     def save() -> Response:
         with read_only(ctx.state.sessions) as session:
-            course = courses.get_course(
-                session,
-                actor=actor,
-                now=ctx.state.clock.now(),
-                knowledge=ctx.state.knowledge,
-                course_id=course_id,
-            )
-        patient_id = course.patient.id
-        library = pharmacy.site_library(
-            ctx.state.settings.site_library or DEMO_LIBRARY, ctx.state.knowledge
-        )
+            # Only the patient is needed here; prepare_course_bag plans the course itself.
+            _, patient = course_for(session, actor, course_id)
+            patient_id = patient.id
+        library = pharmacy.library_for(ctx.state.settings, ctx.state.knowledge)
         try:
             with transaction(ctx.state.sessions) as session:
                 pharmacy.prepare_course_bag(

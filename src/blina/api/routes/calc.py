@@ -20,8 +20,7 @@ from blina.domain.replanning import replan
 from blina.interop.plan_json import plan_to_dict, to_json_ready
 from blina.interop.recipe_json import recipe_to_dict, refusal_to_dict
 from blina.interop.toxicity_json import event_from_dict, replan_to_dict
-from blina.knowledge._pharmacy import DEMO_LIBRARY
-from blina.services.pharmacy import site_library
+from blina.services.pharmacy import library_for
 
 router = APIRouter(prefix="/calc", tags=["calculators"])
 
@@ -86,7 +85,7 @@ def bag(body: BagRequest, state: StateDep, actor: ActorDep) -> dict[str, Any]:
         dose_mcg_per_m2_per_day=body.dose_mcg_per_m2_per_day,
         bsa_m2=body.bsa_m2,
     )
-    library = site_library(state.settings.site_library or DEMO_LIBRARY, knowledge)
+    library = library_for(state.settings, knowledge)
     result = prepare_bag(prescription=prescription, library=library)
     data = refusal_to_dict(result) if isinstance(result, Refusal) else recipe_to_dict(result)
     answer: dict[str, Any] = to_json_ready(data)

@@ -7,7 +7,6 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
-from blina.knowledge._pharmacy import DEMO_LIBRARY
 from blina.services import pharmacy
 from blina.store.tables import BagPreparation
 
@@ -41,7 +40,7 @@ def prepare(
 ) -> BagPublic:
     """Prepare a bag of the course (the next one, or the one hung at ``bag_start``).
     A hard stop stores nothing (422 with its reasons); each soft check needs a reason."""
-    library = pharmacy.site_library(state.settings.site_library or DEMO_LIBRARY, state.knowledge)
+    library = pharmacy.library_for(state.settings, state.knowledge)
     row = pharmacy.prepare_course_bag(
         session,
         actor=actor,
