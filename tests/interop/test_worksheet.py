@@ -1,14 +1,24 @@
 """The printable pharmacy worksheet, parsed into elements (stdlib html.parser), not grepped."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 from tests.pharmacy_strategies import make_rx, make_site, resolve
 
 from blina.domain.preparation import Recipe, prepare_bag
-from blina.interop.worksheet import render_worksheet
+from blina.interop.plan_json import to_json_ready
+from blina.interop.recipe_json import read_recipe_dict, recipe_to_dict
+from blina.interop.worksheet import (
+    FilledIn,
+    Signature,
+    render_worksheet,
+    render_worksheet_sections,
+)
 
 VOID = {"meta", "br", "hr", "img", "input", "link"}
 PRINTED = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
@@ -209,3 +219,57 @@ def test_render_worksheet_escapes_library_text() -> None:
     assert page.find_all("script") == []
     assert page.find("td", data_field="library_name").text.startswith("<script>alert(1)</script>")
     assert page.find_all("p", data_stamp="demo") == []
+
+
+def _stored(recipe: Recipe) -> dict[str, Any]:
+    """The recipe read back as a stored bag keeps it (a JSON column: floats)."""
+    return read_recipe_dict(json.loads(json.dumps(to_json_ready(recipe_to_dict(recipe)))))
+
+
+def test_render_worksheet_sections_fill_in_the_patient_the_signatures_and_overrides() -> None:
+    recipe = _recipe(hours=168, dose="28", weight="70")
+    soft = [c.code for c in recipe.checks if c.level.value == "soft"]
+    filled = FilledIn(
+        patient_name="Maria <M.>",
+        patient_identifier="P-002",
+        prepared_by=Signature("pharm.ana", "2026-12-10 10:30"),
+        checked_by=Signature("pharm.ben", "2026-12-10 10:45"),
+        overrides={soft[0]: "checked with the current label"},
+    )
+
+    sheet = parse(render_worksheet_sections(_stored(recipe), printed_at=PRINTED, filled=filled))
+
+    assert sheet.find_all("html") == []
+    assert sheet.find_all("style") == []
+    assert sheet.find("td", data_field="patient_name").text == "Maria <M.>"
+    assert sheet.find("td", data_field="patient_identifier").text == "P-002"
+    prepared = sheet.find("div", data_sign="prepared-by")
+    assert prepared.find("span", data_signed_by="*").text == "pharm.ana"
+    assert prepared.find("span", data_signed_at="*").text == "2026-12-10 10:30"
+    checked = sheet.find("div", data_sign="checked-by")
+    assert checked.find("span", data_signed_by="*").attrs["data-signed-by"] == "pharm.ben"
+    reasons = {s.text for s in sheet.find_all("span", data_override=soft[0])}
+    assert reasons == {"checked with the current label"}
+    for li in sheet.find_all("li", data_level="soft"):
+        overridden = li.attrs["data-check"] == soft[0]
+        assert bool(li.find_all("span", **{"class": "blank"})) is not overridden
+
+
+def test_render_worksheet_sections_from_a_stored_recipe_show_the_same_quantities() -> None:
+    recipe = _recipe(dose="28")
+    whole = parse(render_worksheet(recipe, printed_at=PRINTED))
+
+    sheet = parse(render_worksheet_sections(_stored(recipe), printed_at=PRINTED, filled=FilledIn()))
+
+    def values(page: Element) -> dict[str, Decimal]:
+        return {
+            tr.attrs["data-field"]: Decimal(tr.find("td", data_value="*").attrs["data-value"])
+            for tr in page.find("section", data_section="volumes").find_all("tr", data_field="*")
+        }
+
+    assert values(sheet) == values(whole)
+    assert [s.attrs["data-step"] for s in sheet.find_all("li", data_step="*")] == [
+        s.attrs["data-step"] for s in whole.find_all("li", data_step="*")
+    ]
+    signatures = sheet.find("section", data_section="signatures")
+    assert signatures.find_all("span", data_signed_by="*") == []

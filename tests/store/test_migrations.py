@@ -63,3 +63,38 @@ def test_upgrade_matches_the_models(empty_engine: Engine) -> None:
     with empty_engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+
+
+def test_0003_adds_calendar_feeds_and_the_clinic_audit_index_and_removes_them(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0002")
+    assert "calendar_feed" not in inspect(empty_engine).get_table_names()
+
+    migrate.upgrade(empty_engine, "0003")
+
+    schema = inspect(empty_engine)
+    columns = {c["name"]: c for c in schema.get_columns("calendar_feed")}
+    assert set(columns) == {
+        "id",
+        "patient_id",
+        "token_sha256",
+        "label",
+        "created_by",
+        "created_at",
+        "revoked_by",
+        "revoked_at",
+    }
+    assert not columns["token_sha256"]["nullable"]
+    assert columns["revoked_at"]["nullable"]
+    assert [u["column_names"] for u in schema.get_unique_constraints("calendar_feed")] == [
+        ["token_sha256"]
+    ]
+    audit_indexes = {i["name"]: i["column_names"] for i in schema.get_indexes("audit_event")}
+    assert audit_indexes["ix_audit_clinic_seq"] == ["clinic_id", "seq"]
+
+    migrate.downgrade(empty_engine, "0002")
+
+    schema = inspect(empty_engine)
+    assert "calendar_feed" not in schema.get_table_names()
+    assert "ix_audit_clinic_seq" not in {i["name"] for i in schema.get_indexes("audit_event")}

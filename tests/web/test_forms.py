@@ -107,8 +107,8 @@ def test_a_bad_value_is_shown_beside_its_field(
 @pytest.mark.parametrize(
     ("who", "forms"),
     [
-        ("dr.lee", ["crs", "icans", "event"]),
-        ("nurse.kim", ["crs", "icans"]),
+        ("dr.lee", ["crs", "icans", "lab", "event"]),
+        ("nurse.kim", ["crs", "icans", "lab"]),
         ("pharm.ana", []),
         ("admin", []),
         ("alex", []),

@@ -3,8 +3,10 @@
 ``blina bag --format json`` writes ``recipe_to_dict``; ``blina pump-check`` and
 ``blina flush-check`` read that file back with ``infusion_from_dict``, which recomputes
 the bag's total volume and drug mass from the recipe's own parts rather than trusting a
-stored figure. Quantities keep their unit in the key; decimals stay exact until
-``blina.interop.plan_json.dumps`` writes them as JSON numbers. Figures for reading only
+stored figure. ``read_recipe_dict`` reads a whole recipe back (a stored bag's, for its
+worksheet): every key checked, the same mass balance, numbers exact again. Quantities
+keep their unit in the key; decimals stay exact until ``blina.interop.plan_json.dumps``
+writes them as JSON numbers. Figures for reading only
 (delivered dose, bag concentration) are rounded by ``blina.domain.rounding``.
 """
 
@@ -18,7 +20,13 @@ from blina.domain.pharmacy_units import Mcg, Ml, MlPerHour
 from blina.domain.preparation import Expiry, Recipe, Refusal
 from blina.domain.rounding import round_reported
 
-__all__ = ["infusion_from_dict", "recipe_to_dict", "refusal_to_dict"]
+__all__ = [
+    "RECIPE_SHAPE",
+    "infusion_from_dict",
+    "read_recipe_dict",
+    "recipe_to_dict",
+    "refusal_to_dict",
+]
 
 _FIELD = "recipe_json"
 
@@ -187,3 +195,134 @@ def _number(data: dict[str, Any], key: str) -> Decimal:
     if not number.is_finite() or number <= 0:
         raise InvalidInput(_FIELD, f"{key} {value}", f"{key} > 0")
     return number
+
+
+# The keys ``recipe_to_dict`` writes, level by level ("" is the top, "steps[]" each step).
+RECIPE_SHAPE: dict[str, tuple[str, ...]] = {
+    "": (
+        "hard_stop",
+        "stamp",
+        "prescription",
+        "origin",
+        "label_row",
+        "vials",
+        "vial",
+        "reconstitution_water_ml",
+        "reconstitution_water_kind",
+        "concentration_mcg_per_ml",
+        "concentration_source",
+        "stabilizer_ml",
+        "stabilizer_vials",
+        "stabilizer_source",
+        "saline_ml",
+        "saline_kind",
+        "saline_source",
+        "preservative",
+        "drug_ml",
+        "drug_mcg",
+        "total_ml",
+        "infuse_ml",
+        "overfill_ml",
+        "priming_ml",
+        "rate_ml_per_h",
+        "rate_source",
+        "duration_h",
+        "bag_concentration_mcg_per_ml",
+        "delivered_mcg_per_day",
+        "deviation_percent",
+        "tolerance_percent",
+        "expiry",
+        "steps",
+        "warnings",
+        "checks",
+        "library",
+    ),
+    "prescription": (
+        "description",
+        "dose_mcg_per_day",
+        "dose_mcg_per_m2_per_day",
+        "bsa_m2",
+        "capped",
+        "bag_hours",
+        "weight_kg",
+    ),
+    "vial": ("region", "content_mcg", "usable_ml", "source"),
+    "library": (
+        "name",
+        "version",
+        "region",
+        "demo",
+        "stamp",
+        "validated_by",
+        "validated_on",
+        "validated",
+        "source",
+    ),
+    "steps[]": ("number", "code", "text", "source"),
+    "warnings[]": ("code", "text", "source"),
+    "checks[]": ("level", "code", "reason", "source"),
+    "expiry[][]": (
+        "hours",
+        "temperature",
+        "includes_infusion",
+        "start_within_hours",
+        "text",
+        "source",
+        "replaces",
+    ),
+}
+
+
+def read_recipe_dict(data: Any) -> dict[str, Any]:
+    """A recipe as ``recipe_to_dict`` wrote it, read back from JSON: every key there,
+    the total volume the sum of its parts (as ``infusion_from_dict`` checks it), and
+    every number an exact ``Decimal`` again (a JSON float's shortest text is the
+    decimal that was written). Keys beyond the recipe's are kept as they are.
+
+    Raises ``InvalidInput`` (field ``recipe_json``) naming the first key missing or of
+    the wrong kind.
+    """
+    if not isinstance(data, dict):
+        raise InvalidInput(_FIELD, type(data).__name__, "a JSON object from blina bag")
+    if data.get("hard_stop") is not False:
+        raise InvalidInput(_FIELD, "a hard stop", "a recipe, not a refused bag")
+    exact: dict[str, Any] = _exact(data)
+    _require(exact, "", "recipe")
+    for key in ("prescription", "vial", "library"):
+        _require(exact[key], key, key)
+    for key in ("steps", "warnings", "checks"):
+        items = exact[key]
+        if not isinstance(items, list):
+            raise InvalidInput(_FIELD, f"{key} {items!r}", f"{key} as a list")
+        for index, item in enumerate(items):
+            _require(item, f"{key}[]", f"{key}[{index}]")
+    expiry = exact["expiry"]
+    if not isinstance(expiry, dict):
+        raise InvalidInput(_FIELD, f"expiry {expiry!r}", "expiry by item and storage")
+    for item, conditions in expiry.items():
+        if not isinstance(conditions, dict):
+            raise InvalidInput(_FIELD, f"expiry.{item} {conditions!r}", "limits by storage")
+        for storage, limit in conditions.items():
+            if limit is not None:
+                _require(limit, "expiry[][]", f"expiry.{item}.{storage}")
+    infusion_from_dict(exact)
+    return exact
+
+
+def _require(value: Any, level: str, where: str) -> None:
+    if not isinstance(value, dict):
+        raise InvalidInput(_FIELD, f"{where} {value!r}", f"{where} as an object")
+    for key in RECIPE_SHAPE[level]:
+        if key not in value:
+            name = key if level == "" else f"{where}.{key}"
+            raise InvalidInput(_FIELD, f"{name} (missing)", f"{name}, as blina bag writes it")
+
+
+def _exact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _exact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_exact(item) for item in value]
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value

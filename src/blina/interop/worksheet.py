@@ -7,8 +7,15 @@ quantity with its source, the steps in order with a box to tick, the beyond-use 
 validated it, and boxes for "prepared by" and "checked by". Values come from
 ``recipe_to_dict``, so the worksheet and the JSON never disagree. Jinja2 autoescapes
 every value.
+
+A stored bag's worksheet is the same sheet rebuilt from its stored recipe
+(``read_recipe_dict``), with what the store knows filled in (``FilledIn``): the patient,
+who prepared and who checked the bag and when, the override reasons. A page with its own
+head and styles takes ``render_worksheet_sections``.
 """
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +24,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from blina.domain.preparation import Recipe
 from blina.interop.recipe_json import recipe_to_dict
 
-__all__ = ["render_worksheet"]
+__all__ = ["FilledIn", "Signature", "render_worksheet", "render_worksheet_sections"]
 
 _ENV = Environment(
     loader=PackageLoader("blina.interop", "templates"),
@@ -28,15 +35,46 @@ _ENV = Environment(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """A box already signed: who, and when (as it is to be printed)."""
+
+    name: str
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class FilledIn:
+    """What the worksheet shows filled in; empty or None is left blank to write in."""
+
+    patient_name: str = ""
+    patient_identifier: str = ""
+    prepared_by: Signature | None = None
+    checked_by: Signature | None = None
+    overrides: Mapping[str, str] = field(default_factory=dict)  # soft check code -> reason
+
+
 def render_worksheet(recipe: Recipe, *, printed_at: datetime) -> str:
     """The worksheet for ``recipe`` as an HTML document; ``printed_at`` is shown as given."""
-    data = recipe_to_dict(recipe)
-    return _ENV.get_template("worksheet.html").render(
+    return _render("worksheet.html", recipe_to_dict(recipe), printed_at, FilledIn())
+
+
+def render_worksheet_sections(
+    data: dict[str, Any], *, printed_at: datetime, filled: FilledIn
+) -> str:
+    """The worksheet's sections without the document around them (no ``<html>``, no
+    styles), for a page that has its own; ``data`` as ``read_recipe_dict`` gives it."""
+    return _render("_worksheet_sections.html", data, printed_at, filled)
+
+
+def _render(template: str, data: dict[str, Any], printed_at: datetime, filled: FilledIn) -> str:
+    return _ENV.get_template(template).render(
         r=data,
         rx=data["prescription"],
         lib=data["library"],
         volumes=_quantities(data),
         printed_at=printed_at.isoformat(timespec="minutes"),
+        filled=filled,
     )
 
 

@@ -12,16 +12,57 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+import sqlalchemy.event
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from blina.services.access import patient_for, require_role
 from blina.services.actors import Actor, Role
-from blina.store.tables import AuditEvent, AuditHead, BagPreparation, Course, SymptomReport
+from blina.store.tables import (
+    AuditEvent,
+    AuditHead,
+    BagPreparation,
+    CalendarFeed,
+    Course,
+    SymptomReport,
+    User,
+    table_of,
+)
 
-__all__ = ["ChainReport", "append_audit", "events_for_patient", "verify_chain"]
+__all__ = [
+    "AuditChoices",
+    "AuditFilters",
+    "AuditPage",
+    "ChainReport",
+    "append_audit",
+    "audit_choices",
+    "clinic_events",
+    "events_for_patient",
+    "verify_chain",
+]
 
 GENESIS = "0" * 64
+_HEAD = "blina.audit_head"  # session.info: (transaction, seq, last hash) of the newest event
+_HASHED = (
+    "seq",
+    "at",
+    "actor_id",
+    "clinic_id",
+    "action",
+    "subject_type",
+    "subject_id",
+    "before",
+    "after",
+)
 
 
 def append_audit(
@@ -35,31 +76,66 @@ def append_audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     clinic_id: int | None = None,
-) -> AuditEvent:
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one()
-    event = AuditEvent(
-        seq=head.seq + 1,
-        at=at,
-        actor_id=None if actor is None else actor.user_id,
-        clinic_id=clinic_id
+) -> None:
+    """Append one event to the chain, in the caller's transaction.
+
+    The head row is read (and locked) on the transaction's first append and written once,
+    just before the commit: a group commit of many check-ins moves it once.
+    """
+    seq, prev_hash = _head(session)
+    content = {
+        "seq": seq + 1,
+        "at": at,
+        "actor_id": None if actor is None else actor.user_id,
+        "clinic_id": clinic_id
         if clinic_id is not None
         else (None if actor is None else actor.clinic_id),
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        before=_jsonable(before),
-        after=_jsonable(after),
-        prev_hash=head.last_hash,
-        hash="",
-    )
-    event.hash = _hash(event)
-    session.add(event)
-    head.seq = event.seq
-    head.last_hash = event.hash
-    session.flush()
-    return event
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": str(subject_id),
+        "before": _jsonable(before),
+        "after": _jsonable(after),
+    }
+    digest = _hash(prev_hash, content)
+    session.execute(_APPEND, {**content, "prev_hash": prev_hash, "hash": digest})
+    transaction = session.get_transaction()
+    kept = session.info.get(_HEAD)
+    if kept is None or kept[0] is not transaction:
+        sqlalchemy.event.listen(session, "before_commit", _move_head)
+    session.info[_HEAD] = (transaction, seq + 1, digest)
+
+
+def _head(session: Session) -> tuple[int, str]:
+    """The chain's head for this transaction: read under lock on first use, then kept."""
+    kept = session.info.get(_HEAD)
+    if kept is not None and kept[0] is session.get_transaction():
+        return kept[1], kept[2]
+    seq, last_hash = session.execute(_LOCK_HEAD).one()
+    return seq, last_hash
+
+
+def _move_head(session: Session) -> None:
+    """Before the commit: the head row takes the transaction's last event (one write,
+    however many events were appended)."""
+    kept = session.info.get(_HEAD)
+    if kept is not None and kept[0] is session.get_transaction():
+        session.execute(_MOVE_HEAD, {"seq": kept[1], "last_hash": kept[2]})
+
+
+# Built once: an append runs on every write, and building a statement costs more than
+# running it. Core tables, not the ORM: nothing here needs an object back.
+_HEAD_TABLE = table_of(AuditHead)
+_LOCK_HEAD = (
+    select(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.last_hash)
+    .where(_HEAD_TABLE.c.id == 1)
+    .with_for_update()
+)
+_MOVE_HEAD = (
+    update(_HEAD_TABLE)
+    .where(_HEAD_TABLE.c.id == 1)
+    .values(seq=bindparam("seq"), last_hash=bindparam("last_hash"))
+)
+_APPEND = insert(table_of(AuditEvent))
 
 
 def events_for_patient(session: Session, *, actor: Actor, patient_id: int) -> list[AuditEvent]:
@@ -70,6 +146,7 @@ def events_for_patient(session: Session, *, actor: Actor, patient_id: int) -> li
     course_ids = select(Course.id).where(Course.patient_id == patient.id)
     bag_ids = select(BagPreparation.id).where(BagPreparation.course_id.in_(course_ids))
     report_ids = select(SymptomReport.id).where(SymptomReport.patient_id == patient.id)
+    feed_ids = select(CalendarFeed.id).where(CalendarFeed.patient_id == patient.id)
     subjects = [
         (AuditEvent.subject_type == "patient") & (AuditEvent.subject_id == str(patient.id)),
         (AuditEvent.subject_type == "course")
@@ -77,6 +154,8 @@ def events_for_patient(session: Session, *, actor: Actor, patient_id: int) -> li
         (AuditEvent.subject_type == "bag") & AuditEvent.subject_id.in_(_texts(session, bag_ids)),
         (AuditEvent.subject_type == "symptom_report")
         & AuditEvent.subject_id.in_(_texts(session, report_ids)),
+        (AuditEvent.subject_type == "calendar_feed")
+        & AuditEvent.subject_id.in_(_texts(session, feed_ids)),
     ]
     return list(
         session.execute(
@@ -85,6 +164,106 @@ def events_for_patient(session: Session, *, actor: Actor, patient_id: int) -> li
             .order_by(AuditEvent.seq)
         ).scalars()
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilters:
+    """Which of the clinic's events to show: by whom, which action, from ``since``
+    (inclusive) to ``until`` (exclusive). None: any."""
+
+    actor_id: int | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    """One page of events, newest first. ``newer`` and ``older`` are the cursors for the
+    neighbouring pages (``after=newer``, ``before=older``); None when there is none."""
+
+    events: list[AuditEvent]
+    newer: int | None
+    older: int | None
+
+
+def clinic_events(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: AuditFilters,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = 100,
+) -> AuditPage:
+    """The clinic's audit trail (admin or physician), newest first, ``limit`` at a time.
+
+    Pages are cut by sequence number, not by offset, so events written meanwhile never
+    shift a page: ``before`` gives the events older than that one, ``after`` the ones
+    newer than it. Another clinic's events, and system events of no clinic, never show.
+    """
+    require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read the clinic's audit trail")
+    conditions = _conditions(actor, filters)
+    query = select(AuditEvent).where(*conditions)
+    events: list[AuditEvent] = []
+    if after is not None:
+        newer = query.where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(limit)
+        events = list(reversed(session.execute(newer).scalars().all()))
+    if len(events) < limit:  # back at the newest events: show a full first page
+        if before is not None and after is None:
+            query = query.where(AuditEvent.seq < before)
+        newest_first = query.order_by(AuditEvent.seq.desc()).limit(limit)
+        events = list(session.execute(newest_first).scalars())
+    if not events:
+        return AuditPage([], None, None)
+    first, last = events[0].seq, events[-1].seq
+    return AuditPage(
+        events,
+        first if _any(session, [*conditions, AuditEvent.seq > first]) else None,
+        last if _any(session, [*conditions, AuditEvent.seq < last]) else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditChoices:
+    """What the clinic's trail can be filtered by: its users (id, username) and the
+    actions its events have."""
+
+    users: list[tuple[int, str]]
+    actions: list[str]
+
+
+def audit_choices(session: Session, *, actor: Actor) -> AuditChoices:
+    require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read the clinic's audit trail")
+    users = session.execute(
+        select(User.id, User.username)
+        .where(User.clinic_id == actor.clinic_id)
+        .order_by(User.username)
+    ).all()
+    actions = session.execute(
+        select(AuditEvent.action)
+        .distinct()
+        .where(AuditEvent.clinic_id == actor.clinic_id)
+        .order_by(AuditEvent.action)
+    ).scalars()
+    return AuditChoices([(user_id, name) for user_id, name in users], list(actions))
+
+
+def _conditions(actor: Actor, filters: AuditFilters) -> list[ColumnElement[bool]]:
+    conditions = [AuditEvent.clinic_id == actor.clinic_id]
+    if filters.actor_id is not None:
+        conditions.append(AuditEvent.actor_id == filters.actor_id)
+    if filters.action:
+        conditions.append(AuditEvent.action == filters.action)
+    if filters.since is not None:
+        conditions.append(AuditEvent.at >= filters.since)
+    if filters.until is not None:
+        conditions.append(AuditEvent.at < filters.until)
+    return conditions
+
+
+def _any(session: Session, conditions: list[ColumnElement[bool]]) -> bool:
+    return bool(session.execute(select(exists().where(*conditions))).scalar())
 
 
 def _texts(session: Session, ids: Select[int]) -> list[str]:
@@ -113,7 +292,7 @@ def verify_chain(session: Session) -> ChainReport:
             return ChainReport(
                 False, count, event.seq, "its previous hash does not match the chain"
             )
-        if _hash(event) != event.hash:
+        if _hash(event.prev_hash, _content(event)) != event.hash:
             return ChainReport(False, count, event.seq, "its content does not match its hash")
         previous = event.hash
         expected_seq += 1
@@ -123,20 +302,15 @@ def verify_chain(session: Session) -> ChainReport:
     return ChainReport(True, count, None, "")
 
 
-def _hash(event: AuditEvent) -> str:
-    content = {
-        "seq": event.seq,
-        "at": event.at.astimezone(UTC).isoformat(),
-        "actor_id": event.actor_id,
-        "clinic_id": event.clinic_id,
-        "action": event.action,
-        "subject_type": event.subject_type,
-        "subject_id": event.subject_id,
-        "before": event.before,
-        "after": event.after,
-    }
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256((event.prev_hash + text).encode()).hexdigest()
+def _hash(prev_hash: str, content: dict[str, Any]) -> str:
+    """SHA-256 of the previous hash and the event's content (its time in UTC)."""
+    fields = {**content, "at": content["at"].astimezone(UTC).isoformat()}
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256((prev_hash + text).encode()).hexdigest()
+
+
+def _content(event: AuditEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in _HASHED}
 
 
 def _jsonable(value: Any) -> Any:

@@ -28,10 +28,11 @@ from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.courses import plan_for
 from blina.services.errors import Conflict, NotFound, PermissionDenied
-from blina.store.tables import BagPreparation, Clinic
+from blina.store.tables import BagPreparation, Clinic, Patient
 
 __all__ = [
     "HardStop",
+    "get_bag",
     "library_for",
     "list_bags",
     "prepare_course_bag",
@@ -217,3 +218,16 @@ def list_bags(session: Session, *, actor: Actor, course_id: int) -> list[BagPrep
         .order_by(BagPreparation.id)
     )
     return list(session.execute(query).scalars())
+
+
+def get_bag(session: Session, *, actor: Actor, bag_id: int) -> tuple[BagPreparation, Patient]:
+    """A stored bag and its patient, for the clinic's staff (the family sees no bags)."""
+    require_role(actor, Role.NURSE, Role.PHARMACIST, Role.PHYSICIAN, Role.ADMIN, doing="see a bag")
+    row = session.get(BagPreparation, bag_id)
+    if row is None:
+        raise NotFound(f"bag {bag_id} not found")
+    try:
+        _, patient = course_for(session, actor, row.course_id)
+    except NotFound:
+        raise NotFound(f"bag {bag_id} not found") from None
+    return row, patient

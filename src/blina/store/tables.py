@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from blina.store.types import ExactDecimal, UTCDateTime
@@ -21,6 +21,7 @@ __all__ = [
     "AuditHead",
     "BagPreparation",
     "Base",
+    "CalendarFeed",
     "Clinic",
     "ClinicContact",
     "Course",
@@ -41,6 +42,13 @@ class Base(DeclarativeBase):
         Decimal: ExactDecimal(),
         dict[str, Any]: JSON(),
     }
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, for statements built once and run with parameters."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class Clinic(Base):
@@ -158,6 +166,23 @@ class ToxicityAssessment(Base):
     assessed_at: Mapped[datetime]
 
 
+class CalendarFeed(Base):
+    """A patient's calendar subscription: a secret address a phone's calendar polls
+    without signing in. Only the SHA-256 of the token is stored; a revoked feed stays,
+    for the record, and answers nothing."""
+
+    __tablename__ = "calendar_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime]
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    revoked_at: Mapped[datetime | None]
+
+
 class SymptomReport(Base):
     __tablename__ = "symptom_report"
     __table_args__ = (UniqueConstraint("patient_id", "idempotency_key"),)
@@ -250,7 +275,11 @@ class AuditHead(Base):
 
 class AuditEvent(Base):
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),)
+    __table_args__ = (
+        Index("ix_audit_subject", "subject_type", "subject_id"),
+        # the clinic's trail, newest first, a page at a time
+        Index("ix_audit_clinic_seq", "clinic_id", "seq"),
+    )
 
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     at: Mapped[datetime]

@@ -12,6 +12,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from blina.web import education
 from blina.web.routes import error_page, router
 from blina.web.security import SecurityHeaders
 
@@ -22,6 +23,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def install_web(app: FastAPI) -> None:
     app.include_router(router)
+    app.include_router(education.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(HTTPException, _http_error)

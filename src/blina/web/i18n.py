@@ -4,6 +4,30 @@ The ``.po`` files under ``locale/`` are compiled in memory when the web app star
 build step). The language comes from the ``blina_lang`` cookie (the switch on every page),
 else the browser's Accept-Language, else English. A message missing from a catalog falls
 back to English (the msgid).
+
+Two domains:
+
+- ``messages``: the pages' own words (``_("...")`` in the templates and in Python);
+- ``clinical``: the words that come from the knowledge files and reach a patient, a
+  family or a nurse: symptom names, severity words, triage levels, instructions, the
+  rules' explanations, precautions and premedication names. Templates translate them with
+  ``clinical(text)``; the domain and the JSON API stay English.
+
+A clinical msgid is the English text exactly as the knowledge file has it, not the
+entry's stable id, for three reasons:
+
+- safety: when a clinician rewords an instruction in the knowledge file, the old Spanish
+  no longer matches and the page falls back to the new English text (and the catalog
+  test names the new text as missing). Keyed by id, the page would go on showing a
+  translation of advice that no longer exists;
+- stored answers: a check-in keeps its triage answer as English text (an instruction is
+  text and a source, and one source covers several instructions), and an alert keeps its
+  reason as text; the text is the only key those have;
+- review: a bilingual clinician reads the English beside the Spanish in one file. Each
+  entry's ``#.`` comment says where in the knowledge files the text is used.
+
+English needs no clinical catalog (the msgid is the English); a language without one
+gets the English.
 """
 
 from collections.abc import Callable, Mapping
@@ -13,9 +37,10 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 
 __all__ = [
+    "CLINICAL_DOMAIN",
     "DEFAULT_LANGUAGE",
     "DYNAMIC_MESSAGES",
     "LANGUAGES",
@@ -23,6 +48,8 @@ __all__ = [
     "LOCALE_DIR",
     "Gettext",
     "choose_language",
+    "clinical_gettext_for",
+    "clinical_translations",
     "gettext_for",
     "translations",
 ]
@@ -31,6 +58,7 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES: Mapping[str, str] = {"en": "English", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
 LANG_COOKIE = "blina_lang"
+CLINICAL_DOMAIN = "clinical"
 
 Gettext = Callable[[str], str]
 
@@ -96,16 +124,36 @@ DYNAMIC_MESSAGES = (
 @cache
 def translations(language: str) -> Translations:
     """The compiled catalog for ``language`` (read once per process)."""
-    with (LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+    return _compiled(LOCALE_DIR / language / "LC_MESSAGES" / "messages.po", language, "messages")
+
+
+@cache
+def clinical_translations(language: str) -> NullTranslations:
+    """The compiled clinical catalog for ``language``; none (English) if it has none."""
+    path = LOCALE_DIR / language / "LC_MESSAGES" / f"{CLINICAL_DOMAIN}.po"
+    if not path.is_file():
+        return NullTranslations()
+    return _compiled(path, language, CLINICAL_DOMAIN)
+
+
+def _compiled(path: Path, language: str, domain: str) -> Translations:
+    with path.open("rb") as po:
         catalog = read_po(po, locale=language)
     compiled = BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
-    return Translations(fp=compiled, domain="messages")
+    return Translations(fp=compiled, domain=domain)
 
 
 def gettext_for(language: str) -> Gettext:
     found: Gettext = translations(language).gettext
+    return found
+
+
+def clinical_gettext_for(language: str) -> Gettext:
+    """Knowledge text (English, as in the knowledge file) in ``language``; English if the
+    clinical catalog has no entry for it."""
+    found: Gettext = clinical_translations(language).gettext
     return found
 
 

@@ -4,16 +4,18 @@ a route reads the form, calls one service, and renders a view model."""
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
@@ -28,8 +30,21 @@ from blina.domain.toxicity.crs import CrsFindings, Hypotension, OxygenSupport
 from blina.domain.toxicity.icans import CerebralEdema, Consciousness, IcansFindings, Seizure
 from blina.domain.triage import TriageLevel
 from blina.interop.ical import plan_to_ical
+from blina.interop.recipe_json import read_recipe_dict
+from blina.interop.worksheet import FilledIn, Signature, render_worksheet_sections
 from blina.knowledge import Knowledge
-from blina.services import alerts, audit, courses, patients, pharmacy, reports, tasks, toxicity
+from blina.services import (
+    alerts,
+    audit,
+    calendar_feeds,
+    courses,
+    labs,
+    patients,
+    pharmacy,
+    reports,
+    tasks,
+    toxicity,
+)
 from blina.services.access import course_for, patient_for, require_role
 from blina.services.accounts import log_in, log_out
 from blina.services.actors import Actor, Role
@@ -44,18 +59,29 @@ from blina.services.errors import (
 from blina.services.gradings import grade_crs_findings, grade_icans_findings
 from blina.store.session import read_only, transaction
 from blina.store.tables import BagPreparation, Clinic, User
-from blina.web.i18n import LANG_COOKIE, LANGUAGES
-from blina.web.render import Ctx, context_of, redirect, render
+from blina.web.charts import temperature_chart
+from blina.web.i18n import LANG_COOKIE, LANGUAGES, clinical_gettext_for
+from blina.web.render import Ctx, WebState, context_of, redirect, render
 from blina.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf_valid
 from blina.web.viewmodels import (
     AlertError,
     BagRow,
     FormError,
+    GradingRow,
+    LabRow,
     alert_row,
+    alerting_temperature_rules,
+    audit_row,
     calendar_rows,
     course_status,
     decision_rows,
+    feed_rows,
+    grading_rows,
+    lab_rows,
+    lab_term_options,
+    logged_course_status,
     red_flags,
+    temperature_readings,
     timeline,
     today_view,
 )
@@ -312,13 +338,17 @@ def _home_page(ctx: Ctx, *, status: int = 200, alert_error: AlertError | None = 
         rows = []
         for patient in patients.list_patients(session, actor=actor):
             views = _course_views(session, ctx, actor, patient.id)
-            status_view = (
-                None
-                if not views
-                else course_status(
-                    views[-1].course.id, views[-1].course.status, views[-1].plan, day
+            status_view = None
+            if views:
+                # an interrupted or discontinued course shows that, not a cycle and day
+                latest = views[-1].course
+                status_view = logged_course_status(
+                    latest.id,
+                    latest.status,
+                    views[-1].plan,
+                    day,
+                    courses.events_of(session, latest.id),
                 )
-            )
             rows.append((patient, status_view))
     return render(
         ctx,
@@ -331,6 +361,7 @@ def _home_page(ctx: Ctx, *, status: int = 200, alert_error: AlertError | None = 
         alerts=open_alerts,
         alert_error=alert_error,
         outcomes=alerts.OUTCOMES,
+        clinical=clinical_gettext_for(ctx.language),
         may_acknowledge=actor.role in (Role.NURSE, Role.PHYSICIAN),
     )
 
@@ -412,7 +443,11 @@ def _patient_page(
             if latest is not None and actor.is_staff
             else []
         )
+        gradings, lab_values = (
+            ([], []) if latest is None else _course_records(session, actor, latest.course.id, zone)
+        )
     day = now.astimezone(zone).date()
+    triage_rules = ctx.state.knowledge.triage
     return render(
         ctx,
         "pages/patient.html",
@@ -426,11 +461,19 @@ def _patient_page(
         rows=[] if latest is None else calendar_rows(latest.plan),
         decisions=[] if latest is None else decision_rows(latest.replanned),
         reports=[(r, r.submitted_at.astimezone(zone)) for r in reversed(history)],
+        triage_rules=triage_rules,
+        clinical=clinical_gettext_for(ctx.language),
         bags=bags,
         bag_error=bag_error,
         override_codes=override_codes or [],
         today=day,
         form_error=form_error,
+        gradings=gradings,
+        labs=lab_values,
+        lab_terms=lab_term_options(labs.lab_terms(ctx.state.knowledge.toxicity.ctcae)),
+        chart=temperature_chart(
+            temperature_readings(history, zone), alerting_temperature_rules(triage_rules)
+        ),
         now_local=now.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         choices={
             "hypotension": list(Hypotension),
@@ -441,6 +484,17 @@ def _patient_page(
             "cause": list(AdverseReaction),
         },
     )
+
+
+def _course_records(
+    session: Session, actor: Actor, course_id: int, zone: ZoneInfo
+) -> tuple[list[GradingRow], list[LabRow]]:
+    """The course's recorded gradings (the latest first) and its lab values."""
+    assessments = toxicity.list_assessments(session, actor=actor, course_id=course_id)
+    names = _usernames(session, {a.assessed_by for a in assessments})
+    gradings = [a for a in assessments if a.scale != labs.LAB_SCALE]
+    values = labs.list_lab_values(session, actor=actor, course_id=course_id)
+    return grading_rows(gradings, names, zone), lab_rows(values, names, zone)
 
 
 @router.get("/patients/{patient_id}")
@@ -724,25 +778,52 @@ def today_page(request: Request) -> Response:
         if latest is None
         else today_view(latest.course.id, latest.course.status, latest.plan, now),
         flags=red_flags(ctx.state.knowledge.triage),
+        clinical=clinical_gettext_for(ctx.language),
     )
 
 
 @router.get("/patients/{patient_id}/calendar")
 def calendar_page(request: Request, patient_id: int) -> Response:
-    ctx = context_of(request)
+    return _calendar_page(context_of(request), patient_id)
+
+
+def _calendar_page(
+    ctx: Ctx,
+    patient_id: int,
+    *,
+    status: int = 200,
+    feed_url: str | None = None,
+    feed_label: str = "",
+    feed_error: str | None = None,
+) -> Response:
+    """The calendar, with the patient's calendar feeds; ``feed_url`` is a new feed's
+    address, shown this once."""
     actor = ctx.signed_in()
     with read_only(ctx.state.sessions) as session:
         patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
         views = _course_views(session, ctx, actor, patient_id)
+        zone = ZoneInfo(_clinic(session, actor).zone)
+        feeds = calendar_feeds.list_feeds(session, actor=actor, patient_id=patient_id)
+        names = _usernames(session, {feed.created_by for feed in feeds})
     latest = views[-1] if views else None
-    return render(
+    response = render(
         ctx,
         "pages/calendar.html",
+        status=status,
         patient=patient,
         view=latest,
         segments=[] if latest is None else timeline(latest.plan),
         rows=[] if latest is None else calendar_rows(latest.plan),
+        feeds=feed_rows(feeds, names, zone),
+        feed_url=feed_url,
+        webcal_url=None if feed_url is None else "webcal://" + feed_url.split("://", 1)[1],
+        feed_label=feed_label,
+        feed_error=feed_error,
+        label_max=calendar_feeds.LABEL_MAX,
     )
+    if feed_url is not None:
+        response.headers["cache-control"] = "no-store"  # the secret address, shown once
+    return response
 
 
 @router.get("/patients/{patient_id}/calendar.ics")
@@ -784,6 +865,7 @@ def _check_in_form(
         patient=patient,
         groups=[(g, s) for g, s in groups if s],
         severity_words=rules.severity_words,
+        clinical=clinical_gettext_for(ctx.language),
         errors=errors,
         values=values,
         key=uuid.uuid4().hex,
@@ -873,6 +955,7 @@ def _triage_page(
         alerted=submitted.alert_id is not None,
         clinic=clinic,
         report_id=submitted.report.id,
+        clinical=clinical_gettext_for(ctx.language),
     )
 
 
@@ -1050,6 +1133,105 @@ async def record_grading(request: Request, course_id: int) -> Response:
     return await run_in_threadpool(save)
 
 
+# --- lab values with their CTCAE grades (physician and nurse) ------------------------------
+
+_LAB_FIELDS = ("term", "value", "lln", "uln", "baseline", "symptomatic", "taken_at")
+
+
+def _lab_request(form: FormData, zone: ZoneInfo) -> labs.LabRequest:
+    """The lab value the form describes; a taken-at time without an offset is clinic time."""
+    symptomatic = _text(form, "symptomatic")
+    if symptomatic not in ("", "yes", "no"):
+        raise InvalidInput("symptomatic", symptomatic, "yes, no or empty (not stated)")
+    taken_text = _text(form, "taken_at")
+    taken_at = None
+    if taken_text:
+        try:
+            taken_at = datetime.fromisoformat(taken_text)
+        except ValueError:
+            raise InvalidInput("taken_at", taken_text, "a date and time") from None
+        if taken_at.tzinfo is None:
+            taken_at = taken_at.replace(tzinfo=zone)
+    return labs.LabRequest(
+        term=_text(form, "term"),
+        value=_decimal(form, "value", required=False),
+        uln=_decimal(form, "uln", required=False),
+        lln=_decimal(form, "lln", required=False),
+        baseline=_decimal(form, "baseline", required=False),
+        symptomatic=None if not symptomatic else symptomatic == "yes",
+        taken_at=taken_at,
+    )
+
+
+def _lab_errors(error: InvalidInput) -> dict[str, str]:
+    return {error.field if error.field in _LAB_FIELDS else "value": str(error)}
+
+
+@router.get("/courses/{course_id}/labs/grade")
+async def lab_grade_preview(request: Request, course_id: int) -> Response:
+    """The CTCAE grade of the lab value as filled so far (an htmx fragment); stores
+    nothing."""
+    ctx = await run_in_threadpool(context_of, request)
+    actor = ctx.signed_in()
+    require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="grade a lab value")
+    form = FormData(list[tuple[str, str | UploadFile]](request.query_params.multi_items()))
+
+    def grade() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            course_for(session, actor, course_id)
+            zone = ZoneInfo(_clinic(session, actor).zone)
+        try:
+            grading = labs.grade_lab(_lab_request(form, zone), ctx.state.knowledge)
+        except InvalidInput as error:
+            grading, errors = None, _lab_errors(error)
+        else:
+            errors = {}
+        return render(
+            ctx,
+            "_grade_result.html",
+            scale="lab",
+            grading=grading,
+            action=None,
+            errors=errors,
+            fields=_LAB_FIELDS,
+            oob=True,
+        )
+
+    return await run_in_threadpool(grade)
+
+
+@router.post("/courses/{course_id}/labs")
+async def record_lab_value(request: Request, course_id: int) -> Response:
+    """Record a lab value with its CTCAE grade (physician or nurse)."""
+    ctx, form = await _posted(request)
+    actor = ctx.signed_in()
+    require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="record a lab value")
+    values = {name: _text(form, name) for name in _LAB_FIELDS}
+
+    def save() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            _, patient = course_for(session, actor, course_id)
+            patient_id = patient.id
+            zone = ZoneInfo(_clinic(session, actor).zone)
+        try:
+            wanted = _lab_request(form, zone)
+            with transaction(ctx.state.sessions) as session:
+                labs.record_lab_value(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    knowledge=ctx.state.knowledge,
+                    course_id=course_id,
+                    request=wanted,
+                )
+        except InvalidInput as error:
+            failed = FormError("lab", _lab_errors(error), values)
+            return _patient_page(ctx, patient_id, status=422, form_error=failed)
+        return redirect(ctx, f"/patients/{patient_id}#labs")
+
+    return await run_in_threadpool(save)
+
+
 def _event(form: FormData, zone: ZoneInfo) -> dict[str, Any]:
     """The course event the form describes, as ``record_event`` reads it."""
     kind = _text(form, "kind")
@@ -1120,3 +1302,202 @@ async def record_course_event(request: Request, course_id: int) -> Response:
         return redirect(ctx, f"/patients/{patient_id}#decisions")
 
     return await run_in_threadpool(save)
+
+
+# --- the clinic's audit trail (admin and physician) --------------------------------------
+
+_AUDIT_PAGE_SIZE = 100
+_AUDIT_FILTERS = ("who", "action", "from", "to")
+
+
+def _audit_filters(
+    request: Request, zone: ZoneInfo
+) -> tuple[audit.AuditFilters, dict[str, str], dict[str, str]]:
+    """The filters the address asks for, what the form held, and the message beside
+    each field that could not be read. Dates are the clinic's days, both included."""
+    values = {name: request.query_params.get(name, "").strip() for name in _AUDIT_FILTERS}
+    errors: dict[str, str] = {}
+    who = values["who"]
+    if who and not who.isdigit():
+        errors["who"] = str(InvalidInput("who", who, "one of the clinic's users"))
+    days: dict[str, date] = {}
+    for name in ("from", "to"):
+        if values[name]:
+            try:
+                days[name] = date.fromisoformat(values[name])
+            except ValueError:
+                errors[name] = str(InvalidInput(name, values[name], "a date (YYYY-MM-DD)"))
+    filters = audit.AuditFilters(
+        actor_id=int(who) if who.isdigit() else None,
+        action=values["action"] or None,
+        since=_midnight(days["from"], zone) if "from" in days else None,
+        until=_midnight(days["to"] + timedelta(days=1), zone) if "to" in days else None,
+    )
+    return filters, values, errors
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+@router.get("/audit")
+def clinic_audit_page(
+    request: Request, before: int | None = None, after: int | None = None
+) -> Response:
+    """Everything audited in the clinic, newest first, a page at a time, with the hash
+    chain's verdict (admin and physician)."""
+    ctx = context_of(request)
+    actor = ctx.signed_in()
+    require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read the clinic's audit trail")
+    with read_only(ctx.state.sessions) as session:
+        zone = ZoneInfo(_clinic(session, actor).zone)
+        filters, values, errors = _audit_filters(request, zone)
+        choices = audit.audit_choices(session, actor=actor)
+        found = (
+            audit.AuditPage([], None, None)
+            if errors
+            else audit.clinic_events(
+                session,
+                actor=actor,
+                filters=filters,
+                before=before,
+                after=after,
+                limit=_AUDIT_PAGE_SIZE,
+            )
+        )
+        names = _usernames(session, {e.actor_id for e in found.events if e.actor_id is not None})
+        chain = audit.verify_chain(session)
+    kept = {name: value for name, value in values.items() if value}
+
+    def page_of(cursor: str, seq: int | None) -> str | None:
+        return None if seq is None else "/audit?" + urlencode({**kept, cursor: seq})
+
+    return render(
+        ctx,
+        "pages/clinic_audit.html",
+        status=422 if errors else 200,
+        rows=[
+            audit_row(e, None if e.actor_id is None else names.get(e.actor_id), zone)
+            for e in found.events
+        ],
+        chain=chain,
+        choices=choices,
+        values=values,
+        errors=errors,
+        newer=page_of("after", found.newer),
+        older=page_of("before", found.older),
+        zone=zone,
+    )
+
+
+# --- calendar feeds: the calendar for a phone, without a session -------------------------
+
+
+@router.post("/patients/{patient_id}/calendar-feeds")
+async def create_calendar_feed(request: Request, patient_id: int) -> Response:
+    """A new feed (the patient, a caregiver or staff); its address is shown once."""
+    ctx, form = await _posted(request)
+    actor = ctx.signed_in()
+    label = _text(form, "label")
+
+    def save() -> Response:
+        try:
+            with transaction(ctx.state.sessions) as session:
+                made = calendar_feeds.create_feed(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    patient_id=patient_id,
+                    label=label,
+                )
+        except InvalidInput as error:
+            return _calendar_page(
+                ctx, patient_id, status=422, feed_label=label, feed_error=str(error)
+            )
+        url = str(request.url_for("calendar_feed", token=made.token))
+        return _calendar_page(ctx, patient_id, status=201, feed_url=url)
+
+    return await run_in_threadpool(save)
+
+
+@router.post("/calendar-feeds/{feed_id}/revoke")
+async def revoke_calendar_feed(request: Request, feed_id: int) -> Response:
+    ctx, _ = await _posted(request)
+    actor = ctx.signed_in()
+
+    def save() -> Response:
+        with transaction(ctx.state.sessions) as session:
+            feed = calendar_feeds.revoke_feed(
+                session, actor=actor, now=ctx.state.clock.now(), feed_id=feed_id
+            )
+            patient_id = feed.patient_id
+        return redirect(ctx, f"/patients/{patient_id}/calendar#feeds")
+
+    return await run_in_threadpool(save)
+
+
+@router.get("/calendar/{token}.ics")
+def calendar_feed(request: Request, token: str) -> Response:
+    """The patient's calendar by a feed's token, no session needed; an unknown and a
+    revoked token both answer 404."""
+    state: WebState = request.app.state.blina
+    now = state.clock.now()
+    with read_only(state.sessions) as session:
+        plan = calendar_feeds.feed_plan(session, token=token, now=now, knowledge=state.knowledge)
+    return Response(
+        plan_to_ical(plan, generated_at=now),
+        media_type="text/calendar",
+        headers={"cache-control": "private, no-store"},
+    )
+
+
+# --- a stored bag's worksheet (the clinic's staff) ----------------------------------------
+
+
+@router.get("/bags/{bag_id}/worksheet")
+def bag_worksheet(request: Request, bag_id: int) -> Response:
+    """The printable pharmacy worksheet of a stored bag, rebuilt from its stored recipe,
+    with the patient, the preparer and the checker filled in."""
+    ctx = context_of(request)
+    actor = ctx.signed_in()
+    with read_only(ctx.state.sessions) as session:
+        bag, patient = pharmacy.get_bag(session, actor=actor, bag_id=bag_id)
+        zone = ZoneInfo(_clinic(session, actor).zone)
+        people = _people(session, {bag.prepared_by, bag.verified_by or bag.prepared_by})
+    recipe = read_recipe_dict(bag.recipe)
+
+    def signed(user_id: int | None, at: datetime | None) -> Signature | None:
+        if user_id is None or at is None:
+            return None
+        return Signature(people.get(user_id, str(user_id)), f"{at.astimezone(zone):%Y-%m-%d %H:%M}")
+
+    filled = FilledIn(
+        patient_name=patient.display_name,
+        patient_identifier=patient.code,
+        prepared_by=signed(bag.prepared_by, bag.prepared_at),
+        checked_by=signed(bag.verified_by, bag.verified_at),
+        overrides={str(k): str(v) for k, v in dict(recipe.get("overrides") or {}).items()},
+    )
+    sections = render_worksheet_sections(
+        recipe, printed_at=ctx.state.clock.now().astimezone(zone), filled=filled
+    )
+    return render(
+        ctx,
+        "pages/worksheet.html",
+        bag=bag,
+        patient=patient,
+        hung_at=datetime.fromisoformat(str(recipe.get("bag_start"))).astimezone(zone),
+        # HTML that blina.interop.worksheet's own templates rendered and autoescaped
+        sections=Markup(sections),
+    )
+
+
+def _people(session: Session, ids: set[int]) -> dict[int, str]:
+    """Names to sign with: the display name, and the username when it differs."""
+    found = session.execute(
+        select(User.id, User.display_name, User.username).where(User.id.in_(ids))
+    ).all()
+    return {
+        user_id: name if name == username else f"{name} ({username})"
+        for user_id, name, username in found
+    }

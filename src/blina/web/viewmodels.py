@@ -5,30 +5,64 @@ Nothing here decides a clinical rule: plans, bags and triage come from the domai
 the services; these functions only pick and arrange what to show.
 """
 
-from dataclasses import dataclass
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from blina.domain.planning import CoursePlan, PlanDay, Span
-from blina.domain.replanning import Replan
-from blina.domain.triage import Symptom, TriageRules
-from blina.store.tables import Alert, Patient
+from blina.domain.replanning import Discontinuation, Event, Interruption, Replan
+from blina.domain.toxicity import Relative
+from blina.domain.toxicity.ctcae import CtcaeTerm
+from blina.domain.triage import (
+    Symptom,
+    Temperature,
+    TemperatureRule,
+    TemperatureUnit,
+    TriageRules,
+)
+from blina.store.tables import (
+    Alert,
+    AuditEvent,
+    CalendarFeed,
+    Patient,
+    SymptomReport,
+    ToxicityAssessment,
+)
 
 __all__ = [
     "AlertError",
     "AlertRow",
+    "AuditChange",
+    "AuditRow",
     "BagRow",
     "CalendarRow",
     "CourseStatusView",
     "DecisionRow",
+    "FeedRow",
     "FormError",
+    "GradingRow",
+    "LabRow",
+    "LabTermOption",
+    "PremedicationLine",
     "Segment",
     "TodayView",
     "alert_row",
+    "alerting_temperature_rules",
+    "audit_row",
     "calendar_rows",
     "course_status",
     "decision_rows",
+    "feed_rows",
+    "grading_rows",
+    "lab_rows",
+    "lab_term_options",
+    "logged_course_status",
     "red_flags",
+    "temperature_readings",
     "timeline",
     "today_view",
 ]
@@ -48,6 +82,10 @@ class CourseStatusView:
     inpatient: bool
     dose: str
     on_plan: bool
+    # from the course's event log (``logged_course_status``); else as planned
+    interrupted_since: datetime | None = None
+    discontinued: bool = False
+    discontinued_at: datetime | None = None
 
 
 def course_status(course_id: int, status: str, plan: CoursePlan, day: date) -> CourseStatusView:
@@ -184,13 +222,27 @@ def decision_rows(replanned: Replan | None) -> list[DecisionRow]:
 
 
 @dataclass(frozen=True, slots=True)
+class PremedicationLine:
+    """A premedication due soon: when (clinic time), the drug, the dose and the timing,
+    kept apart so that the page can translate the drug's name and the timing."""
+
+    due: datetime
+    drug: str
+    dose: str
+    timing: str
+
+
+@dataclass(frozen=True, slots=True)
 class TodayView:
-    """The family's "today": where the course stands and what comes next."""
+    """The family's "today": where the course stands and what comes next.
+
+    ``precautions`` and the premedication's drug and timing are the knowledge files'
+    English text; the page translates them (the ``clinical`` catalog)."""
 
     status: CourseStatusView
     next_bag: datetime | None
     hospital_days_ahead: tuple[date, ...]
-    premedication: tuple[str, ...]
+    premedication: tuple[PremedicationLine, ...]
     precautions: tuple[str, ...]
 
 
@@ -202,7 +254,7 @@ def today_view(course_id: int, status: str, plan: CoursePlan, now: datetime) -> 
         d for d in plan.days if d.date >= day and d.inpatient and d.date <= day + timedelta(28)
     ]
     premedication = tuple(
-        f"{dose.due.astimezone(zone):%d %b %H:%M} {dose.drug} {dose.dose} ({dose.timing})"
+        PremedicationLine(dose.due.astimezone(zone), dose.drug, str(dose.dose), dose.timing)
         for dose in plan.premedication
         if dose.due >= now - timedelta(hours=12) and dose.due <= now + timedelta(days=7)
     )
@@ -291,6 +343,232 @@ class FormError:
     """Why a form on the patient page was refused: which form, the message beside each
     field (``form`` for the form as a whole) and what it held (to show it again)."""
 
-    form: str  # crs | icans | event
+    form: str  # crs | icans | lab | event
     errors: dict[str, str]
     values: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class GradingRow:
+    """A recorded grading: when, by whom, the grade, the criteria that set it and the
+    label's action recorded with it (None for grade 0)."""
+
+    id: int
+    at: datetime
+    by: str
+    scale: str
+    grade: int
+    decisive: tuple[str, ...]
+    action: str | None
+    action_rule: str | None
+    needs_confirmation: bool
+
+
+def grading_rows(
+    assessments: Iterable[ToxicityAssessment], names: dict[int, str], zone: ZoneInfo
+) -> list[GradingRow]:
+    """Recorded gradings, the latest first, as the service stored them."""
+    rows = []
+    for a in sorted(assessments, key=lambda a: (a.assessed_at, a.id), reverse=True):
+        graded: dict[str, Any] = a.decision.get("grading") or {}
+        action: dict[str, Any] = a.decision.get("action") or {}
+        rows.append(
+            GradingRow(
+                a.id,
+                a.assessed_at.astimezone(zone),
+                names.get(a.assessed_by, str(a.assessed_by)),
+                str(graded.get("scale", a.scale)),
+                a.grade,
+                tuple(
+                    f"{c['domain']}: {c['finding']}"
+                    for c in graded.get("criteria", ())
+                    if c.get("decisive")
+                ),
+                action.get("kind"),
+                action.get("rule"),
+                bool(action.get("needs_confirmation")),
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class LabTermOption:
+    """A CTCAE lab term the lab form offers: its unit and what its bands are set against
+    (``lln``, ``uln``, ``baseline``), as the knowledge file says."""
+
+    id: str
+    term: str
+    unit: str
+    against: tuple[str, ...]
+
+
+def lab_term_options(terms: Iterable[CtcaeTerm]) -> list[LabTermOption]:
+    order = (Relative.LLN, Relative.ULN, Relative.BASELINE)
+    return [
+        LabTermOption(t.id, t.term, t.unit or "", tuple(str(r) for r in order if r in t.relatives))
+        for t in terms
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class LabRow:
+    """A recorded lab value with its CTCAE grade and the rule (the scale's cell) that
+    decided it."""
+
+    id: int
+    taken_at: datetime
+    term_id: str
+    term: str
+    value: str
+    unit: str
+    references: tuple[tuple[str, str], ...]  # (lln | uln | baseline, value)
+    grade: int
+    rule: str
+    notes: tuple[str, ...]
+    by: str
+
+
+def lab_rows(
+    values: Iterable[ToxicityAssessment], names: dict[int, str], zone: ZoneInfo
+) -> list[LabRow]:
+    """Lab values in the order given (the service gives the latest sample first)."""
+    rows = []
+    for v in values:
+        graded: dict[str, Any] = v.decision.get("grading") or {}
+        criteria: list[dict[str, Any]] = list(graded.get("criteria") or [])
+        inputs = v.inputs
+        rows.append(
+            LabRow(
+                v.id,
+                datetime.fromisoformat(str(inputs["taken_at"])).astimezone(zone),
+                str(inputs.get("term", "")),
+                str(criteria[0]["domain"]) if criteria else str(inputs.get("term", "")),
+                str(inputs.get("value", "")),
+                str(inputs.get("unit") or ""),
+                tuple(
+                    (name, str(inputs[name]))
+                    for name in ("lln", "uln", "baseline")
+                    if name in inputs
+                ),
+                v.grade,
+                "; ".join(str(c["finding"]) for c in criteria),
+                tuple(str(n) for n in graded.get("notes") or ()),
+                names.get(v.assessed_by, str(v.assessed_by)),
+            )
+        )
+    return rows
+
+
+def temperature_readings(
+    reports: Iterable[SymptomReport], zone: ZoneInfo
+) -> list[tuple[datetime, Temperature]]:
+    """The temperatures of the check-ins, as entered, at the time each was observed."""
+    readings = []
+    for r in reports:
+        entered = r.report.get("temperature")
+        if entered is None:
+            continue
+        observed = r.report.get("observed_at")
+        at = r.submitted_at if observed is None else datetime.fromisoformat(str(observed))
+        unit = TemperatureUnit(str(r.report.get("temperature_unit") or TemperatureUnit.C))
+        readings.append((at.astimezone(zone), Temperature(Decimal(str(entered)), unit)))
+    return readings
+
+
+def alerting_temperature_rules(rules: TriageRules) -> list[TemperatureRule]:
+    """The temperature thresholds whose level alerts the care team (call now, emergency),
+    in the knowledge file's order: the lines of the temperature chart."""
+    return [r for r in rules.temperature_rules if rules.levels[r.level].alert_care_team]
+
+
+def logged_course_status(
+    course_id: int, status: str, plan: CoursePlan, day: date, events: Sequence[Event]
+) -> CourseStatusView:
+    """``course_status``, unless the course's event log (oldest first) says it stands
+    still: discontinued, or interrupted since the last event with no restart after it."""
+    planned = course_status(course_id, status, plan, day)
+    last = events[-1] if events else None
+    if status == "discontinued" or isinstance(last, Discontinuation):
+        at = last.at.astimezone(plan.zone) if isinstance(last, Discontinuation) else None
+        return replace(planned, discontinued=True, discontinued_at=at)
+    if isinstance(last, Interruption):
+        return replace(planned, interrupted_since=last.at.astimezone(plan.zone))
+    return planned
+
+
+@dataclass(frozen=True, slots=True)
+class AuditChange:
+    """One field of an audited change, as text; None where that side does not have it."""
+
+    key: str
+    before: str | None
+    after: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """An audit event as the trail shows it: who, when, what, about what, and the fields
+    before and after (the changed ones first)."""
+
+    seq: int
+    at: datetime
+    who: str | None  # None: the system
+    action: str
+    subject_type: str
+    subject_id: str
+    changes: tuple[AuditChange, ...]
+
+
+def audit_row(event: AuditEvent, who: str | None, zone: ZoneInfo) -> AuditRow:
+    before, after = event.before, event.after
+    keys = sorted({*(before or {}), *(after or {})})
+    changes = [
+        AuditChange(
+            key,
+            None if before is None or key not in before else _readable(before[key]),
+            None if after is None or key not in after else _readable(after[key]),
+        )
+        for key in keys
+    ]
+    changes.sort(key=lambda c: not c.changed)  # stable: alphabetical within each group
+    return AuditRow(
+        event.seq,
+        event.at.astimezone(zone),
+        who,
+        event.action,
+        event.subject_type,
+        event.subject_id,
+        tuple(changes),
+    )
+
+
+def _readable(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRow:
+    """A calendar feed that still answers: its label, who made it and when."""
+
+    id: int
+    label: str
+    created_by: str
+    created_at: datetime
+
+
+def feed_rows(
+    feeds: Iterable[CalendarFeed], names: dict[int, str], zone: ZoneInfo
+) -> list[FeedRow]:
+    return [
+        FeedRow(f.id, f.label, names.get(f.created_by, "?"), f.created_at.astimezone(zone))
+        for f in feeds
+    ]

@@ -1,0 +1,275 @@
+"""The clinical content in Spanish: every knowledge text a patient, a family or a nurse
+reads has an entry in the ``clinical`` catalog, no translation changes a number, and the
+pages show the translation (the domain and the JSON API stay English).
+
+Pages are read as a DOM (BeautifulSoup): assertions are on elements and data-*
+attributes, and on the text of the elements that carry the clinical content.
+"""
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+
+from blina.domain.triage import Guidance, TriageLevel
+from blina.knowledge import Knowledge
+from blina.web import i18n
+from tests.web.conftest import DemoClinic
+from tests.web.soup import csrf_of, one, page
+
+CLINICAL_PO = i18n.LOCALE_DIR / "es" / "LC_MESSAGES" / f"{i18n.CLINICAL_DOMAIN}.po"
+_NUMBER = re.compile(r"\d+(?:\.\d+)*")
+
+
+def _guidance(guidance: Guidance, where: str) -> Iterator[tuple[str, str]]:
+    for part in ("do_now", "tell_team", "do_not"):
+        for index, instruction in enumerate(getattr(guidance, part)):
+            yield instruction.text, f"{where}.{part}[{index}]"
+
+
+def _knowledge_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
+    """(text, where) for every knowledge text the pages show a patient, a family or a
+    nurse (the check-in form, the triage answer, today, the check-in history, alerts)."""
+    rules = knowledge.triage
+    for level, guide in rules.levels.items():
+        yield guide.name, f"triage.toml levels[{level}].name"
+        yield from _guidance(guide.guidance, f"triage.toml levels[{level}]")
+    yield from _guidance(rules.always, "triage.toml always")
+    yield from _guidance(rules.infusing, "triage.toml infusing")
+    yield rules.pediatric_note.text, "triage.toml pediatric.note"
+    for group in rules.groups.values():
+        yield group.name, f"triage.toml groups[{group.id}].name"
+        yield from _guidance(group.guidance, f"triage.toml groups[{group.id}]")
+    for symptom in rules.symptoms.values():
+        yield symptom.name, f"triage.toml symptoms[{symptom.id}].name"
+    for rule in rules.rules:
+        yield rule.reason, f"triage.toml rules[{rule.id}].reason"
+    for temperature_rule in rules.temperature_rules:
+        yield temperature_rule.reason, f"triage.toml temperature_rules[{temperature_rule.id}]"
+    yield rules.no_rule.reason, "triage.toml no_rule.reason"
+    yield rules.same_day_escalation.reason, "triage.toml same_day_escalation.reason"
+    for index, word in enumerate(rules.severity_words):
+        yield word, f"triage.toml severity.words[{index}]"
+    for regimen in knowledge.regimens_by_id.values():
+        for precaution in regimen.precautions:
+            yield precaution.description, f"regimens.toml precautions[{precaution.kind}]"
+        for index, premedication in enumerate(regimen.premedication):
+            where = f"regimens.toml regimens[{regimen.id}].premedication[{index}]"
+            yield premedication.drug, f"{where}.drug"
+            yield premedication.timing, f"{where}.timing"
+
+
+def _instruction_texts(knowledge: Knowledge) -> set[str]:
+    """The English instructions, rule explanations and level names of triage.toml."""
+    rules = knowledge.triage
+    texts = {guide.name for guide in rules.levels.values()}
+    for guidance in [
+        *(guide.guidance for guide in rules.levels.values()),
+        rules.always,
+        rules.infusing,
+        *(group.guidance for group in rules.groups.values()),
+    ]:
+        texts.update(text for text, _ in _guidance(guidance, ""))
+    texts.update(rule.reason for rule in rules.rules)
+    texts.update(rule.reason for rule in rules.temperature_rules)
+    return texts
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    with CLINICAL_PO.open("rb") as po:
+        return read_po(po, locale="es", domain=i18n.CLINICAL_DOMAIN)
+
+
+@pytest.fixture(scope="module")
+def translated(catalog: Catalog) -> dict[str, str]:
+    """msgid -> msgstr of the entries the pages use (translated and not fuzzy)."""
+    return {
+        str(m.id): str(m.string)
+        for m in catalog
+        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+    }
+
+
+def es(text: str) -> str:
+    return i18n.clinical_gettext_for("es")(text)
+
+
+def spanish(clinic: DemoClinic, who: str) -> TestClient:
+    """A browser signed in as ``who`` that chose Spanish (the ``blina_lang`` cookie)."""
+    browser = clinic.browser(who)
+    browser.get("/lang", params={"to": "es", "next": "/"}, follow_redirects=False)
+    assert browser.cookies.get(i18n.LANG_COOKIE) == "es"
+    return browser
+
+
+def text_of(soup: BeautifulSoup, selector: str) -> list[str]:
+    return [" ".join(element.get_text().split()) for element in soup.select(selector)]
+
+
+def reasons_of(answer: BeautifulSoup) -> list[tuple[str, str]]:
+    """(rule id, explanation) of the answer's "why" list, without the source."""
+    return [
+        (str(li["data-rule"]), "".join(li.find_all(string=True, recursive=False)).strip())
+        for li in answer.select("[data-reasons] li[data-rule]")
+    ]
+
+
+def check_in(browser: TestClient, patient: int, key: str) -> BeautifulSoup:
+    """Fever 39.0 C and confusion: an emergency."""
+    form = page(browser.get(f"/patients/{patient}/check-in"))
+    response = browser.post(
+        f"/patients/{patient}/check-in",
+        data={
+            "csrf_token": csrf_of(form),
+            "idempotency_key": key,
+            "temperature": "39.0",
+            "temperature_unit": "C",
+            "symptom": ["confusion"],
+        },
+    )
+    assert response.status_code == 200
+    return page(response)
+
+
+# --- the catalog -------------------------------------------------------------------------
+
+
+def test_every_clinical_text_has_a_spanish_entry(
+    knowledge: Knowledge, translated: dict[str, str]
+) -> None:
+    texts = list(_knowledge_texts(knowledge))
+    assert len({text for text, _ in texts}) > 150
+    missing = sorted({f"{where}: {text!r}" for text, where in texts if text not in translated})
+    assert not missing, "clinical.po (es) has no translation for:\n" + "\n".join(missing)
+
+
+def test_the_clinical_catalog_has_no_stale_entry(
+    knowledge: Knowledge, translated: dict[str, str]
+) -> None:
+    """An entry whose English is no longer in the knowledge files translates old advice."""
+    used = {text for text, _ in _knowledge_texts(knowledge)}
+    stale = sorted(set(translated) - used)
+    assert not stale, f"clinical.po (es) translates text no knowledge file has: {stale}"
+
+
+def test_no_translation_changes_a_number(translated: dict[str, str]) -> None:
+    changed = [
+        (english, spanish)
+        for english, spanish in translated.items()
+        if Counter(_NUMBER.findall(english)) != Counter(_NUMBER.findall(spanish))
+    ]
+    assert not changed, changed
+    assert any(_NUMBER.search(english) for english in translated), "the check checks nothing"
+
+
+def test_the_catalog_says_a_bilingual_clinician_must_review_it(catalog: Catalog) -> None:
+    assert "bilingual clinician" in " ".join(catalog.header_comment.split())
+
+
+def test_a_missing_clinical_entry_falls_back_to_english() -> None:
+    unknown = "A symptom no knowledge file has (38.5 C)"
+    assert i18n.clinical_gettext_for("es")(unknown) == unknown
+
+
+def test_english_is_the_knowledge_text_itself(knowledge: Knowledge) -> None:
+    english = i18n.clinical_gettext_for("en")
+    assert all(english(text) == text for text, _ in _knowledge_texts(knowledge))
+
+
+# --- the pages ---------------------------------------------------------------------------
+
+
+def test_the_check_in_form_in_spanish(clinic: DemoClinic, knowledge: Knowledge) -> None:
+    rules = knowledge.triage
+    soup = page(spanish(clinic, "alex").get(f"/patients/{clinic.patients['P-001']}/check-in"))
+    for group in rules.groups.values():
+        assert text_of(soup, f'legend[data-group="{group.id}"]') == [es(group.name)]
+    for symptom in rules.symptoms.values():
+        label = one(soup, f'label[for="symptom-{symptom.id}"]')
+        assert " ".join(label.get_text().split()) == es(symptom.name) != symptom.name
+    severity = one(soup, 'select[name="severity-confusion"]')
+    words = [" ".join(o.get_text().split()) for o in severity.select("option[value!='']")]
+    assert words == [es(word) for word in rules.severity_words[1:]]
+    assert not set(words) & set(rules.severity_words)
+
+
+def test_a_spanish_check_in_shows_the_spanish_emergency_instructions(
+    clinic: DemoClinic, knowledge: Knowledge
+) -> None:
+    patient = clinic.patients["P-001"]
+    rules = knowledge.triage
+    english = check_in(clinic.browser("alex.partner"), patient, "clinical-en-1")
+    answer = check_in(spanish(clinic, "alex.partner"), patient, "clinical-es-1")
+
+    result = one(answer, "section.triage")
+    assert (result["data-level"], result["data-alert"]) == ("emergency", "yes")
+    guide = rules.levels[TriageLevel.EMERGENCY]
+    assert text_of(answer, "section.triage h1") == [es(guide.name)]
+    do_now = text_of(answer, '[data-instructions="do_now"] li')
+    assert do_now[: len(guide.guidance.do_now)] == [es(i.text) for i in guide.guidance.do_now]
+    # the same instructions and reasons as the English page, each translated
+    instructions = text_of(english, "[data-instructions] li")
+    assert instructions
+    assert text_of(answer, "[data-instructions] li") == [es(text) for text in instructions]
+    reasons = reasons_of(english)
+    assert reasons
+    assert reasons_of(answer) == [(rule, es(reason)) for rule, reason in reasons]
+    page_text = " ".join(answer.get_text().split())
+    left_in_english = [text for text in _instruction_texts(knowledge) if text in page_text]
+    assert not left_in_english
+
+
+def test_the_today_page_in_spanish_shows_what_to_watch_for(
+    clinic: DemoClinic, knowledge: Knowledge
+) -> None:
+    soup = page(spanish(clinic, "alex").get("/today"))
+    flags = [s for s in knowledge.triage.symptoms.values() if s.red_flag]
+    assert [li["data-red-flag"] for li in soup.select("[data-red-flag]")] == [s.id for s in flags]
+    shown = text_of(soup, "[data-red-flag]")
+    assert shown == [es(s.name) for s in flags]
+    assert not set(shown) & {s.name for s in flags}
+    precautions = text_of(soup, "[data-precaution]")
+    assert precautions
+    descriptions = {p.description for r in knowledge.regimens_by_id.values() for p in r.precautions}
+    assert set(precautions) <= {es(d) for d in descriptions}
+    assert not set(precautions) & descriptions
+    for line in soup.select("[data-premedication] [data-drug]"):
+        assert es(str(line["data-drug"])) in line.get_text()
+
+
+def test_the_check_in_history_and_the_alert_in_spanish(
+    clinic: DemoClinic, knowledge: Knowledge
+) -> None:
+    patient = clinic.patients["P-001"]
+    answer = check_in(clinic.browser("alex"), patient, "clinical-history-1")
+    report = one(answer, "section.triage")["data-report"]
+
+    history = page(spanish(clinic, "alex.partner").get(f"/patients/{patient}"))
+    confusion = one(history, f'tr[data-report="{report}"] [data-symptom="confusion"]')
+    assert confusion.get_text(strip=True) == es(knowledge.triage.symptoms["confusion"].name)
+
+    english = page(clinic.browser("nurse.kim").get("/"))
+    reason = one(english, f'section.alerts li[data-report="{report}"] .reason')
+    alerts = page(spanish(clinic, "nurse.kim").get("/"))
+    translated = one(alerts, f'section.alerts li[data-report="{report}"] .reason')
+    assert reason.get_text(strip=True) in _instruction_texts(knowledge)
+    assert translated.get_text(strip=True) == es(reason.get_text(strip=True))
+
+
+def test_the_json_api_stays_english(clinic: DemoClinic, knowledge: Knowledge) -> None:
+    patient = clinic.patients["P-001"]
+    browser = spanish(clinic, "alex.partner")
+    check_in(browser, patient, "clinical-api-1")
+    reports = browser.get(f"/api/v1/patients/{patient}/symptom-reports").json()
+    answer = max(reports, key=lambda report: report["id"])["report"]["triage"]
+    english = _instruction_texts(knowledge)
+    shown = [i["text"] for part in answer["instructions"].values() for i in part]
+    assert shown
+    assert set(shown) <= english
+    assert {rule["reason"] for rule in answer["rules"]} <= english
