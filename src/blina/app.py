@@ -1,5 +1,8 @@
 """``create_app(settings)``: the FastAPI application, with everything built here, not at import."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from blina import __version__
@@ -17,12 +20,19 @@ __all__ = ["create_app"]
 API_PREFIX = "/api/v1"
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.blina.group_commit.close()  # the check-ins already queued are written first
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, knowledge: Knowledge | None = None
 ) -> FastAPI:
     """The app for an already-migrated database (``blina db upgrade`` or ``blina serve``)."""
     engine = make_engine(settings.effective_database_url)
     app = FastAPI(
+        lifespan=_lifespan,
         title="blina",
         version=__version__,
         summary="Blinatumomab therapy: course plans, pharmacy, toxicity, home monitoring.",
@@ -41,7 +51,8 @@ def create_app(
         """Liveness: answers without touching the database."""
         return {"status": "ok"}
 
-    for module in (auth, people, courses, pharmacy, toxicity, home, alerts, calc):
+    # The routes phones and ward screens call most (check-ins, tasks, alerts) are matched first.
+    for module in (home, alerts, auth, people, courses, pharmacy, toxicity, calc):
         app.include_router(module.router, prefix=API_PREFIX)
     install_web(app)
     return app

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    access_log: bool = Field(
+        default=False,
+        description="Log every request line; off by default: addresses carry patient ids, "
+        "and the audit trail already records who did what",
+    )
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)

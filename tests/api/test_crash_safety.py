@@ -48,6 +48,7 @@ class Server:
                     return
             except httpx2.TransportError:
                 time.sleep(0.1)
+        self.kill()  # never leave a stray server behind a failed start
         raise AssertionError("server did not start within 60 s")
 
     def kill(self) -> None:

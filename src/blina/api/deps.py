@@ -58,12 +58,16 @@ def token_of(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-def authenticated(request: Request, state: AppState) -> Actor:
-    """The signed-in actor (also recorded on the request for the denial audit)."""
+def authenticated(request: Request, state: AppState, session: Session | None = None) -> Actor:
+    """The signed-in actor (also recorded on the request for the denial audit), read in
+    ``session`` when the caller has one open, else in a read-only one of its own."""
     token = token_of(request)
     if token is None:
         raise NotAuthenticated("sign in first")
-    with read_only(state.sessions) as session:
+    if session is None:
+        with read_only(state.sessions) as reading:
+            actor = authenticate(reading, now=state.clock.now(), token=token)
+    else:
         actor = authenticate(session, now=state.clock.now(), token=token)
     request.state.actor = actor
     return actor

@@ -1,6 +1,7 @@
-"""What a running app holds: settings, the engine, a clock and the knowledge."""
+"""What a running app holds: settings, the engine, a clock, the knowledge, and the
+threads that write."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -8,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from blina.config import Settings
 from blina.knowledge import Knowledge
 from blina.services.clock import Clock
+from blina.store.group_commit import GroupCommit
 
 __all__ = ["AppState"]
 
@@ -19,3 +21,9 @@ class AppState:
     sessions: sessionmaker[Session]
     clock: Clock
     knowledge: Knowledge
+    # Check-ins from phones are written by group commit: one writer thread, one
+    # transaction for all the check-ins waiting (see store.group_commit).
+    group_commit: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "group_commit", GroupCommit(self.sessions))

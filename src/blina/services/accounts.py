@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from blina.config import Settings
@@ -16,7 +16,7 @@ from blina.domain.errors import BlinaError, InvalidInput
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.errors import LoginThrottled, NotAuthenticated, NotFound, PermissionDenied
-from blina.store.tables import LoginToken, Patient, User
+from blina.store.tables import LoginToken, Patient, User, table_of
 
 __all__ = [
     "LoginOutcome",
@@ -186,14 +186,28 @@ def log_in(
 
 
 def authenticate(session: Session, *, now: datetime, token: str) -> Actor:
-    row = session.execute(
-        select(LoginToken, User)
-        .join(User, User.id == LoginToken.user_id)
-        .where(LoginToken.token_sha256 == _digest(token))
-    ).first()
-    if row is None or row[0].expires_at <= now or not row[1].active:
+    row = session.execute(_SIGNED_IN, {"digest": _digest(token)}).first()
+    if row is None or row.expires_at <= now or not row.active:
         raise NotAuthenticated("sign in again")
-    return to_actor(row[1])
+    return Actor(row.id, row.clinic_id, Role(row.role), row.patient_id, row.username)
+
+
+# Built once: every signed-in request runs it.
+_TOKENS = table_of(LoginToken)
+_USERS = table_of(User)
+_SIGNED_IN = (
+    select(
+        _TOKENS.c.expires_at,
+        _USERS.c.id,
+        _USERS.c.clinic_id,
+        _USERS.c.role,
+        _USERS.c.patient_id,
+        _USERS.c.username,
+        _USERS.c.active,
+    )
+    .join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
+    .where(_TOKENS.c.token_sha256 == bindparam("digest"))
+)
 
 
 def log_out(session: Session, *, token: str) -> None:

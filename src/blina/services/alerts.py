@@ -11,7 +11,7 @@ the same alert twice.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select
+from sqlalchemy import bindparam, case, insert, select
 from sqlalchemy.orm import Session
 
 from blina.domain.errors import InvalidInput
@@ -20,8 +20,8 @@ from blina.services.access import patient_for, require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.errors import Conflict, NotFound
-from blina.services.notify import queue_notifications
-from blina.store.tables import Alert, AlertPolicy, ClinicContact, Patient
+from blina.services.notify import AlertNotice, Contact, queue_notifications
+from blina.store.tables import Alert, AlertPolicy, ClinicContact, Patient, table_of
 
 __all__ = ["OUTCOMES", "acknowledge_alert", "escalate_due", "list_alerts", "raise_alert"]
 
@@ -31,36 +31,52 @@ _URGENCY = [TriageLevel.EMERGENCY, TriageLevel.CALL_NOW, TriageLevel.SAME_DAY, T
 
 
 def raise_alert(
-    session: Session, *, now: datetime, patient: Patient, report_id: int, triage: Triage
-) -> Alert | None:
-    """The alert for a triaged check-in, or None when the care team is not alerted."""
+    session: Session,
+    *,
+    now: datetime,
+    patient_id: int,
+    clinic_id: int,
+    report_id: int,
+    triage: Triage,
+) -> int | None:
+    """The id of the alert for a triaged check-in, or None when the care team is not
+    alerted."""
     if not triage.alert_care_team:
         return None
     reason = triage.rules[0].reason if triage.rules else str(triage.level)
-    alert = Alert(
-        patient_id=patient.id,
-        symptom_report_id=report_id,
-        level=str(triage.level),
-        reason=reason,
-        status="open",
-        created_at=now,
-        escalation_step=0,
-        next_escalation_at=None,
-    )
-    session.add(alert)
-    session.flush()
-    _notify_step(session, alert, patient.clinic_id, now)
+    level = str(triage.level)
+    told, next_at = _step(session, clinic_id, level, 0, now)
+    alert_id: int = session.execute(
+        _RAISE,
+        {
+            "patient_id": patient_id,
+            "symptom_report_id": report_id,
+            "level": level,
+            "reason": reason,
+            "status": "open",
+            "created_at": now,
+            "escalation_step": 0,
+            "next_escalation_at": next_at,
+        },
+    ).scalar_one()
+    for contact in told:
+        queue_notifications(
+            session,
+            alert=AlertNotice(alert_id, patient_id, level, reason, 0),
+            contact=contact,
+            now=now,
+        )
     append_audit(
         session,
         at=now,
         actor=None,
-        clinic_id=patient.clinic_id,
+        clinic_id=clinic_id,
         action="alert.raise",
         subject_type="alert",
-        subject_id=alert.id,
-        after={"patient_id": patient.id, "level": alert.level, "reason": reason},
+        subject_id=alert_id,
+        after={"patient_id": patient_id, "level": level, "reason": reason},
     )
-    return alert
+    return alert_id
 
 
 def acknowledge_alert(
@@ -154,28 +170,59 @@ def escalate_due(session: Session, *, now: datetime) -> int:
 
 def _notify_step(session: Session, alert: Alert, clinic_id: int, now: datetime) -> None:
     """Tell the contact(s) for the alert's current step and schedule the next one."""
-    contacts = list(
-        session.execute(
-            select(ClinicContact)
-            .where(ClinicContact.clinic_id == clinic_id)
-            .order_by(ClinicContact.position)
-        ).scalars()
+    told, alert.next_escalation_at = _step(
+        session, clinic_id, alert.level, alert.escalation_step, now
     )
-    minutes = session.execute(
-        select(AlertPolicy.minutes).where(
-            AlertPolicy.clinic_id == clinic_id, AlertPolicy.level == alert.level
-        )
-    ).scalar_one_or_none()
+    notice = AlertNotice(
+        alert.id, alert.patient_id, alert.level, alert.reason, alert.escalation_step
+    )
+    for contact in told:
+        queue_notifications(session, alert=notice, contact=contact, now=now)
+
+
+def _step(
+    session: Session, clinic_id: int, level: str, step: int, now: datetime
+) -> tuple[list[Contact], datetime | None]:
+    """Who is told at escalation ``step`` of an alert of ``level``, and when the next
+    step is due (None: no further step)."""
+    contacts, minutes_by_level = _chain(session, clinic_id)
+    minutes = minutes_by_level.get(level)
     if minutes is None:
         # No time chosen for this level: nobody should wait on it, so everyone is told now.
-        told = contacts if alert.escalation_step == 0 else []
-        alert.next_escalation_at = None
-    else:
-        told = contacts[alert.escalation_step : alert.escalation_step + 1]
-        more = alert.escalation_step + 1 < len(contacts)
-        alert.next_escalation_at = now + timedelta(minutes=minutes) if more else None
-    for contact in told:
-        queue_notifications(session, alert=alert, contact=contact, now=now)
+        return (contacts if step == 0 else []), None
+    more = step + 1 < len(contacts)
+    return contacts[step : step + 1], (now + timedelta(minutes=minutes) if more else None)
+
+
+# Built once: every alert raised runs them.
+_ALERTS = table_of(Alert)
+_RAISE = insert(_ALERTS).returning(_ALERTS.c.id)
+_CONTACT_TABLE = table_of(ClinicContact)
+_CONTACTS = (
+    select(_CONTACT_TABLE.c.id, _CONTACT_TABLE.c.email, _CONTACT_TABLE.c.webhook_url)
+    .where(_CONTACT_TABLE.c.clinic_id == bindparam("clinic_id"))
+    .order_by(_CONTACT_TABLE.c.position)
+)
+_POLICIES = table_of(AlertPolicy)
+_MINUTES = select(_POLICIES.c.level, _POLICIES.c.minutes).where(
+    _POLICIES.c.clinic_id == bindparam("clinic_id")
+)
+_CHAIN = "blina.escalation_chain"  # session.info: (transaction, clinic id, chain) once read
+
+
+def _chain(session: Session, clinic_id: int) -> tuple[list[Contact], dict[str, int]]:
+    """The clinic's contacts in order and its minutes per level, read once per
+    transaction (a group commit raises many alerts in one)."""
+    transaction = session.get_transaction()
+    kept = session.info.get(_CHAIN)
+    if kept is not None and kept[0] is transaction and kept[1] == clinic_id:
+        return kept[2]  # type: ignore[no-any-return]
+    contacts: list[Contact] = list(session.execute(_CONTACTS, {"clinic_id": clinic_id}))
+    minutes = {
+        level: minutes for level, minutes in session.execute(_MINUTES, {"clinic_id": clinic_id})
+    }
+    session.info[_CHAIN] = (transaction, clinic_id, (contacts, minutes))
+    return contacts, minutes
 
 
 def _iso(moment: datetime | None) -> str | None:

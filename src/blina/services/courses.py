@@ -4,7 +4,7 @@ and keep the clinic's task index in step with the plan."""
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select
@@ -27,6 +27,7 @@ from blina.store.tables import Clinic, Course, CourseEvent, CourseTask, Patient
 __all__ = [
     "CourseRequest",
     "CourseView",
+    "Prescribed",
     "events_of",
     "get_course",
     "list_courses",
@@ -60,15 +61,49 @@ class CourseView:
     replanned: Replan | None = None
 
 
-def plan_for(knowledge: Knowledge, course: Course, zone: ZoneInfo) -> CoursePlan:
-    """The course's plan, derived from the stored prescription (never stored twice)."""
+class Prescribed(Protocol):
+    """What a plan is derived from: a stored course, or a row of its columns."""
+
+    regimen_id: str
+    start: date
+    start_time: time
+    bag_hours: int
+    cycles: int
+    cycle_starts: dict[str, Any]
+    weight_kg: Decimal
+    height_cm: Decimal | None
+    age_years: Decimal
+
+
+def plan_for(knowledge: Knowledge, course: Prescribed, zone: ZoneInfo) -> CoursePlan:
+    """The course's plan, derived from the stored prescription (never stored twice).
+
+    Planning is pure, so plans are kept by their inputs: every check-in needs today's
+    place in the course, and the prescription rarely changes.
+    """
+    key = (
+        id(knowledge),
+        course.regimen_id,
+        course.start,
+        course.start_time,
+        course.bag_hours,
+        course.cycles,
+        tuple(sorted(course.cycle_starts.items())),
+        course.weight_kg,
+        course.height_cm,
+        course.age_years,
+        zone.key,
+    )
+    kept = _PLANS.get(key)
+    if kept is not None and kept[0] is knowledge:
+        return kept[1]
     body = measure_body(
         weight_kg=course.weight_kg,
         height_cm=course.height_cm,
         age_years=course.age_years,
         rules=knowledge.body_rules,
     )
-    return plan_course(
+    plan = plan_course(
         regimen=knowledge.regimen(course.regimen_id),
         body=body,
         start=course.start,
@@ -78,6 +113,16 @@ def plan_for(knowledge: Knowledge, course: Course, zone: ZoneInfo) -> CoursePlan
         cycles=course.cycles,
         cycle_starts={int(k): date.fromisoformat(v) for k, v in course.cycle_starts.items()},
     )
+    if len(_PLANS) >= _PLANS_KEPT:
+        _PLANS.clear()
+    _PLANS[key] = (knowledge, plan)
+    return plan
+
+
+# Plans by their inputs (the knowledge object is kept beside the plan, so a reused id
+# never answers for another knowledge). Cleared when full: a plan is cheap to rebuild.
+_PLANS: dict[tuple[object, ...], tuple[Knowledge, CoursePlan]] = {}
+_PLANS_KEPT = 4096
 
 
 def start_course(

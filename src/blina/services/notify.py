@@ -4,23 +4,44 @@ the worker over SMTP (email) and HTTP POST (webhook), at least once."""
 import json
 import smtplib
 import urllib.request
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from blina.config import Settings
 from blina.store.session import transaction
-from blina.store.tables import Alert, ClinicContact, Notification
+from blina.store.tables import Notification
 
-__all__ = ["deliver_pending", "queue_notifications"]
+__all__ = ["AlertNotice", "Contact", "deliver_pending", "queue_notifications"]
 
 _MAX_ATTEMPTS = 5
 
 
+class Contact(Protocol):
+    """A contact of the clinic's escalation chain, as far as a notification needs it."""
+
+    id: int
+    email: str | None
+    webhook_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertNotice:
+    """What a notification says about its alert."""
+
+    id: int
+    patient_id: int
+    level: str
+    reason: str
+    escalation_step: int
+
+
 def queue_notifications(
-    session: Session, *, alert: Alert, contact: ClinicContact, now: datetime
+    session: Session, *, alert: AlertNotice, contact: Contact, now: datetime
 ) -> None:
     subject = f"blina {alert.level} alert #{alert.id}: {alert.reason}"[:300]
     body = (

@@ -8,20 +8,31 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from blina.domain.errors import InvalidInput
 from blina.domain.planning import CoursePlan
 from blina.domain.triage import CheckIn, Context, Temperature, TemperatureUnit, triage
 from blina.knowledge import Knowledge
-from blina.services.access import patient_for
+from blina.services.access import patient_for, require_patient
 from blina.services.actors import Actor
 from blina.services.alerts import raise_alert
 from blina.services.audit import append_audit
-from blina.services.courses import get_course
-from blina.store.tables import Alert, Course, SymptomReport
+from blina.services.courses import get_course, plan_for
+from blina.store.tables import (
+    Alert,
+    Clinic,
+    Course,
+    CourseEvent,
+    Patient,
+    SymptomReport,
+    table_of,
+)
 
 __all__ = ["CheckInRequest", "SubmittedReport", "list_reports", "submit_report"]
 
@@ -58,20 +69,14 @@ def submit_report(
 ) -> SubmittedReport:
     if not 1 <= len(idempotency_key) <= 100:
         raise InvalidInput("Idempotency-Key", idempotency_key, "1 to 100 characters")
-    patient = patient_for(session, actor, patient_id)
-    existing = session.execute(
-        select(SymptomReport).where(
-            SymptomReport.patient_id == patient_id, SymptomReport.idempotency_key == idempotency_key
-        )
-    ).scalar_one_or_none()
-    if existing is not None:
-        alert_id = session.execute(
-            select(Alert.id).where(Alert.symptom_report_id == existing.id)
-        ).scalar()
-        return SubmittedReport(existing, replayed=True, alert_id=alert_id)
+    now_row = session.execute(_PATIENT_NOW, {"patient_id": patient_id}).first()
+    require_patient(actor, patient_id, None if now_row is None else now_row.clinic_id)
+    assert now_row is not None
+    clinic_id: int = now_row.clinic_id
     observed = _check_in(check_in, now)
-    context = _context(session, actor, knowledge, patient_id, now)
+    context = _context(session, actor, knowledge, now_row, now)
     answer = triage(observed, context, knowledge.triage, now=now)
+    # A second insert with the same key stores nothing; the first report is answered again.
     stored = SymptomReport(
         patient_id=patient_id,
         submitted_by=actor.user_id,
@@ -79,23 +84,50 @@ def submit_report(
         idempotency_key=idempotency_key,
         report={**_as_entered(check_in, observed), "triage": answer.to_dict()},
     )
-    session.add(stored)
-    session.flush()
-    alert = raise_alert(session, now=now, patient=patient, report_id=stored.id, triage=answer)
+    insert_new = _INSERT_NEW[session.get_bind().dialect.name == "postgresql"]
+    report_id = session.execute(
+        insert_new,
+        {
+            "patient_id": stored.patient_id,
+            "submitted_by": stored.submitted_by,
+            "submitted_at": stored.submitted_at,
+            "idempotency_key": stored.idempotency_key,
+            "report": stored.report,
+        },
+    ).scalar()
+    if report_id is None:
+        return _replayed(session, patient_id, idempotency_key)
+    alert_id = raise_alert(
+        session,
+        now=now,
+        patient_id=patient_id,
+        clinic_id=clinic_id,
+        report_id=report_id,
+        triage=answer,
+    )
     append_audit(
         session,
         at=now,
         actor=actor,
         action="symptom-report.submit",
         subject_type="symptom_report",
-        subject_id=stored.id,
-        after={
-            "patient_id": patient_id,
-            "level": str(answer.level),
-            "alert": None if alert is None else alert.id,
-        },
+        subject_id=report_id,
+        after={"patient_id": patient_id, "level": str(answer.level), "alert": alert_id},
     )
-    return SubmittedReport(stored, replayed=False, alert_id=None if alert is None else alert.id)
+    stored.id = report_id
+    return SubmittedReport(stored, replayed=False, alert_id=alert_id)
+
+
+def _replayed(session: Session, patient_id: int, idempotency_key: str) -> SubmittedReport:
+    existing = session.execute(
+        select(SymptomReport).where(
+            SymptomReport.patient_id == patient_id, SymptomReport.idempotency_key == idempotency_key
+        )
+    ).scalar_one()
+    alert_id = session.execute(
+        select(Alert.id).where(Alert.symptom_report_id == existing.id)
+    ).scalar()
+    return SubmittedReport(existing, replayed=True, alert_id=alert_id)
 
 
 def list_reports(session: Session, *, actor: Actor, patient_id: int) -> list[SymptomReport]:
@@ -138,18 +170,19 @@ def _as_entered(request: CheckInRequest, observed: CheckIn) -> dict[str, Any]:
 
 
 def _context(
-    session: Session, actor: Actor, knowledge: Knowledge, patient_id: int, now: datetime
+    session: Session, actor: Actor, knowledge: Knowledge, course: Any, now: datetime
 ) -> Context:
-    """The course now, as triage needs it; unknown where the patient has no active course."""
-    recent = tuple(_earlier(session, patient_id, now))
-    course_id = session.execute(
-        select(Course.id)
-        .where(Course.patient_id == patient_id, Course.status == "active")
-        .order_by(Course.start.desc(), Course.id.desc())
-    ).scalar()
-    if course_id is None:
+    """The course now, as triage needs it; unknown where the patient has no active course.
+    ``course`` is the patient's row of ``_PATIENT_NOW``."""
+    recent = tuple(_earlier(session, course.patient_id, now))
+    if course.id is None:
         return Context(recent=recent)
-    plan = get_course(session, actor=actor, now=now, knowledge=knowledge, course_id=course_id).plan
+    if course.has_events:  # re-planned through the log (interruptions are rare)
+        plan = get_course(
+            session, actor=actor, now=now, knowledge=knowledge, course_id=course.id
+        ).plan
+    else:
+        plan = plan_for(knowledge, course, ZoneInfo(course.zone))
     today = now.astimezone(plan.zone).date()
     if not plan.first_day <= today <= plan.last_day:
         return Context(age_group=plan.body.age_group, recent=recent)
@@ -167,6 +200,67 @@ def _context(
     )
 
 
+# Built once (a check-in runs them every time): the patient with their clinic's zone,
+# and their active course (if any) with the columns its plan is derived from (see
+# services.courses.Prescribed) and whether its log has events.
+_COURSES = table_of(Course)
+_EVENTS = table_of(CourseEvent)
+_PATIENTS = table_of(Patient)
+_CLINICS = table_of(Clinic)
+_PATIENT_NOW = (
+    select(
+        _PATIENTS.c.id.label("patient_id"),
+        _PATIENTS.c.clinic_id,
+        _CLINICS.c.zone,
+        _COURSES.c.id,
+        _COURSES.c.regimen_id,
+        _COURSES.c.start,
+        _COURSES.c.start_time,
+        _COURSES.c.bag_hours,
+        _COURSES.c.cycles,
+        _COURSES.c.cycle_starts,
+        _COURSES.c.weight_kg,
+        _COURSES.c.height_cm,
+        _COURSES.c.age_years,
+        select(_EVENTS.c.id)
+        .where(_EVENTS.c.course_id == _COURSES.c.id)
+        .exists()
+        .label("has_events"),
+    )
+    .select_from(_PATIENTS)
+    .join(_CLINICS, _CLINICS.c.id == _PATIENTS.c.clinic_id)
+    .outerjoin(
+        _COURSES, (_COURSES.c.patient_id == _PATIENTS.c.id) & (_COURSES.c.status == "active")
+    )
+    .where(_PATIENTS.c.id == bindparam("patient_id"))
+    .order_by(_COURSES.c.start.desc(), _COURSES.c.id.desc())
+    .limit(1)
+)
+_REPORTS = table_of(SymptomReport)
+# Newest by id: reports are stored in the order they arrive (one writer at a time), and
+# the patient index walks backwards by id without sorting the patient's history.
+_EARLIER = (
+    select(
+        _REPORTS.c.report["observed_at"].as_string().label("observed_at"),
+        _REPORTS.c.report["symptoms"].label("symptoms"),
+    )
+    .where(
+        _REPORTS.c.patient_id == bindparam("patient_id"),
+        _REPORTS.c.submitted_at >= bindparam("since"),
+    )
+    .order_by(_REPORTS.c.id.desc())
+    .limit(bindparam("count"))
+)
+# INSERT ... ON CONFLICT DO NOTHING for SQLite [False] and PostgreSQL [True]: the unique
+# (patient, key) index decides a retry, also between processes.
+_INSERT_NEW = tuple(
+    dialect_insert(_REPORTS)
+    .on_conflict_do_nothing(index_elements=["patient_id", "idempotency_key"])
+    .returning(_REPORTS.c.id)
+    for dialect_insert in (sqlite_insert, postgresql_insert)
+)
+
+
 def _days_since_start_or_step_up(plan: CoursePlan, today: date) -> int | None:
     moments = [c.start for c in plan.cycles] + [
         s.astimezone(plan.zone).date() for s in plan.step_ups
@@ -177,26 +271,14 @@ def _days_since_start_or_step_up(plan: CoursePlan, today: date) -> int | None:
 
 def _earlier(session: Session, patient_id: int, now: datetime) -> list[CheckIn]:
     # Triage compares with the latest earlier check-in; a few are read, not the whole week.
-    rows = reversed(
-        session.execute(
-            select(SymptomReport.report)
-            .where(
-                SymptomReport.patient_id == patient_id, SymptomReport.submitted_at >= now - _RECENT
-            )
-            .order_by(SymptomReport.submitted_at.desc(), SymptomReport.id.desc())
-            .limit(_RECENT_COUNT)
-        )
-        .scalars()
-        .all()
-    )
+    rows = session.execute(
+        _EARLIER, {"patient_id": patient_id, "since": now - _RECENT, "count": _RECENT_COUNT}
+    ).all()
     earlier = []
-    for report in rows:
-        if "symptoms" not in report or "observed_at" not in report:
+    for observed_at, symptoms in reversed(rows):
+        if symptoms is None or observed_at is None:
             continue
         earlier.append(
-            CheckIn.of(
-                observed_at=datetime.fromisoformat(report["observed_at"]),
-                symptoms=dict(report["symptoms"]),
-            )
+            CheckIn.of(observed_at=datetime.fromisoformat(observed_at), symptoms=dict(symptoms))
         )
     return earlier
