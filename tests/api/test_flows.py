@@ -418,3 +418,42 @@ def test_trend_lists_temperatures_in_celsius_oldest_first(world: World) -> None:
 
     assert [p["temperature_c"] for p in trend][-2:] == [37.1, 38.0]
     assert trend[-1]["symptoms"] == {"chills": 1}
+
+
+def test_clinic_tasks_unchanged_answers_304_to_its_etag(world: World) -> None:
+    path = "/api/v1/clinic/tasks?day=2026-12-08"
+    first = world.client.get(path, headers=world.as_("nurse_a"))
+    same = world.client.get(
+        path, headers={**world.as_("nurse_a"), "If-None-Match": first.headers["etag"]}
+    )
+
+    assert first.status_code == 200
+    assert same.status_code == 304
+    assert same.headers["etag"] == first.headers["etag"]
+    assert same.content == b""
+
+
+def test_clinic_tasks_etag_moves_with_any_write(world: World) -> None:
+    path = "/api/v1/clinic/tasks?day=2026-12-08"
+    before = world.client.get(path, headers=world.as_("nurse_a"))
+    _post(
+        world,
+        "caregiver_a",
+        f"/patients/{world.patient_a1}/symptom-reports",
+        {"symptoms": {"headache": 1}},
+        **{"Idempotency-Key": "etag-moves"},
+    )
+    after = world.client.get(
+        path, headers={**world.as_("nurse_a"), "If-None-Match": before.headers["etag"]}
+    )
+
+    assert after.status_code == 200
+    assert after.headers["etag"] != before.headers["etag"]
+    assert after.json() == before.json()  # a check-in changes no task
+
+
+def test_clinic_tasks_stay_closed_to_families_even_when_kept(world: World) -> None:
+    path = "/api/v1/clinic/tasks?day=2026-12-08"
+    assert world.client.get(path, headers=world.as_("nurse_a")).status_code == 200
+
+    assert world.client.get(path, headers=world.as_("caregiver_a")).status_code == 403

@@ -218,8 +218,8 @@ def _chain(session: Session, clinic_id: int) -> tuple[list[Contact], dict[str, i
     if kept is not None and kept[0] is transaction and kept[1] == clinic_id:
         return kept[2]  # type: ignore[no-any-return]
     contacts: list[Contact] = list(session.execute(_CONTACTS, {"clinic_id": clinic_id}))
-    minutes = {
-        level: minutes for level, minutes in session.execute(_MINUTES, {"clinic_id": clinic_id})
+    minutes: dict[str, int] = {
+        row.level: row.minutes for row in session.execute(_MINUTES, {"clinic_id": clinic_id})
     }
     session.info[_CHAIN] = (transaction, clinic_id, (contacts, minutes))
     return contacts, minutes

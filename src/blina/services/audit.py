@@ -45,6 +45,7 @@ __all__ = [
     "ChainReport",
     "append_audit",
     "audit_choices",
+    "audit_position",
     "clinic_events",
     "events_for_patient",
     "verify_chain",
@@ -114,6 +115,13 @@ def _head(session: Session) -> tuple[int, str]:
     return seq, last_hash
 
 
+def audit_position(session: Session) -> int:
+    """How many events the chain holds: every write appends one, so while this number
+    stands still nothing has changed (what is derived from the data may be kept)."""
+    seq: int = session.execute(_POSITION).scalar_one()
+    return seq
+
+
 def _move_head(session: Session) -> None:
     """Before the commit: the head row takes the transaction's last event (one write,
     however many events were appended)."""
@@ -130,6 +138,7 @@ _LOCK_HEAD = (
     .where(_HEAD_TABLE.c.id == 1)
     .with_for_update()
 )
+_POSITION = select(_HEAD_TABLE.c.seq).where(_HEAD_TABLE.c.id == 1)
 _MOVE_HEAD = (
     update(_HEAD_TABLE)
     .where(_HEAD_TABLE.c.id == 1)

@@ -12,7 +12,7 @@ from blina.services.access import require_role
 from blina.services.actors import Actor, Role
 from blina.store.tables import Clinic, CourseTask, Patient
 
-__all__ = ["TaskRow", "clinic_today", "tasks_for_day"]
+__all__ = ["TaskRow", "clinic_today", "require_task_reader", "tasks_for_day"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,8 @@ class TaskRow:
     patient_name: str
 
 
-def tasks_for_day(session: Session, *, actor: Actor, day: date) -> list[TaskRow]:
+def require_task_reader(actor: Actor) -> None:
+    """Clinic staff see the clinic's tasks; patients and families do not."""
     require_role(
         actor,
         Role.NURSE,
@@ -36,6 +37,10 @@ def tasks_for_day(session: Session, *, actor: Actor, day: date) -> list[TaskRow]
         Role.ADMIN,
         doing="see the clinic's tasks",
     )
+
+
+def tasks_for_day(session: Session, *, actor: Actor, day: date) -> list[TaskRow]:
+    require_task_reader(actor)
     query = (
         select(
             CourseTask.day,

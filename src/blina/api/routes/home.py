@@ -1,18 +1,19 @@
 """Symptom reports from home and the clinic's task list."""
 
 import asyncio
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from blina.api.deps import ActorDep, ReadDep, StateDep, authenticated
 from blina.api.schemas import Number, ReportCreate, ReportPublic, TaskPublic
 from blina.services import reports, tasks
+from blina.services.audit import audit_position
 from blina.store.tables import SymptomReport
 
 router = APIRouter()
@@ -76,13 +77,34 @@ def list_reports(patient_id: int, session: ReadDep, actor: ActorDep) -> list[Rep
 
 @router.get("/clinic/tasks", tags=["clinic"], response_model=list[TaskPublic])
 def clinic_tasks(
-    session: ReadDep, state: StateDep, actor: ActorDep, day: Annotated[date | None, Query()] = None
-) -> JSONResponse:
-    """The clinic's tasks for a day (default: today in the clinic's time zone)."""
+    request: Request,
+    session: ReadDep,
+    state: StateDep,
+    actor: ActorDep,
+    day: Annotated[date | None, Query()] = None,
+) -> Response:
+    """The clinic's tasks for a day (default: today in the clinic's time zone).
+
+    Ward screens poll this list. Every write appends an audit event, so the list is kept
+    by the audit chain's position: built once per change, and answered 304 to a screen
+    that sends back the ETag of what it shows.
+    """
+    tasks.require_task_reader(actor)
     when = day or tasks.clinic_today(session, actor=actor, now=state.clock.now())
-    rows = tasks.tasks_for_day(session, actor=actor, day=when)
+    # The position is read before the tasks: the kept list is never older than its tag.
+    tag = f'"tasks-{actor.clinic_id}-{when.isoformat()}-{audit_position(session)}"'
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
+    if request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers=headers)
+    body = state.responses.get(
+        tag, lambda: _task_list(tasks.tasks_for_day(session, actor=actor, day=when))
+    )
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _task_list(rows: list[tasks.TaskRow]) -> bytes:
     # Thousands of rows in a large clinic: written straight to JSON, not re-validated.
-    return JSONResponse(
+    return json.dumps(
         [
             {
                 "day": row.day.isoformat(),
@@ -95,8 +117,9 @@ def clinic_tasks(
                 "patient_name": row.patient_name,
             }
             for row in rows
-        ]
-    )
+        ],
+        separators=(",", ":"),
+    ).encode()
 
 
 class TrendPoint(BaseModel):

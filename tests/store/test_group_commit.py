@@ -1,0 +1,134 @@
+"""Group commit: units from many callers share a transaction; a failing unit fails alone."""
+
+import threading
+from concurrent.futures import Future
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from blina.services.audit import append_audit, verify_chain
+from blina.store.group_commit import GroupCommit
+from blina.store.tables import AuditEvent, Clinic
+
+AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _add_clinic(name: str) -> Any:
+    def unit(session: Session) -> str:
+        session.add(Clinic(name=name, zone="UTC", created_at=AT))
+        session.flush()
+        append_audit(
+            session, at=AT, actor=None, action="test.clinic", subject_type="clinic", subject_id=name
+        )
+        return name
+
+    return unit
+
+
+def _fail(session: Session) -> str:
+    session.add(Clinic(name="half-written", zone="UTC", created_at=AT))
+    session.flush()
+    raise ValueError("refused")
+
+
+def _names(sessions: sessionmaker[Session]) -> set[str]:
+    with sessions() as session:
+        return set(session.execute(select(Clinic.name)).scalars())
+
+
+def _held(writer: GroupCommit) -> threading.Event:
+    """Keep the writer busy until the event is set, so the next units queue as one batch."""
+    running = threading.Event()
+    release = threading.Event()
+
+    def hold(session: Session) -> bool:
+        running.set()
+        return release.wait(10)
+
+    writer.submit(hold)
+    assert running.wait(10)
+    return release
+
+
+def _batch(writer: GroupCommit, units: list[Any]) -> list["Future[Any]"]:
+    release = _held(writer)
+    futures = [writer.submit(unit) for unit in units]
+    release.set()
+    return futures
+
+
+def test_group_commit_answers_every_unit_after_one_commit(
+    sessions: sessionmaker[Session],
+) -> None:
+    writer = GroupCommit(sessions)
+    futures = _batch(writer, [_add_clinic(f"clinic {n}") for n in range(10)])
+
+    assert [f.result(timeout=10) for f in futures] == [f"clinic {n}" for n in range(10)]
+    writer.close()
+    assert _names(sessions) == {f"clinic {n}" for n in range(10)}
+    with sessions() as session:
+        report = verify_chain(session)
+    assert (report.ok, report.events) == (True, 10)
+
+
+def test_group_commit_failing_unit_fails_alone_and_keeps_nothing(
+    sessions: sessionmaker[Session],
+) -> None:
+    writer = GroupCommit(sessions)
+    futures = _batch(writer, [_add_clinic("first"), _fail, _add_clinic("last")])
+
+    assert futures[0].result(timeout=10) == "first"
+    with pytest.raises(ValueError, match="refused"):
+        futures[1].result(timeout=10)
+    assert futures[2].result(timeout=10) == "last"
+    writer.close()
+    assert _names(sessions) == {"first", "last"}
+    with sessions() as session:
+        report = verify_chain(session)
+    assert (report.ok, report.events) == (True, 2)
+
+
+def test_group_commit_batches_are_bounded(sessions: sessionmaker[Session]) -> None:
+    seen: list[int] = []
+
+    def unit(session: Session) -> int:
+        seen.append(id(session))
+        return 1
+
+    writer = GroupCommit(sessions, max_batch=4)
+    futures = _batch(writer, [unit] * 10)
+
+    assert sum(f.result(timeout=10) for f in futures) == 10
+    writer.close()
+    assert len(set(seen)) == 3  # sessions: 4 + 4 + 2 units
+
+
+def test_group_commit_close_finishes_queued_units(sessions: sessionmaker[Session]) -> None:
+    writer = GroupCommit(sessions)
+    release = _held(writer)
+    futures = [writer.submit(_add_clinic(f"queued {n}")) for n in range(3)]
+    closing = threading.Thread(target=writer.close)
+    closing.start()
+    release.set()
+    closing.join(timeout=10)
+
+    assert all(f.done() for f in futures)
+    assert _names(sessions) == {"queued 0", "queued 1", "queued 2"}
+
+
+def test_audit_head_moves_once_per_transaction_to_the_last_event(
+    sessions: sessionmaker[Session],
+) -> None:
+    writer = GroupCommit(sessions)
+    futures = _batch(writer, [_add_clinic(f"c{n}") for n in range(5)])
+    for future in futures:
+        future.result(timeout=10)
+    writer.close()
+    with sessions() as session:
+        events = session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+        report = verify_chain(session)
+    assert events == 5
+    assert report.ok
