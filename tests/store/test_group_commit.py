@@ -95,7 +95,7 @@ def test_group_commit_batches_are_bounded(sessions: sessionmaker[Session]) -> No
     seen: list[int] = []
 
     def unit(session: Session) -> int:
-        seen.append(id(session))
+        seen.append(session.hash_key)  # unique per session, unlike id()
         return 1
 
     writer = GroupCommit(sessions, max_batch=4)

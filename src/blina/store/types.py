@@ -7,13 +7,19 @@ and store decimals as their canonical text.
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from sqlalchemy import DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["ExactDecimal", "UTCDateTime"]
+__all__ = ["MAX_RECORD_ID", "ExactDecimal", "RecordId", "UTCDateTime"]
+
+# Ids are INTEGER columns: 32-bit on PostgreSQL. An id in an address outside this range
+# names no record; it is refused as bad input (422) before any query is built.
+MAX_RECORD_ID = 2**31 - 1
+RecordId = Annotated[int, Ge(1), Le(MAX_RECORD_ID)]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -59,6 +59,7 @@ from blina.services.errors import (
 from blina.services.gradings import grade_crs_findings, grade_icans_findings
 from blina.store.session import read_only, transaction
 from blina.store.tables import BagPreparation, Clinic, User
+from blina.store.types import RecordId
 from blina.web.charts import temperature_chart
 from blina.web.i18n import LANG_COOKIE, LANGUAGES, clinical_gettext_for
 from blina.web.render import Ctx, WebState, context_of, redirect, render
@@ -367,7 +368,7 @@ def _home_page(ctx: Ctx, *, status: int = 200, alert_error: AlertError | None = 
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-async def acknowledge_alert(request: Request, alert_id: int) -> Response:
+async def acknowledge_alert(request: Request, alert_id: RecordId) -> Response:
     """A nurse or physician takes an alert; it leaves the clinic's open list."""
     ctx, form = await _posted(request)
     actor = ctx.signed_in()
@@ -498,12 +499,12 @@ def _course_records(
 
 
 @router.get("/patients/{patient_id}")
-def patient_page(request: Request, patient_id: int) -> Response:
+def patient_page(request: Request, patient_id: RecordId) -> Response:
     return _patient_page(context_of(request), patient_id)
 
 
 @router.get("/patients/{patient_id}/audit")
-def audit_page(request: Request, patient_id: int) -> Response:
+def audit_page(request: Request, patient_id: RecordId) -> Response:
     ctx = context_of(request)
     actor = ctx.signed_in()
     with read_only(ctx.state.sessions) as session:
@@ -600,7 +601,7 @@ def _course_form(
 
 
 @router.get("/patients/{patient_id}/courses/new")
-def new_course(request: Request, patient_id: int) -> Response:
+def new_course(request: Request, patient_id: RecordId) -> Response:
     ctx = context_of(request)
     require_role(ctx.signed_in(), Role.PHYSICIAN, doing="prescribe a course")
     today = ctx.state.clock.now().date()
@@ -609,7 +610,7 @@ def new_course(request: Request, patient_id: int) -> Response:
 
 
 @router.get("/patients/{patient_id}/courses/preview")
-async def preview_course(request: Request, patient_id: int) -> Response:
+async def preview_course(request: Request, patient_id: RecordId) -> Response:
     """The planner's answer for the form as filled so far (an htmx fragment); stores nothing."""
     ctx = await run_in_threadpool(context_of, request)
     actor = ctx.signed_in()
@@ -648,7 +649,7 @@ async def preview_course(request: Request, patient_id: int) -> Response:
 
 
 @router.post("/patients/{patient_id}/courses")
-async def create_course(request: Request, patient_id: int) -> Response:
+async def create_course(request: Request, patient_id: RecordId) -> Response:
     ctx, form = await _posted(request)
     actor = ctx.signed_in()
     values = {name: _text(form, name) for name in (*_COURSE_FIELDS, "bag_hours", "cycles")}
@@ -678,7 +679,7 @@ async def create_course(request: Request, patient_id: int) -> Response:
 
 
 @router.post("/courses/{course_id}/bags")
-async def prepare_bag(request: Request, course_id: int) -> Response:
+async def prepare_bag(request: Request, course_id: RecordId) -> Response:
     ctx, form = await _posted(request)
     actor = ctx.signed_in()
     overrides = {
@@ -722,7 +723,7 @@ async def prepare_bag(request: Request, course_id: int) -> Response:
 
 
 @router.post("/bags/{bag_id}/verify")
-async def verify_bag(request: Request, bag_id: int) -> Response:
+async def verify_bag(request: Request, bag_id: RecordId) -> Response:
     ctx, _ = await _posted(request)
     actor = ctx.signed_in()
 
@@ -783,7 +784,7 @@ def today_page(request: Request) -> Response:
 
 
 @router.get("/patients/{patient_id}/calendar")
-def calendar_page(request: Request, patient_id: int) -> Response:
+def calendar_page(request: Request, patient_id: RecordId) -> Response:
     return _calendar_page(context_of(request), patient_id)
 
 
@@ -827,7 +828,7 @@ def _calendar_page(
 
 
 @router.get("/patients/{patient_id}/calendar.ics")
-def calendar_ics(request: Request, patient_id: int) -> Response:
+def calendar_ics(request: Request, patient_id: RecordId) -> Response:
     ctx = context_of(request)
     actor = ctx.signed_in()
     with read_only(ctx.state.sessions) as session:
@@ -873,7 +874,7 @@ def _check_in_form(
 
 
 @router.get("/patients/{patient_id}/check-in")
-def check_in_page(request: Request, patient_id: int) -> Response:
+def check_in_page(request: Request, patient_id: RecordId) -> Response:
     ctx = context_of(request)
     return _check_in_form(
         ctx, patient_id, errors={}, values={"unit": "C", "symptoms": [], "severity": {}}
@@ -895,7 +896,7 @@ def _check_in(form: FormData) -> reports.CheckInRequest:
 
 
 @router.post("/patients/{patient_id}/check-in")
-async def submit_check_in(request: Request, patient_id: int) -> Response:
+async def submit_check_in(request: Request, patient_id: RecordId) -> Response:
     ctx, form = await _posted(request)
     actor = ctx.signed_in()
     now = ctx.state.clock.now()
@@ -1051,7 +1052,7 @@ def _grade_errors(error: InvalidInput) -> dict[str, str]:
 
 
 @router.get("/courses/{course_id}/grade")
-async def grade_preview(request: Request, course_id: int) -> Response:
+async def grade_preview(request: Request, course_id: RecordId) -> Response:
     """The grade for the form as filled so far, with the label's action (an htmx
     fragment); stores nothing."""
     ctx = await run_in_threadpool(context_of, request)
@@ -1100,7 +1101,7 @@ async def grade_preview(request: Request, course_id: int) -> Response:
 
 
 @router.post("/courses/{course_id}/assessments")
-async def record_grading(request: Request, course_id: int) -> Response:
+async def record_grading(request: Request, course_id: RecordId) -> Response:
     """Record a CRS or ICANS grading with the label's action (physician or nurse)."""
     ctx, form = await _posted(request)
     actor = ctx.signed_in()
@@ -1168,7 +1169,7 @@ def _lab_errors(error: InvalidInput) -> dict[str, str]:
 
 
 @router.get("/courses/{course_id}/labs/grade")
-async def lab_grade_preview(request: Request, course_id: int) -> Response:
+async def lab_grade_preview(request: Request, course_id: RecordId) -> Response:
     """The CTCAE grade of the lab value as filled so far (an htmx fragment); stores
     nothing."""
     ctx = await run_in_threadpool(context_of, request)
@@ -1201,7 +1202,7 @@ async def lab_grade_preview(request: Request, course_id: int) -> Response:
 
 
 @router.post("/courses/{course_id}/labs")
-async def record_lab_value(request: Request, course_id: int) -> Response:
+async def record_lab_value(request: Request, course_id: RecordId) -> Response:
     """Record a lab value with its CTCAE grade (physician or nurse)."""
     ctx, form = await _posted(request)
     actor = ctx.signed_in()
@@ -1261,7 +1262,7 @@ def _event(form: FormData, zone: ZoneInfo) -> dict[str, Any]:
 
 
 @router.post("/courses/{course_id}/events")
-async def record_course_event(request: Request, course_id: int) -> Response:
+async def record_course_event(request: Request, course_id: RecordId) -> Response:
     """Record an interruption, a restart or a discontinuation (physician); the course is
     re-planned and the page shows the decisions."""
     ctx, form = await _posted(request)
@@ -1394,7 +1395,7 @@ def clinic_audit_page(
 
 
 @router.post("/patients/{patient_id}/calendar-feeds")
-async def create_calendar_feed(request: Request, patient_id: int) -> Response:
+async def create_calendar_feed(request: Request, patient_id: RecordId) -> Response:
     """A new feed (the patient, a caregiver or staff); its address is shown once."""
     ctx, form = await _posted(request)
     actor = ctx.signed_in()
@@ -1421,7 +1422,7 @@ async def create_calendar_feed(request: Request, patient_id: int) -> Response:
 
 
 @router.post("/calendar-feeds/{feed_id}/revoke")
-async def revoke_calendar_feed(request: Request, feed_id: int) -> Response:
+async def revoke_calendar_feed(request: Request, feed_id: RecordId) -> Response:
     ctx, _ = await _posted(request)
     actor = ctx.signed_in()
 
@@ -1455,7 +1456,7 @@ def calendar_feed(request: Request, token: str) -> Response:
 
 
 @router.get("/bags/{bag_id}/worksheet")
-def bag_worksheet(request: Request, bag_id: int) -> Response:
+def bag_worksheet(request: Request, bag_id: RecordId) -> Response:
     """The printable pharmacy worksheet of a stored bag, rebuilt from its stored recipe,
     with the patient, the preparer and the checker filled in."""
     ctx = context_of(request)

@@ -13,6 +13,7 @@ from blina.services.access import require_role
 from blina.services.actors import Role
 from blina.services.audit import append_audit
 from blina.store.tables import Alert, AlertPolicy, ClinicContact, Patient
+from blina.store.types import RecordId
 
 router = APIRouter(tags=["alerts"])
 
@@ -87,7 +88,7 @@ def list_alerts(
 
 @router.post("/alerts/{alert_id}/acknowledge")
 def acknowledge(
-    alert_id: int, body: Acknowledgement, session: TxDep, state: StateDep, actor: ActorDep
+    alert_id: RecordId, body: Acknowledgement, session: TxDep, state: StateDep, actor: ActorDep
 ) -> AlertPublic:
     """Take an alert (nurse or physician) and record what was done; escalation stops."""
     alert = alerts.acknowledge_alert(

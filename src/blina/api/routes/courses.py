@@ -7,6 +7,7 @@ from blina.api.schemas import CourseChange, CourseCreate, CourseEventCreate, Cou
 from blina.interop.plan_json import plan_to_dict, to_json_ready
 from blina.interop.toxicity_json import replan_to_dict
 from blina.services import courses
+from blina.store.types import RecordId
 
 router = APIRouter(tags=["courses"])
 
@@ -33,7 +34,7 @@ def _public(view: courses.CourseView) -> CoursePublic:
 
 @router.post("/patients/{patient_id}/courses", status_code=201)
 def start_course(
-    patient_id: int, body: CourseCreate, session: TxDep, state: StateDep, actor: ActorDep
+    patient_id: RecordId, body: CourseCreate, session: TxDep, state: StateDep, actor: ActorDep
 ) -> CoursePublic:
     """Prescribe a course (physician). The plan is validated before anything is stored."""
     request = courses.CourseRequest(
@@ -60,7 +61,7 @@ def start_course(
 
 @router.get("/patients/{patient_id}/courses")
 def list_courses(
-    patient_id: int, session: ReadDep, state: StateDep, actor: ActorDep
+    patient_id: RecordId, session: ReadDep, state: StateDep, actor: ActorDep
 ) -> list[CoursePublic]:
     """A patient's courses, oldest first, each with its day-by-day plan."""
     found = courses.list_courses(
@@ -74,7 +75,9 @@ def list_courses(
 
 
 @router.get("/courses/{course_id}")
-def get_course(course_id: int, session: ReadDep, state: StateDep, actor: ActorDep) -> CoursePublic:
+def get_course(
+    course_id: RecordId, session: ReadDep, state: StateDep, actor: ActorDep
+) -> CoursePublic:
     """A course with its day-by-day plan."""
     return _public(
         courses.get_course(
@@ -89,7 +92,7 @@ def get_course(course_id: int, session: ReadDep, state: StateDep, actor: ActorDe
 
 @router.patch("/courses/{course_id}")
 def update_course(
-    course_id: int, body: CourseChange, session: TxDep, state: StateDep, actor: ActorDep
+    course_id: RecordId, body: CourseChange, session: TxDep, state: StateDep, actor: ActorDep
 ) -> CoursePublic:
     """Change a course (physician). Send the version you read; if it changed since, 409."""
     view = courses.update_course(
@@ -109,7 +112,7 @@ def update_course(
 
 @router.post("/courses/{course_id}/events", status_code=201)
 def record_event(
-    course_id: int, body: CourseEventCreate, session: TxDep, state: StateDep, actor: ActorDep
+    course_id: RecordId, body: CourseEventCreate, session: TxDep, state: StateDep, actor: ActorDep
 ) -> CoursePublic:
     """Record an interruption, a restart or a discontinuation (physician) and re-plan the
     course through the label's rules; the answer carries the new plan and the decisions."""

@@ -15,6 +15,7 @@ from blina.api.schemas import Number, ReportCreate, ReportPublic, TaskPublic
 from blina.services import reports, tasks
 from blina.services.audit import audit_position
 from blina.store.tables import SymptomReport
+from blina.store.types import RecordId
 
 router = APIRouter()
 
@@ -34,7 +35,7 @@ def _report(
 
 @router.post("/patients/{patient_id}/symptom-reports", status_code=201, tags=["home"])
 async def submit_report(
-    patient_id: int,
+    patient_id: RecordId,
     body: ReportCreate,
     idempotency_key: Annotated[str, Header(min_length=1, max_length=100)],
     request: Request,
@@ -71,7 +72,7 @@ async def submit_report(
 
 
 @router.get("/patients/{patient_id}/symptom-reports", tags=["home"])
-def list_reports(patient_id: int, session: ReadDep, actor: ActorDep) -> list[ReportPublic]:
+def list_reports(patient_id: RecordId, session: ReadDep, actor: ActorDep) -> list[ReportPublic]:
     return [_report(r) for r in reports.list_reports(session, actor=actor, patient_id=patient_id)]
 
 
@@ -130,7 +131,7 @@ class TrendPoint(BaseModel):
 
 
 @router.get("/patients/{patient_id}/symptom-reports/trend", tags=["home"])
-def report_trend(patient_id: int, session: ReadDep, actor: ActorDep) -> list[TrendPoint]:
+def report_trend(patient_id: RecordId, session: ReadDep, actor: ActorDep) -> list[TrendPoint]:
     """Each check-in's temperature in C, triage level and symptoms, oldest first."""
     points = []
     for row in reports.list_reports(session, actor=actor, patient_id=patient_id):

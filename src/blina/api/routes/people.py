@@ -6,6 +6,7 @@ from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
 from blina.api.schemas import PatientCreate, PatientPublic, UserCreate, UserPublic
 from blina.services import accounts, patients
 from blina.store.tables import Patient, User
+from blina.store.types import RecordId
 
 router = APIRouter()
 
@@ -65,5 +66,5 @@ def create_patient(
 
 
 @router.get("/patients/{patient_id}", tags=["patients"])
-def get_patient(patient_id: int, session: ReadDep, actor: ActorDep) -> PatientPublic:
+def get_patient(patient_id: RecordId, session: ReadDep, actor: ActorDep) -> PatientPublic:
     return _patient(patients.get_patient(session, actor=actor, patient_id=patient_id))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
 from blina.services import pharmacy
 from blina.store.tables import BagPreparation
+from blina.store.types import RecordId
 
 router = APIRouter(tags=["pharmacy"])
 
@@ -36,7 +37,7 @@ def _public(row: BagPreparation) -> BagPublic:
 
 @router.post("/courses/{course_id}/bags", status_code=201)
 def prepare(
-    course_id: int, body: BagCreate, session: TxDep, state: StateDep, actor: ActorDep
+    course_id: RecordId, body: BagCreate, session: TxDep, state: StateDep, actor: ActorDep
 ) -> BagPublic:
     """Prepare a bag of the course (the next one, or the one hung at ``bag_start``).
     A hard stop stores nothing (422 with its reasons); each soft check needs a reason."""
@@ -55,11 +56,11 @@ def prepare(
 
 
 @router.get("/courses/{course_id}/bags")
-def list_bags(course_id: int, session: ReadDep, actor: ActorDep) -> list[BagPublic]:
+def list_bags(course_id: RecordId, session: ReadDep, actor: ActorDep) -> list[BagPublic]:
     return [_public(row) for row in pharmacy.list_bags(session, actor=actor, course_id=course_id)]
 
 
 @router.post("/bags/{bag_id}/verify")
-def verify(bag_id: int, session: TxDep, state: StateDep, actor: ActorDep) -> BagPublic:
+def verify(bag_id: RecordId, session: TxDep, state: StateDep, actor: ActorDep) -> BagPublic:
     """Verify a bag: a pharmacist other than the one who prepared it."""
     return _public(pharmacy.verify_bag(session, actor=actor, now=state.clock.now(), bag_id=bag_id))

@@ -18,6 +18,7 @@ from blina.knowledge import Knowledge
 from blina.services import toxicity
 from blina.services.gradings import grade_crs_findings, grade_icans_findings
 from blina.store.tables import ToxicityAssessment
+from blina.store.types import RecordId
 
 router = APIRouter(tags=["toxicity"])
 
@@ -86,7 +87,7 @@ def _grade(findings: CrsIn | IcansIn, knowledge: Knowledge) -> tuple[Grading, Ad
 
 @router.post("/courses/{course_id}/assessments", status_code=201)
 def record(
-    course_id: int, body: AssessmentCreate, session: TxDep, state: StateDep, actor: ActorDep
+    course_id: RecordId, body: AssessmentCreate, session: TxDep, state: StateDep, actor: ActorDep
 ) -> AssessmentPublic:
     """Grade CRS or ICANS and store it with the label's action for this course."""
     grading, reaction = _grade(body.findings, state.knowledge)
@@ -104,7 +105,9 @@ def record(
 
 
 @router.get("/courses/{course_id}/assessments")
-def list_assessments(course_id: int, session: ReadDep, actor: ActorDep) -> list[AssessmentPublic]:
+def list_assessments(
+    course_id: RecordId, session: ReadDep, actor: ActorDep
+) -> list[AssessmentPublic]:
     rows: list[ToxicityAssessment] = toxicity.list_assessments(
         session, actor=actor, course_id=course_id
     )
