@@ -4,13 +4,17 @@ Each test saves a screenshot under its tmp_path (the path is printed) and fails 
 console error.
 """
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Tab
+from blina.domain.triage import TriageLevel
+from blina.knowledge import Knowledge
+from blina.web import i18n
+from tests.e2e.conftest import Records, Tab, send_check_in
 
 pytestmark = pytest.mark.e2e
 
@@ -135,29 +139,71 @@ def test_the_spanish_interface(open_tab: OpenTab, tmp_path: Path) -> None:
     assert tab.errors == []
 
 
+def test_caregiver_in_spanish_on_a_phone_gets_the_spanish_emergency_instructions(
+    open_tab: OpenTab, knowledge: Knowledge, tmp_path: Path
+) -> None:
+    clinical, words = i18n.clinical_gettext_for("es"), i18n.gettext_for("es")
+    guide = knowledge.triage.levels[TriageLevel.EMERGENCY]
+    tab = open_tab(width=360, height=740)
+    tab.go("/login")
+    expect(tab.page.locator("html")).to_have_attribute("lang", "en")
+    tab.page.locator('a[data-language="es"]').click()
+    expect(tab.page.locator("html")).to_have_attribute("lang", "es")
+    expect(tab.page.locator("h1")).to_have_text(words("Log in"))
+    tab.log_in("alex.partner")
+    expect(tab.page.locator("h1")).to_have_text(words("Today"))
+
+    send_check_in(tab, "39.0", "confusion")
+
+    answer = tab.page.locator("section.triage")
+    expect(answer).to_have_attribute("data-level", "emergency")
+    expect(answer).to_have_attribute("data-alert", "yes")
+    expect(answer.locator("h1")).to_have_text(clinical(guide.name))
+    do_now = tab.page.locator('[data-instructions="do_now"]')
+    expect(do_now.locator("h2")).to_have_text(words("What to do now"))
+    shown = [" ".join(text.split()) for text in do_now.locator("li").all_inner_texts()]
+    wanted = [clinical(instruction.text) for instruction in guide.guidance.do_now]
+    assert shown[: len(wanted)] == wanted
+    assert not {i.text for i in guide.guidance.do_now} & set(shown), "left in English"
+    expect(answer.locator("h1")).to_be_in_viewport()  # on the first screen, unscrolled
+    assert tab.page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    tab.screenshot(tmp_path, "check-in-answer-es-360")
+    assert tab.errors == []
+
+
 @pytest.mark.parametrize(
     ("who", "path"),
     [
         (None, "/login"),
         ("nurse.kim", "/"),
-        ("dr.lee", "/patients/1"),
+        ("dr.lee", "/patients/1"),  # with gradings, a lab value and the temperature chart
+        ("nurse.kim", "/patients/1"),
+        ("pharm.ana", "/patients/2"),  # with the bags
         ("alex.partner", "/today"),
+        ("alex.partner", "/patients/1"),
         ("alex.partner", "/patients/1/check-in"),
+        ("alex.partner", "/patients/1/calendar"),
+        (None, "/about"),
+        ("alex.partner", "/about/when-to-call?for=parent"),
+        ("dr.lee", "/audit"),
+        ("pharm.ana", "/bags/{bag}/worksheet"),
     ],
 )
 def test_no_serious_accessibility_violations(
-    open_tab: OpenTab, tmp_path: Path, who: str | None, path: str
+    open_tab: OpenTab, records: Records, tmp_path: Path, who: str | None, path: str
 ) -> None:
     # axe is injected as a script, which the page's CSP forbids: this context bypasses it.
     tab = open_tab(bypass_csp=True)
     if who is not None:
         tab.log_in(who)
-    tab.go(path)
+    tab.go(path.format(bag=records.bag_id))
+    expect(tab.page.locator("main")).to_be_visible()
     tab.page.add_script_tag(path=str(AXE))
     result = tab.page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))"
     )
     serious = [v for v in result if v["impact"] in ("serious", "critical")]
-    tab.screenshot(tmp_path, "axe" + path.replace("/", "-"))
+    tab.screenshot(tmp_path, "axe-" + re.sub(r"[^a-z0-9]+", "-", path.format(bag="bag")).strip("-"))
     assert serious == []
+    assert tab.errors == []
