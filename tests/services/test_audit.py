@@ -91,3 +91,16 @@ def test_append_audit_links_each_event_to_the_previous(sessions: sessionmaker[Se
     assert events[0].prev_hash == "0" * 64
     assert events[1].prev_hash == events[0].hash
     assert events[2].prev_hash == events[1].hash
+
+
+def test_events_appended_are_read_back_in_the_same_transaction(
+    sessions: sessionmaker[Session],
+) -> None:
+    _write(sessions, 1)
+    with transaction(sessions) as session:
+        for index in range(3):
+            append_audit(session, at=AT, actor=None, action="x", subject_type="t", subject_id=index)
+        report = verify_chain(session)
+
+    assert (report.ok, report.events) == (True, 4)
+    assert _verify(sessions) == (True, 4, None)

@@ -52,7 +52,8 @@ __all__ = [
 ]
 
 GENESIS = "0" * 64
-_HEAD = "blina.audit_head"  # session.info: (transaction, seq, last hash) of the newest event
+# session.info: (transaction, seq and hash of its newest event, events not yet written)
+_HEAD = "blina.audit_head"
 _HASHED = (
     "seq",
     "at",
@@ -80,8 +81,9 @@ def append_audit(
 ) -> None:
     """Append one event to the chain, in the caller's transaction.
 
-    The head row is read (and locked) on the transaction's first append and written once,
-    just before the commit: a group commit of many check-ins moves it once.
+    The head row is read (and locked) on the transaction's first append; the events and
+    the head are written together just before the commit, so a group commit of many
+    check-ins writes its events in one statement and moves the head once.
     """
     seq, prev_hash = _head(session)
     content = {
@@ -98,12 +100,15 @@ def append_audit(
         "after": _jsonable(after),
     }
     digest = _hash(prev_hash, content)
-    session.execute(_APPEND, {**content, "prev_hash": prev_hash, "hash": digest})
     transaction = session.get_transaction()
     kept = session.info.get(_HEAD)
     if kept is None or kept[0] is not transaction:
-        sqlalchemy.event.listen(session, "before_commit", _move_head)
-    session.info[_HEAD] = (transaction, seq + 1, digest)
+        sqlalchemy.event.listen(session, "before_commit", _write_pending)
+        pending: list[dict[str, Any]] = []
+    else:
+        pending = kept[3]
+    pending.append({**content, "prev_hash": prev_hash, "hash": digest})
+    session.info[_HEAD] = (transaction, seq + 1, digest, pending)
 
 
 def _head(session: Session) -> tuple[int, str]:
@@ -122,12 +127,17 @@ def audit_position(session: Session) -> int:
     return seq
 
 
-def _move_head(session: Session) -> None:
-    """Before the commit: the head row takes the transaction's last event (one write,
-    however many events were appended)."""
+def _write_pending(session: Session) -> None:
+    """Write the transaction's appended events (one statement for all of them) and move
+    the head row to the last one. Runs just before the commit, and before any read of
+    the trail in the same transaction."""
     kept = session.info.get(_HEAD)
-    if kept is not None and kept[0] is session.get_transaction():
-        session.execute(_MOVE_HEAD, {"seq": kept[1], "last_hash": kept[2]})
+    if kept is None or kept[0] is not session.get_transaction() or not kept[3]:
+        return
+    transaction, seq, digest, pending = kept
+    session.execute(_APPEND, pending)
+    session.execute(_MOVE_HEAD, {"seq": seq, "last_hash": digest})
+    session.info[_HEAD] = (transaction, seq, digest, [])
 
 
 # Built once: an append runs on every write, and building a statement costs more than
@@ -150,6 +160,7 @@ _APPEND = insert(table_of(AuditEvent))
 def events_for_patient(session: Session, *, actor: Actor, patient_id: int) -> list[AuditEvent]:
     """A patient's audit trail (admin or physician): the events about the patient, their
     courses, bags and check-ins, oldest first."""
+    _write_pending(session)
     require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read a patient's audit trail")
     patient = patient_for(session, actor, patient_id)
     course_ids = select(Course.id).where(Course.patient_id == patient.id)
@@ -211,6 +222,7 @@ def clinic_events(
     shift a page: ``before`` gives the events older than that one, ``after`` the ones
     newer than it. Another clinic's events, and system events of no clinic, never show.
     """
+    _write_pending(session)
     require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read the clinic's audit trail")
     conditions = _conditions(actor, filters)
     query = select(AuditEvent).where(*conditions)
@@ -243,6 +255,7 @@ class AuditChoices:
 
 
 def audit_choices(session: Session, *, actor: Actor) -> AuditChoices:
+    _write_pending(session)
     require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read the clinic's audit trail")
     users = session.execute(
         select(User.id, User.username)
@@ -290,6 +303,7 @@ class ChainReport:
 
 def verify_chain(session: Session) -> ChainReport:
     """Recompute every hash from the start; report the first event that does not match."""
+    _write_pending(session)
     previous = GENESIS
     expected_seq = 1
     count = 0
