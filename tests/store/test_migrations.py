@@ -98,3 +98,15 @@ def test_0003_adds_calendar_feeds_and_the_clinic_audit_index_and_removes_them(
     schema = inspect(empty_engine)
     assert "calendar_feed" not in schema.get_table_names()
     assert "ix_audit_clinic_seq" not in {i["name"] for i in schema.get_indexes("audit_event")}
+
+
+def test_0004_adds_the_notification_claim_time_and_removes_it(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0004")
+    columns = {c["name"]: c for c in inspect(empty_engine).get_columns("notification")}
+    assert columns["claimed_at"]["nullable"]
+
+    migrate.downgrade(empty_engine, "0003")
+
+    assert "claimed_at" not in {
+        c["name"] for c in inspect(empty_engine).get_columns("notification")
+    }

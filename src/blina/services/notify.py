@@ -5,7 +5,7 @@ import json
 import smtplib
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -19,6 +19,8 @@ from blina.store.tables import Notification
 __all__ = ["AlertNotice", "Contact", "deliver_pending", "queue_notifications"]
 
 _MAX_ATTEMPTS = 5
+_PER_RUN = 50  # sent per run: a run's claims must all be sent well within the lease
+_LEASE = timedelta(minutes=10)  # a worker's send timeout is 10 s per message
 
 
 class Contact(Protocol):
@@ -70,28 +72,54 @@ def queue_notifications(
 
 
 def deliver_pending(sessions: sessionmaker[Session], *, settings: Settings, now: datetime) -> int:
-    """Send every pending notification; a failure is retried on the next run (up to 5 tries)."""
-    sent = 0
+    """Send the pending notifications, at least once; how many were sent.
+
+    Claimed in one short transaction, sent with no transaction open, recorded in another:
+    a slow or dead mail server must never hold the database (on SQLite every check-in
+    would wait for it). A failure is retried on the next run, up to 5 tries; a claim
+    older than the lease was lost with its worker and is taken again.
+    """
     with transaction(sessions) as session:
-        pending = session.execute(
-            select(Notification)
-            .where(Notification.status == "pending")
-            .order_by(Notification.created_at, Notification.id)
-            .with_for_update(skip_locked=True)
-        ).scalars()
-        for note in list(pending):
+        claimed = list(
+            session.execute(
+                select(Notification)
+                .where(
+                    (Notification.status == "pending")
+                    | (
+                        (Notification.status == "sending")
+                        & (Notification.claimed_at < now - _LEASE)
+                    )
+                )
+                .order_by(Notification.created_at, Notification.id)
+                .limit(_PER_RUN)
+                .with_for_update(skip_locked=True)
+            ).scalars()
+        )
+        for note in claimed:
+            note.status = "sending"
+            note.claimed_at = now
             note.attempts += 1
-            try:
-                _send(note, settings)
-            except (OSError, smtplib.SMTPException) as error:
-                note.last_error = str(error)[:1000]
-                if note.attempts >= _MAX_ATTEMPTS:
-                    note.status = "failed"
-                continue
-            note.status = "sent"
-            note.sent_at = now
-            sent += 1
-    return sent
+    errors: dict[int, str | None] = {}
+    for note in claimed:
+        try:
+            _send(note, settings)
+        except (OSError, smtplib.SMTPException) as error:
+            errors[note.id] = str(error)[:1000]
+        else:
+            errors[note.id] = None
+    if not claimed:
+        return 0
+    with transaction(sessions) as session:
+        for note_id, problem in errors.items():
+            note = session.get_one(Notification, note_id)
+            note.claimed_at = None
+            if problem is None:
+                note.status = "sent"
+                note.sent_at = now
+            else:
+                note.last_error = problem
+                note.status = "failed" if note.attempts >= _MAX_ATTEMPTS else "pending"
+    return sum(problem is None for problem in errors.values())
 
 
 def _send(note: Notification, settings: Settings) -> None:

@@ -244,7 +244,8 @@ class AlertPolicy(Base):
 
 
 class Notification(Base):
-    """The outbox: a message to send, kept until it is sent (at least once)."""
+    """The outbox: a message to send, kept until it is sent (at least once). Status:
+    pending, sending (claimed by a worker), sent or failed."""
 
     __tablename__ = "notification"
     __table_args__ = (Index("ix_notification_pending", "status", "created_at"),)
@@ -261,6 +262,9 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # While "sending": when a worker took it. A claim older than the lease was lost with
+    # its worker, and the notification is taken again (at least once).
+    claimed_at: Mapped[datetime | None]
 
 
 class AuditHead(Base):
