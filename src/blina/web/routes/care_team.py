@@ -1,0 +1,270 @@
+"""The care team's pages: the clinic's home (tasks, alerts, patients), a patient's
+page and audit trail, acknowledging an alert."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from blina.domain.errors import InvalidInput
+from blina.domain.modifications import AdverseReaction
+from blina.domain.toxicity.crs import Hypotension, OxygenSupport
+from blina.domain.toxicity.icans import CerebralEdema, Consciousness, Seizure
+from blina.services import (
+    alerts,
+    audit,
+    courses,
+    labs,
+    patients,
+    pharmacy,
+    reports,
+    tasks,
+    toxicity,
+)
+from blina.services.access import patient_for
+from blina.services.actors import Actor, Role
+from blina.services.errors import (
+    Conflict,
+)
+from blina.store.session import read_only, transaction
+from blina.store.tables import User
+from blina.store.types import RecordId
+from blina.web.charts import temperature_chart
+from blina.web.i18n import clinical_gettext_for
+from blina.web.render import Ctx, context_of, redirect, render
+from blina.web.routes._common import WebRoute, clinic_of, course_views, posted_form, text_field
+from blina.web.viewmodels import (
+    AlertError,
+    BagRow,
+    FormError,
+    GradingRow,
+    LabRow,
+    alert_row,
+    alerting_temperature_rules,
+    calendar_rows,
+    course_status,
+    decision_rows,
+    grading_rows,
+    lab_rows,
+    lab_term_options,
+    logged_course_status,
+    temperature_readings,
+    timeline,
+)
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+# --- the care team ---------------------------------------------------------------------
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    ctx = context_of(request)
+    if not ctx.signed_in().is_staff:
+        return redirect(ctx, "/today")
+    return _home_page(ctx)
+
+
+def _home_page(ctx: Ctx, *, status: int = 200, alert_error: AlertError | None = None) -> Response:
+    actor = ctx.signed_in()
+    now = ctx.state.clock.now()
+    with read_only(ctx.state.sessions) as session:
+        day = tasks.clinic_today(session, actor=actor, now=now)
+        task_rows = tasks.tasks_for_day(session, actor=actor, day=day)
+        zone = ZoneInfo(clinic_of(session, actor).zone)
+        open_alerts = [
+            alert_row(alert, patient, now)
+            for alert, patient in alerts.list_alerts(session, actor=actor)
+        ]
+        rows = []
+        for patient in patients.list_patients(session, actor=actor):
+            views = course_views(session, ctx, actor, patient.id)
+            status_view = None
+            if views:
+                # an interrupted or discontinued course shows that, not a cycle and day
+                latest = views[-1].course
+                status_view = logged_course_status(
+                    latest.id,
+                    latest.status,
+                    views[-1].plan,
+                    day,
+                    courses.events_of(session, latest.id),
+                )
+            rows.append((patient, status_view))
+    return render(
+        ctx,
+        "pages/home.html",
+        status=status,
+        day=day,
+        tasks=task_rows,
+        patients=rows,
+        zone=zone,
+        alerts=open_alerts,
+        alert_error=alert_error,
+        outcomes=alerts.OUTCOMES,
+        clinical=clinical_gettext_for(ctx.language),
+        may_acknowledge=actor.role in (Role.NURSE, Role.PHYSICIAN),
+    )
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+async def acknowledge_alert(request: Request, alert_id: RecordId) -> Response:
+    """A nurse or physician takes an alert; it leaves the clinic's open list."""
+    ctx, form = await posted_form(request)
+    actor = ctx.signed_in()
+    outcome, note = text_field(form, "outcome"), text_field(form, "note")
+
+    def save() -> Response:
+        try:
+            with transaction(ctx.state.sessions) as session:
+                alerts.acknowledge_alert(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    alert_id=alert_id,
+                    outcome=outcome,
+                    note=note,
+                )
+        except InvalidInput as error:
+            failed = AlertError(alert_id, str(error), outcome, note)
+            return _home_page(ctx, status=422, alert_error=failed)
+        except Conflict as error:
+            failed = AlertError(alert_id, str(error), outcome, note)
+            return _home_page(ctx, status=409, alert_error=failed)
+        return redirect(ctx, "/#alerts")
+
+    return await run_in_threadpool(save)
+
+
+def _bag_rows(session: Session, actor: Actor, course_id: int, zone: ZoneInfo) -> list[BagRow]:
+    found = pharmacy.list_bags(session, actor=actor, course_id=course_id)
+    ids = {b.prepared_by for b in found} | {b.verified_by for b in found if b.verified_by}
+    names = usernames(session, ids)
+    rows = []
+    for bag in found:
+        recipe = bag.recipe
+        start = datetime.fromisoformat(str(recipe.get("bag_start")))
+        rows.append(
+            BagRow(
+                bag.id,
+                f"{start.astimezone(zone):%d %b %Y %H:%M}",
+                str(recipe.get("prescription", {}).get("dose_mcg_per_day", "")),
+                str(recipe.get("total_ml", "")),
+                str(recipe.get("rate_ml_per_h", "")),
+                names.get(bag.prepared_by, str(bag.prepared_by)),
+                bag.prepared_at.astimezone(zone),
+                bag.prepared_by,
+                None if bag.verified_by is None else names.get(bag.verified_by, "?"),
+                None if bag.verified_at is None else bag.verified_at.astimezone(zone),
+                dict(recipe.get("overrides", {})),
+            )
+        )
+    return rows
+
+
+def render_patient_page(
+    ctx: Ctx,
+    patient_id: int,
+    *,
+    status: int = 200,
+    bag_error: tuple[int | None, str] | None = None,
+    override_codes: list[str] | None = None,
+    form_error: FormError | None = None,
+) -> Response:
+    actor = ctx.signed_in()
+    now = ctx.state.clock.now()
+    with read_only(ctx.state.sessions) as session:
+        patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
+        views = course_views(session, ctx, actor, patient_id)
+        zone = ZoneInfo(clinic_of(session, actor).zone)
+        history = reports.list_reports(session, actor=actor, patient_id=patient_id)
+        latest = views[-1] if views else None
+        bags = (
+            _bag_rows(session, actor, latest.course.id, zone)
+            if latest is not None and actor.is_staff
+            else []
+        )
+        gradings, lab_values = (
+            ([], []) if latest is None else _course_records(session, actor, latest.course.id, zone)
+        )
+    day = now.astimezone(zone).date()
+    triage_rules = ctx.state.knowledge.triage
+    return render(
+        ctx,
+        "pages/patient.html",
+        status=status,
+        patient=patient,
+        view=latest,
+        status_view=None
+        if latest is None
+        else course_status(latest.course.id, latest.course.status, latest.plan, day),
+        segments=[] if latest is None else timeline(latest.plan),
+        rows=[] if latest is None else calendar_rows(latest.plan),
+        decisions=[] if latest is None else decision_rows(latest.replanned),
+        reports=[(r, r.submitted_at.astimezone(zone)) for r in reversed(history)],
+        triage_rules=triage_rules,
+        clinical=clinical_gettext_for(ctx.language),
+        bags=bags,
+        bag_error=bag_error,
+        override_codes=override_codes or [],
+        today=day,
+        form_error=form_error,
+        gradings=gradings,
+        labs=lab_values,
+        lab_terms=lab_term_options(labs.lab_terms(ctx.state.knowledge.toxicity.ctcae)),
+        chart=temperature_chart(
+            temperature_readings(history, zone), alerting_temperature_rules(triage_rules)
+        ),
+        now_local=now.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        choices={
+            "hypotension": list(Hypotension),
+            "oxygen": list(OxygenSupport),
+            "consciousness": list(Consciousness),
+            "seizure": list(Seizure),
+            "cerebral_edema": list(CerebralEdema),
+            "cause": list(AdverseReaction),
+        },
+    )
+
+
+def _course_records(
+    session: Session, actor: Actor, course_id: int, zone: ZoneInfo
+) -> tuple[list[GradingRow], list[LabRow]]:
+    """The course's recorded gradings (the latest first) and its lab values."""
+    assessments = toxicity.list_assessments(session, actor=actor, course_id=course_id)
+    names = usernames(session, {a.assessed_by for a in assessments})
+    gradings = [a for a in assessments if a.scale != labs.LAB_SCALE]
+    values = labs.list_lab_values(session, actor=actor, course_id=course_id)
+    return grading_rows(gradings, names, zone), lab_rows(values, names, zone)
+
+
+@router.get("/patients/{patient_id}")
+def patient_page(request: Request, patient_id: RecordId) -> Response:
+    return render_patient_page(context_of(request), patient_id)
+
+
+@router.get("/patients/{patient_id}/audit")
+def audit_page(request: Request, patient_id: RecordId) -> Response:
+    ctx = context_of(request)
+    actor = ctx.signed_in()
+    with read_only(ctx.state.sessions) as session:
+        events = audit.events_for_patient(session, actor=actor, patient_id=patient_id)
+        patient = patient_for(session, actor, patient_id)
+        zone = ZoneInfo(clinic_of(session, actor).zone)
+        names = usernames(session, {e.actor_id for e in events if e.actor_id is not None})
+    return render(
+        ctx,
+        "pages/audit.html",
+        patient=patient,
+        events=[
+            (e, None if e.actor_id is None else names.get(e.actor_id), e.at.astimezone(zone))
+            for e in events
+        ],
+    )
+
+
+def usernames(session: Session, ids: set[int]) -> dict[int, str]:
+    return dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())

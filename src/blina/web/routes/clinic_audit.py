@@ -1,0 +1,108 @@
+"""The clinic's audit trail (admin and physician)."""
+
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, Response
+
+from blina.domain.errors import InvalidInput
+from blina.services import (
+    audit,
+)
+from blina.services.access import require_role
+from blina.services.actors import Role
+from blina.store.session import read_only
+from blina.web.render import context_of, render
+from blina.web.routes._common import WebRoute, clinic_of
+from blina.web.routes.care_team import usernames
+from blina.web.viewmodels import (
+    audit_row,
+)
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+# --- the clinic's audit trail (admin and physician) --------------------------------------
+
+_AUDIT_PAGE_SIZE = 100
+_AUDIT_FILTERS = ("who", "action", "from", "to")
+
+
+def _audit_filters(
+    request: Request, zone: ZoneInfo
+) -> tuple[audit.AuditFilters, dict[str, str], dict[str, str]]:
+    """The filters the address asks for, what the form held, and the message beside
+    each field that could not be read. Dates are the clinic's days, both included."""
+    values = {name: request.query_params.get(name, "").strip() for name in _AUDIT_FILTERS}
+    errors: dict[str, str] = {}
+    who = values["who"]
+    if who and not who.isdigit():
+        errors["who"] = str(InvalidInput("who", who, "one of the clinic's users"))
+    days: dict[str, date] = {}
+    for name in ("from", "to"):
+        if values[name]:
+            try:
+                days[name] = date.fromisoformat(values[name])
+            except ValueError:
+                errors[name] = str(InvalidInput(name, values[name], "a date (YYYY-MM-DD)"))
+    filters = audit.AuditFilters(
+        actor_id=int(who) if who.isdigit() else None,
+        action=values["action"] or None,
+        since=_midnight(days["from"], zone) if "from" in days else None,
+        until=_midnight(days["to"] + timedelta(days=1), zone) if "to" in days else None,
+    )
+    return filters, values, errors
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+@router.get("/audit")
+def clinic_audit_page(
+    request: Request, before: int | None = None, after: int | None = None
+) -> Response:
+    """Everything audited in the clinic, newest first, a page at a time, with the hash
+    chain's verdict (admin and physician)."""
+    ctx = context_of(request)
+    actor = ctx.signed_in()
+    require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read the clinic's audit trail")
+    with read_only(ctx.state.sessions) as session:
+        zone = ZoneInfo(clinic_of(session, actor).zone)
+        filters, values, errors = _audit_filters(request, zone)
+        choices = audit.audit_choices(session, actor=actor)
+        found = (
+            audit.AuditPage([], None, None)
+            if errors
+            else audit.clinic_events(
+                session,
+                actor=actor,
+                filters=filters,
+                before=before,
+                after=after,
+                limit=_AUDIT_PAGE_SIZE,
+            )
+        )
+        names = usernames(session, {e.actor_id for e in found.events if e.actor_id is not None})
+        chain = audit.verify_chain(session)
+    kept = {name: value for name, value in values.items() if value}
+
+    def page_of(cursor: str, seq: int | None) -> str | None:
+        return None if seq is None else "/audit?" + urlencode({**kept, cursor: seq})
+
+    return render(
+        ctx,
+        "pages/clinic_audit.html",
+        status=422 if errors else 200,
+        rows=[
+            audit_row(e, None if e.actor_id is None else names.get(e.actor_id), zone)
+            for e in found.events
+        ],
+        chain=chain,
+        choices=choices,
+        values=values,
+        errors=errors,
+        newer=page_of("after", found.newer),
+        older=page_of("before", found.older),
+        zone=zone,
+    )

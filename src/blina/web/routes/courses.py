@@ -1,0 +1,535 @@
+"""A course's forms (physician and nurse): starting one with the planner preview,
+grading CRS and ICANS, lab values with their CTCAE grades, interruptions and restarts."""
+
+from dataclasses import asdict
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from blina.domain.body import measure_body
+from blina.domain.errors import BlinaError, InvalidInput, UnknownId
+from blina.domain.modifications import AdverseReaction
+from blina.domain.planning import plan_course
+from blina.domain.toxicity import Grading
+from blina.domain.toxicity.crs import CrsFindings, Hypotension, OxygenSupport
+from blina.domain.toxicity.icans import CerebralEdema, Consciousness, IcansFindings, Seizure
+from blina.knowledge import Knowledge
+from blina.services import (
+    courses,
+    labs,
+    toxicity,
+)
+from blina.services.access import course_for, patient_for, require_role
+from blina.services.actors import Role
+from blina.services.errors import (
+    Conflict,
+)
+from blina.services.gradings import grade_crs_findings, grade_icans_findings
+from blina.store.session import read_only, transaction
+from blina.store.types import RecordId
+from blina.web.render import Ctx, context_of, redirect, render
+from blina.web.routes._common import WebRoute, clinic_of, decimal_field, posted_form, text_field
+from blina.web.routes.care_team import render_patient_page
+from blina.web.viewmodels import (
+    FormError,
+    calendar_rows,
+)
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+# --- starting a course -----------------------------------------------------------------
+
+_COURSE_FIELDS = ("indication", "start", "start_time", "weight_kg", "height_cm", "age_years")
+
+
+def _course_request(form: FormData) -> courses.CourseRequest:
+    start_text = text_field(form, "start")
+    try:
+        start = date.fromisoformat(start_text)
+    except ValueError:
+        raise InvalidInput("start", start_text or "(missing)", "a date (YYYY-MM-DD)") from None
+    time_text = text_field(form, "start_time") or "09:00"
+    try:
+        start_time = time.fromisoformat(time_text)
+    except ValueError:
+        raise InvalidInput("start_time", time_text, "a time (HH:MM)") from None
+    bag_text = text_field(form, "bag_hours") or "24"
+    cycles_text = text_field(form, "cycles")
+    if not bag_text.isdigit():
+        raise InvalidInput("bag_hours", bag_text, "a whole number of hours")
+    if cycles_text and not cycles_text.isdigit():
+        raise InvalidInput("cycles", cycles_text, "a whole number")
+    weight, age = decimal_field(form, "weight_kg"), decimal_field(form, "age_years")
+    assert weight is not None
+    assert age is not None
+    return courses.CourseRequest(
+        regimen_id=text_field(form, "indication"),
+        start=start,
+        weight_kg=weight,
+        age_years=age,
+        height_cm=decimal_field(form, "height_cm", required=False),
+        bag_hours=int(bag_text),
+        cycles=int(cycles_text) if cycles_text else None,
+        start_time=start_time,
+    )
+
+
+def _field_errors(error: BlinaError) -> dict[str, str]:
+    if isinstance(error, UnknownId):
+        return {"indication": str(error)}
+    if isinstance(error, InvalidInput):
+        field = error.field.split(".")[0].split("[")[0]
+        aliases = {"weight": "weight_kg", "height": "height_cm", "age": "age_years"}
+        return {aliases.get(field, field): str(error)}
+    return {"form": str(error)}
+
+
+def _course_form(
+    ctx: Ctx,
+    patient_id: int,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    actor = ctx.signed_in()
+    with read_only(ctx.state.sessions) as session:
+        patient = patient_for(session, actor, patient_id)
+    return render(
+        ctx,
+        "pages/course_new.html",
+        status=status,
+        patient=patient,
+        regimens=list(ctx.state.knowledge.regimens_by_id.values()),
+        bag_hours=sorted(
+            {b.hours for r in ctx.state.knowledge.regimens_by_id.values() for b in r.bag_options}
+        ),
+        values=values,
+        errors=errors,
+        preview=None,
+    )
+
+
+@router.get("/patients/{patient_id}/courses/new")
+def new_course(request: Request, patient_id: RecordId) -> Response:
+    ctx = context_of(request)
+    require_role(ctx.signed_in(), Role.PHYSICIAN, doing="prescribe a course")
+    today = ctx.state.clock.now().date()
+    values = {"start": today.isoformat(), "start_time": "09:00", "bag_hours": "24"}
+    return _course_form(ctx, patient_id, values=values, errors={})
+
+
+@router.get("/patients/{patient_id}/courses/preview")
+async def preview_course(request: Request, patient_id: RecordId) -> Response:
+    """The planner's answer for the form as filled so far (an htmx fragment); stores nothing."""
+    ctx = await run_in_threadpool(context_of, request)
+    actor = ctx.signed_in()
+    form = FormData(list[tuple[str, str | UploadFile]](request.query_params.multi_items()))
+
+    def plan() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            patient_for(session, actor, patient_id)
+            zone = ZoneInfo(clinic_of(session, actor).zone)
+        try:
+            wanted = _course_request(form)
+            knowledge = ctx.state.knowledge
+            planned = plan_course(
+                regimen=knowledge.regimen(wanted.regimen_id),
+                body=measure_body(
+                    weight_kg=wanted.weight_kg,
+                    height_cm=wanted.height_cm,
+                    age_years=wanted.age_years,
+                    rules=knowledge.body_rules,
+                ),
+                start=wanted.start,
+                bag_hours=wanted.bag_hours,
+                zone=zone,
+                start_time=wanted.start_time,
+                cycles=wanted.cycles,
+            )
+        except (InvalidInput, UnknownId) as error:
+            return render(
+                ctx, "_plan_preview.html", plan=None, rows=[], errors=_field_errors(error)
+            )
+        return render(
+            ctx, "_plan_preview.html", plan=planned, rows=calendar_rows(planned), errors={}
+        )
+
+    return await run_in_threadpool(plan)
+
+
+@router.post("/patients/{patient_id}/courses")
+async def create_course(request: Request, patient_id: RecordId) -> Response:
+    ctx, form = await posted_form(request)
+    actor = ctx.signed_in()
+    values = {name: text_field(form, name) for name in (*_COURSE_FIELDS, "bag_hours", "cycles")}
+
+    def save() -> Response:
+        try:
+            wanted = _course_request(form)
+            with transaction(ctx.state.sessions) as session:
+                courses.start_course(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    knowledge=ctx.state.knowledge,
+                    patient_id=patient_id,
+                    request=wanted,
+                )
+        except (InvalidInput, UnknownId) as error:
+            return _course_form(
+                ctx, patient_id, values=values, errors=_field_errors(error), status=422
+            )
+        return redirect(ctx, f"/patients/{patient_id}")
+
+    return await run_in_threadpool(save)
+
+
+# --- gradings and course events (physician and nurse) ------------------------------------
+
+_GRADE_FIELDS = {
+    "crs": ("temperature_c", "fever_masked", "hypotension", "oxygen", "oxygen_flow_l_per_min"),
+    "icans": (
+        "age_years",
+        "consciousness",
+        "ice_score",
+        "capd_score",
+        "developmental_delay",
+        "seizure",
+        "motor_weakness",
+        "cerebral_edema",
+    ),
+}
+# a domain field named in InvalidInput -> the form field it is shown beside
+_GRADE_ALIASES = {"ice_items": "ice_score", "capd_answers": "capd_score"}
+_EVENT_FIELDS = ("kind", "at", "cause", "grade", "dose_mcg_per_day", "reason")
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _choice(form: FormData, name: str, enum: type[_E], default: _E) -> _E:
+    text = text_field(form, name)
+    if not text:
+        return default
+    try:
+        return enum(text)
+    except ValueError:
+        raise InvalidInput(name, text, f"one of {', '.join(e.value for e in enum)}") from None
+
+
+def _whole(form: FormData, name: str) -> int | None:
+    text = text_field(form, name)
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(name, text, "a whole number") from None
+
+
+def _flag(form: FormData, name: str) -> bool:
+    return text_field(form, name) in ("on", "yes", "true", "1")
+
+
+def _grade_form(
+    form: FormData, knowledge: Knowledge
+) -> tuple[str, Grading, AdverseReaction, dict[str, Any]]:
+    """The scale, its grading, the reaction and the inputs as stored (from a form)."""
+    scale = text_field(form, "scale")
+    if scale == "crs":
+        temperature = decimal_field(form, "temperature_c")
+        assert temperature is not None
+        crs = CrsFindings(
+            temperature_c=temperature,
+            hypotension=_choice(form, "hypotension", Hypotension, Hypotension.NONE),
+            oxygen=_choice(form, "oxygen", OxygenSupport, OxygenSupport.NONE),
+            fever_masked=_flag(form, "fever_masked"),
+            oxygen_flow_l_per_min=decimal_field(form, "oxygen_flow_l_per_min", required=False),
+        )
+        grading, reaction = grade_crs_findings(crs, knowledge)
+        return scale, grading, reaction, {"scale": scale, **asdict(crs)}
+    if scale == "icans":
+        age = decimal_field(form, "age_years")
+        assert age is not None
+        consciousness_text = text_field(form, "consciousness")
+        if not consciousness_text:
+            raise InvalidInput("consciousness", "(missing)", "given")
+        icans = IcansFindings(
+            age_years=age,
+            consciousness=_choice(form, "consciousness", Consciousness, Consciousness.AWAKE),
+            ice_score=_whole(form, "ice_score"),
+            capd_score=_whole(form, "capd_score"),
+            developmental_delay=_flag(form, "developmental_delay"),
+            seizure=_choice(form, "seizure", Seizure, Seizure.NONE),
+            motor_weakness=_flag(form, "motor_weakness"),
+            cerebral_edema=_choice(form, "cerebral_edema", CerebralEdema, CerebralEdema.NONE),
+        )
+        grading, reaction = grade_icans_findings(icans, knowledge)
+        inputs = {k: v for k, v in asdict(icans).items() if v is not None and k != "icp_signs"}
+        return scale, grading, reaction, {"scale": scale, **inputs}
+    raise InvalidInput("scale", scale or "(missing)", "crs or icans")
+
+
+def _grade_errors(error: InvalidInput) -> dict[str, str]:
+    field = error.field.split(".")[0].split("[")[0]
+    return {_GRADE_ALIASES.get(field, field): str(error)}
+
+
+@router.get("/courses/{course_id}/grade")
+async def grade_preview(request: Request, course_id: RecordId) -> Response:
+    """The grade for the form as filled so far, with the label's action (an htmx
+    fragment); stores nothing."""
+    ctx = await run_in_threadpool(context_of, request)
+    actor = ctx.signed_in()
+    require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="grade a reaction")
+    form = FormData(list[tuple[str, str | UploadFile]](request.query_params.multi_items()))
+    scale = text_field(form, "scale")
+
+    def grade() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            course_for(session, actor, course_id)
+            try:
+                scale_, grading, reaction, _ = _grade_form(form, ctx.state.knowledge)
+            except InvalidInput as error:
+                return render(
+                    ctx,
+                    "_grade_result.html",
+                    scale=scale,
+                    grading=None,
+                    action=None,
+                    errors=_grade_errors(error),
+                    fields=_GRADE_FIELDS.get(scale, ()),
+                    oob=True,
+                )
+            action = toxicity.action_for(
+                session,
+                actor=actor,
+                now=ctx.state.clock.now(),
+                knowledge=ctx.state.knowledge,
+                course_id=course_id,
+                reaction=reaction,
+                grading=grading,
+            )
+        return render(
+            ctx,
+            "_grade_result.html",
+            scale=scale_,
+            grading=grading,
+            action=action,
+            errors={},
+            fields=_GRADE_FIELDS[scale_],
+            oob=True,
+        )
+
+    return await run_in_threadpool(grade)
+
+
+@router.post("/courses/{course_id}/assessments")
+async def record_grading(request: Request, course_id: RecordId) -> Response:
+    """Record a CRS or ICANS grading with the label's action (physician or nurse)."""
+    ctx, form = await posted_form(request)
+    actor = ctx.signed_in()
+    require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="record a grading")
+    scale = text_field(form, "scale")
+    values = {name: text_field(form, name) for name in _GRADE_FIELDS.get(scale, ())}
+
+    def save() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            _, patient = course_for(session, actor, course_id)
+            patient_id = patient.id
+        try:
+            _, grading, reaction, inputs = _grade_form(form, ctx.state.knowledge)
+            with transaction(ctx.state.sessions) as session:
+                toxicity.record_assessment(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    knowledge=ctx.state.knowledge,
+                    course_id=course_id,
+                    reaction=reaction,
+                    grading=grading,
+                    inputs=inputs,
+                )
+        except InvalidInput as error:
+            failed = FormError(scale, _grade_errors(error), values)
+            return render_patient_page(ctx, patient_id, status=422, form_error=failed)
+        return redirect(ctx, f"/patients/{patient_id}#gradings")
+
+    return await run_in_threadpool(save)
+
+
+# --- lab values with their CTCAE grades (physician and nurse) ------------------------------
+
+_LAB_FIELDS = ("term", "value", "lln", "uln", "baseline", "symptomatic", "taken_at")
+
+
+def _lab_request(form: FormData, zone: ZoneInfo) -> labs.LabRequest:
+    """The lab value the form describes; a taken-at time without an offset is clinic time."""
+    symptomatic = text_field(form, "symptomatic")
+    if symptomatic not in ("", "yes", "no"):
+        raise InvalidInput("symptomatic", symptomatic, "yes, no or empty (not stated)")
+    taken_text = text_field(form, "taken_at")
+    taken_at = None
+    if taken_text:
+        try:
+            taken_at = datetime.fromisoformat(taken_text)
+        except ValueError:
+            raise InvalidInput("taken_at", taken_text, "a date and time") from None
+        if taken_at.tzinfo is None:
+            taken_at = taken_at.replace(tzinfo=zone)
+    return labs.LabRequest(
+        term=text_field(form, "term"),
+        value=decimal_field(form, "value", required=False),
+        uln=decimal_field(form, "uln", required=False),
+        lln=decimal_field(form, "lln", required=False),
+        baseline=decimal_field(form, "baseline", required=False),
+        symptomatic=None if not symptomatic else symptomatic == "yes",
+        taken_at=taken_at,
+    )
+
+
+def _lab_errors(error: InvalidInput) -> dict[str, str]:
+    return {error.field if error.field in _LAB_FIELDS else "value": str(error)}
+
+
+@router.get("/courses/{course_id}/labs/grade")
+async def lab_grade_preview(request: Request, course_id: RecordId) -> Response:
+    """The CTCAE grade of the lab value as filled so far (an htmx fragment); stores
+    nothing."""
+    ctx = await run_in_threadpool(context_of, request)
+    actor = ctx.signed_in()
+    require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="grade a lab value")
+    form = FormData(list[tuple[str, str | UploadFile]](request.query_params.multi_items()))
+
+    def grade() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            course_for(session, actor, course_id)
+            zone = ZoneInfo(clinic_of(session, actor).zone)
+        try:
+            grading = labs.grade_lab(_lab_request(form, zone), ctx.state.knowledge)
+        except InvalidInput as error:
+            grading, errors = None, _lab_errors(error)
+        else:
+            errors = {}
+        return render(
+            ctx,
+            "_grade_result.html",
+            scale="lab",
+            grading=grading,
+            action=None,
+            errors=errors,
+            fields=_LAB_FIELDS,
+            oob=True,
+        )
+
+    return await run_in_threadpool(grade)
+
+
+@router.post("/courses/{course_id}/labs")
+async def record_lab_value(request: Request, course_id: RecordId) -> Response:
+    """Record a lab value with its CTCAE grade (physician or nurse)."""
+    ctx, form = await posted_form(request)
+    actor = ctx.signed_in()
+    require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="record a lab value")
+    values = {name: text_field(form, name) for name in _LAB_FIELDS}
+
+    def save() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            _, patient = course_for(session, actor, course_id)
+            patient_id = patient.id
+            zone = ZoneInfo(clinic_of(session, actor).zone)
+        try:
+            wanted = _lab_request(form, zone)
+            with transaction(ctx.state.sessions) as session:
+                labs.record_lab_value(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    knowledge=ctx.state.knowledge,
+                    course_id=course_id,
+                    request=wanted,
+                )
+        except InvalidInput as error:
+            failed = FormError("lab", _lab_errors(error), values)
+            return render_patient_page(ctx, patient_id, status=422, form_error=failed)
+        return redirect(ctx, f"/patients/{patient_id}#labs")
+
+    return await run_in_threadpool(save)
+
+
+def _event(form: FormData, zone: ZoneInfo) -> dict[str, Any]:
+    """The course event the form describes, as ``record_event`` reads it."""
+    kind = text_field(form, "kind")
+    if kind not in ("interrupt", "restart", "discontinue"):
+        raise InvalidInput("kind", kind or "(missing)", "one of interrupt, restart, discontinue")
+    at_text = text_field(form, "at")
+    try:
+        at = datetime.fromisoformat(at_text)
+    except ValueError:
+        raise InvalidInput("at", at_text or "(missing)", "a date and time") from None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=zone)
+    event: dict[str, Any] = {"at": at.isoformat(), "kind": kind}
+    if kind == "interrupt":
+        event["cause"] = _choice(form, "cause", AdverseReaction, AdverseReaction.CRS).value
+        grade = _whole(form, "grade")
+        if grade is None:
+            raise InvalidInput("grade", "(missing)", "given (1 to 4)")
+        event["grade"] = grade
+    elif kind == "restart":
+        dose = decimal_field(form, "dose_mcg_per_day", required=False)
+        if dose is not None:
+            event["dose_mcg_per_day"] = dose
+    elif text_field(form, "reason"):
+        event["reason"] = text_field(form, "reason")
+    return event
+
+
+@router.post("/courses/{course_id}/events")
+async def record_course_event(request: Request, course_id: RecordId) -> Response:
+    """Record an interruption, a restart or a discontinuation (physician); the course is
+    re-planned and the page shows the decisions."""
+    ctx, form = await posted_form(request)
+    actor = ctx.signed_in()
+    require_role(
+        actor, Role.PHYSICIAN, doing="record an interruption, a restart or a discontinuation"
+    )
+    values = {name: text_field(form, name) for name in _EVENT_FIELDS}
+
+    def save() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            _, patient = course_for(session, actor, course_id)
+            patient_id = patient.id
+            zone = ZoneInfo(clinic_of(session, actor).zone)
+        try:
+            version = _whole(form, "version")
+            if version is None:
+                raise InvalidInput("version", "(missing)", "the course version from the page")
+            event = _event(form, zone)
+            with transaction(ctx.state.sessions) as session:
+                courses.record_event(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    knowledge=ctx.state.knowledge,
+                    course_id=course_id,
+                    expected_version=version,
+                    event=event,
+                )
+        except InvalidInput as error:
+            field = error.field.rsplit(".", 1)[-1]
+            field = field if field in _EVENT_FIELDS else "event"
+            failed = FormError("event", {field: str(error)}, values)
+            return render_patient_page(ctx, patient_id, status=422, form_error=failed)
+        except Conflict as error:
+            failed = FormError("event", {"event": str(error)}, values)
+            return render_patient_page(ctx, patient_id, status=409, form_error=failed)
+        return redirect(ctx, f"/patients/{patient_id}#decisions")
+
+    return await run_in_threadpool(save)

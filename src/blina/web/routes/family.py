@@ -1,0 +1,318 @@
+"""The family's pages: today, the calendar (page, .ics and subscription feeds), the
+symptom check-in and its triage answer."""
+
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from blina.domain.errors import InvalidInput
+from blina.domain.triage import TriageLevel
+from blina.interop.ical import plan_to_ical
+from blina.services import (
+    calendar_feeds,
+    patients,
+    reports,
+)
+from blina.services.errors import (
+    NotFound,
+)
+from blina.store.session import read_only, transaction
+from blina.store.tables import Clinic
+from blina.store.types import RecordId
+from blina.web.i18n import clinical_gettext_for
+from blina.web.render import Ctx, WebState, context_of, redirect, render
+from blina.web.routes._common import (
+    WebRoute,
+    clinic_of,
+    course_views,
+    decimal_field,
+    posted_form,
+    text_field,
+)
+from blina.web.routes.care_team import usernames
+from blina.web.viewmodels import (
+    calendar_rows,
+    feed_rows,
+    red_flags,
+    timeline,
+    today_view,
+)
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+# --- the family ------------------------------------------------------------------------
+
+
+def _family_patient(ctx: Ctx) -> int:
+    actor = ctx.signed_in()
+    if actor.patient_id is None:
+        raise NotFound("this page is for a patient or their family")
+    return actor.patient_id
+
+
+@router.get("/today")
+def today_page(request: Request) -> Response:
+    ctx = context_of(request)
+    actor = ctx.signed_in()
+    if actor.is_staff:
+        return redirect(ctx, "/")
+    patient_id = _family_patient(ctx)
+    now = ctx.state.clock.now()
+    with read_only(ctx.state.sessions) as session:
+        patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
+        views = course_views(session, ctx, actor, patient_id)
+        clinic = clinic_of(session, actor)
+    latest = views[-1] if views else None
+    return render(
+        ctx,
+        "pages/today.html",
+        patient=patient,
+        clinic=clinic,
+        today=None
+        if latest is None
+        else today_view(latest.course.id, latest.course.status, latest.plan, now),
+        flags=red_flags(ctx.state.knowledge.triage),
+        clinical=clinical_gettext_for(ctx.language),
+    )
+
+
+@router.get("/patients/{patient_id}/calendar")
+def calendar_page(request: Request, patient_id: RecordId) -> Response:
+    return _calendar_page(context_of(request), patient_id)
+
+
+def _calendar_page(
+    ctx: Ctx,
+    patient_id: int,
+    *,
+    status: int = 200,
+    feed_url: str | None = None,
+    feed_label: str = "",
+    feed_error: str | None = None,
+) -> Response:
+    """The calendar, with the patient's calendar feeds; ``feed_url`` is a new feed's
+    address, shown this once."""
+    actor = ctx.signed_in()
+    with read_only(ctx.state.sessions) as session:
+        patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
+        views = course_views(session, ctx, actor, patient_id)
+        zone = ZoneInfo(clinic_of(session, actor).zone)
+        feeds = calendar_feeds.list_feeds(session, actor=actor, patient_id=patient_id)
+        names = usernames(session, {feed.created_by for feed in feeds})
+    latest = views[-1] if views else None
+    response = render(
+        ctx,
+        "pages/calendar.html",
+        status=status,
+        patient=patient,
+        view=latest,
+        segments=[] if latest is None else timeline(latest.plan),
+        rows=[] if latest is None else calendar_rows(latest.plan),
+        feeds=feed_rows(feeds, names, zone),
+        feed_url=feed_url,
+        webcal_url=None if feed_url is None else "webcal://" + feed_url.split("://", 1)[1],
+        feed_label=feed_label,
+        feed_error=feed_error,
+        label_max=calendar_feeds.LABEL_MAX,
+    )
+    if feed_url is not None:
+        response.headers["cache-control"] = "no-store"  # the secret address, shown once
+    return response
+
+
+@router.get("/patients/{patient_id}/calendar.ics")
+def calendar_ics(request: Request, patient_id: RecordId) -> Response:
+    ctx = context_of(request)
+    actor = ctx.signed_in()
+    with read_only(ctx.state.sessions) as session:
+        views = course_views(session, ctx, actor, patient_id)
+    if not views:
+        raise NotFound(f"patient {patient_id} has no course")
+    body = plan_to_ical(views[-1].plan, generated_at=ctx.state.clock.now())
+    return Response(
+        body,
+        media_type="text/calendar",
+        headers={"content-disposition": f'attachment; filename="blina-{patient_id}.ics"'},
+    )
+
+
+def _check_in_form(
+    ctx: Ctx,
+    patient_id: int,
+    *,
+    errors: dict[str, str],
+    values: dict[str, Any],
+    status: int = 200,
+) -> Response:
+    actor = ctx.signed_in()
+    with read_only(ctx.state.sessions) as session:
+        patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
+    rules = ctx.state.knowledge.triage
+    groups = [
+        (group, [s for s in rules.symptoms.values() if s.group == group.id])
+        for group in rules.groups.values()
+    ]
+    return render(
+        ctx,
+        "pages/check_in.html",
+        status=status,
+        patient=patient,
+        groups=[(g, s) for g, s in groups if s],
+        severity_words=rules.severity_words,
+        clinical=clinical_gettext_for(ctx.language),
+        errors=errors,
+        values=values,
+        key=uuid.uuid4().hex,
+    )
+
+
+@router.get("/patients/{patient_id}/check-in")
+def check_in_page(request: Request, patient_id: RecordId) -> Response:
+    ctx = context_of(request)
+    return _check_in_form(
+        ctx, patient_id, errors={}, values={"unit": "C", "symptoms": [], "severity": {}}
+    )
+
+
+def _check_in(form: FormData) -> reports.CheckInRequest:
+    symptoms: dict[str, int | None] = {}
+    for value in form.getlist("symptom"):
+        if isinstance(value, str):
+            severity = text_field(form, f"severity-{value}")
+            symptoms[value] = int(severity) if severity.isdigit() else None
+    return reports.CheckInRequest(
+        symptoms=symptoms,
+        temperature=decimal_field(form, "temperature", required=False),
+        temperature_unit=text_field(form, "temperature_unit") or "C",
+        note=text_field(form, "note"),
+    )
+
+
+@router.post("/patients/{patient_id}/check-in")
+async def submit_check_in(request: Request, patient_id: RecordId) -> Response:
+    ctx, form = await posted_form(request)
+    actor = ctx.signed_in()
+    now = ctx.state.clock.now()
+    values = {
+        "temperature": text_field(form, "temperature"),
+        "unit": text_field(form, "temperature_unit") or "C",
+        "note": text_field(form, "note"),
+        "symptoms": [v for v in form.getlist("symptom") if isinstance(v, str)],
+        "severity": {
+            str(k).removeprefix("severity-"): str(v)
+            for k, v in form.multi_items()
+            if str(k).startswith("severity-")
+        },
+    }
+
+    def save() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            clinic = clinic_of(session, actor)
+        try:
+            wanted = _check_in(form)
+            with transaction(ctx.state.sessions) as session:
+                submitted = reports.submit_report(
+                    session,
+                    actor=actor,
+                    now=now,
+                    knowledge=ctx.state.knowledge,
+                    patient_id=patient_id,
+                    idempotency_key=text_field(form, "idempotency_key") or uuid.uuid4().hex,
+                    check_in=wanted,
+                )
+        except InvalidInput as error:
+            field = error.field
+            key = "temperature" if field.startswith("temperature") else "symptoms"
+            if field in ("note", "free_text"):
+                key = "note"
+            return _check_in_form(
+                ctx, patient_id, errors={key: str(error)}, values=values, status=422
+            )
+        return _triage_page(ctx, patient_id, submitted, clinic)
+
+    return await run_in_threadpool(save)
+
+
+def _triage_page(
+    ctx: Ctx, patient_id: int, submitted: reports.SubmittedReport, clinic: Clinic
+) -> Response:
+    """The triage answer the service stored with the report (``Triage.to_dict()``)."""
+    answer: dict[str, Any] = dict(submitted.report.report.get("triage") or {})
+    level = TriageLevel(str(answer.get("level", TriageLevel.ROUTINE)))
+    return render(
+        ctx,
+        "pages/check_in_answer.html",
+        patient_id=patient_id,
+        answer=answer,
+        level=str(level),
+        guide=ctx.state.knowledge.triage.levels[level],
+        alerted=submitted.alert_id is not None,
+        clinic=clinic,
+        report_id=submitted.report.id,
+        clinical=clinical_gettext_for(ctx.language),
+    )
+
+
+# --- calendar feeds: the calendar for a phone, without a session -------------------------
+
+
+@router.post("/patients/{patient_id}/calendar-feeds")
+async def create_calendar_feed(request: Request, patient_id: RecordId) -> Response:
+    """A new feed (the patient, a caregiver or staff); its address is shown once."""
+    ctx, form = await posted_form(request)
+    actor = ctx.signed_in()
+    label = text_field(form, "label")
+
+    def save() -> Response:
+        try:
+            with transaction(ctx.state.sessions) as session:
+                made = calendar_feeds.create_feed(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    patient_id=patient_id,
+                    label=label,
+                )
+        except InvalidInput as error:
+            return _calendar_page(
+                ctx, patient_id, status=422, feed_label=label, feed_error=str(error)
+            )
+        url = str(request.url_for("calendar_feed", token=made.token))
+        return _calendar_page(ctx, patient_id, status=201, feed_url=url)
+
+    return await run_in_threadpool(save)
+
+
+@router.post("/calendar-feeds/{feed_id}/revoke")
+async def revoke_calendar_feed(request: Request, feed_id: RecordId) -> Response:
+    ctx, _ = await posted_form(request)
+    actor = ctx.signed_in()
+
+    def save() -> Response:
+        with transaction(ctx.state.sessions) as session:
+            feed = calendar_feeds.revoke_feed(
+                session, actor=actor, now=ctx.state.clock.now(), feed_id=feed_id
+            )
+            patient_id = feed.patient_id
+        return redirect(ctx, f"/patients/{patient_id}/calendar#feeds")
+
+    return await run_in_threadpool(save)
+
+
+@router.get("/calendar/{token}.ics")
+def calendar_feed(request: Request, token: str) -> Response:
+    """The patient's calendar by a feed's token, no session needed; an unknown and a
+    revoked token both answer 404."""
+    state: WebState = request.app.state.blina
+    now = state.clock.now()
+    with read_only(state.sessions) as session:
+        plan = calendar_feeds.feed_plan(session, token=token, now=now, knowledge=state.knowledge)
+    return Response(
+        plan_to_ical(plan, generated_at=now),
+        media_type="text/calendar",
+        headers={"cache-control": "private, no-store"},
+    )

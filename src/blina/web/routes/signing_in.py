@@ -1,0 +1,108 @@
+"""Signing in and out, and the language switch."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from blina.services.accounts import log_in, log_out
+from blina.services.errors import (
+    LoginThrottled,
+)
+from blina.store.session import transaction
+from blina.web.i18n import LANG_COOKIE, LANGUAGES
+from blina.web.render import context_of, redirect, render
+from blina.web.routes._common import WebRoute, home_for, local_target, posted_form, text_field
+from blina.web.security import SESSION_COOKIE
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+# --- signing in and out; language -------------------------------------------------------
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    ctx = context_of(request)
+    if ctx.actor is not None:
+        return redirect(ctx, home_for(ctx.actor))
+    return render(ctx, "pages/login.html", next=local_target(next), error=None, username="")
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    ctx, form = await posted_form(request)
+    username, password = text_field(form, "username"), text_field(form, "password")
+    state = ctx.state
+
+    def attempt() -> Any:
+        with transaction(state.sessions) as session:
+            return log_in(
+                session,
+                settings=state.settings,
+                now=state.clock.now(),
+                username=username,
+                password=password,
+                kind="session",
+            )
+
+    outcome = await run_in_threadpool(attempt)
+    if outcome.refusal is not None:
+        message = (
+            ctx.gettext("Too many failed attempts. Try again later.")
+            if isinstance(outcome.refusal, LoginThrottled)
+            else ctx.gettext("Wrong username or password.")
+        )
+        status = 429 if isinstance(outcome.refusal, LoginThrottled) else 401
+        return render(
+            ctx,
+            "pages/login.html",
+            status=status,
+            next=local_target(text_field(form, "next")),
+            error=message,
+            username=username,
+        )
+    target = local_target(text_field(form, "next"))
+    if target in ("/", "/login"):
+        target = "/" if outcome.user.role not in ("patient", "caregiver") else "/today"
+    response = redirect(ctx, target)
+    response.set_cookie(
+        SESSION_COOKIE,
+        outcome.token,
+        max_age=state.settings.session_hours * 3600,
+        httponly=True,
+        secure=state.settings.cookie_secure,
+        samesite="strict",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    ctx, _ = await posted_form(request)
+    token = ctx.session_token
+    if token is not None:
+
+        def forget() -> None:
+            with transaction(ctx.state.sessions) as session:
+                log_out(session, token=token)
+
+        await run_in_threadpool(forget)
+    response = redirect(ctx, "/login")
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/lang")
+def switch_language(request: Request, to: str = "en", next: str = "/") -> Response:
+    ctx = context_of(request)
+    response = redirect(ctx, local_target(next))
+    if to in LANGUAGES:
+        response.set_cookie(
+            LANG_COOKIE,
+            to,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            secure=ctx.state.settings.cookie_secure,
+            samesite="strict",
+        )
+    return response
