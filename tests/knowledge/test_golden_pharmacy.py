@@ -11,9 +11,9 @@ infused (US-2014 "total 240 mL"), 270 mL base saline first (US-2014), preservati
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from tests import shared
 from tests.pharmacy_strategies import dose_rules, make_rx, reference
 
 from blina.domain.druglib import StabilityItem, StabilityRule, Storage
@@ -21,7 +21,7 @@ from blina.domain.preparation import Recipe, prepare_bag
 from blina.knowledge import Knowledge
 from blina.knowledge._pharmacy import DEMO_LIBRARY, load_site_library
 
-SNAPSHOT = Path(__file__).parent / "reference" / "blinatumomab-label.md"
+SNAPSHOT = shared.REFERENCE / "blinatumomab-label.md"
 TEXT = SNAPSHOT.read_text(encoding="utf-8")
 EN_DASH = "\u2013"
 BAG_HEADER = (

@@ -9,15 +9,15 @@ transcribed below, each with the section it comes from.
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from tests import shared
 
 from blina.domain.body import AgeGroup
 from blina.domain.regimens import Evidence, PremedTrigger, Regimen
 from blina.knowledge import Knowledge
 
-SNAPSHOT = Path(__file__).parent / "reference" / "blinatumomab-label.md"
+SNAPSHOT = shared.REFERENCE / "blinatumomab-label.md"
 EN_DASH = "\u2013"
 EM_DASH = "\u2014"
 SQUARED = "\u00b2"

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests import shared
 
 from blina.domain.errors import KnowledgeError
 from blina.domain.modifications import (
@@ -23,7 +24,7 @@ from blina.knowledge import KNOWLEDGE_DIR, Knowledge
 from blina.knowledge._loader import load_sources
 from blina.knowledge._toxicity import ToxicityKnowledge, load_toxicity
 
-REFERENCE = Path(__file__).parent / "reference" / "blinatumomab-label.md"
+REFERENCE = shared.REFERENCE / "blinatumomab-label.md"
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 

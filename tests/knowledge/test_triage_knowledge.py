@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests import shared
 
 from blina.domain.errors import KnowledgeError
 from blina.domain.triage import (
@@ -32,9 +33,8 @@ from blina.knowledge._triage import KEBAB_CASE, load_triage
 
 # Committed snapshots of the shared reference and seed 002 (test_sources.py checks them
 # against the shared tree when it sits beside the repository).
-SNAPSHOTS = Path(__file__).parent / "reference"
-REFERENCE = SNAPSHOTS / "toxicity-and-triage.md"
-SEED_002 = SNAPSHOTS / "002_f69651ea547bb042.txt"
+REFERENCE = shared.REFERENCE / "toxicity-and-triage.md"
+SEED_002 = shared.SEEDS / "002_f69651ea547bb042.txt"
 NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
 
 E = TriageLevel.EMERGENCY

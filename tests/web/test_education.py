@@ -34,13 +34,9 @@ from blina.web.education_content import (
     read_about,
 )
 from blina.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, LOCALE_DIR, gettext_for
+from tests.shared import REFERENCE, SEEDS
 from tests.web.conftest import DemoClinic
 from tests.web.soup import one, page
-
-HERE = Path(__file__).parent
-SEEDS = HERE / "seeds"
-REFERENCE = HERE / "reference"
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 
 CONTENT = about_content()
 ENGLISH = CONTENT[DEFAULT_LANGUAGE]
@@ -161,20 +157,6 @@ def test_every_cited_document_has_a_snapshot_and_every_snapshot_is_cited() -> No
 def test_every_cited_reference_section_exists(citation: str) -> None:
     found = next(c for c in _cited() if c.id == citation)
     assert cited_text(found).strip()
-
-
-@pytest.mark.parametrize(
-    "snapshot",
-    [*sorted(SEEDS.glob("*.txt")), *sorted(REFERENCE.glob("*.md"))],
-    ids=lambda path: path.name,
-)
-def test_snapshot_equals_the_shared_original_when_present(snapshot: Path) -> None:
-    assert snapshot.stat().st_size > 3_000  # the whole document, not a stub
-    original = SHARED / ("seeds" if snapshot.parent == SEEDS else "reference") / snapshot.name
-    if original.exists():
-        assert snapshot.read_bytes() == original.read_bytes(), (
-            f"{original} changed: review the pages that cite it, then copy it to {snapshot}"
-        )
 
 
 # --- translations ---------------------------------------------------------------------------
