@@ -243,6 +243,20 @@ def test_the_today_page_in_spanish_shows_what_to_watch_for(
         assert es(str(line["data-drug"])) in line.get_text()
 
 
+def test_the_calendar_in_spanish_names_the_premedication_in_spanish(clinic: DemoClinic) -> None:
+    patient = clinic.patients["P-001"]
+    english = page(clinic.browser("alex").get(f"/patients/{patient}/calendar"))
+    soup = page(spanish(clinic, "alex").get(f"/patients/{patient}/calendar"))
+
+    lines = soup.select("[data-drug]")
+    assert lines  # the demo course has premedication
+    assert len(lines) == len(english.select("[data-drug]"))
+    for line in lines:
+        drug = str(line["data-drug"])
+        assert es(drug) != drug
+        assert es(drug) in line.get_text()
+
+
 def test_the_check_in_history_and_the_alert_in_spanish(
     clinic: DemoClinic, knowledge: Knowledge
 ) -> None:

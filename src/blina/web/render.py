@@ -17,7 +17,14 @@ from blina.services.actors import Actor
 from blina.services.clock import Clock
 from blina.services.errors import NotAuthenticated
 from blina.store.session import read_only
-from blina.web.i18n import LANG_COOKIE, LANGUAGES, Gettext, choose_language, gettext_for
+from blina.web.i18n import (
+    LANG_COOKIE,
+    LANGUAGES,
+    Gettext,
+    choose_language,
+    clinical_gettext_for,
+    gettext_for,
+)
 from blina.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf_token, new_nonce
 
 __all__ = ["TEMPLATE_DIR", "Ctx", "WebState", "context_of", "redirect", "render"]
@@ -101,6 +108,7 @@ def context_of(request: Request) -> Ctx:
 def render(ctx: Ctx, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
     page = _ENV.get_template(template).render(
         _=ctx.gettext,
+        clinical=clinical_gettext_for(ctx.language),
         lang=ctx.language,
         languages=LANGUAGES,
         actor=ctx.actor,

@@ -162,7 +162,7 @@ class CalendarRow:
     phase: str
     kind: str
     dose: str
-    premedication: tuple[str, ...]
+    premedication: tuple["PremedicationLine", ...]
     bag_changes: tuple[str, ...]
 
 
@@ -178,7 +178,7 @@ def calendar_rows(plan: CoursePlan) -> list[CalendarRow]:
         else:
             bags = (f"{len(inside)} x, from {inside[0]:%d %b %H:%M}",)
         premedication = tuple(
-            f"{dose.due.astimezone(zone):%d %b %H:%M} {dose.drug} {dose.dose}"
+            PremedicationLine(dose.due.astimezone(zone), dose.drug, str(dose.dose), dose.timing)
             for dose in plan.premedication
             if span.first <= dose.due.astimezone(zone).date() <= span.last
         )

@@ -33,7 +33,6 @@ from blina.store.session import read_only, transaction
 from blina.store.tables import User
 from blina.store.types import RecordId
 from blina.web.charts import temperature_chart
-from blina.web.i18n import clinical_gettext_for
 from blina.web.render import Ctx, context_of, redirect, render
 from blina.web.routes._common import WebRoute, clinic_of, course_views, posted_form, text_field
 from blina.web.viewmodels import (
@@ -105,7 +104,6 @@ def _home_page(ctx: Ctx, *, status: int = 200, alert_error: AlertError | None = 
         alerts=open_alerts,
         alert_error=alert_error,
         outcomes=alerts.OUTCOMES,
-        clinical=clinical_gettext_for(ctx.language),
         may_acknowledge=actor.role in (Role.NURSE, Role.PHYSICIAN),
     )
 
@@ -206,7 +204,6 @@ def render_patient_page(
         decisions=[] if latest is None else decision_rows(latest.replanned),
         reports=[(r, r.submitted_at.astimezone(zone)) for r in reversed(history)],
         triage_rules=triage_rules,
-        clinical=clinical_gettext_for(ctx.language),
         bags=bags,
         bag_error=bag_error,
         override_codes=override_codes or [],

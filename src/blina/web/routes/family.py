@@ -23,7 +23,6 @@ from blina.services.errors import (
 from blina.store.session import read_only, transaction
 from blina.store.tables import Clinic
 from blina.store.types import RecordId
-from blina.web.i18n import clinical_gettext_for
 from blina.web.render import Ctx, WebState, context_of, redirect, render
 from blina.web.routes._common import (
     WebRoute,
@@ -76,7 +75,6 @@ def today_page(request: Request) -> Response:
         if latest is None
         else today_view(latest.course.id, latest.course.status, latest.plan, now),
         flags=red_flags(ctx.state.knowledge.triage),
-        clinical=clinical_gettext_for(ctx.language),
     )
 
 
@@ -163,7 +161,6 @@ def _check_in_form(
         patient=patient,
         groups=[(g, s) for g, s in groups if s],
         severity_words=rules.severity_words,
-        clinical=clinical_gettext_for(ctx.language),
         errors=errors,
         values=values,
         key=uuid.uuid4().hex,
@@ -253,7 +250,6 @@ def _triage_page(
         alerted=submitted.alert_id is not None,
         clinic=clinic,
         report_id=submitted.report.id,
-        clinical=clinical_gettext_for(ctx.language),
     )
 
 
