@@ -5,7 +5,8 @@ BLINA_DATABASE_URL), starts `blina serve` in a subprocess (one process, one core
 drives it with 32 concurrent clients for a few seconds per endpoint:
 
 - GET /health (the bare figure the others are compared with)
-- POST /patients/{id}/symptom-reports (authenticated, stored, audited)
+- POST /patients/{id}/symptom-reports (authenticated, stored, audited): from one family,
+  and spread over the 10,000 patients
 - GET /clinic/tasks (today's tasks for the 10,000-patient clinic): kept while nothing
   changes, so also measured rebuilt, one request after each write
 
@@ -214,6 +215,18 @@ def main() -> None:
                         f"{base}/patients/{patient}/symptom-reports",
                         json={"temperature": 37.8, "symptoms": {"headache": 1}},
                         headers={**as_family, "Idempotency-Key": f"bench-{n}"},
+                    ),
+                )
+            )
+            # The same check-ins spread over the whole clinic (a nurse taking them by phone):
+            # no patient's course plan or earlier check-ins are at hand twice in a row.
+            asyncio.run(
+                drive(
+                    "POST, across 10,000 patients",
+                    lambda c, n: c.post(
+                        f"{base}/patients/{patient + n * 7919 % PATIENTS}/symptom-reports",
+                        json={"temperature": 37.8, "symptoms": {"headache": 1}},
+                        headers={**as_nurse, "Idempotency-Key": f"spread-{n}"},
                     ),
                 )
             )
