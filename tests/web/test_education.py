@@ -447,6 +447,12 @@ def test_no_page_needs_sign_in(clinic: DemoClinic, path: str) -> None:
     assert not page(response).select('a[data-link="check-in"]')
 
 
+def test_the_login_page_links_to_the_pages_before_signing_in(clinic: DemoClinic) -> None:
+    soup = page(clinic.browser(None).get("/login"))
+
+    assert [a["href"] for a in soup.select('a[data-link="about"]')] == ["/about"]
+
+
 def test_a_signed_in_family_sees_no_patient_data_and_a_check_in_link(
     clinic: DemoClinic,
 ) -> None:
