@@ -10,9 +10,11 @@ drives it with 32 concurrent clients for a few seconds per endpoint:
 - GET /clinic/tasks (today's tasks for the 10,000-patient clinic): kept while nothing
   changes, so also measured rebuilt, one request after each write
 
-Prints requests per second and p50/p99 latency. Targets (issue 5): the POST reaches
->= 40% of the health endpoint's requests per second with p99 <= 50 ms at 32 clients;
-the task list answers in <= 100 ms p50. Never fails on time; it prints the figures.
+Prints requests per second and p50/p99 latency. Health and the check-ins are measured in
+turn for three rounds and compared round by round (the machine's speed drifts); the last
+line gives the medians. Targets (issue 5): the POST reaches >= 40% of the health
+endpoint's requests per second with p99 <= 50 ms at 32 clients; the task list answers in
+<= 100 ms p50. Never fails on time; it prints the figures.
 """
 
 import asyncio
@@ -44,6 +46,7 @@ from blina.store.tables import Clinic
 PATIENTS = 10_000
 CLIENTS = 32
 SECONDS = 5.0
+ROUNDS = 3
 WARM_UP = 1.0
 PASSWORD = "bench password 1"
 
@@ -122,7 +125,8 @@ def seed(settings: Settings) -> int:
 
 async def drive(
     name: str, request: Callable[[httpx2.AsyncClient, int], object], clients: int = CLIENTS
-) -> None:
+) -> tuple[float, float]:
+    """Drive one endpoint; print and return its requests per second and p99 (ms)."""
     latencies: list[float] = []
     numbers = count()
     # A warm-up first (connections opened, statements compiled, plans cached), not counted.
@@ -149,6 +153,7 @@ async def drive(
         f"p99 {cuts[98] * 1000:6.1f} ms   max {max(latencies) * 1000:6.1f} ms   "
         f"({len(latencies)} requests, {errors} errors)"
     )
+    return len(latencies) / elapsed, cuts[98] * 1000
 
 
 def rebuilt(
@@ -208,28 +213,43 @@ def main() -> None:
             as_family = {"Authorization": f"Bearer {family['token']}"}
             today = SystemClock().now().date().isoformat()  # the server's clock is the real one too
             print(f"{CLIENTS} concurrent clients, {SECONDS:.0f} s per endpoint, one server process")
-            asyncio.run(drive("GET /health", lambda c, n: c.get(f"{base}/health")))
-            asyncio.run(
-                drive(
-                    "POST symptom report",
-                    lambda c, n: c.post(
-                        f"{base}/patients/{patient}/symptom-reports",
-                        json={"temperature": 37.8, "symptoms": {"headache": 1}},
-                        headers={**as_family, "Idempotency-Key": f"bench-{n}"},
-                    ),
+            # The machine is shared and its speed drifts: health and the check-ins are
+            # measured in turn, round after round, and compared round by round.
+            ratios: list[tuple[float, float, float, float]] = []
+            for round_ in range(1, ROUNDS + 1):
+                health, _ = asyncio.run(
+                    drive(f"GET /health ({round_})", lambda c, n: c.get(f"{base}/health"))
                 )
+                family_rate, family_p99 = asyncio.run(
+                    drive(
+                        f"POST symptom report ({round_})",
+                        lambda c, n, r=round_: c.post(
+                            f"{base}/patients/{patient}/symptom-reports",
+                            json={"temperature": 37.8, "symptoms": {"headache": 1}},
+                            headers={**as_family, "Idempotency-Key": f"bench-{r}-{n}"},
+                        ),
+                    )
+                )
+                # The same check-ins spread over the whole clinic (a nurse taking them by
+                # phone): no course plan or earlier check-in is at hand twice in a row.
+                spread_rate, spread_p99 = asyncio.run(
+                    drive(
+                        f"POST, across 10,000 patients ({round_})",
+                        lambda c, n, r=round_: c.post(
+                            f"{base}/patients/{patient + n * 7919 % PATIENTS}/symptom-reports",
+                            json={"temperature": 37.8, "symptoms": {"headache": 1}},
+                            headers={**as_nurse, "Idempotency-Key": f"spread-{r}-{n}"},
+                        ),
+                    )
+                )
+                ratios.append((family_rate / health, family_p99, spread_rate / health, spread_p99))
+            family, family_p99, spread, spread_p99 = (
+                statistics.median(column) for column in zip(*ratios, strict=True)
             )
-            # The same check-ins spread over the whole clinic (a nurse taking them by phone):
-            # no patient's course plan or earlier check-ins are at hand twice in a row.
-            asyncio.run(
-                drive(
-                    "POST, across 10,000 patients",
-                    lambda c, n: c.post(
-                        f"{base}/patients/{patient + n * 7919 % PATIENTS}/symptom-reports",
-                        json={"temperature": 37.8, "symptoms": {"headache": 1}},
-                        headers={**as_nurse, "Idempotency-Key": f"spread-{n}"},
-                    ),
-                )
+            print(
+                f"median of {ROUNDS} rounds: POST {family:.0%} of health (p99 {family_p99:.1f} ms),"
+                f" across the clinic {spread:.0%} (p99 {spread_p99:.1f} ms);"
+                " targets >= 40% and <= 50 ms"
             )
             asyncio.run(
                 drive(
