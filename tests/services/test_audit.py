@@ -1,6 +1,8 @@
 """The audit hash chain: intact after writes, broken by any change to history."""
 
+import json
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -104,3 +106,28 @@ def test_events_appended_are_read_back_in_the_same_transaction(
 
     assert (report.ok, report.events) == (True, 4)
     assert _verify(sessions) == (True, 4, None)
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        {"b": 1, "a": "x", "c": None, "d": True},
+        {"dose": Decimal("28.50"), "at": datetime(2026, 12, 1, tzinfo=UTC)},
+        {"nested": {"z": 1, "a": [1, 2]}, "n": 2},
+        {1: "int key"},
+    ],
+    ids=["plain", "decimal-and-date", "nested", "int-key"],
+)
+def test_what_is_stored_is_the_json_round_trip(
+    sessions: sessionmaker[Session], after: dict[object, object]
+) -> None:
+    with transaction(sessions) as session:
+        append_audit(
+            session, at=AT, actor=None, action="x", subject_type="t", subject_id=1, after=after
+        )  # type: ignore[arg-type]
+    with sessions() as session:
+        stored = session.execute(select(AuditEvent.after)).scalar_one()
+
+    assert stored == json.loads(json.dumps(after, default=str, sort_keys=True))
+    assert list(stored) == sorted(stored)
+    assert _verify(sessions) == (True, 1, None)
