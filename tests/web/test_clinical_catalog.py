@@ -56,6 +56,7 @@ def _knowledge_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
     for index, word in enumerate(rules.severity_words):
         yield word, f"triage.toml severity.words[{index}]"
     for regimen in knowledge.regimens_by_id.values():
+        yield regimen.name, f"regimens.toml regimens[{regimen.id}].name"
         for precaution in regimen.precautions:
             yield precaution.description, f"regimens.toml precautions[{precaution.kind}]"
         for index, premedication in enumerate(regimen.premedication):
@@ -243,11 +244,15 @@ def test_the_today_page_in_spanish_shows_what_to_watch_for(
         assert es(str(line["data-drug"])) in line.get_text()
 
 
-def test_the_calendar_in_spanish_names_the_premedication_in_spanish(clinic: DemoClinic) -> None:
+def test_the_calendar_in_spanish_names_the_regimen_and_premedication_in_spanish(
+    clinic: DemoClinic,
+) -> None:
     patient = clinic.patients["P-001"]
     english = page(clinic.browser("alex").get(f"/patients/{patient}/calendar"))
     soup = page(spanish(clinic, "alex").get(f"/patients/{patient}/calendar"))
 
+    regimen = english.select_one("[data-regimen]").get_text()
+    assert soup.select_one("[data-regimen]").get_text() == es(regimen) != regimen
     lines = soup.select("[data-drug]")
     assert lines  # the demo course has premedication
     assert len(lines) == len(english.select("[data-drug]"))
