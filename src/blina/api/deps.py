@@ -7,13 +7,12 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from blina.api.state import AppState
-from blina.services.accounts import authenticate
+from blina.services.accounts import SESSION_COOKIE, authenticate
 from blina.services.actors import Actor
 from blina.services.errors import NotAuthenticated
 from blina.store.session import read_only, transaction
 
 __all__ = [
-    "SESSION_COOKIE",
     "ActorDep",
     "ReadDep",
     "StateDep",
@@ -21,8 +20,6 @@ __all__ = [
     "authenticated",
     "token_of",
 ]
-
-SESSION_COOKIE = "blina_session"
 
 
 async def _state(request: Request) -> AppState:

@@ -2,11 +2,10 @@
 
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from blina.domain.errors import InvalidInput
 
-__all__ = ["parse_date", "parse_decimal", "parse_integer", "parse_time", "parse_zone"]
+__all__ = ["parse_date", "parse_decimal", "parse_integer", "parse_time"]
 
 
 def parse_decimal(field: str, text: str) -> Decimal:
@@ -38,10 +37,3 @@ def parse_time(field: str, text: str) -> time:
         return time.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput(field, text, "a clock time, HH:MM") from None
-
-
-def parse_zone(text: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput("zone", text, "an IANA time zone name such as Europe/Paris") from None

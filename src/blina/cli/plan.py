@@ -8,12 +8,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from blina.cli._parse import parse_date, parse_decimal, parse_integer, parse_time, parse_zone
+from blina.cli._parse import parse_date, parse_decimal, parse_integer, parse_time
 from blina.cli.app import app, user_errors
 from blina.cli.tables import render_plan
 from blina.domain.body import measure_body
 from blina.domain.errors import InvalidInput, UnknownId
-from blina.domain.planning import CoursePlan, plan_course
+from blina.domain.planning import CoursePlan, plan_course, zone_named
 from blina.domain.regimens import Regimen
 from blina.interop.ical import plan_to_ical
 from blina.interop.plan_json import dumps, plan_to_dict
@@ -71,7 +71,7 @@ def plan(
             body=body,
             start=parse_date("start", start),
             bag_hours=parse_integer("bag_hours", bag_hours),
-            zone=parse_zone(zone),
+            zone=zone_named(zone),
             start_time=parse_time("start_time", start_time),
             cycles=None if cycles is None else parse_integer("cycles", cycles),
             cycle_starts=_cycle_starts(cycle_start or []),

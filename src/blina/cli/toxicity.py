@@ -18,12 +18,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from blina.cli._parse import parse_decimal, parse_integer, parse_time, parse_zone
+from blina.cli._parse import parse_decimal, parse_integer, parse_time
 from blina.cli.app import EXIT_HARD_STOP, app, user_errors
 from blina.cli.tables import render_plan
 from blina.domain.body import measure_body
 from blina.domain.errors import InvalidInput, UnknownId
-from blina.domain.planning import plan_course
+from blina.domain.planning import plan_course, zone_named
 from blina.domain.replanning import (
     Replan,
     replan,
@@ -387,7 +387,7 @@ def _replan(data: Mapping[str, Any], now: datetime) -> Replan:
         body=body,
         start=start,
         bag_hours=parse_integer("bag_hours", str(bag_hours)),
-        zone=parse_zone(json_text(data.get("zone", "UTC"), "zone")),
+        zone=zone_named(json_text(data.get("zone", "UTC"), "zone")),
         start_time=parse_time(
             "start_time", json_text(data.get("start_time", "09:00"), "start_time")
         ),

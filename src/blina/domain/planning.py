@@ -20,7 +20,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from blina.domain.body import BodySize
 from blina.domain.errors import InvalidInput
@@ -48,6 +48,7 @@ __all__ = [
     "Span",
     "plan_course",
     "premedication_dose",
+    "zone_named",
 ]
 
 _DAY = timedelta(days=1)
@@ -198,6 +199,18 @@ class CoursePlan:
                 "date", when, f"within the plan, {self.first_day} to {self.last_day}"
             )
         return self.days[index]
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The clinic's time zone from its IANA name; anything else is bad input.
+
+    >>> zone_named("Europe/Paris").key
+    'Europe/Paris'
+    """
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput("zone", name, "an IANA time zone name such as Europe/Paris") from None
 
 
 def plan_course(

@@ -5,6 +5,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,6 +20,7 @@ from blina.services.errors import LoginThrottled, NotAuthenticated, NotFound, Pe
 from blina.store.tables import LoginToken, Patient, User, table_of
 
 __all__ = [
+    "SESSION_COOKIE",
     "LoginOutcome",
     "authenticate",
     "create_user",
@@ -26,14 +28,31 @@ __all__ = [
     "list_users",
     "log_in",
     "log_out",
+    "session_cookie",
     "to_actor",
 ]
+
+# The browser's session: one cookie, set by the JSON API's session login and the sign-in
+# page alike, so one sign-in serves both.
+SESSION_COOKIE = "blina_session"
 
 _HASHER = PasswordHasher()
 # Verified when the username is unknown, so a wrong name costs as much time as a wrong password.
 _DUMMY_HASH = _HASHER.hash("blina-no-such-user")
 _MIN_PASSWORD = 10
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{1,120}")
+
+
+def session_cookie(settings: Settings, token: str) -> dict[str, Any]:
+    """The session cookie for ``token``, as ``Response.set_cookie`` takes it."""
+    return {
+        "key": SESSION_COOKIE,
+        "value": token,
+        "max_age": settings.session_hours * 3600,
+        "httponly": True,
+        "secure": settings.cookie_secure,
+        "samesite": "strict",
+    }
 
 
 def hash_password(password: str) -> str:

@@ -12,21 +12,19 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blina.domain.errors import InvalidInput
 from blina.domain.planning import CoursePlan
-from blina.domain.replanning import replan
 from blina.knowledge import Knowledge
 from blina.services.access import patient_for
 from blina.services.actors import Actor
 from blina.services.audit import append_audit
-from blina.services.courses import events_of, plan_for
+from blina.services.courses import events_of, view_of
 from blina.services.errors import NotFound
-from blina.store.tables import CalendarFeed, Clinic, Course, Patient
+from blina.store.tables import CalendarFeed, Course, Patient
 
 __all__ = ["LABEL_MAX", "CreatedFeed", "create_feed", "feed_plan", "list_feeds", "revoke_feed"]
 
@@ -128,12 +126,7 @@ def feed_plan(session: Session, *, token: str, now: datetime, knowledge: Knowled
     ).scalar_one_or_none()
     if course is None:
         raise NotFound(_UNKNOWN)
-    zone = session.execute(select(Clinic.zone).where(Clinic.id == found.clinic_id)).scalar_one()
-    plan = plan_for(knowledge, course, ZoneInfo(zone))
-    events = events_of(session, course.id)
-    if not events:
-        return plan
-    return replan(plan, events, rules=knowledge.toxicity.modifications, now=now).plan
+    return view_of(session, knowledge, course, found, events_of(session, course.id), now).plan
 
 
 def _digest(token: str) -> str:

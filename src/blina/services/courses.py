@@ -35,6 +35,7 @@ __all__ = [
     "record_event",
     "start_course",
     "update_course",
+    "view_of",
 ]
 
 
@@ -177,7 +178,7 @@ def get_course(
     session: Session, *, actor: Actor, now: datetime, knowledge: Knowledge, course_id: int
 ) -> CourseView:
     course, patient = course_for(session, actor, course_id)
-    return _view(session, knowledge, course, patient, events_of(session, course.id), now)
+    return view_of(session, knowledge, course, patient, events_of(session, course.id), now)
 
 
 def list_courses(
@@ -189,7 +190,7 @@ def list_courses(
         select(Course).where(Course.patient_id == patient.id).order_by(Course.id)
     ).scalars()
     return [
-        _view(session, knowledge, course, patient, events_of(session, course.id), now)
+        view_of(session, knowledge, course, patient, events_of(session, course.id), now)
         for course in found
     ]
 
@@ -237,7 +238,7 @@ def record_event(
     new = event_from_dict(event, "event")
     if new.at > now:
         raise InvalidInput("event.at", new.at.isoformat(), f"not after now ({now.isoformat()})")
-    view = _view(session, knowledge, course, patient, [*events_of(session, course.id), new], now)
+    view = view_of(session, knowledge, course, patient, [*events_of(session, course.id), new], now)
     assert view.replanned is not None
     stored = event_to_dict(new)
     session.add(
@@ -273,7 +274,7 @@ def record_event(
     return view
 
 
-def _view(
+def view_of(
     session: Session,
     knowledge: Knowledge,
     course: Course,
@@ -281,6 +282,7 @@ def _view(
     events: list[Event],
     now: datetime,
 ) -> CourseView:
+    """The course with its plan, re-planned through ``events`` (its log) when it has any."""
     plan = plan_for(knowledge, course, _zone(session, patient.clinic_id))
     if not events:
         return CourseView(course, patient, plan)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blina.config import Settings
 from blina.knowledge import Knowledge
-from blina.services.accounts import authenticate
+from blina.services.accounts import SESSION_COOKIE, authenticate
 from blina.services.actors import Actor
 from blina.services.clock import Clock
 from blina.services.errors import NotAuthenticated
@@ -25,7 +25,7 @@ from blina.web.i18n import (
     clinical_gettext_for,
     gettext_for,
 )
-from blina.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf_token, new_nonce
+from blina.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_token, new_nonce
 
 __all__ = ["TEMPLATE_DIR", "Ctx", "WebState", "context_of", "redirect", "render"]
 

@@ -15,15 +15,12 @@ __all__ = [
     "CSRF_COOKIE",
     "CSRF_FIELD",
     "SECURITY_HEADERS",
-    "SESSION_COOKIE",
     "SecurityHeaders",
     "csrf_token",
     "csrf_valid",
     "new_nonce",
 ]
 
-# The same cookie the JSON API's session login sets, so one sign-in serves both.
-SESSION_COOKIE = "blina_session"
 CSRF_COOKIE = "blina_csrf"
 CSRF_FIELD = "csrf_token"
 

@@ -2,9 +2,9 @@
 
 from fastapi import APIRouter, Request, Response
 
-from blina.api.deps import SESSION_COOKIE, ActorDep, StateDep, token_of
+from blina.api.deps import ActorDep, StateDep, token_of
 from blina.api.schemas import LoginRequest, LoginResponse, MePublic
-from blina.services.accounts import log_in, log_out
+from blina.services.accounts import SESSION_COOKIE, log_in, log_out, session_cookie
 from blina.services.actors import Actor
 from blina.store.session import transaction
 
@@ -39,14 +39,7 @@ def login(body: LoginRequest, response: Response, state: StateDep) -> LoginRespo
     assert outcome.token is not None
     assert outcome.user is not None
     if body.kind == "session":
-        response.set_cookie(
-            SESSION_COOKIE,
-            outcome.token,
-            max_age=state.settings.session_hours * 3600,
-            httponly=True,
-            secure=state.settings.cookie_secure,
-            samesite="strict",
-        )
+        response.set_cookie(**session_cookie(state.settings, outcome.token))
     user = outcome.user
     me = MePublic(
         id=user.id,

@@ -3,7 +3,6 @@
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,8 +12,7 @@ from blina.api.schemas import CourseEventIn, PlanRequest
 from blina.api.state import AppState
 from blina.domain.body import measure_body
 from blina.domain.druglib import label_dose_rules, prescribe
-from blina.domain.errors import InvalidInput
-from blina.domain.planning import CoursePlan, plan_course
+from blina.domain.planning import CoursePlan, plan_course, zone_named
 from blina.domain.preparation import Refusal, prepare_bag
 from blina.domain.replanning import replan
 from blina.interop.plan_json import plan_to_dict, to_json_ready
@@ -45,18 +43,11 @@ def _plan(body: PlanRequest, state: AppState) -> CoursePlan:
         body=measured,
         start=body.start,
         bag_hours=body.bag_hours,
-        zone=_zone(body.zone),
+        zone=zone_named(body.zone),
         start_time=body.start_time,
         cycles=body.cycles,
         cycle_starts=body.cycle_starts,
     )
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput("zone", name, "an IANA time zone name such as Europe/Paris") from None
 
 
 class BagRequest(BaseModel):

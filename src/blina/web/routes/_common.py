@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 
 from blina.domain.errors import BlinaError, InvalidInput
@@ -107,6 +107,11 @@ async def posted_form(request: Request) -> tuple[Ctx, FormData]:
     ):
         raise CsrfRefused("the form's CSRF token is missing or wrong")
     return ctx, form
+
+
+def query_form(request: Request) -> FormData:
+    """The query string read as a form: the live previews send the form with a GET."""
+    return FormData(list[tuple[str, str | UploadFile]](request.query_params.multi_items()))
 
 
 def text_field(form: FormData, name: str) -> str:

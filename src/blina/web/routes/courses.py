@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from blina.domain.body import measure_body
 from blina.domain.errors import BlinaError, InvalidInput, UnknownId
@@ -33,7 +33,14 @@ from blina.services.gradings import grade_crs_findings, grade_icans_findings
 from blina.store.session import read_only, transaction
 from blina.store.types import RecordId
 from blina.web.render import Ctx, context_of, redirect, render
-from blina.web.routes._common import WebRoute, clinic_of, decimal_field, posted_form, text_field
+from blina.web.routes._common import (
+    WebRoute,
+    clinic_of,
+    decimal_field,
+    posted_form,
+    query_form,
+    text_field,
+)
 from blina.web.routes.care_team import render_patient_page
 from blina.web.viewmodels import (
     FormError,
@@ -129,7 +136,7 @@ async def preview_course(request: Request, patient_id: RecordId) -> Response:
     """The planner's answer for the form as filled so far (an htmx fragment); stores nothing."""
     ctx = await run_in_threadpool(context_of, request)
     actor = ctx.signed_in()
-    form = FormData(list[tuple[str, str | UploadFile]](request.query_params.multi_items()))
+    form = query_form(request)
 
     def plan() -> Response:
         with read_only(ctx.state.sessions) as session:
@@ -288,7 +295,7 @@ async def grade_preview(request: Request, course_id: RecordId) -> Response:
     ctx = await run_in_threadpool(context_of, request)
     actor = ctx.signed_in()
     require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="grade a reaction")
-    form = FormData(list[tuple[str, str | UploadFile]](request.query_params.multi_items()))
+    form = query_form(request)
     scale = text_field(form, "scale")
 
     def grade() -> Response:
@@ -405,7 +412,7 @@ async def lab_grade_preview(request: Request, course_id: RecordId) -> Response:
     ctx = await run_in_threadpool(context_of, request)
     actor = ctx.signed_in()
     require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="grade a lab value")
-    form = FormData(list[tuple[str, str | UploadFile]](request.query_params.multi_items()))
+    form = query_form(request)
 
     def grade() -> Response:
         with read_only(ctx.state.sessions) as session:

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from blina.services.accounts import log_in, log_out
+from blina.services.accounts import SESSION_COOKIE, log_in, log_out, session_cookie, to_actor
 from blina.services.errors import (
     LoginThrottled,
 )
@@ -13,7 +13,6 @@ from blina.store.session import transaction
 from blina.web.i18n import LANG_COOKIE, LANGUAGES
 from blina.web.render import context_of, redirect, render
 from blina.web.routes._common import WebRoute, home_for, local_target, posted_form, text_field
-from blina.web.security import SESSION_COOKIE
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -63,16 +62,9 @@ async def login(request: Request) -> Response:
         )
     target = local_target(text_field(form, "next"))
     if target in ("/", "/login"):
-        target = "/" if outcome.user.role not in ("patient", "caregiver") else "/today"
+        target = home_for(to_actor(outcome.user))
     response = redirect(ctx, target)
-    response.set_cookie(
-        SESSION_COOKIE,
-        outcome.token,
-        max_age=state.settings.session_hours * 3600,
-        httponly=True,
-        secure=state.settings.cookie_secure,
-        samesite="strict",
-    )
+    response.set_cookie(**session_cookie(state.settings, outcome.token))
     return response
 
 
