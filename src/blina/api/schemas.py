@@ -86,22 +86,6 @@ class PatientPublic(BaseModel):
     display_name: str
 
 
-class PlanRequest(_In):
-    """The CLI's `blina plan` options as JSON."""
-
-    indication: str
-    # Ranges are checked by the domain (knowledge/body.toml), in the CLI's words.
-    weight_kg: Decimal
-    age_years: Decimal
-    height_cm: Decimal | None = None
-    start: date
-    bag_hours: int = 24
-    cycles: int | None = None
-    cycle_starts: dict[int, date] = {}
-    start_time: time = time(9, 0)
-    zone: str = "UTC"
-
-
 class CourseCreate(_In):
     indication: str
     # Ranges are checked by the domain (knowledge/body.toml), in the CLI's words.
@@ -113,6 +97,12 @@ class CourseCreate(_In):
     cycles: int | None = None
     cycle_starts: dict[int, date] = {}
     start_time: time = time(9, 0)
+
+
+class PlanRequest(CourseCreate):
+    """The CLI's `blina plan` options as JSON: a course's prescription and the time zone."""
+
+    zone: str = "UTC"
 
 
 class CourseChange(_In):
