@@ -119,7 +119,7 @@ def test_group_commit_close_finishes_queued_units(sessions: sessionmaker[Session
     assert _names(sessions) == {"queued 0", "queued 1", "queued 2"}
 
 
-def test_audit_head_moves_once_per_transaction_to_the_last_event(
+def test_audit_chain_is_whole_after_a_batch(
     sessions: sessionmaker[Session],
 ) -> None:
     writer = GroupCommit(sessions)
