@@ -36,6 +36,9 @@ def create_app(
         title="blina",
         version=__version__,
         summary="Blinatumomab therapy: course plans, pharmacy, toxicity, home monitoring.",
+        # Nothing about requests leaves the service: no traces, metrics or logs exported
+        # (and no look-up on every request for a telemetry provider nobody configured).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.blina = AppState(
         settings=settings,

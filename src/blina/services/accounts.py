@@ -17,6 +17,7 @@ from blina.domain.errors import BlinaError, InvalidInput
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.errors import LoginThrottled, NotAuthenticated, NotFound, PermissionDenied
+from blina.store.prepared import Prepared
 from blina.store.tables import LoginToken, Patient, User, table_of
 
 __all__ = [
@@ -205,7 +206,7 @@ def log_in(
 
 
 def authenticate(session: Session, *, now: datetime, token: str) -> Actor:
-    row = session.execute(_SIGNED_IN, {"digest": _digest(token)}).first()
+    row = _SIGNED_IN.first(session, {"digest": _digest(token)})
     if row is None or row.expires_at <= now or not row.active:
         raise NotAuthenticated("sign in again")
     return Actor(row.id, row.clinic_id, Role(row.role), row.patient_id, row.username)
@@ -214,7 +215,7 @@ def authenticate(session: Session, *, now: datetime, token: str) -> Actor:
 # Built once: every signed-in request runs it.
 _TOKENS = table_of(LoginToken)
 _USERS = table_of(User)
-_SIGNED_IN = (
+_SIGNED_IN = Prepared(
     select(
         _TOKENS.c.expires_at,
         _USERS.c.id,

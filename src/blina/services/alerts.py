@@ -21,6 +21,7 @@ from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.errors import Conflict, NotFound
 from blina.services.notify import AlertNotice, Contact, queue_notifications
+from blina.store.prepared import Prepared
 from blina.store.tables import Alert, AlertPolicy, ClinicContact, Patient, table_of
 
 __all__ = ["OUTCOMES", "acknowledge_alert", "escalate_due", "list_alerts", "raise_alert"]
@@ -46,8 +47,8 @@ def raise_alert(
     reason = triage.rules[0].reason if triage.rules else str(triage.level)
     level = str(triage.level)
     told, next_at = _step(session, clinic_id, level, 0, now)
-    alert_id: int = session.execute(
-        _RAISE,
+    alert_id: int = _RAISE.scalar(
+        session,
         {
             "patient_id": patient_id,
             "symptom_report_id": report_id,
@@ -58,7 +59,7 @@ def raise_alert(
             "escalation_step": 0,
             "next_escalation_at": next_at,
         },
-    ).scalar_one()
+    )
     for contact in told:
         queue_notifications(
             session,
@@ -196,7 +197,19 @@ def _step(
 
 # Built once: every alert raised runs them.
 _ALERTS = table_of(Alert)
-_RAISE = insert(_ALERTS).returning(_ALERTS.c.id)
+_RAISE = Prepared(
+    insert(_ALERTS).returning(_ALERTS.c.id),
+    columns=[
+        "patient_id",
+        "symptom_report_id",
+        "level",
+        "reason",
+        "status",
+        "created_at",
+        "escalation_step",
+        "next_escalation_at",
+    ],
+)
 _CONTACT_TABLE = table_of(ClinicContact)
 _CONTACTS = (
     select(_CONTACT_TABLE.c.id, _CONTACT_TABLE.c.email, _CONTACT_TABLE.c.webhook_url)

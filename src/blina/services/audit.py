@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from blina.services.access import patient_for, require_role
 from blina.services.actors import Actor, Role
+from blina.store.prepared import Prepared
 from blina.store.tables import (
     AuditEvent,
     AuditHead,
@@ -135,7 +136,7 @@ def _write_pending(session: Session) -> None:
     if kept is None or kept[0] is not session.get_transaction() or not kept[3]:
         return
     transaction, seq, digest, pending = kept
-    session.execute(_APPEND, pending)
+    _APPEND.many(session, pending)
     session.execute(_MOVE_HEAD, {"seq": seq, "last_hash": digest})
     session.info[_HEAD] = (transaction, seq, digest, [])
 
@@ -154,7 +155,7 @@ _MOVE_HEAD = (
     .where(_HEAD_TABLE.c.id == 1)
     .values(seq=bindparam("seq"), last_hash=bindparam("last_hash"))
 )
-_APPEND = insert(table_of(AuditEvent))
+_APPEND = Prepared(insert(table_of(AuditEvent)), columns=[*_HASHED, "prev_hash", "hash"])
 
 
 def events_for_patient(session: Session, *, actor: Actor, patient_id: int) -> list[AuditEvent]:

@@ -24,6 +24,7 @@ from blina.services.actors import Actor
 from blina.services.alerts import raise_alert
 from blina.services.audit import append_audit
 from blina.services.courses import get_course, plan_for
+from blina.store.prepared import Prepared
 from blina.store.tables import (
     Alert,
     Clinic,
@@ -52,7 +53,13 @@ class CheckInRequest:
 
 @dataclass(frozen=True, slots=True)
 class SubmittedReport:
-    report: SymptomReport
+    """The stored check-in (``report`` holds what was entered and its triage), whether it
+    was stored before under the same key, and the alert it raised, if any."""
+
+    id: int
+    patient_id: int
+    submitted_at: datetime
+    report: dict[str, Any]
     replayed: bool
     alert_id: int | None
 
@@ -69,7 +76,7 @@ def submit_report(
 ) -> SubmittedReport:
     if not 1 <= len(idempotency_key) <= 100:
         raise InvalidInput("Idempotency-Key", idempotency_key, "1 to 100 characters")
-    now_row = session.execute(_PATIENT_NOW, {"patient_id": patient_id}).first()
+    now_row = _PATIENT_NOW.first(session, {"patient_id": patient_id})
     require_patient(actor, patient_id, None if now_row is None else now_row.clinic_id)
     assert now_row is not None
     clinic_id: int = now_row.clinic_id
@@ -77,24 +84,18 @@ def submit_report(
     context = _context(session, actor, knowledge, now_row, now)
     answer = triage(observed, context, knowledge.triage, now=now)
     # A second insert with the same key stores nothing; the first report is answered again.
-    stored = SymptomReport(
-        patient_id=patient_id,
-        submitted_by=actor.user_id,
-        submitted_at=now,
-        idempotency_key=idempotency_key,
-        report={**_as_entered(check_in, observed), "triage": answer.to_dict()},
-    )
+    report = {**_as_entered(check_in, observed), "triage": answer.to_dict()}
     insert_new = _INSERT_NEW[session.get_bind().dialect.name == "postgresql"]
-    report_id = session.execute(
-        insert_new,
+    report_id = insert_new.scalar(
+        session,
         {
-            "patient_id": stored.patient_id,
-            "submitted_by": stored.submitted_by,
-            "submitted_at": stored.submitted_at,
-            "idempotency_key": stored.idempotency_key,
-            "report": stored.report,
+            "patient_id": patient_id,
+            "submitted_by": actor.user_id,
+            "submitted_at": now,
+            "idempotency_key": idempotency_key,
+            "report": report,
         },
-    ).scalar()
+    )
     if report_id is None:
         return _replayed(session, patient_id, idempotency_key)
     alert_id = raise_alert(
@@ -114,8 +115,7 @@ def submit_report(
         subject_id=report_id,
         after={"patient_id": patient_id, "level": str(answer.level), "alert": alert_id},
     )
-    stored.id = report_id
-    return SubmittedReport(stored, replayed=False, alert_id=alert_id)
+    return SubmittedReport(report_id, patient_id, now, report, replayed=False, alert_id=alert_id)
 
 
 def _replayed(session: Session, patient_id: int, idempotency_key: str) -> SubmittedReport:
@@ -127,7 +127,14 @@ def _replayed(session: Session, patient_id: int, idempotency_key: str) -> Submit
     alert_id = session.execute(
         select(Alert.id).where(Alert.symptom_report_id == existing.id)
     ).scalar()
-    return SubmittedReport(existing, replayed=True, alert_id=alert_id)
+    return SubmittedReport(
+        existing.id,
+        existing.patient_id,
+        existing.submitted_at,
+        existing.report,
+        replayed=True,
+        alert_id=alert_id,
+    )
 
 
 def list_reports(session: Session, *, actor: Actor, patient_id: int) -> list[SymptomReport]:
@@ -207,7 +214,7 @@ _COURSES = table_of(Course)
 _EVENTS = table_of(CourseEvent)
 _PATIENTS = table_of(Patient)
 _CLINICS = table_of(Clinic)
-_PATIENT_NOW = (
+_PATIENT_NOW = Prepared(
     select(
         _PATIENTS.c.id.label("patient_id"),
         _PATIENTS.c.clinic_id,
@@ -239,7 +246,7 @@ _PATIENT_NOW = (
 _REPORTS = table_of(SymptomReport)
 # Newest by id: reports are stored in the order they arrive (one writer at a time), and
 # the patient index walks backwards by id without sorting the patient's history.
-_EARLIER = (
+_EARLIER = Prepared(
     select(
         _REPORTS.c.report["observed_at"].as_string().label("observed_at"),
         _REPORTS.c.report["symptoms"].label("symptoms"),
@@ -254,9 +261,12 @@ _EARLIER = (
 # INSERT ... ON CONFLICT DO NOTHING for SQLite [False] and PostgreSQL [True]: the unique
 # (patient, key) index decides a retry, also between processes.
 _INSERT_NEW = tuple(
-    dialect_insert(_REPORTS)
-    .on_conflict_do_nothing(index_elements=["patient_id", "idempotency_key"])
-    .returning(_REPORTS.c.id)
+    Prepared(
+        dialect_insert(_REPORTS)
+        .on_conflict_do_nothing(index_elements=["patient_id", "idempotency_key"])
+        .returning(_REPORTS.c.id),
+        columns=["patient_id", "submitted_by", "submitted_at", "idempotency_key", "report"],
+    )
     for dialect_insert in (sqlite_insert, postgresql_insert)
 )
 
@@ -271,9 +281,9 @@ def _days_since_start_or_step_up(plan: CoursePlan, today: date) -> int | None:
 
 def _earlier(session: Session, patient_id: int, now: datetime) -> list[CheckIn]:
     # Triage compares with the latest earlier check-in; a few are read, not the whole week.
-    rows = session.execute(
-        _EARLIER, {"patient_id": patient_id, "since": now - _RECENT, "count": _RECENT_COUNT}
-    ).all()
+    rows = _EARLIER.all(
+        session, {"patient_id": patient_id, "since": now - _RECENT, "count": _RECENT_COUNT}
+    )
     earlier = []
     for observed_at, symptoms in reversed(rows):
         if symptoms is None or observed_at is None:

@@ -20,16 +20,9 @@ from blina.store.types import RecordId
 router = APIRouter()
 
 
-def _report(
-    row: SymptomReport, replayed: bool = False, alert_id: int | None = None
-) -> ReportPublic:
+def _report(row: SymptomReport) -> ReportPublic:
     return ReportPublic(
-        id=row.id,
-        patient_id=row.patient_id,
-        submitted_at=row.submitted_at,
-        report=row.report,
-        replayed=replayed,
-        alert_id=alert_id,
+        id=row.id, patient_id=row.patient_id, submitted_at=row.submitted_at, report=row.report
     )
 
 
@@ -68,7 +61,14 @@ async def submit_report(
     submitted: reports.SubmittedReport = await asyncio.wrap_future(state.group_commit.submit(store))
     if submitted.replayed:
         response.status_code = 200
-    return _report(submitted.report, submitted.replayed, submitted.alert_id)
+    return ReportPublic(
+        id=submitted.id,
+        patient_id=submitted.patient_id,
+        submitted_at=submitted.submitted_at,
+        report=submitted.report,
+        replayed=submitted.replayed,
+        alert_id=submitted.alert_id,
+    )
 
 
 @router.get("/patients/{patient_id}/symptom-reports", tags=["home"])

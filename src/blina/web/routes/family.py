@@ -238,7 +238,7 @@ def _triage_page(
     ctx: Ctx, patient_id: int, submitted: reports.SubmittedReport, clinic: Clinic
 ) -> Response:
     """The triage answer the service stored with the report (``Triage.to_dict()``)."""
-    answer: dict[str, Any] = dict(submitted.report.report.get("triage") or {})
+    answer: dict[str, Any] = dict(submitted.report.get("triage") or {})
     level = TriageLevel(str(answer.get("level", TriageLevel.ROUTINE)))
     return render(
         ctx,
@@ -249,7 +249,7 @@ def _triage_page(
         guide=ctx.state.knowledge.triage.levels[level],
         alerted=submitted.alert_id is not None,
         clinic=clinic,
-        report_id=submitted.report.id,
+        report_id=submitted.id,
     )
 
 

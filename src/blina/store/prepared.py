@@ -1,0 +1,138 @@
+"""Prepared statements: a Core statement compiled once per dialect, run on the driver.
+
+Executing a compiled Core statement through SQLAlchemy costs about 50 µs of Python
+(execution context, events, result set-up) where the query itself takes about 10 µs on
+SQLite, and nearly all of it is spent again on every call. A check-in from home runs a
+handful of small statements, and the service takes hundreds of check-ins a second
+(benches/bench_service.py), so those few statements are prepared here: compiled once
+for the session's dialect, then run on the driver's cursor of the session's own
+connection (inside its transaction, after the same autoflush), with the conversion of
+values SQLAlchemy would apply (each type's bind and result processors).
+
+Only plain statements qualify: no expanding ``IN`` parameters and, for an insert, no
+column default computed in Python (the caller gives every value). Both are refused
+when the statement is first compiled.
+"""
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import Insert, Select
+
+__all__ = ["Prepared"]
+
+_Processor = Callable[[Any], Any] | None
+
+
+class _Compiled:
+    """One statement compiled for one dialect."""
+
+    def __init__(self, statement: Select[Any] | Insert, columns: list[str], dialect: Dialect):
+        compiled = statement.compile(dialect=dialect, column_keys=columns or None)
+        assert isinstance(compiled, SQLCompiler)
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            raise ValueError("a prepared insert must be given every column's value")
+        if any(bind.expanding for bind in compiled.bind_names):
+            raise ValueError("a prepared statement cannot expand IN parameters")
+        self.dialect = dialect
+        self.sql = compiled.string
+        # Bind names in order (qmark), or None where the driver takes them by name.
+        self.positions = tuple(compiled.positiontup or ()) if dialect.positional else None
+        # Values fixed in the statement itself (a literal compared with, LIMIT 1).
+        self.defaults = {
+            name: bind.effective_value
+            for bind, name in compiled.bind_names.items()
+            if not bind.required and name not in columns
+        }
+        self.binds = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for bind, name in compiled.bind_names.items()
+        }
+        exported = list(statement.exported_columns)
+        self.types = [column.type for column in exported]
+        self.row: Callable[..., Any] = _row_type([str(column.key) for column in exported])
+        # From the first result's description: some drivers' processors depend on it.
+        self.results: list[_Processor] | None = None
+
+    def arguments(self, params: Mapping[str, Any]) -> Any:
+        """The driver's parameters for ``params``: converted, in the statement's order."""
+        values = {**self.defaults, **params}
+        for name, process in self.binds.items():
+            if process is not None:
+                values[name] = process(values[name])
+        return values if self.positions is None else [values[n] for n in self.positions]
+
+
+def _row_type(keys: list[str]) -> Callable[..., Any]:
+    return namedtuple("Row", keys)
+
+
+class Prepared:
+    """``statement``, compiled on first use for each dialect.
+
+    ``columns``: for an insert, the columns the caller gives (every one of them). Rows
+    come back as named tuples with the statement's column keys.
+    """
+
+    def __init__(self, statement: Select[Any] | Insert, *, columns: Sequence[str] = ()) -> None:
+        self.statement = statement
+        self._columns = list(columns)
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def all(self, session: Session, params: Mapping[str, Any]) -> list[Any]:
+        """Every row, in the session's transaction."""
+        connection, compiled = self._prepare(session)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(compiled.sql, compiled.arguments(params))
+            results = compiled.results
+            if results is None:
+                results = compiled.results = [
+                    type_.dialect_impl(compiled.dialect).result_processor(
+                        compiled.dialect, described[1]
+                    )
+                    for type_, described in zip(compiled.types, cursor.description, strict=True)
+                ]
+            fetched = cursor.fetchall()
+        finally:
+            cursor.close()
+        row = compiled.row
+        return [
+            row(*[v if p is None else p(v) for v, p in zip(raw, results, strict=True)])
+            for raw in fetched
+        ]
+
+    def many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run the statement (one that returns no rows) once for each of ``rows``."""
+        connection, compiled = self._prepare(session)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.executemany(compiled.sql, [compiled.arguments(row) for row in rows])
+        finally:
+            cursor.close()
+
+    def first(self, session: Session, params: Mapping[str, Any]) -> Any:
+        """The first row, or None."""
+        rows = self.all(session, params)
+        return rows[0] if rows else None
+
+    def scalar(self, session: Session, params: Mapping[str, Any]) -> Any:
+        """The first column of the first row, or None."""
+        rows = self.all(session, params)
+        return rows[0][0] if rows else None
+
+    def _prepare(self, session: Session) -> tuple[Connection, _Compiled]:
+        if session.autoflush:
+            session.flush()
+        connection = session.connection()
+        dialect = connection.dialect
+        compiled = self._by_dialect.get(dialect.name)
+        if compiled is None:
+            compiled = self._by_dialect[dialect.name] = _Compiled(
+                self.statement, self._columns, dialect
+            )
+        return connection, compiled

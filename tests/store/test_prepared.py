@@ -1,0 +1,185 @@
+"""Prepared statements give what SQLAlchemy's own execution gives, on every dialect."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from blina.config import Settings
+from blina.knowledge import Knowledge
+from blina.services import accounts, reports
+from blina.services.accounts import create_user, log_in, to_actor
+from blina.services.audit import verify_chain
+from blina.services.courses import CourseRequest, start_course
+from blina.services.patients import create_patient
+from blina.services.reports import CheckInRequest, submit_report
+from blina.store.prepared import Prepared
+from blina.store.session import transaction
+from blina.store.tables import Alert, AuditEvent, Clinic, table_of
+
+NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
+
+
+def _patient_with_history(sessions: sessionmaker[Session], knowledge: Knowledge) -> tuple[int, str]:
+    """A patient on a course (dates, a time, decimals, JSON), two check-ins, and a
+    caregiver's bearer token."""
+    with transaction(sessions) as session:
+        clinic = Clinic(name="c", zone="Europe/Paris", created_at=NOW)
+        session.add(clinic)
+        session.flush()
+        physician = create_user(
+            session,
+            actor=None,
+            now=NOW,
+            clinic_id=clinic.id,
+            username="doc",
+            display_name="d",
+            role="physician",
+            password="a long password",
+        )
+        patient = create_patient(
+            session, actor=to_actor(physician), now=NOW, code="P1", display_name="p"
+        )
+        start_course(
+            session,
+            actor=to_actor(physician),
+            now=NOW,
+            knowledge=knowledge,
+            patient_id=patient.id,
+            request=CourseRequest(
+                regimen_id="mrd-positive",
+                start=date(2026, 12, 8),
+                weight_kg=Decimal("70.5"),
+                age_years=Decimal(40),
+                bag_hours=96,
+                cycles=2,
+            ),
+        )
+        create_user(
+            session,
+            actor=None,
+            now=NOW,
+            clinic_id=clinic.id,
+            username="family",
+            display_name="f",
+            role="caregiver",
+            password="a long password",
+            patient_id=patient.id,
+        )
+        token = log_in(
+            session,
+            settings=Settings(),
+            now=NOW,
+            username="family",
+            password="a long password",
+            kind="bearer",
+        ).token
+        assert token is not None
+        for minutes, key in ((60, "first"), (30, "second")):
+            submit_report(
+                session,
+                actor=to_actor(physician),
+                now=NOW - timedelta(minutes=minutes),
+                knowledge=knowledge,
+                patient_id=patient.id,
+                idempotency_key=key,
+                check_in=CheckInRequest(symptoms={"headache": 1}, temperature=Decimal("37.2")),
+            )
+        return patient.id, token
+
+
+@pytest.mark.parametrize(
+    ("prepared", "params"),
+    [
+        (reports._PATIENT_NOW, {"patient_id": "patient"}),
+        (reports._EARLIER, {"patient_id": "patient", "since": NOW - timedelta(days=7), "count": 3}),
+        (accounts._SIGNED_IN, {"digest": "digest"}),
+    ],
+    ids=["patient now", "earlier check-ins", "signed in"],
+)
+def test_a_prepared_query_reads_what_sqlalchemy_reads(
+    sessions: sessionmaker[Session],
+    knowledge: Knowledge,
+    prepared: Prepared,
+    params: dict[str, object],
+) -> None:
+    patient, token = _patient_with_history(sessions, knowledge)
+    given = {"patient": patient, "digest": accounts._digest(token)}
+    values = {k: given.get(v, v) if isinstance(v, str) else v for k, v in params.items()}
+    with transaction(sessions) as session:
+        result = session.execute(prepared.statement, values)
+        keys = tuple(result.keys())
+        expected = [tuple(row) for row in result]
+        rows = prepared.all(session, values)
+
+    assert expected  # the comparison is about real rows
+    assert [tuple(row) for row in rows] == expected
+    assert [type(v) for v in rows[0]] == [type(v) for v in expected[0]]
+    assert rows[0]._fields == keys
+
+
+def test_first_and_scalar_answer_none_when_nothing_matches(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        assert accounts._SIGNED_IN.first(session, {"digest": "none"}) is None
+        assert accounts._SIGNED_IN.scalar(session, {"digest": "none"}) is None
+
+
+def test_a_prepared_insert_stores_what_the_orm_reads_back(
+    sessions: sessionmaker[Session],
+) -> None:
+    clinics = table_of(Clinic)
+    add = Prepared(
+        insert(clinics).returning(clinics.c.id), columns=["name", "zone", "phone", "created_at"]
+    )
+    paris = datetime(2026, 12, 10, 10, 30, tzinfo=UTC).astimezone(ZoneInfo("Europe/Paris"))
+    with transaction(sessions) as session:
+        clinic_id = add.scalar(
+            session, {"name": "north", "zone": "UTC", "phone": "", "created_at": paris}
+        )
+    with sessions() as session:
+        stored = session.get(Clinic, clinic_id)
+        assert stored is not None
+        assert (stored.name, stored.created_at) == ("north", paris)
+        assert stored.created_at.tzinfo == UTC
+
+
+def test_many_writes_every_row_and_the_chain_stays_whole(
+    sessions: sessionmaker[Session], knowledge: Knowledge
+) -> None:
+    # The audit trail appends through Prepared.many at each commit.
+    _patient_with_history(sessions, knowledge)
+    with sessions() as session:
+        events = session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        assert any(e.after and "level" in e.after for e in events)  # JSON read back as dicts
+        assert verify_chain(session).ok
+
+
+def test_an_object_added_but_not_flushed_is_seen_by_a_prepared_query(
+    sessions: sessionmaker[Session],
+) -> None:
+    clinics = table_of(Clinic)
+    named = Prepared(select(clinics.c.name).where(clinics.c.name == bindparam("name")))
+    with transaction(sessions) as session:
+        session.add(Clinic(name="pending", zone="UTC", created_at=NOW))
+        assert named.scalar(session, {"name": "pending"}) == "pending"
+
+
+def test_statements_a_prepared_statement_cannot_run_are_refused_at_first_use(
+    sessions: sessionmaker[Session],
+) -> None:
+    alerts = table_of(Alert)
+    clinics = table_of(Clinic)
+    # escalation_step has a default computed in Python: the caller must give it.
+    without_step = Prepared(insert(alerts), columns=["patient_id", "level", "reason"])
+    expanding = Prepared(select(clinics.c.id).where(clinics.c.name.in_(bindparam("names"))))
+    with transaction(sessions) as session:
+        with pytest.raises(ValueError, match="every column"):
+            without_step.many(session, [{"patient_id": 1, "level": "x", "reason": "y"}])
+        with pytest.raises(ValueError, match="expand IN"):
+            expanding.all(session, {"names": ["a"]})
