@@ -227,4 +227,22 @@ def test_denial_is_audited(world: World) -> None:
     after = denials()
     assert len(after) == before + 1
     assert after[-1].subject_id == "GET /api/v1/users"
-    assert after[-1].after == {"reason": "only an admin lists users"}
+    assert after[-1].after == {
+        "reason": "only an admin lists users",
+        "request": "GET /api/v1/users",
+    }
+
+
+def test_denial_of_a_long_request_line_is_audited_whole(world: World) -> None:
+    # Longer than the subject column (40 characters): PostgreSQL enforces its width.
+    path = "/alerts/2147483647/acknowledge"
+    response = _call(world, "caregiver_a", "POST", path, {"outcome": "advice-given"})
+
+    assert response.status_code == 403
+    with world.client.app.state.blina.sessions() as session:  # type: ignore[attr-defined]
+        denied = session.execute(
+            select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)
+        ).scalar_one()
+    assert denied.action == "access.denied"
+    assert denied.subject_id == f"POST /api/v1{path}"[:40]
+    assert denied.after["request"] == f"POST /api/v1{path}"

@@ -3,9 +3,11 @@ symptom reports, the task list, and the error shape in the CLI's words."""
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from tests.api.conftest import World
 
+from blina.api.routes.home import _accepts_gzip
 from blina.store.tables import Course, SymptomReport
 
 
@@ -457,3 +459,45 @@ def test_clinic_tasks_stay_closed_to_families_even_when_kept(world: World) -> No
     assert world.client.get(path, headers=world.as_("nurse_a")).status_code == 200
 
     assert world.client.get(path, headers=world.as_("caregiver_a")).status_code == 403
+
+
+def test_clinic_tasks_compressed_for_screens_that_take_gzip(world: World) -> None:
+    path = "/api/v1/clinic/tasks?day=2026-12-08"
+    plain = world.client.get(path, headers={**world.as_("nurse_a"), "Accept-Encoding": "identity"})
+    packed = world.client.get(
+        path, headers={**world.as_("nurse_a"), "Accept-Encoding": "gzip, deflate"}
+    )
+    again = world.client.get(
+        path,
+        headers={
+            **world.as_("nurse_a"),
+            "Accept-Encoding": "gzip",
+            "If-None-Match": packed.headers["etag"],
+        },
+    )
+
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert plain.headers["vary"] == packed.headers["vary"] == "Accept-Encoding"
+    assert packed.json() == plain.json() != []  # the client unpacked the same list
+    assert packed.headers["etag"] != plain.headers["etag"]
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize(
+    ("header", "takes"),
+    [
+        ("gzip, deflate, br", True),
+        ("GZIP", True),
+        ("gzip; q=0.001", True),
+        ("*;q=0.5", True),
+        ("", False),
+        ("identity", False),
+        ("deflate, br", False),
+        ("gzip;q=0", False),
+        ("gzip; q=0.000", False),
+        ("*, gzip;q=0", False),
+    ],
+)
+def test_accept_encoding_is_read_as_the_http_rules_say(header: str, takes: bool) -> None:
+    assert _accepts_gzip(header) is takes

@@ -119,6 +119,7 @@ def _must(pydantic_message: str) -> str:
 def _audit_denial(request: Request, reason: str) -> None:
     state: AppState = request.app.state.blina
     actor = getattr(request.state, "actor", None)
+    line = f"{request.method} {request.url.path}"
     with transaction(state.sessions) as session:
         append_audit(
             session,
@@ -126,8 +127,8 @@ def _audit_denial(request: Request, reason: str) -> None:
             actor=actor,
             action="access.denied",
             subject_type="request",
-            subject_id=f"{request.method} {request.url.path}",
-            after={"reason": reason},
+            subject_id=line[:40],  # the column's width; the whole line is kept below
+            after={"reason": reason, "request": line},
         )
 
 

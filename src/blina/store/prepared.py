@@ -11,7 +11,8 @@ values SQLAlchemy would apply (each type's bind and result processors).
 
 Only plain statements qualify: no expanding ``IN`` parameters and, for an insert, no
 column default computed in Python (the caller gives every value). Both are refused
-when the statement is first compiled.
+when the statement is first compiled. A failing statement raises the driver's own
+error (sqlite3's or psycopg's), not SQLAlchemy's wrapper of it.
 """
 
 from collections import namedtuple

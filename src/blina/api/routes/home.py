@@ -1,7 +1,9 @@
 """Symptom reports from home and the clinic's task list."""
 
 import asyncio
+import gzip
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -87,20 +89,46 @@ def clinic_tasks(
     """The clinic's tasks for a day (default: today in the clinic's time zone).
 
     Ward screens poll this list. Every write appends an audit event, so the list is kept
-    by the audit chain's position: built once per change, and answered 304 to a screen
-    that sends back the ETag of what it shows.
+    by the audit chain's position: built once per change (and compressed once for the
+    screens that take gzip), and answered 304 to a screen that sends back the ETag of
+    what it shows.
     """
     tasks.require_task_reader(actor)
     when = day or tasks.clinic_today(session, actor=actor, now=state.clock.now())
     # The position is read before the tasks: the kept list is never older than its tag.
-    tag = f'"tasks-{actor.clinic_id}-{when.isoformat()}-{audit_position(session)}"'
-    headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
+    plain = f"tasks-{actor.clinic_id}-{when.isoformat()}-{audit_position(session)}"
+    compressed = _accepts_gzip(request.headers.get("accept-encoding", ""))
+    # Each encoding is its own representation, with its own tag (RFC 9110, 8.8.3).
+    tag = f'"{plain}-gzip"' if compressed else f'"{plain}"'
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
     if request.headers.get("if-none-match") == tag:
         return Response(status_code=304, headers=headers)
-    body = state.responses.get(
-        tag, lambda: _task_list(tasks.tasks_for_day(session, actor=actor, day=when))
-    )
+
+    def listed() -> bytes:
+        return state.responses.get(
+            plain, lambda: _task_list(tasks.tasks_for_day(session, actor=actor, day=when))
+        )
+
+    if not compressed:
+        return Response(listed(), media_type="application/json", headers=headers)
+    # A large clinic's list is hundreds of kilobytes of repeated keys on the ward's
+    # network; compressed once per change, like the list itself.
+    body = state.responses.get(tag, lambda: gzip.compress(listed(), compresslevel=6))
+    headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/json", headers=headers)
+
+
+def _accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header takes gzip: named, or "*", and not refused by
+    q=0 (RFC 9110, 12.5.3)."""
+    accepted: dict[str, bool] = {}
+    for offer in accept_encoding.split(","):
+        name, *parameters = (part.strip().lower() for part in offer.split(";"))
+        accepted[name] = not any(_REFUSED.fullmatch(p.replace(" ", "")) for p in parameters)
+    return accepted.get("gzip", accepted.get("*", False))
+
+
+_REFUSED = re.compile(r"q=0(\.0{0,3})?")
 
 
 def _task_list(rows: list[tasks.TaskRow]) -> bytes:

@@ -135,6 +135,7 @@ def decimal_field(form: FormData, name: str, *, required: bool = True) -> Decima
 
 
 def audit_denial(ctx: Ctx, reason: str) -> None:
+    line = f"{ctx.request.method} {ctx.request.url.path}"
     with transaction(ctx.state.sessions) as session:
         append_audit(
             session,
@@ -142,8 +143,8 @@ def audit_denial(ctx: Ctx, reason: str) -> None:
             actor=ctx.actor,
             action="access.denied",
             subject_type="request",
-            subject_id=f"{ctx.request.method} {ctx.request.url.path}"[:40],
-            after={"reason": reason, "via": "web"},
+            subject_id=line[:40],  # the column's width; the whole line is kept below
+            after={"reason": reason, "via": "web", "request": line},
         )
 
 
