@@ -1,5 +1,6 @@
 """Prepared statements give what SQLAlchemy's own execution gives, on every dialect."""
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -91,24 +92,31 @@ def _patient_with_history(sessions: sessionmaker[Session], knowledge: Knowledge)
         return patient.id, token
 
 
+# Each query's parameters, from the patient's id and the caregiver's token.
+QUERIES: list[tuple[Prepared, Callable[[int, str], dict[str, object]]]] = [
+    (reports._PATIENT_NOW, lambda patient, token: {"patient_id": patient}),
+    (
+        reports._EARLIER,
+        lambda patient, token: {
+            "patient_id": patient,
+            "since": NOW - timedelta(days=7),
+            "count": 3,
+        },
+    ),
+    (accounts._SIGNED_IN, lambda patient, token: {"digest": accounts._digest(token)}),
+]
+
+
 @pytest.mark.parametrize(
-    ("prepared", "params"),
-    [
-        (reports._PATIENT_NOW, {"patient_id": "patient"}),
-        (reports._EARLIER, {"patient_id": "patient", "since": NOW - timedelta(days=7), "count": 3}),
-        (accounts._SIGNED_IN, {"digest": "digest"}),
-    ],
-    ids=["patient now", "earlier check-ins", "signed in"],
+    ("prepared", "params_for"), QUERIES, ids=["patient now", "earlier check-ins", "signed in"]
 )
 def test_a_prepared_query_reads_what_sqlalchemy_reads(
     sessions: sessionmaker[Session],
     knowledge: Knowledge,
     prepared: Prepared,
-    params: dict[str, object],
+    params_for: Callable[[int, str], dict[str, object]],
 ) -> None:
-    patient, token = _patient_with_history(sessions, knowledge)
-    given = {"patient": patient, "digest": accounts._digest(token)}
-    values = {k: given.get(v, v) if isinstance(v, str) else v for k, v in params.items()}
+    values = params_for(*_patient_with_history(sessions, knowledge))
     with transaction(sessions) as session:
         result = session.execute(prepared.statement, values)
         keys = tuple(result.keys())

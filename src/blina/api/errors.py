@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from blina.api.state import AppState
 from blina.domain.errors import BlinaError, InvalidInput, KnowledgeError, UnknownId
-from blina.services.audit import append_audit
+from blina.services.audit import append_denial
 from blina.services.errors import (
     Conflict,
     LoginThrottled,
@@ -118,17 +118,13 @@ def _must(pydantic_message: str) -> str:
 
 def _audit_denial(request: Request, reason: str) -> None:
     state: AppState = request.app.state.blina
-    actor = getattr(request.state, "actor", None)
-    line = f"{request.method} {request.url.path}"
     with transaction(state.sessions) as session:
-        append_audit(
+        append_denial(
             session,
             at=state.clock.now(),
-            actor=actor,
-            action="access.denied",
-            subject_type="request",
-            subject_id=line[:40],  # the column's width; the whole line is kept below
-            after={"reason": reason, "request": line},
+            actor=getattr(request.state, "actor", None),
+            request_line=f"{request.method} {request.url.path}",
+            after={"reason": reason},
         )
 
 

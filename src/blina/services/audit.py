@@ -16,6 +16,7 @@ import sqlalchemy.event
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
     bindparam,
     exists,
     insert,
@@ -45,6 +46,7 @@ __all__ = [
     "AuditPage",
     "ChainReport",
     "append_audit",
+    "append_denial",
     "audit_choices",
     "audit_position",
     "clinic_events",
@@ -112,6 +114,27 @@ def append_audit(
     session.info[_HEAD] = (transaction, seq + 1, digest, pending)
 
 
+def append_denial(
+    session: Session,
+    *,
+    at: datetime,
+    actor: Actor | None,
+    request_line: str,
+    after: dict[str, Any],
+) -> None:
+    """Audit a refused request. Its line ("GET /api/v1/users") is the subject, cut to
+    the column's width, and is kept whole in the event."""
+    append_audit(
+        session,
+        at=at,
+        actor=actor,
+        action="access.denied",
+        subject_type="request",
+        subject_id=request_line[:_SUBJECT_WIDTH],
+        after={**after, "request": request_line},
+    )
+
+
 def _head(session: Session) -> tuple[int, str]:
     """The chain's head for this transaction: read under lock on first use, then kept."""
     kept = session.info.get(_HEAD)
@@ -156,6 +179,11 @@ _MOVE_HEAD = (
     .values(seq=bindparam("seq"), last_hash=bindparam("last_hash"))
 )
 _APPEND = Prepared(insert(table_of(AuditEvent)), columns=[*_HASHED, "prev_hash", "hash"])
+# The subject column's width, as the table declares it.
+_SUBJECT_TYPE = table_of(AuditEvent).c.subject_id.type
+assert isinstance(_SUBJECT_TYPE, String)
+assert _SUBJECT_TYPE.length is not None
+_SUBJECT_WIDTH: int = _SUBJECT_TYPE.length
 
 
 def events_for_patient(session: Session, *, actor: Actor, patient_id: int) -> list[AuditEvent]:

@@ -49,10 +49,12 @@ class _Compiled:
             for bind, name in compiled.bind_names.items()
             if not bind.required and name not in columns
         }
-        self.binds = {
+        # The conversions to apply, by bind name (most types have none).
+        processors = {
             name: bind.type.dialect_impl(dialect).bind_processor(dialect)
             for bind, name in compiled.bind_names.items()
         }
+        self.binds = {name: p for name, p in processors.items() if p is not None}
         exported = list(statement.exported_columns)
         self.types = [column.type for column in exported]
         self.row: Callable[..., Any] = _row_type([str(column.key) for column in exported])
@@ -63,8 +65,7 @@ class _Compiled:
         """The driver's parameters for ``params``: converted, in the statement's order."""
         values = {**self.defaults, **params}
         for name, process in self.binds.items():
-            if process is not None:
-                values[name] = process(values[name])
+            values[name] = process(values[name])
         return values if self.positions is None else [values[n] for n in self.positions]
 
 

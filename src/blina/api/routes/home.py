@@ -22,9 +22,18 @@ from blina.store.types import RecordId
 router = APIRouter()
 
 
-def _report(row: SymptomReport) -> ReportPublic:
+def _report(
+    row: SymptomReport | reports.SubmittedReport,
+    replayed: bool = False,
+    alert_id: int | None = None,
+) -> ReportPublic:
     return ReportPublic(
-        id=row.id, patient_id=row.patient_id, submitted_at=row.submitted_at, report=row.report
+        id=row.id,
+        patient_id=row.patient_id,
+        submitted_at=row.submitted_at,
+        report=row.report,
+        replayed=replayed,
+        alert_id=alert_id,
     )
 
 
@@ -63,14 +72,7 @@ async def submit_report(
     submitted: reports.SubmittedReport = await asyncio.wrap_future(state.group_commit.submit(store))
     if submitted.replayed:
         response.status_code = 200
-    return ReportPublic(
-        id=submitted.id,
-        patient_id=submitted.patient_id,
-        submitted_at=submitted.submitted_at,
-        report=submitted.report,
-        replayed=submitted.replayed,
-        alert_id=submitted.alert_id,
-    )
+    return _report(submitted, submitted.replayed, submitted.alert_id)
 
 
 @router.get("/patients/{patient_id}/symptom-reports", tags=["home"])

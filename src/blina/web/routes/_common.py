@@ -19,7 +19,7 @@ from blina.services import (
     courses,
 )
 from blina.services.actors import Actor
-from blina.services.audit import append_audit
+from blina.services.audit import append_denial
 from blina.services.errors import (
     Conflict,
     NotAuthenticated,
@@ -135,16 +135,13 @@ def decimal_field(form: FormData, name: str, *, required: bool = True) -> Decima
 
 
 def audit_denial(ctx: Ctx, reason: str) -> None:
-    line = f"{ctx.request.method} {ctx.request.url.path}"
     with transaction(ctx.state.sessions) as session:
-        append_audit(
+        append_denial(
             session,
             at=ctx.state.clock.now(),
             actor=ctx.actor,
-            action="access.denied",
-            subject_type="request",
-            subject_id=line[:40],  # the column's width; the whole line is kept below
-            after={"reason": reason, "via": "web", "request": line},
+            request_line=f"{ctx.request.method} {ctx.request.url.path}",
+            after={"reason": reason, "via": "web"},
         )
 
 
