@@ -379,6 +379,75 @@ def test_check_in_with_fever_and_confusion_alerts_the_team_who_acknowledge_it(wo
     )
 
 
+@pytest.mark.parametrize(
+    ("content", "field", "value"),
+    [
+        (b'{"temperature": "warm"}', "temperature", "warm"),
+        (b'{"temperature_unit": "K"}', "temperature_unit", "K"),
+        (b'{"symptoms": {"headache": "bad"}}', "symptoms.headache", "bad"),
+        (b'{"mood": "low"}', "mood", "low"),
+        (b'{"note": 7}', "note", "7"),
+        (b'{"temperature": 38', "body", '{"temperature": 38'),
+        (b"", "body", ""),
+    ],
+)
+def test_check_in_bad_body_answers_422_naming_the_field_and_stores_nothing(
+    world: World, content: bytes, field: str, value: str
+) -> None:
+    response = world.client.post(
+        f"/api/v1/patients/{world.patient_a1}/symptom-reports",
+        content=content,
+        headers={
+            **world.as_("caregiver_a"),
+            "Idempotency-Key": "bad-body",
+            "Content-Type": "application/json",
+        },
+    )
+
+    assert response.status_code == 422, response.text
+    problem = response.json()["errors"][0]
+    assert (problem["field"], problem["value"]) == (field, value)
+    assert problem["message"].startswith(f"{field} {value} is not allowed: must be ")
+    assert "Invalid JSON" not in problem["message"]
+    assert "Extra inputs" not in problem["message"]
+    with _sessions(world)() as session:
+        stored = session.execute(
+            select(func.count()).where(SymptomReport.idempotency_key == "bad-body")
+        ).scalar_one()
+    assert stored == 0
+
+
+def test_check_in_without_idempotency_key_answers_422_naming_the_header(world: World) -> None:
+    response = _post(
+        world, "caregiver_a", f"/patients/{world.patient_a1}/symptom-reports", {"symptoms": {}}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "idempotency-key"
+
+
+def test_openapi_documents_the_check_in_body_and_both_answers(world: World) -> None:
+    operation = world.client.get("/openapi.json").json()["paths"][
+        "/api/v1/patients/{patient_id}/symptom-reports"
+    ]["post"]
+
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert operation["requestBody"]["required"] is True
+    assert set(body["properties"]) == {
+        "temperature",
+        "temperature_unit",
+        "symptoms",
+        "note",
+        "observed_at",
+    }
+    assert body["additionalProperties"] is False
+    assert {p["name"] for p in operation["parameters"]} == {"patient_id", "idempotency-key"}
+    for status in ("200", "201"):
+        answer = operation["responses"][status]["content"]["application/json"]["schema"]
+        assert answer == {"$ref": "#/components/schemas/ReportPublic"}
+    assert "422" in operation["responses"]
+
+
 def test_check_in_unknown_symptom_answers_422_naming_it(world: World) -> None:
     body = {"symptoms": {"purple-spots-on-moon": 1}}
     response = _post(

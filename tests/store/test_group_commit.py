@@ -1,5 +1,6 @@
 """Group commit: units from many callers share a transaction; a failing unit fails alone."""
 
+import asyncio
 import threading
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -132,3 +133,84 @@ def test_audit_chain_is_whole_after_a_batch(
         report = verify_chain(session)
     assert events == 5
     assert report.ok
+
+
+def _run_batch(writer: GroupCommit, units: list[Any]) -> tuple[list[Any], int]:
+    """The units awaited from one event loop as one batch: their outcomes, and how many
+    times the writer woke the loop."""
+
+    async def main() -> tuple[list[Any], int]:
+        loop = asyncio.get_running_loop()
+        wake_ups = 0
+        wake = loop.call_soon_threadsafe
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            nonlocal wake_ups
+            wake_ups += 1
+            return wake(*args, **kwargs)
+
+        loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+        release = _held(writer)
+        waiting = [asyncio.ensure_future(writer.run(unit)) for unit in units]
+        await asyncio.sleep(0)  # every unit is queued behind the held one
+        release.set()
+        outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+        return outcomes, wake_ups
+
+    return asyncio.run(main())
+
+
+def test_group_commit_answers_a_loop_once_per_batch(sessions: sessionmaker[Session]) -> None:
+    writer = GroupCommit(sessions)
+    outcomes, wake_ups = _run_batch(writer, [_add_clinic(f"awaited {n}") for n in range(8)])
+    writer.close()
+
+    assert outcomes == [f"awaited {n}" for n in range(8)]
+    assert wake_ups == 1
+    assert _names(sessions) == {f"awaited {n}" for n in range(8)}
+
+
+def test_group_commit_awaited_failing_unit_fails_alone(sessions: sessionmaker[Session]) -> None:
+    writer = GroupCommit(sessions)
+    outcomes, _ = _run_batch(writer, [_add_clinic("before"), _fail, _add_clinic("after")])
+    writer.close()
+
+    assert outcomes[0] == "before"
+    assert isinstance(outcomes[1], ValueError)
+    assert outcomes[2] == "after"
+    assert _names(sessions) == {"before", "after"}
+
+
+def test_group_commit_skips_a_unit_whose_caller_gave_up(sessions: sessionmaker[Session]) -> None:
+    writer = GroupCommit(sessions)
+
+    async def main() -> None:
+        release = _held(writer)
+        gone = asyncio.ensure_future(writer.run(_add_clinic("abandoned")))
+        kept = asyncio.ensure_future(writer.run(_add_clinic("kept")))
+        await asyncio.sleep(0)
+        gone.cancel()
+        await asyncio.sleep(0)
+        release.set()
+        assert await kept == "kept"
+
+    asyncio.run(main())
+    writer.close()
+    assert _names(sessions) == {"kept"}
+
+
+def test_group_commit_outlives_a_closed_loop(sessions: sessionmaker[Session]) -> None:
+    writer = GroupCommit(sessions)
+    release = _held(writer)
+    loop = asyncio.new_event_loop()
+    orphan = writer.run(_add_clinic("orphan"))
+    waiting = loop.create_task(orphan)
+    loop.run_until_complete(asyncio.sleep(0))  # queued; then its loop closes, still waiting
+    loop.close()
+    later = writer.submit(_add_clinic("later"))
+    release.set()
+
+    assert later.result(timeout=10) == "later"
+    writer.close()
+    assert _names(sessions) == {"orphan", "later"}  # stored, though nobody heard the answer
+    assert not waiting.done()

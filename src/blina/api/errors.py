@@ -109,11 +109,17 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
 
 
 def _must(pydantic_message: str) -> str:
-    """'Input should be greater than 0' -> 'greater than 0'; 'Field required' -> 'given'."""
+    """'Input should be greater than 0' -> 'greater than 0'; 'Field required' -> 'given';
+    an unknown field -> 'left out'; 'Invalid JSON: <why>' -> 'valid JSON (<why>)'."""
     text = pydantic_message
     for prefix in ("Input should be ", "Value should be "):
         text = text.removeprefix(prefix)
-    return "given" if text == "Field required" else text
+    if text.startswith("Invalid JSON: "):
+        return f"valid JSON ({text.removeprefix('Invalid JSON: ')})"
+    return _PLAIN.get(text, text)
+
+
+_PLAIN = {"Field required": "given", "Extra inputs are not permitted": "left out"}
 
 
 def _audit_denial(request: Request, reason: str) -> None:

@@ -147,7 +147,7 @@ def _head(session: Session) -> tuple[int, str]:
 def audit_position(session: Session) -> int:
     """How many events the chain holds: every write appends one, so while this number
     stands still nothing has changed (what is derived from the data may be kept)."""
-    seq: int = session.execute(_POSITION).scalar_one()
+    seq: int = _POSITION.scalar(session, {})
     return seq
 
 
@@ -172,7 +172,7 @@ _LOCK_HEAD = (
     .where(_HEAD_TABLE.c.id == 1)
     .with_for_update()
 )
-_POSITION = select(_HEAD_TABLE.c.seq).where(_HEAD_TABLE.c.id == 1)
+_POSITION = Prepared(select(_HEAD_TABLE.c.seq).where(_HEAD_TABLE.c.id == 1))
 _MOVE_HEAD = (
     update(_HEAD_TABLE)
     .where(_HEAD_TABLE.c.id == 1)

@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from blina.services.access import require_role
 from blina.services.actors import Actor, Role
-from blina.store.tables import Clinic, CourseTask, Patient
+from blina.store.prepared import Prepared
+from blina.store.tables import Clinic, CourseTask, Patient, table_of
 
 __all__ = ["TaskRow", "clinic_today", "require_task_reader", "tasks_for_day"]
 
@@ -61,5 +62,10 @@ def tasks_for_day(session: Session, *, actor: Actor, day: date) -> list[TaskRow]
 
 def clinic_today(session: Session, *, actor: Actor, now: datetime) -> date:
     """The calendar date at ``now`` in the actor's clinic."""
-    zone = session.execute(select(Clinic.zone).where(Clinic.id == actor.clinic_id)).scalar_one()
+    zone: str = _ZONE.scalar(session, {"clinic_id": actor.clinic_id})
     return now.astimezone(ZoneInfo(zone)).date()
+
+
+# Built once: every ward screen's poll of the task list runs it.
+_CLINICS = table_of(Clinic)
+_ZONE = Prepared(select(_CLINICS.c.zone).where(_CLINICS.c.id == bindparam("clinic_id")))

@@ -1,21 +1,24 @@
 """Symptom reports from home and the clinic's task list."""
 
-import asyncio
 import gzip
 import json
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import BaseModel
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from blina.api.deps import ActorDep, ReadDep, StateDep, authenticated
+from blina.api.deps import ActorDep, ReadDep, authenticated
 from blina.api.schemas import Number, ReportCreate, ReportPublic, TaskPublic
+from blina.api.state import AppState
 from blina.services import reports, tasks
 from blina.services.audit import audit_position
+from blina.store.session import read_only
 from blina.store.tables import SymptomReport
 from blina.store.types import RecordId
 
@@ -37,16 +40,44 @@ def _report(
     )
 
 
-@router.post("/patients/{patient_id}/symptom-reports", status_code=201, tags=["home"])
+# The busiest route: phones post check-ins all day. FastAPI's own body and response
+# handling cost about as much as the rest of the request on the event loop
+# (benches/bench_service.py), so this route reads its body with the model's JSON
+# validator and writes its answer with the model's serializer; the body is documented
+# below as FastAPI would document it, and a bad body answers the same 422.
+_CHECK_IN_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {"application/json": {"schema": ReportCreate.model_json_schema()}},
+}
+
+
+@router.post(
+    "/patients/{patient_id}/symptom-reports",
+    status_code=201,
+    tags=["home"],
+    response_model=ReportPublic,
+    responses={200: {"model": ReportPublic, "description": "Stored before under this key"}},
+    openapi_extra={"requestBody": _CHECK_IN_BODY},
+)
 async def submit_report(
     patient_id: RecordId,
-    body: ReportCreate,
     idempotency_key: Annotated[str, Header(min_length=1, max_length=100)],
     request: Request,
-    response: Response,
-    state: StateDep,
-) -> ReportPublic:
+) -> Response:
     """Store a symptom check-in. The same Idempotency-Key again stores nothing new (200)."""
+    state: AppState = request.app.state.blina
+    raw = await request.body()
+    try:
+        body = ReportCreate.model_validate_json(raw)
+    except ValidationError as error:
+        raise RequestValidationError(
+            [
+                {**problem, "loc": ("body", *problem["loc"])}
+                if problem["loc"]
+                else {**problem, "loc": ("body",), "input": raw.decode(errors="replace")}
+                for problem in error.errors()
+            ]
+        ) from None
     check_in = reports.CheckInRequest(
         symptoms=dict(body.symptoms),
         temperature=body.temperature,
@@ -69,10 +100,16 @@ async def submit_report(
             check_in=check_in,
         )
 
-    submitted: reports.SubmittedReport = await asyncio.wrap_future(state.group_commit.submit(store))
-    if submitted.replayed:
-        response.status_code = 200
-    return _report(submitted, submitted.replayed, submitted.alert_id)
+    submitted = await state.group_commit.run(store)
+    answer = _report(submitted, submitted.replayed, submitted.alert_id)
+    return Response(
+        _REPORT_JSON.to_json(answer),
+        status_code=200 if submitted.replayed else 201,
+        media_type="application/json",
+    )
+
+
+_REPORT_JSON = ReportPublic.__pydantic_serializer__
 
 
 @router.get("/patients/{patient_id}/symptom-reports", tags=["home"])
@@ -81,13 +118,7 @@ def list_reports(patient_id: RecordId, session: ReadDep, actor: ActorDep) -> lis
 
 
 @router.get("/clinic/tasks", tags=["clinic"], response_model=list[TaskPublic])
-def clinic_tasks(
-    request: Request,
-    session: ReadDep,
-    state: StateDep,
-    actor: ActorDep,
-    day: Annotated[date | None, Query()] = None,
-) -> Response:
+async def clinic_tasks(request: Request, day: Annotated[date | None, Query()] = None) -> Response:
     """The clinic's tasks for a day (default: today in the clinic's time zone).
 
     Ward screens poll this list. Every write appends an audit event, so the list is kept
@@ -95,27 +126,38 @@ def clinic_tasks(
     screens that take gzip), and answered 304 to a screen that sends back the ETag of
     what it shows.
     """
-    tasks.require_task_reader(actor)
-    when = day or tasks.clinic_today(session, actor=actor, now=state.clock.now())
-    # The position is read before the tasks: the kept list is never older than its tag.
-    plain = f"tasks-{actor.clinic_id}-{when.isoformat()}-{audit_position(session)}"
-    compressed = _accepts_gzip(request.headers.get("accept-encoding", ""))
-    # Each encoding is its own representation, with its own tag (RFC 9110, 8.8.3).
-    tag = f'"{plain}-gzip"' if compressed else f'"{plain}"'
-    headers = {"ETag": tag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
-    if request.headers.get("if-none-match") == tag:
-        return Response(status_code=304, headers=headers)
+    state: AppState = request.app.state.blina
+    # One trip to a reader thread and one read transaction for the whole answer, signing
+    # in included; few reader threads, so that many screens polling at once do not
+    # spend the process's time handing the interpreter lock between threads.
+    return await to_thread.run_sync(_clinic_tasks, request, day, limiter=state.readers)
 
-    def listed() -> bytes:
-        return state.responses.get(
-            plain, lambda: _task_list(tasks.tasks_for_day(session, actor=actor, day=when))
-        )
 
-    if not compressed:
-        return Response(listed(), media_type="application/json", headers=headers)
-    # A large clinic's list is hundreds of kilobytes of repeated keys on the ward's
-    # network; compressed once per change, like the list itself.
-    body = state.responses.get(tag, lambda: gzip.compress(listed(), compresslevel=6))
+def _clinic_tasks(request: Request, day: date | None) -> Response:
+    state: AppState = request.app.state.blina
+    with read_only(state.sessions) as session:
+        actor = authenticated(request, state, session)
+        tasks.require_task_reader(actor)
+        when = day or tasks.clinic_today(session, actor=actor, now=state.clock.now())
+        # The position is read before the tasks: the kept list is never older than its tag.
+        plain = f"tasks-{actor.clinic_id}-{when.isoformat()}-{audit_position(session)}"
+        compressed = _accepts_gzip(request.headers.get("accept-encoding", ""))
+        # Each encoding is its own representation, with its own tag (RFC 9110, 8.8.3).
+        tag = f'"{plain}-gzip"' if compressed else f'"{plain}"'
+        headers = {"ETag": tag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
+        if request.headers.get("if-none-match") == tag:
+            return Response(status_code=304, headers=headers)
+
+        def listed() -> bytes:
+            return state.responses.get(
+                plain, lambda: _task_list(tasks.tasks_for_day(session, actor=actor, day=when))
+            )
+
+        if not compressed:
+            return Response(listed(), media_type="application/json", headers=headers)
+        # A large clinic's list is hundreds of kilobytes of repeated keys on the ward's
+        # network; compressed once per change, like the list itself.
+        body = state.responses.get(tag, lambda: gzip.compress(listed(), compresslevel=6))
     headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/json", headers=headers)
 
