@@ -8,10 +8,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from blina.store.tables import Clinic, Course, Patient, User
+from blina.store.types import UTCDateTime
 
 
 def _course(session: Session, **overrides: object) -> Course:
@@ -117,3 +119,53 @@ def test_engine_sqlite_has_foreign_keys_and_wal(engine: Engine) -> None:
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1900, 1, 1),  # noqa: DTZ001 (hypothesis bounds are naive)
+        max_value=datetime(2200, 12, 31),  # noqa: DTZ001
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=-9, minutes=-30))]
+        ),
+    )
+)
+def test_utc_datetime_sqlite_text_is_sqlalchemys_own(moment: datetime) -> None:
+    # The same text as SQLAlchemy's DATETIME writes on SQLite, so rows written before
+    # and after compare and sort as one.
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    theirs = sqlite.DATETIME().bind_processor(dialect)
+    assert ours is not None
+    assert theirs is not None
+    assert ours(moment) == theirs(moment.astimezone(UTC).replace(tzinfo=None))
+    assert ours(None) is None
+    with pytest.raises(ValueError, match="naive datetime"):
+        ours(moment.replace(tzinfo=None))
+
+
+@given(
+    value=st.recursive(
+        st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(st.text(max_size=8), children, max_size=4)
+        ),
+        max_leaves=12,
+    )
+)
+@hypothesis_settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_json_column_round_trips_every_json_value(
+    sessions: sessionmaker[Session], value: object
+) -> None:
+    with sessions() as session, session.begin():
+        course_id = _course(session, cycle_starts={"value": value}).id
+    with sessions() as session:
+        stored = session.get(Course, course_id)
+        assert stored is not None
+        assert stored.cycle_starts == {"value": value}
+    with sessions() as session, session.begin():
+        session.execute(Course.__table__.delete())
+        session.execute(User.__table__.delete())
+        session.execute(Patient.__table__.delete())
+        session.execute(Clinic.__table__.delete())

@@ -5,6 +5,7 @@ a float; these types refuse naive datetimes, store UTC and hand back aware UTC v
 and store decimals as their canonical text.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -40,6 +41,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        # SQLite stores the text SQLAlchemy's DATETIME writes ("2026-12-01 09:00:00.000000"),
+        # here from datetime's own isoformat: a check-in binds six times, and the
+        # generic path (a dict of fields through %-formatting) cost about 4% of its
+        # writing.
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(f"naive datetime {value!r}: store aware datetimes only")
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
