@@ -426,6 +426,32 @@ def test_check_in_without_idempotency_key_answers_422_naming_the_header(world: W
     assert response.json()["errors"][0]["field"] == "idempotency-key"
 
 
+@pytest.mark.parametrize(
+    ("patient", "key", "problems"),
+    [
+        ("0", "k", {"patient_id": "0"}),
+        ("abc", "k", {"patient_id": "abc"}),
+        ("2147483648", "k", {"patient_id": "2147483648"}),
+        ("1", None, {"idempotency-key": "(missing)"}),
+        ("1", "k" * 101, {"idempotency-key": "k" * 101}),
+        ("0", "", {"patient_id": "0", "idempotency-key": ""}),
+    ],
+)
+def test_check_in_bad_path_or_header_answers_422_with_the_bodys_problems(
+    world: World, patient: str, key: str | None, problems: dict[str, str]
+) -> None:
+    headers = {**world.as_("caregiver_a"), **({} if key is None else {"Idempotency-Key": key})}
+    response = world.client.post(
+        f"/api/v1/patients/{patient}/symptom-reports",
+        json={"temperature": "warm"},
+        headers=headers,
+    )
+
+    assert response.status_code == 422
+    found = {p["field"]: p["value"] for p in response.json()["errors"]}
+    assert found == {**problems, "temperature": "warm"}
+
+
 def test_openapi_documents_the_check_in_body_and_both_answers(world: World) -> None:
     operation = world.client.get("/openapi.json").json()["paths"][
         "/api/v1/patients/{patient_id}/symptom-reports"
@@ -441,7 +467,16 @@ def test_openapi_documents_the_check_in_body_and_both_answers(world: World) -> N
         "observed_at",
     }
     assert body["additionalProperties"] is False
-    assert {p["name"] for p in operation["parameters"]} == {"patient_id", "idempotency-key"}
+    parameters = {p["name"]: (p["in"], p["required"], p["schema"]) for p in operation["parameters"]}
+    assert parameters["patient_id"][:2] == ("path", True)
+    assert parameters["patient_id"][2]["type"] == "integer"
+    assert (parameters["patient_id"][2]["minimum"], parameters["patient_id"][2]["maximum"]) == (
+        1,
+        2**31 - 1,
+    )
+    assert parameters["idempotency-key"][:2] == ("header", True)
+    key = parameters["idempotency-key"][2]
+    assert (key["type"], key["minLength"], key["maxLength"]) == ("string", 1, 100)
     for status in ("200", "201"):
         answer = operation["responses"][status]["content"]["application/json"]["schema"]
         assert answer == {"$ref": "#/components/schemas/ReportPublic"}
