@@ -110,3 +110,19 @@ def test_0004_adds_the_notification_claim_time_and_removes_it(empty_engine: Engi
     assert "claimed_at" not in {
         c["name"] for c in inspect(empty_engine).get_columns("notification")
     }
+
+
+def test_0005_drops_the_audit_index_on_clinic_alone_and_restores_it(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0005")
+    indexes = {
+        i["name"]: i["column_names"] for i in inspect(empty_engine).get_indexes("audit_event")
+    }
+    assert "ix_audit_event_clinic_id" not in indexes
+    assert indexes["ix_audit_clinic_seq"] == ["clinic_id", "seq"]
+
+    migrate.downgrade(empty_engine, "0004")
+
+    indexes = {
+        i["name"]: i["column_names"] for i in inspect(empty_engine).get_indexes("audit_event")
+    }
+    assert indexes["ix_audit_event_clinic_id"] == ["clinic_id"]

@@ -211,14 +211,16 @@ _RAISE = Prepared(
     ],
 )
 _CONTACT_TABLE = table_of(ClinicContact)
-_CONTACTS = (
+_CONTACTS = Prepared(
     select(_CONTACT_TABLE.c.id, _CONTACT_TABLE.c.email, _CONTACT_TABLE.c.webhook_url)
     .where(_CONTACT_TABLE.c.clinic_id == bindparam("clinic_id"))
     .order_by(_CONTACT_TABLE.c.position)
 )
 _POLICIES = table_of(AlertPolicy)
-_MINUTES = select(_POLICIES.c.level, _POLICIES.c.minutes).where(
-    _POLICIES.c.clinic_id == bindparam("clinic_id")
+_MINUTES = Prepared(
+    select(_POLICIES.c.level, _POLICIES.c.minutes).where(
+        _POLICIES.c.clinic_id == bindparam("clinic_id")
+    )
 )
 _CHAIN = "blina.escalation_chain"  # session.info: (transaction, clinic id, chain) once read
 
@@ -230,9 +232,9 @@ def _chain(session: Session, clinic_id: int) -> tuple[list[Contact], dict[str, i
     kept = session.info.get(_CHAIN)
     if kept is not None and kept[0] is transaction and kept[1] == clinic_id:
         return kept[2]  # type: ignore[no-any-return]
-    contacts: list[Contact] = list(session.execute(_CONTACTS, {"clinic_id": clinic_id}))
+    contacts: list[Contact] = _CONTACTS.all(session, {"clinic_id": clinic_id})
     minutes: dict[str, int] = {
-        row.level: row.minutes for row in session.execute(_MINUTES, {"clinic_id": clinic_id})
+        row.level: row.minutes for row in _MINUTES.all(session, {"clinic_id": clinic_id})
     }
     session.info[_CHAIN] = (transaction, clinic_id, (contacts, minutes))
     return contacts, minutes

@@ -288,7 +288,8 @@ class AuditEvent(Base):
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     at: Mapped[datetime]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"), index=True)
+    # indexed with seq (ix_audit_clinic_seq), which also serves lookups by clinic alone
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"))
     action: Mapped[str] = mapped_column(String(60))
     subject_type: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[str] = mapped_column(String(40))
