@@ -55,6 +55,7 @@ def create_app(
         return {"status": "ok"}
 
     # The routes phones and ward screens call most (check-ins, tasks, alerts) are matched first.
+    home.add_check_in_route(app, API_PREFIX)
     for module in (home, alerts, auth, people, courses, pharmacy, toxicity, calc):
         app.include_router(module.router, prefix=API_PREFIX)
     install_web(app)
