@@ -1,4 +1,4 @@
-"""Test data builders: patients, and regimens that no label has.
+"""Test data builders: patients, regimens that no label has, and a clinic with a family.
 
 The domain takes regimens as arguments, so tests can plan courses on synthetic regimens
 (odd cycle counts, several step-ups, short or long cycles) as easily as on the label's.
@@ -6,7 +6,11 @@ Every builder has defaults that make a valid object; tests override only what th
 """
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+
+from sqlalchemy.orm import Session
 
 from blina.domain.body import AgeGroup, BodySize, measure_body
 from blina.domain.regimens import (
@@ -25,6 +29,10 @@ from blina.domain.regimens import (
 )
 from blina.domain.units import Kg, McgPerDay, McgPerM2PerDay, Mg, MgPerM2
 from blina.knowledge import load_knowledge
+from blina.services.accounts import create_user, to_actor
+from blina.services.actors import Actor
+from blina.services.patients import create_patient
+from blina.store.tables import Clinic
 
 SYNTHETIC_SOURCE = "synthetic-test-data"
 
@@ -184,3 +192,45 @@ def make_regimen(
         notes=(),
         source=SYNTHETIC_SOURCE,
     )
+
+
+PASSWORD = "a long password"
+
+
+@dataclass(frozen=True)
+class ClinicWithFamily:
+    clinic_id: int
+    staff: Actor
+    patient_id: int
+    family: Actor
+
+
+def add_clinic_with_family(session: Session, *, now: datetime, staff_role: str) -> ClinicWithFamily:
+    """A clinic in Europe/Paris with one member of staff (username: the role), a patient
+    ("P1") and the patient's caregiver ("family"), each signing in with ``PASSWORD``."""
+    clinic = Clinic(name="c", zone="Europe/Paris", created_at=now)
+    session.add(clinic)
+    session.flush()
+    staff = create_user(
+        session,
+        actor=None,
+        now=now,
+        clinic_id=clinic.id,
+        username=staff_role,
+        display_name=staff_role,
+        role=staff_role,
+        password=PASSWORD,
+    )
+    patient = create_patient(session, actor=to_actor(staff), now=now, code="P1", display_name="p")
+    family = create_user(
+        session,
+        actor=None,
+        now=now,
+        clinic_id=clinic.id,
+        username="family",
+        display_name="f",
+        role="caregiver",
+        password=PASSWORD,
+        patient_id=patient.id,
+    )
+    return ClinicWithFamily(clinic.id, to_actor(staff), patient.id, to_actor(family))

@@ -7,15 +7,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from tests.factories import add_clinic_with_family
 
 from blina.knowledge import Knowledge
-from blina.services.accounts import create_user, to_actor
 from blina.services.actors import Actor
 from blina.services.alerts import acknowledge_alert, escalate_due
-from blina.services.patients import create_patient
 from blina.services.reports import CheckInRequest, submit_report
 from blina.store.session import transaction
-from blina.store.tables import Alert, AlertPolicy, Clinic, ClinicContact, Notification
+from blina.store.tables import Alert, AlertPolicy, ClinicContact, Notification
 
 NOW = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)
 FEVER_AND_CONFUSION = CheckInRequest(
@@ -25,37 +24,11 @@ FEVER_AND_CONFUSION = CheckInRequest(
 
 def _clinic(sessions: sessionmaker[Session], minutes: int | None) -> tuple[Actor, Actor, int]:
     with transaction(sessions) as session:
-        clinic = Clinic(name="c", zone="Europe/Paris", created_at=NOW)
-        session.add(clinic)
-        session.flush()
-        nurse = create_user(
-            session,
-            actor=None,
-            now=NOW,
-            clinic_id=clinic.id,
-            username="nurse",
-            display_name="n",
-            role="nurse",
-            password="a long password",
-        )
-        patient = create_patient(
-            session, actor=to_actor(nurse), now=NOW, code="P1", display_name="p"
-        )
-        family = create_user(
-            session,
-            actor=None,
-            now=NOW,
-            clinic_id=clinic.id,
-            username="family",
-            display_name="f",
-            role="caregiver",
-            password="a long password",
-            patient_id=patient.id,
-        )
+        world = add_clinic_with_family(session, now=NOW, staff_role="nurse")
         for position, name in enumerate(("on-call nurse", "haematologist", "unit head"), start=1):
             session.add(
                 ClinicContact(
-                    clinic_id=clinic.id,
+                    clinic_id=world.clinic_id,
                     position=position,
                     name=name,
                     email=f"{name.replace(' ', '-')}@clinic.test",
@@ -64,8 +37,8 @@ def _clinic(sessions: sessionmaker[Session], minutes: int | None) -> tuple[Actor
             )
         if minutes is not None:
             for level in ("emergency", "call-now"):
-                session.add(AlertPolicy(clinic_id=clinic.id, level=level, minutes=minutes))
-        return to_actor(nurse), to_actor(family), patient.id
+                session.add(AlertPolicy(clinic_id=world.clinic_id, level=level, minutes=minutes))
+        return world.staff, world.family, world.patient_id
 
 
 def _submit(

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session, sessionmaker
+from tests.factories import PASSWORD, add_clinic_with_family
 
 from blina.config import Settings
 from blina.knowledge import Knowledge
 from blina.services import accounts, reports
-from blina.services.accounts import create_user, log_in, to_actor
+from blina.services.accounts import log_in
 from blina.services.audit import verify_chain
 from blina.services.courses import CourseRequest, start_course
-from blina.services.patients import create_patient
 from blina.services.reports import CheckInRequest, submit_report
 from blina.store.prepared import Prepared
 from blina.store.session import transaction
@@ -28,28 +28,13 @@ def _patient_with_history(sessions: sessionmaker[Session], knowledge: Knowledge)
     """A patient on a course (dates, a time, decimals, JSON), two check-ins, and a
     caregiver's bearer token."""
     with transaction(sessions) as session:
-        clinic = Clinic(name="c", zone="Europe/Paris", created_at=NOW)
-        session.add(clinic)
-        session.flush()
-        physician = create_user(
-            session,
-            actor=None,
-            now=NOW,
-            clinic_id=clinic.id,
-            username="doc",
-            display_name="d",
-            role="physician",
-            password="a long password",
-        )
-        patient = create_patient(
-            session, actor=to_actor(physician), now=NOW, code="P1", display_name="p"
-        )
+        world = add_clinic_with_family(session, now=NOW, staff_role="physician")
         start_course(
             session,
-            actor=to_actor(physician),
+            actor=world.staff,
             now=NOW,
             knowledge=knowledge,
-            patient_id=patient.id,
+            patient_id=world.patient_id,
             request=CourseRequest(
                 regimen_id="mrd-positive",
                 start=date(2026, 12, 8),
@@ -59,37 +44,26 @@ def _patient_with_history(sessions: sessionmaker[Session], knowledge: Knowledge)
                 cycles=2,
             ),
         )
-        create_user(
-            session,
-            actor=None,
-            now=NOW,
-            clinic_id=clinic.id,
-            username="family",
-            display_name="f",
-            role="caregiver",
-            password="a long password",
-            patient_id=patient.id,
-        )
         token = log_in(
             session,
             settings=Settings(),
             now=NOW,
             username="family",
-            password="a long password",
+            password=PASSWORD,
             kind="bearer",
         ).token
         assert token is not None
         for minutes, key in ((60, "first"), (30, "second")):
             submit_report(
                 session,
-                actor=to_actor(physician),
+                actor=world.staff,
                 now=NOW - timedelta(minutes=minutes),
                 knowledge=knowledge,
-                patient_id=patient.id,
+                patient_id=world.patient_id,
                 idempotency_key=key,
                 check_in=CheckInRequest(symptoms={"headache": 1}, temperature=Decimal("37.2")),
             )
-        return patient.id, token
+        return world.patient_id, token
 
 
 # Each query's parameters, from the patient's id and the caregiver's token.

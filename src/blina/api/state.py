@@ -12,6 +12,7 @@ from blina.config import Settings
 from blina.knowledge import Knowledge
 from blina.services.clock import Clock
 from blina.store.group_commit import GroupCommit
+from blina.store.session import POOL_SIZE
 
 __all__ = ["AppState"]
 
@@ -31,11 +32,11 @@ class AppState:
     # The threads that read for those screens: few on SQLite, whose reads are work in
     # this process under one interpreter lock (32 threads at once spent 2.3 ms of CPU per
     # kept task list, 2 threads 0.8 ms); on PostgreSQL, whose reads wait on the network,
-    # as many as the connection pool holds (store.session.make_engine).
+    # as many as the connection pool holds.
     readers: CapacityLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "group_commit", GroupCommit(self.sessions))
         object.__setattr__(self, "responses", ResponseCache())
         sqlite = self.engine.dialect.name == "sqlite"
-        object.__setattr__(self, "readers", CapacityLimiter(2 if sqlite else 10))
+        object.__setattr__(self, "readers", CapacityLimiter(2 if sqlite else POOL_SIZE))

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -35,7 +35,13 @@ from blina.store.tables import (
     table_of,
 )
 
-__all__ = ["CheckInRequest", "SubmittedReport", "list_reports", "submit_report"]
+__all__ = [
+    "IDEMPOTENCY_KEY_LENGTH",
+    "CheckInRequest",
+    "SubmittedReport",
+    "list_reports",
+    "submit_report",
+]
 
 # Earlier check-ins that tell whether a symptom is new, worse or persisting.
 _RECENT = timedelta(days=7)
@@ -74,8 +80,10 @@ def submit_report(
     idempotency_key: str,
     check_in: CheckInRequest,
 ) -> SubmittedReport:
-    if not 1 <= len(idempotency_key) <= 100:
-        raise InvalidInput("Idempotency-Key", idempotency_key, "1 to 100 characters")
+    if not 1 <= len(idempotency_key) <= IDEMPOTENCY_KEY_LENGTH:
+        raise InvalidInput(
+            "Idempotency-Key", idempotency_key, f"1 to {IDEMPOTENCY_KEY_LENGTH} characters"
+        )
     now_row = _PATIENT_NOW.first(session, {"patient_id": patient_id})
     require_patient(actor, patient_id, None if now_row is None else now_row.clinic_id)
     assert now_row is not None
@@ -244,6 +252,11 @@ _PATIENT_NOW = Prepared(
     .limit(1)
 )
 _REPORTS = table_of(SymptomReport)
+# The longest Idempotency-Key, as the table declares it.
+_KEY_TYPE = _REPORTS.c.idempotency_key.type
+assert isinstance(_KEY_TYPE, String)
+assert _KEY_TYPE.length is not None
+IDEMPOTENCY_KEY_LENGTH: int = _KEY_TYPE.length
 # Newest by id: reports are stored in the order they arrive (one writer at a time), and
 # the patient index walks backwards by id without sorting the patient's history.
 _EARLIER = Prepared(

@@ -116,23 +116,22 @@ def _claim(done: Waiter) -> bool:
 
 def _answer(answers: list[_Answer]) -> None:
     """Hand each caller its result or error: event-loop callers in one call per loop."""
+    here: list[_Answer] = []
     by_loop: dict[asyncio.AbstractEventLoop, list[_Answer]] = {}
     for answer in answers:
-        done, result, error = answer
+        done = answer[0]
         if isinstance(done, Future):
-            if error is None:
-                done.set_result(result)
-            else:
-                done.set_exception(error)
+            here.append(answer)
         else:
             by_loop.setdefault(done.get_loop(), []).append(answer)
+    _settle(here)
     for loop, answered in by_loop.items():
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody is left to answer
             loop.call_soon_threadsafe(_settle, answered)
 
 
 def _settle(answers: list[_Answer]) -> None:
-    """On the caller's loop: set each future that still waits."""
+    """Set each future that still waits (an event loop's, on that loop)."""
     for done, result, error in answers:
         if done.done():
             continue

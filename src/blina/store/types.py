@@ -32,9 +32,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: store aware datetimes only")
-        moment = value.astimezone(UTC)
+        moment = _in_utc(value)
         return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -47,17 +45,22 @@ class UTCDateTime(TypeDecorator[datetime]):
             return super().bind_processor(dialect)
 
         # SQLite stores the text SQLAlchemy's DATETIME writes ("2026-12-01 09:00:00.000000"),
-        # here from datetime's own isoformat: a check-in binds six times, and the
-        # generic path (a dict of fields through %-formatting) cost about 4% of its
-        # writing.
+        # here from datetime's own isoformat: a check-in binds six datetimes, and the
+        # generic path's %-formatting of a dict of fields alone counted 68,000
+        # instructions per check-in (callgrind, 3% of the writer's work).
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None or value.utcoffset() is None:
-                raise ValueError(f"naive datetime {value!r}: store aware datetimes only")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            return _in_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
 
         return process
+
+
+def _in_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive datetime is refused (its zone is unknown)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: store aware datetimes only")
+    return value.astimezone(UTC)
 
 
 class ExactDecimal(TypeDecorator[Decimal]):

@@ -53,7 +53,7 @@ def _report(
 # answers the same 422, every problem at once.
 _PATIENT_ID: TypeAdapter[int] = TypeAdapter(RecordId)
 _IDEMPOTENCY_KEY: TypeAdapter[str] = TypeAdapter(
-    Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    Annotated[str, StringConstraints(min_length=1, max_length=reports.IDEMPOTENCY_KEY_LENGTH)]
 )
 _CHECK_IN: TypeAdapter[ReportCreate] = TypeAdapter(ReportCreate)
 _CHECK_IN_PARAMETERS: list[dict[str, Any]] = [
