@@ -7,11 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
+from blina.store.session import read_only, transaction
 from blina.store.tables import Clinic, Course, Patient, User
 from blina.store.types import UTCDateTime
 
@@ -119,6 +120,29 @@ def test_engine_sqlite_has_foreign_keys_and_wal(engine: Engine) -> None:
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_sqlite_writers_begin_immediate_and_readers_deferred(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    # A writer takes SQLite's write lock at BEGIN, so two processes never both read and
+    # then fail to upgrade; a reader never waits for it.
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's BEGIN modes")
+    issued: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        issued.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with transaction(sessions) as session:
+            session.execute(select(1))
+        with read_only(sessions) as session:
+            session.execute(select(1))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert [s for s in issued if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE", "BEGIN"]
 
 
 @given(

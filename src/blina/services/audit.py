@@ -106,7 +106,6 @@ def append_audit(
     transaction = session.get_transaction()
     kept = session.info.get(_HEAD)
     if kept is None or kept[0] is not transaction:
-        sqlalchemy.event.listen(session, "before_commit", _write_pending)
         pending: list[dict[str, Any]] = []
     else:
         pending = kept[3]
@@ -151,10 +150,12 @@ def audit_position(session: Session) -> int:
     return seq
 
 
+@sqlalchemy.event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
     """Write the transaction's appended events (one statement for all of them) and move
-    the head row to the last one. Runs just before the commit, and before any read of
-    the trail in the same transaction."""
+    the head row to the last one. Runs just before every commit (a listener on the class:
+    one on each session would build that session's event dispatch), and before any read
+    of the trail in the same transaction."""
     kept = session.info.get(_HEAD)
     if kept is None or kept[0] is not session.get_transaction() or not kept[3]:
         return
@@ -357,8 +358,12 @@ def verify_chain(session: Session) -> ChainReport:
 def _hash(prev_hash: str, content: dict[str, Any]) -> str:
     """SHA-256 of the previous hash and the event's content (its time in UTC)."""
     fields = {**content, "at": content["at"].astimezone(UTC).isoformat()}
-    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256((prev_hash + text).encode()).hexdigest()
+    return hashlib.sha256((prev_hash + _CANONICAL.encode(fields)).encode()).hexdigest()
+
+
+# The hashed text: keys sorted, no spaces, ASCII only. One encoder for every event
+# (json.dumps with these options would build a new one on each call).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
 def _content(event: AuditEvent) -> dict[str, Any]:

@@ -80,7 +80,10 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     engine = factory.kw["bind"]
     assert isinstance(engine, Engine)
     lock = _SQLITE_WRITE_LOCKS.get(str(engine.url))
-    writer = factory(bind=engine.execution_options(**{_WRITE: True}))
+    # The option reaches the connection before BEGIN (see _sqlite_begin). Given to the
+    # session, not through engine.execution_options(): that builds a new engine, and its
+    # event dispatch, for every transaction, each one left to the garbage collector.
+    writer = factory(execution_options={_WRITE: True})
     with lock or nullcontext(), writer as session, session.begin():
         yield session
 
