@@ -3,15 +3,17 @@
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, MetaData, func, insert, inspect, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from blina.store import migrate
 from blina.store.session import make_engine
-from blina.store.tables import Base
+from blina.store.tables import Base, SymptomReport
 
 
 @pytest.fixture(
@@ -126,3 +128,81 @@ def test_0005_drops_the_audit_index_on_clinic_alone_and_restores_it(empty_engine
         i["name"]: i["column_names"] for i in inspect(empty_engine).get_indexes("audit_event")
     }
     assert indexes["ix_audit_event_clinic_id"] == ["clinic_id"]
+
+
+def test_0006_fills_the_look_back_columns_from_each_stored_report(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0005")
+    tables = MetaData()
+    tables.reflect(empty_engine, only=["clinic", "app_user", "patient", "symptom_report"])
+    submitted = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    reports = [
+        # The time as the phone gave it, with its offset; stored from now on in UTC.
+        {"observed_at": "2026-12-02T08:30:00+01:00", "symptoms": {"headache": 2, "rash": None}},
+        # Without a time or answers: the time it was submitted, and no answers.
+        {"note": "an early report"},
+    ]
+    with empty_engine.begin() as connection:
+        connection.execute(
+            insert(tables.tables["clinic"]),
+            {"id": 1, "name": "c", "zone": "UTC", "phone": "", "created_at": submitted},
+        )
+        connection.execute(
+            insert(tables.tables["app_user"]),
+            {
+                "id": 1,
+                "clinic_id": 1,
+                "username": "u",
+                "display_name": "u",
+                "role": "caregiver",
+                "password_hash": "x",
+                "failed_logins": 0,
+                "active": True,
+                "created_at": submitted,
+            },
+        )
+        connection.execute(
+            insert(tables.tables["patient"]),
+            {"id": 1, "clinic_id": 1, "code": "p", "display_name": "p", "created_at": submitted},
+        )
+        connection.execute(
+            insert(tables.tables["symptom_report"]),
+            [
+                {
+                    "patient_id": 1,
+                    "submitted_by": 1,
+                    "submitted_at": submitted,
+                    "idempotency_key": f"k{number}",
+                    "report": report,
+                }
+                for number, report in enumerate(reports)
+            ],
+        )
+
+    migrate.upgrade(empty_engine, "0006")
+
+    columns = {c["name"]: c for c in inspect(empty_engine).get_columns("symptom_report")}
+    assert not columns["observed_at"]["nullable"]
+    assert not columns["symptoms"]["nullable"]
+    with Session(empty_engine) as session:
+        stored = session.execute(
+            select(
+                SymptomReport.observed_at, SymptomReport.symptoms, SymptomReport.report
+            ).order_by(SymptomReport.id)
+        ).all()
+    assert [(row.observed_at, row.symptoms, row.report) for row in stored] == [
+        (datetime(2026, 12, 2, 7, 30, tzinfo=UTC), {"headache": 2, "rash": None}, reports[0]),
+        (submitted, {}, reports[1]),
+    ]
+
+    migrate.downgrade(empty_engine, "0005")
+
+    columns = {c["name"]: c for c in inspect(empty_engine).get_columns("symptom_report")}
+    assert "observed_at" not in columns
+    assert "symptoms" not in columns
+    with empty_engine.connect() as connection:
+        assert (
+            connection.execute(
+                select(func.count()).select_from(tables.tables["symptom_report"])
+            ).scalar()
+            == 2
+        )

@@ -102,6 +102,8 @@ def submit_report(
             "submitted_at": now,
             "idempotency_key": idempotency_key,
             "report": report,
+            "observed_at": observed.observed_at,
+            "symptoms": report["symptoms"],
         },
     )
     if report_id is None:
@@ -260,10 +262,7 @@ IDEMPOTENCY_KEY_LENGTH: int = _KEY_TYPE.length
 # Newest by id: reports are stored in the order they arrive (one writer at a time), and
 # the patient index walks backwards by id without sorting the patient's history.
 _EARLIER = Prepared(
-    select(
-        _REPORTS.c.report["observed_at"].as_string().label("observed_at"),
-        _REPORTS.c.report["symptoms"].label("symptoms"),
-    )
+    select(_REPORTS.c.observed_at, _REPORTS.c.symptoms)
     .where(
         _REPORTS.c.patient_id == bindparam("patient_id"),
         _REPORTS.c.submitted_at >= bindparam("since"),
@@ -278,7 +277,15 @@ _INSERT_NEW = tuple(
         dialect_insert(_REPORTS)
         .on_conflict_do_nothing(index_elements=["patient_id", "idempotency_key"])
         .returning(_REPORTS.c.id),
-        columns=["patient_id", "submitted_by", "submitted_at", "idempotency_key", "report"],
+        columns=[
+            "patient_id",
+            "submitted_by",
+            "submitted_at",
+            "idempotency_key",
+            "report",
+            "observed_at",
+            "symptoms",
+        ],
     )
     for dialect_insert in (sqlite_insert, postgresql_insert)
 )
@@ -297,11 +304,7 @@ def _earlier(session: Session, patient_id: int, now: datetime) -> list[CheckIn]:
     rows = _EARLIER.all(
         session, {"patient_id": patient_id, "since": now - _RECENT, "count": _RECENT_COUNT}
     )
-    earlier = []
-    for observed_at, symptoms in reversed(rows):
-        if symptoms is None or observed_at is None:
-            continue
-        earlier.append(
-            CheckIn.of(observed_at=datetime.fromisoformat(observed_at), symptoms=dict(symptoms))
-        )
-    return earlier
+    return [
+        CheckIn.of(observed_at=observed_at, symptoms=symptoms)
+        for observed_at, symptoms in reversed(rows)
+    ]

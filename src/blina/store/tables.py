@@ -192,7 +192,12 @@ class SymptomReport(Base):
     submitted_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     submitted_at: Mapped[datetime]
     idempotency_key: Mapped[str] = mapped_column(String(100))
+    # What was entered, and its triage: the record of what the family was told.
     report: Mapped[dict[str, Any]]
+    # The time and the answers again, as columns: each later check-in's triage reads
+    # them for the patient's latest few (from the JSON, every report was parsed whole).
+    observed_at: Mapped[datetime]
+    symptoms: Mapped[dict[str, Any]]
 
 
 class Alert(Base):
