@@ -166,11 +166,24 @@ def test_utc_datetime_sqlite_text_is_sqlalchemys_own(moment: datetime) -> None:
     assert ours(None) is None
     with pytest.raises(ValueError, match="naive datetime"):
         ours(moment.replace(tzinfo=None))
+    # Read back as SQLAlchemy reads it, then made aware in UTC.
+    read = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    their_read = sqlite.DATETIME().result_processor(dialect, None)
+    assert read is not None
+    assert their_read is not None
+    text = ours(moment)
+    assert read(text) == their_read(text).replace(tzinfo=UTC) == moment.astimezone(UTC)
+    assert read(text).tzinfo is UTC
+    assert read(None) is None
 
 
 @given(
     value=st.recursive(
-        st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
+        st.none()
+        | st.booleans()
+        | st.integers(-(2**53), 2**53)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=20),
         lambda children: (
             st.lists(children, max_size=4)
             | st.dictionaries(st.text(max_size=8), children, max_size=4)
