@@ -6,7 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import PASSWORD, add_clinic_with_family
 
@@ -128,6 +128,27 @@ def test_a_prepared_insert_stores_what_the_orm_reads_back(
         assert stored is not None
         assert (stored.name, stored.created_at) == ("north", paris)
         assert stored.created_at.tzinfo == UTC
+
+
+def test_a_prepared_update_changes_what_it_names_and_nothing_else(
+    sessions: sessionmaker[Session],
+) -> None:
+    clinics = table_of(Clinic)
+    rename = Prepared(
+        update(clinics)
+        .where(clinics.c.name == bindparam("old"))
+        .values(name=bindparam("new"), created_at=bindparam("at"))
+    )
+    paris = datetime(2026, 12, 10, 10, 30, tzinfo=UTC).astimezone(ZoneInfo("Europe/Paris"))
+    with transaction(sessions) as session:
+        session.add_all(
+            [Clinic(name=name, zone="UTC", phone="", created_at=NOW) for name in ("a", "b")]
+        )
+    with transaction(sessions) as session:
+        rename.run(session, {"old": "a", "new": "c", "at": paris})
+    with sessions() as session:
+        stored = session.execute(select(Clinic.name, Clinic.created_at).order_by(Clinic.id)).all()
+        assert [tuple(row) for row in stored] == [("c", paris), ("b", NOW)]
 
 
 def test_many_writes_every_row_and_the_chain_stays_whole(

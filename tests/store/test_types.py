@@ -1,5 +1,6 @@
 """Exact column types round-trip on every engine (SQLite always, PostgreSQL in CI)."""
 
+import sqlite3
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
@@ -7,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
@@ -122,27 +123,26 @@ def test_engine_sqlite_has_foreign_keys_and_wal(engine: Engine) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
-def test_sqlite_writers_begin_immediate_and_readers_deferred(
+def test_sqlite_writers_take_the_write_lock_at_begin_and_readers_never(
     engine: Engine, sessions: sessionmaker[Session]
 ) -> None:
-    # A writer takes SQLite's write lock at BEGIN, so two processes never both read and
-    # then fail to upgrade; a reader never waits for it.
+    # A writer takes SQLite's write lock at BEGIN (IMMEDIATE), so two processes never
+    # both read and then fail to upgrade; a reader never holds it.
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite's BEGIN modes")
-    issued: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        issued.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
+    assert engine.url.database is not None
+    other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
     try:
         with transaction(sessions) as session:
             session.execute(select(1))
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
         with read_only(sessions) as session:
             session.execute(select(1))
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
     finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert [s for s in issued if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE", "BEGIN"]
+        other.close()
 
 
 @given(

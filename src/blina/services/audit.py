@@ -139,7 +139,7 @@ def _head(session: Session) -> tuple[int, str]:
     kept = session.info.get(_HEAD)
     if kept is not None and kept[0] is session.get_transaction():
         return kept[1], kept[2]
-    seq, last_hash = session.execute(_LOCK_HEAD).one()
+    seq, last_hash = _LOCK_HEAD.first(session, {})
     return seq, last_hash
 
 
@@ -161,20 +161,20 @@ def _write_pending(session: Session) -> None:
         return
     transaction, seq, digest, pending = kept
     _APPEND.many(session, pending)
-    session.execute(_MOVE_HEAD, {"seq": seq, "last_hash": digest})
+    _MOVE_HEAD.run(session, {"seq": seq, "last_hash": digest})
     session.info[_HEAD] = (transaction, seq, digest, [])
 
 
 # Built once: an append runs on every write, and building a statement costs more than
 # running it. Core tables, not the ORM: nothing here needs an object back.
 _HEAD_TABLE = table_of(AuditHead)
-_LOCK_HEAD = (
+_LOCK_HEAD = Prepared(
     select(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.last_hash)
     .where(_HEAD_TABLE.c.id == 1)
     .with_for_update()
 )
 _POSITION = Prepared(select(_HEAD_TABLE.c.seq).where(_HEAD_TABLE.c.id == 1))
-_MOVE_HEAD = (
+_MOVE_HEAD = Prepared(
     update(_HEAD_TABLE)
     .where(_HEAD_TABLE.c.id == 1)
     .values(seq=bindparam("seq"), last_hash=bindparam("last_hash"))

@@ -9,9 +9,9 @@ for the session's dialect, then run on the driver's cursor of the session's own
 connection (inside its transaction, after the same autoflush), with the conversion of
 values SQLAlchemy would apply (each type's bind and result processors).
 
-Only plain statements qualify: no expanding ``IN`` parameters and, for an insert, no
-column default computed in Python (the caller gives every value). Both are refused
-when the statement is first compiled. A failing statement raises the driver's own
+Only plain statements qualify: no expanding ``IN`` parameters and, for an insert or an
+update, no column default computed in Python (the caller gives every value). Both are
+refused when the statement is first compiled. A failing statement raises the driver's own
 error (sqlite3's or psycopg's), not SQLAlchemy's wrapper of it.
 """
 
@@ -22,17 +22,18 @@ from typing import Any
 from sqlalchemy import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import Insert, Select
+from sqlalchemy.sql.expression import Insert, Select, Update
 
 __all__ = ["Prepared"]
 
 _Processor = Callable[[Any], Any] | None
+_Statement = Select[Any] | Insert | Update
 
 
 class _Compiled:
     """One statement compiled for one dialect."""
 
-    def __init__(self, statement: Select[Any] | Insert, columns: list[str], dialect: Dialect):
+    def __init__(self, statement: _Statement, columns: list[str], dialect: Dialect):
         compiled = statement.compile(dialect=dialect, column_keys=columns or None)
         assert isinstance(compiled, SQLCompiler)
         if compiled.insert_prefetch or compiled.update_prefetch:
@@ -80,7 +81,7 @@ class Prepared:
     come back as named tuples with the statement's column keys.
     """
 
-    def __init__(self, statement: Select[Any] | Insert, *, columns: Sequence[str] = ()) -> None:
+    def __init__(self, statement: _Statement, *, columns: Sequence[str] = ()) -> None:
         self.statement = statement
         self._columns = list(columns)
         self._by_dialect: dict[str, _Compiled] = {}
@@ -107,6 +108,15 @@ class Prepared:
             row(*[v if p is None else p(v) for v, p in zip(raw, results, strict=True)])
             for raw in fetched
         ]
+
+    def run(self, session: Session, params: Mapping[str, Any]) -> None:
+        """Run the statement (one that returns no rows) once."""
+        connection, compiled = self._prepare(session)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(compiled.sql, compiled.arguments(params))
+        finally:
+            cursor.close()
 
     def many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement (one that returns no rows) once for each of ``rows``."""
