@@ -6,7 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import PASSWORD, add_clinic_with_family
 
@@ -149,6 +149,28 @@ def test_a_prepared_update_changes_what_it_names_and_nothing_else(
     with sessions() as session:
         stored = session.execute(select(Clinic.name, Clinic.created_at).order_by(Clinic.id)).all()
         assert [tuple(row) for row in stored] == [("c", paris), ("b", NOW)]
+
+
+def test_a_session_s_next_transaction_runs_its_statements_in_that_transaction(
+    sessions: sessionmaker[Session],
+) -> None:
+    # Each transaction's connection is looked up again: a write through the previous
+    # one would escape the rollback below.
+    clinics = table_of(Clinic)
+    add = Prepared(insert(clinics), columns=["name", "zone", "phone", "created_at"])
+    count = Prepared(select(func.count()).select_from(clinics))
+    with sessions() as session:
+        with session.begin():
+            assert count.scalar(session, {}) == 0
+        with session.begin():
+            add.run(session, {"name": "kept", "zone": "UTC", "phone": "", "created_at": NOW})
+        session.begin()
+        add.run(session, {"name": "undone", "zone": "UTC", "phone": "", "created_at": NOW})
+        session.rollback()
+        with session.begin():
+            assert count.scalar(session, {}) == 1
+    with sessions() as session:
+        assert session.execute(select(Clinic.name)).scalars().all() == ["kept"]
 
 
 def test_many_writes_every_row_and_the_chain_stays_whole(
