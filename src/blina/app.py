@@ -23,7 +23,7 @@ API_PREFIX = "/api/v1"
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
-    app.state.blina.group_commit.close()  # the check-ins already queued are written first
+    app.state.blina.close()  # the check-ins already queued are written first
 
 
 def create_app(

@@ -11,6 +11,7 @@ from blina.api.cache import ResponseCache
 from blina.config import Settings
 from blina.knowledge import Knowledge
 from blina.services.clock import Clock
+from blina.store.checkpoints import WalCheckpoints
 from blina.store.group_commit import GroupCommit
 from blina.store.session import POOL_SIZE
 
@@ -34,9 +35,19 @@ class AppState:
     # kept task list, 2 threads 0.8 ms); on PostgreSQL, whose reads wait on the network,
     # as many as the connection pool holds.
     readers: CapacityLimiter = field(init=False)
+    # On SQLite, the log is checkpointed by a thread of its own, not inside the commits
+    # (store.checkpoints); None on PostgreSQL.
+    checkpoints: WalCheckpoints | None = field(init=False)
 
     def __post_init__(self) -> None:
+        sqlite = self.engine.dialect.name == "sqlite"
+        object.__setattr__(self, "checkpoints", WalCheckpoints(self.engine) if sqlite else None)
         object.__setattr__(self, "group_commit", GroupCommit(self.sessions))
         object.__setattr__(self, "responses", ResponseCache())
-        sqlite = self.engine.dialect.name == "sqlite"
         object.__setattr__(self, "readers", CapacityLimiter(2 if sqlite else POOL_SIZE))
+
+    def close(self) -> None:
+        """Write the check-ins already queued, then checkpoint what is left."""
+        self.group_commit.close()
+        if self.checkpoints is not None:
+            self.checkpoints.close()

@@ -7,7 +7,7 @@ processes. Readers use a plain deferred ``BEGIN`` and never wait for a writer (W
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,14 @@ from pydantic_core import from_json, to_json
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["POOL_SIZE", "make_engine", "make_session_factory", "read_only", "transaction"]
+__all__ = [
+    "POOL_SIZE",
+    "make_engine",
+    "make_session_factory",
+    "read_only",
+    "transaction",
+    "writing",
+]
 
 # PostgreSQL connections an API process keeps open (and threads that read at once).
 POOL_SIZE = 10
@@ -93,13 +100,18 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work that may write: commit at the end, roll back on any error."""
     engine = factory.kw["bind"]
     assert isinstance(engine, Engine)
-    lock = _SQLITE_WRITE_LOCKS.get(str(engine.url))
     # The option reaches the connection before BEGIN (see _sqlite_begin). Given to the
     # session, not through engine.execution_options(): that builds a new engine, and its
     # event dispatch, for every transaction, each one left to the garbage collector.
     writer = factory(execution_options={_WRITE: True})
-    with lock or nullcontext(), writer as session, session.begin():
+    with writing(engine), writer as session, session.begin():
         yield session
+
+
+def writing(engine: Engine) -> AbstractContextManager[object]:
+    """This process's turn to write to ``engine``'s SQLite file (nothing to wait for on
+    PostgreSQL)."""
+    return _SQLITE_WRITE_LOCKS.get(str(engine.url)) or nullcontext()
 
 
 @contextmanager
