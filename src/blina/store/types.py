@@ -45,7 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return super().bind_processor(dialect)
 
         # SQLite stores the text SQLAlchemy's DATETIME writes ("2026-12-01 09:00:00.000000"),
-        # here formatted from a tuple of the fields: a check-in binds six datetimes, and
+        # here formatted from a tuple of the fields: a check-in binds seven datetimes, and
         # the generic path's %-formatting of a dict of fields counted 68,000 instructions
         # per check-in (callgrind); isoformat() after replace() cost about as much.
         def process(value: datetime | None) -> str | None:
