@@ -22,6 +22,7 @@ from blina.services.audit import append_audit
 from blina.services.errors import Conflict, NotFound
 from blina.services.notify import AlertNotice, Contact, queue_notifications
 from blina.store.prepared import Prepared
+from blina.store.session import once_per_transaction
 from blina.store.tables import Alert, AlertPolicy, ClinicContact, Patient, table_of
 
 __all__ = ["OUTCOMES", "acknowledge_alert", "escalate_due", "list_alerts", "raise_alert"]
@@ -222,22 +223,21 @@ _MINUTES = Prepared(
         _POLICIES.c.clinic_id == bindparam("clinic_id")
     )
 )
-_CHAIN = "blina.escalation_chain"  # session.info: (transaction, clinic id, chain) once read
+_CHAIN = "blina.escalation_chain"  # session.info, with the clinic id: its chain once read
 
 
 def _chain(session: Session, clinic_id: int) -> tuple[list[Contact], dict[str, int]]:
     """The clinic's contacts in order and its minutes per level, read once per
     transaction (a group commit raises many alerts in one)."""
-    transaction = session.get_transaction()
-    kept = session.info.get(_CHAIN)
-    if kept is not None and kept[0] is transaction and kept[1] == clinic_id:
-        return kept[2]  # type: ignore[no-any-return]
-    contacts: list[Contact] = _CONTACTS.all(session, {"clinic_id": clinic_id})
-    minutes: dict[str, int] = {
-        row.level: row.minutes for row in _MINUTES.all(session, {"clinic_id": clinic_id})
-    }
-    session.info[_CHAIN] = (transaction, clinic_id, (contacts, minutes))
-    return contacts, minutes
+
+    def read(session: Session) -> tuple[list[Contact], dict[str, int]]:
+        contacts: list[Contact] = _CONTACTS.all(session, {"clinic_id": clinic_id})
+        minutes: dict[str, int] = {
+            row.level: row.minutes for row in _MINUTES.all(session, {"clinic_id": clinic_id})
+        }
+        return contacts, minutes
+
+    return once_per_transaction(session, (_CHAIN, clinic_id), read)
 
 
 def _iso(moment: datetime | None) -> str | None:

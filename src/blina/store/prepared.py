@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Insert, Select, Update
 
+from blina.store.session import once_per_transaction
+
 __all__ = ["Prepared"]
 
 _Statement = Select[Any] | Insert | Update
@@ -36,7 +38,7 @@ class _Compiled:
         compiled = statement.compile(dialect=dialect, column_keys=columns or None)
         assert isinstance(compiled, SQLCompiler)
         if compiled.insert_prefetch or compiled.update_prefetch:
-            raise ValueError("a prepared insert must be given every column's value")
+            raise ValueError("a prepared insert or update must be given every column's value")
         if any(bind.expanding for bind in compiled.bind_names):
             raise ValueError("a prepared statement cannot expand IN parameters")
         self.dialect = dialect
@@ -148,15 +150,7 @@ class Prepared:
         compiled for its dialect."""
         if session.autoflush:
             session.flush()
-        kept = session.info.get(_DRIVER)
-        if kept is None or kept[0] is not session.get_transaction():
-            connection = session.connection()
-            kept = session.info[_DRIVER] = (
-                session.get_transaction(),
-                connection.connection.driver_connection,
-                connection.dialect,
-            )
-        _, driver, dialect = kept
+        driver, dialect = once_per_transaction(session, _DRIVER, _driver)
         compiled = self._by_dialect.get(dialect.name)
         if compiled is None:
             compiled = self._by_dialect[dialect.name] = _Compiled(
@@ -165,7 +159,12 @@ class Prepared:
         return driver, compiled
 
 
-# session.info: the transaction, its driver connection (sqlite3's or psycopg's) and the
-# dialect, kept for the statements after the first (the session's own look-up of its
-# connection cost about 3 µs per statement).
+def _driver(session: Session) -> tuple[Any, Dialect]:
+    """The driver connection (sqlite3's or psycopg's) of the session's transaction, and
+    its dialect: kept for the statements after the first (the session's own look-up of
+    its connection cost about 3 µs per statement)."""
+    connection = session.connection()
+    return connection.connection.driver_connection, connection.dialect
+
+
 _DRIVER = "blina.prepared.driver"

@@ -6,10 +6,10 @@ processes. Readers use a plain deferred ``BEGIN`` and never wait for a writer (W
 """
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic_core import from_json, to_json
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -19,6 +19,7 @@ __all__ = [
     "POOL_SIZE",
     "make_engine",
     "make_session_factory",
+    "once_per_transaction",
     "read_only",
     "transaction",
     "writing",
@@ -28,6 +29,7 @@ __all__ = [
 POOL_SIZE = 10
 _WRITE = "blina_write"
 _SQLITE_WRITE_LOCKS: dict[str, threading.Lock] = {}
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -83,11 +85,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    writing = connection.get_execution_options().get(_WRITE, False)
+    writer = connection.get_execution_options().get(_WRITE, False)
     # On the driver itself: through exec_driver_sql, SQLAlchemy's execution path cost
     # more than the statement (every transaction runs it).
     connection.connection.driver_connection.execute(  # type: ignore[union-attr]
-        "BEGIN IMMEDIATE" if writing else "BEGIN"
+        "BEGIN IMMEDIATE" if writer else "BEGIN"
     )
 
 
@@ -112,6 +114,21 @@ def writing(engine: Engine) -> AbstractContextManager[object]:
     """This process's turn to write to ``engine``'s SQLite file (nothing to wait for on
     PostgreSQL)."""
     return _SQLITE_WRITE_LOCKS.get(str(engine.url)) or nullcontext()
+
+
+def once_per_transaction(session: Session, key: Hashable, build: Callable[[Session], T]) -> T:
+    """``build(session)``, kept in ``session.info`` under ``key`` for the rest of the
+    session's transaction, and built again in the next one."""
+    kept = session.info.get(key)
+    if kept is not None and kept[0] is session.get_transaction():
+        return kept[1]  # type: ignore[no-any-return]
+    value = build(session)
+    # Taken after build(), which may have begun the transaction; a value built with no
+    # transaction open is never kept.
+    transaction = session.get_transaction()
+    if transaction is not None:
+        session.info[key] = (transaction, value)
+    return value
 
 
 @contextmanager
