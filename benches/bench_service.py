@@ -96,6 +96,7 @@ def seed(settings: Settings) -> int:
             )
             first_patient = first_patient or patient.id
             request = CourseRequest(
+                confirm_past_start=True,
                 regimen_id="mrd-positive",
                 start=today - timedelta(days=number % 42),
                 weight_kg=Decimal(70),

@@ -148,6 +148,7 @@ def seed_demo_clinic(
                 session, actor=physician, now=now, code=demo.code, display_name=demo.name
             )
             request = CourseRequest(
+                confirm_past_start=True,
                 regimen_id=demo.indication,
                 start=today - timedelta(days=demo.days_into_course),
                 weight_kg=demo.weight_kg,

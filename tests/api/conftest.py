@@ -121,6 +121,7 @@ def world(migrated_engine: Engine, knowledge: Knowledge) -> Iterator[World]:
     with transaction(sessions) as session:
         physician = session.execute(select(User).where(User.username == "physician_a")).scalar_one()
         request = CourseRequest(
+            confirm_past_start=True,
             regimen_id="relapsed-refractory",
             start=date(2026, 12, 8),
             weight_kg=Decimal(70),

@@ -89,7 +89,7 @@ CASES: list[tuple[str, str, str, Any, Callable[[str], int]]] = [
     (
         "course-start",
         "POST",
-        "/patients/{a1}/courses",
+        "/patients/{a2}/courses",  # a1 has its active course already
         COURSE,
         _expect({"physician_a"}, 201, lambda who: 404 if who == "physician_b" else 403),
     ),

@@ -15,6 +15,13 @@ def _post(world: World, who: str, path: str, body: Any, **headers: str) -> Any:
     return world.client.post(f"/api/v1{path}", json=body, headers={**world.as_(who), **headers})
 
 
+def _new_patient(world: World, code: str) -> int:
+    """A patient of clinic a with no course yet (a patient has one active course)."""
+    created = _post(world, "nurse_a", "/patients", {"code": code, "display_name": code})
+    assert created.status_code == 201, created.text
+    return int(created.json()["id"])
+
+
 def _sessions(world: World) -> Any:
     return world.client.app.state.blina.sessions  # type: ignore[attr-defined]
 
@@ -214,12 +221,13 @@ def test_interruption_and_restart_replan_the_course_through_the_label(world: Wor
     created = _post(
         world,
         "physician_a",
-        f"/patients/{world.patient_a2}/courses",
+        f"/patients/{_new_patient(world, 'P-replan')}/courses",
         {
             "indication": "relapsed-refractory",
             "weight_kg": 70,
             "age_years": 40,
             "start": "2026-12-01",
+            "confirm_past_start": True,
         },
     ).json()
     path = f"/courses/{created['id']}/events"

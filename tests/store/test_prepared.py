@@ -36,6 +36,7 @@ def _patient_with_history(sessions: sessionmaker[Session], knowledge: Knowledge)
             knowledge=knowledge,
             patient_id=world.patient_id,
             request=CourseRequest(
+                confirm_past_start=True,
                 regimen_id="mrd-positive",
                 start=date(2026, 12, 8),
                 weight_kg=Decimal("70.5"),

@@ -126,6 +126,7 @@ def other(clinic: DemoClinic, knowledge: Knowledge) -> Other:
             knowledge=knowledge,
             patient_id=patient.id,
             request=courses.CourseRequest(
+                confirm_past_start=True,
                 regimen_id="relapsed-refractory",
                 start=NOW.date() - timedelta(days=1),
                 weight_kg=Decimal(70),
@@ -492,7 +493,13 @@ def bags(clinic: DemoClinic, knowledge: Knowledge) -> dict[str, int]:
     course = clinic.courses["P-002"]
     verified = _prepare_bag(clinic, knowledge, "pharm.ana", course)
     with transaction(_sessions(clinic)) as session:
-        pharmacy.verify_bag(session, actor=_actor(session, "pharm.ben"), now=NOW, bag_id=verified)
+        pharmacy.verify_bag(
+            session,
+            actor=_actor(session, "pharm.ben"),
+            now=NOW,
+            knowledge=knowledge,
+            bag_id=verified,
+        )
     waiting = _prepare_bag(clinic, knowledge, "pharm.ben", course)
     return {"verified": verified, "waiting": waiting}
 

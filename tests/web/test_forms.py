@@ -107,8 +107,8 @@ def test_a_bad_value_is_shown_beside_its_field(
 @pytest.mark.parametrize(
     ("who", "forms"),
     [
-        ("dr.lee", ["crs", "icans", "lab", "event"]),
-        ("nurse.kim", ["crs", "icans", "lab"]),
+        ("dr.lee", ["crs", "icans", "lab", "event", "end", "hang"]),
+        ("nurse.kim", ["crs", "icans", "lab", "hang"]),
         ("pharm.ana", []),
         ("admin", []),
         ("alex", []),

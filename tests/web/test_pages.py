@@ -219,6 +219,32 @@ def test_start_course_preview_then_save(clinic: DemoClinic) -> None:
     )
     assert refused.status_code == 422
     assert one(page(refused), '[data-error-for="weight_kg"]')
+    second = doctor.post(f"/patients/{patient}/courses", data={**form, "csrf_token": csrf_of(soup)})
+    assert second.status_code == 409, "P-003 has an active course: it is ended first"
+    assert "already has an active course" in one(page(second), '[data-error-for="form"]').text
+    patient_page = page(doctor.get(f"/patients/{patient}"))
+    end_form = one(patient_page, '[data-form="end"]')
+    no_reason = doctor.post(
+        f"/courses/{clinic.courses['P-003']}/end",
+        data={
+            "outcome": "cancelled",
+            "reason": "",
+            "version": one(end_form, 'input[name="version"]')["value"],
+            "csrf_token": csrf_of(patient_page),
+        },
+    )
+    assert no_reason.status_code == 422
+    ended = doctor.post(
+        f"/courses/{clinic.courses['P-003']}/end",
+        data={
+            "outcome": "cancelled",
+            "reason": "entered in error: wrong weight",
+            "version": one(end_form, 'input[name="version"]')["value"],
+            "csrf_token": csrf_of(patient_page),
+        },
+        follow_redirects=False,
+    )
+    assert ended.status_code == 303, ended.text
     saved = doctor.post(
         f"/patients/{patient}/courses",
         data={**form, "csrf_token": csrf_of(soup)},

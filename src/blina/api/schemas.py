@@ -97,6 +97,9 @@ class CourseCreate(_In):
     cycles: int | None = None
     cycle_starts: dict[int, date] = {}
     start_time: time = time(9, 0)
+    confirm_past_start: bool = Field(
+        default=False, description="A start before today is refused unless confirmed"
+    )
 
 
 class PlanRequest(CourseCreate):
@@ -111,6 +114,15 @@ class CourseChange(_In):
     cycles: int | None = None
     cycle_starts: dict[int, date] | None = None
     status: Literal["active", "completed", "discontinued"] | None = None
+
+
+class CourseEnd(_In):
+    """End the active course: completed, discontinued (a reason) or cancelled as entered
+    in error (a reason). Nothing is deleted."""
+
+    version: int = Field(ge=1, description="The version you read; a newer one answers 409")
+    outcome: Literal["completed", "discontinued", "cancelled"]
+    reason: str = Field(default="", max_length=2000)
 
 
 class CourseEventIn(_In):
@@ -164,6 +176,11 @@ class CoursePublic(BaseModel):
     weight_kg: Number
     height_cm: Number | None
     age_years: Number
+    ended_reason: str | None = None
+    backdated: bool = False
+    state: dict[str, Any] = Field(
+        description="The course now: phase, dose, the next bags, bags not to hang"
+    )
     plan: dict[str, Any]
 
 
@@ -199,3 +216,5 @@ class TaskPublic(BaseModel):
     patient_id: int
     patient_code: str
     patient_name: str
+    state: Literal["due", "done", "overdue", "blocked", "do-not-hang"]
+    bag_code: str | None

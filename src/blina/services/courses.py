@@ -1,33 +1,48 @@
 """Courses: start, read (with the derived plan), change with optimistic concurrency,
 and keep the clinic's task index in step with the plan."""
 
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from blina.domain.body import measure_body
+from blina.domain.course_state import (
+    BagRecord,
+    BagStatus,
+    CourseState,
+    SlotState,
+    course_state,
+)
 from blina.domain.errors import InvalidInput
 from blina.domain.planning import CoursePlan, plan_course
-from blina.domain.replanning import CourseStatus, Event, Replan, replan
+from blina.domain.replanning import CourseStatus, Discontinuation, Event, Replan, replan
+from blina.domain.units import McgPerDay
 from blina.interop.toxicity_json import event_from_dict, event_to_dict
 from blina.knowledge import Knowledge
 from blina.services.access import course_for, patient_for, require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.errors import Conflict
-from blina.store.tables import Clinic, Course, CourseEvent, CourseTask, Patient
+from blina.store.tables import BagPreparation, Clinic, Course, CourseEvent, CourseTask, Patient
 
 __all__ = [
+    "END_OUTCOMES",
+    "VERIFY_LEAD",
     "CourseRequest",
     "CourseView",
     "Prescribed",
+    "bag_records",
+    "current_view",
+    "end_course",
     "events_of",
     "get_course",
     "list_courses",
@@ -37,6 +52,11 @@ __all__ = [
     "update_course",
     "view_of",
 ]
+
+# How long before its start a bag must be verified, or its task shows "blocked" (a site
+# working rule, not a clinical number).
+VERIFY_LEAD = timedelta(hours=2)
+END_OUTCOMES = ("completed", "discontinued", "cancelled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +70,26 @@ class CourseRequest:
     cycles: int | None = None
     start_time: time = time(9, 0)
     cycle_starts: dict[int, date] | None = None
+    # A start before today (clinic time) is refused unless confirmed; it is recorded.
+    confirm_past_start: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class CourseView:
-    """A course, its plan (re-planned through its event log), and the decisions."""
+    """A course, its plan (re-planned through its event log), the decisions, and its state
+    now: the one place every reader takes the current dose, phase and bags from."""
 
     course: Course
     patient: Patient
     plan: CoursePlan
-    replanned: Replan | None = None
+    replanned: Replan | None
+    state: CourseState
+
+
+def current_view(views: list[CourseView]) -> CourseView | None:
+    """The course a page shows: the active one, else the latest."""
+    active = [v for v in views if v.course.status == "active"]
+    return active[-1] if active else (views[-1] if views else None)
 
 
 class Prescribed(Protocol):
@@ -139,6 +169,14 @@ def start_course(
     patient = patient_for(session, actor, patient_id)
     zone = _zone(session, patient.clinic_id)
     regimen = knowledge.regimen(request.regimen_id)
+    today = now.astimezone(zone).date()
+    if request.start < today and not request.confirm_past_start:
+        raise InvalidInput(
+            "start",
+            request.start.isoformat(),
+            f"today ({today.isoformat()}) or later, or a start in the past confirmed "
+            "(confirm_past_start): it is recorded as such",
+        )
     course = Course(
         patient_id=patient.id,
         regimen_id=regimen.id,
@@ -151,17 +189,23 @@ def start_course(
         height_cm=request.height_cm,
         age_years=request.age_years,
         status="active",
+        backdated=request.start < today,
         version=1,
         prescribed_by=actor.user_id,
         created_at=now,
         updated_at=now,
     )
-    plan = plan_for(
-        knowledge, course, zone
-    )  # validates the prescription before anything is written
+    plan_for(knowledge, course, zone)  # validates the prescription before anything is written
+    _refuse_second_course(session, patient)
     session.add(course)
-    session.flush()
-    write_tasks(session, course=course, patient=patient, plan=plan)
+    try:
+        session.flush()
+    except IntegrityError:  # another physician started one at the same moment
+        raise Conflict(
+            f"patient {patient.code} already has an active course: end it first"
+        ) from None
+    view = view_of(session, knowledge, course, patient, [], now)
+    sync_course(session, view)
     append_audit(
         session,
         at=now,
@@ -169,9 +213,20 @@ def start_course(
         action="course.start",
         subject_type="course",
         subject_id=course.id,
-        after=_snapshot(course),
+        after={**_snapshot(course), "backdated": course.backdated},
     )
-    return CourseView(course, patient, plan)
+    return view
+
+
+def _refuse_second_course(session: Session, patient: Patient) -> None:
+    active = session.execute(
+        select(Course.id).where(Course.patient_id == patient.id, Course.status == "active")
+    ).scalar()
+    if active is not None:
+        raise Conflict(
+            f"patient {patient.code} already has an active course (course {active}): end it "
+            "first (completed, discontinued with a reason, or cancelled as entered in error)"
+        )
 
 
 def get_course(
@@ -230,11 +285,9 @@ def record_event(
         actor, Role.PHYSICIAN, doing="record an interruption, a restart or a discontinuation"
     )
     course, patient = course_for(session, actor, course_id)
-    if course.version != expected_version:
-        raise Conflict(
-            f"course {course_id} changed since it was read (version {course.version}, "
-            f"not {expected_version}): reload it and try again"
-        )
+    _check_version(course, expected_version)
+    if course.status != "active":
+        raise Conflict(f"course {course_id} is {course.status}: its log is closed")
     new = event_from_dict(event, "event")
     if new.at > now:
         raise InvalidInput("event.at", new.at.isoformat(), f"not after now ({now.isoformat()})")
@@ -260,7 +313,8 @@ def record_event(
         session.flush()  # bumps the version; a concurrent change fails here
     except StaleDataError:
         raise Conflict(f"course {course_id} changed since it was read: reload it") from None
-    write_tasks(session, course=course, patient=patient, plan=view.plan)
+    view = view_of(session, knowledge, course, patient, events_of(session, course.id), now)
+    sync_course(session, view)
     append_audit(
         session,
         at=now,
@@ -282,12 +336,44 @@ def view_of(
     events: list[Event],
     now: datetime,
 ) -> CourseView:
-    """The course with its plan, re-planned through ``events`` (its log) when it has any."""
+    """The course with its plan, re-planned through ``events`` (its log) when it has any,
+    and its state at ``now``."""
     plan = plan_for(knowledge, course, _zone(session, patient.clinic_id))
-    if not events:
-        return CourseView(course, patient, plan)
-    replanned = replan(plan, events, rules=knowledge.toxicity.modifications, now=now)
-    return CourseView(course, patient, replanned.plan, replanned)
+    replanned = (
+        None
+        if not events
+        else replan(plan, events, rules=knowledge.toxicity.modifications, now=now)
+    )
+    current = plan if replanned is None else replanned.plan
+    state = course_state(
+        plan=current,
+        replanned=replanned,
+        events=events,
+        bags=bag_records(session, course.id) if course.id is not None else [],
+        recorded_status=course.status,
+        now=now,
+        verify_lead=VERIFY_LEAD,
+    )
+    return CourseView(course, patient, current, replanned, state)
+
+
+def bag_records(session: Session, course_id: int) -> list[BagRecord]:
+    """The course's bags as the course state reads them."""
+    rows = session.execute(
+        select(
+            BagPreparation.id,
+            BagPreparation.code,
+            BagPreparation.slot_start,
+            BagPreparation.dose_mcg_per_day,
+            BagPreparation.status,
+            BagPreparation.hung_at,
+            BagPreparation.removed_at,
+        ).where(BagPreparation.course_id == course_id)
+    ).all()
+    return [
+        BagRecord(id_, code, start, McgPerDay(dose), BagStatus(status), hung, removed)
+        for id_, code, start, dose, status, hung, removed in rows
+    ]
 
 
 def update_course(
@@ -306,15 +392,16 @@ def update_course(
     """Change a course the actor read at ``expected_version``; a newer version is a Conflict."""
     require_role(actor, Role.PHYSICIAN, doing="change a course")
     course, patient = course_for(session, actor, course_id)
-    if course.version != expected_version:
-        raise Conflict(
-            f"course {course_id} changed since it was read (version {course.version}, "
-            f"not {expected_version}): reload it and try again"
-        )
+    _check_version(course, expected_version)
+    if course.status == "cancelled":
+        raise Conflict(f"course {course_id} was cancelled as entered in error: it stays so")
+    if status == "active" and course.status != "active":
+        _refuse_second_course(session, patient)
     before = _snapshot(course)
     with session.no_autoflush:  # one flush below, so the version moves by one
         _apply(course, bag_hours=bag_hours, cycles=cycles, cycle_starts=cycle_starts, status=status)
-        plan = plan_for(knowledge, course, _zone(session, patient.clinic_id))
+        # validates the new prescription before the write
+        plan_for(knowledge, course, _zone(session, patient.clinic_id))
     course.updated_at = now
     flag_modified(course, "updated_at")  # every change bumps the version, even at the same instant
     try:
@@ -323,7 +410,8 @@ def update_course(
         raise Conflict(
             f"course {course_id} changed since it was read: reload it and try again"
         ) from None
-    write_tasks(session, course=course, patient=patient, plan=plan)
+    view = view_of(session, knowledge, course, patient, events_of(session, course.id), now)
+    sync_course(session, view)
     append_audit(
         session,
         at=now,
@@ -334,7 +422,80 @@ def update_course(
         before=before,
         after=_snapshot(course),
     )
-    return CourseView(course, patient, plan)
+    return view
+
+
+def end_course(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    knowledge: Knowledge,
+    course_id: int,
+    expected_version: int,
+    outcome: str,
+    reason: str,
+) -> CourseView:
+    """End an active course: ``completed``, ``discontinued`` (a reason; logged as a
+    discontinuation once the infusion has started) or ``cancelled`` as entered in error (a
+    reason). Nothing is deleted; its bags not yet hung become do-not-hang."""
+    require_role(actor, Role.PHYSICIAN, doing="end a course")
+    if outcome not in END_OUTCOMES:
+        raise InvalidInput("outcome", outcome, "one of " + ", ".join(END_OUTCOMES))
+    reason = reason.strip()
+    if outcome != "completed" and not reason:
+        raise InvalidInput("reason", "(empty)", f"a reason: a course is {outcome} with one")
+    if len(reason) > 2000:
+        raise InvalidInput("reason", f"{len(reason)} characters", "at most 2000 characters")
+    course, patient = course_for(session, actor, course_id)
+    _check_version(course, expected_version)
+    if course.status != "active":
+        raise Conflict(f"course {course_id} is already {course.status}")
+    events = events_of(session, course.id)
+    started = view_of(session, knowledge, course, patient, events, now).plan.bags
+    if outcome == "discontinued" and started and now > started[0].start:
+        new = Discontinuation(now, reason)
+        view_of(session, knowledge, course, patient, [*events, new], now)  # the log accepts it
+        stored = event_to_dict(new)
+        session.add(
+            CourseEvent(
+                course_id=course.id,
+                kind=stored["kind"],
+                at=now,
+                details=stored,
+                recorded_by=actor.user_id,
+                recorded_at=now,
+            )
+        )
+    before = _snapshot(course)
+    course.status = outcome
+    course.ended_reason = reason or None
+    course.updated_at = now
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(f"course {course_id} changed since it was read: reload it") from None
+    view = view_of(session, knowledge, course, patient, events_of(session, course.id), now)
+    sync_course(session, view)
+    append_audit(
+        session,
+        at=now,
+        actor=actor,
+        action=f"course.end.{outcome}",
+        subject_type="course",
+        subject_id=course.id,
+        before=before,
+        after={**_snapshot(course), "reason": reason},
+    )
+    return view
+
+
+def _check_version(course: Course, expected_version: int) -> None:
+    if course.version != expected_version:
+        raise Conflict(
+            f"course {course.id} changed since it was read (version {course.version}, "
+            f"not {expected_version}): reload it and try again"
+        )
 
 
 def _apply(
@@ -355,15 +516,46 @@ def _apply(
         course.status = status
 
 
-def write_tasks(session: Session, *, course: Course, patient: Patient, plan: CoursePlan) -> None:
-    """Rewrite the course's rows in the clinic's task index from its plan."""
+def sync_course(session: Session, view: CourseView) -> None:
+    """After the plan changed: the task index rewritten from it, and each bag waiting to be
+    hung marked do-not-hang (or cleared) from the course state."""
+    write_tasks(session, view)
+    refused = {bag.id: reason for bag, reason in view.state.do_not_hang}
+    for bag in view.state.slots:
+        if bag.bag is not None:
+            refused.setdefault(bag.bag.id, "")
+    for bag_id, reason in refused.items():
+        session.execute(
+            update(BagPreparation)
+            .where(BagPreparation.id == bag_id)
+            .values(do_not_hang=reason or None)
+        )
+
+
+def bag_task_text(state: SlotState, number: int, total: int) -> str:
+    """A bag change as a nurse writes it: "Cycle 1 · bag 3 of 14 · 28 mcg/day · 48-h bag"
+    (numbered within its cycle)."""
+    slot = state.slot
+    return f"Cycle {slot.cycle} · bag {number} of {total} · {slot.dose} · {_hours(slot.hours)} bag"
+
+
+def _hours(hours: Decimal) -> str:
+    """A bag's length for people: whole hours, or hours and minutes ("7 h 52 min")."""
+    minutes = int((hours * 60).to_integral_value())
+    whole, rest = divmod(minutes, 60)
+    return f"{whole}-h" if not rest else f"{whole} h {rest} min"
+
+
+def write_tasks(session: Session, view: CourseView) -> None:
+    """Rewrite the course's rows in the clinic's task index from its current plan."""
+    course, patient, plan = view.course, view.patient, view.plan
     session.execute(delete(CourseTask).where(CourseTask.course_id == course.id))
     if course.status != "active":
         return
     zone = plan.zone
     rows: list[dict[str, object]] = []
 
-    def task(day: date, kind: str, text: str, at: datetime | None = None) -> None:
+    def task(day: date, kind: str, text: str, at: datetime | None = None, ref: str = "") -> None:
         rows.append(
             {
                 "course_id": course.id,
@@ -373,24 +565,28 @@ def write_tasks(session: Session, *, course: Course, patient: Patient, plan: Cou
                 "at": at,
                 "kind": kind,
                 "text": text,
+                "ref": ref,
             }
         )
 
-    for bag in plan.bags:
-        local = bag.start.astimezone(zone)
+    per_cycle = Counter(slot.slot.cycle for slot in view.state.slots)
+    numbered: Counter[int] = Counter()
+    for slot in view.state.slots:
+        numbered[slot.slot.cycle] += 1
         task(
-            local.date(),
+            slot.slot.start.astimezone(zone).date(),
             "bag-change",
-            f"Bag change: {bag.dose}, {bag.hours.normalize()}-h bag",
-            bag.start,
+            bag_task_text(slot, numbered[slot.slot.cycle], per_cycle[slot.slot.cycle]),
+            slot.slot.start,
         )
     for dose in plan.premedication:
         local = dose.due.astimezone(zone)
         task(
             local.date(),
             "premedication",
-            f"{dose.drug} {dose.dose} {dose.timing} ({dose.reason})",
+            f"{dose.drug} {dose.dose} {dose.route}, {dose.timing} ({dose.reason})",
             dose.due,
+            dose.drug,
         )
     for cycle in plan.cycles:
         if cycle.inpatient_days:

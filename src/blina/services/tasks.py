@@ -1,19 +1,34 @@
 """Today's tasks for a clinic: bag changes, premedication, admissions and discharges,
-cycle starts under supervision and labs, read from the task index."""
+cycle starts under supervision and labs, read from the task index (the course's current
+plan), each with its state now: done (the bag hung, the premedication given), due,
+overdue, blocked (no verified bag two hours before it is due), or do-not-hang (a bag the
+current plan no longer has, still waiting in the pharmacy or on the ward)."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
+from blina.domain.course_state import BagStatus
 from blina.services.access import require_role
 from blina.services.actors import Actor, Role
+from blina.services.courses import VERIFY_LEAD
 from blina.store.prepared import Prepared
-from blina.store.tables import Clinic, CourseTask, Patient, table_of
+from blina.store.tables import (
+    BagPreparation,
+    Clinic,
+    Course,
+    CourseTask,
+    Patient,
+    PremedicationGiven,
+    table_of,
+)
 
-__all__ = ["TaskRow", "clinic_today", "require_task_reader", "tasks_for_day"]
+__all__ = ["TASK_STATES", "TaskRow", "clinic_today", "require_task_reader", "tasks_for_day"]
+
+TASK_STATES = ("due", "done", "overdue", "blocked", "do-not-hang")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +41,8 @@ class TaskRow:
     patient_id: int
     patient_code: str
     patient_name: str
+    state: str = "due"
+    bag_code: str | None = None
 
 
 def require_task_reader(actor: Actor) -> None:
@@ -40,7 +57,9 @@ def require_task_reader(actor: Actor) -> None:
     )
 
 
-def tasks_for_day(session: Session, *, actor: Actor, day: date) -> list[TaskRow]:
+def tasks_for_day(session: Session, *, actor: Actor, day: date, now: datetime) -> list[TaskRow]:
+    """The clinic's tasks on ``day`` with their state at ``now``, then the bags of the
+    clinic that must not be hung."""
     require_task_reader(actor)
     query = (
         select(
@@ -52,12 +71,107 @@ def tasks_for_day(session: Session, *, actor: Actor, day: date) -> list[TaskRow]
             CourseTask.patient_id,
             Patient.code,
             Patient.display_name,
+            BagPreparation.code,
+            BagPreparation.status,
+            PremedicationGiven.id,
         )
         .join(Patient, Patient.id == CourseTask.patient_id)
+        .outerjoin(
+            BagPreparation,
+            and_(
+                CourseTask.kind == "bag-change",
+                BagPreparation.course_id == CourseTask.course_id,
+                BagPreparation.slot_start == CourseTask.at,
+                BagPreparation.status.not_in(_FREED),
+            ),
+        )
+        .outerjoin(
+            PremedicationGiven,
+            and_(
+                CourseTask.kind == "premedication",
+                PremedicationGiven.course_id == CourseTask.course_id,
+                PremedicationGiven.due == CourseTask.at,
+                PremedicationGiven.drug == CourseTask.ref,
+            ),
+        )
         .where(CourseTask.clinic_id == actor.clinic_id, CourseTask.day == day)
         .order_by(CourseTask.at, CourseTask.id)
     )
-    return [TaskRow(*row) for row in session.execute(query)]
+    rows = [
+        TaskRow(
+            *row[:8],
+            state=_state(row.kind, row.at, row[9], row[10] is not None, now),
+            bag_code=row[8],
+        )
+        for row in session.execute(query)
+    ]
+    return rows + _do_not_hang(session, actor.clinic_id, day)
+
+
+_FREED = (BagStatus.DISCARDED.value, BagStatus.VOIDED.value)
+_ON_PUMP = (BagStatus.HUNG.value, BagStatus.REMOVED.value)
+_WAITING = (BagStatus.PREPARED.value, BagStatus.VERIFIED.value, BagStatus.DISPENSED.value)
+
+
+def _state(kind: str, at: datetime | None, bag: str | None, given: bool, now: datetime) -> str:
+    if kind == "bag-change" and at is not None:
+        if bag in _ON_PUMP:
+            return "done"
+        if now >= at:
+            return "overdue"
+        if bag in (None, BagStatus.PREPARED.value) and now >= at - VERIFY_LEAD:
+            return "blocked"
+        return "due"
+    if kind == "premedication" and at is not None:
+        if given:
+            return "done"
+        return "overdue" if now >= at + _PREMEDICATION_GRACE else "due"
+    return "due"
+
+
+# A premedication is "overdue" once this long past its time without a record of it given.
+_PREMEDICATION_GRACE = timedelta(minutes=30)
+
+
+def _do_not_hang(session: Session, clinic_id: int, day: date) -> list[TaskRow]:
+    """Bags waiting to be hung that the current plan no longer has: the task is to keep
+    them off the pump (and void or discard them)."""
+    query = (
+        select(
+            BagPreparation.slot_start,
+            BagPreparation.code,
+            BagPreparation.do_not_hang,
+            Course.id,
+            Patient.id,
+            Patient.code,
+            Patient.display_name,
+        )
+        .join(Course, Course.id == BagPreparation.course_id)
+        .join(Patient, Patient.id == Course.patient_id)
+        .where(
+            Patient.clinic_id == clinic_id,
+            BagPreparation.do_not_hang.is_not(None),
+            BagPreparation.status.in_(_WAITING),
+        )
+        .order_by(BagPreparation.slot_start)
+    )
+    return [
+        TaskRow(
+            day,
+            start,
+            "do-not-hang",
+            f"Do not hang bag {code}: {reason}",
+            course_id,
+            patient_id,
+            patient_code,
+            patient_name,
+            state="do-not-hang",
+            bag_code=code,
+        )
+        for start, code, reason, course_id, patient_id, patient_code, patient_name in (
+            session.execute(query)
+        )
+    ]
 
 
 def clinic_today(session: Session, *, actor: Actor, now: datetime) -> date:

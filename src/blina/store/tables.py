@@ -9,7 +9,17 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from blina.store.types import ExactDecimal, UTCDateTime
@@ -30,6 +40,7 @@ __all__ = [
     "LoginToken",
     "Notification",
     "Patient",
+    "PremedicationGiven",
     "SymptomReport",
     "ToxicityAssessment",
     "User",
@@ -101,10 +112,29 @@ class LoginToken(Base):
     expires_at: Mapped[datetime]
 
 
+# The statuses that hold a slot or a patient: a partial unique index keeps one of each.
+_LIVE_BAG = text("status NOT IN ('discarded', 'voided')")
+_ACTIVE_COURSE = text("status = 'active'")
+
+
 class Course(Base):
-    """A prescribed course. The plan is derived from these fields and the event log."""
+    """A prescribed course. The plan is derived from these fields and the event log.
+
+    Status: active, completed, discontinued, or cancelled (entered in error); a patient has
+    at most one active course. ``ended_reason`` says why a course was ended by hand;
+    ``backdated`` records that its start was confirmed as a date in the past.
+    """
 
     __tablename__ = "course"
+    __table_args__ = (
+        Index(
+            "ux_course_active_patient",
+            "patient_id",
+            unique=True,
+            sqlite_where=_ACTIVE_COURSE,
+            postgresql_where=_ACTIVE_COURSE,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
@@ -118,6 +148,8 @@ class Course(Base):
     height_cm: Mapped[Decimal | None]
     age_years: Mapped[Decimal]
     status: Mapped[str] = mapped_column(String(20))
+    ended_reason: Mapped[str | None] = mapped_column(Text)
+    backdated: Mapped[bool] = mapped_column(default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
     prescribed_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime]
@@ -142,15 +174,66 @@ class CourseEvent(Base):
 
 
 class BagPreparation(Base):
+    """A bag from the bench to the pump (``blina.domain.course_state.BagStatus``).
+
+    ``slot_start`` and ``dose_mcg_per_day`` name the bag of the plan it was made for; one
+    bag holds a slot until it is discarded or voided. ``do_not_hang`` is the reason, set
+    whenever the plan changes, why the course's current plan no longer has this bag.
+    """
+
     __tablename__ = "bag_preparation"
+    __table_args__ = (
+        Index(
+            "ux_bag_live_slot",
+            "course_id",
+            "slot_start",
+            unique=True,
+            sqlite_where=_LIVE_BAG,
+            postgresql_where=_LIVE_BAG,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    slot_start: Mapped[datetime]
+    dose_mcg_per_day: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(20))
+    do_not_hang: Mapped[str | None] = mapped_column(Text)
     recipe: Mapped[dict[str, Any]]
     prepared_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     prepared_at: Mapped[datetime]
     verified_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     verified_at: Mapped[datetime | None]
+    dispensed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    dispensed_at: Mapped[datetime | None]
+    dispensed_to: Mapped[str | None] = mapped_column(String(10))
+    hung_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    hung_at: Mapped[datetime | None]
+    pump_rate_ml_per_h: Mapped[Decimal | None]
+    pump_volume_ml: Mapped[Decimal | None]
+    removed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    removed_at: Mapped[datetime | None]
+    volume_left_ml: Mapped[Decimal | None]
+    ended_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    ended_at: Mapped[datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PremedicationGiven(Base):
+    """A premedication dose of the plan recorded as given: what, how much, when, by whom."""
+
+    __tablename__ = "premedication_given"
+    __table_args__ = (UniqueConstraint("course_id", "due", "drug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    due: Mapped[datetime]
+    drug: Mapped[str] = mapped_column(String(100))
+    dose: Mapped[str] = mapped_column(String(60))
+    given_at: Mapped[datetime]
+    given_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    recorded_at: Mapped[datetime]
 
 
 class ToxicityAssessment(Base):
@@ -322,3 +405,6 @@ class CourseTask(Base):
     at: Mapped[datetime | None]
     kind: Mapped[str] = mapped_column(String(30))
     text: Mapped[str] = mapped_column(Text)
+    # What the task's state is read from: the premedication's drug (a bag change is found
+    # by its course and start, ``at``).
+    ref: Mapped[str] = mapped_column(String(100), default="")

@@ -288,6 +288,9 @@ class BagRow:
     verified_by: str | None
     verified_at: datetime | None
     overrides: dict[str, Any]
+    code: str = ""
+    status: str = ""
+    do_not_hang: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

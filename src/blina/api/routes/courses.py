@@ -1,12 +1,22 @@
 """Courses: prescribe, read with the derived plan, change with optimistic concurrency."""
 
+from datetime import datetime
+
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
 
 from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
-from blina.api.schemas import CourseChange, CourseCreate, CourseEventCreate, CoursePublic
+from blina.api.schemas import (
+    CourseChange,
+    CourseCreate,
+    CourseEnd,
+    CourseEventCreate,
+    CoursePublic,
+)
+from blina.interop.course_state_json import course_state_to_dict
 from blina.interop.plan_json import plan_to_dict, to_json_ready
 from blina.interop.toxicity_json import replan_to_dict
-from blina.services import courses
+from blina.services import courses, premedication
 from blina.store.types import RecordId
 
 router = APIRouter(tags=["courses"])
@@ -26,6 +36,9 @@ def _public(view: courses.CourseView) -> CoursePublic:
         weight_kg=course.weight_kg,
         height_cm=course.height_cm,
         age_years=course.age_years,
+        ended_reason=course.ended_reason,
+        backdated=course.backdated,
+        state=course_state_to_dict(view.state),
         plan=to_json_ready(
             plan_to_dict(view.plan) if view.replanned is None else replan_to_dict(view.replanned)
         ),
@@ -47,6 +60,7 @@ def start_course(
         cycles=body.cycles,
         start_time=body.start_time,
         cycle_starts=body.cycle_starts,
+        confirm_past_start=body.confirm_past_start,
     )
     view = courses.start_course(
         session,
@@ -126,3 +140,72 @@ def record_event(
         event=body.event.as_log_entry(),
     )
     return _public(view)
+
+
+@router.post("/courses/{course_id}/end")
+def end_course(
+    course_id: RecordId, body: CourseEnd, session: TxDep, state: StateDep, actor: ActorDep
+) -> CoursePublic:
+    """End the patient's active course (physician): completed, discontinued or cancelled
+    as entered in error, with a reason. Its bags not yet hung become do-not-hang."""
+    view = courses.end_course(
+        session,
+        actor=actor,
+        now=state.clock.now(),
+        knowledge=state.knowledge,
+        course_id=course_id,
+        expected_version=body.version,
+        outcome=body.outcome,
+        reason=body.reason,
+    )
+    return _public(view)
+
+
+class PremedicationGivenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    due: datetime = Field(description="The planned dose's time, as the plan gives it")
+    drug: str = Field(min_length=1, max_length=100)
+    given_at: datetime
+
+
+class PremedicationGivenPublic(BaseModel):
+    id: int
+    course_id: int
+    due: datetime
+    drug: str
+    dose: str
+    given_at: datetime
+    given_by: int
+    recorded_at: datetime
+
+
+@router.post("/courses/{course_id}/premedication", status_code=201)
+def record_premedication(
+    course_id: RecordId,
+    body: PremedicationGivenIn,
+    session: TxDep,
+    state: StateDep,
+    actor: ActorDep,
+) -> PremedicationGivenPublic:
+    """Record a premedication dose of the plan as given (nurse or physician); closes its
+    task."""
+    row = premedication.record_given(
+        session,
+        actor=actor,
+        now=state.clock.now(),
+        knowledge=state.knowledge,
+        course_id=course_id,
+        due=body.due,
+        drug=body.drug,
+        given_at=body.given_at,
+    )
+    return PremedicationGivenPublic.model_validate(row, from_attributes=True)
+
+
+@router.get("/courses/{course_id}/premedication")
+def list_premedication(
+    course_id: RecordId, session: ReadDep, actor: ActorDep
+) -> list[PremedicationGivenPublic]:
+    rows = premedication.list_given(session, actor=actor, course_id=course_id)
+    return [PremedicationGivenPublic.model_validate(r, from_attributes=True) for r in rows]

@@ -209,9 +209,12 @@ def _clinic_tasks(request: Request, day: date | None) -> Response:
     with read_only(state.sessions) as session:
         actor = authenticated(request, state, session)
         tasks.require_task_reader(actor)
-        when = day or tasks.clinic_today(session, actor=actor, now=state.clock.now())
+        now = state.clock.now()
+        when = day or tasks.clinic_today(session, actor=actor, now=now)
         # The position is read before the tasks: the kept list is never older than its tag.
-        plain = f"tasks-{actor.clinic_id}-{when.isoformat()}-{audit_position(session)}"
+        # A task's state moves with the clock (due, blocked, overdue): kept for a minute.
+        minute = now.strftime("%Y%m%d%H%M")
+        plain = f"tasks-{actor.clinic_id}-{when.isoformat()}-{audit_position(session)}-{minute}"
         compressed = _accepts_gzip(request.headers.get("accept-encoding", ""))
         # Each encoding is its own representation, with its own tag (RFC 9110, 8.8.3).
         tag = f'"{plain}-gzip"' if compressed else f'"{plain}"'
@@ -221,7 +224,8 @@ def _clinic_tasks(request: Request, day: date | None) -> Response:
 
         def listed() -> bytes:
             return state.responses.get(
-                plain, lambda: _task_list(tasks.tasks_for_day(session, actor=actor, day=when))
+                plain,
+                lambda: _task_list(tasks.tasks_for_day(session, actor=actor, day=when, now=now)),
             )
 
         if not compressed:
@@ -259,6 +263,8 @@ def _task_list(rows: list[tasks.TaskRow]) -> bytes:
                 "patient_id": row.patient_id,
                 "patient_code": row.patient_code,
                 "patient_name": row.patient_name,
+                "state": row.state,
+                "bag_code": row.bag_code,
             }
             for row in rows
         ],

@@ -1,10 +1,12 @@
-"""Bags for a course: prepare (pharmacist), verify (a second pharmacist), list."""
+"""Bags for a course, from the bench to the pump: prepare (pharmacist), verify (a second
+pharmacist), dispense, hang (nurse, after the hang checks), remove, void or discard."""
 
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
 from blina.services import pharmacy
@@ -21,13 +23,59 @@ class BagCreate(BaseModel):
     override_reasons: dict[str, str] = {}
 
 
+class BagDispense(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: Literal["ward", "home"]
+
+
+class BagHang(BaseModel):
+    """The bag's code as scanned or typed, and the pump program as entered on the pump."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=32)
+    rate_ml_per_h: Decimal = Field(gt=0, le=1000, allow_inf_nan=False, max_digits=12)
+    volume_ml: Decimal = Field(gt=0, le=5000, allow_inf_nan=False, max_digits=12)
+
+
+class BagRemove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    volume_left_ml: Decimal | None = Field(
+        default=None, ge=0, le=5000, allow_inf_nan=False, max_digits=12
+    )
+
+
+class BagEnd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["voided", "discarded"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class BagPublic(BaseModel):
     id: int
     course_id: int
+    code: str
+    slot_start: datetime
+    dose_mcg_per_day: Decimal
+    status: str
+    do_not_hang: str | None
     prepared_by: int
     prepared_at: datetime
     verified_by: int | None
     verified_at: datetime | None
+    dispensed_to: str | None
+    dispensed_at: datetime | None
+    hung_by: int | None
+    hung_at: datetime | None
+    pump_rate_ml_per_h: Decimal | None
+    pump_volume_ml: Decimal | None
+    removed_at: datetime | None
+    volume_left_ml: Decimal | None
+    ended_at: datetime | None
+    ended_reason: str | None
     recipe: dict[str, Any]
 
 
@@ -39,8 +87,9 @@ def _public(row: BagPreparation) -> BagPublic:
 def prepare(
     course_id: RecordId, body: BagCreate, session: TxDep, state: StateDep, actor: ActorDep
 ) -> BagPublic:
-    """Prepare a bag of the course (the next one, or the one hung at ``bag_start``).
-    A hard stop stores nothing (422 with its reasons); each soft check needs a reason."""
+    """Prepare a bag of the course's current plan (the next slot with no bag, or the one
+    hung at ``bag_start``). A hard stop stores nothing (422 with its reasons); each soft
+    check needs a reason; a stopped or interrupted course, or a slot that has a bag, 409."""
     library = pharmacy.library_for(state.settings, state.knowledge)
     row = pharmacy.prepare_course_bag(
         session,
@@ -62,5 +111,78 @@ def list_bags(course_id: RecordId, session: ReadDep, actor: ActorDep) -> list[Ba
 
 @router.post("/bags/{bag_id}/verify")
 def verify(bag_id: RecordId, session: TxDep, state: StateDep, actor: ActorDep) -> BagPublic:
-    """Verify a bag: a pharmacist other than the one who prepared it."""
-    return _public(pharmacy.verify_bag(session, actor=actor, now=state.clock.now(), bag_id=bag_id))
+    """Verify a bag: a pharmacist other than the one who prepared it; re-checked against
+    the course's current plan (a bag it no longer has answers 409)."""
+    row = pharmacy.verify_bag(
+        session, actor=actor, now=state.clock.now(), knowledge=state.knowledge, bag_id=bag_id
+    )
+    return _public(row)
+
+
+@router.post("/bags/{bag_id}/dispense")
+def dispense(
+    bag_id: RecordId, body: BagDispense, session: TxDep, state: StateDep, actor: ActorDep
+) -> BagPublic:
+    """A verified bag leaves the pharmacy, to the ward or to the patient's home."""
+    row = pharmacy.dispense_bag(
+        session,
+        actor=actor,
+        now=state.clock.now(),
+        knowledge=state.knowledge,
+        bag_id=bag_id,
+        to=body.to,
+    )
+    return _public(row)
+
+
+@router.post("/patients/{patient_id}/bags/hang")
+def hang(
+    patient_id: RecordId, body: BagHang, session: TxDep, state: StateDep, actor: ActorDep
+) -> BagPublic:
+    """Hang the bag with this code on the patient's pump. Any mismatch (another patient's
+    bag, not verified, not in the current plan, expired, a pump program that is not the
+    bag's) is a hard stop, 422, naming the difference; nothing is stored."""
+    row = pharmacy.hang_bag(
+        session,
+        actor=actor,
+        now=state.clock.now(),
+        knowledge=state.knowledge,
+        patient_id=patient_id,
+        code=body.code,
+        rate_ml_per_h=body.rate_ml_per_h,
+        volume_ml=body.volume_ml,
+    )
+    return _public(row)
+
+
+@router.post("/bags/{bag_id}/remove")
+def remove(
+    bag_id: RecordId, body: BagRemove, session: TxDep, state: StateDep, actor: ActorDep
+) -> BagPublic:
+    """Take a hung bag off the pump, with the volume left if measured."""
+    row = pharmacy.remove_bag(
+        session,
+        actor=actor,
+        now=state.clock.now(),
+        knowledge=state.knowledge,
+        bag_id=bag_id,
+        volume_left_ml=body.volume_left_ml,
+    )
+    return _public(row)
+
+
+@router.post("/bags/{bag_id}/end")
+def end(
+    bag_id: RecordId, body: BagEnd, session: TxDep, state: StateDep, actor: ActorDep
+) -> BagPublic:
+    """Void (pharmacist; frees the slot for a new bag) or discard a bag not yet hung."""
+    row = pharmacy.end_bag(
+        session,
+        actor=actor,
+        now=state.clock.now(),
+        knowledge=state.knowledge,
+        bag_id=bag_id,
+        outcome=body.outcome,
+        reason=body.reason,
+    )
+    return _public(row)

@@ -72,7 +72,7 @@ def _home_page(ctx: Ctx, *, status: int = 200, alert_error: AlertError | None = 
     now = ctx.state.clock.now()
     with read_only(ctx.state.sessions) as session:
         day = tasks.clinic_today(session, actor=actor, now=now)
-        task_rows = tasks.tasks_for_day(session, actor=actor, day=day)
+        task_rows = tasks.tasks_for_day(session, actor=actor, day=day, now=now)
         zone = ZoneInfo(clinic_of(session, actor).zone)
         open_alerts = [
             alert_row(alert, patient, now)
@@ -158,6 +158,9 @@ def _bag_rows(session: Session, actor: Actor, course_id: int, zone: ZoneInfo) ->
                 None if bag.verified_by is None else names.get(bag.verified_by, "?"),
                 None if bag.verified_at is None else bag.verified_at.astimezone(zone),
                 dict(recipe.get("overrides", {})),
+                bag.code,
+                bag.status,
+                bag.do_not_hang,
             )
         )
     return rows
@@ -168,7 +171,7 @@ def render_patient_page(
     patient_id: int,
     *,
     status: int = 200,
-    bag_error: tuple[int | None, str] | None = None,
+    bag_error: tuple[int | str | None, str] | None = None,
     override_codes: list[str] | None = None,
     form_error: FormError | None = None,
 ) -> Response:
@@ -179,7 +182,7 @@ def render_patient_page(
         views = course_views(session, ctx, actor, patient_id)
         zone = ZoneInfo(clinic_of(session, actor).zone)
         history = reports.list_reports(session, actor=actor, patient_id=patient_id)
-        latest = views[-1] if views else None
+        latest = courses.current_view(views)
         bags = (
             _bag_rows(session, actor, latest.course.id, zone)
             if latest is not None and actor.is_staff

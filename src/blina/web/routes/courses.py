@@ -83,6 +83,7 @@ def _course_request(form: FormData) -> courses.CourseRequest:
         bag_hours=int(bag_text),
         cycles=int(cycles_text) if cycles_text else None,
         start_time=start_time,
+        confirm_past_start=text_field(form, "confirm_past_start") == "yes",
     )
 
 
@@ -174,7 +175,10 @@ async def preview_course(request: Request, patient_id: RecordId) -> Response:
 async def create_course(request: Request, patient_id: RecordId) -> Response:
     ctx, form = await posted_form(request)
     actor = ctx.signed_in()
-    values = {name: text_field(form, name) for name in (*_COURSE_FIELDS, "bag_hours", "cycles")}
+    values = {
+        name: text_field(form, name)
+        for name in (*_COURSE_FIELDS, "bag_hours", "cycles", "confirm_past_start")
+    }
 
     def save() -> Response:
         try:
@@ -191,6 +195,10 @@ async def create_course(request: Request, patient_id: RecordId) -> Response:
         except (InvalidInput, UnknownId) as error:
             return _course_form(
                 ctx, patient_id, values=values, errors=_field_errors(error), status=422
+            )
+        except Conflict as error:  # the patient has an active course
+            return _course_form(
+                ctx, patient_id, values=values, errors={"form": str(error)}, status=409
             )
         return redirect(ctx, f"/patients/{patient_id}")
 
@@ -538,5 +546,44 @@ async def record_course_event(request: Request, course_id: RecordId) -> Response
             failed = FormError("event", {"event": str(error)}, values)
             return render_patient_page(ctx, patient_id, status=409, form_error=failed)
         return redirect(ctx, f"/patients/{patient_id}#decisions")
+
+    return await run_in_threadpool(save)
+
+
+@router.post("/courses/{course_id}/end")
+async def end_course(request: Request, course_id: RecordId) -> Response:
+    """End the active course (physician): completed, discontinued or cancelled as entered
+    in error, with a reason; nothing is deleted."""
+    ctx, form = await posted_form(request)
+    actor = ctx.signed_in()
+    require_role(actor, Role.PHYSICIAN, doing="end a course")
+
+    def save() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            _, patient = course_for(session, actor, course_id)
+            patient_id = patient.id
+        values = {"outcome": text_field(form, "outcome"), "reason": text_field(form, "reason")}
+        try:
+            version = _whole(form, "version")
+            if version is None:
+                raise InvalidInput("version", "(missing)", "the course version from the page")
+            with transaction(ctx.state.sessions) as session:
+                courses.end_course(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    knowledge=ctx.state.knowledge,
+                    course_id=course_id,
+                    expected_version=version,
+                    outcome=values["outcome"],
+                    reason=values["reason"],
+                )
+        except InvalidInput as error:
+            failed = FormError("end", {"end": str(error)}, values)
+            return render_patient_page(ctx, patient_id, status=422, form_error=failed)
+        except Conflict as error:
+            failed = FormError("end", {"end": str(error)}, values)
+            return render_patient_page(ctx, patient_id, status=409, form_error=failed)
+        return redirect(ctx, f"/patients/{patient_id}#state")
 
     return await run_in_threadpool(save)

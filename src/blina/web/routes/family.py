@@ -14,6 +14,7 @@ from blina.domain.triage import TriageLevel
 from blina.interop.ical import plan_to_ical
 from blina.services import (
     calendar_feeds,
+    courses,
     patients,
     reports,
 )
@@ -65,10 +66,12 @@ def today_page(request: Request) -> Response:
         patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
         views = course_views(session, ctx, actor, patient_id)
         clinic = clinic_of(session, actor)
-    latest = views[-1] if views else None
+    latest = courses.current_view(views)
     return render(
         ctx,
         "pages/today.html",
+        state=None if latest is None else latest.state,
+        clinic_zone=ZoneInfo(clinic.zone),
         patient=patient,
         clinic=clinic,
         today=None
@@ -101,7 +104,7 @@ def _calendar_page(
         zone = ZoneInfo(clinic_of(session, actor).zone)
         feeds = calendar_feeds.list_feeds(session, actor=actor, patient_id=patient_id)
         names = usernames(session, {feed.created_by for feed in feeds})
-    latest = views[-1] if views else None
+    latest = courses.current_view(views)
     response = render(
         ctx,
         "pages/calendar.html",

@@ -25,7 +25,14 @@ from blina.store.session import read_only, transaction
 from blina.store.tables import BagPreparation, User
 from blina.store.types import RecordId
 from blina.web.render import context_of, redirect, render
-from blina.web.routes._common import WebRoute, audit_denial, clinic_of, posted_form
+from blina.web.routes._common import (
+    WebRoute,
+    audit_denial,
+    clinic_of,
+    decimal_field,
+    posted_form,
+    text_field,
+)
 from blina.web.routes.care_team import render_patient_page
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -72,6 +79,8 @@ async def prepare_bag(request: Request, course_id: RecordId) -> Response:
             )
         except pharmacy.HardStop as error:
             return render_patient_page(ctx, patient_id, status=422, bag_error=(None, str(error)))
+        except Conflict as error:
+            return render_patient_page(ctx, patient_id, status=409, bag_error=(None, str(error)))
         return redirect(ctx, f"/patients/{patient_id}#bags")
 
     return await run_in_threadpool(save)
@@ -91,13 +100,50 @@ async def verify_bag(request: Request, bag_id: RecordId) -> Response:
             patient_id = patient.id
         try:
             with transaction(ctx.state.sessions) as session:
-                pharmacy.verify_bag(session, actor=actor, now=ctx.state.clock.now(), bag_id=bag_id)
+                pharmacy.verify_bag(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    knowledge=ctx.state.knowledge,
+                    bag_id=bag_id,
+                )
         except PermissionDenied as error:
             audit_denial(ctx, str(error))
             return render_patient_page(ctx, patient_id, status=403, bag_error=(bag_id, str(error)))
         except Conflict as error:
             return render_patient_page(ctx, patient_id, status=409, bag_error=(bag_id, str(error)))
         return redirect(ctx, f"/patients/{patient_id}#bags")
+
+    return await run_in_threadpool(save)
+
+
+@router.post("/patients/{patient_id}/bags/hang")
+async def hang_bag(request: Request, patient_id: RecordId) -> Response:
+    """Hang a bag by its code (scanned or typed) with the pump's program as entered: every
+    mismatch is a hard stop shown on the page, naming the difference."""
+    ctx, form = await posted_form(request)
+    actor = ctx.signed_in()
+
+    def save() -> Response:
+        try:
+            rate = decimal_field(form, "rate_ml_per_h")
+            volume = decimal_field(form, "volume_ml")
+            assert rate is not None
+            assert volume is not None
+            with transaction(ctx.state.sessions) as session:
+                pharmacy.hang_bag(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    knowledge=ctx.state.knowledge,
+                    patient_id=patient_id,
+                    code=text_field(form, "code"),
+                    rate_ml_per_h=rate,
+                    volume_ml=volume,
+                )
+        except (InvalidInput, pharmacy.HardStop, NotFound) as error:
+            return render_patient_page(ctx, patient_id, status=422, bag_error=("hang", str(error)))
+        return redirect(ctx, f"/patients/{patient_id}#state")
 
     return await run_in_threadpool(save)
 

@@ -1,0 +1,340 @@
+"""The whole loop through the API, on SQLite and PostgreSQL: start -> prepare -> verify ->
+hang -> interruption (CRS grade 3) -> restart -> the next bag at the restart dose ->
+escalation after 7 days -> discontinue -> nothing more is prepared or hung.
+
+One clinic, one adult patient (70 kg, relapsed/refractory: 9 mcg/day on days 1-7, then
+28), 24-h bags hung at 09:00 Paris (08:00 UTC). The clock moves as the clinic's would.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from blina.app import create_app
+from blina.config import Settings
+from blina.knowledge import Knowledge
+from blina.services.accounts import create_user, log_in
+from blina.store.session import make_session_factory, transaction
+from blina.store.tables import Clinic
+
+PASSWORD = "correct horse battery"
+STAFF = {
+    "doctor": "physician",
+    "pharm_one": "pharmacist",
+    "pharm_two": "pharmacist",
+    "nurse": "nurse",
+}
+
+
+@dataclass
+class MovableClock:
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+
+@dataclass(frozen=True)
+class Loop:
+    client: TestClient
+    clock: MovableClock
+    tokens: dict[str, str]
+    patient: int
+
+    def call(self, who: str, method: str, path: str, body: Any = None) -> Any:
+        return self.client.request(
+            method,
+            f"/api/v1{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {self.tokens[who]}"},
+        )
+
+    def at(self, moment: str) -> None:
+        self.clock.at = datetime.fromisoformat(moment)
+
+
+@pytest.fixture
+def loop(engine: Engine, knowledge: Knowledge) -> Iterator[Loop]:
+    clock = MovableClock(datetime(2026, 12, 10, 7, 0, tzinfo=UTC))
+    settings = Settings(
+        database_url=engine.url.render_as_string(hide_password=False), session_hours=24 * 30
+    )
+    sessions = make_session_factory(engine)
+    now = clock.now()
+    with transaction(sessions) as session:
+        clinic = Clinic(name="loop clinic", zone="Europe/Paris", created_at=now)
+        session.add(clinic)
+        session.flush()
+        for name, role in STAFF.items():
+            create_user(
+                session,
+                actor=None,
+                now=now,
+                clinic_id=clinic.id,
+                username=name,
+                display_name=name,
+                role=role,
+                password=PASSWORD,
+            )
+    tokens = {}
+    with transaction(sessions) as session:
+        for name in STAFF:
+            outcome = log_in(
+                session,
+                settings=settings,
+                now=now,
+                username=name,
+                password=PASSWORD,
+                kind="bearer",
+            )
+            assert outcome.token is not None
+            tokens[name] = outcome.token
+    app = create_app(settings, clock=clock, knowledge=knowledge)
+    with TestClient(app, raise_server_exceptions=True) as client:
+        loop = Loop(client, clock, tokens, 0)
+        created = loop.call("nurse", "POST", "/patients", {"code": "P-1", "display_name": "Sam"})
+        assert created.status_code == 201, created.text
+        yield Loop(client, clock, tokens, created.json()["id"])
+    app.state.blina.engine.dispose()
+
+
+COURSE = {"indication": "relapsed-refractory", "weight_kg": 70, "age_years": 40, "bag_hours": 24}
+
+
+def _start(loop: Loop, start: str = "2026-12-10") -> dict[str, Any]:
+    created = loop.call(
+        "doctor",
+        "POST",
+        f"/patients/{loop.patient}/courses",
+        {
+            **COURSE,
+            "start": start,
+        },
+    )
+    assert created.status_code == 201, created.text
+    return dict(created.json())
+
+
+def _prepare_and_verify(loop: Loop, course: int, **body: Any) -> dict[str, Any]:
+    prepared = loop.call("pharm_one", "POST", f"/courses/{course}/bags", body)
+    assert prepared.status_code == 201, prepared.text
+    verified = loop.call("pharm_two", "POST", f"/bags/{prepared.json()['id']}/verify")
+    assert verified.status_code == 200, verified.text
+    return dict(verified.json())
+
+
+def _hang(loop: Loop, bag: dict[str, Any], **program: Any) -> Any:
+    recipe = bag["recipe"]
+    body = {
+        "code": bag["code"],
+        "rate_ml_per_h": recipe["rate_ml_per_h"],
+        "volume_ml": recipe["infuse_ml"],
+        **program,
+    }
+    return loop.call("nurse", "POST", f"/patients/{loop.patient}/bags/hang", body)
+
+
+def _state(loop: Loop, course: int) -> dict[str, Any]:
+    answer = loop.call("nurse", "GET", f"/courses/{course}")
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json()["state"])
+
+
+def _event(loop: Loop, course: int, event: dict[str, Any]) -> Any:
+    version = loop.call("doctor", "GET", f"/courses/{course}").json()["version"]
+    return loop.call(
+        "doctor", "POST", f"/courses/{course}/events", {"version": version, "event": event}
+    )
+
+
+def test_the_loop_follows_the_replanned_course(loop: Loop) -> None:
+    course = _start(loop)["id"]
+    assert _state(loop, course)["phase"] == "not-started"
+
+    # A second course is refused while this one is active.
+    second = loop.call(
+        "doctor",
+        "POST",
+        f"/patients/{loop.patient}/courses",
+        {
+            **COURSE,
+            "start": "2026-12-11",
+        },
+    )
+    assert second.status_code == 409
+    assert "already has an active course" in second.json()["error"]
+
+    # Bag 1: prepared, verified by the other pharmacist, hung after the pump check.
+    first = _prepare_and_verify(loop, course)
+    assert first["slot_start"] == "2026-12-10T08:00:00Z" or first["slot_start"].startswith(
+        "2026-12-10T08:00:00"
+    )
+    assert Decimal(str(first["dose_mcg_per_day"])) == 9
+    assert len(first["code"]) == 8
+    again = loop.call(
+        "pharm_one", "POST", f"/courses/{course}/bags", {"bag_start": "2026-12-10T08:00:00Z"}
+    )
+    assert again.status_code == 409, "one live bag per slot"
+    assert first["code"] in again.json()["error"]
+
+    loop.at("2026-12-10T07:30:00+00:00")
+    wrong_rate = _hang(loop, first, rate_ml_per_h=100)
+    assert wrong_rate.status_code == 422
+    assert "an overdose of 10.00 times" in wrong_rate.json()["error"]
+    wrong_patient = loop.call(
+        "nurse",
+        "POST",
+        f"/patients/{loop.patient}/bags/hang",
+        {"code": "ZZZZZZZZ", "rate_ml_per_h": 10, "volume_ml": 240},
+    )
+    assert wrong_patient.status_code == 404
+    hung = _hang(loop, first)
+    assert hung.status_code == 200, hung.text
+    assert hung.json()["status"] == "hung"
+
+    tasks = loop.call("nurse", "GET", "/clinic/tasks").json()
+    bag_task = next(t for t in tasks if t["kind"] == "bag-change")
+    assert bag_task["text"] == "Cycle 1 · bag 1 of 28 · 9 mcg/day · 24-h bag"
+    assert bag_task["state"] == "done"
+    assert bag_task["bag_code"] == first["code"]
+
+    # Day 9, at 28 mcg/day: the next bag is prepared and verified, then CRS grade 3 stops
+    # the infusion. That bag must not be hung; nothing more is prepared.
+    loop.at("2026-12-18T10:00:00+00:00")
+    state = _state(loop, course)
+    assert state["phase"] == "infusing"
+    assert state["dose_mcg_per_day"] == "28"
+    ahead = _prepare_and_verify(loop, course)
+    assert ahead["slot_start"].startswith("2026-12-19T08:00:00")
+    loop.at("2026-12-18T16:00:00+00:00")
+    stopped = _event(
+        loop,
+        course,
+        {"kind": "interrupt", "at": "2026-12-18T15:51:00+00:00", "cause": "crs", "grade": 3},
+    )
+    assert stopped.status_code == 201, stopped.text
+    state = _state(loop, course)
+    assert state["phase"] == "interrupted"
+    assert state["next_bag"] is None
+    assert [b["code"] for b in state["do_not_hang"]] == [ahead["code"]]
+    refused = loop.call("pharm_one", "POST", f"/courses/{course}/bags", {})
+    assert refused.status_code == 409
+    assert "interrupted" in refused.json()["error"]
+    loop.at("2026-12-19T07:30:00+00:00")
+    not_hung = _hang(loop, ahead)
+    assert not_hung.status_code == 422
+    assert "do not hang" in not_hung.json()["error"]
+    listed = loop.call("nurse", "GET", "/clinic/tasks").json()
+    assert any(t["state"] == "do-not-hang" and t["bag_code"] == ahead["code"] for t in listed)
+
+    # The restart: the next bag is at 9 mcg/day, at the restart's time.
+    loop.at("2026-12-19T20:20:00+00:00")
+    restarted = _event(loop, course, {"kind": "restart", "at": "2026-12-19T20:15:00+00:00"})
+    assert restarted.status_code == 201, restarted.text
+    state = _state(loop, course)
+    assert state["phase"] == "infusing"
+    assert state["dose_mcg_per_day"] == "9"
+    assert state["next_bag"]["start"] == "2026-12-19T20:15:00+00:00"
+    assert state["next_bag"]["dose_mcg_per_day"] == "9"
+    assert state["next_dose_change"] == {
+        "at": "2026-12-26T20:15:00+00:00",
+        "dose_mcg_per_day": "28",
+    }
+    restart_bag = _prepare_and_verify(loop, course)
+    assert restart_bag["slot_start"].startswith("2026-12-19T20:15:00")
+    assert restart_bag["recipe"]["prescription"]["dose_mcg_per_day"] == 9
+    old_verify = loop.call("pharm_two", "POST", f"/bags/{ahead['id']}/dispense", {"to": "ward"})
+    assert old_verify.status_code == 409, "a do-not-hang bag is not dispensed"
+    voided = loop.call(
+        "pharm_one", "POST", f"/bags/{ahead['id']}/end", {"outcome": "voided", "reason": "re-plan"}
+    )
+    assert voided.status_code == 200
+    assert voided.json()["status"] == "voided"
+    hung = _hang(loop, restart_bag)
+    assert hung.status_code == 200, hung.text
+    removed_first = loop.call("nurse", "GET", f"/courses/{course}/bags").json()
+    assert {b["code"]: b["status"] for b in removed_first}[first["code"]] == "removed"
+
+    # After 7 days without recurrence the bag is at 28 mcg/day again.
+    loop.at("2026-12-26T20:00:00+00:00")
+    escalated = _prepare_and_verify(loop, course, bag_start="2026-12-26T20:15:00+00:00")
+    assert escalated["recipe"]["prescription"]["dose_mcg_per_day"] == 28
+
+    # Discontinued: nothing more is prepared, the verified bag is do-not-hang.
+    version = loop.call("doctor", "GET", f"/courses/{course}").json()["version"]
+    no_reason = loop.call(
+        "doctor", "POST", f"/courses/{course}/end", {"version": version, "outcome": "discontinued"}
+    )
+    assert no_reason.status_code == 422
+    ended = loop.call(
+        "doctor",
+        "POST",
+        f"/courses/{course}/end",
+        {"version": version, "outcome": "discontinued", "reason": "relapse"},
+    )
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["status"] == "discontinued"
+    assert ended.json()["state"]["phase"] == "discontinued"
+    assert loop.call("pharm_one", "POST", f"/courses/{course}/bags", {}).status_code == 409
+    loop.at("2026-12-26T20:10:00+00:00")
+    assert _hang(loop, escalated).status_code == 422
+
+    # The patient may now start a new course (a date in the past needs confirming).
+    past = loop.call(
+        "doctor",
+        "POST",
+        f"/patients/{loop.patient}/courses",
+        {
+            **COURSE,
+            "start": "2026-12-20",
+        },
+    )
+    assert past.status_code == 422
+    assert "confirm_past_start" in past.json()["error"]
+
+
+def test_delivered_hours_follow_the_hang_and_removal(loop: Loop) -> None:
+    course = _start(loop)["id"]
+    bag = _prepare_and_verify(loop, course)
+    loop.at("2026-12-10T08:00:00+00:00")
+    assert _hang(loop, bag).status_code == 200
+    loop.at("2026-12-10T20:00:00+00:00")
+    removed = loop.call("nurse", "POST", f"/bags/{bag['id']}/remove", {"volume_left_ml": 120})
+    assert removed.status_code == 200
+    delivered = _state(loop, course)["delivered"]
+    # 08:00-20:00 UTC is 09:00-21:00 in Paris: 12 h on one day, 9 mcg/day x 12/24.
+    assert delivered == [{"date": "2026-12-10", "hours": "12.00", "mcg": "4.50"}]
+
+
+def test_premedication_recorded_as_given_closes_its_task(loop: Loop) -> None:
+    course = _start(loop)
+    dose = course["plan"]["days"][0]["premedication"][0]  # before the first dose
+    task = next(
+        t for t in loop.call("nurse", "GET", "/clinic/tasks").json() if t["kind"] == "premedication"
+    )
+    assert task["state"] == "due"
+    loop.at("2026-12-10T08:00:00+00:00")
+    given = loop.call(
+        "nurse",
+        "POST",
+        f"/courses/{course['id']}/premedication",
+        {"due": dose["due"], "drug": dose["drug"], "given_at": "2026-12-10T07:10:00+00:00"},
+    )
+    assert given.status_code == 201, given.text
+    twice = loop.call(
+        "nurse",
+        "POST",
+        f"/courses/{course['id']}/premedication",
+        {"due": dose["due"], "drug": dose["drug"], "given_at": "2026-12-10T07:10:00+00:00"},
+    )
+    assert twice.status_code == 409
+    task = next(
+        t for t in loop.call("nurse", "GET", "/clinic/tasks").json() if t["kind"] == "premedication"
+    )
+    assert task["state"] == "done"
