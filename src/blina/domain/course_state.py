@@ -33,7 +33,9 @@ from blina.domain.units import McgPerDay
 __all__ = [
     "LATE",
     "LIVE",
+    "ON_PUMP",
     "STOPPED",
+    "WAITING",
     "BagRecord",
     "BagStatus",
     "CoursePhase",
@@ -43,6 +45,7 @@ __all__ = [
     "SlotState",
     "SlotStatus",
     "course_state",
+    "slot_status",
 ]
 
 _HOUR = Decimal(3600)
@@ -83,8 +86,8 @@ class BagStatus(StrEnum):
 LIVE = frozenset(
     {BagStatus.PREPARED, BagStatus.VERIFIED, BagStatus.DISPENSED, BagStatus.HUNG, BagStatus.REMOVED}
 )
-_WAITING = frozenset({BagStatus.PREPARED, BagStatus.VERIFIED, BagStatus.DISPENSED})
-_ON_PUMP = frozenset({BagStatus.HUNG, BagStatus.REMOVED})
+WAITING = frozenset({BagStatus.PREPARED, BagStatus.VERIFIED, BagStatus.DISPENSED})
+ON_PUMP = frozenset({BagStatus.HUNG, BagStatus.REMOVED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +249,11 @@ def course_state(
     slots = _slots(plan)
     matched, do_not_hang = _match(slots, bags, phase)
     states = tuple(
-        SlotState(slot, matched.get(slot.number), _slot_status(slot, matched, now, verify_lead))
+        SlotState(
+            slot,
+            matched.get(slot.number),
+            _status_of(slot, matched.get(slot.number), now, verify_lead),
+        )
         for slot in slots
     )
     hung = next((b for b in bags if b.status is BagStatus.HUNG), None)
@@ -338,7 +345,7 @@ def _match(
         fits = slot is not None and slot.dose == bag.dose and slot.number not in matched
         if fits and slot is not None:
             matched[slot.number] = bag
-        if bag.status not in _WAITING:
+        if bag.status not in WAITING:
             continue
         if phase in STOPPED:
             refused.append((bag, f"the course is {phase.value}"))
@@ -360,20 +367,31 @@ def _not_in_plan(bag: BagRecord, slot: Slot | None) -> str:
     return "another bag already fills this slot"
 
 
-def _slot_status(
-    slot: Slot, matched: dict[int, BagRecord], now: datetime, lead: timedelta
+def slot_status(
+    *,
+    start: datetime,
+    end: datetime | None,
+    bag: BagStatus | None,
+    now: datetime,
+    lead: timedelta,
 ) -> SlotStatus:
-    bag = matched.get(slot.number)
-    if bag is not None and bag.status in _ON_PUMP:
+    """The status of the bag slot ``start``..``end`` whose bag (if any) is in ``bag``
+    status; ``end`` None (a task list that reads starts only) is never missed."""
+    if bag in ON_PUMP:
         return SlotStatus.DONE
-    if now >= slot.end:
+    if end is not None and now >= end:
         return SlotStatus.MISSED
-    if now >= slot.start:
+    if now >= start:
         return SlotStatus.OVERDUE
-    verified = bag is not None and bag.status is not BagStatus.PREPARED
-    if not verified and now >= slot.start - lead:
+    if bag in (None, BagStatus.PREPARED) and now >= start - lead:
         return SlotStatus.BLOCKED
     return SlotStatus.DUE
+
+
+def _status_of(slot: Slot, bag: BagRecord | None, now: datetime, lead: timedelta) -> SlotStatus:
+    return slot_status(
+        start=slot.start, end=slot.end, bag=None if bag is None else bag.status, now=now, lead=lead
+    )
 
 
 def _current_slot(slots: tuple[Slot, ...], now: datetime) -> Slot:
@@ -435,7 +453,7 @@ def _delivered(
     stopped = _stopped_spans(events, now)
     pieces: list[tuple[datetime, datetime, McgPerDay]] = []
     for bag in bags:
-        if bag.hung_at is None or bag.status not in _ON_PUMP:
+        if bag.hung_at is None or bag.status not in ON_PUMP:
             continue
         end = bag.removed_at if bag.removed_at is not None else now
         for start, stop in _without(bag.hung_at, min(end, now), stopped):

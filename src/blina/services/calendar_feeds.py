@@ -22,7 +22,7 @@ from blina.knowledge import Knowledge
 from blina.services.access import patient_for
 from blina.services.actors import Actor
 from blina.services.audit import append_audit
-from blina.services.courses import events_of, view_of
+from blina.services.courses import events_of, replanned_plan
 from blina.services.errors import NotFound
 from blina.store.tables import CalendarFeed, Course, Patient
 
@@ -126,7 +126,8 @@ def feed_plan(session: Session, *, token: str, now: datetime, knowledge: Knowled
     ).scalar_one_or_none()
     if course is None:
         raise NotFound(_UNKNOWN)
-    return view_of(session, knowledge, course, found, events_of(session, course.id), now).plan
+    plan, _ = replanned_plan(session, knowledge, course, found, events_of(session, course.id), now)
+    return plan
 
 
 def _digest(token: str) -> str:

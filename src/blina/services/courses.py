@@ -48,6 +48,7 @@ __all__ = [
     "list_courses",
     "plan_for",
     "record_event",
+    "replanned_plan",
     "start_course",
     "update_course",
     "view_of",
@@ -291,29 +292,15 @@ def record_event(
     new = event_from_dict(event, "event")
     if new.at > now:
         raise InvalidInput("event.at", new.at.isoformat(), f"not after now ({now.isoformat()})")
-    view = view_of(session, knowledge, course, patient, [*events_of(session, course.id), new], now)
-    assert view.replanned is not None
-    stored = event_to_dict(new)
-    session.add(
-        CourseEvent(
-            course_id=course.id,
-            kind=stored["kind"],
-            at=new.at,
-            details=stored,
-            recorded_by=actor.user_id,
-            recorded_at=now,
-        )
-    )
+    events = [*events_of(session, course.id), new]
+    plan, replanned = replanned_plan(session, knowledge, course, patient, events, now)
+    assert replanned is not None
+    stored = _log_event(session, course, actor, now, new)
     before = _snapshot(course)
-    if view.replanned.status == CourseStatus.DISCONTINUED:
+    if replanned.status == CourseStatus.DISCONTINUED:
         course.status = "discontinued"
-    course.updated_at = now
-    flag_modified(course, "updated_at")  # every change bumps the version, even at the same instant
-    try:
-        session.flush()  # bumps the version; a concurrent change fails here
-    except StaleDataError:
-        raise Conflict(f"course {course_id} changed since it was read: reload it") from None
-    view = view_of(session, knowledge, course, patient, events_of(session, course.id), now)
+    _save(course, session, now)
+    view = _with_state(session, course, patient, plan, replanned, events, now)
     sync_course(session, view)
     append_audit(
         session,
@@ -338,15 +325,38 @@ def view_of(
 ) -> CourseView:
     """The course with its plan, re-planned through ``events`` (its log) when it has any,
     and its state at ``now``."""
+    plan, replanned = replanned_plan(session, knowledge, course, patient, events, now)
+    return _with_state(session, course, patient, plan, replanned, events, now)
+
+
+def replanned_plan(
+    session: Session,
+    knowledge: Knowledge,
+    course: Prescribed,
+    patient: Patient,
+    events: list[Event],
+    now: datetime,
+) -> tuple[CoursePlan, Replan | None]:
+    """The course's current plan (re-planned through its log when it has events), for a
+    reader that needs no bags and no state (triage, the calendar)."""
     plan = plan_for(knowledge, course, _zone(session, patient.clinic_id))
-    replanned = (
-        None
-        if not events
-        else replan(plan, events, rules=knowledge.toxicity.modifications, now=now)
-    )
-    current = plan if replanned is None else replanned.plan
+    if not events:
+        return plan, None
+    replanned = replan(plan, events, rules=knowledge.toxicity.modifications, now=now)
+    return replanned.plan, replanned
+
+
+def _with_state(
+    session: Session,
+    course: Course,
+    patient: Patient,
+    plan: CoursePlan,
+    replanned: Replan | None,
+    events: list[Event],
+    now: datetime,
+) -> CourseView:
     state = course_state(
-        plan=current,
+        plan=plan,
         replanned=replanned,
         events=events,
         bags=bag_records(session, course.id) if course.id is not None else [],
@@ -354,7 +364,7 @@ def view_of(
         now=now,
         verify_lead=VERIFY_LEAD,
     )
-    return CourseView(course, patient, current, replanned, state)
+    return CourseView(course, patient, plan, replanned, state)
 
 
 def bag_records(session: Session, course_id: int) -> list[BagRecord]:
@@ -402,14 +412,7 @@ def update_course(
         _apply(course, bag_hours=bag_hours, cycles=cycles, cycle_starts=cycle_starts, status=status)
         # validates the new prescription before the write
         plan_for(knowledge, course, _zone(session, patient.clinic_id))
-    course.updated_at = now
-    flag_modified(course, "updated_at")  # every change bumps the version, even at the same instant
-    try:
-        session.flush()  # the version check runs here
-    except StaleDataError:
-        raise Conflict(
-            f"course {course_id} changed since it was read: reload it and try again"
-        ) from None
+    _save(course, session, now)
     view = view_of(session, knowledge, course, patient, events_of(session, course.id), now)
     sync_course(session, view)
     append_audit(
@@ -452,30 +455,18 @@ def end_course(
     if course.status != "active":
         raise Conflict(f"course {course_id} is already {course.status}")
     events = events_of(session, course.id)
-    started = view_of(session, knowledge, course, patient, events, now).plan.bags
-    if outcome == "discontinued" and started and now > started[0].start:
+    plan, replanned = replanned_plan(session, knowledge, course, patient, events, now)
+    if outcome == "discontinued" and plan.bags and now > plan.bags[0].start:
         new = Discontinuation(now, reason)
-        view_of(session, knowledge, course, patient, [*events, new], now)  # the log accepts it
-        stored = event_to_dict(new)
-        session.add(
-            CourseEvent(
-                course_id=course.id,
-                kind=stored["kind"],
-                at=now,
-                details=stored,
-                recorded_by=actor.user_id,
-                recorded_at=now,
-            )
-        )
+        events = [*events, new]
+        # the log accepts it (as record_event checks), and the state reads the new plan
+        plan, replanned = replanned_plan(session, knowledge, course, patient, events, now)
+        _log_event(session, course, actor, now, new)
     before = _snapshot(course)
     course.status = outcome
     course.ended_reason = reason or None
-    course.updated_at = now
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict(f"course {course_id} changed since it was read: reload it") from None
-    view = view_of(session, knowledge, course, patient, events_of(session, course.id), now)
+    _save(course, session, now)
+    view = _with_state(session, course, patient, plan, replanned, events, now)
     sync_course(session, view)
     append_audit(
         session,
@@ -488,6 +479,36 @@ def end_course(
         after={**_snapshot(course), "reason": reason},
     )
     return view
+
+
+def _log_event(
+    session: Session, course: Course, actor: Actor, now: datetime, event: Event
+) -> dict[str, Any]:
+    """Append ``event`` to the course's log; the stored form is returned for the audit."""
+    stored = event_to_dict(event)
+    session.add(
+        CourseEvent(
+            course_id=course.id,
+            kind=stored["kind"],
+            at=event.at,
+            details=stored,
+            recorded_by=actor.user_id,
+            recorded_at=now,
+        )
+    )
+    return stored
+
+
+def _save(course: Course, session: Session, now: datetime) -> None:
+    """Write the course's change; a concurrent change since it was read is a Conflict."""
+    course.updated_at = now
+    flag_modified(course, "updated_at")  # every change bumps the version, even at the same instant
+    try:
+        session.flush()  # bumps the version; a concurrent change fails here
+    except StaleDataError:
+        raise Conflict(
+            f"course {course.id} changed since it was read: reload it and try again"
+        ) from None
 
 
 def _check_version(course: Course, expected_version: int) -> None:
@@ -521,14 +542,20 @@ def sync_course(session: Session, view: CourseView) -> None:
     hung marked do-not-hang (or cleared) from the course state."""
     write_tasks(session, view)
     refused = {bag.id: reason for bag, reason in view.state.do_not_hang}
-    for bag in view.state.slots:
-        if bag.bag is not None:
-            refused.setdefault(bag.bag.id, "")
+    # One statement clears the marks the new plan lifts, one per bag sets a reason (a
+    # re-plan refuses few bags), not one per slot.
+    session.execute(
+        update(BagPreparation)
+        .where(
+            BagPreparation.course_id == view.course.id,
+            BagPreparation.do_not_hang.is_not(None),
+            BagPreparation.id.not_in(refused),
+        )
+        .values(do_not_hang=None)
+    )
     for bag_id, reason in refused.items():
         session.execute(
-            update(BagPreparation)
-            .where(BagPreparation.id == bag_id)
-            .values(do_not_hang=reason or None)
+            update(BagPreparation).where(BagPreparation.id == bag_id).values(do_not_hang=reason)
         )
 
 

@@ -39,7 +39,7 @@ from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.courses import CourseView, events_of, view_of
 from blina.services.errors import Conflict, NotFound, PermissionDenied
-from blina.store.tables import BagPreparation, Patient
+from blina.store.tables import BagPreparation, Course, Patient
 
 __all__ = [
     "DISPENSE_TO",
@@ -284,8 +284,7 @@ def hang_bag(
     require_role(actor, Role.NURSE, Role.PHYSICIAN, doing="hang a bag")
     rate = _amount("rate_ml_per_h", rate_ml_per_h)
     volume = _amount("volume_ml", volume_ml)
-    row = _bag_by_code(session, actor, code)
-    course, patient = course_for(session, actor, row.course_id)
+    row, course, patient = _bag_by_code(session, actor, code)
     if patient.id != patient_id:
         raise HardStop([_stop(f"bag {row.code} is not this patient's: do not hang it")])
     view = view_of(session, knowledge, course, patient, events_of(session, course.id), now)
@@ -322,14 +321,13 @@ def remove_bag(
     *,
     actor: Actor,
     now: datetime,
-    knowledge: Knowledge,
     bag_id: int,
     volume_left_ml: Decimal | None,
 ) -> BagPreparation:
     """Take a hung bag off the pump (the infusion stopped, or the bag ran its time)."""
     require_role(actor, Role.NURSE, Role.PHYSICIAN, doing="remove a bag")
     left = None if volume_left_ml is None else _amount("volume_left_ml", volume_left_ml, zero=True)
-    row, _ = _bag_and_course(session, actor, now, knowledge, bag_id)
+    row, _, _ = _bag_row(session, actor, bag_id)
     if row.status != BagStatus.HUNG:
         raise Conflict(f"bag {row.code} is {row.status}: only a hung bag is removed")
     row.status = BagStatus.REMOVED.value
@@ -344,7 +342,6 @@ def end_bag(
     *,
     actor: Actor,
     now: datetime,
-    knowledge: Knowledge,
     bag_id: int,
     outcome: str,
     reason: str,
@@ -360,7 +357,7 @@ def end_bag(
     reason = reason.strip()
     if not reason or len(reason) > 2000:
         raise InvalidInput("reason", f"{len(reason)} characters", "a reason, 1 to 2000 characters")
-    row, _ = _bag_and_course(session, actor, now, knowledge, bag_id)
+    row, _, _ = _bag_row(session, actor, bag_id)
     before = BagStatus(row.status)
     if before not in (BagStatus.PREPARED, BagStatus.VERIFIED, BagStatus.DISPENSED):
         raise Conflict(f"bag {row.code} is {before.value}: only a bag not yet hung is {outcome}")
@@ -404,13 +401,7 @@ def list_bags(session: Session, *, actor: Actor, course_id: int) -> list[BagPrep
 def get_bag(session: Session, *, actor: Actor, bag_id: int) -> tuple[BagPreparation, Patient]:
     """A stored bag and its patient, for the clinic's staff (the family sees no bags)."""
     require_role(actor, Role.NURSE, Role.PHARMACIST, Role.PHYSICIAN, Role.ADMIN, doing="see a bag")
-    row = session.get(BagPreparation, bag_id)
-    if row is None:
-        raise NotFound(f"bag {bag_id} not found")
-    try:
-        _, patient = course_for(session, actor, row.course_id)
-    except NotFound:
-        raise NotFound(f"bag {bag_id} not found") from None
+    row, _, patient = _bag_row(session, actor, bag_id, lock=False)
     return row, patient
 
 
@@ -471,32 +462,43 @@ def _amount(field: str, value: Decimal, *, zero: bool = False) -> Decimal:
     return value
 
 
-def _bag_by_code(session: Session, actor: Actor, code: str) -> BagPreparation:
+def _bag_by_code(
+    session: Session, actor: Actor, code: str
+) -> tuple[BagPreparation, Course, Patient]:
     wanted = code.strip().upper().replace(" ", "").replace("-", "")
     if not 1 <= len(wanted) <= 16:
         raise InvalidInput("code", code, "the bag's code: 8 letters and digits from its label")
-    row = session.execute(
-        select(BagPreparation).where(BagPreparation.code == wanted)
+    bag_id = session.execute(
+        select(BagPreparation.id).where(BagPreparation.code == wanted)
     ).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"no bag has the code {wanted}")
     try:
-        course_for(session, actor, row.course_id)
+        if bag_id is None:
+            raise NotFound(wanted)
+        return _bag_row(session, actor, bag_id)
     except NotFound:
         raise NotFound(f"no bag has the code {wanted}") from None
-    return row
 
 
-def _bag_and_course(
-    session: Session, actor: Actor, now: datetime, knowledge: Knowledge, bag_id: int
-) -> tuple[BagPreparation, CourseView]:
-    row = session.get(BagPreparation, bag_id, with_for_update=True)
+def _bag_row(
+    session: Session, actor: Actor, bag_id: int, *, lock: bool = True
+) -> tuple[BagPreparation, Course, Patient]:
+    """The bag (locked for a change), its course and patient; a bag of a patient the actor
+    may not see is not found."""
+    row = session.get(BagPreparation, bag_id, with_for_update=lock)
     if row is None:
         raise NotFound(f"bag {bag_id} not found")
     try:
         course, patient = course_for(session, actor, row.course_id)
     except NotFound:
         raise NotFound(f"bag {bag_id} not found") from None
+    return row, course, patient
+
+
+def _bag_and_course(
+    session: Session, actor: Actor, now: datetime, knowledge: Knowledge, bag_id: int
+) -> tuple[BagPreparation, CourseView]:
+    """The bag and its course now, for a step checked against the current plan."""
+    row, course, patient = _bag_row(session, actor, bag_id)
     view = view_of(session, knowledge, course, patient, events_of(session, course.id), now)
     return row, view
 

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from blina.domain.course_state import CoursePhase
 from blina.domain.errors import InvalidInput
 from blina.domain.planning import CoursePlan
 from blina.domain.triage import CheckIn, Context, Temperature, TemperatureUnit, triage
@@ -194,10 +195,12 @@ def _context(
     recent = tuple(_earlier(session, course.patient_id, now))
     if course.id is None:
         return Context(recent=recent)
+    running = True
     if course.has_events:  # re-planned through the log (interruptions are rare)
-        plan = get_course(
-            session, actor=actor, now=now, knowledge=knowledge, course_id=course.id
-        ).plan
+        view = get_course(session, actor=actor, now=now, knowledge=knowledge, course_id=course.id)
+        plan = view.plan
+        # the course state, not the day's plan: an interrupted infusion is not running
+        running = view.state.phase is CoursePhase.INFUSING
     else:
         plan = plan_for(knowledge, course, ZoneInfo(course.zone))
     today = now.astimezone(plan.zone).date()
@@ -210,7 +213,7 @@ def _context(
     )
     return Context(
         cycle_day=cycle_day,
-        infusing=span.infusing,
+        infusing=span.infusing and running,
         days_since_start_or_step_up=_days_since_start_or_step_up(plan, today),
         age_group=plan.body.age_group,
         recent=recent,

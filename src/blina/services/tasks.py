@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
-from blina.domain.course_state import BagStatus
+from blina.domain.course_state import LIVE, WAITING, BagStatus, slot_status
 from blina.services.access import require_role
 from blina.services.actors import Actor, Role
 from blina.services.courses import VERIFY_LEAD
@@ -108,20 +108,14 @@ def tasks_for_day(session: Session, *, actor: Actor, day: date, now: datetime) -
     return rows + _do_not_hang(session, actor.clinic_id, day)
 
 
-_FREED = (BagStatus.DISCARDED.value, BagStatus.VOIDED.value)
-_ON_PUMP = (BagStatus.HUNG.value, BagStatus.REMOVED.value)
-_WAITING = (BagStatus.PREPARED.value, BagStatus.VERIFIED.value, BagStatus.DISPENSED.value)
+_FREED = tuple(sorted(status.value for status in BagStatus if status not in LIVE))
+_WAITING = tuple(sorted(status.value for status in WAITING))
 
 
 def _state(kind: str, at: datetime | None, bag: str | None, given: bool, now: datetime) -> str:
     if kind == "bag-change" and at is not None:
-        if bag in _ON_PUMP:
-            return "done"
-        if now >= at:
-            return "overdue"
-        if bag in (None, BagStatus.PREPARED.value) and now >= at - VERIFY_LEAD:
-            return "blocked"
-        return "due"
+        status = None if bag is None else BagStatus(bag)
+        return slot_status(start=at, end=None, bag=status, now=now, lead=VERIFY_LEAD).value
     if kind == "premedication" and at is not None:
         if given:
             return "done"

@@ -164,7 +164,6 @@ def remove(
         session,
         actor=actor,
         now=state.clock.now(),
-        knowledge=state.knowledge,
         bag_id=bag_id,
         volume_left_ml=body.volume_left_ml,
     )
@@ -180,7 +179,6 @@ def end(
         session,
         actor=actor,
         now=state.clock.now(),
-        knowledge=state.knowledge,
         bag_id=bag_id,
         outcome=body.outcome,
         reason=body.reason,

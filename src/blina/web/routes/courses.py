@@ -248,6 +248,14 @@ def _whole(form: FormData, name: str) -> int | None:
         raise InvalidInput(name, text, "a whole number") from None
 
 
+def _version(form: FormData) -> int:
+    """The course version the page was built from (a newer one is a conflict)."""
+    version = _whole(form, "version")
+    if version is None:
+        raise InvalidInput("version", "(missing)", "the course version from the page")
+    return version
+
+
 def _flag(form: FormData, name: str) -> bool:
     return text_field(form, name) in ("on", "yes", "true", "1")
 
@@ -523,9 +531,7 @@ async def record_course_event(request: Request, course_id: RecordId) -> Response
             patient_id = patient.id
             zone = ZoneInfo(clinic_of(session, actor).zone)
         try:
-            version = _whole(form, "version")
-            if version is None:
-                raise InvalidInput("version", "(missing)", "the course version from the page")
+            version = _version(form)
             event = _event(form, zone)
             with transaction(ctx.state.sessions) as session:
                 courses.record_event(
@@ -564,9 +570,7 @@ async def end_course(request: Request, course_id: RecordId) -> Response:
             patient_id = patient.id
         values = {"outcome": text_field(form, "outcome"), "reason": text_field(form, "reason")}
         try:
-            version = _whole(form, "version")
-            if version is None:
-                raise InvalidInput("version", "(missing)", "the course version from the page")
+            version = _version(form)
             with transaction(ctx.state.sessions) as session:
                 courses.end_course(
                     session,
