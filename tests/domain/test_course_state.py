@@ -587,6 +587,42 @@ def test_delivered_hours_and_mcg_per_paris_day(plan: CoursePlan) -> None:
         _day(date(2027, 3, 3), "11", "4.125"),
     )
     assert sum(d.hours for d in state.delivered) == 50
+    # The plan beside it: the same days, what the plan infuses up to now.
+    assert state.planned == state.delivered
+
+
+def test_planned_leaves_out_the_interruption_and_shows_the_restart_dose(
+    plan: CoursePlan, rules: ModificationRules
+) -> None:
+    interrupted, restarted = _utc(3, 11), _utc(3, 13)
+    events: list[Event] = [Interruption(interrupted, AdverseReaction.CRS, 3), Restart(restarted)]
+
+    state = _state(plan, _utc(3, 13, 20), (), events, rules)
+
+    assert state.delivered == ()
+    # 11 March until the interruption at 09:00 Paris, nothing on the 12th, then 9 mcg/day
+    # from the restart at 09:00 Paris on the 13th.
+    assert state.planned[-3:] == (
+        _day(date(2027, 3, 10), "24", "28"),
+        _day(date(2027, 3, 11), "9", "10.5"),
+        _day(date(2027, 3, 13), "12", "4.5"),
+    )
+    assert state.restarted == (events[0], events[1])
+
+
+def test_restarted_is_the_last_restart_and_is_gone_once_the_course_stops(
+    plan: CoursePlan, rules: ModificationRules
+) -> None:
+    events: list[Event] = [
+        Interruption(_utc(3, 11), AdverseReaction.CRS, 3),
+        Restart(_utc(3, 13)),
+        Interruption(_utc(3, 22), AdverseReaction.OTHER, 3),
+        Restart(_utc(3, 24)),
+    ]
+    assert _state(plan, _utc(3, 25), (), events, rules).restarted == (events[2], events[3])
+    assert _state(plan, _utc(3, 12), (), events[:1], rules).restarted is None
+    stopped = [*events, Discontinuation(_utc(3, 26))]
+    assert _state(plan, _utc(3, 27), (), stopped, rules).restarted is None
 
 
 def test_delivered_leaves_out_the_interruption(plan: CoursePlan, rules: ModificationRules) -> None:

@@ -146,7 +146,11 @@ def test_replan_short_interruption_continues_cycle_to_28_infusion_days(
     assert cycle.infusion_end == plan.cycles[0].infusion_end + timedelta(days=2, hours=6)
     assert cycle.end == plan.cycles[0].end + 3 * DAY
     assert result.plan.cycles[1].start == plan.cycles[1].start + 3 * DAY
-    assert _kinds(result) == ["continue", "continue-cycle", "restart", "premedicate", "supervise"]
+    # The infusion was stopped: the log says "interrupt" first, and why no rule applies.
+    assert _kinds(result) == ["interrupt", "continue-cycle", "restart", "premedicate", "supervise"]
+    stopped = _decision(result, DecisionKind.INTERRUPT).reasons
+    assert stopped[0].startswith("The infusion was stopped as recorded")
+    assert "no row below grade 3" in stopped[-1]
     paused = [d for d in result.plan.days if d.cycle == 1 and not d.infusing]
     assert [d.date for d in paused[:2]] == [date(2027, 3, 11), date(2027, 3, 12)]
     assert (

@@ -156,6 +156,10 @@ class CourseState:
     interruption, the end). ``until``: when it ends as planned (the current dose's last
     bag, the next cycle's first bag). ``do_not_hang`` pairs each bag that is not to be
     hung with the reason; ``to_remove`` is a bag still on the pump of a stopped infusion.
+    ``delivered`` is what the hung bags infused per day up to ``at``; ``planned`` what the
+    current plan infuses on the same days up to ``at``, to show beside it. ``restarted``
+    is the last restart and the interruption it ended, while the infusion runs or rests
+    between cycles.
     """
 
     at: datetime
@@ -173,6 +177,8 @@ class CourseState:
     hung: BagRecord | None
     to_remove: BagRecord | None
     delivered: tuple[DeliveredDay, ...]
+    planned: tuple[DeliveredDay, ...]
+    restarted: tuple[Interruption, Restart] | None
 
     @property
     def stopped(self) -> bool:
@@ -276,7 +282,24 @@ def course_state(
         hung=hung,
         to_remove=hung if hung is not None and _off_plan(hung, slots, phase, now) else None,
         delivered=_delivered(bags, events, plan, now),
+        planned=_by_day(
+            [(bag.start, min(bag.end, now), bag.dose) for bag in plan.bags if bag.start < now],
+            plan,
+        ),
+        restarted=_last_restart(events) if phase not in STOPPED else None,
     )
+
+
+def _last_restart(events: Sequence[Event]) -> tuple[Interruption, Restart] | None:
+    """The last restart of the log with the interruption it ended."""
+    opened: Interruption | None = None
+    last: tuple[Interruption, Restart] | None = None
+    for event in events:
+        if isinstance(event, Interruption):
+            opened = event
+        elif isinstance(event, Restart) and opened is not None:
+            last = (opened, event)
+    return last
 
 
 def _phase(
@@ -458,6 +481,13 @@ def _delivered(
         end = bag.removed_at if bag.removed_at is not None else now
         for start, stop in _without(bag.hung_at, min(end, now), stopped):
             pieces.append((start, stop, bag.dose))
+    return _by_day(pieces, plan)
+
+
+def _by_day(
+    pieces: Sequence[tuple[datetime, datetime, McgPerDay]], plan: CoursePlan
+) -> tuple[DeliveredDay, ...]:
+    """Hours and mcg per calendar day (clinic zone) of infusion pieces (start, stop, dose)."""
     days: dict[date, tuple[Decimal, Decimal]] = {}
     for start, stop, dose in pieces:
         clock = start

@@ -13,7 +13,7 @@ whole course is then a few dozen objects, not hundreds (see benches/bench_plan.p
 
 import itertools
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -41,11 +41,15 @@ __all__ = [
     "Bag",
     "CoursePlan",
     "DoseBasis",
+    "Piece",
     "PlanDay",
     "PlannedCycle",
     "Precaution",
     "PremedicationDose",
     "Span",
+    "cycle_spans",
+    "gap_span",
+    "lay_bags",
     "plan_course",
     "premedication_dose",
     "zone_named",
@@ -257,10 +261,10 @@ def plan_course(
     for spec, cycle_start in zip(specs, starts, strict=True):
         cycle = _plan_cycle(spec, cycle_start, start_time, zone)
         if planned and cycle.start > planned[-1].end + _DAY:
-            spans.append(_gap(planned[-1].end + _DAY, cycle.start - _DAY))
+            spans.append(gap_span(planned[-1].end + _DAY, cycle.start - _DAY))
         planned.append(cycle)
         doses = [_dose(step, body, basis) for step in spec.steps]
-        spans.extend(_cycle_spans(spec, cycle, doses))
+        pieces: list[Piece] = []
         for index, (step, dose) in enumerate(zip(spec.steps, doses, strict=True)):
             step_start = cycle.infusion_start + (step.first_day - 1) * _DAY
             trigger = PremedTrigger.CYCLE_START if index == 0 else PremedTrigger.STEP_UP
@@ -271,8 +275,9 @@ def plan_course(
                 for rule in regimen.premedication
                 if rule.applies(trigger=trigger, cycle=spec.number, age_group=body.age_group)
             )
-            step_end = cycle.infusion_start + step.last_day * _DAY
-            bags.extend(_bags(spec.number, step_start, step_end, bag_hours, dose))
+            pieces.append((step_start, cycle.infusion_start + step.last_day * _DAY, dose))
+        bags.extend(lay_bags(spec.number, pieces, bag_hours))
+        spans.extend(cycle_spans(cycle, pieces))
 
     return CoursePlan(
         regimen=regimen,
@@ -408,17 +413,66 @@ def premedication_dose(
     )
 
 
-def _bags(cycle: int, start: datetime, end: datetime, bag_hours: int, dose: McgPerDay) -> list[Bag]:
-    """Bags of ``bag_hours`` from ``start``; the last one stops at ``end`` (a dose change or
-    the end of the cycle's infusion) and may be shorter."""
+# --- the day-by-day builder (planning and re-planning lay out a course with it) ---------
+
+Piece = tuple[datetime, datetime, McgPerDay]
+"""An uninterrupted stretch of infusion at one dose: start, end (UTC) and the dose."""
+
+
+def lay_bags(cycle: int, pieces: Iterable[Piece], bag_hours: int) -> list[Bag]:
+    """Bags of ``bag_hours`` from the start of each piece; the last bag of a piece stops at
+    its end (a dose change, an interruption or the end of the cycle's infusion) and may
+    be shorter."""
     length = timedelta(hours=bag_hours)
     bags = []
-    hung = start
-    while hung < end:
-        removed = min(hung + length, end)
-        bags.append(Bag(cycle, hung, removed, dose))
-        hung = removed
+    for start, end, dose in pieces:
+        hung = start
+        while hung < end:
+            removed = min(hung + length, end)
+            bags.append(Bag(cycle, hung, removed, dose))
+            hung = removed
     return bags
+
+
+def cycle_spans(cycle: PlannedCycle, pieces: Sequence[Piece]) -> list[Span]:
+    """The cycle's calendar days grouped into spans. Day ``i`` of the cycle is the 24-h
+    window from the cycle's infusion start plus ``i`` days: it infuses if any piece
+    overlaps it, at the highest dose among them; the first ``inpatient_days`` are in
+    hospital."""
+    count = (cycle.end - cycle.start).days + 1
+    doses: list[McgPerDay | None] = [None] * count
+    origin = cycle.infusion_start
+    for start, end, dose in pieces:
+        first = (start - origin) // _DAY
+        last = -(-(end - origin) // _DAY) - 1
+        for index in range(first, min(last, count - 1) + 1):
+            current = doses[index]
+            if current is None or dose.value > current.value:
+                doses[index] = dose
+    spans: list[Span] = []
+    for key, group in itertools.groupby(
+        range(count), key=lambda i: (doses[i], i < cycle.inpatient_days)
+    ):
+        days = list(group)
+        dose, inpatient = key
+        spans.append(
+            Span(
+                first=cycle.start + days[0] * _DAY,
+                last=cycle.start + days[-1] * _DAY,
+                cycle=cycle.number,
+                phase=cycle.phase,
+                first_cycle_day=days[0] + 1,
+                dose=_ZERO_DOSE if dose is None else dose,
+                infusing=dose is not None,
+                inpatient=inpatient,
+            )
+        )
+    return spans
+
+
+def gap_span(first: date, last: date) -> Span:
+    """Days between cycles when a later cycle starts after its earliest date."""
+    return Span(first, last, None, None, None, _ZERO_DOSE, False, False)
 
 
 def _plan_cycle(spec: CycleSpec, start: date, start_time: time, zone: ZoneInfo) -> PlannedCycle:
@@ -433,45 +487,6 @@ def _plan_cycle(spec: CycleSpec, start: date, start_time: time, zone: ZoneInfo) 
         end=start + (spec.length_days - 1) * _DAY,
         inpatient_days=spec.inpatient_days,
     )
-
-
-def _cycle_spans(spec: CycleSpec, cycle: PlannedCycle, doses: list[McgPerDay]) -> list[Span]:
-    """Split a cycle where the dose, the infusion or the hospital stay changes."""
-    cuts = sorted(
-        {1, spec.infusion_days + 1, spec.length_days + 1, *(s.first_day for s in spec.steps)}
-        | ({spec.inpatient_days + 1} if spec.inpatient_days else set())
-    )
-    spans = []
-    for first, after in itertools.pairwise(cuts):
-        if first > spec.length_days:
-            break
-        infusing = first <= spec.infusion_days
-        dose = next(
-            (
-                d
-                for s, d in zip(spec.steps, doses, strict=True)
-                if s.first_day <= first <= s.last_day
-            ),
-            _ZERO_DOSE,
-        )
-        spans.append(
-            Span(
-                first=cycle.start + (first - 1) * _DAY,
-                last=cycle.start + (after - 2) * _DAY,
-                cycle=spec.number,
-                phase=spec.phase,
-                first_cycle_day=first,
-                dose=dose if infusing else _ZERO_DOSE,
-                infusing=infusing,
-                inpatient=first <= spec.inpatient_days,
-            )
-        )
-    return spans
-
-
-def _gap(first: date, last: date) -> Span:
-    """Days between cycles when a later cycle starts after its earliest date."""
-    return Span(first, last, None, None, None, _ZERO_DOSE, False, False)
 
 
 def _precautions(

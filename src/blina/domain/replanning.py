@@ -49,6 +49,9 @@ from blina.domain.planning import (
     Precaution,
     PremedicationDose,
     Span,
+    cycle_spans,
+    gap_span,
+    lay_bags,
     premedication_dose,
 )
 from blina.domain.regimens import CycleSpec, DoseStep, PremedTrigger
@@ -159,6 +162,13 @@ _KIND_OF_ACTION = {
     ActionKind.CONSIDER_DISCONTINUATION: DecisionKind.CONSIDER_DISCONTINUATION,
     ActionKind.DISCONTINUE: DecisionKind.DISCONTINUE,
 }
+
+
+_STOPPED_WITHOUT_A_RULE = (
+    "The infusion was stopped as recorded; the label does not ask for an interruption at"
+    " this grade, so the restart (at the dose before the interruption) is the care team's"
+    " decision."
+)
 
 
 def replan(
@@ -456,9 +466,13 @@ class _Course:
         if action.kind is ActionKind.DISCONTINUE:
             self._discontinue(event.at, tuple(reasons), action.source, level)
             return
-        self.decisions.append(
-            Decision(event.at, _KIND_OF_ACTION[action.kind], tuple(reasons), action.source, level)
-        )
+        kind = _KIND_OF_ACTION[action.kind]
+        if kind is DecisionKind.CONTINUE:
+            # The log says the infusion was stopped: the first word says so, even where
+            # the label would have let it run.
+            kind = DecisionKind.INTERRUPT
+            reasons.insert(0, _STOPPED_WITHOUT_A_RULE)
+        self.decisions.append(Decision(event.at, kind, tuple(reasons), action.source, level))
         self.open = (event, action)
 
     def _restart(self, index: int, event: Restart) -> datetime:
@@ -955,64 +969,16 @@ class _Course:
         )
 
     def _bags(self) -> list[Bag]:
-        length = timedelta(hours=self.plan.bag.hours)
-        bags = []
-        for run in self.runs:
-            for start, end, dose in run.segments:
-                hung = start
-                while hung < end:
-                    removed = min(hung + length, end)
-                    bags.append(Bag(run.spec.number, hung, removed, dose))
-                    hung = removed
-        return bags
+        hours = self.plan.bag.hours
+        return [bag for run in self.runs for bag in lay_bags(run.spec.number, run.segments, hours)]
 
     def _spans(self) -> list[Span]:
         spans: list[Span] = []
         for run in self.runs:
-            assert run.end is not None
             if spans and run.start > spans[-1].last + _DAY:
-                gap_first = spans[-1].last + _DAY
-                spans.append(
-                    Span(gap_first, run.start - _DAY, None, None, None, _ZERO, False, False)
-                )
-            spans.extend(_cycle_spans(run))
+                spans.append(gap_span(spans[-1].last + _DAY, run.start - _DAY))
+            spans.extend(cycle_spans(self._planned(run), run.segments))
         return spans
-
-
-def _cycle_spans(run: _CycleRun) -> list[Span]:
-    """Group the cycle's days: a day (window from the cycle's infusion start) infuses if any
-    piece overlaps it, at the highest dose among them."""
-    assert run.end is not None
-    count = (run.end - run.start).days + 1
-    doses: list[McgPerDay | None] = [None] * count
-    origin = run.infusion_start
-    for start, end, dose in run.segments:
-        first = (start - origin) // _DAY
-        last = -(-(end - origin) // _DAY) - 1
-        for index in range(first, min(last, count - 1) + 1):
-            current = doses[index]
-            if current is None or dose.value > current.value:
-                doses[index] = dose
-    spec = run.spec
-    spans: list[Span] = []
-    for key, group in itertools.groupby(
-        range(count), key=lambda i: (doses[i], i < spec.inpatient_days)
-    ):
-        days = list(group)
-        dose, inpatient = key
-        spans.append(
-            Span(
-                first=run.start + days[0] * _DAY,
-                last=run.start + days[-1] * _DAY,
-                cycle=spec.number,
-                phase=spec.phase,
-                first_cycle_day=days[0] + 1,
-                dose=_ZERO if dose is None else dose,
-                infusing=dose is not None,
-                inpatient=inpatient,
-            )
-        )
-    return spans
 
 
 def _span(duration: timedelta) -> str:

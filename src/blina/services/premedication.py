@@ -15,11 +15,11 @@ from blina.services.courses import events_of, view_of
 from blina.services.errors import Conflict
 from blina.store.tables import PremedicationGiven
 
-__all__ = ["list_given", "record_given"]
+__all__ = ["GIVEN_WINDOW", "list_given", "record_given"]
 
 # A dose recorded as given more than this far from its planned time is refused as a
 # different dose (a typing slip of a day or a month), not attached to this one.
-_GIVEN_WINDOW = timedelta(hours=12)
+GIVEN_WINDOW = timedelta(hours=12)
 
 
 def record_given(
@@ -51,11 +51,11 @@ def record_given(
             "a premedication of the course's current plan: "
             + ("; ".join(doses[:5]) or "it has none"),
         )
-    if abs(given_at - due) > _GIVEN_WINDOW:
+    if abs(given_at - due) > GIVEN_WINDOW:
         raise InvalidInput(
             "given_at",
             given_at.isoformat(),
-            f"within {_GIVEN_WINDOW.seconds // 3600} h of the dose's time ({due.isoformat()})",
+            f"within {GIVEN_WINDOW.seconds // 3600} h of the dose's time ({due.isoformat()})",
         )
     dose = planned[0]
     row = PremedicationGiven(

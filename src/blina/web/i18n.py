@@ -118,6 +118,30 @@ DYNAMIC_MESSAGES = (
     "interrupt",
     "consider-discontinuation",
     "discontinue",
+    # a task's or a bag slot's state
+    "due",
+    "done",
+    "overdue",
+    "blocked",
+    "do-not-hang",
+    "missed",
+    # a bag's status
+    "prepared",
+    "verified",
+    "dispensed",
+    "hung",
+    "removed",
+    "voided",
+    "discarded",
+    # the decision log's other first words (a re-plan decision's kind)
+    "restart",
+    "continue-cycle",
+    "new-cycle",
+    "premedicate",
+    "supervise",
+    "step-up",
+    "refuse",
+    "end-course",
 )
 
 

@@ -1,10 +1,13 @@
 """The request's context (who, which language, the CSRF token) and page rendering."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
+from babel.dates import format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -27,7 +30,7 @@ from blina.web.i18n import (
 )
 from blina.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_token, new_nonce
 
-__all__ = ["TEMPLATE_DIR", "Ctx", "WebState", "context_of", "redirect", "render"]
+__all__ = ["TEMPLATE_DIR", "Ctx", "WebState", "context_of", "moment_for", "redirect", "render"]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -105,9 +108,20 @@ def context_of(request: Request) -> Ctx:
     return ctx
 
 
+def moment_for(language: str) -> Callable[[datetime, tzinfo], str]:
+    """A moment as people read it in the page's language and the clinic's zone: the
+    weekday, day, month and time ("Mon 7 Dec 09:00", "lun 7 dic 09:00")."""
+
+    def moment(at: datetime, zone: tzinfo) -> str:
+        return format_datetime(at.astimezone(zone), "EEE d MMM HH:mm", locale=language)
+
+    return moment
+
+
 def render(ctx: Ctx, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
     page = _ENV.get_template(template).render(
         _=ctx.gettext,
+        moment=moment_for(ctx.language),
         clinical=clinical_gettext_for(ctx.language),
         lang=ctx.language,
         languages=LANGUAGES,

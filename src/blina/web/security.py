@@ -35,7 +35,9 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     ("referrer-policy", "same-origin"),
     ("x-frame-options", "DENY"),
     ("cross-origin-opener-policy", "same-origin"),
-    ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
+    # The camera for this origin only: a nurse scans a bag's label when hanging it
+    # (static/scan.js); no other origin, frame or feature gets it.
+    ("permissions-policy", "camera=(self), microphone=(), geolocation=()"),
 )
 
 

@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from blina.domain.planning import CoursePlan, PlanDay, Span
+from blina.domain.course_state import CourseState, DeliveredDay, SlotState, SlotStatus
+from blina.domain.planning import CoursePlan, PlanDay, PremedicationDose, Span
 from blina.domain.replanning import Discontinuation, Event, Interruption, Replan
 from blina.domain.toxicity import Relative
 from blina.domain.toxicity.ctcae import CtcaeTerm
@@ -39,6 +40,7 @@ __all__ = [
     "AuditChange",
     "AuditRow",
     "BagRow",
+    "Banner",
     "CalendarRow",
     "CourseStatusView",
     "DecisionRow",
@@ -53,6 +55,7 @@ __all__ = [
     "alert_row",
     "alerting_temperature_rules",
     "audit_row",
+    "banner",
     "calendar_rows",
     "course_status",
     "decision_rows",
@@ -575,3 +578,92 @@ def feed_rows(
         FeedRow(f.id, f.label, names.get(f.created_by, "?"), f.created_at.astimezone(zone))
         for f in feeds
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveredRow:
+    """One clinic day: what the plan infuses up to now beside what the hung bags did."""
+
+    date: date
+    planned_hours: Decimal
+    planned_mcg: Decimal
+    hours: Decimal
+    mcg: Decimal
+
+    @property
+    def short(self) -> bool:
+        """Less than the plan by more than a quarter of an hour's infusion."""
+        return self.planned_hours - self.hours > Decimal("0.25")
+
+
+@dataclass(frozen=True, slots=True)
+class Banner:
+    """The patient page's opening lines, besides what the course state says itself: the
+    bag on the pump and when it ends, the next premedication and hospital day, the bag
+    slots that need someone now (blocked or overdue), and planned against delivered."""
+
+    running: SlotState | None
+    premedication_due: tuple[PremedicationDose, ...]
+    next_premedication: PremedicationDose | None
+    next_hospital_day: date | None
+    to_do: tuple[SlotState, ...]
+    delivered: tuple[DeliveredRow, ...]
+
+
+# How many recent days the banner's planned-against-delivered table shows.
+_DELIVERED_DAYS = 7
+
+
+def banner(
+    state: CourseState,
+    plan: CoursePlan,
+    given: Iterable[tuple[str, datetime]],
+    window: timedelta,
+) -> Banner:
+    """``given``: the premedication doses recorded as given (drug, due); ``window``: how
+    far from its time a dose may be recorded as given (it is "due" that long either side,
+    then it is the task list's)."""
+    now = state.at
+    today = now.astimezone(plan.zone).date()
+    hung = state.hung
+    running = None
+    if hung is not None:
+        running = next((s for s in state.slots if s.bag is not None and s.bag.id == hung.id), None)
+    done = set(given)
+    due = tuple(
+        p
+        for p in plan.premedication
+        if abs(p.due - now) <= window and (p.drug, p.due) not in done and not state.stopped
+    )
+    return Banner(
+        running=running,
+        premedication_due=due,
+        next_premedication=None
+        if state.stopped
+        else next((p for p in plan.premedication if p.due > now and p not in due), None),
+        next_hospital_day=None
+        if state.stopped
+        else next((d.date for d in plan.days if d.inpatient and d.date >= today), None),
+        to_do=tuple(
+            s for s in state.upcoming if s.status in (SlotStatus.BLOCKED, SlotStatus.OVERDUE)
+        ),
+        delivered=_delivered_rows(state.planned, state.delivered)[-_DELIVERED_DAYS:],
+    )
+
+
+def _delivered_rows(
+    planned: Sequence[DeliveredDay], delivered: Sequence[DeliveredDay]
+) -> tuple[DeliveredRow, ...]:
+    zero = Decimal(0)
+    plan = {d.date: d for d in planned}
+    done = {d.date: d for d in delivered}
+    return tuple(
+        DeliveredRow(
+            day,
+            plan[day].hours if day in plan else zero,
+            plan[day].mcg if day in plan else zero,
+            done[day].hours if day in done else zero,
+            done[day].mcg if day in done else zero,
+        )
+        for day in sorted(plan.keys() | done.keys())
+    )

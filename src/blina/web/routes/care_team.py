@@ -20,6 +20,7 @@ from blina.services import (
     labs,
     patients,
     pharmacy,
+    premedication,
     reports,
     tasks,
     toxicity,
@@ -43,6 +44,7 @@ from blina.web.viewmodels import (
     LabRow,
     alert_row,
     alerting_temperature_rules,
+    banner,
     calendar_rows,
     course_status,
     decision_rows,
@@ -191,6 +193,14 @@ def render_patient_page(
         gradings, lab_values = (
             ([], []) if latest is None else _course_records(session, actor, latest.course.id, zone)
         )
+        given = (
+            []
+            if latest is None
+            else [
+                (g.drug, g.due)
+                for g in premedication.list_given(session, actor=actor, course_id=latest.course.id)
+            ]
+        )
     day = now.astimezone(zone).date()
     triage_rules = ctx.state.knowledge.triage
     return render(
@@ -199,6 +209,9 @@ def render_patient_page(
         status=status,
         patient=patient,
         view=latest,
+        banner=None
+        if latest is None
+        else banner(latest.state, latest.plan, given, premedication.GIVEN_WINDOW),
         status_view=None
         if latest is None
         else course_status(latest.course.id, latest.course.status, latest.plan, day),

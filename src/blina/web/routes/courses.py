@@ -22,19 +22,19 @@ from blina.knowledge import Knowledge
 from blina.services import (
     courses,
     labs,
+    premedication,
     toxicity,
 )
 from blina.services.access import course_for, patient_for, require_role
 from blina.services.actors import Role
-from blina.services.errors import (
-    Conflict,
-)
+from blina.services.errors import Conflict, PermissionDenied
 from blina.services.gradings import grade_crs_findings, grade_icans_findings
 from blina.store.session import read_only, transaction
 from blina.store.types import RecordId
 from blina.web.render import Ctx, context_of, redirect, render
 from blina.web.routes._common import (
     WebRoute,
+    audit_denial,
     clinic_of,
     decimal_field,
     posted_form,
@@ -591,3 +591,54 @@ async def end_course(request: Request, course_id: RecordId) -> Response:
         return redirect(ctx, f"/patients/{patient_id}#state")
 
     return await run_in_threadpool(save)
+
+
+@router.post("/courses/{course_id}/premedication")
+async def premedication_given(request: Request, course_id: RecordId) -> Response:
+    """Record the plan's premedication dose (drug, due) as given (nurse or physician), at
+    the time entered (clinic time); it closes the dose's task and leaves the banner."""
+    ctx, form = await posted_form(request)
+    actor = ctx.signed_in()
+
+    def save() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            _, patient = course_for(session, actor, course_id)
+            patient_id = patient.id
+            zone = ZoneInfo(clinic_of(session, actor).zone)
+        try:
+            due = _moment(form, "due", zone)
+            given_at = _moment(form, "given_at", zone)
+            with transaction(ctx.state.sessions) as session:
+                premedication.record_given(
+                    session,
+                    actor=actor,
+                    now=ctx.state.clock.now(),
+                    knowledge=ctx.state.knowledge,
+                    course_id=course_id,
+                    due=due,
+                    drug=text_field(form, "drug"),
+                    given_at=given_at,
+                )
+        except PermissionDenied as error:
+            audit_denial(ctx, str(error))
+            failed = FormError("premedication", {"premedication": str(error)}, {})
+            return render_patient_page(ctx, patient_id, status=403, form_error=failed)
+        except InvalidInput as error:
+            failed = FormError("premedication", {"premedication": str(error)}, {})
+            return render_patient_page(ctx, patient_id, status=422, form_error=failed)
+        except Conflict as error:
+            failed = FormError("premedication", {"premedication": str(error)}, {})
+            return render_patient_page(ctx, patient_id, status=409, form_error=failed)
+        return redirect(ctx, f"/patients/{patient_id}#state")
+
+    return await run_in_threadpool(save)
+
+
+def _moment(form: FormData, name: str, zone: ZoneInfo) -> datetime:
+    """A date and time from the form: ISO with an offset, or clinic time without one."""
+    text = text_field(form, name)
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(name, text or "(missing)", "a date and time") from None
+    return at.replace(tzinfo=zone) if at.tzinfo is None else at

@@ -1,6 +1,9 @@
 """The pharmacy's pages: preparing and verifying a bag, a stored bag's worksheet."""
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
@@ -9,13 +12,16 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from blina.domain.course_state import BagStatus
 from blina.domain.errors import InvalidInput
+from blina.interop.bag_label import BagLabel, render_bag_label
 from blina.interop.recipe_json import read_recipe_dict
 from blina.interop.worksheet import FilledIn, Signature, render_worksheet_sections
 from blina.services import (
     pharmacy,
 )
 from blina.services.access import course_for
+from blina.services.actors import Actor
 from blina.services.errors import (
     Conflict,
     NotFound,
@@ -24,7 +30,7 @@ from blina.services.errors import (
 from blina.store.session import read_only, transaction
 from blina.store.tables import BagPreparation, User
 from blina.store.types import RecordId
-from blina.web.render import context_of, redirect, render
+from blina.web.render import Ctx, context_of, redirect, render
 from blina.web.routes._common import (
     WebRoute,
     audit_denial,
@@ -89,32 +95,74 @@ async def prepare_bag(request: Request, course_id: RecordId) -> Response:
 @router.post("/bags/{bag_id}/verify")
 async def verify_bag(request: Request, bag_id: RecordId) -> Response:
     ctx, _ = await posted_form(request)
+
+    def step(session: Session, actor: Actor, now: datetime) -> None:
+        pharmacy.verify_bag(
+            session, actor=actor, now=now, knowledge=ctx.state.knowledge, bag_id=bag_id
+        )
+
+    return await run_in_threadpool(_bag_step, ctx, bag_id, step)
+
+
+@router.post("/bags/{bag_id}/dispense")
+async def dispense_bag(request: Request, bag_id: RecordId) -> Response:
+    """A verified bag leaves the pharmacy, to the ward or to the patient's home."""
+    ctx, form = await posted_form(request)
+    to = text_field(form, "to")
+
+    def step(session: Session, actor: Actor, now: datetime) -> None:
+        pharmacy.dispense_bag(
+            session, actor=actor, now=now, knowledge=ctx.state.knowledge, bag_id=bag_id, to=to
+        )
+
+    return await run_in_threadpool(_bag_step, ctx, bag_id, step)
+
+
+@router.post("/bags/{bag_id}/remove")
+async def remove_bag(request: Request, bag_id: RecordId) -> Response:
+    """A hung bag taken off the pump, with the volume left in it when measured."""
+    ctx, form = await posted_form(request)
+
+    def step(session: Session, actor: Actor, now: datetime) -> None:
+        left = decimal_field(form, "volume_left_ml", required=False)
+        pharmacy.remove_bag(session, actor=actor, now=now, bag_id=bag_id, volume_left_ml=left)
+
+    return await run_in_threadpool(_bag_step, ctx, bag_id, step)
+
+
+@router.post("/bags/{bag_id}/end")
+async def end_bag(request: Request, bag_id: RecordId) -> Response:
+    """A bag not hung, voided by the pharmacy or discarded, with a reason."""
+    ctx, form = await posted_form(request)
+    outcome, reason = text_field(form, "outcome"), text_field(form, "reason")
+
+    def step(session: Session, actor: Actor, now: datetime) -> None:
+        pharmacy.end_bag(
+            session, actor=actor, now=now, bag_id=bag_id, outcome=outcome, reason=reason
+        )
+
+    return await run_in_threadpool(_bag_step, ctx, bag_id, step)
+
+
+def _bag_step(ctx: Ctx, bag_id: int, step: Callable[[Session, Actor, datetime], None]) -> Response:
+    """One step of a bag's life from its row on the patient page: the access check first
+    (the bag's course must be the actor's to see), then the step in its own transaction;
+    a refusal is shown beside the bag."""
     actor = ctx.signed_in()
-
-    def save() -> Response:
-        with read_only(ctx.state.sessions) as session:
-            row = session.get(BagPreparation, bag_id)
-            if row is None:
-                raise NotFound(f"bag {bag_id} not found")
-            _, patient = course_for(session, actor, row.course_id)
-            patient_id = patient.id
-        try:
-            with transaction(ctx.state.sessions) as session:
-                pharmacy.verify_bag(
-                    session,
-                    actor=actor,
-                    now=ctx.state.clock.now(),
-                    knowledge=ctx.state.knowledge,
-                    bag_id=bag_id,
-                )
-        except PermissionDenied as error:
-            audit_denial(ctx, str(error))
-            return render_patient_page(ctx, patient_id, status=403, bag_error=(bag_id, str(error)))
-        except Conflict as error:
-            return render_patient_page(ctx, patient_id, status=409, bag_error=(bag_id, str(error)))
-        return redirect(ctx, f"/patients/{patient_id}#bags")
-
-    return await run_in_threadpool(save)
+    with read_only(ctx.state.sessions) as session:
+        _, patient = pharmacy.get_bag(session, actor=actor, bag_id=bag_id)
+        patient_id = patient.id
+    try:
+        with transaction(ctx.state.sessions) as session:
+            step(session, actor, ctx.state.clock.now())
+    except PermissionDenied as error:
+        audit_denial(ctx, str(error))
+        return render_patient_page(ctx, patient_id, status=403, bag_error=(bag_id, str(error)))
+    except (InvalidInput, pharmacy.HardStop) as error:
+        return render_patient_page(ctx, patient_id, status=422, bag_error=(bag_id, str(error)))
+    except Conflict as error:
+        return render_patient_page(ctx, patient_id, status=409, bag_error=(bag_id, str(error)))
+    return redirect(ctx, f"/patients/{patient_id}#bag-{bag_id}")
 
 
 @router.post("/patients/{patient_id}/bags/hang")
@@ -154,7 +202,8 @@ async def hang_bag(request: Request, patient_id: RecordId) -> Response:
 @router.get("/bags/{bag_id}/worksheet")
 def bag_worksheet(request: Request, bag_id: RecordId) -> Response:
     """The printable pharmacy worksheet of a stored bag, rebuilt from its stored recipe,
-    with the patient, the preparer and the checker filled in."""
+    with the patient, the preparer and the checker filled in, and the bag's label (its
+    code as a QR code) to cut out and stick on the bag."""
     ctx = context_of(request)
     actor = ctx.signed_in()
     with read_only(ctx.state.sessions) as session:
@@ -178,15 +227,60 @@ def bag_worksheet(request: Request, bag_id: RecordId) -> Response:
     sections = render_worksheet_sections(
         recipe, printed_at=ctx.state.clock.now().astimezone(zone), filled=filled
     )
+    label = render_bag_label(_label_of(bag, patient.display_name, patient.code, recipe, zone))
     return render(
         ctx,
         "pages/worksheet.html",
         bag=bag,
         patient=patient,
         hung_at=datetime.fromisoformat(str(recipe.get("bag_start"))).astimezone(zone),
-        # HTML that blina.interop.worksheet's own templates rendered and autoescaped
+        # HTML that blina.interop's own templates rendered and autoescaped
         sections=Markup(sections),
+        label=Markup(label),
     )
+
+
+def _label_of(
+    bag: BagPreparation, name: str, identifier: str, recipe: dict[str, Any], zone: ZoneInfo
+) -> BagLabel:
+    """The label's values from the stored bag and its recipe (as ``read_recipe_dict`` gives
+    it). The hang window is the one the hang checks use: from ``HANG_EARLY`` before the
+    bag's slot to ``pharmacy.hang_by``. The beyond-use times are the prepared bag's limits
+    counted from its preparation, each with the recipe's own words; none is made up."""
+
+    def at(moment: datetime) -> str:
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+
+    hang_by = pharmacy.hang_by(recipe, bag.prepared_at)
+    limits = dict(recipe["expiry"].get("prepared-bag") or {})
+    expiry = "; ".join(
+        f"{at(bag.prepared_at + timedelta(hours=float(limit['hours'])))} ({limit['text']})"
+        for limit in (limits.get("refrigerated"), limits.get("room-temperature"))
+        if limit
+    )
+    return BagLabel(
+        code=bag.code,
+        patient_name=name,
+        patient_identifier=identifier,
+        dose_mcg_per_day=bag.dose_mcg_per_day,
+        concentration_mcg_per_ml=Decimal(str(recipe["bag_concentration_mcg_per_ml"])),
+        total_ml=Decimal(str(recipe["total_ml"])),
+        infuse_ml=Decimal(str(recipe["infuse_ml"])),
+        rate_ml_per_h=Decimal(str(recipe["rate_ml_per_h"])),
+        duration_h=Decimal(str(recipe["duration_h"])),
+        hang_from=at(bag.slot_start - pharmacy.HANG_EARLY),
+        hang_by=None if hang_by is None else at(hang_by),
+        expiry=expiry or None,
+        do_not_hang=_not_to_hang(bag),
+    )
+
+
+def _not_to_hang(bag: BagPreparation) -> str | None:
+    """Why the label says DO NOT HANG: the plan no longer has the bag, or the bag was
+    voided or discarded (a label printed again from its worksheet must not look usable)."""
+    if bag.status in (BagStatus.VOIDED, BagStatus.DISCARDED):
+        return f"this bag was {bag.status}: {bag.ended_reason or 'no reason recorded'}"
+    return bag.do_not_hang
 
 
 def _people(session: Session, ids: set[int]) -> dict[int, str]:
