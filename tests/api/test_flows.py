@@ -329,6 +329,21 @@ def test_calc_bag_answers_like_blina_bag(world: World) -> None:
     assert any("5.4 kg" in reason for reason in stopped.json()["reasons"])
 
 
+def test_calc_bag_fixed_dose_for_an_infant_is_a_hard_stop_naming_the_dose_per_m2(
+    world: World,
+) -> None:
+    body = {"hours": 24, "weight_kg": 5.4, "dose_mcg_per_day": 28, "bsa_m2": 0.29}
+
+    stopped = _post(world, "pharmacist_a", "/calc/bag", body)
+
+    assert stopped.status_code == 200
+    assert stopped.json()["hard_stop"] is True
+    assert any(
+        "97 mcg/m2/day, 6.4 times the label's maximum 15" in reason
+        for reason in stopped.json()["reasons"]
+    )
+
+
 def test_calc_replan_answers_like_blina_replan(world: World) -> None:
     body = {
         "indication": "relapsed-refractory",

@@ -191,8 +191,23 @@ def test_bag_html_is_a_worksheet() -> None:
             ],
             "no base saline volume for a 48-h bag under 45 kg",
         ),
+        (
+            ["--dose-mcg-per-day", "28", "--bsa-m2", "0.29", "--hours", "24", "--weight-kg", "5.4"],
+            "28 mcg/day at 0.29 m2 is 97 mcg/m2/day, 6.4 times the label's maximum 15",
+        ),
+        (
+            ["--dose-mcg-per-day", "9", "--hours", "24", "--weight-kg", "30"],
+            "at 30 kg (under 45 kg) the label doses per m2 of BSA, not a fixed mcg/day",
+        ),
     ],
-    ids=["above-cap", "preservative-under-floor", "per-m2-above-label", "missing-site-value"],
+    ids=[
+        "above-cap",
+        "preservative-under-floor",
+        "per-m2-above-label",
+        "missing-site-value",
+        "fixed-dose-for-an-infant",
+        "fixed-dose-under-45-kg",
+    ],
 )
 def test_bag_hard_stop_exits_3_with_reason(args: list[str], reason: str) -> None:
     code, out, err = _run("bag", *args)
@@ -223,7 +238,7 @@ def test_bag_hard_stop_json_prints_the_refusal_too() -> None:
         (["--dose-mcg-per-day", "lots"], "dose_mcg_per_day"),
         (["--dose-mcg-per-day", "0"], "dose_mcg_per_day"),
         (["--dose-mcg-per-day", "-9"], "dose_mcg_per_day"),
-        (["--bsa-m2", "1.2"], "bsa_m2"),
+        (["--bsa-m2", "0"], "bsa_m2"),
         (["--dose-mcg-per-day", None, "--dose-mcg-per-m2-per-day", "15"], "bsa_m2"),
         (["--dose-mcg-per-day", None], "dose_mcg_per_day"),
         (["--dose-mcg-per-m2-per-day", "15", "--bsa-m2", "1"], "dose_mcg_per_m2_per_day"),
@@ -243,7 +258,7 @@ def test_bag_hard_stop_json_prints_the_refusal_too() -> None:
         "dose-text",
         "dose-zero",
         "dose-negative",
-        "bsa-without-per-m2",
+        "bsa-zero-beside-a-fixed-dose",
         "per-m2-without-bsa",
         "no-dose",
         "both-doses",

@@ -621,6 +621,8 @@ def test_restarted_is_the_last_restart_and_is_gone_once_the_course_stops(
     ]
     assert _state(plan, _utc(3, 25), (), events, rules).restarted == (events[2], events[3])
     assert _state(plan, _utc(3, 12), (), events[:1], rules).restarted is None
+    # Stopped again: the last restart is still the one before.
+    assert _state(plan, _utc(3, 23), (), events[:3], rules).restarted == (events[0], events[1])
     stopped = [*events, Discontinuation(_utc(3, 26))]
     assert _state(plan, _utc(3, 27), (), stopped, rules).restarted is None
 

@@ -173,7 +173,7 @@ def test_prescribe_fixed_dose_describes_itself() -> None:
     ("kwargs", "field"),
     [
         ({"dose": "28", "per_m2": "15"}, "dose_mcg_per_m2_per_day"),
-        ({"dose": "28", "bsa": "1.2"}, "bsa_m2"),
+        ({"dose": "28", "bsa": "5.01"}, "bsa_m2"),
         ({"dose": None}, "dose_mcg_per_day"),
         ({"dose": None, "per_m2": "15"}, "bsa_m2"),
         ({"dose": None, "per_m2": "15", "bsa": "0"}, "bsa_m2"),
@@ -187,7 +187,7 @@ def test_prescribe_fixed_dose_describes_itself() -> None:
     ],
     ids=[
         "dose-and-per-m2",
-        "dose-and-bsa",
+        "dose-and-bsa-too-big",
         "no-dose",
         "per-m2-no-bsa",
         "bsa-zero",
@@ -240,11 +240,24 @@ def test_check_prescription_unlabelled_fixed_dose_is_soft() -> None:
     assert _codes(report) == {"dose-not-labelled": CheckLevel.SOFT}
 
 
-def test_check_prescription_fixed_dose_under_45_kg_is_soft_dose_basis() -> None:
+def test_check_prescription_fixed_dose_under_45_kg_is_a_hard_stop() -> None:
     report = check_prescription(make_rx(dose="9", weight="30"), rules=RULES, bag=_bag(24))
 
-    assert _codes(report) == {"dose-basis": CheckLevel.SOFT}
-    assert report.soft[0].source == "label-1.1-dosing-principle"
+    assert _codes(report) == {"fixed-dose-under-threshold": CheckLevel.HARD}
+    assert report.hard[0].source == "label-1.1-dosing-principle"
+    assert "prescribe mcg/m2/day" in report.hard[0].reason
+
+
+def test_check_prescription_fixed_dose_for_an_infant_names_the_dose_per_m2() -> None:
+    """28 mcg/day at 5.4 kg and 0.29 m2 is about 97 mcg/m2/day: 6.4 times the label's 15."""
+    rx = make_rx(dose="28", weight="5.4", bsa="0.29")
+
+    report = check_prescription(rx, rules=RULES, bag=_bag(24))
+
+    stop = next(c for c in report.hard if c.code == "fixed-dose-under-threshold")
+    assert "28 mcg/day at 0.29 m2 is 97 mcg/m2/day, 6.4 times the label's maximum 15" in (
+        stop.reason
+    )
 
 
 def test_check_prescription_per_m2_at_or_above_45_kg_is_soft_dose_basis() -> None:

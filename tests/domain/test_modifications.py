@@ -5,6 +5,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from blina.domain.errors import InvalidInput
 from blina.domain.modifications import (
@@ -128,40 +130,77 @@ def test_decide_second_seizure_discontinues_permanently(
     assert action.source == "label-5.1-neuro"
 
 
-def test_decide_neurological_3_adult_partial_rule_needs_confirmation(
+def test_decide_neurological_3_adult_partial_text_takes_the_stricter_older_limits(
     rules: ModificationRules,
 ) -> None:
-    action = _decide(rules, AR.NEUROLOGICAL, 3)
+    """The current text is partial: the 2014 rule's 7-day limit and its recurrence rule act."""
+    action = _decide(rules, AR.NEUROLOGICAL, 3, dose_at_onset=_mcg("28"))
 
     assert action.kind is ActionKind.INTERRUPT
     assert action.min_recovery == timedelta(days=3)
-    assert action.max_resolution is None
+    assert action.max_resolution == timedelta(days=7)
+    assert action.restart_dose == _mcg("9")
     assert action.needs_confirmation
-    assert any("NOT RETRIEVED" in r for r in action.reasons)
-    assert any("more than 7 days to resolve" in w for w in action.warnings)
-    assert any("discontinue permanently if the reaction recurs" in w for w in action.warnings)
+    assert action.stricter == (
+        "discontinue permanently if it takes more than 7 days to resolve "
+        "(US label 2014, us-2014-5.2-neuro)",
+        "discontinue permanently if it recurs (US label 2014, us-2014-5.2-neuro)",
+    )
+    assert any("the stricter rule decides" in r for r in action.reasons)
+    assert not any(w.startswith("Stricter") for w in action.warnings)
 
 
-def test_decide_neurological_3_adult_recurrence_warns_older_discontinues(
-    rules: ModificationRules,
-) -> None:
+def test_decide_neurological_3_adult_recurrence_discontinues(rules: ModificationRules) -> None:
     action = _decide(rules, AR.NEUROLOGICAL, 3, earlier_episodes=1)
 
+    assert action.kind is ActionKind.DISCONTINUE
+    assert any("has recurred" in r for r in action.reasons)
+
+
+@pytest.mark.parametrize(
+    ("state", "onset"),
+    [(ADULT, "9"), (ADULT, "5"), (CHILD, "3.9")],
+    ids=["adult-at-9", "adult-below-9", "child-at-5-per-m2"],
+)
+def test_decide_neurological_3_at_the_lowest_step_discontinues(
+    rules: ModificationRules, state: CourseState, onset: str
+) -> None:
+    action = _decide(rules, AR.NEUROLOGICAL, 3, state, dose_at_onset=_mcg(onset))
+
+    assert action.kind is ActionKind.DISCONTINUE
+    assert "already at the rule's restart step" in action.reasons[0]
+
+
+def test_decide_neurological_3_above_the_lowest_step_restarts(rules: ModificationRules) -> None:
+    action = _decide(rules, AR.NEUROLOGICAL, 3, CHILD, dose_at_onset=_mcg("11.7"))
+
     assert action.kind is ActionKind.INTERRUPT
-    assert any("has recurred; it says discontinue" in w for w in action.warnings)
 
 
-def test_decide_neurological_3_child_applies_older_rule_without_a_dose(
+def test_decide_neurological_3_child_restarts_at_the_childs_lower_step(
     rules: ModificationRules,
 ) -> None:
+    """The < 45 kg column was not retrieved: the older rule, made as strict as the adult
+    row, and the child's step of the retrieved < 45 kg CRS row (5 mcg/m2/day, then 15)."""
     action = _decide(rules, AR.NEUROLOGICAL, 3, CHILD)
 
     assert action.from_older
     assert action.needs_confirmation
-    assert action.restart_dose is None
+    assert action.restart_dose == _mcg("3.90")
+    assert action.step_up_dose == _mcg("11.70")
+    assert action.step_up_after == timedelta(days=7)
     assert action.max_resolution == timedelta(days=7)
     assert action.source == "us-2014-5.2-neuro"
     assert any("< 45 kg column" in r for r in action.reasons)
+    assert any("crs-3-below-45kg" in note for note in action.stricter)
+    assert any("label-5.1-neuro" in note for note in action.stricter)
+
+
+def test_decide_child_step_is_capped_for_a_large_child(rules: ModificationRules) -> None:
+    action = _decide(rules, AR.OTHER, 3, HEAVY_CHILD)
+
+    assert action.restart_dose == _mcg("9")
+    assert action.step_up_dose == _mcg("28")
 
 
 def test_decide_neurological_3_child_recurrence_discontinues(rules: ModificationRules) -> None:
@@ -189,8 +228,40 @@ def test_decide_other_3_adult_older_rule_limits_resolution_to_14_days(
     assert action.restart_dose == _mcg("9")
 
 
-def test_decide_other_4_considers_discontinuation(rules: ModificationRules) -> None:
-    assert _decide(rules, AR.OTHER, 4).kind is ActionKind.CONSIDER_DISCONTINUATION
+@pytest.mark.parametrize("state", [ADULT, CHILD], ids=["adult", "child"])
+def test_decide_other_4_restarts_no_sooner_or_higher_than_grade_3(
+    rules: ModificationRules, state: CourseState
+) -> None:
+    four = _decide(rules, AR.OTHER, 4, state)
+    three = _decide(rules, AR.OTHER, 3, state)
+
+    assert four.kind is ActionKind.CONSIDER_DISCONTINUATION
+    assert four.restart_dose == three.restart_dose
+    assert four.min_recovery == three.min_recovery == timedelta(days=3)
+    assert four.max_resolution == three.max_resolution == timedelta(days=14)
+    band = "at-or-above-45kg" if state is ADULT else "below-45kg"
+    assert f"a restart follows the grade-3 rule (other-3-{band})" in four.stricter
+
+
+def test_decide_liver_3_restarts_like_other_grade_3(rules: ModificationRules) -> None:
+    liver, other = _decide(rules, AR.LIVER, 3), _decide(rules, AR.OTHER, 3)
+
+    assert liver.kind is ActionKind.INTERRUPT
+    assert liver.row_id == "liver"
+    assert (liver.restart_dose, liver.min_recovery, liver.max_resolution) == (
+        other.restart_dose,
+        other.min_recovery,
+        other.max_resolution,
+    )
+
+
+def test_decide_liver_4_considers_discontinuation_like_other_grade_4(
+    rules: ModificationRules,
+) -> None:
+    action = _decide(rules, AR.LIVER, 4)
+
+    assert action.kind is ActionKind.CONSIDER_DISCONTINUATION
+    assert action.restart_dose == _mcg("9")
 
 
 @pytest.mark.parametrize(
@@ -219,10 +290,13 @@ def test_decide_pancreatitis_3_adult_restarts_9_steps_to_28(rules: ModificationR
     assert action.source == "uk-dhpc-pancreatitis"
 
 
-def test_decide_pancreatitis_3_child_has_no_restart_dose(rules: ModificationRules) -> None:
+def test_decide_pancreatitis_3_child_restarts_at_the_childs_lower_step(
+    rules: ModificationRules,
+) -> None:
     action = _decide(rules, AR.PANCREATITIS, 3, CHILD)
 
-    assert action.restart_dose is None
+    assert action.restart_dose == _mcg("3.90")
+    assert action.step_up_dose == _mcg("11.70")
     assert action.needs_confirmation
 
 
@@ -340,3 +414,109 @@ def test_course_state_below_threshold_is_strictly_below(rules: ModificationRules
 
     assert not at.below_threshold
     assert _decide(rules, AR.CRS, 3, at).restart_dose == _mcg("9")
+
+
+def test_decide_complete_current_text_acts_and_a_stricter_older_is_only_shown(
+    rules: ModificationRules,
+) -> None:
+    """The principle's other side: where the current text is complete it acts as written."""
+    older = _rule(edition="older", max_resolution_days=7, recurrence_discontinues=True)
+    row = ModificationRow(
+        "synthetic", AR.OTHER, frozenset({3}), WeightBand.ANY, _rule(), None, older
+    )
+    table = _table(row, knowledge_rules=rules)
+
+    first = decide(reaction=AR.OTHER, grade=3, state=ADULT, rules=table)
+    again = decide(
+        reaction=AR.OTHER, grade=3, state=replace(ADULT, earlier_episodes=1), rules=table
+    )
+
+    assert (first.kind, first.max_resolution, first.stricter) == (ActionKind.INTERRUPT, None, ())
+    assert (
+        "Stricter in the older label: discontinue permanently if the reaction takes more"
+        in (first.warnings[1])
+    )
+    assert first.warnings[2].endswith("discontinue permanently if the reaction recurs.")
+    assert again.kind is ActionKind.INTERRUPT
+    assert again.warnings[2].endswith("the reaction has recurred; it says discontinue.")
+
+
+def test_decide_child_row_without_an_adult_row_or_grade_3_path(rules: ModificationRules) -> None:
+    """A child's row with no adult companion, and a grade 4 "consider" with no grade-3 row
+    to restart by: the row acts with the child's step."""
+    consider = _rule(kind=ActionKind.CONSIDER_DISCONTINUATION, gaps=("partial",))
+    row = ModificationRow(
+        "synthetic", AR.PANCREATITIS, frozenset({4}), WeightBand.BELOW, consider, None, None
+    )
+    table = _table(row, knowledge_rules=rules)
+
+    action = decide(reaction=AR.PANCREATITIS, grade=4, state=CHILD, rules=table)
+
+    assert action.kind is ActionKind.CONSIDER_DISCONTINUATION
+    assert action.restart_dose == _mcg("3.90")
+    assert len(action.stricter) == 1
+
+
+# --- the principle: a partial text never decides less carefully than its companions ---------
+
+_ONSETS = st.sampled_from([None, "3.9", "9", "11.7", "15", "28"])
+
+
+@settings(max_examples=300)
+@given(
+    index=st.integers(min_value=0, max_value=100),
+    grade=st.integers(min_value=1, max_value=4),
+    child=st.booleans(),
+    earlier=st.integers(min_value=0, max_value=2),
+    onset=_ONSETS,
+)
+def test_a_partial_row_is_never_less_careful_than_its_stricter_companion(
+    knowledge: Knowledge, index: int, grade: int, child: bool, earlier: int, onset: str | None
+) -> None:
+    """For every row whose current text is partial (gaps, or NOT RETRIEVED) and every
+    patient: the decision is at least as restrictive as the companion rule alone would
+    give (the older label's rule; for the child column, the adult row), on every axis."""
+    rules = knowledge.toxicity.modifications
+    partial = [
+        r for r in rules.rows if (r.current is None or r.current.gaps) and r.grades & {grade}
+    ]
+    assume(partial)
+    row = partial[index % len(partial)]
+    state = replace(
+        CHILD if child else ADULT,
+        earlier_episodes=earlier,
+        dose_at_onset=None if onset is None else _mcg(onset),
+    )
+    assume(rules.row(row.reaction, grade, state.below_threshold) is row)
+    action = decide(reaction=row.reaction, grade=grade, state=state, rules=rules)
+    companions = [r for r in (row.older,) if r is not None and row.current is not None]
+    if row.weight_band is WeightBand.BELOW:
+        adult = rules.row(row.reaction, grade, below=False)
+        if adult is not None:
+            companions.append(adult.acting)
+    severity = list(ActionKind)
+    for companion in companions:
+        alone = ModificationRow(
+            "alone", row.reaction, frozenset({grade}), WeightBand.ANY, companion, None, None
+        )
+        table = ModificationRules(rows=(alone,), interruptions=rules.interruptions)
+        baseline = decide(reaction=row.reaction, grade=grade, state=state, rules=table)
+        assert severity.index(action.kind) >= severity.index(baseline.kind) or (
+            baseline.kind is ActionKind.CONSIDER_DISCONTINUATION
+            and action.kind is ActionKind.DISCONTINUE
+        )
+        if action.kind is ActionKind.DISCONTINUE:
+            continue
+        if baseline.max_resolution is not None:
+            assert action.max_resolution is not None
+            assert action.max_resolution <= baseline.max_resolution
+        if baseline.min_recovery is not None:
+            assert action.min_recovery is not None
+            assert action.min_recovery >= baseline.min_recovery
+        if baseline.restart_dose is not None:
+            assert action.restart_dose is not None
+            assert action.restart_dose.value <= baseline.restart_dose.value
+    if state.below_threshold and action.kind is not ActionKind.DISCONTINUE:
+        # A child never restarts above the child's step.
+        assert action.restart_dose is not None
+        assert action.restart_dose.value <= Decimal(9)

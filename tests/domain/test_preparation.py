@@ -498,7 +498,10 @@ def test_prepare_bag_band_label_row_matches_bsa_inside_the_band() -> None:
 
     assert _recipe(prepare_bag(prescription=inside, library=library)).label_row == "24h-1.1"
     assert _recipe(prepare_bag(prescription=outside, library=library)).origin is Origin.DERIVED
-    assert _recipe(prepare_bag(prescription=fixed, library=library)).origin is Origin.DERIVED
+    # A fixed mcg/day under 45 kg is refused before any row is looked at.
+    refused = prepare_bag(prescription=fixed, library=library)
+    assert isinstance(refused, Refusal)
+    assert "fixed-dose-under-threshold" in refused.checks.codes()
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 with their step-up, premedication and supervision after 4 hours, and bad event logs."""
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -547,7 +548,21 @@ def test_replan_no_restart_rule_shows_the_older_label_beside(
     decision = _decision(result, DecisionKind.PREMEDICATE)
     assert decision.level is DecisionLevel.SOFT
     assert decision.source == "us-2014-5.2-premed"
-    assert "applies on restart to a adult patient in cycle 1" in decision.reasons[0]
+    assert "applies on restart to an adult patient in cycle 1" in decision.reasons[0]
+
+
+def test_replan_child_restart_never_shows_the_older_adult_premedication(
+    mrd_positive: Regimen, rules: ModificationRules
+) -> None:
+    """In cycle 2 the label's child premedication no longer covers a restart."""
+    events = [Interruption(_at(44), AR.INFECTION, 2), Restart(_at(45))]
+
+    result = _replan(_plan(mrd_positive, make_child(), cycles=2), events, rules)
+
+    decision = _decision(result, DecisionKind.PREMEDICATE)
+    assert "20 mg" not in " ".join(decision.reasons)
+    assert "to a child in cycle 2; the prescriber decides" in decision.reasons[0]
+    assert decision.source == "label-1.5-restart-care"
 
 
 # --- the label's timing rules ----------------------------------------------------------------
@@ -584,26 +599,91 @@ def test_replan_moved_restart_after_a_later_event_is_invalid(
 def test_replan_neuro_restart_before_3_days_of_recovery_is_moved(
     relapsed_refractory: Regimen, rules: ModificationRules
 ) -> None:
-    events = [Interruption(_at(5), AR.NEUROLOGICAL, 3), Restart(_at(8), resolved_at=_at(6))]
+    events = [Interruption(_at(10), AR.NEUROLOGICAL, 3), Restart(_at(13), resolved_at=_at(11))]
 
     result = _replan(_plan(relapsed_refractory), events, rules)
 
     assert "3 days after the reaction resolved" in _decision(result, DecisionKind.REFUSE).reasons[0]
-    assert any(b.start == _at(9) for b in result.plan.bags)
+    assert any(b.start == _at(14) for b in result.plan.bags)
 
 
-def test_replan_adult_neuro_3_over_7_days_is_a_soft_warning_not_a_stop(
+def test_replan_adult_neuro_3_over_7_days_discontinues_by_the_stricter_older_rule(
     relapsed_refractory: Regimen, rules: ModificationRules
 ) -> None:
-    events = [Interruption(_at(5), AR.NEUROLOGICAL, 3), Restart(_at(16))]
+    """The current text is partial: the 2014 label's 7-day limit decides, as a hard
+    decision that names both sources."""
+    events = [Interruption(_at(10), AR.NEUROLOGICAL, 3), Restart(_at(21))]
 
     result = _replan(_plan(relapsed_refractory), events, rules)
 
-    warning = _decision(result, DecisionKind.CONSIDER_DISCONTINUATION)
-    assert warning.level is DecisionLevel.SOFT
-    assert warning.source == "us-2014-5.2-neuro"
+    stop = _decision(result, DecisionKind.DISCONTINUE)
+    assert stop.level is DecisionLevel.HARD
+    assert stop.source == "label-5.1-neuro"
+    assert "more than the 7 days the rule allows" in stop.reasons[0]
+    assert result.status is CourseStatus.DISCONTINUED
+    assert _decision(result, DecisionKind.REFUSE).level is DecisionLevel.HARD
+    interrupt = _decision(result, DecisionKind.INTERRUPT)
+    assert any("us-2014-5.2-neuro" in r and "stricter rule decides" in r for r in interrupt.reasons)
+
+
+def test_replan_adult_neuro_3_at_9_mcg_discontinues(
+    relapsed_refractory: Regimen, rules: ModificationRules
+) -> None:
+    """Day 5 of cycle 1 runs at 9 mcg/day, the restart step: no restart can lower it."""
+    events = [Interruption(_at(5), AR.NEUROLOGICAL, 3), Restart(_at(9))]
+
+    result = _replan(_plan(relapsed_refractory), events, rules)
+
+    assert result.status is CourseStatus.DISCONTINUED
+    stop = _decision(result, DecisionKind.DISCONTINUE)
+    assert stop.level is DecisionLevel.HARD
+    assert "already at the rule's restart step" in stop.reasons[0]
+    assert _kinds(result)[-1] == "refuse"
+
+
+def test_replan_adult_neuro_3_recurring_after_a_restart_discontinues(
+    relapsed_refractory: Regimen, rules: ModificationRules
+) -> None:
+    events = [
+        Interruption(_at(10), AR.NEUROLOGICAL, 3),
+        Restart(_at(14)),
+        Interruption(_at(24), AR.NEUROLOGICAL, 3),
+    ]
+
+    result = _replan(_plan(relapsed_refractory), events, rules)
+
+    assert result.status is CourseStatus.DISCONTINUED
+    assert _decision(result, DecisionKind.DISCONTINUE).level is DecisionLevel.HARD
+
+
+def test_replan_child_neuro_3_restarts_at_the_childs_step_then_steps_up(
+    relapsed_refractory: Regimen, rules: ModificationRules
+) -> None:
+    events = [Interruption(_at(10), AR.NEUROLOGICAL, 3), Restart(_at(14))]
+
+    result = _replan(_plan(relapsed_refractory, make_child()), events, rules)
+
+    restart = next(b for b in result.plan.bags if b.start == _at(14))
+    assert restart.dose.value < 9
+    later = [b.dose for b in result.plan.bags if b.start >= _at(14 + 7) and b.cycle == 1]
+    assert later
+    assert all(d.value > restart.dose.value for d in later)
     assert result.status is CourseStatus.COMPLETED
-    assert _decision(result, DecisionKind.INTERRUPT).level is DecisionLevel.SOFT
+
+
+def test_replan_other_4_is_a_hard_decision_and_restarts_on_the_grade_3_path(
+    relapsed_refractory: Regimen, rules: ModificationRules
+) -> None:
+    events = [Interruption(_at(10), AR.OTHER, 4), Restart(_at(12))]
+
+    result = _replan(_plan(relapsed_refractory), events, rules)
+
+    considered = _decision(result, DecisionKind.CONSIDER_DISCONTINUATION)
+    assert considered.level is DecisionLevel.HARD
+    assert considered.reasons[0].startswith("Discontinue permanently unless the physician")
+    # Never sooner than grade 3 (3 days at grade 1 or less) nor above 9 mcg/day.
+    restart = next(b for b in result.plan.bags if b.start >= _at(12))
+    assert restart.dose == _mcg("9")
 
 
 def test_replan_child_neuro_3_over_7_days_discontinues_by_the_older_rule(
@@ -869,3 +949,24 @@ def test_replan_keeps_the_planned_gap_before_a_later_cycle(
     assert result.plan.cycles[1].start == date(2027, 5, 4)
     gap = [s for s in result.plan.spans if s.cycle is None]
     assert (gap[0].first, gap[0].last) == (date(2027, 4, 15), date(2027, 5, 3))
+
+
+def test_replan_complete_current_rule_shows_a_stricter_older_limit_beside(
+    mrd_positive: Regimen, rules: ModificationRules
+) -> None:
+    """Where the current text is complete it acts; the older, stricter limit is shown as a
+    decision to confirm, not applied."""
+    current = Rule(edition="current", kind=ActionKind.INTERRUPT, text="t", source="synthetic")
+    older = replace(current, edition="older", max_resolution_days=3, source="older-source")
+    row = ModificationRow(
+        "synthetic", AR.OTHER, frozenset({3}), WeightBand.ANY, current, None, older
+    )
+    table = ModificationRules(rows=(row,), interruptions=rules.interruptions)
+    events = [Interruption(_at(4), AR.OTHER, 3), Restart(_at(10), resolved_at=_at(9))]
+
+    result = _replan(_plan(mrd_positive), events, table)
+
+    shown = _decision(result, DecisionKind.CONSIDER_DISCONTINUATION)
+    assert shown.level is DecisionLevel.SOFT
+    assert shown.source == "older-source"
+    assert result.status is not CourseStatus.DISCONTINUED

@@ -565,6 +565,20 @@ MALFORMED = [
         "unknown-source",
     ),
     ("fever_min_c = 38.0", 'fever_min_c = "hot"', "crs.fever_min_c", "", "not-a-number"),
+    (
+        'child_step_row = "crs-3-below-45kg"',
+        'child_step_row = "nowhere"',
+        "modifications.interruptions.child_step_row",
+        "must name a row whose current rule has a restart dose",
+        "child-step-unknown-row",
+    ),
+    (
+        'child_step_row = "crs-3-below-45kg"',
+        'child_step_row = "crs-3-at-or-above-45kg"',
+        "modifications.interruptions.child_step_row",
+        "the child's step is a restart and a step-up per m2",
+        "child-step-fixed-dose",
+    ),
 ]
 
 

@@ -66,7 +66,9 @@ def test_icans_ice_2_awake_is_grade_3(clinic: DemoClinic) -> None:
     result = one(soup, '[data-grade-result="icans"]')
     assert result["data-grade"] == "3"
     assert [li["data-decisive"] for li in result.select("[data-decisive]")] == ["ICE score"]
-    assert one(result, "[data-action]")["data-action"] == "interrupt"
+    # P-001 is on day 3 of cycle 1, at 9 mcg/day: grade-3 neurotoxicity at the restart step
+    # cannot be restarted lower, so the label's stricter reading discontinues.
+    assert one(result, "[data-action]")["data-action"] == "discontinue"
 
 
 def test_grade_0_shows_no_action(clinic: DemoClinic) -> None:

@@ -158,8 +158,7 @@ class CourseState:
     hung with the reason; ``to_remove`` is a bag still on the pump of a stopped infusion.
     ``delivered`` is what the hung bags infused per day up to ``at``; ``planned`` what the
     current plan infuses on the same days up to ``at``, to show beside it. ``restarted``
-    is the last restart and the interruption it ended, while the infusion runs or rests
-    between cycles.
+    is the last restart and the interruption it ended (None once the course has stopped).
     """
 
     at: datetime
@@ -291,15 +290,15 @@ def course_state(
 
 
 def _last_restart(events: Sequence[Event]) -> tuple[Interruption, Restart] | None:
-    """The last restart of the log with the interruption it ended."""
-    opened: Interruption | None = None
-    last: tuple[Interruption, Restart] | None = None
-    for event in events:
-        if isinstance(event, Interruption):
-            opened = event
-        elif isinstance(event, Restart) and opened is not None:
-            last = (opened, event)
-    return last
+    """The last restart of the log with the interruption it ended (the event before it:
+    the re-plan accepts a restart only while an interruption is open)."""
+    for index in range(len(events) - 1, 0, -1):
+        restart = events[index]
+        if isinstance(restart, Restart):
+            opened = events[index - 1]
+            assert isinstance(opened, Interruption)
+            return opened, restart
+    return None
 
 
 def _phase(

@@ -446,15 +446,18 @@ def prescribe(
     A dose above the label cap is not an input error: ``check_prescription`` stops it.
     """
     _positive("weight_kg", weight_kg)
+    if bsa_m2 is not None and not (bsa_m2.is_finite() and Decimal(0) < bsa_m2 <= bsa_max.value):
+        raise InvalidInput("bsa_m2", bsa_m2, f"> 0 and <= {bsa_max.value}")
     if dose_mcg_per_day is not None:
         if dose_mcg_per_m2_per_day is not None:
             raise InvalidInput(
                 "dose_mcg_per_m2_per_day", dose_mcg_per_m2_per_day, "omitted with dose_mcg_per_day"
             )
-        if bsa_m2 is not None:
-            raise InvalidInput("bsa_m2", bsa_m2, "given only with dose_mcg_per_m2_per_day")
         _positive("dose_mcg_per_day", dose_mcg_per_day)
-        return Prescription(McgPerDay(dose_mcg_per_day), bag_hours, Kg(weight_kg))
+        # A BSA beside a fixed dose is kept only to say what it is per m2 (under the
+        # weight threshold, where the label doses per m2).
+        bsa = None if bsa_m2 is None else M2(bsa_m2)
+        return Prescription(McgPerDay(dose_mcg_per_day), bag_hours, Kg(weight_kg), bsa=bsa)
     if dose_mcg_per_m2_per_day is None:
         raise InvalidInput(
             "dose_mcg_per_day", "(missing)", "a dose in mcg/day, or a dose per m2 with a BSA"
@@ -462,8 +465,6 @@ def prescribe(
     _positive("dose_mcg_per_m2_per_day", dose_mcg_per_m2_per_day)
     if bsa_m2 is None:
         raise InvalidInput("bsa_m2", "(missing)", "given with dose_mcg_per_m2_per_day")
-    if not (bsa_m2.is_finite() and Decimal(0) < bsa_m2 <= bsa_max.value):
-        raise InvalidInput("bsa_m2", bsa_m2, f"> 0 and <= {bsa_max.value}")
     per_m2 = McgPerM2PerDay(dose_mcg_per_m2_per_day)
     bsa = M2(bsa_m2)
     uncapped = per_m2 * bsa
@@ -488,9 +489,10 @@ def check_prescription(
     """The prescription against the label, the bag's weight floors and a care area.
 
     Hard: a dose above the label cap (``rules.max_dose_source``) or above the highest
-    labelled dose per m2; a preservative-containing bag under its newest weight floor;
+    labelled dose per m2; a fixed mcg/day under the weight threshold (the label doses a
+    child per m2); a preservative-containing bag under its newest weight floor;
     a bag duration or dose outside the care area's hard limits.
-    Soft: a dose basis the label does not use for this weight; a dose the label does not
+    Soft: a dose per m2 at or above the weight threshold; a dose the label does not
     list; a bag under an older, stricter weight floor; a care area's soft limits.
     """
     found = [*_label_checks(prescription, rules), *_weight_checks(prescription, bag)]
@@ -534,15 +536,7 @@ def _label_checks(rx: Prescription, rules: LabelDoseRules) -> list[Check]:
                 )
             )
         if not heavy:
-            found.append(
-                Check(
-                    CheckLevel.SOFT,
-                    "dose-basis",
-                    f"at {rx.weight.value} kg (under {threshold} kg) the label doses per m2 of"
-                    " BSA, not a fixed mcg/day",
-                    rules.weight_threshold_source,
-                )
-            )
+            found.append(_fixed_dose_for_a_child(rx, rules))
         return found
     labelled_m2 = [dose for dose, _ in rules.caps]
     if rx.per_m2.value > rules.max_per_m2.value:
@@ -576,6 +570,27 @@ def _label_checks(rx: Prescription, rules: LabelDoseRules) -> list[Check]:
             )
         )
     return found
+
+
+def _fixed_dose_for_a_child(rx: Prescription, rules: LabelDoseRules) -> Check:
+    """A fixed mcg/day under the weight threshold is a hard stop: the label doses a child
+    per m2, and an adult's fixed dose in a small child is a multiple of the labelled
+    maximum per m2. With a BSA, the stop says how many times."""
+    threshold = rules.weight_threshold.value
+    reason = (
+        f"at {rx.weight.value} kg (under {threshold} kg) the label doses per m2 of BSA, not a"
+        f" fixed mcg/day: prescribe mcg/m2/day"
+    )
+    if rx.bsa is not None:
+        per_m2 = rx.dose.value / rx.bsa.value
+        times = per_m2 / rules.max_per_m2.value
+        reason += (
+            f"; {rx.dose.value} mcg/day at {rx.bsa.value} m2 is {per_m2:.0f} mcg/m2/day,"
+            f" {times:.1f} times the label's maximum {rules.max_per_m2.value} mcg/m2/day"
+        )
+    return Check(
+        CheckLevel.HARD, "fixed-dose-under-threshold", reason, rules.weight_threshold_source
+    )
 
 
 def _weight_checks(rx: Prescription, bag: ReferenceBag) -> list[Check]:

@@ -17,7 +17,7 @@ Rules encoded here, not in the data:
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 
@@ -37,6 +37,7 @@ __all__ = [
     "Rule",
     "WeightBand",
     "decide",
+    "effective_rule",
 ]
 
 _GRADES = range(1, 5)
@@ -100,8 +101,10 @@ class Rule:
     ``min_recovery_days``: days at the recovered level before restarting;
     ``max_resolution_days``: a reaction taking longer to resolve means permanent
     discontinuation; ``max_seizures``: more seizures than this means discontinuation;
-    ``min_restart_hours``: the earliest restart after the interruption. ``gaps`` names
-    the parts of the rule that were NOT RETRIEVED.
+    ``min_restart_hours``: the earliest restart after the interruption;
+    ``discontinue_at_restart_dose``: a reaction that began at (or below) the rule's
+    restart dose means permanent discontinuation. ``gaps`` names the parts of the rule
+    that were NOT RETRIEVED: a rule with gaps is *partial*.
     """
 
     edition: str
@@ -112,6 +115,7 @@ class Rule:
     min_recovery_days: int | None = None
     max_resolution_days: int | None = None
     recurrence_discontinues: bool = False
+    discontinue_at_restart_dose: bool = False
     max_seizures: int | None = None
     min_restart_hours: int | None = None
     corticosteroid: Corticosteroid | None = None
@@ -152,6 +156,11 @@ class InterruptionRules:
     older_restart_premedication_source: str
     no_row: str
     no_row_source: str
+    # The conservative restart for a child (< the weight threshold) whose row has no
+    # restart dose of its own: the retrieved < 45 kg row it names (its restart and
+    # step-up, per m2 and capped).
+    child_step: Rule | None = None
+    child_step_row: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +204,9 @@ class Action:
 
     ``from_older`` is True when the current label's rule was NOT RETRIEVED and the older
     rule was applied; ``needs_confirmation`` when any part of the rule is a gap.
+    ``stricter`` names each part of ``rule`` that a stricter companion rule set because
+    the row's own text is partial (``effective_rule``): such a part decides as a hard
+    decision.
     """
 
     kind: ActionKind
@@ -214,6 +226,7 @@ class Action:
     reasons: tuple[str, ...]
     warnings: tuple[str, ...]
     source: str
+    stricter: tuple[str, ...] = ()
 
     @property
     def needs_confirmation(self) -> bool:
@@ -244,7 +257,15 @@ def decide(
         limit = None if seizure_row is None else seizure_row.acting.max_seizures
         if seizure_row is not None and limit is not None:
             if max(state.seizures, 1) > limit:
-                return _action(seizure_row, reaction, grade, state, ActionKind.DISCONTINUE, ())
+                return _action(
+                    seizure_row,
+                    seizure_row.acting,
+                    reaction,
+                    grade,
+                    state,
+                    ActionKind.DISCONTINUE,
+                    (),
+                )
             first = (
                 f"Seizure {max(state.seizures, 1)} of the course: more than {limit} means "
                 f"permanent discontinuation ({seizure_row.acting.source}); until then the "
@@ -292,7 +313,10 @@ def _decide_row(
             warnings=(),
             source=table.no_row_source,
         )
-    rule = row.acting
+    rule, stricter = effective_rule(row, grade, rules, below)
+    if rule.kind is ActionKind.CONSIDER_DISCONTINUATION:
+        rule, path = _restart_path(row, rule, rules, below)
+        stricter = (*stricter, *path)
     kind = rule.kind
     if rule.recurrence_discontinues and state.earlier_episodes > 0:
         kind = ActionKind.DISCONTINUE
@@ -300,18 +324,157 @@ def _decide_row(
             f"The reaction has recurred ({state.earlier_episodes} earlier episode(s)): "
             "the rule says discontinue permanently."
         )
-    return _action(row, reaction, grade, state, kind, leads)
+    onset = state.dose_at_onset
+    lowest = None if rule.restart is None else _daily_dose(rule.restart, state, "restart")
+    at_lowest = lowest is not None and onset is not None and onset.value <= lowest.value
+    if rule.discontinue_at_restart_dose and at_lowest:
+        kind = ActionKind.DISCONTINUE
+        leads.append(
+            f"The reaction began at {onset}, already at the rule's restart step ({lowest}): "
+            "a restart cannot lower the dose; discontinue permanently."
+        )
+    return _action(row, rule, reaction, grade, state, kind, leads, stricter)
+
+
+_SEVERITY = {
+    ActionKind.CONTINUE: 0,
+    ActionKind.INTERRUPT: 1,
+    ActionKind.CONSIDER_DISCONTINUATION: 2,
+    ActionKind.DISCONTINUE: 3,
+}
+
+
+def effective_rule(
+    row: ModificationRow, grade: int, rules: ModificationRules, below: bool
+) -> tuple[Rule, tuple[str, ...]]:
+    """The rule that acts for ``row`` at ``grade``, and what stricter companions set in it.
+
+    A row whose own text is complete acts as written (an older, stricter rule is only
+    shown beside it). Where the text is *partial* (the current rule has gaps, or was NOT
+    RETRIEVED and the older one stands in), every part of a companion rule that is
+    stricter acts instead, and is named: the older label's rule of the row; for a row of
+    the child column, the adult row of the same reaction and grade (as it acts); for a
+    reaction whose row gives no restart, the "other clinically relevant adverse
+    reaction" row of the grade. A child (``below`` the weight threshold) whose rule
+    still has no restart dose per m2 restarts at the child's lower step
+    (``InterruptionRules.child_step``), never at the full dose. A gap in the sources
+    never makes the decision less careful.
+    """
+    rule = row.acting
+    if row.current is not None and not row.current.gaps:
+        return rule, ()
+    notes: list[str] = []
+    companions: list[Rule] = []
+    if row.current is not None and row.older is not None:
+        companions.append(row.older)
+    if row.weight_band is WeightBand.BELOW:
+        adult = rules.row(row.reaction, grade, below=False)
+        if adult is not None:
+            companions.append(effective_rule(adult, grade, rules, False)[0])
+    other = rules.row(AdverseReaction.OTHER, grade, below)
+    if rule.restart is None and row.reaction is not AdverseReaction.OTHER and other is not None:
+        companions.append(effective_rule(other, grade, rules, below)[0])
+    for companion in companions:
+        rule = _stricter(rule, companion, notes)
+    child = rules.interruptions.child_step
+    restarts = rule.kind is not ActionKind.DISCONTINUE
+    if (
+        below
+        and restarts
+        and child is not None
+        and (rule.restart is None or not rule.restart.per_m2)
+    ):
+        rule = replace(
+            rule,
+            restart=child.restart,
+            step_up=child.step_up,
+            step_up_after_days=child.step_up_after_days,
+        )
+        notes.append(
+            f"a child's restart at the lower step, {_dose_text(child.restart)}, then "
+            f"{_dose_text(child.step_up)} after {child.step_up_after_days} days without "
+            f"recurrence, as the retrieved < 45 kg row {rules.interruptions.child_step_row} "
+            f"does ({child.edition}, {child.source})"
+        )
+    return rule, tuple(notes)
+
+
+def _stricter(rule: Rule, other: Rule, notes: list[str]) -> Rule:
+    """``rule`` with every part of ``other`` that is stricter, each named in ``notes``."""
+    changes: dict[str, object] = {}
+    said: list[str] = []
+    if _SEVERITY[other.kind] > _SEVERITY[rule.kind]:
+        changes["kind"] = other.kind
+        said.append(f"the action is {other.kind}")
+    limit = other.max_resolution_days
+    if limit is not None and (rule.max_resolution_days is None or limit < rule.max_resolution_days):
+        changes["max_resolution_days"] = limit
+        said.append(f"discontinue permanently if it takes more than {limit} days to resolve")
+    if other.recurrence_discontinues and not rule.recurrence_discontinues:
+        changes["recurrence_discontinues"] = True
+        said.append("discontinue permanently if it recurs")
+    if other.discontinue_at_restart_dose and not rule.discontinue_at_restart_dose:
+        changes["discontinue_at_restart_dose"] = True
+        said.append("discontinue permanently if it began at the restart step")
+    recovery = other.min_recovery_days
+    if recovery is not None and (
+        rule.min_recovery_days is None or recovery > rule.min_recovery_days
+    ):
+        changes["min_recovery_days"] = recovery
+        changes["resume_when"] = other.resume_when
+        said.append(f"restart only after {recovery} days at grade 1 or less")
+    if (
+        rule.restart is None
+        and other.restart is not None
+        and rule.kind is not ActionKind.DISCONTINUE
+    ):
+        changes["restart"] = other.restart
+        changes["step_up"] = other.step_up
+        changes["step_up_after_days"] = other.step_up_after_days
+        said.append(f"restart at {_dose_text(other.restart)}")
+    notes.extend(f"{what} ({other.edition}, {other.source})" for what in said)
+    return replace(rule, **changes) if changes else rule  # type: ignore[arg-type]
+
+
+def _restart_path(
+    row: ModificationRow, rule: Rule, rules: ModificationRules, below: bool
+) -> tuple[Rule, tuple[str, ...]]:
+    """ "Consider permanent discontinuation" (grade 4) never restarts sooner or at a higher
+    dose than grade 3: a restart, if the physician decides on one, follows the grade-3
+    rule of the reaction (or of "other" reactions)."""
+    three = rules.row(row.reaction, 3, below) or rules.row(AdverseReaction.OTHER, 3, below)
+    if three is None:
+        return rule, ()
+    path, notes = effective_rule(three, 3, rules, below)
+    merged = replace(
+        path,
+        kind=rule.kind,
+        edition=rule.edition,
+        text=f"{rule.text} A restart, if the physician decides on one, follows the grade-3 "
+        f"rule: {path.text}",
+        source=rule.source,
+        gaps=(*rule.gaps, *path.gaps),
+    )
+    return merged, (f"a restart follows the grade-3 rule ({three.id})", *notes)
+
+
+def _dose_text(dose: DoseRule | None) -> str:
+    assert dose is not None
+    if dose.per_m2 is None:
+        return str(dose.fixed)
+    return f"{dose.per_m2} (at most {dose.cap})"
 
 
 def _action(
     row: ModificationRow,
+    rule: Rule,
     reaction: AdverseReaction,
     grade: int,
     state: CourseState,
     kind: ActionKind,
     leads: Iterable[str],
+    stricter: tuple[str, ...] = (),
 ) -> Action:
-    rule = row.acting
     from_older = row.current is None
     older = None if from_older else row.older
     reasons = [
@@ -324,10 +487,21 @@ def _action(
             "rule is applied; confirm against the current label."
         )
     reasons.extend(f"Gap: {gap}" for gap in rule.gaps)
+    if stricter:
+        reasons.append(
+            "The current text is not fully retrieved, so the stricter rule decides: "
+            + "; ".join(stricter)
+            + "."
+        )
     restart = None if rule.restart is None else _daily_dose(rule.restart, state, "restart")
     warnings = list(_older_beside(rule, older, state))
     onset = state.dose_at_onset
-    if restart is not None and onset is not None and onset.value <= restart.value:
+    if (
+        restart is not None
+        and onset is not None
+        and onset.value <= restart.value
+        and kind is not ActionKind.DISCONTINUE
+    ):
         warnings.append(
             f"The reaction began at {onset}, not above the restart dose {restart}: restarting "
             "at that dose does not lower it; check the label's rule for this case."
@@ -353,6 +527,7 @@ def _action(
         reasons=tuple(reasons),
         warnings=tuple(warnings),
         source=rule.source,
+        stricter=stricter,
     )
 
 

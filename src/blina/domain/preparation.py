@@ -351,7 +351,9 @@ def delivered_mcg_per_day(
     """
     mass = concentration_mcg_per_ml * drug_ml
     volume = saline_ml + stabilizer_ml + drug_ml
-    return mass / volume * rate_ml_per_h * HOURS_PER_DAY
+    # One division, last: the products are exact, so the only rounding (to the decimal
+    # context's precision) never carries a dose that is at most the prescription above it.
+    return mass * rate_ml_per_h * HOURS_PER_DAY / volume
 
 
 def delivered_dose(recipe: Recipe) -> McgPerDay:

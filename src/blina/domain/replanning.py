@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from blina.domain.body import AgeGroup
 from blina.domain.errors import InvalidInput
 from blina.domain.modifications import (
     Action,
@@ -169,6 +170,15 @@ _STOPPED_WITHOUT_A_RULE = (
     " this grade, so the restart (at the dose before the interruption) is the care team's"
     " decision."
 )
+
+
+def _level(action: Action, *, discontinues: bool) -> DecisionLevel:
+    """A discontinuation is ``hard`` where the row's text is partial and stricter rules
+    took part (a gap never makes the decision less careful); otherwise ``soft`` where a
+    gap asks for confirmation, else ``info``."""
+    if discontinues and action.stricter:
+        return DecisionLevel.HARD
+    return DecisionLevel.SOFT if action.needs_confirmation else DecisionLevel.INFO
 
 
 def replan(
@@ -457,12 +467,15 @@ class _Course:
         if action.kind is not ActionKind.DISCONTINUE and rule is not None and rule.resume_when:
             reasons.append(f"Restart when {rule.resume_when}.")
         reasons.extend(action.warnings)
-        soft = (
-            action.needs_confirmation
-            or action.kind is ActionKind.CONSIDER_DISCONTINUATION
-            or any(w.startswith("Stricter") for w in action.warnings)
-        )
-        level = DecisionLevel.SOFT if soft else DecisionLevel.INFO
+        level = _level(action, discontinues=action.kind is ActionKind.DISCONTINUE)
+        if action.kind is ActionKind.CONSIDER_DISCONTINUATION:
+            # Discontinue, unless the physician decides to restart (on the grade-3 path).
+            level = DecisionLevel.HARD
+            reasons.insert(
+                0,
+                "Discontinue permanently unless the physician decides to restart and records "
+                "why; a restart follows the grade-3 rule, never sooner or at a higher dose.",
+            )
         if action.kind is ActionKind.DISCONTINUE:
             self._discontinue(event.at, tuple(reasons), action.source, level)
             return
@@ -584,8 +597,9 @@ class _Course:
             )
         if action.from_older:
             reasons.append("This limit is the older label's: confirm against the current label.")
-        level = DecisionLevel.SOFT if action.needs_confirmation else DecisionLevel.INFO
-        self._discontinue(limit_at, tuple(reasons), action.source, level)
+        self._discontinue(
+            limit_at, tuple(reasons), action.source, _level(action, discontinues=True)
+        )
         self.decisions.append(
             Decision(
                 at,
@@ -738,17 +752,31 @@ class _Course:
                     doses[0].source,
                 )
             )
-        else:
+        elif group is AgeGroup.ADULT:
             self.decisions.append(
                 Decision(
                     at,
                     DecisionKind.PREMEDICATE,
                     (
                         f"No premedication rule of {self.plan.regimen.name} applies on restart "
-                        f"to a {group} patient in cycle {number}.",
+                        f"to an adult patient in cycle {number}.",
                         f"Shown beside: {rules.older_restart_premedication}",
                     ),
                     rules.older_restart_premedication_source,
+                    DecisionLevel.SOFT,
+                )
+            )
+        else:
+            # The older label's restart premedication is an adult dose: never shown for a child.
+            self.decisions.append(
+                Decision(
+                    at,
+                    DecisionKind.PREMEDICATE,
+                    (
+                        f"No premedication rule of {self.plan.regimen.name} applies on restart "
+                        f"to a child in cycle {number}; the prescriber decides.",
+                    ),
+                    rules.restart_care_source,
                     DecisionLevel.SOFT,
                 )
             )

@@ -263,6 +263,7 @@ class RuleFile(_Strict):
     min_recovery_days: PositiveInt | None = None
     max_resolution_days: PositiveInt | None = None
     recurrence_discontinues: bool = False
+    discontinue_at_restart_dose: bool = False
     max_seizures: PositiveInt | None = None
     min_restart_hours: PositiveInt | None = None
     restart_mcg_per_day: Decimal | None = Field(default=None, gt=0)
@@ -297,6 +298,8 @@ class InterruptionsFile(_Strict):
     restart_care_source: str
     older_restart_premedication: str
     older_restart_premedication_source: str
+    child_step_row: str
+    child_step_source: str
     no_row: str
     no_row_source: str
 
@@ -613,6 +616,7 @@ def _rule(entry: RuleFile, file: str, at: str) -> Rule:
         min_recovery_days=entry.min_recovery_days,
         max_resolution_days=entry.max_resolution_days,
         recurrence_discontinues=entry.recurrence_discontinues,
+        discontinue_at_restart_dose=entry.discontinue_at_restart_dose,
         max_seizures=entry.max_seizures,
         min_restart_hours=entry.min_restart_hours,
         corticosteroid=None
@@ -671,6 +675,21 @@ def _modifications(data: ModificationsFile, file: str) -> ModificationRules:
             )
         )
     i = data.interruptions
+    child = next((row for row in rows if row.id == i.child_step_row), None)
+    if child is None or child.current is None or child.current.restart is None:
+        raise KnowledgeError(
+            file,
+            "modifications.interruptions.child_step_row",
+            f"{i.child_step_row!r} must name a row whose current rule has a restart dose",
+        )
+    step = child.current
+    assert step.restart is not None
+    if step.restart.per_m2 is None or step.step_up is None or step.step_up.per_m2 is None:
+        raise KnowledgeError(
+            file,
+            "modifications.interruptions.child_step_row",
+            f"row {i.child_step_row!r}: the child's step is a restart and a step-up per m2",
+        )
     return ModificationRules(
         rows=tuple(rows),
         interruptions=InterruptionRules(
@@ -682,5 +701,7 @@ def _modifications(data: ModificationsFile, file: str) -> ModificationRules:
             older_restart_premedication_source=i.older_restart_premedication_source,
             no_row=i.no_row,
             no_row_source=i.no_row_source,
+            child_step=step,
+            child_step_row=i.child_step_row,
         ),
     )
