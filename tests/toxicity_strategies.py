@@ -39,6 +39,7 @@ def crs_findings(draw: st.DrawFn) -> CrsFindings:
         oxygen=oxygen,
         fever_masked=draw(st.booleans()),
         oxygen_flow_l_per_min=flow,
+        crs_diagnosed=draw(st.booleans()),
     )
 
 

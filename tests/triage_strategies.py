@@ -3,7 +3,8 @@
 Every number is a ``Decimal`` drawn with ``st.decimals(places=...)``, never a float.
 Answers are drawn from the shipped symptom list (passed in as ``TriageRules``), so the
 properties hold for the rules blina ships; severities respect each symptom's scale
-(0-4 or not known; yes/no signs take none).
+(0-4 or "not sure"; yes/no signs take none), and a "not sure" may carry the follow-up
+answer (in the way of daily activities: yes, no, or not answered).
 """
 
 from datetime import UTC, datetime, timedelta
@@ -41,11 +42,21 @@ def severities(rules: TriageRules, symptom: str) -> st.SearchStrategy[int | None
     return st.one_of(st.none(), st.integers(0, rules.max_severity))
 
 
+def follow_ups() -> st.SearchStrategy[bool | None]:
+    """The answer to "Is it getting in the way of daily activities?": yes, no, or none."""
+    return st.sampled_from([None, False, True])
+
+
 @st.composite
 def answers(draw: st.DrawFn, rules: TriageRules) -> SymptomAnswer:
-    """One answer: any known symptom with a severity valid for it."""
+    """One answer: any known symptom with a severity valid for it; a "not sure" of a
+    graded symptom with a follow-up answer, or none."""
     symptom = draw(st.sampled_from(sorted(rules.symptoms)))
-    return SymptomAnswer(symptom, draw(severities(rules, symptom)))
+    severity = draw(severities(rules, symptom))
+    interferes = None
+    if severity is None and rules.symptoms[symptom].has_severity:
+        interferes = draw(follow_ups())
+    return SymptomAnswer(symptom, severity, interferes)
 
 
 def answer_lists(
@@ -83,20 +94,24 @@ def contexts(draw: st.DrawFn, rules: TriageRules) -> Context:
         days_since_start_or_step_up=draw(st.none() | st.integers(0, 84)),
         age_group=draw(st.none() | st.sampled_from(AgeGroup)),
         recent=tuple(draw(st.lists(earlier, max_size=2))),
+        in_hospital=draw(st.sampled_from([None, True, False])),
     )
 
 
 def red_flags(rules: TriageRules) -> st.SearchStrategy[SymptomAnswer]:
-    """A red-flag symptom at any severity other than 0 (none), or not known."""
+    """A red-flag symptom at any severity other than 0 (none), or "not sure"."""
     flagged = sorted(s.id for s in rules.symptoms.values() if s.red_flag)
 
     @st.composite
     def build(draw: st.DrawFn) -> SymptomAnswer:
         symptom = draw(st.sampled_from(flagged))
         severity = None
+        interferes = None
         if rules.symptoms[symptom].has_severity:
             severity = draw(st.none() | st.integers(1, rules.max_severity))
-        return SymptomAnswer(symptom, severity)
+            if severity is None:
+                interferes = draw(follow_ups())
+        return SymptomAnswer(symptom, severity, interferes)
 
     return build()
 

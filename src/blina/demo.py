@@ -78,7 +78,7 @@ DEMO_PATIENTS = (
         Decimal(64),
         Decimal(165),
         Decimal(33),
-        96,
+        168,
         14,
     ),
     DemoPatient(

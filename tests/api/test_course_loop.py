@@ -362,7 +362,47 @@ def test_a_check_in_after_an_interruption_is_triaged_on_the_replanned_course(loo
     triage = answer.json()["report"]["triage"]
     assert triage["context"]["infusing"] is False, "the course state says the infusion stopped"
     assert triage["context"]["cycle_day"] == 3
-    assert triage["level"] == "emergency"
+    # A fever and confusion of unknown severity (counted as moderate): call now (issue 15).
+    assert triage["level"] == "call-now"
+    # Day 3 of cycle 1 is a hospital day of the plan: call the nurse, not an ambulance.
+    assert triage["context"]["in_hospital"] is True
+    assert answer.json()["report"]["contacts"] == {
+        "care_team_phone": "",
+        "emergency_number": "",
+        "crisis_line": "",
+    }
+
+
+def test_a_check_in_after_a_restart_counts_the_early_window_from_the_restart(
+    loop: Loop,
+) -> None:
+    """Issue 15 item 15: a new symptom early after a restart is call-now."""
+    course = _start(loop)["id"]
+    loop.at("2026-12-26T12:00:00+00:00")
+    stopped = _event(
+        loop,
+        course,
+        {"kind": "interrupt", "at": "2026-12-26T11:00:00+00:00", "cause": "crs", "grade": 3},
+    )
+    assert stopped.status_code == 201, stopped.text
+    loop.at("2026-12-27T12:00:00+00:00")
+    restarted = _event(loop, course, {"kind": "restart", "at": "2026-12-27T11:00:00+00:00"})
+    assert restarted.status_code == 201, restarted.text
+    loop.at("2026-12-28T09:00:00+00:00")
+
+    answer = loop.client.post(
+        f"/api/v1/patients/{loop.patient}/symptom-reports",
+        json={"symptoms": {"nausea": 1}},
+        headers={"Authorization": f"Bearer {loop.tokens['nurse']}", "Idempotency-Key": "k-2"},
+    )
+
+    assert answer.status_code == 201, answer.text
+    triage = answer.json()["report"]["triage"]
+    # 11 days after the step-up (day 8), 1 day after the restart.
+    assert triage["context"]["days_since_start_or_step_up"] == 1
+    assert triage["context"]["in_hospital"] is False
+    assert triage["level"] == "call-now"
+    assert "early-in-cycle" in [rule["id"] for rule in triage["rules"]]
 
 
 CHILD = {

@@ -129,7 +129,7 @@ def test_bag_json_site_library_label_row_is_used() -> None:
 
 
 def test_bag_table_shows_stamp_volumes_steps_and_checks() -> None:
-    code, out, _ = _run("bag", "--dose-mcg-per-day", "9", "--hours", "72", "--weight-kg", "70")
+    code, out, _ = _run("bag", "--dose-mcg-per-day", "9", "--hours", "168", "--weight-kg", "70")
 
     assert code == 0
     assert "DEMO LIBRARY: NOT FOR CLINICAL USE" in out
@@ -475,7 +475,7 @@ def test_pharmacy_load_library_demo_prints_summary_with_gaps() -> None:
     assert lines[1] == "DEMO LIBRARY: NOT FOR CLINICAL USE"
     assert lines[2].startswith("Validated by Demo Pharmacist A (demo user) and Demo Pharmacist B")
     assert any(line.startswith("  72-h bag: rate 1.8 mL/h") for line in lines)
-    assert any("SOFT: 1.8 mL/h for 72-h bags is not verified" in line for line in lines)
+    assert any("HARD: 1.8 mL/h for 72-h bags is not verified" in line for line in lines)
     assert lines[-1] == "The library is valid and validated."
 
 

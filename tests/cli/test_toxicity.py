@@ -62,19 +62,13 @@ def test_grade_crs_no_fever_is_grade_0() -> None:
 
 
 def test_grade_crs_masked_fever_and_flow() -> None:
-    data = _json(
-        "grade",
-        "crs",
-        "--temp-c",
-        "37",
-        "--fever-masked",
-        "--oxygen",
-        "high-flow",
-        "--oxygen-flow-l-min",
-        "8",
-    )
+    args = ["grade", "crs", "--temp-c", "37", "--fever-masked", "--oxygen", "high-flow"]
+    known = _json(*args, "--oxygen-flow-l-min", "8", "--crs-diagnosed")
+    new = _json(*args, "--oxygen-flow-l-min", "8")
 
-    assert data["grade"] == 3
+    assert known["grade"] == 3
+    # Masking counts only once CRS was diagnosed in this episode.
+    assert new["grade"] == 0
 
 
 def test_grade_crs_table_marks_the_decisive_criterion() -> None:

@@ -82,7 +82,8 @@ def test_triage_json_nothing_reported_is_routine_without_alert() -> None:
 def test_triage_json_previous_answers_make_a_symptom_persisting() -> None:
     data = _json("--symptom", "rash:1", "--previous", "rash:1", *PAST)
 
-    assert data["level"] == "same-day"
+    # A mild side effect that persists unchanged is routine (issue 15: recalibrated).
+    assert data["level"] == "routine"
     assert data["symptoms"][0]["history"] == "persisting"
     assert data["context"]["recent_check_ins"] == 1
 
@@ -107,6 +108,7 @@ def test_triage_json_context_is_echoed() -> None:
         "days_since_start_or_step_up": 2,
         "age_group": "pediatric",
         "recent_check_ins": 0,
+        "in_hospital": None,
     }
     assert data["free_text"] == "tired since lunch"
     assert len(data["notes"]) == 2
@@ -142,15 +144,18 @@ def test_triage_table_shows_every_instruction_in_full() -> None:
     rules = load_knowledge().triage
 
     assert code == 0, err
-    assert out.startswith("Level: emergency - Emergency: get help now\nCare team alerted: yes\n")
-    guidance = rules.levels[TriageLevel.EMERGENCY].guidance + rules.always + rules.infusing
+    # A pump alarm while infusing and a fever at 38.0 C: call the care team now (a "not sure"
+    # nausea counts as moderate and never sends a family to emergency services alone).
+    assert out.startswith("Level: call-now - Call your care team now\nCare team alerted: yes\n")
+    guidance = rules.levels[TriageLevel.CALL_NOW].guidance + rules.always + rules.infusing
     guidance += rules.groups["pump-line"].guidance
     for item in guidance.do_now + guidance.tell_team + guidance.do_not:
         assert f"  - {item.text}\n" in out
-    assert "severity not given, counted as the worst (new)" in out
+    assert "severity not given (not sure), counted as moderate (new)" in out
     assert "Temperature: 100.4 F = 38.00 C (converted: (F - 32) x 5 / 9)" in out
     assert "Note: since last night" in out
-    assert "(triage-tier-a-escalation)" in out
+    assert "(triage-pump-line)" in out
+    assert "(triage-fever-38)" in out
     assert "Notes:" in out
 
 

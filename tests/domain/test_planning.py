@@ -5,7 +5,7 @@ The expected plans are computed here from the reference facts
 planning.py's private helpers.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -706,3 +706,33 @@ def test_plan_course_restart_only_premedication_is_not_scheduled() -> None:
     plan = _plan(make_regimen(premedication=[rule]), make_adult())
 
     assert plan.premedication == ()
+
+
+@pytest.mark.parametrize(
+    ("patient", "group"), [("adult-70kg", "adult"), ("child-20kg", "pediatric")]
+)
+def test_plan_says_where_the_adult_age_comes_from(
+    relapsed_refractory: Regimen, patient: str, group: str
+) -> None:
+    """The label gives no age of its own for adult rather than pediatric rules."""
+    plan = _plan(relapsed_refractory, PATIENTS[patient]())
+
+    note = next(w for w in plan.warnings if w.startswith("Premedication differs"))
+    assert f"this patient is taken as {group}" in note
+    assert "was NOT RETRIEVED: blina uses 18 years" in note
+
+
+def test_plan_without_the_age_note_or_one_age_group_says_nothing_of_age(
+    relapsed_refractory: Regimen,
+) -> None:
+    adult = make_adult()
+    silent = _plan(relapsed_refractory, replace(adult, age_group_note=None))
+    adults_only = replace(
+        relapsed_refractory,
+        premedication=tuple(
+            p for p in relapsed_refractory.premedication if p.age_group is AgeGroup.ADULT
+        ),
+    )
+
+    assert not any("Premedication differs" in w for w in silent.warnings)
+    assert not any("Premedication differs" in w for w in _plan(adults_only, adult).warnings)

@@ -22,6 +22,7 @@ from tests.pharmacy_strategies import (
 
 from blina.domain.checks import CheckLevel
 from blina.domain.druglib import (
+    BenzylAlcoholLimit,
     CareArea,
     LabelRow,
     Limits,
@@ -37,6 +38,7 @@ from blina.domain.preparation import (
     Origin,
     Recipe,
     Refusal,
+    ResolvedLibrary,
     delivered_dose,
     delivered_mcg_per_day,
     prepare_bag,
@@ -51,6 +53,7 @@ from blina.domain.rounding import (
     vials_needed,
 )
 from blina.domain.units import M2, Hours, McgPerDay, McgPerM2PerDay
+from blina.interop.recipe_json import recipe_to_dict
 
 DEMO = resolve()
 
@@ -235,15 +238,29 @@ def test_recipe_expiry_48h_bag_must_be_hung_at_once() -> None:
     assert room.start_within_hours == 0
 
 
-def test_prepare_bag_72h_reports_unverified_rate_and_missing_stability_as_soft() -> None:
-    recipe = _recipe(prepare_bag(prescription=make_rx(hours=72, dose="28"), library=DEMO))
+def test_prepare_bag_72h_unverified_rate_is_a_hard_stop_without_a_site_entry() -> None:
+    """The 72/96-h rate rests on one manufacturer page: never made from that default."""
+    refused = prepare_bag(prescription=make_rx(hours=72, dose="28"), library=DEMO)
 
-    soft = {c.code: c for c in recipe.checks.soft}
-
-    assert set(soft) == {"rate-unverified", "stability-missing"}
-    assert soft["rate-unverified"].source == "pharm-hcp-2.2-rate-72-96h"
-    assert "open question 2" in soft["rate-unverified"].reason
+    assert isinstance(refused, Refusal)
+    hard = {c.code: c for c in refused.checks.hard}
+    assert set(hard) == {"rate-unverified"}
+    assert hard["rate-unverified"].source == "pharm-hcp-2.2-rate-72-96h"
+    assert "open question 2" in hard["rate-unverified"].reason
+    assert "only from a validated site library that confirms the rate" in (
+        hard["rate-unverified"].reason
+    )
+    soft = {c.code: c for c in refused.checks.soft}
     assert soft["stability-missing"].source == "pharm-label-4-not-retrieved"
+
+
+def test_prepare_bag_168h_reports_missing_stability_as_soft() -> None:
+    recipe = _recipe(prepare_bag(prescription=make_rx(hours=168, dose="28"), library=DEMO))
+
+    assert {c.code for c in recipe.checks.soft} == {
+        "stability-missing",
+        "benzyl-alcohol-not-checked",
+    }
     assert recipe.checks.needs_override
     assert {(e.item, e.storage) for e in recipe.expiry} == {
         (StabilityItem.RECONSTITUTED_VIAL, Storage.ROOM_TEMPERATURE),
@@ -284,7 +301,11 @@ def test_prepare_bag_site_stability_replaces_reference_and_fills_gaps() -> None:
             "site-stab",
         ),
     )
-    site = make_site(bags=_bags((24, {"stability": stability}), (96, {"stability": stability})))
+    site = with_rate(
+        make_site(bags=_bags((24, {"stability": stability}), (96, {"stability": stability}))),
+        96,
+        "1.8",
+    )
 
     day = _recipe(prepare_bag(prescription=make_rx(dose="28"), library=resolve(site)))
     four = _recipe(prepare_bag(prescription=make_rx(hours=96, dose="28"), library=resolve(site)))
@@ -791,3 +812,78 @@ def test_resolve_library_row_without_known_vial_is_checked_but_not_counted() -> 
     assert library.problems == ()
     assert library.usable_per_vial is None
     assert "missing-vial" in _hard(prepare_bag(prescription=make_rx(), library=library))
+
+
+# --- benzyl alcohol from preserved saline (a site's content and limit: no label gives one) ----
+
+
+def _preserved_site(limit: str | None, content: str | None = "9") -> ResolvedLibrary:
+    amount = None if content is None else Decimal(content)
+    site = make_site(bags=_bags((168, {"benzyl_alcohol_mg_per_ml": amount})))
+    if limit is not None:
+        site = replace(
+            site, benzyl_alcohol=BenzylAlcoholLimit(Decimal(limit), Decimal(80), "site-ba")
+        )
+    return resolve(site)
+
+
+def test_prepare_bag_benzyl_alcohol_load_is_mass_balance_per_kg_and_day() -> None:
+    recipe = _recipe(
+        prepare_bag(prescription=make_rx(hours=168, dose="28"), library=_preserved_site("10"))
+    )
+
+    expected = (
+        Decimal(9)
+        * recipe.saline.value.value
+        * Decimal("0.6")
+        * 24
+        / (recipe.total.value * Decimal(70))
+    )
+    assert recipe.benzyl_alcohol == expected
+    ok = next(c for c in recipe.checks if c.code == "benzyl-alcohol-within-limit")
+    assert ok.level is CheckLevel.OK
+    assert ok.source == "site-ba"
+    assert recipe_to_dict(recipe)["benzyl_alcohol_mg_per_kg_per_day"] is not None
+
+
+def test_prepare_bag_benzyl_alcohol_above_the_site_limit_is_a_hard_stop_for_an_infant() -> None:
+    infant = make_rx(hours=168, weight="6", dose=None, per_m2="15", bsa="0.33")
+
+    refused = prepare_bag(prescription=infant, library=_preserved_site("10"))
+
+    assert isinstance(refused, Refusal)
+    stop = next(c for c in refused.checks.hard if c.code == "benzyl-alcohol-above-limit")
+    assert "is above the site's limit of 10 mg/kg/day" in stop.reason
+
+
+def test_prepare_bag_benzyl_alcohol_near_the_site_limit_is_soft() -> None:
+    recipe = _recipe(
+        prepare_bag(prescription=make_rx(hours=168, dose="28"), library=_preserved_site("1.8"))
+    )
+
+    # About 1.53 mg/kg/day for 70 kg: 85 % of 1.8, past the 80 % the site warns from.
+    near = next(c for c in recipe.checks.soft if c.code == "benzyl-alcohol-near-limit")
+    assert "% of the site's limit of 1.8 mg/kg/day" in near.reason
+
+
+@pytest.mark.parametrize(
+    ("limit", "content"), [(None, "9"), ("10", None)], ids=["no-limit", "no-content"]
+)
+def test_prepare_bag_benzyl_alcohol_not_checked_without_site_values(
+    limit: str | None, content: str | None
+) -> None:
+    recipe = _recipe(
+        prepare_bag(
+            prescription=make_rx(hours=168, dose="28"), library=_preserved_site(limit, content)
+        )
+    )
+
+    assert "benzyl-alcohol-not-checked" in {c.code for c in recipe.checks.soft}
+    assert (recipe.benzyl_alcohol is None) is (content is None)
+
+
+def test_prepare_bag_preservative_free_bag_has_no_benzyl_alcohol() -> None:
+    recipe = _recipe(prepare_bag(prescription=make_rx(), library=_preserved_site("10")))
+
+    assert recipe.benzyl_alcohol is None
+    assert not any(c.code.startswith("benzyl-alcohol") for c in recipe.checks)

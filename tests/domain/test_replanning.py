@@ -970,3 +970,47 @@ def test_replan_complete_current_rule_shows_a_stricter_older_limit_beside(
     assert shown.level is DecisionLevel.SOFT
     assert shown.source == "older-source"
     assert result.status is not CourseStatus.DISCONTINUED
+    quick = [Interruption(_at(4), AR.OTHER, 3), Restart(_at(6), resolved_at=_at(5))]
+    assert "consider-discontinuation" not in _kinds(_replan(_plan(mrd_positive), quick, table))
+
+
+def test_replan_new_cycle_before_the_step_up_warns_and_offers_it_again(
+    relapsed_refractory: Regimen, rules: ModificationRules
+) -> None:
+    """Stopped on day 4 of cycle 1 (9 mcg/day) for more than 7 days: cycle 2 starts at
+    28 mcg/day as the label says, and the plan says the patient never reached it."""
+    events = [Interruption(_at(3), AR.INFECTION, 2), Restart(_at(12))]
+
+    result = _replan(_plan(relapsed_refractory), events, rules)
+
+    offer = _decision(result, DecisionKind.STEP_UP)
+    assert offer.level is DecisionLevel.SOFT
+    assert "never reached the full dose" in offer.reasons[0]
+    assert "record the restart at 9 mcg/day" in offer.reasons[0]
+    assert next(b for b in result.plan.bags if b.start == _at(12)).dose == _mcg("28")
+
+
+def test_replan_new_cycle_repeats_the_step_up_when_the_physician_records_it(
+    relapsed_refractory: Regimen, rules: ModificationRules
+) -> None:
+    events = [Interruption(_at(3), AR.INFECTION, 2), Restart(_at(12), dose=_mcg("9"))]
+
+    result = _replan(_plan(relapsed_refractory), events, rules)
+
+    doses = [(b.start, b.dose) for b in result.plan.bags if b.cycle == 2]
+    assert doses[0] == (_at(12), _mcg("9"))
+    assert {d for start, d in doses if start < _at(19)} == {_mcg("9")}
+    assert {d for start, d in doses if start >= _at(19)} == {_mcg("28")}
+    restart = next(d for d in result.decisions if d.action is DecisionKind.RESTART)
+    assert "repeats cycle 1's step-up" in restart.reasons[0]
+
+
+def test_replan_new_cycle_after_the_full_dose_offers_no_step_up(
+    relapsed_refractory: Regimen, rules: ModificationRules
+) -> None:
+    events = [Interruption(_at(10), AR.INFECTION, 2), Restart(_at(19))]
+
+    result = _replan(_plan(relapsed_refractory), events, rules)
+
+    assert "new-cycle" in _kinds(result)
+    assert "step-up" not in _kinds(result)

@@ -38,6 +38,8 @@ from blina.knowledge import Knowledge
 
 NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
 EARLIER = NOW - timedelta(hours=20)
+OUTSIDE_EARLY_WINDOW = 20
+"""Days since a start or step-up, past the shipped early-course window (7 days)."""
 
 E = TriageLevel.EMERGENCY
 CALL = TriageLevel.CALL_NOW
@@ -51,10 +53,15 @@ def rules(knowledge: Knowledge) -> TriageRules:
 
 
 def _answers(items: tuple[str, ...]) -> tuple[SymptomAnswer, ...]:
+    """``"name:2"``; ``"name"`` not sure (or a yes/no sign); ``"name:?+"`` / ``"name:?-"``
+    not sure, and the follow-up answered yes / no."""
     answers = []
     for item in items:
         name, _, severity = item.partition(":")
-        answers.append(SymptomAnswer(name, int(severity) if severity else None))
+        if severity.startswith("?"):
+            answers.append(SymptomAnswer(name, None, severity == "?+"))
+        else:
+            answers.append(SymptomAnswer(name, int(severity) if severity else None))
     return tuple(answers)
 
 
@@ -67,7 +74,9 @@ def _temperature(text: str | None) -> Temperature | None:
 
 @dataclass(frozen=True)
 class Vignette:
-    """A check-in and its expected level; ``fires`` / ``absent`` pin rule ids."""
+    """A check-in and its expected level; ``fires`` / ``absent`` pin rule ids. The course
+    is past the early-course window unless ``days_since`` says otherwise (None: unknown,
+    which counts as inside it)."""
 
     expected: TriageLevel
     symptoms: tuple[str, ...] = ()
@@ -75,7 +84,8 @@ class Vignette:
     previous: tuple[str, ...] | None = None
     infusing: bool | None = None
     age_group: AgeGroup | None = None
-    days_since: int | None = None
+    days_since: int | None = OUTSIDE_EARLY_WINDOW
+    in_hospital: bool | None = None
     fires: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
 
@@ -86,6 +96,7 @@ class Vignette:
             age_group=self.age_group,
             days_since_start_or_step_up=self.days_since,
             recent=recent,
+            in_hospital=self.in_hospital,
         )
         check_in = CheckIn(NOW, _answers(self.symptoms), _temperature(self.temp))
         return triage(check_in, context, rules, now=NOW)
@@ -105,8 +116,9 @@ VIGNETTES: dict[str, Vignette] = {
     "temp-c-38.1-above-fever": v(CALL, temp="38.1 C", fires=("temperature-fever",)),
     "temp-c-39.9-high-fever": v(CALL, temp="39.9 C"),
     "temp-c-40.0-at-severe-threshold": v(CALL, temp="40.0 C", absent=("temperature-very-high",)),
-    "temp-c-40.1-above-severe": v(E, temp="40.1 C", fires=("temperature-very-high",)),
-    "temp-c-45-highest-plausible": v(E, temp="45 C"),
+    # issue 15 item 16: a severe fever is call-now to the care team, not emergency services
+    "temp-c-40.1-above-severe": v(CALL, temp="40.1 C", fires=("temperature-very-high",)),
+    "temp-c-45-highest-plausible": v(CALL, temp="45 C"),
     "temp-c-36.1-above-low": v(ROUTINE, temp="36.1 C"),
     "temp-c-36.0-at-low-threshold": v(ROUTINE, temp="36.0 C", absent=("temperature-low",)),
     "temp-c-35.9-below-low": v(CALL, temp="35.9 C", fires=("temperature-low",)),
@@ -120,24 +132,26 @@ VIGNETTES: dict[str, Vignette] = {
     "temp-f-100.5-above-fever": v(CALL, temp="100.5 F", fires=("temperature-fever",)),
     "temp-f-103.9-below-severe": v(CALL, temp="103.9 F"),
     "temp-f-104.0-at-severe-threshold": v(CALL, temp="104.0 F"),
-    "temp-f-104.1-above-severe": v(E, temp="104.1 F", fires=("temperature-very-high",)),
+    "temp-f-104.1-above-severe": v(CALL, temp="104.1 F", fires=("temperature-very-high",)),
     "temp-f-96.9-above-low": v(ROUTINE, temp="96.9 F"),
     "temp-f-96.8-at-low-threshold": v(ROUTINE, temp="96.8 F"),
     "temp-f-96.7-below-low": v(CALL, temp="96.7 F", fires=("temperature-low",)),
     "temp-f-86-lowest-plausible": v(CALL, temp="86 F"),
-    "temp-f-113-highest-plausible": v(E, temp="113 F"),
+    "temp-f-113-highest-plausible": v(CALL, temp="113 F"),
     # --- tier A, neurologic (MedGuide; seed 002 warnings); §2.2 any seizure ----------------
     "seizure": v(E, "seizure", fires=("seizure",)),
     "fainting-is-collapse": v(E, "fainting", fires=("collapse",)),
     "hard-to-wake-is-collapse": v(E, "hard-to-wake", fires=("collapse",)),
     "confusion-mild": v(CALL, "confusion:1", fires=("neuro-signs",)),
-    "confusion-severe": v(E, "confusion:3", fires=("severe-right-away-sign",)),
+    # issue 15 item 16: severe, but not on the UKONS emergency list: call the team now
+    "confusion-severe": v(CALL, "confusion:3", fires=("severe-right-away-sign",)),
+    "confusion-not-sure-is-not-emergency": v(CALL, "confusion", fires=("neuro-signs",)),
     "confusion-persisting-still-call-now": v(
         CALL, "confusion:2", previous=("confusion:2",), fires=("neuro-signs",)
     ),
     "trouble-speaking": v(CALL, "trouble-speaking"),
     "loss-of-balance-moderate": v(CALL, "loss-of-balance:2"),
-    "loss-of-balance-very-severe": v(E, "loss-of-balance:4"),
+    "loss-of-balance-very-severe": v(CALL, "loss-of-balance:4"),
     "hallucinations": v(CALL, "hallucinations", fires=("neuro-signs-broader",)),
     "trouble-sleeping-seed-002": v(CALL, "trouble-sleeping:1", fires=("neuro-signs-more",)),
     "vision-changes": v(CALL, "vision-changes:1"),
@@ -145,62 +159,103 @@ VIGNETTES: dict[str, Vignette] = {
     "dizziness-mild": v(CALL, "dizziness:1", fires=("crs-signs",)),
     "face-swelling": v(CALL, "face-swelling:2"),
     "trouble-breathing-moderate": v(CALL, "trouble-breathing:2"),
-    "trouble-breathing-severe": v(E, "trouble-breathing:3"),
+    "trouble-breathing-severe-is-breathing-compromise": v(
+        E, "trouble-breathing:3", fires=("airway-or-breathing",)
+    ),
+    "trouble-breathing-not-sure-is-not-emergency": v(CALL, "trouble-breathing"),
+    "trouble-breathing-not-sure-gets-in-the-way": v(
+        E, "trouble-breathing:?+", fires=("airway-or-breathing",)
+    ),
     "fever-felt-no-thermometer": v(CALL, "fever", fires=("fever",)),
     "fever-felt-thermometer-normal-still-call-now": v(CALL, "fever", temp="36.8 C"),
-    # --- common side effects: new or worse call now; unchanged at the next visit -----------
-    "nausea-new-mild": v(CALL, "nausea:1", fires=("new-or-worse",)),
+    # --- common side effects (issue 15 item 15; §5.3 Basch, §5.1 UKONS) --------------------
+    "nausea-new-mild": v(ROUTINE, "nausea:1", fires=("new-mild-side-effect",)),
+    "nausea-new-moderate": v(SAME, "nausea:2", fires=("new-or-worse-side-effect",)),
+    "nausea-new-mild-early-after-start": v(
+        CALL, "nausea:1", days_since=2, fires=("early-in-cycle",)
+    ),
+    "nausea-new-mild-early-course-day-unknown": v(
+        CALL, "nausea:1", days_since=None, fires=("early-in-cycle",)
+    ),
+    "nausea-persisting-early-after-start": v(
+        ROUTINE, "nausea:2", previous=("nausea:2",), days_since=1, absent=("early-in-cycle",)
+    ),
     "nausea-persisting-moderate": v(
         ROUTINE, "nausea:2", previous=("nausea:2",), fires=("persisting-side-effect",)
     ),
     "nausea-better-than-before": v(ROUTINE, "nausea:1", previous=("nausea:3",)),
-    "nausea-worse-than-before": v(CALL, "nausea:2", previous=("nausea:1",)),
-    "nausea-after-none-is-new": v(CALL, "nausea:1", previous=("nausea:0",)),
-    "nausea-severity-unknown-counts-worst": v(E, "nausea"),
-    "nausea-previous-severity-unknown-counts-worse": v(CALL, "nausea:2", previous=("nausea",)),
-    "nausea-severe-persisting": v(E, "nausea:3", previous=("nausea:3",)),
+    "nausea-slightly-worse": v(
+        SAME, "nausea:2", previous=("nausea:1",), absent=("side-effect-rose",)
+    ),
+    "nausea-worse-by-two-from-none": v(
+        CALL, "nausea:2", previous=("nausea:0",), fires=("side-effect-rose",)
+    ),
+    "nausea-worse-by-two-to-severe": v(
+        CALL, "nausea:3", previous=("nausea:1",), fires=("side-effect-rose", "severe-side-effect")
+    ),
+    "nausea-after-none-is-new": v(ROUTINE, "nausea:1", previous=("nausea:0",)),
+    "nausea-not-sure-counts-moderate": v(SAME, "nausea", fires=("new-or-worse-side-effect",)),
+    "nausea-not-sure-follow-up-no": v(SAME, "nausea:?-"),
+    "nausea-not-sure-gets-in-the-way-counts-severe": v(
+        CALL, "nausea:?+", fires=("severe-side-effect",)
+    ),
+    "nausea-previous-not-sure-counts-moderate": v(ROUTINE, "nausea:2", previous=("nausea",)),
+    "nausea-severe-persisting": v(CALL, "nausea:3", previous=("nausea:3",)),
     "nausea-none": v(ROUTINE, "nausea:0", fires=("no-warning-sign",)),
     "vomiting-persisting-mild": v(ROUTINE, "vomiting:1", previous=("vomiting:1",)),
+    "vomiting-persisting-moderate-same-day": v(
+        SAME, "vomiting:2", previous=("vomiting:2",), fires=("persisting-vomiting-diarrhoea",)
+    ),
+    "diarrhea-persisting-moderate-same-day": v(
+        SAME, "diarrhea:2", previous=("diarrhea:2",), fires=("persisting-vomiting-diarrhoea",)
+    ),
+    "vomiting-severe-call-now": v(CALL, "vomiting:3", fires=("severe-side-effect",)),
+    "diarrhea-very-severe-alike": v(CALL, "diarrhea:4", fires=("severe-side-effect",)),
     "diarrhea-severe-not-tier-a": v(
         CALL, "diarrhea:3", previous=("diarrhea:3",), fires=("severe-side-effect",)
     ),
-    "diarrhea-persisting": v(ROUTINE, "diarrhea:2", previous=("diarrhea:2",)),
-    "constipation-new": v(CALL, "constipation:1"),
+    "constipation-new-mild": v(ROUTINE, "constipation:1"),
     "constipation-persisting": v(ROUTINE, "constipation:1", previous=("constipation:2",)),
+    "weight-gain-new": v(SAME, "weight-gain", fires=("new-side-effect-sign",)),
     "weight-gain-persisting": v(ROUTINE, "weight-gain", previous=("weight-gain",)),
     "mouth-sores-persisting": v(ROUTINE, "mouth-sores:2", previous=("mouth-sores:2",)),
     "tremor-persisting": v(ROUTINE, "tremor:1", previous=("tremor:1",)),
-    "tremor-severe": v(E, "tremor:3", previous=("tremor:3",)),
-    "tiredness-very-severe": v(E, "tiredness:4"),
+    "tremor-not-sure-is-not-emergency": v(SAME, "tremor"),
+    "tremor-severe": v(CALL, "tremor:3", previous=("tremor:3",)),
+    "tiredness-very-severe": v(CALL, "tiredness:4"),
+    "tiredness-not-sure-is-not-emergency": v(SAME, "tiredness"),
+    "headache-not-sure-is-not-emergency": v(SAME, "headache"),
     "chills-persisting-normal-temperature": v(
         ROUTINE, "chills:2", temp="37.0 C", previous=("chills:2",)
     ),
-    "back-pain-severe-tier-a": v(E, "back-pain:3", previous=("back-pain:3",)),
+    "back-pain-severe-tier-a": v(CALL, "back-pain:3", previous=("back-pain:3",)),
     "stomach-pain-severe-pancreatitis": v(
         CALL, "stomach-pain:3", previous=("stomach-pain:3",), fires=("pancreatitis-signs",)
     ),
-    # --- tier C (call the clinic today) for what persists; UKONS: > 1 amber ----------------
-    "headache-persisting-same-day": v(
-        SAME, "headache:2", previous=("headache:2",), fires=("persisting-call-clinic",)
+    # --- tier C (call the clinic today); UKONS: > 1 amber ----------------------------------
+    "headache-persisting-moderate-next-visit": v(
+        ROUTINE, "headache:2", previous=("headache:2",), fires=("persisting-side-effect",)
     ),
-    "headache-very-severe": v(E, "headache:4"),
-    "rash-persisting-same-day": v(SAME, "rash:1", previous=("rash:1",)),
-    "swelling-persisting-same-day": v(SAME, "swelling:2", previous=("swelling:2",)),
+    "headache-very-severe": v(CALL, "headache:4"),
+    "rash-persisting-mild": v(ROUTINE, "rash:1", previous=("rash:1",)),
+    "swelling-new-moderate": v(SAME, "swelling:2"),
     "swelling-severe-persisting": v(CALL, "swelling:3", previous=("swelling:3",)),
     "memory-loss-new": v(CALL, "memory-loss"),
-    "memory-loss-persisting": v(SAME, "memory-loss", previous=("memory-loss",)),
+    "memory-loss-persisting": v(
+        SAME, "memory-loss", previous=("memory-loss",), fires=("persisting-call-clinic",)
+    ),
     "two-same-day-signs-escalate": v(
         CALL,
-        "rash:1",
-        "headache:1",
-        previous=("rash:1", "headache:2"),
+        "rash:2",
+        "headache:2",
+        previous=("rash:1", "headache:1"),
         fires=("more-than-one-same-day",),
     ),
     "one-same-day-one-routine-no-escalation": v(
         SAME,
-        "rash:1",
+        "vomiting:2",
         "nausea:1",
-        previous=("rash:1", "nausea:1"),
+        previous=("vomiting:2", "nausea:1"),
         absent=("more-than-one-same-day",),
     ),
     # --- tier B and UKONS override: emergency services -------------------------------------
@@ -209,17 +264,22 @@ VIGNETTES: dict[str, Vignette] = {
     ),
     "wheezing-with-rash": v(E, "wheezing:1", "rash:1", fires=("allergic-with-breathing",)),
     "throat-tightness-with-lip-swelling": v(E, "throat-tightness:2", "mouth-throat-swelling:1"),
+    "throat-tightness-severe-airway": v(E, "throat-tightness:3", fires=("airway-or-breathing",)),
+    "lip-swelling-very-severe-airway": v(E, "mouth-throat-swelling:4"),
     "hives-alone": v(CALL, "hives:1", fires=("allergic-signs",)),
     "lip-swelling-alone": v(CALL, "mouth-throat-swelling:1"),
     "chest-pain-moderate": v(CALL, "chest-pain:2", fires=("heart-chest-signs",)),
+    "chest-pain-not-sure-is-not-emergency": v(CALL, "chest-pain", absent=("severe-chest-pain",)),
     "chest-pain-severe": v(E, "chest-pain:3", fires=("severe-chest-pain",)),
     "bleeding-mild": v(CALL, "bleeding:1", fires=("blood-signs",)),
     "bleeding-severe": v(E, "bleeding:3", fires=("severe-bleeding",)),
     # --- seed 002: call now at any time ------------------------------------------------------
     "cough-infection-sign": v(CALL, "cough:1", fires=("infection-signs",)),
+    "cough-not-sure-is-not-emergency": v(CALL, "cough"),
     "painful-urination": v(CALL, "painful-urination:2"),
     "sore-throat-persisting-still-call-now": v(CALL, "sore-throat:2", previous=("sore-throat:2",)),
-    "suicidal-thoughts": v(CALL, "suicidal-thoughts", fires=("mood-changes",)),
+    "suicidal-thoughts": v(CALL, "suicidal-thoughts", fires=("mood-changes", "self-harm-thoughts")),
+    "self-harm-immediate-danger": v(E, "self-harm-danger", fires=("self-harm-danger",)),
     "depression-moderate": v(CALL, "depression:2"),
     "trouble-passing-urine-tls": v(CALL, "trouble-passing-urine:1", fires=("tls-signs",)),
     "yellow-skin-eyes": v(CALL, "yellow-skin-eyes", fires=("skin-urine-signs",)),
@@ -245,9 +305,7 @@ VIGNETTES: dict[str, Vignette] = {
     "child-persisting-nausea": v(
         ROUTINE, "nausea:2", previous=("nausea:2",), age_group=AgeGroup.PEDIATRIC
     ),
-    "early-in-cycle-no-site-window": v(
-        ROUTINE, "nausea:2", previous=("nausea:2",), days_since=1, absent=("early-in-cycle",)
-    ),
+    "in-hospital-seizure-still-emergency": v(E, "seizure", in_hospital=True),
     "seizure-and-pump-alarm": v(E, "seizure", "pump-alarm", infusing=True),
     "persisting-nausea-and-fever": v(CALL, "nausea:2", temp="38.2 C", previous=("nausea:2",)),
 }
@@ -274,9 +332,9 @@ def test_vignettes_cover_every_level_and_at_least_sixty_cases() -> None:
 def _run(
     rules: TriageRules, *items: str, temp: str | None = None, context: Context | None = None
 ) -> Triage:
-    return triage(
-        CheckIn(NOW, _answers(items), _temperature(temp)), context or Context(), rules, now=NOW
-    )
+    """Triage ``items``; without a ``context``, past the early-course window."""
+    context = context or Context(days_since_start_or_step_up=OUTSIDE_EARLY_WINDOW)
+    return triage(CheckIn(NOW, _answers(items), _temperature(temp)), context, rules, now=NOW)
 
 
 def test_triage_rules_most_urgent_first_each_with_its_source(
@@ -296,7 +354,7 @@ def test_triage_rules_most_urgent_first_each_with_its_source(
 def test_triage_alerts_the_care_team_for_call_now_and_emergency_only(
     rules: TriageRules, level: TriageLevel
 ) -> None:
-    example = {E: ("seizure",), CALL: ("cough:1",), SAME: ("rash:1",), ROUTINE: ()}[level]
+    example = {E: ("seizure",), CALL: ("cough:1",), SAME: ("vomiting:2",), ROUTINE: ()}[level]
     previous = Context(recent=(CheckIn(EARLIER, _answers(example)),))
     result = _run(rules, *example, context=previous)
 
@@ -308,7 +366,7 @@ def test_triage_alerts_the_care_team_for_call_now_and_emergency_only(
 def test_triage_instructions_always_say_never_flush_and_never_change_the_pump(
     rules: TriageRules, level: TriageLevel
 ) -> None:
-    example = {E: ("seizure",), CALL: ("cough:1",), SAME: ("rash:1",), ROUTINE: ()}[level]
+    example = {E: ("seizure",), CALL: ("cough:1",), SAME: ("vomiting:2",), ROUTINE: ()}[level]
     previous = Context(infusing=False, recent=(CheckIn(EARLIER, _answers(example)),))
     result = _run(rules, *example, context=previous)
     do_not = " ".join(item.text for item in result.instructions.do_not)
@@ -326,8 +384,70 @@ def _all(guidance: Guidance) -> tuple[Instruction, ...]:
 def test_triage_emergency_says_call_emergency_number_first(rules: TriageRules) -> None:
     result = _run(rules, "seizure")
 
-    assert "911" in result.instructions.do_now[0].text
-    assert "999" in result.instructions.do_now[0].text
+    # Telephone facts (issue 15 item 17); the clinic's own number is shown beside them.
+    assert "112 in France" in result.instructions.do_now[0].text
+    assert "999 in the UK" in result.instructions.do_now[0].text
+    assert "911 in the US" in result.instructions.do_now[0].text
+
+
+@pytest.mark.parametrize("level", [E, CALL, SAME])
+def test_triage_in_hospital_says_call_the_nurse_not_an_ambulance(
+    rules: TriageRules, level: TriageLevel
+) -> None:
+    example = {E: "seizure", CALL: "cough:1", SAME: "nausea:2"}[level]
+    home = _run(rules, example)
+    ward = _run(
+        rules,
+        example,
+        context=Context(in_hospital=True, days_since_start_or_step_up=OUTSIDE_EARLY_WINDOW),
+    )
+
+    assert ward.level is home.level is level
+    assert ward.alert_care_team is home.alert_care_team
+    guide = rules.levels[level]
+    assert guide.in_hospital
+    assert ward.instructions.do_now == guide.in_hospital
+    assert "nurse" in ward.instructions.do_now[0].text
+    assert ward.instructions.tell_team == home.instructions.tell_team
+    assert ward.to_dict()["context"]["in_hospital"] is True
+    if level is E:
+        assert "emergency number" in home.instructions.do_now[0].text
+        assert "emergency number" not in ward.instructions.do_now[0].text
+
+
+def test_triage_in_hospital_without_own_instructions_keeps_the_level_s(
+    rules: TriageRules,
+) -> None:
+    assert not rules.levels[ROUTINE].in_hospital
+    ward = _run(
+        rules,
+        "nausea:1",
+        context=Context(in_hospital=True, days_since_start_or_step_up=OUTSIDE_EARLY_WINDOW),
+    )
+
+    assert ward.level is ROUTINE
+    assert ward.instructions.do_now == rules.levels[ROUTINE].guidance.do_now
+
+
+@pytest.mark.parametrize(
+    ("items", "crisis_line", "level"),
+    [
+        (("suicidal-thoughts",), True, CALL),
+        (("self-harm-danger",), True, E),
+        (("depression:2", "anxiety:1"), False, CALL),
+        (("nausea:1",), False, ROUTINE),
+    ],
+    ids=["thoughts", "immediate-danger", "other-mood-signs", "side-effect"],
+)
+def test_triage_self_harm_shows_the_crisis_line(
+    rules: TriageRules, items: tuple[str, ...], crisis_line: bool, level: TriageLevel
+) -> None:
+    result = _run(rules, *items)
+
+    assert (result.level, result.crisis_line) == (level, crisis_line)
+    assert result.to_dict()["crisis_line"] is crisis_line
+    self_harm = rules.groups["self-harm"].guidance.do_now
+    assert (self_harm[0] in result.instructions.do_now) is crisis_line
 
 
 def test_triage_pump_problem_adds_pump_instructions(rules: TriageRules) -> None:
@@ -359,16 +479,24 @@ def test_triage_findings_in_list_order_with_history(rules: TriageRules) -> None:
     ]
 
 
-def test_triage_history_uses_latest_earlier_check_in_only(rules: TriageRules) -> None:
-    older = CheckIn(EARLIER - timedelta(days=1), _answers(("nausea:2",)))
+def test_triage_history_reads_each_symptom_s_latest_earlier_answer(rules: TriageRules) -> None:
+    older = CheckIn(EARLIER - timedelta(days=1), _answers(("nausea:2", "headache:3")))
     latest = CheckIn(EARLIER, _answers(("headache:1",)))
-    later_than_now = CheckIn(NOW + timedelta(hours=1), _answers(("nausea:2",)))
-    context = Context(recent=(later_than_now, latest, older))
+    later_than_now = CheckIn(NOW + timedelta(hours=1), _answers(("rash:2",)))
+    context = Context(
+        days_since_start_or_step_up=OUTSIDE_EARLY_WINDOW, recent=(later_than_now, latest, older)
+    )
 
-    result = _run(rules, "nausea:2", context=context)
+    result = _run(rules, "nausea:2", "headache:2", "rash:1", context=context)
 
-    assert result.findings[0].history is History.NEW
-    assert result.level is CALL
+    # nausea: unchanged since it was last reported (a day before the latest check-in);
+    # headache: worse than its latest answer (1), not than the older 3; rash: only later.
+    assert [(f.symptom, f.history) for f in result.findings] == [
+        ("headache", History.WORSE),
+        ("nausea", History.PERSISTING),
+        ("rash", History.NEW),
+    ]
+    assert result.level is SAME
 
 
 def test_triage_history_merges_check_ins_at_the_same_instant(rules: TriageRules) -> None:
@@ -385,7 +513,60 @@ def test_triage_history_leaves_out_ids_no_longer_in_the_list(rules: TriageRules)
 
     result = _run(rules, "rash:1", context=Context(recent=(earlier,)))
 
-    assert result.level is SAME
+    assert result.findings[0].history is History.PERSISTING
+    assert result.level is ROUTINE
+
+
+def test_triage_history_of_yes_no_signs_at_the_same_instant(rules: TriageRules) -> None:
+    first = CheckIn(EARLIER, _answers(("weight-gain", "nausea:1")))
+    second = CheckIn(EARLIER, _answers(("weight-gain", "nausea:?+")))
+
+    result = _run(rules, "weight-gain", "nausea:3", context=Context(recent=(first, second)))
+
+    # weight gain was reported before: persisting; nausea's latest answer counts as severe.
+    assert [(f.symptom, f.history) for f in result.findings] == [
+        ("nausea", History.PERSISTING),
+        ("weight-gain", History.PERSISTING),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("previous", "now", "history", "rose"),
+    [
+        ("nausea:0", "nausea:2", History.NEW, True),
+        ("nausea:0", "nausea:1", History.NEW, False),
+        ("nausea:1", "nausea:2", History.WORSE, False),
+        ("nausea:1", "nausea:3", History.WORSE, True),
+        ("nausea:1", "nausea:?+", History.WORSE, True),
+        ("nausea", "nausea:3", History.WORSE, False),
+        ("nausea:?+", "nausea:3", History.PERSISTING, False),
+        ("nausea:2", "nausea", History.PERSISTING, False),
+        ("headache:1", "nausea:2", History.NEW, False),
+    ],
+    ids=[
+        "none-to-moderate",
+        "none-to-mild",
+        "mild-to-moderate",
+        "mild-to-severe",
+        "mild-to-not-sure-in-the-way",
+        "not-sure-to-severe",
+        "not-sure-in-the-way-to-severe",
+        "moderate-to-not-sure",
+        "not-reported-before",
+    ],
+)
+def test_triage_rise_is_measured_from_the_latest_earlier_answer(
+    rules: TriageRules, previous: str, now: str, history: History, rose: bool
+) -> None:
+    context = Context(
+        days_since_start_or_step_up=OUTSIDE_EARLY_WINDOW,
+        recent=(CheckIn(EARLIER, _answers((previous,))),),
+    )
+
+    result = _run(rules, now, context=context)
+
+    assert result.findings[0].history is history
+    assert ("side-effect-rose" in {r.id for r in result.rules}) is rose
 
 
 def test_triage_history_all_later_than_check_in_means_new(rules: TriageRules) -> None:
@@ -399,14 +580,95 @@ def test_triage_history_all_later_than_check_in_means_new(rules: TriageRules) ->
 def test_triage_repeated_answers_keep_the_worse_and_say_so(rules: TriageRules) -> None:
     result = _run(rules, "nausea:1", "nausea:3", "nausea", "headache:1")
 
-    assert result.findings[0].severity == 1
-    assert result.findings[1].severity is None
-    assert result.level is E
-    assert result.notes[0] == (
-        "Nausea (feeling sick to the stomach): answered more than once (1, 3, not given); "
-        "the worse answer counts."
+    assert [(f.symptom, f.severity) for f in result.findings] == [("headache", 1), ("nausea", 3)]
+    assert result.level is CALL
+    assert result.notes == (
+        "Nausea (feeling sick to the stomach): answered more than once (1, 3, not sure); "
+        "the worse answer counts.",
     )
-    assert "no severity given, so it counts as the worst (very severe)" in result.notes[1]
+
+
+@pytest.mark.parametrize(
+    ("items", "severity", "interferes", "counted_as"),
+    [
+        (("nausea:2", "nausea"), 2, None, 2),
+        (("nausea", "nausea:2"), 2, None, 2),
+        (("nausea:1", "nausea"), None, None, 2),
+        (("nausea:?+", "nausea:3"), 3, None, 3),
+        (("nausea:?+", "nausea:2"), None, True, 3),
+        (("nausea", "nausea:?-"), None, False, 2),
+        (("nausea:?-", "nausea:?+"), None, True, 3),
+        (("nausea", "nausea"), None, None, 2),
+    ],
+    ids=[
+        "given-beats-not-sure-on-a-tie",
+        "the-same-in-the-other-order",
+        "not-sure-beats-mild",
+        "given-severe-beats-not-sure-in-the-way",
+        "not-sure-in-the-way-beats-moderate",
+        "a-follow-up-no-is-kept",
+        "a-follow-up-yes-wins",
+        "two-not-sure",
+    ],
+)
+def test_triage_repeated_answers_keep_the_worse_as_counted(
+    rules: TriageRules,
+    items: tuple[str, ...],
+    severity: int | None,
+    interferes: bool | None,
+    counted_as: int,
+) -> None:
+    finding = _run(rules, *items).findings[0]
+
+    assert (finding.severity, finding.interferes, finding.counted_as) == (
+        severity,
+        interferes,
+        counted_as,
+    )
+
+
+def test_triage_not_sure_counts_as_moderate_and_says_so(rules: TriageRules) -> None:
+    unsure = _run(rules, "headache")
+    moderate = _run(rules, "headache:2")
+
+    assert unsure.level is moderate.level is SAME
+    assert unsure.rules == moderate.rules
+    assert unsure.findings[0].counted_as == 2
+    assert unsure.notes == ("Headache: not sure how bad, so it counts as moderate.",)
+
+
+def test_triage_not_sure_in_the_way_of_daily_activities_counts_as_severe(
+    rules: TriageRules,
+) -> None:
+    unsure = _run(rules, "headache:?+")
+    severe = _run(rules, "headache:3")
+
+    assert unsure.level is severe.level is CALL
+    assert unsure.rules == severe.rules
+    assert unsure.notes == (
+        "Headache: not sure how bad, so it counts as moderate; it gets in the way of daily "
+        "activities, so it counts as severe.",
+    )
+    assert unsure.to_dict()["symptoms"][0] == {
+        "id": "headache",
+        "name": "Headache",
+        "severity_applies": True,
+        "severity": None,
+        "counted_as": 3,
+        "interferes": True,
+        "history": "new",
+    }
+
+
+@pytest.mark.parametrize(
+    "symptom", ["headache", "cough", "tremor", "tiredness", "nausea", "chest-pain", "bleeding"]
+)
+def test_triage_not_sure_alone_never_calls_emergency_services(
+    rules: TriageRules, symptom: str
+) -> None:
+    # Issue 15 item 14: ticking these without a severity answered "call 911".
+    for follow_up in ("", ":?-"):
+        assert _run(rules, f"{symptom}{follow_up}").level.rank < E.rank
 
 
 def test_triage_notes_for_a_child_and_for_free_text(rules: TriageRules) -> None:
@@ -453,6 +715,8 @@ def test_triage_to_dict_is_json_ready_with_the_issue_keys(rules: TriageRules) ->
             "name": "Nausea (feeling sick to the stomach)",
             "severity_applies": True,
             "severity": 2,
+            "counted_as": 2,
+            "interferes": None,
             "history": "new",
         }
     ]
@@ -462,7 +726,9 @@ def test_triage_to_dict_is_json_ready_with_the_issue_keys(rules: TriageRules) ->
         "days_since_start_or_step_up": None,
         "age_group": "adult",
         "recent_check_ins": 0,
+        "in_hospital": None,
     }
+    assert data["crisis_line"] is False
     assert data["observed_at"] == "2026-12-10T09:30:00+00:00"
 
 
@@ -556,6 +822,21 @@ def test_temperature_rule_compare_at_or_below(rules: TriageRules) -> None:
             "seizure severity",
             "left out (a yes/no sign has no severity)",
         ),
+        (
+            SymptomAnswer("nausea", 2, True),
+            "nausea interferes",
+            "left out when a severity is given (it answers a 'not sure')",
+        ),
+        (
+            SymptomAnswer("seizure", None, False),
+            "seizure interferes",
+            "left out (a yes/no sign has no severity)",
+        ),
+        (
+            SymptomAnswer("nausea", None, "yes"),  # type: ignore[arg-type]
+            "nausea interferes",
+            "true or false, or left out",
+        ),
     ],
     ids=[
         "unknown-symptom",
@@ -563,6 +844,9 @@ def test_temperature_rule_compare_at_or_below(rules: TriageRules) -> None:
         "severity-negative",
         "severity-bool",
         "yes-no-with-severity",
+        "follow-up-with-severity",
+        "follow-up-on-yes-no-sign",
+        "follow-up-not-bool",
     ],
 )
 def test_triage_bad_answer_is_refused_naming_the_field(
@@ -640,34 +924,56 @@ def test_triage_early_course_window_when_a_site_sets_one(
     rules: TriageRules, days_since: int | None, expected: TriageLevel
 ) -> None:
     site = dataclasses.replace(rules, early_course_days=3)
-    context = Context(
-        days_since_start_or_step_up=days_since,
-        recent=(CheckIn(EARLIER, _answers(("nausea:2",))),),
-    )
+    context = Context(days_since_start_or_step_up=days_since)
 
-    result = triage(CheckIn(NOW, _answers(("nausea:2",))), context, site, now=NOW)
+    result = triage(CheckIn(NOW, _answers(("nausea:1",))), context, site, now=NOW)
 
     assert result.level is expected
     assert ("early-in-cycle" in {r.id for r in result.rules}) is (expected is CALL)
 
 
-def test_triage_shipped_rules_leave_site_parameters_unset(rules: TriageRules) -> None:
-    assert rules.early_course_days is None
+def test_triage_early_course_window_only_for_new_symptoms(rules: TriageRules) -> None:
+    context = Context(
+        days_since_start_or_step_up=0, recent=(CheckIn(EARLIER, _answers(("nausea:1",))),)
+    )
+
+    unchanged = _run(rules, "nausea:1", context=context)
+    worse = _run(rules, "nausea:2", context=context)
+    new = _run(rules, "nausea:1", "headache:1", context=context)
+
+    assert (unchanged.level, worse.level, new.level) == (ROUTINE, SAME, CALL)
+    early = next(r for r in new.rules if r.id == "early-in-cycle")
+    assert early.triggers == ("headache",)
+
+
+def test_triage_early_course_window_none_never_fires(rules: TriageRules) -> None:
+    site = dataclasses.replace(rules, early_course_days=None)
+
+    result = triage(CheckIn(NOW, _answers(("nausea:1",))), Context(), site, now=NOW)
+
+    assert result.level is ROUTINE
+
+
+def test_triage_shipped_site_parameters(rules: TriageRules) -> None:
+    # A site parameter with a conservative default, not a clinical fact (issue 15).
+    assert rules.early_course_days == 7
     assert set(rules.acknowledgement_minutes) == set(TriageLevel)
     assert set(rules.acknowledgement_minutes.values()) == {None}
+    assert (rules.unknown_severity, rules.interferes_severity) == (2, 3)
+    assert rules.follow_up == "Is it getting in the way of daily activities?"
 
 
 def test_triage_same_day_temperature_rule_counts_toward_escalation(rules: TriageRules) -> None:
     warm = TemperatureRule("warm", SAME, Compare.ABOVE, Decimal("37.0"), "warm", "s")
     site = dataclasses.replace(rules, temperature_rules=(warm,))
-    context = Context(recent=(CheckIn(EARLIER, _answers(("rash:1",))),))
+    context = Context(recent=(CheckIn(EARLIER, _answers(("vomiting:2",))),))
 
     result = triage(
-        CheckIn(NOW, _answers(("rash:1",)), _temperature("37.2 C")), context, site, now=NOW
+        CheckIn(NOW, _answers(("vomiting:2",)), _temperature("37.2 C")), context, site, now=NOW
     )
 
     escalation = next(r for r in result.rules if r.id == "more-than-one-same-day")
-    assert escalation.triggers == ("rash", "temperature")
+    assert escalation.triggers == ("vomiting", "temperature")
     assert result.level is CALL
 
 
@@ -675,15 +981,34 @@ def test_rules_for_lists_rules_by_severity_and_history(rules: TriageRules) -> No
     new = {r.id for r in rules.rules_for("nausea", 3, History.NEW)}
     persisting = {r.id for r in rules.rules_for("nausea", 1, History.PERSISTING)}
 
-    # early-in-cycle is listed: its condition on the course is checked later.
+    # early-in-cycle and side-effect-rose are listed: their conditions on the course and
+    # on the rise are checked later.
     assert new == {
         "severe-right-away-sign",
         "pancreatitis-signs",
-        "new-or-worse",
         "severe-side-effect",
+        "side-effect-rose",
         "early-in-cycle",
+        "new-or-worse-side-effect",
     }
-    assert persisting == {"persisting-side-effect", "early-in-cycle"}
+    assert persisting == {"persisting-side-effect", "side-effect-rose"}
+
+
+def test_a_rise_rule_with_a_severity_floor_checks_both(rules: TriageRules) -> None:
+    rise = SymptomRule(
+        "rise-to-severe", CALL, frozenset({"nausea"}), "r", "s", min_severity=3, min_rise=2
+    )
+    site = dataclasses.replace(rules, rules=(*rules.rules, rise))
+    context = Context(
+        days_since_start_or_step_up=OUTSIDE_EARLY_WINDOW,
+        recent=(CheckIn(EARLIER, _answers(("nausea:0",))),),
+    )
+
+    moderate = triage(CheckIn(NOW, _answers(("nausea:2",))), context, site, now=NOW)
+    severe = triage(CheckIn(NOW, _answers(("nausea:3",))), context, site, now=NOW)
+
+    assert "rise-to-severe" not in {r.id for r in moderate.rules}
+    assert "rise-to-severe" in {r.id for r in severe.rules}
 
 
 def test_guidance_adds_part_by_part_and_is_false_when_empty() -> None:

@@ -3,8 +3,15 @@
 - adding a symptom never lowers the level;
 - a red-flag symptom gives at least call-now, whatever else is reported;
 - the order of the answers never matters;
-- an unknown or contradictory answer never lowers the level (a severity left out, a
-  second answer for the same symptom, an earlier check-in or a course field left out);
+- a "not sure" triages exactly like moderate, or like severe with a yes to the
+  follow-up question (issue 15 item 14), and a "not sure" alone never reaches emergency
+  services;
+- a contradictory answer never lowers the level (a second answer for the same symptom),
+  nor does a course field left out;
+- without the earlier check-ins the level is never below what they gave, but for the
+  change rule (a rise needs an earlier answer to rise from);
+- a patient recorded as in hospital gets the same level and alert, and the level's
+  in-hospital instructions;
 - a worse severity never lowers the level;
 - a temperature in F triages exactly like the same temperature in C;
 - the JSON-ready form survives a JSON round trip.
@@ -83,18 +90,47 @@ def test_the_order_of_the_answers_never_matters(
     assert second.findings == first.findings
 
 
-@given(check_ins(RULES), contexts(RULES), st.data())
-def test_leaving_a_severity_out_never_lowers_the_level(
-    check_in: CheckIn, context: Context, data: st.DataObject
-) -> None:
-    if not check_in.answers:
-        return
-    index = data.draw(st.integers(0, len(check_in.answers) - 1))
-    answers_ = list(check_in.answers)
-    answers_[index] = SymptomAnswer(answers_[index].symptom, None)
-    unknown = dataclasses.replace(check_in, answers=tuple(answers_))
+def _as_counted(answer: SymptomAnswer) -> SymptomAnswer:
+    """The answer with a "not sure" replaced by the severity it counts as."""
+    if answer.severity is not None or not RULES.symptoms[answer.symptom].has_severity:
+        return answer
+    counted = RULES.interferes_severity if answer.interferes else RULES.unknown_severity
+    return SymptomAnswer(answer.symptom, counted)
 
-    assert _rank(unknown, context) >= _rank(check_in, context)
+
+@given(check_ins(RULES), contexts(RULES))
+def test_a_not_sure_triages_like_the_severity_it_counts_as(
+    check_in: CheckIn, context: Context
+) -> None:
+    counted = dataclasses.replace(check_in, answers=tuple(_as_counted(a) for a in check_in.answers))
+    first = triage(check_in, context, RULES, now=NOW)
+    second = triage(counted, context, RULES, now=NOW)
+
+    assert second.level is first.level
+    assert [r.id for r in second.rules] == [r.id for r in first.rules]
+
+
+@given(check_ins(RULES), contexts(RULES))
+def test_a_not_sure_alone_never_calls_emergency_services(
+    check_in: CheckIn, context: Context
+) -> None:
+    # Without a yes to the follow-up, a "not sure" made mild gives the same emergency.
+    answers_ = tuple(
+        SymptomAnswer(a.symptom, None, False) if a.interferes else a for a in check_in.answers
+    )
+    unsure = dataclasses.replace(check_in, answers=answers_)
+    mild = dataclasses.replace(
+        unsure,
+        answers=tuple(
+            SymptomAnswer(a.symptom, 1)
+            if a.severity is None and RULES.symptoms[a.symptom].has_severity
+            else a
+            for a in answers_
+        ),
+    )
+
+    if triage(unsure, context, RULES, now=NOW).level is TriageLevel.EMERGENCY:
+        assert triage(mild, context, RULES, now=NOW).level is TriageLevel.EMERGENCY
 
 
 @given(check_ins(RULES), contexts(RULES), answers(RULES), st.data())
@@ -112,15 +148,53 @@ def test_a_contradictory_second_answer_never_lowers_the_level(
 
 
 @given(check_ins(RULES), contexts(RULES))
-def test_an_unknown_history_or_course_never_lowers_the_level(
-    check_in: CheckIn, context: Context
-) -> None:
+def test_an_unknown_course_never_lowers_the_level(check_in: CheckIn, context: Context) -> None:
     known = _rank(check_in, context)
 
-    assert _rank(check_in, dataclasses.replace(context, recent=())) >= known
     assert _rank(check_in, dataclasses.replace(context, infusing=None)) >= known
     assert _rank(check_in, dataclasses.replace(context, age_group=None)) >= known
     assert _rank(check_in, dataclasses.replace(context, cycle_day=None)) >= known
+    assert _rank(check_in, dataclasses.replace(context, in_hospital=None)) >= known
+
+
+@given(check_ins(RULES), contexts(RULES))
+def test_without_earlier_check_ins_only_the_change_rule_is_lost(
+    check_in: CheckIn, context: Context
+) -> None:
+    with_history = triage(check_in, context, RULES, now=NOW)
+    without = triage(check_in, dataclasses.replace(context, recent=()), RULES, now=NOW)
+    kept = [rule.level.rank for rule in with_history.rules if rule.id != "side-effect-rose"]
+
+    assert without.level.rank >= max(kept, default=0)
+
+
+@given(check_ins(RULES), contexts(RULES))
+def test_in_hospital_keeps_the_level_and_says_call_the_nurse(
+    check_in: CheckIn, context: Context
+) -> None:
+    home = triage(check_in, dataclasses.replace(context, in_hospital=False), RULES, now=NOW)
+    ward = triage(check_in, dataclasses.replace(context, in_hospital=True), RULES, now=NOW)
+    guide = RULES.levels[ward.level]
+
+    assert (ward.level, ward.alert_care_team, ward.rules) == (
+        home.level,
+        home.alert_care_team,
+        home.rules,
+    )
+    assert ward.instructions.do_now[: len(guide.in_hospital or guide.guidance.do_now)] == (
+        guide.in_hospital or guide.guidance.do_now
+    )
+    assert home.instructions.do_now[: len(guide.guidance.do_now)] == guide.guidance.do_now
+
+
+@given(check_ins(RULES), contexts(RULES))
+def test_the_crisis_line_is_shown_exactly_for_thoughts_of_self_harm(
+    check_in: CheckIn, context: Context
+) -> None:
+    result = triage(check_in, context, RULES, now=NOW)
+    self_harm = {f.symptom for f in result.findings} & {"suicidal-thoughts", "self-harm-danger"}
+
+    assert result.crisis_line is bool(self_harm)
 
 
 @functools.cache
@@ -144,18 +218,18 @@ def test_an_unknown_day_count_never_lowers_the_level_when_a_site_sets_a_window(
 def test_a_worse_severity_never_lowers_the_level(
     check_in: CheckIn, context: Context, data: st.DataObject
 ) -> None:
-    graded = [a for a in check_in.answers if a.severity is not None]
+    counted = [_as_counted(a) for a in check_in.answers]
+    graded = [i for i, a in enumerate(counted) if a.severity is not None]
     if not graded:
         return
-    answer = data.draw(st.sampled_from(graded))
-    assert answer.severity is not None
-    worse = data.draw(st.integers(answer.severity, RULES.max_severity))
-    answers_ = tuple(
-        SymptomAnswer(a.symptom, worse) if a is answer else a for a in check_in.answers
-    )
+    index = data.draw(st.sampled_from(graded))
+    severity = counted[index].severity
+    assert severity is not None
+    worse = data.draw(st.integers(severity, RULES.max_severity))
+    raised = [*counted[:index], SymptomAnswer(counted[index].symptom, worse), *counted[index + 1 :]]
 
-    assert _rank(dataclasses.replace(check_in, answers=answers_), context) >= _rank(
-        check_in, context
+    assert _rank(dataclasses.replace(check_in, answers=tuple(raised)), context) >= _rank(
+        dataclasses.replace(check_in, answers=tuple(counted)), context
     )
 
 

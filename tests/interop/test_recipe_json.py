@@ -13,6 +13,7 @@ from blina.domain.errors import InvalidInput
 from blina.domain.preparation import Recipe, Refusal, prepare_bag
 from blina.interop.plan_json import to_json_ready
 from blina.interop.recipe_json import (
+    RECIPE_OPTIONAL,
     RECIPE_SHAPE,
     read_recipe_dict,
     recipe_to_dict,
@@ -64,7 +65,7 @@ def test_read_recipe_dict_numbers_are_exact_decimals() -> None:
 def test_recipe_shape_names_every_key_recipe_to_dict_writes() -> None:
     data = recipe_to_dict(_recipe(hours=168, dose="28"))
 
-    assert set(data) == set(RECIPE_SHAPE[""])
+    assert set(data) == set(RECIPE_SHAPE[""]) | set(RECIPE_OPTIONAL)
     for key in ("prescription", "vial", "library"):
         assert set(data[key]) == set(RECIPE_SHAPE[key]), key
     for key in ("steps", "warnings", "checks"):

@@ -222,6 +222,12 @@ def test_load_site_library_unvalidated_loads_with_its_validation_problem(
         ),
         ("[library]", "[library]\nextra = 1", "library.extra", "Extra inputs are not permitted"),
         ("[library]", "[library", "(syntax)", "line"),
+        (
+            "tolerance_percent = 5",
+            "tolerance_percent = 5\nbenzyl_alcohol_limit_mg_per_kg_per_day = 10",
+            "site.benzyl_alcohol_source",
+            "give the benzyl alcohol limit and its source together",
+        ),
     ],
     ids=[
         "tolerance-too-wide",
@@ -232,6 +238,7 @@ def test_load_site_library_unvalidated_loads_with_its_validation_problem(
         "saline-contradicts-reference",
         "extra-key",
         "syntax",
+        "benzyl-alcohol-limit-without-source",
     ],
 )
 def test_load_site_library_malformed_names_file_and_key_path(
@@ -273,3 +280,29 @@ def test_knowledge_pharmacy_bags_agree_with_planner_bags(knowledge: Knowledge) -
         assert bag.older_min_weight == option.older_min_weight
         assert bag.older_min_weight_source == option.older_min_weight_source
     assert {o.hours for o in planner} == set(knowledge.pharmacy.bags)
+
+
+def test_load_site_library_benzyl_alcohol_content_and_limit(
+    tmp_path: Path, knowledge: Knowledge, rules: LabelDoseRules
+) -> None:
+    """The site's own values: its preserved saline's content and its limit, with sources."""
+    path = _edited(
+        tmp_path,
+        ROWS,
+        "tolerance_percent = 5",
+        "tolerance_percent = 5\nbenzyl_alcohol_limit_mg_per_kg_per_day = 10\n"
+        'benzyl_alcohol_source = "test-site-library"',
+    )
+    text = path.read_text(encoding="utf-8").replace(
+        "hours = 168\n", "hours = 168\nbenzyl_alcohol_mg_per_ml = 9\n"
+    )
+    path.write_text(text, encoding="utf-8")
+
+    library = _load(path, knowledge, rules)
+
+    limit = library.site.benzyl_alcohol
+    assert limit is not None
+    assert (limit.limit_mg_per_kg_per_day, limit.soft_from_percent) == (10, 80)
+    assert limit.source == "test-site-library"
+    week = next(b for b in library.site.bags if b.hours == 168)
+    assert week.benzyl_alcohol_mg_per_ml == 9

@@ -455,7 +455,7 @@ MALFORMED = [
         "appears twice",
         "duplicate-term",
     ),
-    ("# --- TLS", EMPTY_TERM, "ctcae.terms[17]", "bands, findings", "term-with-nothing"),
+    ("# --- TLS", EMPTY_TERM, "ctcae.terms[19]", "bands, findings", "term-with-nothing"),
     ('unit = "g/dL"\n', "", "ctcae.terms[2].unit", "needs its unit", "lab-term-without-unit"),
     (
         'id = "responds-promptly"',

@@ -1,10 +1,14 @@
 """triage.toml: golden rows against the reference, the symptom list, the instructions, and
 every malformed file named by file and key path.
 
-The golden rows quote the reference (toxicity-and-triage.md §5.1, §5.2, §6.1, §6.2) and the
-seed that gives the "call now" lists (seed 002). When the shared tree sits beside the
-repository, each quote must still be in it word for word, so a change to the reference
-shows up here. Each row then says what blina must do with the signs it names.
+The golden rows quote the reference (toxicity-and-triage.md §5.1, §5.2, §5.3, §6.1, §6.2)
+and the seed that gives the "call now" lists (seed 002). When the shared tree sits beside
+the repository, each quote must still be in it word for word, so a change to the
+reference shows up here. Each row then says what blina must do with the signs it names.
+
+The common side effects the rows name (headache, nausea, rash, ...) follow the rules on
+their severity and change instead (§6.1: "Severity rules for these should come from
+CTCAE/PRO-CTCAE", and issue 15): they have golden rows of their own below.
 """
 
 import re
@@ -36,6 +40,8 @@ from blina.knowledge._triage import KEBAB_CASE, load_triage
 REFERENCE = shared.REFERENCE / "toxicity-and-triage.md"
 SEED_002 = shared.SEEDS / "002_f69651ea547bb042.txt"
 NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
+PAST_WINDOW = 20
+"""Days since a start or step-up, past the shipped early-course window."""
 
 E = TriageLevel.EMERGENCY
 CALL = TriageLevel.CALL_NOW
@@ -48,9 +54,25 @@ def rules(knowledge: Knowledge) -> TriageRules:
     return knowledge.triage
 
 
-def _level(rules: TriageRules, *answers: SymptomAnswer, persisting: bool = False) -> TriageLevel:
-    context = Context(recent=(CheckIn(NOW, answers),)) if persisting else Context()
+def _level(
+    rules: TriageRules,
+    *answers: SymptomAnswer,
+    persisting: bool = False,
+    days_since: int | None = PAST_WINDOW,
+    previous: tuple[SymptomAnswer, ...] = (),
+) -> TriageLevel:
+    """The level of ``answers``, past the early-course window unless ``days_since`` says;
+    with ``persisting`` the same answers were given before, else ``previous`` were."""
+    earlier = answers if persisting else previous
+    context = Context(
+        days_since_start_or_step_up=days_since,
+        recent=(CheckIn(NOW, earlier),) if earlier else (),
+    )
     return triage(CheckIn(NOW, answers), context, rules, now=NOW).level
+
+
+def _common(rules: TriageRules) -> set[str]:
+    return {s.id for s in rules.symptoms.values() if s.group == "common"}
 
 
 def _answer(rules: TriageRules, symptom: str, severity: int = 1) -> SymptomAnswer:
@@ -94,7 +116,7 @@ ROWS = {
             "rash",
         ),
         CALL,
-        severe=E,
+        severe=CALL,
     ),
     "6.1-tier-a-neuro": Row(
         REFERENCE,
@@ -103,7 +125,7 @@ ROWS = {
         ("seizure", "trouble-speaking", "fainting", "hard-to-wake", "confusion", "loss-of-balance"),
         CALL,
         persisting=CALL,
-        severe=E,
+        severe=CALL,
     ),
     "6.1-tier-a-micromedex": Row(
         REFERENCE,
@@ -140,7 +162,7 @@ ROWS = {
             "vomiting",
         ),
         CALL,
-        severe=E,
+        severe=CALL,
     ),
     "6.1-tier-a-infection": Row(
         REFERENCE,
@@ -156,7 +178,7 @@ ROWS = {
             "trouble-passing-urine",
         ),
         CALL,
-        severe=E,
+        severe=CALL,
     ),
     "6.1-tier-c-call-the-clinic": Row(
         REFERENCE,
@@ -326,14 +348,104 @@ def test_golden_row_quote_is_still_in_the_reference(row: Row) -> None:
 
 @pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())
 def test_golden_row_signs_reach_the_row_level(rules: TriageRules, row: Row) -> None:
+    common = _common(rules)
     for symptom in row.symptoms:
         answer = _answer(rules, symptom)
-        assert _level(rules, answer).rank >= row.level.rank, symptom
-        if row.persisting is not None:
-            assert _level(rules, answer, persisting=True).rank >= row.persisting.rank, symptom
+        if symptom not in common:
+            assert _level(rules, answer).rank >= row.level.rank, symptom
+            if row.persisting is not None:
+                assert _level(rules, answer, persisting=True).rank >= row.persisting.rank, symptom
         if row.severe is not None and rules.symptoms[symptom].has_severity:
             severe = _level(rules, _answer(rules, symptom, 3), persisting=True)
             assert severe.rank >= row.severe.rank, symptom
+
+
+def test_golden_rows_name_common_side_effects_only_where_the_reference_does(
+    rules: TriageRules,
+) -> None:
+    named = {symptom for row in ROWS.values() for symptom in row.symptoms}
+
+    # Every common side effect named by a row is graded on the PRO-CTCAE scale, so the
+    # severity rules below decide it; the one yes/no sign (weight gain) is named by none.
+    assert {s for s in named & _common(rules) if not rules.symptoms[s].has_severity} == set()
+
+
+# The common side effects (§6.1: "expected, mention at next visit unless severe";
+# severity rules from CTCAE / PRO-CTCAE), recalibrated by issue 15 item 15 on ePRO
+# evidence: Basch alerts on a severe or worsening symptom (§5.3), UKONS one Amber = review
+# within 24 h (§5.1). Each row: (earlier answer or None, answer, days since a start or
+# step-up, the level).
+COMMON_QUOTES = (
+    'useful for "expected, mention at next visit unless severe" messaging',
+    "Severity rules for these should come from CTCAE/PRO-CTCAE (§3, §5.2), not from the sheets.",
+    "nurse e-mail alert on severe or worsening symptom",
+    "**one Amber** → moderate risk → start active monitoring",
+)
+COMMON_ROWS = {
+    "new-mild-next-visit": (None, 1, PAST_WINDOW, ROUTINE),
+    "new-moderate-same-day": (None, 2, PAST_WINDOW, SAME),
+    "new-severe-call-now": (None, 3, PAST_WINDOW, CALL),
+    "new-very-severe-call-now": (None, 4, PAST_WINDOW, CALL),
+    "slightly-worse-same-day": (1, 2, PAST_WINDOW, SAME),
+    "worse-by-two-call-now": (0, 2, PAST_WINDOW, CALL),
+    "unchanged-mild-next-visit": (1, 1, PAST_WINDOW, ROUTINE),
+    "better-next-visit": (2, 1, PAST_WINDOW, ROUTINE),
+    "new-mild-early-after-start-call-now": (None, 1, 0, CALL),
+    "new-mild-at-the-window-s-end-call-now": (None, 1, 7, CALL),
+    "new-mild-after-the-window-next-visit": (None, 1, 8, ROUTINE),
+    "unchanged-early-after-start-next-visit": (1, 1, 0, ROUTINE),
+}
+PERSISTING_MODERATE = {"vomiting": SAME, "diarrhea": SAME}
+
+
+def test_golden_common_side_effect_quotes_are_still_in_the_reference() -> None:
+    text = " ".join(REFERENCE.read_text(encoding="utf-8").split())
+
+    for quote in COMMON_QUOTES:
+        assert " ".join(quote.split()) in text, quote
+
+
+@pytest.mark.parametrize("row", COMMON_ROWS.values(), ids=COMMON_ROWS.keys())
+def test_golden_common_side_effects_by_severity_and_change(
+    rules: TriageRules, row: tuple[int | None, int, int, TriageLevel]
+) -> None:
+    before, now, days_since, level = row
+    for symptom in sorted(s for s in _common(rules) if rules.symptoms[s].has_severity):
+        previous = () if before is None else (SymptomAnswer(symptom, before),)
+        found = _level(rules, SymptomAnswer(symptom, now), days_since=days_since, previous=previous)
+        assert found is level, symptom
+
+
+def test_golden_common_side_effects_persisting_moderate(rules: TriageRules) -> None:
+    for symptom in sorted(s for s in _common(rules) if rules.symptoms[s].has_severity):
+        found = _level(rules, SymptomAnswer(symptom, 2), persisting=True)
+        assert found is PERSISTING_MODERATE.get(symptom, ROUTINE), symptom
+
+
+def test_golden_severe_vomiting_and_very_severe_diarrhoea_are_treated_alike(
+    rules: TriageRules,
+) -> None:
+    vomiting = _level(rules, SymptomAnswer("vomiting", 3))
+    diarrhoea = _level(rules, SymptomAnswer("diarrhea", 4))
+
+    assert vomiting is diarrhoea is CALL
+
+
+def test_golden_not_sure_is_missing_not_the_worst(rules: TriageRules) -> None:
+    # §5.2: "not applicable" or "prefer not to answer" → treat as missing (ProAE).
+    quote = '"prefer not to answer" → treat as missing (ProAE)'
+    if REFERENCE.exists():
+        assert quote in " ".join(REFERENCE.read_text(encoding="utf-8").split())
+    assert (rules.unknown_severity, rules.interferes_severity) == (2, 3)
+    assert rules.severity_words[rules.unknown_severity] == "moderate"
+    assert rules.severity_words[rules.interferes_severity] == "severe"
+    for symptom in sorted(s.id for s in rules.symptoms.values() if s.has_severity):
+        unsure = _level(rules, SymptomAnswer(symptom), days_since=PAST_WINDOW)
+        moderate = _level(rules, SymptomAnswer(symptom, 2), days_since=PAST_WINDOW)
+        in_the_way = _level(rules, SymptomAnswer(symptom, None, True), days_since=PAST_WINDOW)
+        severe = _level(rules, SymptomAnswer(symptom, 3), days_since=PAST_WINDOW)
+        assert (unsure, in_the_way) == (moderate, severe), symptom
+        assert unsure is not E, symptom
 
 
 @pytest.mark.parametrize(
@@ -363,18 +475,52 @@ def test_golden_tier_b_trouble_breathing_with_allergic_signs_is_emergency(
         SymptomAnswer("bleeding", 3),
         SymptomAnswer("chest-pain", 3),
         SymptomAnswer("trouble-breathing", 3),
+        SymptomAnswer("wheezing", 4),
+        SymptomAnswer("throat-tightness", 3),
+        SymptomAnswer("mouth-throat-swelling", 3),
+        SymptomAnswer("seizure"),
+        SymptomAnswer("self-harm-danger"),
     ],
     ids=[
         "collapse-fainting",
         "collapse-hard-to-wake",
         "severe-bleeding",
         "severe-chest-pain",
-        "airway",
+        "breathing",
+        "breathing-wheeze",
+        "airway-tightness",
+        "airway-swelling",
+        "seizure",
+        "self-harm-immediate-danger",
     ],
 )
 def test_golden_ukons_override_is_emergency(rules: TriageRules, answer: SymptomAnswer) -> None:
     # §5.1: "collapse, airway compromise, severe bleeding, severe chest pain".
+    quote = "(collapse, airway compromise, severe bleeding, severe chest pain)"
+    if REFERENCE.exists():
+        assert quote in REFERENCE.read_text(encoding="utf-8")
     assert _level(rules, answer, persisting=True) is E
+
+
+def test_golden_emergency_tier_is_the_ukons_list_only(rules: TriageRules) -> None:
+    """Issue 15 item 16: every other severe symptom is call-now to the care team."""
+    emergency_when_severe = {
+        "chest-pain",
+        "bleeding",
+        "trouble-breathing",
+        "wheezing",
+        "throat-tightness",
+        "mouth-throat-swelling",
+    }
+    for symptom in sorted(s.id for s in rules.symptoms.values() if s.has_severity):
+        expected = E if symptom in emergency_when_severe else CALL
+        for severity in (3, 4):
+            found = _level(rules, SymptomAnswer(symptom, severity), persisting=True)
+            assert found is expected, (symptom, severity)
+    emergency_signs = {"seizure", "fainting", "hard-to-wake", "self-harm-danger"}
+    for symptom in sorted(s.id for s in rules.symptoms.values() if not s.has_severity):
+        found = _level(rules, SymptomAnswer(symptom), persisting=True)
+        assert (found is E) is (symptom in emergency_signs), symptom
 
 
 # The temperature thresholds, as the reference states them (§5.1 table, §3.2 Fever).
@@ -382,7 +528,7 @@ TEMPERATURE_ROWS = {
     "temperature-raised": ("above 37.5 °C or below 36.0 °C", Compare.ABOVE, "37.5", CALL),
     "temperature-low": ("above 37.5 °C or below 36.0 °C", Compare.BELOW, "36.0", CALL),
     "temperature-fever": ("≥38 °C (100.4 °F)", Compare.AT_OR_ABOVE, "38.0", CALL),
-    "temperature-very-high": (">40.0 °C (>104.0 °F)", Compare.ABOVE, "40.0", E),
+    "temperature-very-high": (">40.0 °C (>104.0 °F)", Compare.ABOVE, "40.0", CALL),
 }
 
 
@@ -415,42 +561,104 @@ def test_golden_ukons_more_than_one_amber_escalates(rules: TriageRules) -> None:
         assert quote in REFERENCE.read_text(encoding="utf-8")
 
 
-# Every rule as read from the reference: level, source, severity floor, history.
+# Every rule as read from the reference: level, source, severity floor and ceiling, the
+# rise it needs, history.
 GOLDEN_RULES = {
-    "seizure": (E, "triage-icans-seizure", None, RuleHistory.ANY),
-    "collapse": (E, "triage-ukons-override", None, RuleHistory.ANY),
-    "severe-chest-pain": (E, "triage-ukons-override", 3, RuleHistory.ANY),
-    "severe-bleeding": (E, "triage-ukons-override", 3, RuleHistory.ANY),
-    "allergic-with-breathing": (E, "triage-childrens-mn-emergency", None, RuleHistory.ANY),
-    "severe-right-away-sign": (E, "triage-tier-a-escalation", 3, RuleHistory.ANY),
-    "fever": (CALL, "triage-seed-002-fever", None, RuleHistory.ANY),
-    "crs-signs": (CALL, "triage-medguide-crs", None, RuleHistory.ANY),
-    "neuro-signs": (CALL, "triage-medguide-neuro", None, RuleHistory.ANY),
-    "neuro-signs-more": (CALL, "triage-seed-002-warnings", None, RuleHistory.ANY),
-    "neuro-signs-broader": (CALL, "triage-micromedex-tier-a", None, RuleHistory.ANY),
-    "allergic-signs": (CALL, "triage-seed-002-call-now", None, RuleHistory.ANY),
-    "infection-signs": (CALL, "triage-seed-002-call-now", None, RuleHistory.ANY),
-    "heart-chest-signs": (CALL, "triage-seed-002-call-now", None, RuleHistory.ANY),
-    "blood-signs": (CALL, "triage-seed-002-call-now", None, RuleHistory.ANY),
-    "skin-urine-signs": (CALL, "triage-seed-002-call-now", None, RuleHistory.ANY),
-    "tls-signs": (CALL, "triage-seed-002-call-now", None, RuleHistory.ANY),
-    "mood-changes": (CALL, "triage-seed-002-call-now", None, RuleHistory.ANY),
-    "pancreatitis-signs": (CALL, "triage-seed-002-call-now", 3, RuleHistory.ANY),
-    "pump-or-line-problem": (CALL, "triage-pump-line", None, RuleHistory.ANY),
-    "feeling-very-unwell": (CALL, "triage-unwell-concern", None, RuleHistory.ANY),
-    "other-new-or-worse": (CALL, "triage-seed-002-new-or-worse", None, RuleHistory.ANY),
-    "new-or-worse": (CALL, "triage-seed-002-new-or-worse", None, RuleHistory.NEW_OR_WORSE),
-    "severe-side-effect": (CALL, "triage-common-side-effects", 3, RuleHistory.ANY),
-    "early-in-cycle": (CALL, "triage-early-course", None, RuleHistory.ANY),
+    "seizure": (E, "triage-icans-seizure", None, None, None, RuleHistory.ANY),
+    "collapse": (E, "triage-ukons-override", None, None, None, RuleHistory.ANY),
+    "severe-chest-pain": (E, "triage-ukons-override", 3, None, None, RuleHistory.ANY),
+    "severe-bleeding": (E, "triage-ukons-override", 3, None, None, RuleHistory.ANY),
+    "airway-or-breathing": (E, "triage-ukons-override", 3, None, None, RuleHistory.ANY),
+    "allergic-with-breathing": (
+        E,
+        "triage-childrens-mn-emergency",
+        None,
+        None,
+        None,
+        RuleHistory.ANY,
+    ),
+    "self-harm-danger": (E, "triage-self-harm", None, None, None, RuleHistory.ANY),
+    "severe-right-away-sign": (CALL, "triage-tier-a-escalation", 3, None, None, RuleHistory.ANY),
+    "fever": (CALL, "triage-seed-002-fever", None, None, None, RuleHistory.ANY),
+    "crs-signs": (CALL, "triage-medguide-crs", None, None, None, RuleHistory.ANY),
+    "neuro-signs": (CALL, "triage-medguide-neuro", None, None, None, RuleHistory.ANY),
+    "neuro-signs-more": (CALL, "triage-seed-002-warnings", None, None, None, RuleHistory.ANY),
+    "neuro-signs-broader": (CALL, "triage-micromedex-tier-a", None, None, None, RuleHistory.ANY),
+    "allergic-signs": (CALL, "triage-seed-002-call-now", None, None, None, RuleHistory.ANY),
+    "infection-signs": (CALL, "triage-seed-002-call-now", None, None, None, RuleHistory.ANY),
+    "heart-chest-signs": (CALL, "triage-seed-002-call-now", None, None, None, RuleHistory.ANY),
+    "blood-signs": (CALL, "triage-seed-002-call-now", None, None, None, RuleHistory.ANY),
+    "skin-urine-signs": (CALL, "triage-seed-002-call-now", None, None, None, RuleHistory.ANY),
+    "tls-signs": (CALL, "triage-seed-002-call-now", None, None, None, RuleHistory.ANY),
+    "mood-changes": (CALL, "triage-seed-002-call-now", None, None, None, RuleHistory.ANY),
+    "self-harm-thoughts": (CALL, "triage-self-harm", None, None, None, RuleHistory.ANY),
+    "pancreatitis-signs": (CALL, "triage-seed-002-call-now", 3, None, None, RuleHistory.ANY),
+    "pump-or-line-problem": (CALL, "triage-pump-line", None, None, None, RuleHistory.ANY),
+    "feeling-very-unwell": (CALL, "triage-unwell-concern", None, None, None, RuleHistory.ANY),
+    "other-new-or-worse": (
+        CALL,
+        "triage-seed-002-new-or-worse",
+        None,
+        None,
+        None,
+        RuleHistory.ANY,
+    ),
+    "new-or-worse": (
+        CALL,
+        "triage-seed-002-new-or-worse",
+        None,
+        None,
+        None,
+        RuleHistory.NEW_OR_WORSE,
+    ),
+    "severe-side-effect": (CALL, "triage-common-side-effects", 3, None, None, RuleHistory.ANY),
+    "side-effect-rose": (CALL, "triage-change-alert", None, None, 2, RuleHistory.ANY),
+    "early-in-cycle": (CALL, "triage-early-course", None, None, None, RuleHistory.NEW),
+    "new-or-worse-side-effect": (
+        SAME,
+        "triage-change-alert",
+        2,
+        None,
+        None,
+        RuleHistory.NEW_OR_WORSE,
+    ),
+    "new-side-effect-sign": (
+        SAME,
+        "triage-change-alert",
+        None,
+        None,
+        None,
+        RuleHistory.NEW_OR_WORSE,
+    ),
     "persisting-call-clinic": (
         SAME,
         "triage-childrens-mn-call-clinic",
         None,
+        None,
+        None,
         RuleHistory.PERSISTING,
+    ),
+    "persisting-vomiting-diarrhoea": (
+        SAME,
+        "triage-persisting-gi",
+        2,
+        None,
+        None,
+        RuleHistory.PERSISTING,
+    ),
+    "new-mild-side-effect": (
+        ROUTINE,
+        "triage-change-alert",
+        None,
+        1,
+        None,
+        RuleHistory.NEW_OR_WORSE,
     ),
     "persisting-side-effect": (
         ROUTINE,
         "triage-common-side-effects",
+        None,
+        None,
         None,
         RuleHistory.PERSISTING,
     ),
@@ -458,20 +666,62 @@ GOLDEN_RULES = {
 
 
 def test_golden_rules_row_by_row(rules: TriageRules) -> None:
-    loaded = {r.id: (r.level, r.source, r.min_severity, r.history) for r in rules.rules}
+    loaded = {
+        r.id: (r.level, r.source, r.min_severity, r.max_severity, r.min_rise, r.history)
+        for r in rules.rules
+    }
 
     assert loaded == GOLDEN_RULES
 
 
-def test_golden_new_or_worse_covers_every_symptom(rules: TriageRules) -> None:
+def test_golden_every_red_flag_rule_of_issue_6_is_kept(rules: TriageRules) -> None:
+    """Issue 15 item 15: every red-flag rule stays as it was (the level of the severe-sign
+    and severe-fever rules moved to call-now by item 16)."""
+    by_id = {r.id: r for r in rules.rules}
+    kept = {
+        "seizure": {"seizure"},
+        "collapse": {"fainting", "hard-to-wake"},
+        "allergic-with-breathing": {"trouble-breathing", "wheezing", "throat-tightness"},
+        "fever": {"fever"},
+        "crs-signs": {"dizziness", "face-swelling", "wheezing", "trouble-breathing"},
+        "neuro-signs": {"confusion", "trouble-speaking", "loss-of-balance"},
+        "mood-changes": {
+            "depression",
+            "anxiety",
+            "mood-swings",
+            "loss-of-interest",
+            "suicidal-thoughts",
+        },
+        "tls-signs": {
+            "trouble-passing-urine",
+            "muscle-cramps",
+            "poor-appetite",
+            "abnormal-heartbeat",
+        },
+    }
+    for rule_id, symptoms in kept.items():
+        assert by_id[rule_id].symptoms == frozenset(symptoms), rule_id
+    flags = {s.id for s in rules.symptoms.values() if s.red_flag}
+    assert flags - _common(rules) == flags
+
+
+def test_golden_new_or_worse_covers_every_sign_but_the_common_side_effects(
+    rules: TriageRules,
+) -> None:
     rule = next(r for r in rules.rules if r.id == "new-or-worse")
 
-    assert rule.symptoms == frozenset(rules.symptoms)
+    assert rule.symptoms == frozenset(rules.symptoms) - _common(rules)
+
+
+def test_golden_early_in_cycle_covers_every_symptom(rules: TriageRules) -> None:
+    rule = next(r for r in rules.rules if r.id == "early-in-cycle")
+
+    assert (rule.symptoms, rule.early_course) == (frozenset(rules.symptoms), True)
 
 
 def test_golden_severe_side_effect_leaves_out_yes_no_signs(rules: TriageRules) -> None:
     rule = next(r for r in rules.rules if r.id == "severe-side-effect")
-    common = {s.id for s in rules.symptoms.values() if s.group == "common"}
+    common = _common(rules)
 
     assert "weight-gain" in common
     assert rule.symptoms == common - {"weight-gain"}
@@ -552,11 +802,47 @@ def test_plausible_temperatures_are_30_45_c_and_86_113_f(rules: TriageRules) -> 
     assert rules.plausibility_source == "triage-blina-plausibility"
 
 
-def test_site_parameters_have_no_invented_default(rules: TriageRules) -> None:
-    assert rules.early_course_days is None
+def test_site_parameters_are_named_as_such(rules: TriageRules, knowledge: Knowledge) -> None:
+    # No source gives a window: a site parameter with a conservative default, said so.
+    assert rules.early_course_days == 7
+    assert rules.early_course_source == "triage-early-course"
+    says = knowledge.sources["triage-early-course"].says
+    assert "SITE PARAMETER, not a clinical fact" in says
+    assert "7 days" in says
+    # The size of Basch's worsening is not in the reference: a site parameter, said so.
+    assert "SITE PARAMETER" in knowledge.sources["triage-change-alert"].says
+    # No source gives acknowledgement times: none at all.
     assert dict(rules.acknowledgement_minutes) == dict.fromkeys(TriageLevel)
     assert rules.acknowledgement_source == "triage-ack-site-parameter"
-    assert rules.early_course_source == "triage-early-course"
+
+
+def test_no_crisis_line_or_clinic_number_in_the_instructions(rules: TriageRules) -> None:
+    """A crisis line is a clinic setting (issue 15 item 16); the only telephone numbers in
+    the instructions are the emergency numbers 112 / 999 / 911 (telephone facts)."""
+    guidances = [guide.guidance for guide in rules.levels.values()]
+    guidances += [group.guidance for group in rules.groups.values()]
+    guidances += [rules.always, rules.infusing]
+    texts = [i.text for g in guidances for i in g.do_now + g.tell_team + g.do_not]
+    texts += [i.text for guide in rules.levels.values() for i in guide.in_hospital]
+    numbers = {n for text in texts for n in re.findall(r"\b\d{3,}\b", text)}
+
+    assert numbers == {"112", "999", "911"}
+
+
+def test_in_hospital_instructions_say_call_the_nurse(rules: TriageRules) -> None:
+    for level in (E, CALL, SAME):
+        first = rules.levels[level].in_hospital[0]
+        assert "in hospital" in first.text
+        assert "nurse" in first.text
+        assert first.source == "triage-in-hospital"
+    assert not rules.levels[ROUTINE].in_hospital
+
+
+def test_crisis_line_symptoms_are_the_self_harm_group(rules: TriageRules) -> None:
+    crisis = {s.id for s in rules.symptoms.values() if s.crisis_line}
+
+    assert crisis == {"suicidal-thoughts", "self-harm-danger"}
+    assert {rules.symptoms[s].group for s in crisis} == {"self-harm"}
 
 
 # --- malformed files ---------------------------------------------------------------------------
@@ -575,6 +861,7 @@ def _load_edited(tmp_path: Path, old: str, new: str) -> TriageRules:
 FIRST_LEVEL = '[[levels]]\nid = "emergency"'
 MEMORY_LOSS = 'id = "memory-loss"\nname = "New forgetfulness or memory loss"\ngroup = "neuro"'
 PERSISTING_RULE = 'id = "persisting-call-clinic"\nlevel = "same-day"'
+PERSISTING_GI = 'id = "persisting-vomiting-diarrhoea"\nlevel = "same-day"'
 
 MALFORMED = [
     (
@@ -636,21 +923,21 @@ MALFORMED = [
     (
         'groups = ["pump-line"]',
         'groups = ["pump"]',
-        "rules[19].groups[0]",
+        "rules[22].groups[0]",
         "group 'pump' is not defined",
         "rule-unknown-group",
     ),
     (
         'with_any = ["hives",',
         'with_any = ["welts",',
-        "rules[4].with_any[0]",
+        "rules[5].with_any[0]",
         "symptom 'welts' is not defined",
         "rule-unknown-with-any",
     ),
     (
         'with_any = ["hives",',
         'with_any = ["wheezing", "hives",',
-        "rules[4].with_any",
+        "rules[5].with_any",
         "must not repeat the rule's own symptoms",
         "with-any-repeats-own",
     ),
@@ -699,9 +986,58 @@ MALFORMED = [
     (
         PERSISTING_RULE,
         PERSISTING_RULE.replace("same-day", "emergency"),
-        "rules[25].level",
-        "emergency for persisting back-pain is more urgent than the same symptom new or worse",
+        "rules[31].level",
+        "emergency for persisting memory-loss is more urgent than the same symptom new or worse",
         "persisting-more-urgent-than-new",
+    ),
+    (
+        PERSISTING_GI,
+        PERSISTING_GI.replace("same-day", "call-now"),
+        "rules[32].level",
+        "call-now for persisting diarrhea is more urgent than the same symptom new or worse",
+        "persisting-more-urgent-than-new-at-that-severity",
+    ),
+    (
+        'symptoms = ["chest-pain"]\nmin_severity = 3',
+        'symptoms = ["chest-pain"]\nmin_severity = 2',
+        "rules[2].min_severity",
+        "a 'not sure' alone never calls emergency services",
+        "emergency-reachable-by-not-sure",
+    ),
+    (
+        'symptoms = ["chest-pain"]\nmin_severity = 3',
+        'symptoms = ["chest-pain"]\nmin_rise = 2',
+        "rules[2].min_rise",
+        "an emergency never rests on a rise",
+        "emergency-on-a-rise",
+    ),
+    (
+        'symptoms = ["chest-pain"]\nmin_severity = 3',
+        'symptoms = ["chest-pain"]\nmin_severity = 3\nmax_severity = 2',
+        "rules[2].max_severity",
+        "must not be below min_severity",
+        "max-severity-below-min",
+    ),
+    (
+        "max_severity = 1",
+        "max_severity = 5",
+        "rules[33].max_severity",
+        "must be at most 4",
+        "max-severity-past-scale",
+    ),
+    (
+        'groups = ["common"]\nmin_rise = 2',
+        'symptoms = ["weight-gain"]\nmin_rise = 2',
+        "rules[27].symptoms",
+        "weight-gain has no severity for min_rise",
+        "min-rise-on-yes-no-sign",
+    ),
+    (
+        "interferes_counts_as = 3",
+        "interferes_counts_as = 2",
+        "severity.interferes_counts_as",
+        "must be above unknown_counts_as and at most 4",
+        "follow-up-not-above-not-sure",
     ),
     (
         'min_findings = 2\nlevel = "call-now"',
@@ -734,7 +1070,7 @@ MALFORMED = [
     (
         'text = "Keep the catheter and its dressing clean and dry."',
         'text = ""',
-        "groups[9].do_now[1].text",
+        "groups[10].do_now[1].text",
         "at least 1 character",
         "empty-instruction",
     ),
@@ -764,7 +1100,8 @@ def test_load_triage_malformed_names_file_and_key_path(
 
 
 def test_load_triage_site_parameters_load_when_a_site_sets_them(tmp_path: Path) -> None:
-    edited = TEXT.replace("[early_course]\n", "[early_course]\nwindow_days = 3\n", 1).replace(
+    assert "window_days = 7\n" in TEXT
+    edited = TEXT.replace("window_days = 7\n", "window_days = 3\n", 1).replace(
         '[[acknowledgement]]\nlevel = "emergency"',
         '[[acknowledgement]]\nlevel = "emergency"\nminutes = 15',
         1,

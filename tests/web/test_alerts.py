@@ -132,7 +132,7 @@ def test_a_nurse_acknowledges_the_alert_from_a_check_in(clinic: DemoClinic) -> N
     nurse = clinic.browser("nurse.kim")
     soup = page(nurse.get("/"))
     row = one(soup, f'section.alerts li[data-report="{report}"]')
-    assert row["data-level"] == "emergency"
+    assert row["data-level"] == "call-now"
     assert row["data-patient"] == str(clinic.patients["P-001"])
     assert row["data-age-minutes"] == "0"
     alert_id = int(str(row["data-alert"]))

@@ -120,6 +120,9 @@ def test_the_premedication_due_is_recorded_as_given_from_the_banner(
         f'li[data-task-kind="premedication"][data-patient="{patient}"]'
     )
     assert [t["data-task-state"] for t in tasks] == ["done"]
+    # The CRS form says that fever may be masked by the dose just given.
+    masking = one(_page(nurse, patient), 'form[data-form="crs"] [data-masking-given]')
+    assert "dexamethasone" in masking.get_text()
 
 
 def test_a_pharmacist_cannot_record_a_premedication(clinic: DemoClinic, patient: int) -> None:

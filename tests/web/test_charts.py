@@ -127,9 +127,14 @@ def test_close_threshold_labels_do_not_overlap() -> None:
 def test_the_page_draws_the_lines_that_alert_the_care_team(knowledge: Knowledge) -> None:
     rules = alerting_temperature_rules(knowledge.triage)
     assert rules
-    assert {r.level for r in rules} == {
+    assert {r.level for r in rules} <= {
         level for level, guide in knowledge.triage.levels.items() if guide.alert_care_team
     }
+    assert [r.id for r in rules] == [
+        r.id
+        for r in knowledge.triage.temperature_rules
+        if knowledge.triage.levels[r.level].alert_care_team
+    ]
     chart = temperature_chart([(T0, _c("37"))], rules)
     assert chart is not None
     assert (chart.width, chart.height) == (WIDTH, HEIGHT)

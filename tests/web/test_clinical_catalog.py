@@ -39,6 +39,9 @@ def _knowledge_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
     for level, guide in rules.levels.items():
         yield guide.name, f"triage.toml levels[{level}].name"
         yield from _guidance(guide.guidance, f"triage.toml levels[{level}]")
+        for index, instruction in enumerate(guide.in_hospital):
+            yield instruction.text, f"triage.toml levels[{level}].in_hospital[{index}]"
+    yield rules.follow_up, "triage.toml severity.follow_up"
     yield from _guidance(rules.always, "triage.toml always")
     yield from _guidance(rules.infusing, "triage.toml infusing")
     yield rules.pediatric_note.text, "triage.toml pediatric.note"
@@ -69,6 +72,8 @@ def _instruction_texts(knowledge: Knowledge) -> set[str]:
     """The English instructions, rule explanations and level names of triage.toml."""
     rules = knowledge.triage
     texts = {guide.name for guide in rules.levels.values()}
+    texts.update(i.text for guide in rules.levels.values() for i in guide.in_hospital)
+    texts.add(rules.follow_up)
     for guidance in [
         *(guide.guidance for guide in rules.levels.values()),
         rules.always,
@@ -122,7 +127,7 @@ def reasons_of(answer: BeautifulSoup) -> list[tuple[str, str]]:
 
 
 def check_in(browser: TestClient, patient: int, key: str) -> BeautifulSoup:
-    """Fever 39.0 C and confusion: an emergency."""
+    """Fever 39.0 C and confusion: call the care team now (P-001 is in hospital)."""
     form = page(browser.get(f"/patients/{patient}/check-in"))
     response = browser.post(
         f"/patients/{patient}/check-in",
@@ -200,7 +205,7 @@ def test_the_check_in_form_in_spanish(clinic: DemoClinic, knowledge: Knowledge) 
     assert not set(words) & set(rules.severity_words)
 
 
-def test_a_spanish_check_in_shows_the_spanish_emergency_instructions(
+def test_a_spanish_check_in_shows_the_spanish_call_now_instructions(
     clinic: DemoClinic, knowledge: Knowledge
 ) -> None:
     patient = clinic.patients["P-001"]
@@ -209,18 +214,23 @@ def test_a_spanish_check_in_shows_the_spanish_emergency_instructions(
     answer = check_in(spanish(clinic, "alex.partner"), patient, "clinical-es-1")
 
     result = one(answer, "section.triage")
-    assert (result["data-level"], result["data-alert"]) == ("emergency", "yes")
-    guide = rules.levels[TriageLevel.EMERGENCY]
+    assert (result["data-level"], result["data-alert"]) == ("call-now", "yes")
+    guide = rules.levels[TriageLevel.CALL_NOW]
     assert text_of(answer, "section.triage h1") == [es(guide.name)]
     do_now = text_of(answer, '[data-instructions="do_now"] li')
-    assert do_now[: len(guide.guidance.do_now)] == [es(i.text) for i in guide.guidance.do_now]
+    # P-001 is on a hospital day of cycle 1: the in-hospital instructions (call the nurse).
+    assert do_now[: len(guide.in_hospital)] == [es(i.text) for i in guide.in_hospital]
     # the same instructions and reasons as the English page, each translated
     instructions = text_of(english, "[data-instructions] li")
     assert instructions
     assert text_of(answer, "[data-instructions] li") == [es(text) for text in instructions]
-    reasons = reasons_of(english)
+    # The second check-in finds the confusion unchanged since the first, so fewer rules
+    # fire; each reason shown is its rule's, translated.
+    reasons = reasons_of(answer)
     assert reasons
-    assert reasons_of(answer) == [(rule, es(reason)) for rule, reason in reasons]
+    assert {rule for rule, _ in reasons} <= {rule for rule, _ in reasons_of(english)}
+    by_id = {r.id: r.reason for r in (*rules.rules, *rules.temperature_rules)}
+    assert reasons == [(rule, es(by_id[rule])) for rule, _ in reasons]
     page_text = " ".join(answer.get_text().split())
     left_in_english = [text for text in _instruction_texts(knowledge) if text in page_text]
     assert not left_in_english

@@ -272,7 +272,8 @@ def test_caregiver_check_in_shows_the_triage_answer(clinic: DemoClinic) -> None:
     assert response.status_code == 200
     answer = page(response)
     result = one(answer, "section.triage")
-    assert result["data-level"] == "emergency"
+    # Confusion of unknown severity (moderate) and a fever: call the team now (issue 15).
+    assert result["data-level"] == "call-now"
     assert result["data-alert"] == "yes"
     assert answer.select('[data-instructions="do_now"] li')
     history = page(caregiver.get(f"/patients/{patient}"))

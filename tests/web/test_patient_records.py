@@ -415,7 +415,8 @@ def test_the_chart_draws_each_temperature_and_the_call_lines(
         for r in rules.temperature_rules
         if rules.levels[r.level].alert_care_team
     }
-    assert {level for _, level, _ in drawn} == {"emergency", "call-now"}
+    # Since issue 15 (item 16) no temperature alone calls emergency services.
+    assert {level for _, level, _ in drawn} == {"call-now"}
     for g in svg.select("g[data-threshold]"):
         assert g["data-celsius"] in one(g, "text").get_text()
     # each point is marked with the most urgent line it crosses, as triage would

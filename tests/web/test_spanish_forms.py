@@ -31,7 +31,7 @@ SAME_IN_BOTH = frozenset({"mL", "kg", "cm", "mcg", "mg", "min", "ICE", "CAPD", "
 @dataclass(frozen=True)
 class Prepared:
     """P-002's course with a bag pharm.ana prepared (pharm.ben may verify it), and an
-    open alert from an emergency check-in for P-001."""
+    open alert from a call-now check-in for P-001."""
 
     bag_id: int
 
@@ -137,7 +137,7 @@ def _form(soup: BeautifulSoup, selector: str) -> Tag:
 @pytest.fixture(scope="module")
 def prepared(clinic: DemoClinic) -> Prepared:
     """Made through the pages: a bag prepared by pharm.ana for P-002 (its soft checks
-    overridden, each with a reason) and an emergency check-in for P-001 (an alert)."""
+    overridden, each with a reason) and a call-now check-in for P-001 (an alert)."""
     ana = clinic.browser("pharm.ana")
     course = clinic.courses["P-002"]
     soup = page(ana.get(f"/patients/{clinic.patients['P-002']}"))

@@ -1,12 +1,15 @@
 """`blina grade crs|icans|ctcae|tls` and `blina replan`: toxicity on the command line.
 
 Every grading prints ``{"scale", "grade", "criteria", "notes", "source"}`` with
-``--format json`` (grade 0: none); ``replan`` prints the planner's JSON plus
+``--format json`` (grade 0: none). A lab value takes its unit: ``--unit`` for a CTCAE
+term; ``8.5mg/dL`` or ``"8.5 mg/dL"`` for a TLS value (a bare number is in the SI unit,
+as before units were asked for); ``replan`` prints the planner's JSON plus
 ``decisions`` and ``status``. Bad input ends with exit 2 and one line naming the field;
 a re-plan with a hard-stop decision prints its answer and exits 3.
 """
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -87,6 +90,9 @@ def grade_crs_command(
     fever_masked: Annotated[
         bool, typer.Option(help="Antipyretic or anti-cytokine treatment already given")
     ] = False,
+    crs_diagnosed: Annotated[
+        bool, typer.Option(help="CRS already diagnosed in this episode (masking counts only then)")
+    ] = False,
     hypotension: Annotated[
         str, typer.Option(help="none, fluids, one-vasopressor or multiple-vasopressors")
     ] = "none",
@@ -105,6 +111,7 @@ def grade_crs_command(
             hypotension=json_choice("hypotension", hypotension, Hypotension),
             oxygen=json_choice("oxygen", oxygen, OxygenSupport),
             fever_masked=fever_masked,
+            crs_diagnosed=crs_diagnosed,
             oxygen_flow_l_per_min=_decimal("oxygen_flow_l_per_min", oxygen_flow_l_min),
         )
         _print_grading(grade_crs(findings, load_knowledge().toxicity.crs), output)
@@ -173,7 +180,15 @@ def grade_icans_command(
 @grade_app.command("ctcae")
 def grade_ctcae_command(
     term: Annotated[str, typer.Argument(help="The term, e.g. neutrophils, alt, seizure")],
-    value: Annotated[str | None, typer.Option(help="The lab value in the term's unit")] = None,
+    value: Annotated[str | None, typer.Option(help="The lab value, in --unit")] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option(
+            help="The unit of --value, --lln, --uln and --baseline, one of the term's units "
+            "(g/dL or g/L for hemoglobin, cells/mm3 or 10^9/L for counts...); default: the "
+            "term's own unit"
+        ),
+    ] = None,
     uln: Annotated[str | None, typer.Option(help="The lab's upper limit of normal")] = None,
     lln: Annotated[str | None, typer.Option(help="The lab's lower limit of normal")] = None,
     baseline: Annotated[str | None, typer.Option(help="The patient's baseline value")] = None,
@@ -196,6 +211,7 @@ def grade_ctcae_command(
     with user_errors():
         findings = CtcaeFindings(
             value=_decimal("value", value),
+            unit=unit,
             uln=_decimal("uln", uln),
             lln=_decimal("lln", lln),
             baseline=_decimal("baseline", baseline),
@@ -216,15 +232,21 @@ def grade_tls_command(
     sample: Annotated[
         list[str] | None,
         typer.Option(
-            help="at=ISO,uric-acid=umol/L,potassium=mmol/L,phosphate=mmol/L,calcium=mmol/L "
-            "(repeatable; any subset of analytes)"
+            help="at=ISO,uric-acid=..,potassium=..,phosphate=..,calcium=.. (total calcium), "
+            "each value with its unit (uric-acid=8.5mg/dL; a bare number is SI: umol/L, "
+            "mmol/L); repeatable; any subset of analytes"
         ),
     ] = None,
     baseline: Annotated[
-        str | None, typer.Option(help="Baseline values: uric-acid=..,potassium=..,...")
+        str | None,
+        typer.Option(help="Baseline values with their units: uric-acid=..,potassium=..,..."),
     ] = None,
-    creatinine: Annotated[str | None, typer.Option(help="Creatinine in umol/L")] = None,
-    creatinine_uln: Annotated[str | None, typer.Option(help="Creatinine ULN in umol/L")] = None,
+    creatinine: Annotated[
+        str | None, typer.Option(help="Creatinine with its unit (umol/L or mg/dL; bare: umol/L)")
+    ] = None,
+    creatinine_uln: Annotated[
+        str | None, typer.Option(help="Creatinine ULN with its unit (bare: umol/L)")
+    ] = None,
     arrhythmia: Annotated[
         str,
         typer.Option(
@@ -245,13 +267,21 @@ def grade_tls_command(
         allowed = knowledge.body_rules.age_years
         if not age.is_finite() or age not in allowed:
             raise InvalidInput("age_years", age, allowed.describe())
+        baseline_values, baseline_units = (
+            ({}, {}) if baseline is None else _analytes("baseline", _pairs("baseline", baseline))
+        )
+        creatinine_value, creatinine_unit = _optional_lab_value("creatinine", creatinine)
+        uln_value, uln_unit = _optional_lab_value("creatinine_uln", creatinine_uln)
         findings = TlsFindings(
             therapy_start=json_instant("therapy_start", _required("therapy_start", therapy_start)),
             samples=tuple(_sample(f"samples[{i}]", text) for i, text in enumerate(sample or ())),
             child=age < knowledge.body_rules.adult_from_age_years,
-            baseline={} if baseline is None else _analytes("baseline", baseline),
-            creatinine=_decimal("creatinine", creatinine),
-            creatinine_uln=_decimal("creatinine_uln", creatinine_uln),
+            baseline=baseline_values,
+            baseline_units=baseline_units,
+            creatinine=creatinine_value,
+            creatinine_unit=creatinine_unit,
+            creatinine_uln=uln_value,
+            creatinine_uln_unit=uln_unit,
             arrhythmia=json_choice("arrhythmia", arrhythmia, Arrhythmia),
             seizure=json_choice("seizure", seizure, TlsSeizure),
         )
@@ -323,11 +353,44 @@ def _ice_items(text: str) -> dict[str, int]:
     }
 
 
-def _analytes(field: str, text: str) -> dict[Analyte, Decimal]:
-    return {
-        json_choice(field, name, Analyte): parse_decimal(f"{field}.{name}", value)
-        for name, value in _pairs(field, text).items()
-    }
+# A number and the unit after it: "8.5mg/dL", "8.5 mg/dL", "0.8 10^9/L"; a bare number.
+_LAB_VALUE = re.compile(r"\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(.*?)\s*")
+# What people call ionised calcium; Cairo-Bishop's calcium criterion is total calcium.
+_IONISED = frozenset({"calcium-ionized", "calcium-ionised", "ionized-calcium", "ionised-calcium"})
+
+
+def _lab_value(field: str, text: str) -> tuple[Decimal, str | None]:
+    """A lab value and its unit (None: none given, the SI unit)."""
+    match = _LAB_VALUE.fullmatch(text)
+    if match is None:
+        return parse_decimal(field, text), None
+    number, unit = match.groups()
+    return parse_decimal(field, number), unit or None
+
+
+def _optional_lab_value(field: str, text: str | None) -> tuple[Decimal | None, str | None]:
+    return (None, None) if text is None else _lab_value(field, text)
+
+
+def _analytes(
+    field: str, pairs: Mapping[str, str]
+) -> tuple[dict[Analyte, Decimal], dict[Analyte, str]]:
+    """The values of ``name=value`` pairs by analyte, and the units given with them."""
+    values: dict[Analyte, Decimal] = {}
+    units: dict[Analyte, str] = {}
+    for name, text in pairs.items():
+        if name in _IONISED:
+            raise InvalidInput(
+                f"{field}.{name}",
+                text,
+                "a total calcium, as calcium=..: Cairo-Bishop 2004 has no ionised-calcium "
+                "criterion",
+            )
+        analyte = json_choice(field, name, Analyte)
+        values[analyte], unit = _lab_value(f"{field}.{name}", text)
+        if unit is not None:
+            units[analyte] = unit
+    return values, units
 
 
 def _sample(field: str, text: str) -> LabSample:
@@ -335,11 +398,8 @@ def _sample(field: str, text: str) -> LabSample:
     at = pairs.pop("at", None)
     if at is None:
         raise InvalidInput(f"{field}.at", "(missing)", "given: at=ISO date-time with offset")
-    values = {
-        json_choice(field, name, Analyte): parse_decimal(f"{field}.{name}", value)
-        for name, value in pairs.items()
-    }
-    return LabSample(json_instant(f"{field}.at", at), values)
+    values, units = _analytes(field, pairs)
+    return LabSample(json_instant(f"{field}.at", at), values, units)
 
 
 def _read_course(path: str) -> Mapping[str, Any]:

@@ -47,7 +47,7 @@ def triage_command(
         list[str] | None,
         typer.Option(
             help="A symptom, NAME or NAME:SEVERITY (0 none, 1 mild, 2 moderate, 3 severe, "
-            "4 very severe; left out: not known, counted as the worst). Repeatable."
+            "4 very severe; left out: not sure, counted as moderate). Repeatable."
         ),
     ] = None,
     previous: Annotated[
@@ -196,7 +196,8 @@ def _describe(finding: Finding, rules: TriageRules) -> str:
     if not finding.has_severity:
         return f"{finding.name} ({finding.history})"
     if finding.severity is None:
-        severity = "severity not given, counted as the worst"
+        counted = rules.severity_words[rules.unknown_severity]
+        severity = f"severity not given (not sure), counted as {counted}"
     else:
         severity = f"severity {finding.severity} of {rules.max_severity}, "
         severity += rules.severity_words[finding.severity]

@@ -56,17 +56,20 @@ class BodyRules:
     source: str
     bsa_source: str
     adult_age_source: str
+    adult_age_note: str | None = None  # where the label gives no age of its own
 
 
 @dataclass(frozen=True, slots=True)
 class BodySize:
-    """A measured patient. ``bsa`` is None when no height was given."""
+    """A measured patient. ``bsa`` is None when no height was given; ``age_group_note``
+    says where the age separating the groups comes from when the label gives none."""
 
     weight: Kg
     height: Cm | None
     age: Years
     bsa: M2 | None
     age_group: AgeGroup
+    age_group_note: str | None = None
 
 
 def bsa_mosteller(*, weight: Kg, height: Cm, quantum: Decimal) -> M2:
@@ -101,7 +104,14 @@ def measure_body(
         else bsa_mosteller(weight=weight, height=height, quantum=rules.bsa_quantum_m2)
     )
     group = AgeGroup.ADULT if age_years >= rules.adult_from_age_years else AgeGroup.PEDIATRIC
-    return BodySize(weight=weight, height=height, age=Years(age_years), bsa=bsa, age_group=group)
+    return BodySize(
+        weight=weight,
+        height=height,
+        age=Years(age_years),
+        bsa=bsa,
+        age_group=group,
+        age_group_note=rules.adult_age_note,
+    )
 
 
 def _check(field: str, value: Decimal, allowed: Range) -> None:

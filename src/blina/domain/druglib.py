@@ -38,6 +38,7 @@ from blina.domain.units import M2, Kg, McgPerDay, McgPerM2PerDay
 __all__ = [
     "DEMO_STAMP",
     "Advisory",
+    "BenzylAlcoholLimit",
     "CareArea",
     "FlushCheck",
     "Infusion",
@@ -305,6 +306,19 @@ class SiteBag:
     base_saline: Ml | None = None
     rate: MlPerHour | None = None
     stability: tuple[StabilityRule, ...] = ()
+    # The benzyl alcohol in the site's preserved saline, as its product states (mg/mL).
+    benzyl_alcohol_mg_per_ml: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BenzylAlcoholLimit:
+    """The site's limit on the benzyl alcohol a patient gets from a preserved bag, in
+    mg/kg/day: a hard stop above it, a soft check from ``soft_from_percent`` of it. No
+    retrieved label states a threshold, so it is the site's, with its source."""
+
+    limit_mg_per_kg_per_day: Decimal
+    soft_from_percent: Decimal
+    source: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,6 +407,7 @@ class SiteLibrary:
     bags: tuple[SiteBag, ...] = ()
     label_rows: tuple[LabelRow, ...] = ()
     care_areas: tuple[CareArea, ...] = ()
+    benzyl_alcohol: BenzylAlcoholLimit | None = None
 
     @property
     def stamp(self) -> str | None:

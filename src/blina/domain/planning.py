@@ -515,6 +515,12 @@ def _warnings(regimen: Regimen, body: BodySize, bag: BagOption) -> tuple[str, ..
             f"{regimen.name}: the dosing rests on trial data, not on the label's table "
             f"({regimen.source})."
         )
+    by_age = {rule.age_group for rule in regimen.premedication}
+    if body.age_group_note is not None and len(by_age) > 1:
+        warnings.append(
+            f"Premedication differs for adults and children; this patient is taken as "
+            f"{body.age_group}. {body.age_group_note}"
+        )
     if bag.older_min_weight is not None and body.weight.value < bag.older_min_weight.value:
         warnings.append(
             f"{bag.hours}-h bag below {bag.older_min_weight}: an older source advises against it "

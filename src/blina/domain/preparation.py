@@ -164,6 +164,7 @@ class BagSetup:
     expiry: tuple[Expiry, ...]
     advisories: tuple[Advisory, ...]
     checks: tuple[Check, ...]
+    benzyl_alcohol: Sourced[Decimal] | None = None  # mg/mL in the preserved saline
 
     def saline_for(self, weight: Kg) -> Sourced[Ml] | None:
         """The reference's base saline where it applies to ``weight``, else the site's."""
@@ -291,6 +292,20 @@ class Recipe:
     @property
     def bag_concentration(self) -> McgPerMl:
         return McgPerMl(self.drug_mass.value / self.total.value)
+
+    @property
+    def benzyl_alcohol(self) -> Decimal | None:
+        """mg/kg/day of benzyl alcohol from a preserved bag (None: not preserved, or the
+        site library gives no content)."""
+        if not self.bag.reference.preservative:
+            return None
+        return benzyl_alcohol_mg_per_kg_per_day(
+            self.bag,
+            self.saline.value.value,
+            self.total.value,
+            self.rate.value.value,
+            self.prescription.weight.value,
+        )
 
     @property
     def deviation_percent(self) -> Decimal:
@@ -454,6 +469,15 @@ def _finish(
     )
     total = saline.value.value + stabilizer.value.value + drug
     found.append(_tolerance_check(delivered, rx.dose.value, site))
+    if bag.reference.preservative:
+        found.append(
+            _benzyl_alcohol_check(
+                benzyl_alcohol_mg_per_kg_per_day(
+                    bag, saline.value.value, total, rate.value.value, rx.weight.value
+                ),
+                site,
+            )
+        )
     overfill = total - bag.infuse.value
     if overfill < site.priming.value:
         found.append(_overfill_check(total, bag.infuse.value, site))
@@ -473,6 +497,55 @@ def _finish(
         total=Ml(total),
         delivered=McgPerDay(delivered),
         checks=CheckReport(tuple(found)),
+    )
+
+
+def benzyl_alcohol_mg_per_kg_per_day(
+    bag: BagSetup, saline_ml: Decimal, total_ml: Decimal, rate_ml_per_h: Decimal, weight_kg: Decimal
+) -> Decimal | None:
+    """The benzyl alcohol a patient gets from a preserved bag, mg/kg/day: the preserved
+    saline's content x its share of the bag x the rate x 24 h / weight (None where the site
+    library gives no content)."""
+    content = bag.benzyl_alcohol
+    if content is None:
+        return None
+    return content.value * saline_ml * rate_ml_per_h * HOURS_PER_DAY / (total_ml * weight_kg)
+
+
+def _benzyl_alcohol_check(load: Decimal | None, site: SiteLibrary) -> Check:
+    limit = site.benzyl_alcohol
+    if load is None or limit is None:
+        missing = "benzyl alcohol content of its preserved saline" if load is None else "limit"
+        return Check(
+            CheckLevel.SOFT,
+            "benzyl-alcohol-not-checked",
+            f"the benzyl alcohol load of this preserved bag is not checked: the site library "
+            f"{site.name!r} gives no {missing}; check it against the preserved saline used",
+            site.source,
+        )
+    shown = f"{round_reported(load)} mg/kg/day of benzyl alcohol"
+    cap = limit.limit_mg_per_kg_per_day
+    if load > cap:
+        return Check(
+            CheckLevel.HARD,
+            "benzyl-alcohol-above-limit",
+            f"{shown} is above the site's limit of {cap} mg/kg/day: use preservative-free "
+            f"saline and a shorter bag",
+            limit.source,
+        )
+    if load * _HUNDRED >= cap * limit.soft_from_percent:
+        return Check(
+            CheckLevel.SOFT,
+            "benzyl-alcohol-near-limit",
+            f"{shown} is {round_reported(load * _HUNDRED / cap)} % of the site's limit of "
+            f"{cap} mg/kg/day",
+            limit.source,
+        )
+    return Check(
+        CheckLevel.OK,
+        "benzyl-alcohol-within-limit",
+        f"{shown}, within the site's limit of {cap} mg/kg/day",
+        limit.source,
     )
 
 
@@ -602,6 +675,7 @@ def resolve_library(
                     expiry=bag.expiry,
                     advisories=bag.advisories,
                     checks=shared + bag.checks,
+                    benzyl_alcohol=bag.benzyl_alcohol,
                 )
                 for hours, bag in bags.items()
             }
@@ -785,6 +859,9 @@ def _resolve_bag(
             a for a in reference.advisories if ref.preservative or not a.preservative_only
         ),
         checks=(*found, *expiry_checks),
+        benzyl_alcohol=None
+        if site_bag is None or site_bag.benzyl_alcohol_mg_per_ml is None or not ref.preservative
+        else Sourced(site_bag.benzyl_alcohol_mg_per_ml, site_bag.source),
     )
 
 
@@ -837,12 +914,14 @@ def _resolve_rate(
                 )
             )
         else:
+            # Never a default: only a validated site library's own entry may make it.
             found.append(
                 Check(
-                    CheckLevel.SOFT,
+                    CheckLevel.HARD,
                     "rate-unverified",
                     f"{ref.rate.value} mL/h for {ref.hours}-h bags is not verified:"
-                    f" {ref.rate_note}; confirm it against the current label",
+                    f" {ref.rate_note}; a {ref.hours}-h bag is made only from a validated"
+                    f" site library that confirms the rate from the current label",
                     source,
                 )
             )

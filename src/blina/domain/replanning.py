@@ -530,6 +530,7 @@ class _Course:
             prior = None if self._cap_expired() else self.cap
             cycle_premed: list[PremedicationDose] | None = None
         else:
+            repeat = _step_up_not_reached(run)
             run.end = max(run.last_infusion_day, at.astimezone(self.zone).date() - _DAY)
             position = len(self.runs)
             if position == len(self.specs):
@@ -552,10 +553,59 @@ class _Course:
             )
             base = run.doses[0]
             prior = None
+            if repeat is not None:
+                self._offer_step_up(repeat, base, at)
+                chosen = event.dose is not None and event.dose == repeat[0] != base
+                if chosen and action.restart_dose is None:  # no rule of its own applies
+                    self._repeat_step_up(repeat, base, at)
+                    self._restart_care(pause, at, run, cycle_premed)
+                    self.split = True
+                    return at
         self._restart_dose(event, action, base, prior, at)
         self._restart_care(pause, at, run, cycle_premed)
         self.split = True
         return at
+
+    def _offer_step_up(
+        self, repeat: tuple[McgPerDay, timedelta, int], full: McgPerDay, at: datetime
+    ) -> None:
+        """The new cycle starts at its full dose, as the label says; the patient never
+        reached it in the interrupted cycle: say so, and offer the step-up again."""
+        first, length, cycle = repeat
+        self.decisions.append(
+            Decision(
+                at,
+                DecisionKind.STEP_UP,
+                (
+                    f"Cycle {cycle} was interrupted before its step-up: the patient never "
+                    f"reached the full dose. The new cycle starts at {full}, as the label "
+                    "says; the physician may repeat the step-up instead (record the restart "
+                    f"at {first}): blina then steps up to {full} after {_span(length)}, as "
+                    f"in cycle {cycle}.",
+                ),
+                self.plan.regimen.source,
+                DecisionLevel.SOFT,
+            )
+        )
+
+    def _repeat_step_up(
+        self, repeat: tuple[McgPerDay, timedelta, int], full: McgPerDay, at: datetime
+    ) -> None:
+        """The physician's choice, recorded as the restart dose: the first step again."""
+        first, length, cycle = repeat
+        self.cap = _Cap(first, self.total + length, None)
+        self.decisions.append(
+            Decision(
+                at,
+                DecisionKind.RESTART,
+                (
+                    f"Restart at {first}: the physician repeats cycle {cycle}'s step-up; step "
+                    f"up to {full} after {_span(length)} of infusion.",
+                ),
+                self.plan.regimen.source,
+                DecisionLevel.SOFT,
+            )
+        )
 
     def _end_course(self, at: datetime, pause: timedelta, run: _CycleRun) -> None:
         rules = self.rules.interruptions
@@ -1007,6 +1057,15 @@ class _Course:
                 spans.append(gap_span(spans[-1].last + _DAY, run.start - _DAY))
             spans.extend(cycle_spans(self._planned(run), run.segments))
         return spans
+
+
+def _step_up_not_reached(run: _CycleRun) -> tuple[McgPerDay, timedelta, int] | None:
+    """For a cycle with a step-up that was stopped before it: its first dose, how long
+    that step lasts, and the cycle's number (None once the full dose was reached)."""
+    steps = run.spec.steps
+    if len(steps) < 2 or run.infused >= (steps[-1].first_day - 1) * _DAY:
+        return None
+    return run.doses[0], steps[0].last_day * _DAY, run.spec.number
 
 
 def _span(duration: timedelta) -> str:

@@ -8,12 +8,20 @@ Levels, most urgent first: ``emergency``, ``call-now``, ``same-day``, ``routine`
 Safety over convenience (source ``triage-safety-first``):
 
 - the level is the most urgent level of every rule that fired, so a red flag always wins;
-- a severity that is not given counts as the worst, two answers for one symptom keep the
-  worse, and with no earlier check-in every symptom counts as new: an unknown or
-  contradictory answer never lowers the level;
+- a severity left as "not sure" is missing, not the worst (PRO-CTCAE, source
+  ``triage-not-sure``): it counts as moderate, and a yes to the one follow-up question
+  ("Is it getting in the way of daily activities?") makes it severe; a "not sure" alone
+  never reaches emergency services (the loader checks every emergency rule for it);
+- two answers for one symptom keep the worse, and with no earlier check-in every symptom
+  counts as new;
+- a symptom is new when no earlier check-in in ``Context.recent`` reported it (or the
+  latest that answered it said none); otherwise it is worse or persisting against that
+  latest answer, and its rise in points is what the change rule reads (source
+  ``triage-change-alert``);
 - the answers are a set: their order never matters;
 - the instructions are shown in full: what to do now, what to tell the team, and what
-  never to do (flush the line, change the pump settings).
+  never to do (flush the line, change the pump settings); a patient recorded as in
+  hospital is told to call the nurse, not an ambulance (source ``triage-in-hospital``).
 
 A temperature in Fahrenheit is converted exactly, (F - 32) x 5 / 9, before it is
 compared, and the conversion is stated:
@@ -25,6 +33,7 @@ compared, and the conversion is stated:
 <TriageLevel.CALL_NOW: 'call-now'>, <TriageLevel.EMERGENCY: 'emergency'>]
 """
 
+import dataclasses
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -99,6 +108,7 @@ class RuleHistory(StrEnum):
     """Which histories a rule fires for."""
 
     ANY = "any"
+    NEW = "new"
     NEW_OR_WORSE = "new-or-worse"
     PERSISTING = "persisting"
 
@@ -166,11 +176,14 @@ class Temperature:
 class SymptomAnswer:
     """One answer: a symptom id and its PRO-CTCAE severity (0 none ... 4 very severe).
 
-    ``severity`` is None for a yes/no sign, or when the severity is not known.
+    ``severity`` is None for a yes/no sign, or when the severity is not known ("not
+    sure"). ``interferes`` answers the follow-up asked only then ("Is it getting in the
+    way of daily activities?"): True, False or None (not answered).
     """
 
     symptom: str
     severity: int | None = None
+    interferes: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,10 +203,15 @@ class CheckIn:
         symptoms: Mapping[str, int | None] | Iterable[tuple[str, int | None]] = (),
         temperature: Temperature | None = None,
         free_text: str = "",
+        interferes: Mapping[str, bool] | None = None,
     ) -> "CheckIn":
-        """A check-in from ``{symptom: severity}`` or ``(symptom, severity)`` pairs."""
+        """A check-in from ``{symptom: severity}`` or ``(symptom, severity)`` pairs, and the
+        follow-up answers ``{symptom: interferes}`` for the severities left "not sure"."""
         pairs = symptoms.items() if isinstance(symptoms, Mapping) else symptoms
-        answers = tuple(SymptomAnswer(symptom, severity) for symptom, severity in pairs)
+        follow_up = interferes or {}
+        answers = tuple(
+            SymptomAnswer(symptom, severity, follow_up.get(symptom)) for symptom, severity in pairs
+        )
         return cls(observed_at, answers, temperature, free_text)
 
 
@@ -201,8 +219,10 @@ class CheckIn:
 class Context:
     """What the course says about the patient now; every field may be unknown (None).
 
-    ``recent`` holds earlier check-ins (the caller chooses how far back); the latest one
-    at or before this check-in tells whether a symptom is new, worse or persisting.
+    ``recent`` holds earlier check-ins (the caller chooses how far back): a symptom none
+    of them reported is new; else the latest one that answered it tells whether it is
+    worse or persisting. ``days_since_start_or_step_up`` counts from the latest cycle
+    start, step-up or restart. ``in_hospital``: the patient is recorded as in hospital.
     """
 
     cycle_day: int | None = None
@@ -210,6 +230,7 @@ class Context:
     days_since_start_or_step_up: int | None = None
     age_group: AgeGroup | None = None
     recent: tuple[CheckIn, ...] = ()
+    in_hospital: bool | None = None
 
     def __post_init__(self) -> None:
         _check_whole("cycle_day", self.cycle_day, 1)
@@ -248,13 +269,18 @@ class Guidance:
 
 @dataclass(frozen=True, slots=True)
 class LevelGuide:
-    """A level's plain-language name, its instructions and whether it alerts the team."""
+    """A level's plain-language name, its instructions and whether it alerts the team.
+
+    ``in_hospital``: what to do now instead, for a patient recorded as in hospital (empty:
+    the same as at home).
+    """
 
     level: TriageLevel
     name: str
     alert_care_team: bool
     guidance: Guidance
     source: str
+    in_hospital: tuple[Instruction, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +289,7 @@ class Symptom:
 
     ``has_severity``: answered on the 0-4 severity scale (else a yes/no sign).
     ``red_flag``: always at least call-now, whatever the history.
+    ``crisis_line``: the answer shows the clinic's crisis line.
     """
 
     id: str
@@ -271,6 +298,7 @@ class Symptom:
     has_severity: bool
     red_flag: bool
     source: str
+    crisis_line: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,10 +315,12 @@ class SymptomGroup:
 class SymptomRule:
     """Fires for each reported symptom in ``symptoms`` that meets every condition.
 
-    ``min_severity``: only at this severity or worse (an unknown severity always meets
-    it). ``history``: only for these histories. ``with_any``: only if one of these is
-    reported too. ``early_course``: only within the site's window after a start or
-    step-up (never when the site set none).
+    ``min_severity`` / ``max_severity``: only at a severity in that range (a "not sure"
+    counts as moderate, or severe with a yes to the follow-up). ``history``: only for
+    these histories. ``min_rise``: only when the severity rose by at least this many
+    points since the latest earlier answer for the symptom (none reported: no rise).
+    ``with_any``: only if one of these is reported too. ``early_course``: only within the
+    site's window after a start, step-up or restart (never when the site set none).
     """
 
     id: str
@@ -303,6 +333,8 @@ class SymptomRule:
     with_any: frozenset[str] = frozenset()
     early_course: bool = False
     also_source: str | None = None
+    max_severity: int | None = None
+    min_rise: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,8 +377,12 @@ class Outcome:
 class TriageRules:
     """Everything triage needs, as data; ``symptoms`` and ``groups`` in display order.
 
+    ``unknown_severity`` is what a "not sure" counts as (moderate), ``interferes_severity``
+    what it counts as with a yes to ``follow_up`` (severe); both cite ``unknown_source``.
+    ``repeated_source`` cites the rule for two answers to one symptom (the worse counts).
     ``early_course_days`` and ``acknowledgement_minutes`` are site parameters: the
-    reference gives no value, so the shipped knowledge leaves them None.
+    reference gives no value. The shipped knowledge names a conservative default window
+    (a site parameter, not a clinical fact) and leaves the acknowledgement times None.
     """
 
     symptoms: Mapping[str, Symptom]
@@ -362,6 +398,10 @@ class TriageRules:
     severity_words: tuple[str, ...]
     severity_source: str
     unknown_source: str
+    unknown_severity: int
+    interferes_severity: int
+    follow_up: str
+    repeated_source: str
     temperature_c: Range
     temperature_f: Range
     plausibility_source: str
@@ -372,17 +412,19 @@ class TriageRules:
     _matching: Mapping[tuple[str, int | None, History], tuple[int, ...]] = field(
         init=False, repr=False, compare=False
     )
-    _base: Mapping[tuple[TriageLevel, bool], Guidance] = field(
+    _rising: tuple[tuple[int, SymptomRule], ...] = field(init=False, repr=False, compare=False)
+    _base: Mapping[tuple[TriageLevel, bool, bool], Guidance] = field(
         init=False, repr=False, compare=False
     )
     _symptom_order: Mapping[str, int] = field(init=False, repr=False, compare=False)
     _guided_group: Mapping[str, SymptomGroup] = field(init=False, repr=False, compare=False)
-    _base_with_group: Mapping[tuple[TriageLevel, bool, str], Guidance] = field(
+    _base_with_group: Mapping[tuple[TriageLevel, bool, bool, str], Guidance] = field(
         init=False, repr=False, compare=False
     )
-    _finding: Mapping[tuple[str, int | None, History], "Finding"] = field(
+    _finding: Mapping[tuple[str, int | None, bool | None, History], "Finding"] = field(
         init=False, repr=False, compare=False
     )
+    _crisis: frozenset[str] = field(init=False, repr=False, compare=False)
     _fired_by: Mapping[tuple[int, str], "FiredRule"] = field(init=False, repr=False, compare=False)
     _fired_by_temperature: tuple[tuple["TemperatureRule", "FiredRule"], ...] = field(
         init=False, repr=False, compare=False
@@ -391,34 +433,50 @@ class TriageRules:
     def __post_init__(self) -> None:
         # Everything that depends only on (symptom, severity, history), on one rule or on
         # the level is decided here, once, so that triage itself mostly looks things up.
+        # A rule on the rise in points is left to triage: the rise is not in the key.
         severities: tuple[int | None, ...] = (None, *range(1, self.max_severity + 1))
         keys = [(s, severity, h) for s in self.symptoms for severity in severities for h in History]
+        answered = [
+            (s, severity, interferes, h)
+            for s, severity, h in keys
+            for interferes in ((None,) if severity is not None else (None, False, True))
+        ]
         guided = {
             s.id: self.groups[s.group]
             for s in self.symptoms.values()
             if self.groups[s.group].guidance
         }
         base = {
-            (level, infusing): guide.guidance
+            (level, infusing, hospital): _level_guidance(guide, hospital)
             + self.always
             + (self.infusing if infusing else Guidance())
             for level, guide in self.levels.items()
             for infusing in (False, True)
+            for hospital in (False, True)
         }
         derived: dict[str, object] = {
             "_matching": {
                 (s, severity, h): tuple(
                     i
                     for i, rule in enumerate(self.rules)
-                    if s in rule.symptoms and _meets(rule, severity, h)
+                    if rule.min_rise is None and s in rule.symptoms and _meets(rule, severity, h)
                 )
                 for s, severity, h in keys
             },
+            "_rising": tuple(
+                (i, rule) for i, rule in enumerate(self.rules) if rule.min_rise is not None
+            ),
             "_finding": {
-                (s, severity, h): Finding(
-                    s, self.symptoms[s].name, self.symptoms[s].has_severity, severity, h
+                (s, severity, interferes, h): Finding(
+                    s,
+                    self.symptoms[s].name,
+                    self.symptoms[s].has_severity,
+                    severity,
+                    h,
+                    self._counted(s, severity, interferes),
+                    interferes,
                 )
-                for s, severity, h in keys
+                for s, severity, interferes, h in answered
             },
             "_fired_by": {
                 (i, s): _fired(rule, (s,))
@@ -432,10 +490,11 @@ class TriageRules:
             "_guided_group": guided,
             "_base": base,
             "_base_with_group": {
-                (level, infusing, group.id): guidance + group.guidance
-                for (level, infusing), guidance in base.items()
+                (level, infusing, hospital, group.id): guidance + group.guidance
+                for (level, infusing, hospital), guidance in base.items()
                 for group in set(guided.values())
             },
+            "_crisis": frozenset(s.id for s in self.symptoms.values() if s.crisis_line),
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
@@ -444,12 +503,33 @@ class TriageRules:
     def max_severity(self) -> int:
         return len(self.severity_words) - 1
 
+    def _counted(self, symptom: str, severity: int | None, interferes: bool | None) -> int | None:
+        """The severity the rules read: as answered; a "not sure" as moderate, or severe
+        with a yes to the follow-up; None for a yes/no sign."""
+        if severity is not None or not self.symptoms[symptom].has_severity:
+            return severity
+        return self.interferes_severity if interferes else self.unknown_severity
+
     def rules_for(
         self, symptom: str, severity: int | None, history: History
     ) -> tuple[SymptomRule, ...]:
-        """The rules that fire for ``symptom`` at ``severity`` with ``history``, before the
-        conditions on other symptoms (``with_any``) and on the course (``early_course``)."""
-        return tuple(self.rules[index] for index in self._matching[symptom, severity, history])
+        """The rules that fire for ``symptom`` at ``severity`` (as counted: a "not sure"
+        already made moderate or severe) with ``history``, before the conditions on the
+        rise (``min_rise``), on other symptoms (``with_any``) and on the course
+        (``early_course``)."""
+        matching = self._matching[symptom, severity, history]
+        rising = tuple(
+            rule
+            for _, rule in self._rising
+            if symptom in rule.symptoms and _meets(rule, severity, history)
+        )
+        return tuple(self.rules[index] for index in matching) + rising
+
+
+def _level_guidance(guide: LevelGuide, in_hospital: bool) -> Guidance:
+    if not in_hospital or not guide.in_hospital:
+        return guide.guidance
+    return dataclasses.replace(guide.guidance, do_now=guide.in_hospital)
 
 
 def _fired(rule: "SymptomRule | TemperatureRule", triggers: tuple[str, ...]) -> "FiredRule":
@@ -457,10 +537,15 @@ def _fired(rule: "SymptomRule | TemperatureRule", triggers: tuple[str, ...]) -> 
 
 
 def _meets(rule: SymptomRule, severity: int | None, history: History) -> bool:
-    if rule.min_severity is not None and severity is not None and severity < rule.min_severity:
-        return False
+    if severity is not None:
+        if rule.min_severity is not None and severity < rule.min_severity:
+            return False
+        if rule.max_severity is not None and severity > rule.max_severity:
+            return False
     if rule.history is RuleHistory.ANY:
         return True
+    if rule.history is RuleHistory.NEW:
+        return history is History.NEW
     persisting = history is History.PERSISTING
     return persisting if rule.history is RuleHistory.PERSISTING else not persisting
 
@@ -469,13 +554,17 @@ def _meets(rule: SymptomRule, severity: int | None, history: History) -> bool:
 
 
 class Finding(NamedTuple):
-    """A reported symptom as triaged. ``severity`` None with ``has_severity``: not given."""
+    """A reported symptom as triaged. ``severity`` None with ``has_severity``: "not sure";
+    ``counted_as`` is the severity the rules read (None for a yes/no sign), and
+    ``interferes`` the answer to the follow-up question."""
 
     symptom: str
     name: str
     has_severity: bool
     severity: int | None
     history: History
+    counted_as: int | None = None
+    interferes: bool | None = None
 
 
 class FiredRule(NamedTuple):
@@ -494,8 +583,9 @@ class Triage(NamedTuple):
     """The answer to a check-in, ready for a person, a service and storage.
 
     ``alert_care_team`` says whether the care team is alerted (call-now and emergency);
-    ``to_dict()`` is the JSON-ready form (every value a str, int, bool, None, list or
-    dict; decimals as exact text).
+    ``crisis_line`` whether the answer shows the clinic's crisis line (thoughts of
+    self-harm); ``to_dict()`` is the JSON-ready form (every value a str, int, bool,
+    None, list or dict; decimals as exact text).
 
     Immutable like every domain value, but a ``NamedTuple`` rather than a frozen
     dataclass: the frozen dataclass's ``__init__`` alone took a fifth of a triage, and
@@ -512,6 +602,7 @@ class Triage(NamedTuple):
     observed_at: datetime
     notes: tuple[str, ...] = ()
     free_text: str = ""
+    crisis_line: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         temperature = self.temperature
@@ -519,6 +610,7 @@ class Triage(NamedTuple):
         return {
             "level": str(self.level),
             "alert": self.alert_care_team,
+            "crisis_line": self.crisis_line,
             "rules": [
                 {
                     "id": rule.id,
@@ -541,6 +633,8 @@ class Triage(NamedTuple):
                     "name": finding.name,
                     "severity_applies": finding.has_severity,
                     "severity": finding.severity,
+                    "counted_as": finding.counted_as,
+                    "interferes": finding.interferes,
                     "history": str(finding.history),
                 }
                 for finding in self.findings
@@ -559,6 +653,7 @@ class Triage(NamedTuple):
                 "days_since_start_or_step_up": context.days_since_start_or_step_up,
                 "age_group": None if context.age_group is None else str(context.age_group),
                 "recent_check_ins": len(context.recent),
+                "in_hospital": context.in_hospital,
             },
             "observed_at": self.observed_at.isoformat(),
             "notes": list(self.notes),
@@ -581,8 +676,9 @@ def triage(check_in: CheckIn, context: Context, rules: TriageRules, *, now: date
     check_in
         The answers, the temperature (C or F) and the time they were observed.
     context
-        The course now: cycle day, infusing, days since a start or step-up, age group,
-        earlier check-ins. Unknown fields never lower the level.
+        The course now: cycle day, infusing, days since a start, step-up or restart, age
+        group, in hospital, earlier check-ins. An unknown course field never lowers the
+        level; without earlier check-ins every symptom is new.
     rules
         The triage rules (``load_knowledge().triage``).
     now
@@ -598,14 +694,14 @@ def triage(check_in: CheckIn, context: Context, rules: TriageRules, *, now: date
     ------
     InvalidInput
         An unknown symptom, a severity outside 0-4 (or given for a yes/no sign), a
-        temperature outside the plausible range, a naive time, or a check-in dated
-        after ``now``.
+        follow-up answer given with a severity, a temperature outside the plausible
+        range, a naive time, or a check-in dated after ``now``.
     """
     _check_time(check_in.observed_at, now)
     answers = _merge(check_in.answers, rules)
-    previous = _previous(check_in.observed_at, context.recent, rules) if context.recent else None
-    findings = _findings(answers, previous, rules)
-    fired = _symptom_rules(findings, context, rules)
+    previous = _previous(check_in.observed_at, context.recent, rules) if context.recent else {}
+    findings, rises = _findings(answers, previous, rules)
+    fired = _symptom_rules(findings, rises, context, rules)
     if check_in.temperature is not None:
         fired += _temperature_rules(check_in.temperature, rules)
     fired = _escalate(fired, rules)
@@ -628,6 +724,7 @@ def triage(check_in: CheckIn, context: Context, rules: TriageRules, *, now: date
         observed_at=check_in.observed_at,
         notes=_notes(check_in, answers, findings, context, rules),
         free_text=check_in.free_text,
+        crisis_line=any(finding.symptom in rules._crisis for finding in findings),
     )
 
 
@@ -646,13 +743,17 @@ def _check_time(observed_at: datetime, now: datetime) -> None:
         )
 
 
-def _merge(answers: tuple[SymptomAnswer, ...], rules: TriageRules) -> dict[str, int | None]:
-    """One severity per symptom: the worse of repeated answers (unknown is the worst)."""
+_Answer = tuple[int | None, bool | None]
+"""A symptom's answer: its severity (None: not sure, or a yes/no sign) and follow-up."""
+
+
+def _merge(answers: tuple[SymptomAnswer, ...], rules: TriageRules) -> dict[str, _Answer]:
+    """One answer per symptom: the worse of repeated answers, as counted."""
     catalogue = rules.symptoms
     top = rules.max_severity
-    merged: dict[str, int | None] = {}
+    merged: dict[str, _Answer] = {}
     for answer in answers:
-        symptom_id, severity = answer.symptom, answer.severity
+        symptom_id, severity, interferes = answer.symptom, answer.severity, answer.interferes
         symptom = catalogue.get(symptom_id)
         if symptom is None:
             raise InvalidInput("symptom", symptom_id, "one of the known symptom ids")
@@ -660,10 +761,14 @@ def _merge(answers: tuple[SymptomAnswer, ...], rules: TriageRules) -> dict[str, 
             not symptom.has_severity or type(severity) is not int or not 0 <= severity <= top
         ):
             _refuse_severity(symptom, severity, rules)
-        if symptom_id in merged:
-            merged[symptom_id] = _worse(merged[symptom_id], severity)
-        else:
-            merged[symptom_id] = severity
+        if interferes is not None and (
+            severity is not None or not symptom.has_severity or type(interferes) is not bool
+        ):
+            _refuse_follow_up(symptom, interferes, rules)
+        given = (severity, interferes)
+        merged[symptom_id] = (
+            given if symptom_id not in merged else _worse(rules, merged[symptom_id], given)
+        )
     return merged
 
 
@@ -679,15 +784,37 @@ def _refuse_severity(symptom: Symptom, severity: object, rules: TriageRules) -> 
     )
 
 
-def _worse(first: int | None, second: int | None) -> int | None:
-    if first is None or second is None:
-        return None
-    return max(first, second)
+def _refuse_follow_up(symptom: Symptom, interferes: object, rules: TriageRules) -> NoReturn:
+    field_name = f"{symptom.id} interferes"
+    if not symptom.has_severity:
+        raise InvalidInput(field_name, interferes, "left out (a yes/no sign has no severity)")
+    if type(interferes) is not bool:
+        raise InvalidInput(field_name, interferes, "true or false, or left out")
+    raise InvalidInput(
+        field_name, interferes, "left out when a severity is given (it answers a 'not sure')"
+    )
+
+
+def _worse(rules: TriageRules, first: _Answer, second: _Answer) -> _Answer:
+    """The worse of two answers as counted; on a tie, a severity given beats a "not sure",
+    and of two "not sure" the follow-up answered (yes before no) is kept."""
+    if first[0] is None and second[0] is None:
+        answered = {first[1], second[1]}
+        return (None, True if True in answered else False if False in answered else None)
+    first_count = first[0] if first[0] is not None else _unknown(rules, first[1])
+    second_count = second[0] if second[0] is not None else _unknown(rules, second[1])
+    if first_count != second_count:
+        return first if first_count > second_count else second
+    return first if first[0] is not None else second
+
+
+def _unknown(rules: TriageRules, interferes: bool | None) -> int:
+    return rules.interferes_severity if interferes else rules.unknown_severity
 
 
 def _notes(
     check_in: CheckIn,
-    answers: dict[str, int | None],
+    answers: dict[str, _Answer],
     findings: tuple[Finding, ...],
     context: Context,
     rules: TriageRules,
@@ -699,12 +826,18 @@ def _notes(
             for s in _in_order(answers, rules)
             if sum(1 for a in check_in.answers if a.symptom == s) > 1
         )
+    words = rules.severity_words
     for finding in findings:
         if finding.severity is None and finding.has_severity:
-            notes.append(
-                f"{finding.name}: no severity given, so it counts as the worst "
-                f"({rules.severity_words[-1]})."
+            note = (
+                f"{finding.name}: not sure how bad, so it counts as {words[rules.unknown_severity]}"
             )
+            if finding.interferes:
+                note += (
+                    "; it gets in the way of daily activities, so it counts as "
+                    f"{words[rules.interferes_severity]}"
+                )
+            notes.append(note + ".")
     if context.age_group is AgeGroup.PEDIATRIC:
         notes.append(rules.pediatric_note.text)
     if check_in.free_text and not check_in.free_text.isspace():
@@ -717,7 +850,7 @@ def _repeated_note(symptom: Symptom, answers: tuple[SymptomAnswer, ...], rules: 
         {a.severity for a in answers if a.symptom == symptom.id},
         key=lambda severity: rules.max_severity + 1 if severity is None else severity,
     )
-    shown = ", ".join("not given" if s is None else str(s) for s in given)
+    shown = ", ".join("not sure" if s is None else str(s) for s in given)
     return f"{symptom.name}: answered more than once ({shown}); the worse answer counts."
 
 
@@ -728,10 +861,13 @@ def _in_order(symptoms: Iterable[str], rules: TriageRules) -> list[str]:
 
 def _previous(
     observed_at: datetime, recent: tuple[CheckIn, ...], rules: TriageRules
-) -> dict[str, int | None] | None:
-    """The answers of the latest earlier check-in (merged, worse kept), or None."""
-    latest: datetime | None = None
-    chosen: list[CheckIn] = []
+) -> dict[str, int | None]:
+    """Each symptom's latest earlier answer, as counted (answers at the same instant
+    merged, the worse kept; a yes/no sign as None). Check-ins later than this one are
+    left out."""
+    latest: dict[str, datetime] = {}
+    answers: dict[str, int | None] = {}
+    catalogue = rules.symptoms
     for earlier in recent:
         at = earlier.observed_at
         if at.utcoffset() is None:
@@ -740,72 +876,90 @@ def _previous(
             )
         if at > observed_at:
             continue
-        if latest is None or at > latest:
-            latest, chosen = at, [earlier]
-        elif at == latest:
-            chosen.append(earlier)
-    if latest is None:
-        return None
-    answers: dict[str, int | None] = {}
-    for earlier in chosen:
         for answer in earlier.answers:
+            symptom = catalogue.get(answer.symptom)
             # An id no longer in the symptom list is left out: the symptom then counts as new.
-            if answer.symptom not in rules.symptoms:
+            if symptom is None:
                 continue
-            if answer.symptom in answers:
-                answers[answer.symptom] = _worse(answers[answer.symptom], answer.severity)
-            else:
-                answers[answer.symptom] = answer.severity
+            counted = (
+                None
+                if not symptom.has_severity
+                else answer.severity
+                if answer.severity is not None
+                else _unknown(rules, answer.interferes)
+            )
+            seen = latest.get(symptom.id)
+            if seen is None or at > seen:
+                latest[symptom.id] = at
+                answers[symptom.id] = counted
+            elif at == seen and counted is not None:
+                before = answers[symptom.id]
+                answers[symptom.id] = counted if before is None else max(before, counted)
     return answers
 
 
 def _findings(
-    answers: dict[str, int | None], previous: dict[str, int | None] | None, rules: TriageRules
-) -> tuple[Finding, ...]:
-    """The reported symptoms (severity 0 is 'none', not reported), in display order."""
+    answers: dict[str, _Answer], previous: dict[str, int | None], rules: TriageRules
+) -> tuple[tuple[Finding, ...], dict[str, int]]:
+    """The reported symptoms (severity 0 is 'none', not reported), in display order, and
+    the rise in points of those that rose from an earlier answer."""
     items = list(answers.items())
     if len(items) > 1:
         order = rules._symptom_order
         items.sort(key=lambda item: order[item[0]])
-    catalogue = rules.symptoms
     cached = rules._finding
-    return tuple(
-        cached[
-            symptom_id,
-            severity,
-            History.NEW
-            if previous is None
-            else _history(catalogue[symptom_id], severity, previous),
-        ]
-        for symptom_id, severity in items
-        if severity != 0
-    )
+    findings: list[Finding] = []
+    rises: dict[str, int] = {}
+    for symptom_id, (severity, interferes) in items:
+        if severity == 0:
+            continue
+        history = History.NEW
+        if symptom_id in previous:
+            counted = cached[symptom_id, severity, interferes, History.NEW].counted_as
+            history, rise = _history(counted, previous[symptom_id])
+            if rise is not None:
+                rises[symptom_id] = rise
+        findings.append(cached[symptom_id, severity, interferes, history])
+    return tuple(findings), rises
 
 
-def _history(symptom: Symptom, severity: int | None, previous: dict[str, int | None]) -> History:
-    if symptom.id not in previous:
-        return History.NEW
-    before = previous[symptom.id]
-    if symptom.has_severity:
-        if before == 0:
-            return History.NEW
-        if severity is None or before is None or severity > before:
-            return History.WORSE
-    return History.PERSISTING
+def _history(counted: int | None, before: int | None) -> tuple[History, int | None]:
+    """The history against the latest earlier answer, and the rise in points (None when
+    the severity did not rise, or for a yes/no sign)."""
+    if counted is None or before is None:
+        return History.PERSISTING, None
+    rise = counted - before
+    if before == 0:
+        return History.NEW, rise
+    if rise > 0:
+        return History.WORSE, rise
+    return History.PERSISTING, None
 
 
 def _symptom_rules(
-    findings: tuple[Finding, ...], context: Context, rules: TriageRules
+    findings: tuple[Finding, ...], rises: dict[str, int], context: Context, rules: TriageRules
 ) -> list[FiredRule]:
     matching = rules._matching
     triggers: dict[int, list[str]] = {}
     for finding in findings:
-        for index in matching[finding.symptom, finding.severity, finding.history]:
+        for index in matching[finding.symptom, finding.counted_as, finding.history]:
             found = triggers.get(index)
             if found is None:
                 triggers[index] = [finding.symptom]
             else:
                 found.append(finding.symptom)
+    if rises:
+        for index, rule in rules._rising:
+            assert rule.min_rise is not None
+            rose = [
+                f.symptom
+                for f in findings
+                if f.symptom in rule.symptoms
+                and rises.get(f.symptom, 0) >= rule.min_rise
+                and _meets(rule, f.counted_as, f.history)
+            ]
+            if rose:
+                triggers[index] = rose
     fired: list[FiredRule] = []
     all_rules = rules.rules
     for index in sorted(triggers):
@@ -869,11 +1023,12 @@ def _guidance(
         if group is not None and group not in groups:
             groups.append(group)
     infusing = context.infusing is not False
+    hospital = context.in_hospital is True
     if not groups:
-        return rules._base[level, infusing]
+        return rules._base[level, infusing, hospital]
     if len(groups) == 1:
-        return rules._base_with_group[level, infusing, groups[0].id]
-    guidance = rules._base[level, infusing]
+        return rules._base_with_group[level, infusing, hospital, groups[0].id]
+    guidance = rules._base[level, infusing, hospital]
     for group in groups:
         guidance += group.guidance
     return guidance

@@ -21,6 +21,7 @@ from blina.domain.preparation import Expiry, Recipe, Refusal
 from blina.domain.rounding import round_reported
 
 __all__ = [
+    "RECIPE_OPTIONAL",
     "RECIPE_SHAPE",
     "infusion_from_dict",
     "read_recipe_dict",
@@ -71,6 +72,10 @@ def recipe_to_dict(recipe: Recipe) -> dict[str, Any]:
         "duration_h": recipe.bag.hours,
         "bag_concentration_mcg_per_ml": round_reported(recipe.bag_concentration.value),
         "delivered_mcg_per_day": round_reported(recipe.delivered.value),
+        # A preserved bag's benzyl alcohol, mg/kg/day (None: not preserved, or not known).
+        "benzyl_alcohol_mg_per_kg_per_day": None
+        if recipe.benzyl_alcohol is None
+        else round_reported(recipe.benzyl_alcohol),
         "deviation_percent": round_reported(recipe.deviation_percent),
         "tolerance_percent": recipe.site.tolerance_percent,
         "expiry": _expiry(recipe.expiry),
@@ -196,6 +201,10 @@ def _number(data: dict[str, Any], key: str) -> Decimal:
         raise InvalidInput(_FIELD, f"{key} {value}", f"{key} > 0")
     return number
 
+
+# Top-level keys ``recipe_to_dict`` writes that a stored recipe written before them lacks:
+# read when present, never required.
+RECIPE_OPTIONAL = ("benzyl_alcohol_mg_per_kg_per_day",)
 
 # The keys ``recipe_to_dict`` writes, level by level ("" is the top, "steps[]" each step).
 RECIPE_SHAPE: dict[str, tuple[str, ...]] = {

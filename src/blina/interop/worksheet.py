@@ -123,6 +123,17 @@ def _quantities(data: dict[str, Any]) -> list[dict[str, Any]]:
             f" {data['tolerance_percent']} % ({site})",
         ),
     ]
+    load = data.get("benzyl_alcohol_mg_per_kg_per_day")
+    if load is not None:
+        rows.append(
+            (
+                "benzyl_alcohol_mg_per_kg_per_day",
+                "Benzyl alcohol to the patient (preserved saline)",
+                load,
+                "mg/kg/day",
+                site,
+            )
+        )
     return [
         {"key": key, "label": label, "value": value, "unit": unit, "source": source}
         for key, label, value, unit, source in rows

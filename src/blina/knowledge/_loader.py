@@ -101,6 +101,7 @@ def load_body_rules(path: Path, sources: Mapping[str, SourceEntry]) -> BodyRules
         source=body.weight_kg.source,
         bsa_source=body.bsa.source,
         adult_age_source=age.adult_source,
+        adult_age_note=age.adult_note,
     )
 
 

@@ -22,6 +22,7 @@ from pydantic import Field, PositiveInt
 
 from blina.domain.druglib import (
     Advisory,
+    BenzylAlcoholLimit,
     CareArea,
     LabelDoseRules,
     LabelRow,
@@ -290,6 +291,11 @@ class SiteFile(_Strict):
     rounding: Literal["nearest", "down"]
     source: str
     measurable: list[MeasurableFile] = Field(min_length=1)
+    # The site's benzyl alcohol limit (no retrieved label states one): hard above, soft
+    # from the given percent of it; given together with their source.
+    benzyl_alcohol_limit_mg_per_kg_per_day: Decimal | None = Field(default=None, gt=0)
+    benzyl_alcohol_soft_from_percent: Decimal = Field(default=Decimal(80), gt=0, le=100)
+    benzyl_alcohol_source: str | None = None
 
 
 class SiteStabilityFile(_Strict):
@@ -308,6 +314,7 @@ class SiteBagFile(_Strict):
     base_saline_ml: Decimal | None = Field(default=None, gt=0)
     rate_ml_per_h: Decimal | None = Field(default=None, gt=0)
     stability: list[SiteStabilityFile] = Field(default_factory=list)
+    benzyl_alcohol_mg_per_ml: Decimal | None = Field(default=None, gt=0, le=100)
 
 
 class LabelRowFile(_Strict):
@@ -371,6 +378,15 @@ def load_site_library(
     except OSError as error:
         raise KnowledgeError(path.name, "(file)", f"cannot be read: {error.strerror}") from None
     data = validate(SiteLibraryFile, raw, path.name)
+    site = data.site
+    if (site.benzyl_alcohol_limit_mg_per_kg_per_day is None) != (
+        site.benzyl_alcohol_source is None
+    ):
+        raise KnowledgeError(
+            path.name,
+            "site.benzyl_alcohol_source",
+            "give the benzyl alcohol limit and its source together",
+        )
     known = {**sources, **data.sources}
     check_sources({k: v for k, v in raw.items() if k != "sources"}, known, path.name)
     resolved = resolve_library(reference=reference, site=_site_library(data), dose_rules=dose_rules)
@@ -403,10 +419,18 @@ def _site_library(data: SiteLibraryFile) -> SiteLibrary:
                 base_saline=None if b.base_saline_ml is None else Ml(b.base_saline_ml),
                 rate=None if b.rate_ml_per_h is None else MlPerHour(b.rate_ml_per_h),
                 stability=tuple(_stability(s, (info.region,), [b.hours]) for s in b.stability),
+                benzyl_alcohol_mg_per_ml=b.benzyl_alcohol_mg_per_ml,
             )
             for b in data.bags
         ),
         label_rows=tuple(_label_row(row) for row in data.label_rows),
+        benzyl_alcohol=None
+        if site.benzyl_alcohol_limit_mg_per_kg_per_day is None
+        else BenzylAlcoholLimit(
+            site.benzyl_alcohol_limit_mg_per_kg_per_day,
+            site.benzyl_alcohol_soft_from_percent,
+            site.benzyl_alcohol_source or "",
+        ),
         care_areas=tuple(_care_area(area) for area in data.care_areas),
     )
 

@@ -32,6 +32,7 @@ class AgeFile(_Strict):
     max_source: str
     adult_from_years: PositiveInt
     adult_source: str
+    adult_note: str | None = None
 
 
 class BsaFile(_Strict):

@@ -4,6 +4,11 @@ The pydantic models mirror the file and are used only to validate it; the loader
 builds the frozen domain objects and checks what a schema cannot (every level of a
 scale present once, score bands covering every score, no two rows for one case). Any
 problem is a ``KnowledgeError`` naming the file and the key path.
+
+Lab measurands (the units each lab value may be entered in, with their exact factors, and
+the plausible range from ``[plausibility.labs]``) are built first; every CTCAE lab term
+and TLS analyte names its measurand, whose canonical unit must be the unit its thresholds
+are written in.
 """
 
 from collections.abc import Mapping, Sequence
@@ -44,7 +49,15 @@ from blina.domain.toxicity.icans import (
     ScoreBand,
     Seizure,
 )
-from blina.domain.toxicity.tls import Analyte, AnalyteRule, Arrhythmia, TlsCriteria, TlsSeizure
+from blina.domain.toxicity.lab_units import LabUnit, Measurand
+from blina.domain.toxicity.tls import (
+    Analyte,
+    AnalyteRule,
+    Arrhythmia,
+    Restatement,
+    TlsCriteria,
+    TlsSeizure,
+)
 from blina.domain.units import McgPerDay, McgPerM2PerDay, Mg, MgPerM2
 from blina.knowledge._loader import check_sources, read_toml, validate
 from blina.knowledge._schema import BoundFile, SourceEntry, _Strict
@@ -62,15 +75,35 @@ class ToxicityKnowledge:
     ctcae: CtcaeCriteria
     tls: TlsCriteria
     modifications: ModificationRules
+    measurands: Mapping[str, Measurand]
 
 
 # --- the file's shape ---------------------------------------------------------------------
+
+
+class LabBoundFile(BoundFile):
+    canonical: str
 
 
 class PlausibilityFile(_Strict):
     temperature_c: BoundFile
     oxygen_flow_l_per_min: BoundFile
     age_years: BoundFile
+    labs: dict[str, LabBoundFile]
+
+
+class LabUnitFile(_Strict):
+    unit: str
+    factor: Decimal = Field(gt=0)
+    aliases: list[str] = Field(default_factory=list)
+    source: str
+
+
+class MeasurandFile(_Strict):
+    name: str
+    canonical: str
+    canonical_aliases: list[str] = Field(default_factory=list)
+    units: list[LabUnitFile] = Field(default_factory=list)
 
 
 class LevelFile(_Strict):
@@ -196,6 +229,7 @@ class TermFile(_Strict):
     id: str
     term: str
     unit: str | None = None
+    measurand: str | None = None
     notes: list[str] = Field(default_factory=list)
     source: str
     bands: list[BandFile] = Field(default_factory=list)
@@ -212,12 +246,16 @@ class CtcaeFile(_Strict):
 
 class AnalyteFile(_Strict):
     analyte: Analyte
+    measurand: str
     unit: str
     rises: bool
     adult_threshold: Decimal = Field(gt=0)
     child_threshold: Decimal = Field(gt=0)
     change_fraction: Decimal = Field(gt=0, lt=1)
     text: str
+    restated_unit: str | None = None
+    restated_adult_threshold: Decimal | None = Field(default=None, gt=0)
+    restated_child_threshold: Decimal | None = Field(default=None, gt=0)
     source: str
 
 
@@ -234,6 +272,7 @@ class TlsFile(_Strict):
     window_days_before: NonNegativeInt
     window_days_after: NonNegativeInt
     creatinine_unit: str
+    creatinine_measurand: str
     child_note: str
     source: str
     clinical_source: str
@@ -311,6 +350,7 @@ class ModificationsFile(_Strict):
 
 class ToxicityFile(_Strict):
     plausibility: PlausibilityFile
+    measurands: dict[str, MeasurandFile]
     crs: CrsFile
     icans: IcansFile
     ctcae: CtcaeFile
@@ -328,13 +368,69 @@ def load_toxicity(path: Path, sources: Mapping[str, SourceEntry]) -> ToxicityKno
     data = validate(ToxicityFile, raw, path.name)
     file = path.name
     plausible = data.plausibility
+    measurands = _measurands(data.measurands, plausible.labs, file)
     return ToxicityKnowledge(
         crs=_crs(data.crs, plausible, file),
         icans=_icans(data.icans, plausible, file),
-        ctcae=_ctcae(data.ctcae, plausible, file),
-        tls=_tls(data.tls, file),
+        ctcae=_ctcae(data.ctcae, plausible, measurands, file),
+        tls=_tls(data.tls, measurands, file),
         modifications=_modifications(data.modifications, file),
+        measurands=measurands,
     )
+
+
+def _measurands(
+    entries: Mapping[str, MeasurandFile], ranges: Mapping[str, LabBoundFile], file: str
+) -> Mapping[str, Measurand]:
+    """Each measurand with its units (the canonical one first) and its plausible range;
+    every spelling of a unit once, one range per measurand, in its canonical unit."""
+    measurands: dict[str, Measurand] = {}
+    for key, entry in entries.items():
+        bound = ranges.get(key)
+        if bound is None:
+            raise KnowledgeError(file, "plausibility.labs", f"no plausible range for {key!r}")
+        if bound.canonical != entry.canonical:
+            raise KnowledgeError(
+                file,
+                f"plausibility.labs.{key}.canonical",
+                f"the range is in the canonical unit of {key!r}, {entry.canonical}",
+            )
+        units = (
+            LabUnit(entry.canonical, Decimal(1), tuple(entry.canonical_aliases)),
+            *(LabUnit(u.unit, u.factor, tuple(u.aliases)) for u in entry.units),
+        )
+        spellings = [spelling for unit in units for spelling in (unit.code, *unit.aliases)]
+        if len(set(spellings)) != len(spellings):
+            raise KnowledgeError(
+                file, f"measurands.{key}.units", "each unit and each alias names one unit once"
+            )
+        measurands[key] = Measurand(key, entry.name, units, _range(bound))
+    unknown = [key for key in ranges if key not in entries]
+    if unknown:
+        raise KnowledgeError(
+            file, f"plausibility.labs.{unknown[0]}", "a range for a measurand not in measurands"
+        )
+    return MappingProxyType(measurands)
+
+
+def _measurand(
+    measurands: Mapping[str, Measurand],
+    name: str,
+    unit: str,
+    file: str,
+    *,
+    at: str,
+    unit_at: str,
+) -> Measurand:
+    """The measurand ``name``, whose canonical unit must be ``unit`` (the thresholds')."""
+    measurand = measurands.get(name)
+    if measurand is None:
+        raise KnowledgeError(file, at, f"measurand {name!r} is not in measurands")
+    if measurand.canonical != unit:
+        raise KnowledgeError(
+            file, unit_at, f"the canonical unit of measurand {name!r}, {measurand.canonical}"
+        )
+    return measurand
 
 
 def _range(bound: BoundFile) -> Range:
@@ -453,7 +549,12 @@ def _band(band: BandFile) -> Band:
     )
 
 
-def _ctcae(ctcae: CtcaeFile, plausible: PlausibilityFile, file: str) -> CtcaeCriteria:
+def _ctcae(
+    ctcae: CtcaeFile,
+    plausible: PlausibilityFile,
+    measurands: Mapping[str, Measurand],
+    file: str,
+) -> CtcaeCriteria:
     terms: dict[str, CtcaeTerm] = {}
     for index, entry in enumerate(ctcae.terms):
         at = f"ctcae.terms[{index}]"
@@ -461,8 +562,20 @@ def _ctcae(ctcae: CtcaeFile, plausible: PlausibilityFile, file: str) -> CtcaeCri
             raise KnowledgeError(file, f"{at}.id", f"term id {entry.id!r} appears twice")
         if not (entry.bands or entry.findings or entry.febrile):
             raise KnowledgeError(file, at, "a term needs bands, findings or a febrile rule")
-        if (entry.bands or entry.febrile) and entry.unit is None:
-            raise KnowledgeError(file, f"{at}.unit", "a lab term needs its unit")
+        measurand = None
+        if entry.bands or entry.febrile:
+            if entry.unit is None:
+                raise KnowledgeError(file, f"{at}.unit", "a lab term needs its unit")
+            if entry.measurand is None:
+                raise KnowledgeError(file, f"{at}.measurand", "a lab term needs its measurand")
+            measurand = _measurand(
+                measurands,
+                entry.measurand,
+                entry.unit,
+                file,
+                at=f"{at}.measurand",
+                unit_at=f"{at}.unit",
+            )
         findings = {f.id: Level(f.grade, f.text) for f in entry.findings}
         if len(findings) != len(entry.findings):
             raise KnowledgeError(file, f"{at}.findings", "finding ids must be unique")
@@ -485,6 +598,7 @@ def _ctcae(ctcae: CtcaeFile, plausible: PlausibilityFile, file: str) -> CtcaeCri
             ),
             notes=tuple(entry.notes),
             source=entry.source,
+            measurand=measurand,
         )
     return CtcaeCriteria(
         version=ctcae.version,
@@ -495,15 +609,22 @@ def _ctcae(ctcae: CtcaeFile, plausible: PlausibilityFile, file: str) -> CtcaeCri
     )
 
 
-def _tls(tls: TlsFile, file: str) -> TlsCriteria:
+def _tls(tls: TlsFile, measurands: Mapping[str, Measurand], file: str) -> TlsCriteria:
     analytes: dict[Analyte, AnalyteRule] = {}
     for index, entry in enumerate(tls.analytes):
+        at = f"tls.analytes[{index}]"
         if entry.analyte in analytes:
             raise KnowledgeError(
-                file,
-                f"tls.analytes[{index}].analyte",
-                f"analyte {entry.analyte.value!r} appears twice",
+                file, f"{at}.analyte", f"analyte {entry.analyte.value!r} appears twice"
             )
+        measurand = _measurand(
+            measurands,
+            entry.measurand,
+            entry.unit,
+            file,
+            at=f"{at}.measurand",
+            unit_at=f"{at}.unit",
+        )
         analytes[entry.analyte] = AnalyteRule(
             analyte=entry.analyte,
             unit=entry.unit,
@@ -512,6 +633,8 @@ def _tls(tls: TlsFile, file: str) -> TlsCriteria:
             child_threshold=entry.child_threshold,
             change_fraction=entry.change_fraction,
             text=entry.text,
+            measurand=measurand,
+            restated=_restatement(entry, measurand, file, at),
         )
     missing = [a.value for a in Analyte if a not in analytes]
     if missing:
@@ -527,6 +650,14 @@ def _tls(tls: TlsFile, file: str) -> TlsCriteria:
         window_after=timedelta(days=tls.window_days_after),
         creatinine_bands=tuple(_band(b) for b in tls.creatinine_bands),
         creatinine_unit=tls.creatinine_unit,
+        creatinine_measurand=_measurand(
+            measurands,
+            tls.creatinine_measurand,
+            tls.creatinine_unit,
+            file,
+            at="tls.creatinine_measurand",
+            unit_at="tls.creatinine_unit",
+        ),
         arrhythmia=_levels(
             Arrhythmia, [(a.level, a) for a in tls.arrhythmia], file, "tls.arrhythmia"
         ),
@@ -535,6 +666,30 @@ def _tls(tls: TlsFile, file: str) -> TlsCriteria:
         clinical_source=tls.clinical_source,
         child_note=tls.child_note,
     )
+
+
+def _restatement(
+    entry: AnalyteFile, measurand: Measurand, file: str, at: str
+) -> Restatement | None:
+    """The source's own thresholds in another unit of the analyte's measurand, if any."""
+    unit = entry.restated_unit
+    adult, child = entry.restated_adult_threshold, entry.restated_child_threshold
+    if unit is None and adult is None and child is None:
+        return None
+    if unit is None or adult is None or child is None:
+        raise KnowledgeError(
+            file,
+            at,
+            "restated_unit, restated_adult_threshold and restated_child_threshold "
+            "are given together",
+        )
+    found = measurand.by_code.get(unit)
+    if found is None or found is measurand.units[0]:
+        others = ", ".join(u.code for u in measurand.units[1:])
+        raise KnowledgeError(
+            file, f"{at}.restated_unit", f"another unit of {measurand.id!r}: {others or 'none'}"
+        )
+    return Restatement(found.code, adult, child)
 
 
 def _dose_rule(

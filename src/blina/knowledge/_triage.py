@@ -3,9 +3,10 @@
 The pydantic models mirror the file and are used only to validate it; the loader then
 builds the frozen ``TriageRules`` and checks what a schema cannot: every level once, ids
 unique, every rule naming symptoms and groups that exist, every red-flag symptom always
-at least call-now, a persisting symptom never more urgent than a new one, temperature
-thresholds inside the plausible range. Any problem is a ``KnowledgeError`` naming the
-file and the key path.
+at least call-now, a persisting symptom never more urgent than the same symptom new at
+the same severity, no emergency rule that a "not sure" alone can reach (source
+``triage-not-sure``), temperature thresholds inside the plausible range. Any problem is a
+``KnowledgeError`` naming the file and the key path.
 """
 
 from collections.abc import Iterable, Mapping
@@ -62,6 +63,7 @@ class LevelFile(GuidanceFile):
     name: str = _Text
     alert_care_team: bool
     source: str
+    in_hospital: list[InstructionFile] = Field(default_factory=list)
 
 
 class GroupFile(GuidanceFile):
@@ -76,6 +78,7 @@ class SymptomFile(_Strict):
     group: str
     severity: bool
     red_flag: bool
+    crisis_line: bool = False
     source: str
 
 
@@ -86,6 +89,8 @@ class RuleFile(_Strict):
     groups: list[str] = Field(default_factory=list)
     all_symptoms: bool = False
     min_severity: PositiveInt | None = None
+    max_severity: PositiveInt | None = None
+    min_rise: PositiveInt | None = None
     history: RuleHistory = RuleHistory.ANY
     with_any: list[str] = Field(default_factory=list)
     early_course: bool = False
@@ -112,7 +117,11 @@ class PlausibilityFile(_Strict):
 class SeverityFile(_Strict):
     words: list[str] = Field(min_length=2)
     source: str
+    unknown_counts_as: PositiveInt
+    interferes_counts_as: PositiveInt
+    follow_up: str = _Text
     unknown_source: str
+    repeated_source: str
 
 
 class NoteFile(_Strict):
@@ -176,6 +185,13 @@ def load_triage(path: Path, sources: Mapping[str, SourceEntry]) -> TriageRules:
     groups = _groups(data.groups, file)
     symptoms = _symptoms(data.symptoms, groups, file)
     max_severity = len(data.severity.words) - 1
+    severity = data.severity
+    if not severity.unknown_counts_as < severity.interferes_counts_as <= max_severity:
+        raise KnowledgeError(
+            file,
+            "severity.interferes_counts_as",
+            f"must be above unknown_counts_as and at most {max_severity}",
+        )
     rules = tuple(
         _rule(rule, symptoms, groups, max_severity, file, f"rules[{index}]")
         for index, rule in enumerate(data.rules)
@@ -186,7 +202,8 @@ def load_triage(path: Path, sources: Mapping[str, SourceEntry]) -> TriageRules:
     )
     _check_unique_rule_ids(data, file)
     _check_red_flags(data.symptoms, rules, file)
-    _check_persisting(data.rules, rules, file)
+    _check_persisting(data.rules, rules, symptoms, max_severity, file)
+    _check_not_sure_never_emergency(rules, severity.unknown_counts_as, file)
     escalation = data.same_day_escalation
     if escalation.level.rank <= TriageLevel.SAME_DAY.rank:
         raise KnowledgeError(file, "same_day_escalation.level", "must be more urgent than same-day")
@@ -210,6 +227,7 @@ def load_triage(path: Path, sources: Mapping[str, SourceEntry]) -> TriageRules:
         severity_words=tuple(data.severity.words),
         severity_source=data.severity.source,
         unknown_source=data.severity.unknown_source,
+        repeated_source=data.severity.repeated_source,
         temperature_c=temperature_c,
         temperature_f=temperature_f,
         plausibility_source=data.plausibility.temperature_c.source,
@@ -217,6 +235,9 @@ def load_triage(path: Path, sources: Mapping[str, SourceEntry]) -> TriageRules:
         early_course_source=data.early_course.source,
         acknowledgement_minutes=MappingProxyType(_acknowledgement(data.acknowledgement, file)),
         acknowledgement_source=data.acknowledgement[0].source,
+        unknown_severity=severity.unknown_counts_as,
+        interferes_severity=severity.interferes_counts_as,
+        follow_up=severity.follow_up,
     )
 
 
@@ -241,7 +262,12 @@ def _levels(entries: list[LevelFile], file: str) -> dict[TriageLevel, LevelGuide
         if entry.id in levels:
             raise KnowledgeError(file, f"levels[{index}].id", f"level {entry.id} appears twice")
         levels[entry.id] = LevelGuide(
-            entry.id, entry.name, entry.alert_care_team, _guidance(entry), entry.source
+            entry.id,
+            entry.name,
+            entry.alert_care_team,
+            _guidance(entry),
+            entry.source,
+            tuple(Instruction(item.text, item.source) for item in entry.in_hospital),
         )
     missing = [str(level) for level in TriageLevel if level not in levels]
     if missing:
@@ -272,7 +298,13 @@ def _symptoms(
         if entry.group not in groups:
             raise KnowledgeError(file, f"{where}.group", f"group {entry.group!r} is not in groups")
         symptoms[entry.id] = Symptom(
-            entry.id, entry.name, entry.group, entry.severity, entry.red_flag, entry.source
+            entry.id,
+            entry.name,
+            entry.group,
+            entry.severity,
+            entry.red_flag,
+            entry.source,
+            entry.crisis_line,
         )
     return symptoms
 
@@ -297,13 +329,25 @@ def _rule(
     }
     if not selected.isdisjoint(entry.with_any):
         raise KnowledgeError(file, f"{where}.with_any", "must not repeat the rule's own symptoms")
-    if entry.min_severity is not None:
-        if entry.min_severity > max_severity:
-            raise KnowledgeError(file, f"{where}.min_severity", f"must be at most {max_severity}")
+    graded = {
+        name: value
+        for name, value in (
+            ("min_severity", entry.min_severity),
+            ("max_severity", entry.max_severity),
+            ("min_rise", entry.min_rise),
+        )
+        if value is not None
+    }
+    for name, value in graded.items():
+        if value > max_severity:
+            raise KnowledgeError(file, f"{where}.{name}", f"must be at most {max_severity}")
+    if (entry.max_severity or max_severity) < (entry.min_severity or 0):
+        raise KnowledgeError(file, f"{where}.max_severity", "must not be below min_severity")
+    if graded:
         yes_no = [s for s in entry.symptoms if not symptoms[s].has_severity]
         if yes_no:
             raise KnowledgeError(
-                file, f"{where}.symptoms", f"{yes_no[0]} has no severity for min_severity"
+                file, f"{where}.symptoms", f"{yes_no[0]} has no severity for {next(iter(graded))}"
             )
         # A yes/no sign in a selected group has no severity to compare: leave it out.
         selected = {s for s in selected if symptoms[s].has_severity}
@@ -318,6 +362,8 @@ def _rule(
         with_any=frozenset(entry.with_any),
         early_course=entry.early_course,
         also_source=entry.also_source,
+        max_severity=entry.max_severity,
+        min_rise=entry.min_rise,
     )
 
 
@@ -362,10 +408,20 @@ def _check_unique_rule_ids(data: TriageFile, file: str) -> None:
 def _is_unconditional(rule: SymptomRule) -> bool:
     return (
         rule.min_severity is None
+        and rule.max_severity is None
+        and rule.min_rise is None
         and not rule.with_any
         and not rule.early_course
         and rule.history is RuleHistory.ANY
     )
+
+
+def _fires_at(rule: SymptomRule, severity: int | None) -> bool:
+    if severity is None:
+        return True
+    low = rule.min_severity if rule.min_severity is not None else 0
+    high = rule.max_severity if rule.max_severity is not None else severity
+    return low <= severity <= high
 
 
 def _check_red_flags(entries: list[SymptomFile], rules: tuple[SymptomRule, ...], file: str) -> None:
@@ -383,32 +439,63 @@ def _check_red_flags(entries: list[SymptomFile], rules: tuple[SymptomRule, ...],
             )
 
 
-def _check_persisting(entries: list[RuleFile], rules: tuple[SymptomRule, ...], file: str) -> None:
-    """A symptom that persists is never more urgent than the same symptom new or worse,
-    so a history that is unknown (counted as new) never lowers the level."""
+def _check_persisting(
+    entries: list[RuleFile],
+    rules: tuple[SymptomRule, ...],
+    symptoms: Mapping[str, Symptom],
+    max_severity: int,
+    file: str,
+) -> None:
+    """A symptom that persists is never more urgent than the same symptom new at the same
+    severity, so a history that is unknown (counted as new) never lowers the level."""
     for index, rule in enumerate(rules):
         if rule.history is not RuleHistory.PERSISTING:
             continue
         for symptom in sorted(rule.symptoms):
-            when_new = max(
-                (
-                    other.level.rank
-                    for other in rules
-                    if symptom in other.symptoms
-                    and other.history is not RuleHistory.PERSISTING
-                    and other.min_severity is None
-                    and not other.with_any
-                    and not other.early_course
-                ),
-                default=-1,
-            )
-            if rule.level.rank > when_new:
-                raise KnowledgeError(
-                    file,
-                    f"rules[{index}].level",
-                    f"{entries[index].level} for persisting {symptom} is more urgent than "
-                    "the same symptom new or worse",
+            scale = range(1, max_severity + 1) if symptoms[symptom].has_severity else (None,)
+            for severity in (s for s in scale if _fires_at(rule, s)):
+                when_new = max(
+                    (
+                        other.level.rank
+                        for other in rules
+                        if symptom in other.symptoms
+                        and other.history is not RuleHistory.PERSISTING
+                        and other.min_rise is None
+                        and not other.with_any
+                        and not other.early_course
+                        and _fires_at(other, severity)
+                    ),
+                    default=-1,
                 )
+                if rule.level.rank > when_new:
+                    raise KnowledgeError(
+                        file,
+                        f"rules[{index}].level",
+                        f"{entries[index].level} for persisting {symptom} is more urgent than "
+                        "the same symptom new or worse",
+                    )
+
+
+def _check_not_sure_never_emergency(
+    rules: tuple[SymptomRule, ...], unknown_counts_as: int, file: str
+) -> None:
+    """A "not sure" counts as ``unknown_counts_as``: an emergency rule that reads the
+    severity must start above it, and none reads a rise (source triage-not-sure)."""
+    for index, rule in enumerate(rules):
+        if rule.level is not TriageLevel.EMERGENCY:
+            continue
+        if rule.min_rise is not None:
+            raise KnowledgeError(
+                file, f"rules[{index}].min_rise", "an emergency never rests on a rise"
+            )
+        reads_severity = rule.min_severity is not None or rule.max_severity is not None
+        if reads_severity and (rule.min_severity or 0) <= unknown_counts_as:
+            raise KnowledgeError(
+                file,
+                f"rules[{index}].min_severity",
+                f"must be above {unknown_counts_as} (what a 'not sure' counts as): "
+                "a 'not sure' alone never calls emergency services",
+            )
 
 
 def _acknowledgement(

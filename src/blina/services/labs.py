@@ -1,10 +1,14 @@
 """Lab values on a course, each graded by CTCAE v5.0 as it is recorded.
 
 A lab value is stored as a toxicity assessment (scale ``LAB_SCALE``): the inputs hold
-the value as entered (exact decimal text), its unit, the reference values and when the
-sample was taken; the decision holds the grading with the rule that decided it. The
-grade comes from ``domain.toxicity.ctcae`` with the thresholds of
-``knowledge/toxicity.toml``; nothing here knows a threshold.
+the value as entered (exact decimal text) with the unit it was entered in, the same value
+in the term's canonical unit (``canonical_value``, ``canonical_unit``: the unit the
+thresholds are written in, converted exactly), the reference values (in the entered
+unit) and when the sample was taken; the decision holds the grading with the rule that
+decided it. A value entered without a unit is in the term's canonical unit, as before
+units were asked for; rows stored then have no ``canonical_value`` (their value is
+canonical). The grade comes from ``domain.toxicity.ctcae`` with the thresholds of
+``knowledge/toxicity.toml``; nothing here knows a threshold or a conversion factor.
 """
 
 from dataclasses import dataclass
@@ -31,6 +35,7 @@ __all__ = [
     "LabRequest",
     "grade_lab",
     "lab_terms",
+    "lab_units",
     "list_lab_values",
     "record_lab_value",
 ]
@@ -41,11 +46,13 @@ LAB_SCALE = "ctcae-lab"
 
 @dataclass(frozen=True, slots=True)
 class LabRequest:
-    """A lab result as entered: the CTCAE term id, the value in the term's unit, the
-    reference values the term's bands need, and when the sample was taken."""
+    """A lab result as entered: the CTCAE term id, the value and its unit (one of the
+    term's units; none is the term's canonical unit), the reference values the term's
+    bands need (in the same unit), and when the sample was taken."""
 
     term: str
     value: Decimal | None
+    unit: str | None = None
     uln: Decimal | None = None
     lln: Decimal | None = None
     baseline: Decimal | None = None
@@ -62,6 +69,15 @@ def lab_terms(criteria: CtcaeCriteria) -> list[CtcaeTerm]:
     return [t for t in criteria.terms.values() if t.bands and t.febrile is None]
 
 
+def lab_units(criteria: CtcaeCriteria, term_id: str) -> tuple[str, ...]:
+    """The units a lab term's value may be entered in, its canonical unit first; none for
+    an id that is not a lab term."""
+    term = criteria.terms.get(term_id)
+    if term is None or term.measurand is None or term.febrile is not None:
+        return ()
+    return tuple(unit.code for unit in term.measurand.units)
+
+
 def grade_lab(request: LabRequest, knowledge: Knowledge) -> Grading:
     """The CTCAE grade of a lab value; ``InvalidInput`` names the field that is wrong."""
     criteria = knowledge.toxicity.ctcae
@@ -71,6 +87,7 @@ def grade_lab(request: LabRequest, knowledge: Knowledge) -> Grading:
         raise InvalidInput("term", request.term or "(missing)", allowed)
     findings = CtcaeFindings(
         value=request.value,
+        unit=request.unit,
         uln=request.uln,
         lln=request.lln,
         baseline=request.baseline,
@@ -94,10 +111,11 @@ def record_lab_value(
     grading = grade_lab(request, knowledge)
     taken_at = _taken_at(request.taken_at, now)
     term = knowledge.toxicity.ctcae.terms[request.term]
+    inputs = _inputs(request, term, taken_at)
     row = ToxicityAssessment(
         course_id=course_id,
         scale=LAB_SCALE,
-        inputs=_inputs(request, term, taken_at),
+        inputs=inputs,
         grade=grading.grade,
         decision={"grading": to_json_ready(grading_to_dict(grading)), "action": None},
         assessed_by=actor.user_id,
@@ -116,7 +134,7 @@ def record_lab_value(
             "assessment": row.id,
             "term": term.id,
             "value": str(request.value),
-            "unit": term.unit,
+            "unit": inputs["unit"],
             "grade": grading.grade,
             "taken_at": taken_at.astimezone(UTC).isoformat(),
         },
@@ -145,11 +163,18 @@ def _taken_at(taken_at: datetime | None, now: datetime) -> datetime:
 
 
 def _inputs(request: LabRequest, term: CtcaeTerm, taken_at: datetime) -> dict[str, Any]:
-    """The lab value as entered: exact decimals as text, the instant in UTC."""
+    """The lab value as entered and in the canonical unit: exact decimals as text, the
+    instant in UTC. Called after grading, which has checked the value and its unit."""
+    measurand, value = term.measurand, request.value
+    assert measurand is not None
+    assert value is not None
+    unit = measurand.unit("unit", request.unit)
     inputs: dict[str, Any] = {
         "term": term.id,
-        "value": str(request.value),
-        "unit": term.unit,
+        "value": str(value),
+        "unit": unit.code,
+        "canonical_value": str(measurand.to_canonical(value, unit)),
+        "canonical_unit": measurand.canonical,
         "taken_at": taken_at.astimezone(UTC).isoformat(),
     }
     for name in ("uln", "lln", "baseline"):

@@ -2,9 +2,16 @@
 
 A phone may retry a POST: the same idempotency key for the same patient stores one
 report and answers the first one again.
+
+The stored report keeps what was entered, its triage, and the clinic's numbers the answer
+showed (``contacts``: the care team's phone, the emergency number and the crisis line,
+as the clinic set them; empty when not set). Triage reads the course state: the cycle
+day, whether the infusion runs, the days since the latest cycle start, step-up or
+restart, and whether today is a hospital day of the plan (the patient is then told to
+call the nurse, not an ambulance).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -51,11 +58,15 @@ _RECENT_COUNT = 3
 
 @dataclass(frozen=True, slots=True)
 class CheckInRequest:
+    """A check-in as entered. ``interferes`` answers the follow-up question for the
+    severities left "not sure" ("Is it getting in the way of daily activities?")."""
+
     symptoms: dict[str, int | None]
     temperature: Decimal | None = None
     temperature_unit: str = "C"
     note: str = ""
     observed_at: datetime | None = None
+    interferes: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +104,11 @@ def submit_report(
     context = _context(session, actor, knowledge, now_row, now)
     answer = triage(observed, context, knowledge.triage, now=now)
     # A second insert with the same key stores nothing; the first report is answered again.
-    report = {**_as_entered(check_in, observed), "triage": answer.to_dict()}
+    report = {
+        **_as_entered(check_in, observed),
+        "triage": answer.to_dict(),
+        "contacts": _contacts(now_row),
+    }
     insert_new = _INSERT_NEW[session.get_bind().dialect.name == "postgresql"]
     report_id = insert_new.scalar(
         session,
@@ -174,16 +189,29 @@ def _check_in(request: CheckInRequest, now: datetime) -> CheckIn:
         symptoms=request.symptoms,
         temperature=temperature,
         free_text=request.note,
+        interferes=request.interferes,
     )
 
 
 def _as_entered(request: CheckInRequest, observed: CheckIn) -> dict[str, Any]:
-    return {
+    entered = {
         "observed_at": observed.observed_at.isoformat(),
         "temperature": None if request.temperature is None else str(request.temperature),
         "temperature_unit": request.temperature_unit,
         "symptoms": dict(request.symptoms),
         "note": request.note,
+    }
+    if request.interferes:
+        entered["interferes"] = dict(request.interferes)
+    return entered
+
+
+def _contacts(clinic: Any) -> dict[str, str]:
+    """The clinic's numbers as set (``clinic`` is the patient's row of ``_PATIENT_NOW``)."""
+    return {
+        "care_team_phone": clinic.phone,
+        "emergency_number": clinic.emergency_number,
+        "crisis_line": clinic.crisis_line,
     }
 
 
@@ -196,11 +224,14 @@ def _context(
     if course.id is None:
         return Context(recent=recent)
     running = True
+    restarts: tuple[datetime, ...] = ()
     if course.has_events:  # re-planned through the log (interruptions are rare)
         view = get_course(session, actor=actor, now=now, knowledge=knowledge, course_id=course.id)
         plan = view.plan
         # the course state, not the day's plan: an interrupted infusion is not running
         running = view.state.phase is CoursePhase.INFUSING
+        if view.state.restarted is not None:
+            restarts = (view.state.restarted[1].at,)
     else:
         plan = plan_for(knowledge, course, ZoneInfo(course.zone))
     today = now.astimezone(plan.zone).date()
@@ -214,9 +245,11 @@ def _context(
     return Context(
         cycle_day=cycle_day,
         infusing=span.infusing and running,
-        days_since_start_or_step_up=_days_since_start_or_step_up(plan, today),
+        days_since_start_or_step_up=_days_since_start_or_step_up(plan, today, restarts),
         age_group=plan.body.age_group,
         recent=recent,
+        # The plan's hospital day is what blina records of a stay (no admission record).
+        in_hospital=span.inpatient,
     )
 
 
@@ -232,6 +265,9 @@ _PATIENT_NOW = Prepared(
         _PATIENTS.c.id.label("patient_id"),
         _PATIENTS.c.clinic_id,
         _CLINICS.c.zone,
+        _CLINICS.c.phone,
+        _CLINICS.c.emergency_number,
+        _CLINICS.c.crisis_line,
         _COURSES.c.id,
         _COURSES.c.regimen_id,
         _COURSES.c.start,
@@ -294,9 +330,12 @@ _INSERT_NEW = tuple(
 )
 
 
-def _days_since_start_or_step_up(plan: CoursePlan, today: date) -> int | None:
+def _days_since_start_or_step_up(
+    plan: CoursePlan, today: date, restarts: tuple[datetime, ...] = ()
+) -> int | None:
+    """Days since the latest cycle start, step-up or restart on or before ``today``."""
     moments = [c.start for c in plan.cycles] + [
-        s.astimezone(plan.zone).date() for s in plan.step_ups
+        s.astimezone(plan.zone).date() for s in (*plan.step_ups, *restarts)
     ]
     passed = [moment for moment in moments if moment <= today]
     return None if not passed else (today - max(passed)).days

@@ -13,7 +13,10 @@ from typing import Any, TypeVar
 
 from pydantic_core import from_json, to_json
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
+
+from blina.domain.errors import InvalidInput
 
 __all__ = [
     "POOL_SIZE",
@@ -106,8 +109,25 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     # session, not through engine.execution_options(): that builds a new engine, and its
     # event dispatch, for every transaction, each one left to the garbage collector.
     writer = factory(execution_options={_WRITE: True})
-    with writing(engine), writer as session, session.begin():
+    with _refused_as_input(), writing(engine), writer as session, session.begin():
         yield session
+
+
+@contextmanager
+def _refused_as_input() -> Iterator[None]:
+    """A value the database refuses (PostgreSQL: a NUL character in text, a number out of
+    its column's range) is bad input, answered as such, never a server error; the unit of
+    work is rolled back as for any error."""
+    try:
+        yield
+    except DataError as error:
+        if "NUL" in str(error.orig):
+            raise InvalidInput(
+                "text", "(a NUL character)", "text without NUL (0x00) characters"
+            ) from None
+        raise InvalidInput(
+            "value", "(refused by the database)", "a value the database can store"
+        ) from None
 
 
 def writing(engine: Engine) -> AbstractContextManager[object]:
@@ -134,5 +154,5 @@ def once_per_transaction(session: Session, key: Hashable, build: Callable[[Sessi
 @contextmanager
 def read_only(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A unit of work that only reads; never waits for a writer."""
-    with factory() as session, session.begin():
+    with _refused_as_input(), factory() as session, session.begin():
         yield session

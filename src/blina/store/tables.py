@@ -69,6 +69,11 @@ class Clinic(Base):
     name: Mapped[str] = mapped_column(String(200))
     zone: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str] = mapped_column(String(64), default="")
+    # Shown with a check-in's answer: the number for emergency services where the clinic
+    # is (112 in France, 999 in the UK, 911 in the US) and a crisis line for thoughts of
+    # self-harm; empty when not set (the answer then says "your emergency number").
+    emergency_number: Mapped[str] = mapped_column(String(32), server_default="")
+    crisis_line: Mapped[str] = mapped_column(String(64), server_default="")
     created_at: Mapped[datetime]
 
 

@@ -64,6 +64,7 @@ __all__ = [
     "lab_rows",
     "lab_term_options",
     "logged_course_status",
+    "masking_given",
     "red_flags",
     "temperature_readings",
     "timeline",
@@ -667,3 +668,25 @@ def _delivered_rows(
         )
         for day in sorted(plan.keys() | done.keys())
     )
+
+
+# How far back the CRS form looks for a dose that may mask fever. A prompt for the
+# clinician, who answers; not a grading rule.
+_MASKING_LOOKBACK = timedelta(hours=24)
+
+
+def masking_given(
+    plan: CoursePlan, given: Sequence[tuple[str, datetime, datetime]], now: datetime
+) -> list[tuple[str, datetime]]:
+    """Doses that may mask a fever, given (or planned) in the last 24 h, latest first: the
+    premedications recorded as given (drug, due, given at), and those the plan had due
+    that are not recorded (blina's premedications are corticosteroids)."""
+    since = now - _MASKING_LOOKBACK
+    recorded = {(drug, due) for drug, due, _ in given}
+    found = [(drug, at) for drug, _, at in given if since <= at <= now]
+    found += [
+        (p.drug, p.due)
+        for p in plan.premedication
+        if since <= p.due <= now and (p.drug, p.due) not in recorded
+    ]
+    return sorted(found, key=lambda item: item[1], reverse=True)

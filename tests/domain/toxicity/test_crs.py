@@ -35,6 +35,7 @@ def _grade(
     *,
     masked: bool = False,
     flow: str | None = None,
+    diagnosed: bool = True,
 ) -> Grading:
     return grade_crs(
         CrsFindings(
@@ -43,6 +44,7 @@ def _grade(
             oxygen=oxygen,
             fever_masked=masked,
             oxygen_flow_l_per_min=None if flow is None else Decimal(flow),
+            crs_diagnosed=diagnosed,
         ),
         criteria,
     )
@@ -253,5 +255,18 @@ def test_grade_crs_any_plausible_findings_grade_is_the_highest_criterion(
 
     assert 0 <= result.grade <= 4
     assert result.grade == max(c.grade for c in result.criteria)
-    fever = findings.temperature_c >= Decimal("38.0") or findings.fever_masked
+    masked = findings.fever_masked and findings.crs_diagnosed
+    fever = findings.temperature_c >= Decimal("38.0") or masked
     assert (result.grade >= 1) is fever
+
+
+def test_grade_crs_masking_counts_only_once_crs_was_diagnosed(criteria: CrsCriteria) -> None:
+    """ASTCT: masking keeps grading a CRS already diagnosed; it never makes one of
+    hypotension without fever (astct-2019-crs-masking)."""
+    known = _grade(criteria, "37.0", Hypotension.ONE_VASOPRESSOR, masked=True)
+    new = _grade(criteria, "37.0", Hypotension.ONE_VASOPRESSOR, masked=True, diagnosed=False)
+
+    assert known.grade == 3
+    assert new.grade == 0
+    assert "counts only once CRS has been diagnosed in this episode" in new.notes[-1]
+    assert "not CRS by ASTCT" in new.notes[0]

@@ -31,6 +31,7 @@ class CrsIn(_In):
     scale: Literal["crs"] = "crs"
     temperature_c: Decimal
     fever_masked: bool = False
+    crs_diagnosed: bool = False
     hypotension: Hypotension = Hypotension.NONE
     oxygen: OxygenSupport = OxygenSupport.NONE
     oxygen_flow_l_per_min: Decimal | None = None
@@ -69,6 +70,7 @@ def _grade(findings: CrsIn | IcansIn, knowledge: Knowledge) -> tuple[Grading, Ad
             hypotension=findings.hypotension,
             oxygen=findings.oxygen,
             fever_masked=findings.fever_masked,
+            crs_diagnosed=findings.crs_diagnosed,
             oxygen_flow_l_per_min=findings.oxygen_flow_l_per_min,
         )
         return grade_crs_findings(crs, knowledge)

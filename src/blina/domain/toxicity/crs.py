@@ -68,13 +68,19 @@ class CrsCriteria:
 
 @dataclass(frozen=True, slots=True)
 class CrsFindings:
-    """What the bedside shows. ``oxygen_flow_l_per_min`` is the nasal-cannula flow, if any."""
+    """What the bedside shows. ``oxygen_flow_l_per_min`` is the nasal-cannula flow, if any.
+
+    ``fever_masked``: antipyretic or anti-cytokine treatment was given; it counts only with
+    ``crs_diagnosed`` (CRS already diagnosed in this episode): masking keeps grading a CRS
+    that is known, it never makes one of hypotension or hypoxia without fever.
+    """
 
     temperature_c: Decimal
     hypotension: Hypotension
     oxygen: OxygenSupport
     fever_masked: bool = False
     oxygen_flow_l_per_min: Decimal | None = None
+    crs_diagnosed: bool = False
 
 
 def hypotension_from_vasopressors(*, vasopressors: int, vasopressin: bool) -> Hypotension:
@@ -111,12 +117,19 @@ def grade_crs(findings: CrsFindings, criteria: CrsCriteria) -> Grading:
     oxygen = _oxygen_finding(findings, criteria)
     fever = temperature >= criteria.fever_min_c
     threshold = f"{criteria.fever_min_c} C"
-    if not fever and not findings.fever_masked:
+    masked = findings.fever_masked and findings.crs_diagnosed
+    if not fever and not masked:
         notes: tuple[str, ...] = ()
         if findings.hypotension is not Hypotension.NONE or oxygen.grade:
             notes = (
                 "Hypotension or hypoxia without fever (and fever not masked) is not CRS by "
                 "ASTCT: grade them with CTCAE v5.0 and look for another cause.",
+            )
+        if findings.fever_masked:
+            notes = (
+                *notes,
+                f"Fever masking counts only once CRS has been diagnosed in this episode "
+                f"({criteria.masking_source}): it was not, so fever is required.",
             )
         fever_criterion = Criterion("fever", f"{temperature} C, below {threshold}; not masked", 0)
         return grading(SCALE, (fever_criterion,), criteria.source, notes)

@@ -11,7 +11,14 @@ Three kinds of term (source id ``ctcae-v5.0``; every cell in ``knowledge/toxicit
 
 Where only symptoms separate two grades (hypokalemia 1 vs 2, lipase and amylase) and
 symptoms are not stated, the worse grade is assumed and a note says so (the admiral
-convention, ``admiral-worst-case``).
+convention, ``admiral-worst-case``). Where two bands of one grade hold (lipase > 1.5 and
+> 2.0 x ULN without symptoms, both grade 2), the narrower band is the one cited.
+
+A lab value comes with its unit (``CtcaeFindings.unit``, the unit of the value and of
+its LLN, ULN and baseline; none is the term's own unit): it is converted exactly to the
+unit the term's thresholds are written in and checked against the measurand's plausible
+range (``lab_units``), so 75 g/L of haemoglobin grades as 7.5 g/dL and 75 "g/dL" is
+refused as implausible.
 """
 
 from collections.abc import Mapping
@@ -22,6 +29,7 @@ from blina.domain.body import Range
 from blina.domain.errors import InvalidInput
 from blina.domain.toxicity import (
     Band,
+    Compare,
     Criterion,
     Grading,
     Level,
@@ -29,6 +37,7 @@ from blina.domain.toxicity import (
     check_not_negative,
     grading,
 )
+from blina.domain.toxicity.lab_units import Measurand
 
 __all__ = [
     "CtcaeCriteria",
@@ -54,7 +63,11 @@ class FebrileNeutropeniaRule:
 
 @dataclass(frozen=True, slots=True)
 class CtcaeTerm:
-    """One CTCAE term: ``bands`` for a lab value, ``findings`` for clinical wording."""
+    """One CTCAE term: ``bands`` for a lab value, ``findings`` for clinical wording.
+
+    A term graded from a lab value has the ``measurand`` it is measured as; its ``unit``
+    is the measurand's canonical unit, the unit the bands are written in.
+    """
 
     id: str
     term: str
@@ -64,6 +77,7 @@ class CtcaeTerm:
     febrile: FebrileNeutropeniaRule | None
     notes: tuple[str, ...]
     source: str
+    measurand: Measurand | None = None
     relatives: frozenset[Relative] = field(init=False)
     symptom_dependent: bool = field(init=False)
 
@@ -89,7 +103,12 @@ class CtcaeCriteria:
 
 @dataclass(frozen=True, slots=True)
 class CtcaeFindings:
+    """What was found: a lab value (with its unit, LLN, ULN, baseline and symptoms), or
+    a clinical finding, or an ANC with a temperature. ``unit`` is the unit of ``value``,
+    ``lln``, ``uln`` and ``baseline``; ``None`` is the term's own unit."""
+
     value: Decimal | None = None
+    unit: str | None = None
     uln: Decimal | None = None
     lln: Decimal | None = None
     baseline: Decimal | None = None
@@ -103,7 +122,8 @@ def grade_ctcae(term_id: str, findings: CtcaeFindings, criteria: CtcaeCriteria) 
     """Grade one CTCAE v5.0 term.
 
     Raises ``InvalidInput`` naming the field for an unknown term, a negative value, a
-    missing LLN/ULN the term needs, or a finding the term does not have.
+    missing LLN/ULN the term needs, a unit the term's measurand is not reported in, a
+    value outside the measurand's plausible range, or a finding the term does not have.
     """
     term = criteria.terms.get(term_id)
     if term is None:
@@ -133,9 +153,15 @@ def _grade_finding(
 def _grade_lab(
     term: CtcaeTerm, findings: CtcaeFindings, criteria: CtcaeCriteria, scale: str
 ) -> Grading:
+    measurand = term.measurand
+    assert measurand is not None  # the loader gives every lab term its measurand
     value = _required("value", findings.value, f"the {term.term} result in {term.unit}")
     lln = _reference("lln", findings.lln, term, Relative.LLN)
     uln = _reference("uln", findings.uln, term, Relative.ULN)
+    unit = measurand.unit("unit", findings.unit)
+    reading = measurand.read("value", value, unit)
+    lln = None if lln is None else measurand.read("lln", lln, unit).canonical
+    uln = None if uln is None else measurand.read("uln", uln, unit).canonical
     baseline = findings.baseline
     notes = list(term.notes)
     abnormal: bool | None = None
@@ -144,7 +170,7 @@ def _grade_lab(
         if baseline is None:
             notes.append("No baseline given: the baseline is taken as normal.")
         else:
-            check_not_negative("baseline", baseline)
+            baseline = measurand.read("baseline", baseline, unit).canonical
             assert uln is not None
             abnormal = baseline > uln
     elif baseline is not None:
@@ -163,15 +189,29 @@ def _grade_lab(
         if band.symptomatic is not None and band.symptomatic is not symptomatic:
             continue
         limit = band.limit(lln=lln, uln=uln, baseline=baseline)
-        if band.holds(value, limit) and (best is None or band.grade > best[0].grade):
+        if band.holds(reading.canonical, limit) and (
+            best is None or _decides_over(band, limit, *best)
+        ):
             best = (band, limit)
+    shown = reading.describe(measurand.canonical)
     if best is None:
-        found = Criterion(term.term, f"{value} {term.unit}: no grade 1 criterion met", 0)
+        found = Criterion(term.term, f"{shown}: no grade 1 criterion met", 0)
     else:
         band, limit = best
-        finding = f"{value} {term.unit} {band.describe(limit, term.unit or '')}: {band.text}"
+        finding = f"{shown} {band.describe(limit, measurand.canonical)}: {band.text}"
         found = Criterion(term.term, finding, band.grade)
     return grading(scale, (found,), term.source, notes)
+
+
+def _decides_over(band: Band, limit: Decimal, best: Band, best_limit: Decimal) -> bool:
+    """The higher grade decides. At one grade the narrower band is cited: the one whose
+    limit lies further along its comparison (lipase > 2.0 x ULN without symptoms, not
+    > 1.5 x ULN, for a grade 2 at 3 x ULN)."""
+    if band.grade != best.grade:
+        return band.grade > best.grade
+    if band.compare in (Compare.GT, Compare.GE):
+        return limit > best_limit
+    return limit < best_limit
 
 
 def _grade_febrile(
@@ -181,21 +221,25 @@ def _grade_febrile(
     criteria: CtcaeCriteria,
     scale: str,
 ) -> Grading:
+    measurand = term.measurand
+    assert measurand is not None  # the loader gives febrile neutropenia its measurand
     anc = _required("value", findings.value, "the ANC in cells/mm3")
+    reading = measurand.read("value", anc, measurand.unit("unit", findings.unit))
     temperature = _required("temperature_c", findings.temperature_c, "the temperature in C")
     if not temperature.is_finite() or temperature not in criteria.temperature_c:
         raise InvalidInput("temperature_c", temperature, criteria.temperature_c.describe())
     hours = findings.fever_hours
     if hours is not None:
         check_not_negative("fever_hours", hours)
-    neutropenic = anc < rule.anc_below
+    neutropenic = reading.canonical < rule.anc_below
     single = temperature > rule.single_above_c
     sustained = (
         hours is not None
         and temperature >= rule.sustained_at_least_c
         and hours > rule.sustained_hours_above
     )
-    anc_text = f"ANC {anc} {'<' if neutropenic else '>='} {rule.anc_below} {term.unit}"
+    shown = anc if reading.unit.code == term.unit else reading.describe(measurand.canonical)
+    anc_text = f"ANC {shown} {'<' if neutropenic else '>='} {rule.anc_below} {term.unit}"
     if single:
         fever_text = f"temperature {temperature} C > {rule.single_above_c} C"
     elif sustained:

@@ -13,7 +13,16 @@ in ``knowledge/toxicity.toml``):
 - the grade is the highest of the creatinine, arrhythmia and seizure grades when
   clinical TLS is present, else 0.
 
-Units are SI: uric acid in umol/L, potassium, phosphate and calcium in mmol/L.
+Units: the thresholds are SI (uric acid and creatinine in umol/L, potassium, phosphate
+and total calcium in mmol/L). A value may be entered in any unit of its measurand
+(``LabSample.units``, ``TlsFindings.baseline_units``, ``creatinine_unit``; none is the SI
+unit): it is converted exactly and checked against the measurand's plausible range
+(``lab_units``). Where the source restates a threshold in the entered unit (uric acid
+>= 8.0 mg/dL beside >= 476 umol/L), the value is abnormal when it meets either figure:
+the rounded restatement never makes blina less careful than the SI threshold (8.0 mg/dL
+is 475.84 umol/L). Calcium is total calcium: Cairo-Bishop 2004 has no ionised-calcium
+criterion.
+
 Instants are aware datetimes; the window is elapsed time, so it holds across a
 daylight-saving change.
 """
@@ -33,12 +42,14 @@ from blina.domain.toxicity import (
     check_not_negative,
     grading,
 )
+from blina.domain.toxicity.lab_units import Measurand, Reading, plain
 
 __all__ = [
     "Analyte",
     "AnalyteRule",
     "Arrhythmia",
     "LabSample",
+    "Restatement",
     "TlsAssessment",
     "TlsCriteria",
     "TlsFindings",
@@ -74,9 +85,21 @@ class TlsSeizure(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Restatement:
+    """The source's own figures for a threshold in another unit (8.0 mg/dL beside
+    476 umol/L)."""
+
+    unit: str
+    adult_threshold: Decimal
+    child_threshold: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class AnalyteRule:
     """Abnormal at ``adult_threshold`` (``child_threshold`` for children) in the direction
-    ``rises`` says, or at a change of ``change_fraction`` from baseline that way."""
+    ``rises`` says, or at a change of ``change_fraction`` from baseline that way; also at
+    a ``restated`` threshold for a value entered in that unit. Thresholds are in ``unit``,
+    the canonical unit of ``measurand``."""
 
     analyte: Analyte
     unit: str
@@ -85,6 +108,8 @@ class AnalyteRule:
     child_threshold: Decimal
     change_fraction: Decimal
     text: str
+    measurand: Measurand
+    restated: Restatement | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +120,7 @@ class TlsCriteria:
     window_after: timedelta
     creatinine_bands: tuple[Band, ...]
     creatinine_unit: str
+    creatinine_measurand: Measurand
     arrhythmia: Mapping[Arrhythmia, Level]
     seizure: Mapping[TlsSeizure, Level]
     source: str
@@ -104,10 +130,12 @@ class TlsCriteria:
 
 @dataclass(frozen=True, slots=True)
 class LabSample:
-    """The analytes measured at one instant (any subset)."""
+    """The analytes measured at one instant (any subset), each in its unit from
+    ``units`` (an analyte not there is in its SI unit)."""
 
     at: datetime
     values: Mapping[Analyte, Decimal]
+    units: Mapping[Analyte, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +146,9 @@ class TlsFindings:
     baseline: Mapping[Analyte, Decimal] = field(default_factory=dict)
     creatinine: Decimal | None = None
     creatinine_uln: Decimal | None = None
+    baseline_units: Mapping[Analyte, str] = field(default_factory=dict)
+    creatinine_unit: str | None = None
+    creatinine_uln_unit: str | None = None
     arrhythmia: Arrhythmia = Arrhythmia.NONE
     seizure: TlsSeizure = TlsSeizure.NONE
 
@@ -132,13 +163,18 @@ class TlsAssessment:
 def assess_tls(findings: TlsFindings, criteria: TlsCriteria) -> TlsAssessment:
     """Laboratory TLS over the window, then clinical TLS and its grade.
 
-    Raises ``InvalidInput`` for a naive datetime, a negative lab, or a creatinine given
-    without its ULN.
+    Raises ``InvalidInput`` for a naive datetime, a negative lab, a unit the analyte is
+    not reported in, a value outside its plausible range, or a creatinine given without
+    its ULN.
     """
     start = _aware("therapy_start", findings.therapy_start).astimezone(UTC)
-    for analyte, value in findings.baseline.items():
-        if not value.is_finite() or value < 0:
-            check_not_negative(f"baseline.{analyte}", value)
+    unitless: list[str] = []
+    baseline = {
+        analyte: _read(
+            criteria, analyte, f"baseline.{analyte}", value, findings.baseline_units, unitless
+        )
+        for analyte, value in findings.baseline.items()
+    }
     first, last = start - criteria.window_before, start + criteria.window_after
     worst: dict[Analyte, Criterion] = {}
     ignored = 0
@@ -146,20 +182,28 @@ def assess_tls(findings: TlsFindings, criteria: TlsCriteria) -> TlsAssessment:
         at = sample.at
         if at.tzinfo is None or at.utcoffset() is None:
             _aware(f"samples[{index}].at", at)
-        for analyte, value in sample.values.items():
-            if not value.is_finite() or value < 0:
-                check_not_negative(f"samples[{index}].{analyte}", value)
+        readings = {
+            analyte: _read(
+                criteria, analyte, f"samples[{index}].{analyte}", value, sample.units, unitless
+            )
+            for analyte, value in sample.values.items()
+        }
         if not first <= at <= last:
             ignored += 1
             continue
-        for analyte, value in sample.values.items():
+        for analyte, reading in readings.items():
             if analyte not in worst:
-                met = _abnormal(criteria.analytes[analyte], value, findings, at)
+                rule = criteria.analytes[analyte]
+                met = _abnormal(rule, reading, findings.child, baseline.get(analyte), at)
                 if met is not None:
                     worst[analyte] = met
     found = [worst[a] for a in criteria.analytes if a in worst]
     laboratory = len(found) >= criteria.min_abnormal
     notes: list[str] = []
+    if unitless:
+        # A bare number is read in the SI unit (as before units were asked for); an
+        # analyte that is not abnormal is not listed, so say how each one was read.
+        notes.append(f"Given without a unit, read in the SI unit: {'; '.join(unitless)}.")
     if ignored:
         notes.append(
             f"{ignored} sample(s) outside the window ({first.isoformat()} to "
@@ -187,25 +231,58 @@ def assess_tls(findings: TlsFindings, criteria: TlsCriteria) -> TlsAssessment:
     return TlsAssessment(result, laboratory, clinical)
 
 
+def _read(
+    criteria: TlsCriteria,
+    analyte: Analyte,
+    field: str,
+    value: Decimal,
+    units: Mapping[Analyte, str],
+    unitless: list[str],
+) -> Reading:
+    """``value`` checked and in the SI unit; a value with no unit is noted in ``unitless``."""
+    measurand = criteria.analytes[analyte].measurand
+    code = units.get(analyte)
+    reading = measurand.read(field, value, measurand.unit(f"{field}.unit", code))
+    if not code:
+        unitless.append(f"{field} {value} {measurand.canonical}")
+    return reading
+
+
+def _beyond(rule: AnalyteRule, value: Decimal, limit: Decimal) -> bool:
+    """At or beyond ``limit`` in the adverse direction."""
+    return value >= limit if rule.rises else value <= limit
+
+
 def _abnormal(
-    rule: AnalyteRule, value: Decimal, findings: TlsFindings, at: datetime
+    rule: AnalyteRule, reading: Reading, child: bool, baseline: Reading | None, at: datetime
 ) -> Criterion | None:
-    threshold = rule.child_threshold if findings.child else rule.adult_threshold
+    threshold = rule.child_threshold if child else rule.adult_threshold
     when = at.isoformat()
-    if (value >= threshold) if rule.rises else (value <= threshold):
-        sign = ">=" if rule.rises else "<="
-        return Criterion(rule.analyte, f"{value} {rule.unit} {sign} {threshold} at {when}", 0)
-    baseline = findings.baseline.get(rule.analyte)
+    sign = ">=" if rule.rises else "<="
+    shown = reading.describe(rule.unit)
+    if _beyond(rule, reading.canonical, threshold):
+        return Criterion(rule.analyte, f"{shown} {sign} {threshold} {rule.unit} at {when}", 0)
+    restated, unit = rule.restated, reading.unit.code
+    if restated is not None and restated.unit == unit:
+        figure = restated.child_threshold if child else restated.adult_threshold
+        if _beyond(rule, reading.entered, figure):
+            return Criterion(
+                rule.analyte,
+                f"{reading.entered} {unit} {sign} {figure} {unit}, the source's figure in "
+                f"{unit} for {threshold} {rule.unit} ({reading.entered} {unit} is "
+                f"{plain(reading.canonical)} {rule.unit}) at {when}",
+                0,
+            )
     if baseline is None:
         return None
     factor = 1 + rule.change_fraction if rule.rises else 1 - rule.change_fraction
-    limit = baseline * factor
-    if (value >= limit) if rule.rises else (value <= limit):
+    limit = baseline.canonical * factor
+    if _beyond(rule, reading.canonical, limit):
         direction = "rise" if rule.rises else "fall"
         return Criterion(
             rule.analyte,
-            f"{value} {rule.unit}: a {rule.change_fraction:%} {direction} from baseline "
-            f"{baseline} (limit {limit}) at {when}",
+            f"{shown}: a {rule.change_fraction:%} {direction} from baseline "
+            f"{baseline.describe(rule.unit)} (limit {limit} {rule.unit}) at {when}",
             0,
         )
     return None
@@ -223,20 +300,30 @@ def _clinical(findings: TlsFindings, criteria: TlsCriteria) -> tuple[Criterion, 
         check_not_negative("creatinine", creatinine)
         if not uln.is_finite() or uln <= 0:
             raise InvalidInput("creatinine_uln", uln, "a number > 0")
+        measurand = criteria.creatinine_measurand
+        value = measurand.read(
+            "creatinine", creatinine, measurand.unit("creatinine_unit", findings.creatinine_unit)
+        )
+        uln = measurand.read(
+            "creatinine_uln",
+            uln,
+            measurand.unit("creatinine_uln_unit", findings.creatinine_uln_unit),
+        ).canonical
         unit = criteria.creatinine_unit
+        shown = value.describe(unit)
         lowest = criteria.creatinine_bands[0]
         lowest_limit = lowest.limit(lln=None, uln=uln, baseline=None)
         best: tuple[Band, Decimal] | None = None
         for band in criteria.creatinine_bands:
             limit = band.limit(lln=None, uln=uln, baseline=None)
-            if band.holds(creatinine, limit) and (best is None or band.grade > best[0].grade):
+            if band.holds(value.canonical, limit) and (best is None or band.grade > best[0].grade):
                 best = (band, limit)
         if best is None:
-            finding = f"{creatinine} {unit}, not {lowest.describe(lowest_limit, unit)}"
+            finding = f"{shown}, not {lowest.describe(lowest_limit, unit)}"
             parts.append(Criterion("creatinine", finding, 0))
         else:
             band, limit = best
-            finding = f"{creatinine} {unit} {band.describe(limit, unit)}: {band.text}"
+            finding = f"{shown} {band.describe(limit, unit)}: {band.text}"
             parts.append(Criterion("creatinine", finding, band.grade))
     arrhythmia = criteria.arrhythmia[findings.arrhythmia]
     seizure = criteria.seizure[findings.seizure]

@@ -52,6 +52,7 @@ from blina.web.viewmodels import (
     lab_rows,
     lab_term_options,
     logged_course_status,
+    masking_given,
     temperature_readings,
     timeline,
 )
@@ -193,14 +194,12 @@ def render_patient_page(
         gradings, lab_values = (
             ([], []) if latest is None else _course_records(session, actor, latest.course.id, zone)
         )
-        given = (
+        given_rows = (
             []
             if latest is None
-            else [
-                (g.drug, g.due)
-                for g in premedication.list_given(session, actor=actor, course_id=latest.course.id)
-            ]
+            else premedication.list_given(session, actor=actor, course_id=latest.course.id)
         )
+        given = [(g.drug, g.due) for g in given_rows]
     day = now.astimezone(zone).date()
     triage_rules = ctx.state.knowledge.triage
     return render(
@@ -212,6 +211,9 @@ def render_patient_page(
         banner=None
         if latest is None
         else banner(latest.state, latest.plan, given, premedication.GIVEN_WINDOW),
+        masking_given=[]
+        if latest is None
+        else masking_given(latest.plan, [(g.drug, g.due, g.given_at) for g in given_rows], now),
         status_view=None
         if latest is None
         else course_status(latest.course.id, latest.course.status, latest.plan, day),

@@ -208,7 +208,14 @@ async def create_course(request: Request, patient_id: RecordId) -> Response:
 # --- gradings and course events (physician and nurse) ------------------------------------
 
 _GRADE_FIELDS = {
-    "crs": ("temperature_c", "fever_masked", "hypotension", "oxygen", "oxygen_flow_l_per_min"),
+    "crs": (
+        "temperature_c",
+        "fever_masked",
+        "crs_diagnosed",
+        "hypotension",
+        "oxygen",
+        "oxygen_flow_l_per_min",
+    ),
     "icans": (
         "age_years",
         "consciousness",
@@ -274,6 +281,7 @@ def _grade_form(
             oxygen=_choice(form, "oxygen", OxygenSupport, OxygenSupport.NONE),
             fever_masked=_flag(form, "fever_masked"),
             oxygen_flow_l_per_min=decimal_field(form, "oxygen_flow_l_per_min", required=False),
+            crs_diagnosed=_flag(form, "crs_diagnosed"),
         )
         grading, reaction = grade_crs_findings(crs, knowledge)
         return scale, grading, reaction, {"scale": scale, **asdict(crs)}
@@ -389,7 +397,7 @@ async def record_grading(request: Request, course_id: RecordId) -> Response:
 
 # --- lab values with their CTCAE grades (physician and nurse) ------------------------------
 
-_LAB_FIELDS = ("term", "value", "lln", "uln", "baseline", "symptomatic", "taken_at")
+_LAB_FIELDS = ("term", "unit", "value", "lln", "uln", "baseline", "symptomatic", "taken_at")
 
 
 def _lab_request(form: FormData, zone: ZoneInfo) -> labs.LabRequest:
@@ -409,6 +417,7 @@ def _lab_request(form: FormData, zone: ZoneInfo) -> labs.LabRequest:
     return labs.LabRequest(
         term=text_field(form, "term"),
         value=decimal_field(form, "value", required=False),
+        unit=text_field(form, "unit") or None,
         uln=decimal_field(form, "uln", required=False),
         lln=decimal_field(form, "lln", required=False),
         baseline=decimal_field(form, "baseline", required=False),
@@ -452,6 +461,31 @@ async def lab_grade_preview(request: Request, course_id: RecordId) -> Response:
         )
 
     return await run_in_threadpool(grade)
+
+
+@router.get("/courses/{course_id}/labs/units")
+async def lab_units(request: Request, course_id: RecordId) -> Response:
+    """The unit choices of the lab term picked (an htmx fragment), keeping the unit
+    chosen when the term has it; the term's canonical unit first. When the chosen unit
+    is not the new term's, the live grade is asked again once the choices are in (a
+    ``change`` event that bubbles to the form), so it does not keep the old unit."""
+    ctx = await run_in_threadpool(context_of, request)
+    actor = ctx.signed_in()
+    require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="grade a lab value")
+    form = query_form(request)
+
+    def units() -> Response:
+        with read_only(ctx.state.sessions) as session:
+            course_for(session, actor, course_id)
+        criteria = ctx.state.knowledge.toxicity.ctcae
+        choices = labs.lab_units(criteria, text_field(form, "term"))
+        chosen = text_field(form, "unit")
+        response = render(ctx, "_lab_units.html", units=choices, chosen=chosen, invalid=False)
+        if chosen and choices and chosen not in choices:
+            response.headers["HX-Trigger-After-Settle"] = "change"
+        return response
+
+    return await run_in_threadpool(units)
 
 
 @router.post("/courses/{course_id}/labs")

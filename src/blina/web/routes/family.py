@@ -152,6 +152,7 @@ def _check_in_form(
     actor = ctx.signed_in()
     with read_only(ctx.state.sessions) as session:
         patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
+        clinic = clinic_of(session, actor)
     rules = ctx.state.knowledge.triage
     groups = [
         (group, [s for s in rules.symptoms.values() if s.group == group.id])
@@ -162,8 +163,10 @@ def _check_in_form(
         "pages/check_in.html",
         status=status,
         patient=patient,
+        clinic=clinic,
         groups=[(g, s) for g, s in groups if s],
         severity_words=rules.severity_words,
+        follow_up=rules.follow_up,
         errors=errors,
         values=values,
         key=uuid.uuid4().hex,
@@ -174,21 +177,35 @@ def _check_in_form(
 def check_in_page(request: Request, patient_id: RecordId) -> Response:
     ctx = context_of(request)
     return _check_in_form(
-        ctx, patient_id, errors={}, values={"unit": "C", "symptoms": [], "severity": {}}
+        ctx,
+        patient_id,
+        errors={},
+        values={"unit": "C", "symptoms": [], "severity": {}, "interferes": {}},
     )
 
 
+# The follow-up to a "not sure" severity, as the form sends it.
+_INTERFERES = {"yes": True, "no": False}
+
+
 def _check_in(form: FormData) -> reports.CheckInRequest:
+    """The check-in as entered; the follow-up answer ("Is it getting in the way of daily
+    activities?") counts only for a symptom ticked with its severity left "not sure"."""
     symptoms: dict[str, int | None] = {}
+    interferes: dict[str, bool] = {}
     for value in form.getlist("symptom"):
         if isinstance(value, str):
             severity = text_field(form, f"severity-{value}")
             symptoms[value] = int(severity) if severity.isdigit() else None
+            answer = _INTERFERES.get(text_field(form, f"interferes-{value}"))
+            if symptoms[value] is None and answer is not None:
+                interferes[value] = answer
     return reports.CheckInRequest(
         symptoms=symptoms,
         temperature=decimal_field(form, "temperature", required=False),
         temperature_unit=text_field(form, "temperature_unit") or "C",
         note=text_field(form, "note"),
+        interferes=interferes,
     )
 
 
@@ -206,6 +223,11 @@ async def submit_check_in(request: Request, patient_id: RecordId) -> Response:
             str(k).removeprefix("severity-"): str(v)
             for k, v in form.multi_items()
             if str(k).startswith("severity-")
+        },
+        "interferes": {
+            str(k).removeprefix("interferes-"): str(v)
+            for k, v in form.multi_items()
+            if str(k).startswith("interferes-")
         },
     }
 
@@ -240,9 +262,13 @@ async def submit_check_in(request: Request, patient_id: RecordId) -> Response:
 def _triage_page(
     ctx: Ctx, patient_id: int, submitted: reports.SubmittedReport, clinic: Clinic
 ) -> Response:
-    """The triage answer the service stored with the report (``Triage.to_dict()``)."""
+    """The triage answer the service stored with the report (``Triage.to_dict()``), with
+    the clinic's numbers it showed (``contacts``; a report stored before them takes the
+    clinic's phone as it is now)."""
     answer: dict[str, Any] = dict(submitted.report.get("triage") or {})
     level = TriageLevel(str(answer.get("level", TriageLevel.ROUTINE)))
+    contacts: dict[str, str] = {"care_team_phone": clinic.phone, "emergency_number": ""}
+    contacts.update(submitted.report.get("contacts") or {})
     return render(
         ctx,
         "pages/check_in_answer.html",
@@ -251,7 +277,9 @@ def _triage_page(
         level=str(level),
         guide=ctx.state.knowledge.triage.levels[level],
         alerted=submitted.alert_id is not None,
-        clinic=clinic,
+        contacts=contacts,
+        in_hospital=(answer.get("context") or {}).get("in_hospital") is True,
+        crisis_line=answer.get("crisis_line") is True,
         report_id=submitted.id,
     )
 
