@@ -234,6 +234,9 @@ def _context(
             restarts = (view.state.restarted[1].at,)
     else:
         plan = plan_for(knowledge, course, ZoneInfo(course.zone))
+        # At this instant, not by the day: before the first bag's hour, or after the last
+        # bag ended, nothing runs (the course state's own rule).
+        running = any(bag.start <= now < bag.end for bag in plan.bags)
     today = now.astimezone(plan.zone).date()
     if not plan.first_day <= today <= plan.last_day:
         return Context(age_group=plan.body.age_group, recent=recent)
@@ -244,7 +247,7 @@ def _context(
     )
     return Context(
         cycle_day=cycle_day,
-        infusing=span.infusing and running,
+        infusing=running,
         days_since_start_or_step_up=_days_since_start_or_step_up(plan, today, restarts),
         age_group=plan.body.age_group,
         recent=recent,
