@@ -961,3 +961,22 @@ def test_delivered_stops_at_an_interruption_that_ends_in_a_discontinuation(
     assert state.phase is CoursePhase.DISCONTINUED
     assert sum(d.hours for d in state.delivered) == 24
     assert state.to_remove == on_pump
+
+
+def test_a_hung_bag_at_the_old_dose_is_taken_off_after_a_restart_where_it_began(
+    plan: CoursePlan, rules: ModificationRules
+) -> None:
+    """10 March (28 mcg/day): the 09:00 Paris bag hangs; CRS grade 3 nine minutes before is
+    logged, and the restart is at 09:00 at 9 mcg/day: the new slot starts where the bag on
+    the pump does, at another dose. The bag is to come off (found by the stateful test)."""
+    start = _utc(3, 10)
+    hung = _bag(9, start, TWENTY_EIGHT, BagStatus.HUNG, start)
+    events: list[Event] = [
+        Interruption(start - timedelta(minutes=9), AdverseReaction.CRS, 3),
+        Restart(start),
+    ]
+
+    state = _state(plan, start + HOUR, [hung], events, rules)
+
+    assert state.dose == NINE
+    assert state.to_remove == hung

@@ -332,11 +332,15 @@ def _phase(
 
 
 def _off_plan(hung: BagRecord, slots: tuple[Slot, ...], phase: CoursePhase, now: datetime) -> bool:
-    """A hung bag to take off the pump: the infusion is stopped or over, or its time in the
-    plan has ended (a bag hung a little early for its slot stays)."""
+    """A hung bag to take off the pump: the infusion is stopped or over, or the plan no
+    longer has its slot at its dose (a restart at another dose where it began), or its time
+    in the plan has ended (a bag hung a little early for its slot stays)."""
     if phase in STOPPED or phase is CoursePhase.INTERRUPTED:
         return True
-    return not any(slot.start == hung.slot_start and slot.end > now for slot in slots)
+    return not any(
+        slot.start == hung.slot_start and slot.dose == hung.dose and slot.end > now
+        for slot in slots
+    )
 
 
 def _open_interruption(events: Sequence[Event]) -> Interruption | None:
