@@ -299,20 +299,19 @@ def record_event(
     before = _snapshot(course)
     if replanned.status == CourseStatus.DISCONTINUED:
         course.status = "discontinued"
-    _save(course, session, now)
-    view = _with_state(session, course, patient, plan, replanned, events, now)
-    sync_course(session, view)
-    append_audit(
+    return _changed(
         session,
-        at=now,
-        actor=actor,
+        course,
+        patient,
+        plan,
+        replanned,
+        events,
+        now,
+        actor,
         action=f"course.{stored['kind']}",
-        subject_type="course",
-        subject_id=course.id,
         before=before,
-        after={**_snapshot(course), "event": stored},
+        extra={"event": stored},
     )
-    return view
 
 
 def view_of(
@@ -465,6 +464,37 @@ def end_course(
     before = _snapshot(course)
     course.status = outcome
     course.ended_reason = reason or None
+    return _changed(
+        session,
+        course,
+        patient,
+        plan,
+        replanned,
+        events,
+        now,
+        actor,
+        action=f"course.end.{outcome}",
+        before=before,
+        extra={"reason": reason},
+    )
+
+
+def _changed(
+    session: Session,
+    course: Course,
+    patient: Patient,
+    plan: CoursePlan,
+    replanned: Replan | None,
+    events: list[Event],
+    now: datetime,
+    actor: Actor,
+    *,
+    action: str,
+    before: dict[str, object],
+    extra: dict[str, object],
+) -> CourseView:
+    """A course row changed: saved, its state derived, its tasks and do-not-hang marks
+    rewritten, the change audited (before, and after with ``extra``)."""
     _save(course, session, now)
     view = _with_state(session, course, patient, plan, replanned, events, now)
     sync_course(session, view)
@@ -472,11 +502,11 @@ def end_course(
         session,
         at=now,
         actor=actor,
-        action=f"course.end.{outcome}",
+        action=action,
         subject_type="course",
         subject_id=course.id,
         before=before,
-        after={**_snapshot(course), "reason": reason},
+        after={**_snapshot(course), **extra},
     )
     return view
 

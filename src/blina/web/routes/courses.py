@@ -405,15 +405,7 @@ def _lab_request(form: FormData, zone: ZoneInfo) -> labs.LabRequest:
     symptomatic = text_field(form, "symptomatic")
     if symptomatic not in ("", "yes", "no"):
         raise InvalidInput("symptomatic", symptomatic, "yes, no or empty (not stated)")
-    taken_text = text_field(form, "taken_at")
-    taken_at = None
-    if taken_text:
-        try:
-            taken_at = datetime.fromisoformat(taken_text)
-        except ValueError:
-            raise InvalidInput("taken_at", taken_text, "a date and time") from None
-        if taken_at.tzinfo is None:
-            taken_at = taken_at.replace(tzinfo=zone)
+    taken_at = _moment(form, "taken_at", zone) if text_field(form, "taken_at") else None
     return labs.LabRequest(
         term=text_field(form, "term"),
         value=decimal_field(form, "value", required=False),
@@ -525,13 +517,7 @@ def _event(form: FormData, zone: ZoneInfo) -> dict[str, Any]:
     kind = text_field(form, "kind")
     if kind not in ("interrupt", "restart", "discontinue"):
         raise InvalidInput("kind", kind or "(missing)", "one of interrupt, restart, discontinue")
-    at_text = text_field(form, "at")
-    try:
-        at = datetime.fromisoformat(at_text)
-    except ValueError:
-        raise InvalidInput("at", at_text or "(missing)", "a date and time") from None
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=zone)
+    at = _moment(form, "at", zone)
     event: dict[str, Any] = {"at": at.isoformat(), "kind": kind}
     if kind == "interrupt":
         event["cause"] = _choice(form, "cause", AdverseReaction, AdverseReaction.CRS).value
@@ -653,19 +639,22 @@ async def premedication_given(request: Request, course_id: RecordId) -> Response
                     drug=text_field(form, "drug"),
                     given_at=given_at,
                 )
-        except PermissionDenied as error:
-            audit_denial(ctx, str(error))
+        except (PermissionDenied, InvalidInput, Conflict) as error:
+            if isinstance(error, PermissionDenied):
+                audit_denial(ctx, str(error))
             failed = FormError("premedication", {"premedication": str(error)}, {})
-            return render_patient_page(ctx, patient_id, status=403, form_error=failed)
-        except InvalidInput as error:
-            failed = FormError("premedication", {"premedication": str(error)}, {})
-            return render_patient_page(ctx, patient_id, status=422, form_error=failed)
-        except Conflict as error:
-            failed = FormError("premedication", {"premedication": str(error)}, {})
-            return render_patient_page(ctx, patient_id, status=409, form_error=failed)
+            status = _REFUSED_WITH[type(error)]
+            return render_patient_page(ctx, patient_id, status=status, form_error=failed)
         return redirect(ctx, f"/patients/{patient_id}#state")
 
     return await run_in_threadpool(save)
+
+
+_REFUSED_WITH: dict[type[Exception], int] = {
+    PermissionDenied: 403,
+    InvalidInput: 422,
+    Conflict: 409,
+}
 
 
 def _moment(form: FormData, name: str, zone: ZoneInfo) -> datetime:
