@@ -448,3 +448,64 @@ def test_a_childs_restart_is_at_the_childs_per_m2_step(loop: Loop, cause: str) -
 
     loop.at("2026-12-30T11:00:00+00:00")
     assert Decimal(str(_state(loop, course)["dose_mcg_per_day"])) == Decimal("11.70")
+
+
+def test_a_restart_where_the_old_dose_bag_began_gets_its_own_bag(loop: Loop) -> None:
+    """Day 9, 09:00 Paris: the 28 mcg/day bag waits for its slot; CRS grade 3 at 08:00 and
+    the restart at 09:00 (9 mcg/day). The new plan's slot starts where the old bag's did:
+    a slot is its start and its dose, so the task shows no bag, the old one is do not
+    hang, and the restart's bag is prepared without voiding the old one first."""
+    course = _start(loop)["id"]
+    loop.at("2026-12-18T07:30:00+00:00")
+    old = _prepare_and_verify(loop, course, bag_start="2026-12-18T08:00:00Z")
+    assert Decimal(str(old["dose_mcg_per_day"])) == 28
+    interrupted = {"at": "2026-12-18T07:00:00Z", "kind": "interrupt", "cause": "crs", "grade": 3}
+    assert _event(loop, course, interrupted).status_code == 201
+    loop.at("2026-12-18T08:00:00+00:00")
+    restarted = _event(loop, course, {"at": "2026-12-18T08:00:00Z", "kind": "restart"})
+    assert restarted.status_code == 201, restarted.text
+
+    def todays() -> list[dict[str, Any]]:
+        return list(loop.call("nurse", "GET", "/clinic/tasks").json())
+
+    [restart_task] = [t for t in todays() if t["kind"] == "bag-change"]
+    assert "9 mcg/day" in restart_task["text"]
+    assert restart_task["bag_code"] is None
+    assert restart_task["state"] == "overdue"
+    assert [t["bag_code"] for t in todays() if t["state"] == "do-not-hang"] == [old["code"]]
+
+    new = _prepare_and_verify(loop, course, bag_start="2026-12-18T08:00:00Z")
+    assert Decimal(str(new["dose_mcg_per_day"])) == 9
+    assert _instant(_state(loop, course)["next_bag"]["start"]) > _instant(new["slot_start"])
+    [restart_task] = [t for t in todays() if t["kind"] == "bag-change"]
+    assert restart_task["bag_code"] == new["code"]
+    assert _hang(loop, old).status_code == 422
+    assert _hang(loop, new).status_code == 200
+    assert [t["state"] for t in todays() if t["kind"] == "bag-change"] == ["done"]
+
+
+def test_a_bag_still_waiting_when_the_plan_ends_is_not_to_be_hung(loop: Loop) -> None:
+    """The last bag of the cycle (day 28, 09:00 to day 29, 09:00) is prepared and never
+    hung: once the plan has ended the task list says not to hang it, as the course state
+    does, though nothing changed the course."""
+    created = loop.call(
+        "doctor",
+        "POST",
+        f"/patients/{loop.patient}/courses",
+        {**COURSE, "start": "2026-12-10", "cycles": 1},
+    )
+    assert created.status_code == 201, created.text
+    course = created.json()["id"]
+    loop.at("2027-01-06T07:00:00+00:00")
+    last = _prepare_and_verify(loop, course, bag_start="2027-01-06T08:00:00Z")
+    tasks = loop.call("nurse", "GET", "/clinic/tasks").json()
+    assert not [t for t in tasks if t["state"] == "do-not-hang"]
+
+    loop.at("2027-01-07T08:00:00+00:00")
+
+    assert _state(loop, course)["phase"] == "completed"
+    assert [b["code"] for b in _state(loop, course)["do_not_hang"]] == [last["code"]]
+    tasks = loop.call("nurse", "GET", "/clinic/tasks").json()
+    [refused] = [t for t in tasks if t["state"] == "do-not-hang"]
+    assert refused["bag_code"] == last["code"]
+    assert refused["text"] == f"Do not hang bag {last['code']}: the course is completed"

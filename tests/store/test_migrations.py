@@ -206,3 +206,25 @@ def test_0006_fills_the_look_back_columns_from_each_stored_report(empty_engine: 
             ).scalar()
             == 2
         )
+
+
+def test_0009_keys_a_live_bag_by_its_slot_start_and_dose_and_adds_the_plan_end(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0009")
+    schema = inspect(empty_engine)
+    indexes = {i["name"]: i for i in schema.get_indexes("bag_preparation")}
+    assert indexes["ux_bag_live_slot"]["column_names"] == [
+        "course_id",
+        "slot_start",
+        "dose_mcg_per_day",
+    ]
+    assert indexes["ux_bag_live_slot"]["unique"]
+    assert {c["name"]: c for c in schema.get_columns("course")}["plan_end"]["nullable"]
+
+    migrate.downgrade(empty_engine, "0008")
+
+    schema = inspect(empty_engine)
+    indexes = {i["name"]: i for i in schema.get_indexes("bag_preparation")}
+    assert indexes["ux_bag_live_slot"]["column_names"] == ["course_id", "slot_start"]
+    assert "plan_end" not in {c["name"] for c in schema.get_columns("course")}

@@ -568,9 +568,18 @@ def _apply(
 
 
 def sync_course(session: Session, view: CourseView) -> None:
-    """After the plan changed: the task index rewritten from it, and each bag waiting to be
-    hung marked do-not-hang (or cleared) from the course state."""
+    """After the plan changed: the task index rewritten from it, the plan's end kept, and
+    each bag waiting to be hung marked do-not-hang (or cleared) from the course state."""
     write_tasks(session, view)
+    # A plain UPDATE: the plan's end is derived, not a change of the course (its version,
+    # which a client sends back, stays).
+    bags = view.plan.bags
+    session.execute(
+        update(Course)
+        .where(Course.id == view.course.id)
+        .values(plan_end=bags[-1].end if bags else None)
+        .execution_options(synchronize_session=False)
+    )
     refused = {bag.id: reason for bag, reason in view.state.do_not_hang}
     # One statement clears the marks the new plan lifts, one per bag sets a reason (a
     # re-plan refuses few bags), not one per slot.
@@ -635,6 +644,7 @@ def write_tasks(session: Session, view: CourseView) -> None:
             "bag-change",
             bag_task_text(slot, numbered[slot.slot.cycle], per_cycle[slot.slot.cycle]),
             slot.slot.start,
+            str(slot.slot.dose.value),
         )
     for dose in plan.premedication:
         local = dose.due.astimezone(zone)

@@ -6,12 +6,13 @@ current plan no longer has, still waiting in the pharmacy or on the ward)."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, case, literal, or_, select
 from sqlalchemy.orm import Session
 
-from blina.domain.course_state import LIVE, WAITING, BagStatus, slot_status
+from blina.domain.course_state import LIVE, WAITING, BagStatus, CoursePhase, slot_status
 from blina.services.access import require_role
 from blina.services.actors import Actor, Role
 from blina.services.courses import VERIFY_LEAD
@@ -74,6 +75,9 @@ def tasks_for_day(session: Session, *, actor: Actor, day: date, now: datetime) -
             BagPreparation.code,
             BagPreparation.status,
             PremedicationGiven.id,
+            CourseTask.id,
+            CourseTask.ref,
+            BagPreparation.dose_mcg_per_day,
         )
         .join(Patient, Patient.id == CourseTask.patient_id)
         .outerjoin(
@@ -97,15 +101,24 @@ def tasks_for_day(session: Session, *, actor: Actor, day: date, now: datetime) -
         .where(CourseTask.clinic_id == actor.clinic_id, CourseTask.day == day)
         .order_by(CourseTask.at, CourseTask.id)
     )
-    rows = [
-        TaskRow(
+    # A slot is its start and its dose: a restart at another dose where a bag began leaves
+    # the old dose's bag at the same start (removed, or waiting and marked do not hang).
+    # Each task keeps the bag of its own dose; a task written before bag-change tasks
+    # carried their dose (an empty ref) keeps the bag at its start.
+    tasks: dict[int, TaskRow] = {}
+    for row in session.execute(query):
+        task_id, ref, dose = row[11], row[12], row[13]
+        bag = row[8] if dose is None or not ref or Decimal(ref) == dose else None
+        task = TaskRow(
             *row[:8],
-            state=_state(row.kind, row.at, row[9], row[10] is not None, now),
-            bag_code=row[8],
+            state=_state(
+                row.kind, row.at, None if bag is None else row[9], row[10] is not None, now
+            ),
+            bag_code=bag,
         )
-        for row in session.execute(query)
-    ]
-    return rows + _do_not_hang(session, actor.clinic_id, day)
+        if task_id not in tasks or bag is not None:
+            tasks[task_id] = task
+    return list(tasks.values()) + _do_not_hang(session, actor.clinic_id, day, now)
 
 
 _FREED = tuple(sorted(status.value for status in BagStatus if status not in LIVE))
@@ -127,14 +140,19 @@ def _state(kind: str, at: datetime | None, bag: str | None, given: bool, now: da
 _PREMEDICATION_GRACE = timedelta(minutes=30)
 
 
-def _do_not_hang(session: Session, clinic_id: int, day: date) -> list[TaskRow]:
-    """Bags waiting to be hung that the current plan no longer has: the task is to keep
-    them off the pump (and void or discard them)."""
+def _do_not_hang(session: Session, clinic_id: int, day: date, now: datetime) -> list[TaskRow]:
+    """Bags waiting to be hung that the current plan no longer has, or whose course's plan
+    has ended by ``now``: the task is to keep them off the pump (and void or discard
+    them)."""
+    ended = and_(Course.plan_end.is_not(None), Course.plan_end <= now)
     query = (
         select(
             BagPreparation.slot_start,
             BagPreparation.code,
-            BagPreparation.do_not_hang,
+            case(
+                (BagPreparation.do_not_hang.is_not(None), BagPreparation.do_not_hang),
+                else_=literal(f"the course is {CoursePhase.COMPLETED.value}"),
+            ),
             Course.id,
             Patient.id,
             Patient.code,
@@ -144,7 +162,7 @@ def _do_not_hang(session: Session, clinic_id: int, day: date) -> list[TaskRow]:
         .join(Patient, Patient.id == Course.patient_id)
         .where(
             Patient.clinic_id == clinic_id,
-            BagPreparation.do_not_hang.is_not(None),
+            or_(BagPreparation.do_not_hang.is_not(None), ended),
             BagPreparation.status.in_(_WAITING),
         )
         .order_by(BagPreparation.slot_start)

@@ -127,7 +127,9 @@ class Course(Base):
 
     Status: active, completed, discontinued, or cancelled (entered in error); a patient has
     at most one active course. ``ended_reason`` says why a course was ended by hand;
-    ``backdated`` records that its start was confirmed as a date in the past.
+    ``backdated`` records that its start was confirmed as a date in the past. ``plan_end``
+    is when the current plan's last bag ends, rewritten with the task index whenever the
+    plan changes (None for a course whose plan has not changed since before it was kept).
     """
 
     __tablename__ = "course"
@@ -155,6 +157,7 @@ class Course(Base):
     status: Mapped[str] = mapped_column(String(20))
     ended_reason: Mapped[str | None] = mapped_column(Text)
     backdated: Mapped[bool] = mapped_column(default=False)
+    plan_end: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
     prescribed_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime]
@@ -181,8 +184,8 @@ class CourseEvent(Base):
 class BagPreparation(Base):
     """A bag from the bench to the pump (``blina.domain.course_state.BagStatus``).
 
-    ``slot_start`` and ``dose_mcg_per_day`` name the bag of the plan it was made for; one
-    bag holds a slot until it is discarded or voided. ``do_not_hang`` is the reason, set
+    ``slot_start`` and ``dose_mcg_per_day`` name the bag of the plan it was made for (its
+    slot); one bag holds a slot until it is discarded or voided. ``do_not_hang`` is the reason, set
     whenever the plan changes, why the course's current plan no longer has this bag.
     """
 
@@ -192,6 +195,7 @@ class BagPreparation(Base):
             "ux_bag_live_slot",
             "course_id",
             "slot_start",
+            "dose_mcg_per_day",
             unique=True,
             sqlite_where=_LIVE_BAG,
             postgresql_where=_LIVE_BAG,
@@ -410,6 +414,6 @@ class CourseTask(Base):
     at: Mapped[datetime | None]
     kind: Mapped[str] = mapped_column(String(30))
     text: Mapped[str] = mapped_column(Text)
-    # What the task's state is read from: the premedication's drug (a bag change is found
-    # by its course and start, ``at``).
+    # What the task's state is read from: the premedication's drug; a bag change's dose in
+    # mcg/day (its bag is found by its course, start ``at`` and this dose).
     ref: Mapped[str] = mapped_column(String(100), default="")
