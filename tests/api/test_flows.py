@@ -89,6 +89,42 @@ def test_symptom_report_same_idempotency_key_stores_one_report(world: World) -> 
     assert count == 1
 
 
+def test_the_same_key_with_another_check_in_is_refused_not_answered_routine(
+    world: World,
+) -> None:
+    """The key first came with a calm check-in; sent again with a fever of 40.5 and a
+    seizure it is refused (422 naming the key), never answered with the first triage, and
+    the same check-in sent under a new key is stored and raises its alert."""
+    path = f"/patients/{world.patient_a1}/symptom-reports"
+    key = {"Idempotency-Key": "phone-7"}
+    calm = _post(world, "caregiver_a", path, {"temperature": 37, "symptoms": {}}, **key)
+    emergency = {"temperature": 40.5, "symptoms": {"seizure": None}}
+
+    reused = _post(world, "caregiver_a", path, emergency, **key)
+    fresh = _post(world, "caregiver_a", path, emergency, **{"Idempotency-Key": "phone-8"})
+
+    assert calm.status_code == 201
+    assert calm.json()["report"]["triage"]["level"] == "routine"
+    assert reused.status_code == 422
+    assert "Idempotency-Key phone-7" in reused.json()["error"]
+    assert "a new key for a new check-in" in reused.json()["error"]
+    assert fresh.status_code == 201
+    assert fresh.json()["report"]["triage"]["level"] == "emergency"
+    assert fresh.json()["alert_id"] is not None
+
+
+def test_a_key_belongs_to_its_sender(world: World) -> None:
+    """A nurse sending the patient's key gets a report of her own, not the family's."""
+    path = f"/patients/{world.patient_a1}/symptom-reports"
+    body = {"symptoms": {"headache": 1}}
+    family = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "shared"})
+    nurse = _post(world, "nurse_a", path, body, **{"Idempotency-Key": "shared"})
+
+    assert (family.status_code, nurse.status_code) == (201, 201)
+    assert nurse.json()["id"] != family.json()["id"]
+    assert nurse.json()["replayed"] is False
+
+
 def test_clinic_tasks_lists_bag_changes_admission_and_premedication(world: World) -> None:
     tasks = world.client.get(
         "/api/v1/clinic/tasks?day=2026-12-08", headers=world.as_("nurse_a")
@@ -503,6 +539,7 @@ def test_openapi_documents_the_check_in_body_and_both_answers(world: World) -> N
         "symptoms",
         "note",
         "observed_at",
+        "interferes",
     }
     assert body["additionalProperties"] is False
     parameters = {p["name"]: (p["in"], p["required"], p["schema"]) for p in operation["parameters"]}
@@ -643,3 +680,15 @@ def test_clinic_tasks_compressed_for_screens_that_take_gzip(world: World) -> Non
 )
 def test_accept_encoding_is_read_as_the_http_rules_say(header: str, takes: bool) -> None:
     assert _accepts_gzip(header) is takes
+
+
+def test_a_check_in_through_the_api_answers_the_follow_up_question(world: World) -> None:
+    """The answer to the follow-up question for a severity left "not sure" comes through
+    the API as through the web form, and is kept with the check-in."""
+    path = f"/patients/{world.patient_a1}/symptom-reports"
+    body = {"symptoms": {"headache": None}, "interferes": {"headache": True}}
+
+    answer = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "follow-up"})
+
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["report"]["interferes"] == {"headache": True}

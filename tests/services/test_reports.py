@@ -2,18 +2,21 @@
 they had come one at a time."""
 
 from dataclasses import replace
-from datetime import date, time
+from datetime import UTC, date, time
 from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tests.services.test_alerts import FEVER_AND_CONFUSION, NOW, _clinic
 
 from blina.knowledge import Knowledge
 from blina.services.courses import plan_for
-from blina.services.reports import CheckInRequest, submit_report
+from blina.services.reports import CheckInRequest, KeyReused, request_hash, submit_report
 from blina.store.session import transaction
 from blina.store.tables import Alert, Notification, SymptomReport
 
@@ -114,3 +117,80 @@ def test_plan_for_keeps_plans_by_their_inputs(knowledge: Knowledge) -> None:
     other_knowledge = replace(knowledge)
     assert plan_for(other_knowledge, PRESCRIPTION, zone) is not plan
     assert plan_for(other_knowledge, PRESCRIPTION, zone) == plan
+
+
+def test_a_report_kept_before_hashes_is_not_answered_again_under_its_key(
+    sessions: sessionmaker[Session], knowledge: Knowledge
+) -> None:
+    """A report stored before the request's hash was kept (None) cannot show that a retry
+    is the same check-in: the key is refused, the safe side."""
+    _, family, patient = _clinic(sessions, minutes=None)
+
+    def send() -> object:
+        with transaction(sessions) as session:
+            return submit_report(
+                session,
+                actor=family,
+                now=NOW,
+                knowledge=knowledge,
+                patient_id=patient,
+                idempotency_key="before-hashes",
+                check_in=FEVER_AND_CONFUSION,
+            )
+
+    send()
+    with transaction(sessions) as session:
+        session.execute(update(SymptomReport).values(request_sha256=None))
+
+    with pytest.raises(KeyReused, match="a new key for a new check-in"):
+        send()
+    assert _count(sessions, SymptomReport) == 1
+
+
+CHECK_INS = st.builds(
+    CheckInRequest,
+    symptoms=st.dictionaries(
+        st.sampled_from(["fever", "headache", "rash"]), st.none() | st.integers(0, 4)
+    ),
+    temperature=st.none() | st.decimals(places=1, min_value=34, max_value=43),
+    temperature_unit=st.sampled_from(["C", "F"]),
+    note=st.text(max_size=5),
+    observed_at=st.none() | st.datetimes(timezones=st.just(UTC)),
+    interferes=st.dictionaries(st.sampled_from(["headache", "rash"]), st.booleans()),
+)
+
+
+def _same_request(a: CheckInRequest, b: CheckInRequest) -> bool:
+    return (a.symptoms, a.temperature, a.temperature_unit, a.note, a.observed_at) == (
+        b.symptoms,
+        b.temperature,
+        b.temperature_unit,
+        b.note,
+        b.observed_at,
+    ) and a.interferes == b.interferes
+
+
+@given(CHECK_INS, CHECK_INS)
+def test_two_check_ins_hash_alike_exactly_when_they_are_the_same(
+    a: CheckInRequest, b: CheckInRequest
+) -> None:
+    assert (request_hash(a) == request_hash(b)) == _same_request(a, b)
+
+
+@given(CHECK_INS)
+def test_a_check_in_hashes_alike_however_its_numbers_and_instant_are_written(
+    check_in: CheckInRequest,
+) -> None:
+    """38.0 and 38 are one temperature; 08:00 UTC and 09:00 in Paris one instant; the order
+    of the answers does not matter."""
+    written_otherwise = replace(
+        check_in,
+        temperature=None
+        if check_in.temperature is None
+        else check_in.temperature.quantize(Decimal("0.001")),
+        observed_at=None
+        if check_in.observed_at is None
+        else check_in.observed_at.astimezone(ZoneInfo("Europe/Paris")),
+        symptoms=dict(reversed(list(check_in.symptoms.items()))),
+    )
+    assert request_hash(written_otherwise) == request_hash(check_in)

@@ -270,3 +270,31 @@ def test_check_in_answer_stores_the_numbers_it_showed(clinic: DemoClinic, maria:
             "crisis_line": CRISIS_LINE,
         }
     assert not result.select("[data-crisis-line]")
+
+
+def test_a_form_sent_again_with_other_answers_is_a_new_check_in(
+    clinic: DemoClinic, maria: str
+) -> None:
+    """Sent calm, then Back, a fever of 40.5 and a seizure added, sent again with the same
+    form key: the second is triaged and stored as a check-in of its own, never answered
+    with the first one's "routine"; the same form sent twice stores it once."""
+    browser = clinic.browser(maria)
+    patient = clinic.patients["P-002"]
+    _, calm = _post(browser, patient, "back-button", {"temperature": "37.0"})
+    emergency = {"temperature": "40.5", "symptom": ["seizure"]}
+
+    _, changed = _post(browser, patient, "back-button", emergency)
+    _, reloaded = _post(browser, patient, "back-button", {"temperature": "37.0"})
+
+    assert calm["data-level"] == "routine"
+    assert (changed["data-level"], changed["data-alert"]) == ("emergency", "yes")
+    assert reloaded["data-level"] == "routine"
+    with read_only(_sessions(clinic)) as session:
+        sent = session.execute(
+            select(SymptomReport.idempotency_key, SymptomReport.report).where(
+                SymptomReport.patient_id == patient
+            )
+        ).all()
+    levels = sorted(report["triage"]["level"] for key, report in sent if key == "back-button")
+    assert levels == ["routine"]
+    assert [report["triage"]["level"] for _, report in sent].count("emergency") >= 1

@@ -215,6 +215,11 @@ class ReportCreate(_In):
     )
     note: str = Field(default="", max_length=2000)
     observed_at: datetime | None = None
+    interferes: dict[str, bool] = Field(
+        default={},
+        description="symptom id -> the answer to the follow-up question for a severity "
+        "left null (not sure): is it getting in the way of daily activities?",
+    )
 
 
 class ReportPublic(BaseModel):

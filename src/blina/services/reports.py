@@ -1,7 +1,10 @@
 """Symptom check-ins from home: stored, triaged, and turned into alerts for the care team.
 
-A phone may retry a POST: the same idempotency key for the same patient stores one
-report and answers the first one again.
+A phone may retry a POST: the same idempotency key from the same sender for the same
+patient, with the same check-in, stores one report and answers the first one again. The
+key is kept with the SHA-256 of the canonical check-in: the same key with a different
+check-in is refused (``KeyReused``), never answered with the first one's triage, and a key
+is the sender's own (a caregiver re-using the patient's key gets nothing of the patient's).
 
 The stored report keeps what was entered, its triage, and the clinic's numbers the answer
 showed (``contacts``: the care team's phone, the emergency number and the crisis line,
@@ -11,8 +14,10 @@ restart, and whether today is a hospital day of the plan (the patient is then to
 call the nurse, not an ambulance).
 """
 
+import hashlib
+import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,8 +51,10 @@ from blina.store.tables import (
 __all__ = [
     "IDEMPOTENCY_KEY_LENGTH",
     "CheckInRequest",
+    "KeyReused",
     "SubmittedReport",
     "list_reports",
+    "request_hash",
     "submit_report",
 ]
 
@@ -82,6 +89,37 @@ class SubmittedReport:
     alert_id: int | None
 
 
+class KeyReused(InvalidInput):
+    """The idempotency key was sent before with a different check-in."""
+
+    def __init__(self, key: str, first: datetime) -> None:
+        super().__init__(
+            "Idempotency-Key",
+            key,
+            "a new key for a new check-in: this key came with a different check-in at "
+            f"{first.isoformat()}, which stays as it was",
+        )
+
+
+def request_hash(check_in: CheckInRequest) -> str:
+    """The SHA-256 of the check-in as sent, in one canonical JSON form (sorted keys, a
+    temperature as its normalised decimal, an instant in UTC): a retry of the same request
+    hashes alike, any change of an answer does not."""
+    temperature = check_in.temperature
+    canonical = {
+        "symptoms": check_in.symptoms,
+        "temperature": None if temperature is None else format(temperature.normalize(), "f"),
+        "temperature_unit": check_in.temperature_unit,
+        "note": check_in.note,
+        "observed_at": None
+        if check_in.observed_at is None
+        else check_in.observed_at.astimezone(UTC).isoformat(),
+        "interferes": check_in.interferes,
+    }
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def submit_report(
     session: Session,
     *,
@@ -103,7 +141,9 @@ def submit_report(
     observed = _check_in(check_in, now)
     context = _context(session, actor, knowledge, now_row, now)
     answer = triage(observed, context, knowledge.triage, now=now)
-    # A second insert with the same key stores nothing; the first report is answered again.
+    # A second insert with the same key stores nothing; the first report is answered again
+    # when the check-in is the same.
+    sent = request_hash(check_in)
     report = {
         **_as_entered(check_in, observed),
         "triage": answer.to_dict(),
@@ -117,13 +157,14 @@ def submit_report(
             "submitted_by": actor.user_id,
             "submitted_at": now,
             "idempotency_key": idempotency_key,
+            "request_sha256": sent,
             "report": report,
             "observed_at": observed.observed_at,
             "symptoms": report["symptoms"],
         },
     )
     if report_id is None:
-        return _replayed(session, patient_id, idempotency_key)
+        return _replayed(session, patient_id, actor.user_id, idempotency_key, sent)
     alert_id = raise_alert(
         session,
         now=now,
@@ -144,12 +185,19 @@ def submit_report(
     return SubmittedReport(report_id, patient_id, now, report, replayed=False, alert_id=alert_id)
 
 
-def _replayed(session: Session, patient_id: int, idempotency_key: str) -> SubmittedReport:
+def _replayed(
+    session: Session, patient_id: int, submitted_by: int, idempotency_key: str, sent: str
+) -> SubmittedReport:
     existing = session.execute(
         select(SymptomReport).where(
-            SymptomReport.patient_id == patient_id, SymptomReport.idempotency_key == idempotency_key
+            SymptomReport.patient_id == patient_id,
+            SymptomReport.submitted_by == submitted_by,
+            SymptomReport.idempotency_key == idempotency_key,
         )
     ).scalar_one()
+    # A report stored before hashes were kept has none: refused too, the safe side.
+    if existing.request_sha256 != sent:
+        raise KeyReused(idempotency_key, existing.submitted_at)
     alert_id = session.execute(
         select(Alert.id).where(Alert.symptom_report_id == existing.id)
     ).scalar()
@@ -317,13 +365,14 @@ _EARLIER = Prepared(
 _INSERT_NEW = tuple(
     Prepared(
         dialect_insert(_REPORTS)
-        .on_conflict_do_nothing(index_elements=["patient_id", "idempotency_key"])
+        .on_conflict_do_nothing(index_elements=["patient_id", "submitted_by", "idempotency_key"])
         .returning(_REPORTS.c.id),
         columns=[
             "patient_id",
             "submitted_by",
             "submitted_at",
             "idempotency_key",
+            "request_sha256",
             "report",
             "observed_at",
             "symptoms",

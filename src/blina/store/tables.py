@@ -276,14 +276,23 @@ class CalendarFeed(Base):
 
 
 class SymptomReport(Base):
+    """A check-in. ``idempotency_key`` is the sender's (unique per patient and
+    submitter); ``request_sha256`` the hash of the canonical request sent under it (None
+    for reports stored before it was kept)."""
+
     __tablename__ = "symptom_report"
-    __table_args__ = (UniqueConstraint("patient_id", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "patient_id", "submitted_by", "idempotency_key", name="uq_symptom_report_submitter_key"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     submitted_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     submitted_at: Mapped[datetime]
     idempotency_key: Mapped[str] = mapped_column(String(100))
+    request_sha256: Mapped[str | None] = mapped_column(String(64))
     # What was entered, and its triage: the record of what the family was told.
     report: Mapped[dict[str, Any]]
     # The time and the answers again, as columns: each later check-in's triage reads

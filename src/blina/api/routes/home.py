@@ -86,7 +86,8 @@ class _ReadsItsRequest(APIRoute):
 
 
 async def submit_report(request: Request) -> Response:
-    """Store a symptom check-in. The same Idempotency-Key again stores nothing new (200)."""
+    """Store a symptom check-in. The same Idempotency-Key with the same check-in again
+    stores nothing new (200); with a different check-in it is refused (422)."""
     state: AppState = request.app.state.blina
     raw = await request.body()
     problems: list[dict[str, Any]] = []
@@ -111,6 +112,7 @@ async def submit_report(request: Request) -> Response:
         temperature_unit=body.temperature_unit,
         note=body.note,
         observed_at=body.observed_at,
+        interferes=dict(body.interferes),
     )
 
     # Phones post often: signing in and storing run together in the group-commit writer,

@@ -2,6 +2,7 @@
 symptom check-in and its triage answer."""
 
 import uuid
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from blina.services import (
     patients,
     reports,
 )
+from blina.services.actors import Actor
 from blina.services.errors import (
     NotFound,
 )
@@ -236,16 +238,13 @@ async def submit_check_in(request: Request, patient_id: RecordId) -> Response:
             clinic = clinic_of(session, actor)
         try:
             wanted = _check_in(form)
-            with transaction(ctx.state.sessions) as session:
-                submitted = reports.submit_report(
-                    session,
-                    actor=actor,
-                    now=now,
-                    knowledge=ctx.state.knowledge,
-                    patient_id=patient_id,
-                    idempotency_key=text_field(form, "idempotency_key") or uuid.uuid4().hex,
-                    check_in=wanted,
-                )
+            key = text_field(form, "idempotency_key") or uuid.uuid4().hex
+            try:
+                submitted = _submit(ctx, actor, now, patient_id, key, wanted)
+            except reports.KeyReused:
+                # The form's key guards against a double click or a reload; a form sent
+                # again with other answers (Back, changed, sent) is a new check-in.
+                submitted = _submit(ctx, actor, now, patient_id, uuid.uuid4().hex, wanted)
         except InvalidInput as error:
             field = error.field
             key = "temperature" if field.startswith("temperature") else "symptoms"
@@ -257,6 +256,26 @@ async def submit_check_in(request: Request, patient_id: RecordId) -> Response:
         return _triage_page(ctx, patient_id, submitted, clinic)
 
     return await run_in_threadpool(save)
+
+
+def _submit(
+    ctx: Ctx,
+    actor: Actor,
+    now: datetime,
+    patient_id: int,
+    key: str,
+    wanted: reports.CheckInRequest,
+) -> reports.SubmittedReport:
+    with transaction(ctx.state.sessions) as session:
+        return reports.submit_report(
+            session,
+            actor=actor,
+            now=now,
+            knowledge=ctx.state.knowledge,
+            patient_id=patient_id,
+            idempotency_key=key,
+            check_in=wanted,
+        )
 
 
 def _triage_page(
