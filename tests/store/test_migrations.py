@@ -228,3 +228,23 @@ def test_0009_keys_a_live_bag_by_its_slot_start_and_dose_and_adds_the_plan_end(
     indexes = {i["name"]: i for i in schema.get_indexes("bag_preparation")}
     assert indexes["ux_bag_live_slot"]["column_names"] == ["course_id", "slot_start"]
     assert "plan_end" not in {c["name"] for c in schema.get_columns("course")}
+
+
+def test_0010_scopes_a_check_in_key_by_its_sender_and_keeps_the_request_hash(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0010")
+    schema = inspect(empty_engine)
+    keys = {tuple(u["column_names"]) for u in schema.get_unique_constraints("symptom_report")}
+    assert ("patient_id", "submitted_by", "idempotency_key") in keys
+    assert ("patient_id", "idempotency_key") not in keys
+    assert {c["name"]: c for c in schema.get_columns("symptom_report")}["request_sha256"][
+        "nullable"
+    ]
+
+    migrate.downgrade(empty_engine, "0009")
+
+    schema = inspect(empty_engine)
+    keys = {tuple(u["column_names"]) for u in schema.get_unique_constraints("symptom_report")}
+    assert keys == {("patient_id", "idempotency_key")}
+    assert "request_sha256" not in {c["name"] for c in schema.get_columns("symptom_report")}
