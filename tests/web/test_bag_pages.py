@@ -6,6 +6,7 @@ Paris (a child, relapsed-refractory, 48-h bags): its first premedication is due 
 its first bag may be hung from 10:00. Read as a DOM: assertions are on data-* attributes.
 """
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -165,6 +166,24 @@ def test_a_bag_prepared_verified_dispensed_hung_and_removed(
     volume = one(worksheet, 'tr[data-field="infuse_ml"] td[data-value]')["data-value"]
     code = _bag(_page(ana, patient), bag_id)["data-code"]
     nurse = clinic.browser("nurse.kim")
+    ten_times = str(Decimal(rate) * 10)
+    refused = _post(
+        nurse,
+        patient,
+        f"/patients/{patient}/bags/hang",
+        code=code,
+        rate_ml_per_h=ten_times,
+        volume_ml=volume,
+    )
+    assert refused.status_code == 422
+    form = one(page(refused), 'form[data-form="hang"]')
+    assert "overdose" in one(form, '[data-error-for="hang"]').get_text()
+    # The form comes back as sent, for the one field to be corrected.
+    assert [one(form, f"#hang-{name}")["value"] for name in ("code", "rate", "volume")] == [
+        code,
+        ten_times,
+        volume,
+    ]
     hung = _post(
         nurse,
         patient,

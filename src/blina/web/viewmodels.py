@@ -350,7 +350,7 @@ class FormError:
     """Why a form on the patient page was refused: which form, the message beside each
     field (``form`` for the form as a whole) and what it held (to show it again)."""
 
-    form: str  # crs | icans | lab | event
+    form: str  # crs | icans | lab | event | end | premedication | hang
     errors: dict[str, str]
     values: dict[str, str]
 

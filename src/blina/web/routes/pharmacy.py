@@ -40,6 +40,7 @@ from blina.web.routes._common import (
     text_field,
 )
 from blina.web.routes.care_team import render_patient_page
+from blina.web.viewmodels import FormError
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -190,10 +191,21 @@ async def hang_bag(request: Request, patient_id: RecordId) -> Response:
                     volume_ml=volume,
                 )
         except (InvalidInput, pharmacy.HardStop, NotFound) as error:
-            return render_patient_page(ctx, patient_id, status=422, bag_error=("hang", str(error)))
+            # The form comes back as it was sent: the nurse corrects the one field named.
+            entered = {name: text_field(form, name) for name in _HANG_FIELDS}
+            return render_patient_page(
+                ctx,
+                patient_id,
+                status=422,
+                bag_error=("hang", str(error)),
+                form_error=FormError("hang", {}, entered),
+            )
         return redirect(ctx, f"/patients/{patient_id}#state")
 
     return await run_in_threadpool(save)
+
+
+_HANG_FIELDS = ("code", "rate_ml_per_h", "volume_ml")
 
 
 # --- a stored bag's worksheet (the clinic's staff) ----------------------------------------
