@@ -20,6 +20,7 @@ from blina.app import create_app
 from blina.config import Settings
 from blina.knowledge import Knowledge
 from blina.services.accounts import create_user, log_in
+from blina.services.login_limits import LoginLimits
 from blina.store.session import make_session_factory, transaction
 from blina.store.tables import Clinic
 
@@ -83,18 +84,20 @@ def loop(engine: Engine, knowledge: Knowledge) -> Iterator[Loop]:
                 password=PASSWORD,
             )
     tokens = {}
-    with transaction(sessions) as session:
-        for name in STAFF:
-            outcome = log_in(
-                session,
-                settings=settings,
-                now=now,
-                username=name,
-                password=PASSWORD,
-                kind="bearer",
-            )
-            assert outcome.token is not None
-            tokens[name] = outcome.token
+    limits = LoginLimits(settings)
+    for name in STAFF:
+        outcome = log_in(
+            sessions,
+            limits=limits,
+            settings=settings,
+            now=now,
+            username=name,
+            password=PASSWORD,
+            kind="bearer",
+            source="test",
+        )
+        assert outcome.token is not None
+        tokens[name] = outcome.token
     app = create_app(settings, clock=clock, knowledge=knowledge)
     with TestClient(app, raise_server_exceptions=True) as client:
         loop = Loop(client, clock, tokens, 0)
@@ -509,3 +512,60 @@ def test_a_bag_still_waiting_when_the_plan_ends_is_not_to_be_hung(loop: Loop) ->
     [refused] = [t for t in tasks if t["state"] == "do-not-hang"]
     assert refused["bag_code"] == last["code"]
     assert refused["text"] == f"Do not hang bag {last['code']}: the course is completed"
+
+
+def test_a_course_of_96_hour_bags_gets_no_bag_without_a_validated_site_rate(loop: Loop) -> None:
+    """The 72/96-h rates are not verified from the label: the physician may prescribe
+    96-h bags, but the pharmacy's bag is a hard stop naming the rate and why, until a
+    validated site library confirms it; nothing is stored."""
+    created = loop.call(
+        "doctor",
+        "POST",
+        f"/patients/{loop.patient}/courses",
+        {**COURSE, "start": "2026-12-10", "bag_hours": 96},
+    )
+    assert created.status_code == 201, created.text
+    course = created.json()["id"]
+
+    prepared = loop.call("pharm_one", "POST", f"/courses/{course}/bags", {})
+
+    assert prepared.status_code == 422
+    [stop] = prepared.json()["errors"]
+    assert stop["value"] == "rate-unverified"
+    assert "96-h bags is not verified" in stop["message"]
+    assert "validated site library" in stop["message"]
+    assert loop.call("nurse", "GET", f"/courses/{course}/bags").json() == []
+
+
+def test_neurological_grade_3_again_after_the_restart_ends_the_course(loop: Loop) -> None:
+    """Grade-3 neurological toxicity on day 10 (28 mcg/day): the infusion restarts at
+    9 mcg/day; the same toxicity again after the restart discontinues the course for
+    good (the 2014 label's table, the stricter source): no bag is prepared, none waiting
+    is hung."""
+    course = _start(loop)["id"]
+    loop.at("2026-12-19T10:30:00+00:00")
+    first = {"at": "2026-12-19T10:00:00Z", "kind": "interrupt", "cause": "neurological", "grade": 3}
+    assert _event(loop, course, first).status_code == 201
+    loop.at("2026-12-23T10:00:00+00:00")
+    assert (
+        _event(loop, course, {"at": "2026-12-23T10:00:00Z", "kind": "restart"}).status_code == 201
+    )
+    restart_bag = _prepare_and_verify(loop, course)
+    assert Decimal(str(restart_bag["dose_mcg_per_day"])) == 9
+    assert _hang(loop, restart_bag).status_code == 200
+    waiting = _prepare_and_verify(loop, course)
+
+    loop.at("2026-12-24T09:00:00+00:00")
+    again = {"at": "2026-12-24T08:30:00Z", "kind": "interrupt", "cause": "neurological", "grade": 3}
+    recorded = _event(loop, course, again)
+
+    assert recorded.status_code == 201, recorded.text
+    assert recorded.json()["status"] == "discontinued"
+    state = _state(loop, course)
+    assert state["phase"] == "discontinued"
+    assert [b["code"] for b in state["do_not_hang"]] == [waiting["code"]]
+    assert state["to_remove"]["code"] == restart_bag["code"]
+    refused = loop.call("pharm_one", "POST", f"/courses/{course}/bags", {})
+    assert refused.status_code == 409
+    assert "discontinued" in refused.json()["error"]
+    assert _hang(loop, waiting).status_code == 422
