@@ -1005,6 +1005,37 @@ def test_replan_new_cycle_repeats_the_step_up_when_the_physician_records_it(
     assert "repeats cycle 1's step-up" in restart.reasons[0]
 
 
+def test_a_childs_repeated_step_up_is_premedicated_as_the_first_cycle(
+    relapsed_refractory: Regimen, rules: ModificationRules
+) -> None:
+    """The label premedicates a child in the first cycle only. A child who never reached
+    the full dose repeats cycle 1's step-up in cycle 2: the restart and the step-up are
+    premedicated as in cycle 1 (the safer reading), once each, and the plan says why."""
+    child = make_child()
+    plan = _plan(relapsed_refractory, child)
+    first = plan.bags[0].dose
+    events = [Interruption(_at(3), AR.INFECTION, 2), Restart(_at(12), dose=first)]
+
+    result = _replan(plan, events, rules)
+
+    doses = [(d.due, d.drug, d.reason) for d in result.plan.premedication if d.due >= _at(12)]
+    step_up = result.plan.step_ups[-1]
+    assert step_up == _at(19)
+    assert [(due, drug) for due, drug, _ in doses] == [
+        (_at(12), "dexamethasone"),
+        (step_up, "dexamethasone"),
+    ]
+    assert "which repeats cycle 1's step-up (premedicated as cycle 1)" in doses[0][2]
+    assert (
+        "no premedication rule"
+        not in " ".join(r for d in result.decisions for r in d.reasons).lower()
+    )
+    # Without the repeat, cycle 2 starts at the full dose and the child's premedication,
+    # given in the first cycle only, is left to the prescriber.
+    plain = _replan(plan, [Interruption(_at(3), AR.INFECTION, 2), Restart(_at(12))], rules)
+    assert [d for d in plain.plan.premedication if d.due >= _at(12)] == []
+
+
 def test_replan_new_cycle_after_the_full_dose_offers_no_step_up(
     relapsed_refractory: Regimen, rules: ModificationRules
 ) -> None:

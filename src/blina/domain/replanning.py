@@ -258,7 +258,11 @@ class _Cap:
 
 @dataclass(slots=True)
 class _CycleRun:
-    """One cycle as given: its infusion pieces (start, end, dose) in elapsed time."""
+    """One cycle as given: its infusion pieces (start, end, dose) in elapsed time.
+
+    ``premedicated_as`` is the cycle whose premedication rules apply: its own, or the
+    earlier cycle whose step-up it repeats (a child's premedication covers the first
+    cycle only; the repeated step-up is the first cycle's again)."""
 
     spec: CycleSpec
     start: date
@@ -267,6 +271,11 @@ class _CycleRun:
     segments: list[tuple[datetime, datetime, McgPerDay]] = field(default_factory=list)
     infused: timedelta = timedelta(0)
     end: date | None = None
+    repeats: int | None = None
+
+    @property
+    def premedicated_as(self) -> int:
+        return self.spec.number if self.repeats is None else self.repeats
 
     @property
     def remaining(self) -> timedelta:
@@ -558,6 +567,8 @@ class _Course:
                 chosen = event.dose is not None and event.dose == repeat[0] != base
                 if chosen and action.restart_dose is None:  # no rule of its own applies
                     self._repeat_step_up(repeat, base, at)
+                    run.repeats = repeat[2]
+                    cycle_premed = [*cycle_premed, *self._repeated_cycle_premed(run, at)]
                     self._restart_care(pause, at, run, cycle_premed)
                     self.split = True
                     return at
@@ -606,6 +617,29 @@ class _Course:
                 DecisionLevel.SOFT,
             )
         )
+
+    def _repeated_cycle_premed(self, run: _CycleRun, at: datetime) -> list[PremedicationDose]:
+        """The repeated cycle's first-dose premedication that the new cycle's own rules
+        leave out (a child's, which the label gives in the first cycle only). The label
+        says nothing of a step-up repeated in a later cycle: blina premedicates it as the
+        cycle it repeats, the safer reading."""
+        group = self.body.age_group
+        reason = (
+            f"before the first dose of cycle {run.spec.number}, which repeats cycle "
+            f"{run.premedicated_as}'s step-up (premedicated as cycle {run.premedicated_as})"
+        )
+        doses = [
+            premedication_dose(rule, self.body, at, reason)
+            for rule in self.plan.regimen.premedication
+            if rule.applies(
+                trigger=PremedTrigger.CYCLE_START, cycle=run.premedicated_as, age_group=group
+            )
+            and not rule.applies(
+                trigger=PremedTrigger.CYCLE_START, cycle=run.spec.number, age_group=group
+            )
+        ]
+        self.premedication.extend(doses)
+        return doses
 
     def _end_course(self, at: datetime, pause: timedelta, run: _CycleRun) -> None:
         rules = self.rules.interruptions
@@ -778,7 +812,7 @@ class _Course:
                 )
             )
             return
-        number = run.spec.number
+        number = run.premedicated_as
         group = self.body.age_group
         reason = f"before restarting after an interruption of {_span(pause)}"
         new_cycle = cycle_premed is not None
@@ -953,7 +987,9 @@ class _Course:
             )
             for rule in self.plan.regimen.premedication
             if rule.applies(
-                trigger=PremedTrigger.STEP_UP, cycle=run.spec.number, age_group=self.body.age_group
+                trigger=PremedTrigger.STEP_UP,
+                cycle=run.premedicated_as,
+                age_group=self.body.age_group,
             )
         )
 
