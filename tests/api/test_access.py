@@ -124,7 +124,14 @@ CASES: list[tuple[str, str, str, Any, Callable[[str], int]]] = [
         {},
         _expect({"pharmacist_a", "pharmacist_a2"}, 201, 403),
     ),
-    ("bags-list", "GET", "/courses/{c1}/bags", None, _expect(SEES_A1, 200, 404)),
+    # A bag record (the recipe, who prepared and checked it) is the clinic's staff's.
+    (
+        "bags-list",
+        "GET",
+        "/courses/{c1}/bags",
+        None,
+        _expect(STAFF_A, 200, lambda who: 404 if who == "physician_b" else 403),
+    ),
     (
         # version 999 is never current: the physician of the clinic reaches the version
         # check (409); everyone else is stopped before it.

@@ -389,6 +389,11 @@ def hang_by(recipe: dict[str, Any], prepared_at: datetime) -> datetime | None:
 
 
 def list_bags(session: Session, *, actor: Actor, course_id: int) -> list[BagPreparation]:
+    """A course's bags, for the clinic's staff: a bag record holds the pharmacy's recipe
+    and who prepared and checked it; the family reads its bag on the Today page."""
+    require_role(
+        actor, Role.NURSE, Role.PHARMACIST, Role.PHYSICIAN, Role.ADMIN, doing="see the bags"
+    )
     course_for(session, actor, course_id)
     query = (
         select(BagPreparation)
