@@ -990,6 +990,26 @@ def test_replan_new_cycle_before_the_step_up_warns_and_offers_it_again(
     assert next(b for b in result.plan.bags if b.start == _at(12)).dose == _mcg("28")
 
 
+def test_an_open_interruption_past_the_same_cycle_limit_offers_the_step_up_before_the_restart(
+    relapsed_refractory: Regimen, rules: ModificationRules
+) -> None:
+    """Stopped on day 4 at 9 mcg/day and still stopped 8 days later: the restart will start
+    cycle 2, so the step-up offer is in the plan now, while the physician can take it; at
+    7 days, or once the full dose was reached, or with no cycle left, there is none."""
+    plan = _plan(relapsed_refractory)
+    stopped = [Interruption(_at(3), AR.INFECTION, 2)]
+
+    offer = _decision(_replan(plan, stopped, rules, now=_at(11)), DecisionKind.STEP_UP)
+
+    assert offer.at == _at(10)
+    assert "record the restart at 9 mcg/day" in offer.reasons[0]
+    assert "step-up" not in _kinds(_replan(plan, stopped, rules, now=_at(10)))
+    after_full = [Interruption(_at(10), AR.INFECTION, 2)]
+    assert "step-up" not in _kinds(_replan(plan, after_full, rules, now=_at(20)))
+    last_cycle = _plan(relapsed_refractory, cycles=1)
+    assert "step-up" not in _kinds(_replan(last_cycle, stopped, rules, now=_at(11)))
+
+
 def test_replan_new_cycle_repeats_the_step_up_when_the_physician_records_it(
     relapsed_refractory: Regimen, rules: ModificationRules
 ) -> None:

@@ -1014,6 +1014,8 @@ class _Course:
     def result(self, now: datetime) -> Replan:
         if self.open is not None and self.over is None:
             self._open_too_long(now)
+        if self.open is not None and self.over is None:
+            self._offer_while_open(now)
         last = self.runs[-1]
         if last.end is None:
             stop = self.discontinued_at or (self.open[0].at if self.open else last.infusion_end)
@@ -1068,6 +1070,20 @@ class _Course:
                 action.source,
                 DecisionLevel.SOFT if action.needs_confirmation else DecisionLevel.INFO,
             )
+
+    def _offer_while_open(self, now: datetime) -> None:
+        """An interruption still open past the same-cycle limit: its restart will start a
+        new cycle. When the patient never reached the full dose, the step-up is offered
+        now, while the physician can still take it when recording the restart."""
+        assert self.open is not None
+        interruption = self.open[0]
+        limit = self.rules.interruptions.same_cycle_max_days * _DAY
+        repeat = _step_up_not_reached(self.runs[-1])
+        position = len(self.runs)
+        if now - interruption.at <= limit or repeat is None or position == len(self.specs):
+            return
+        full = self._step_dose(self.specs[position].steps[0])
+        self._offer_step_up(repeat, full, interruption.at + limit)
 
     def _planned(self, run: _CycleRun) -> PlannedCycle:
         assert run.end is not None
