@@ -6,8 +6,9 @@ for the rules before issue 15:
 - calm: the share of check-ins from patients with fluctuating common side effects and
   no red flag that raise a call-now or emergency alert (target: at most 5 %), overall
   and apart for the check-ins inside and outside the early-course window (the days
-  after a start or step-up within which the shipped rules call now for any new
-  symptom: ``EARLY_WINDOW_DAYS``, the shipped site default);
+  after a start or step-up within which the shipped rules call now for a new symptom
+  at least moderate, and ask for a call the same day for a new mild one:
+  ``EARLY_WINDOW_DAYS``, the shipped site default);
 - red flags: the share of red flags injected into those streams that are triaged at
   their level or above (target: 100 %).
 

@@ -395,7 +395,7 @@ def test_a_check_in_after_a_restart_counts_the_early_window_from_the_restart(
 
     answer = loop.client.post(
         f"/api/v1/patients/{loop.patient}/symptom-reports",
-        json={"symptoms": {"nausea": 1}},
+        json={"symptoms": {"nausea": 2}},
         headers={"Authorization": f"Bearer {loop.tokens['nurse']}", "Idempotency-Key": "k-2"},
     )
 

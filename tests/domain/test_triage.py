@@ -172,10 +172,16 @@ VIGNETTES: dict[str, Vignette] = {
     "nausea-new-mild": v(ROUTINE, "nausea:1", fires=("new-mild-side-effect",)),
     "nausea-new-moderate": v(SAME, "nausea:2", fires=("new-or-worse-side-effect",)),
     "nausea-new-mild-early-after-start": v(
-        CALL, "nausea:1", days_since=2, fires=("early-in-cycle",)
+        SAME, "nausea:1", days_since=2, fires=("early-in-cycle-mild",), absent=("early-in-cycle",)
     ),
     "nausea-new-mild-early-course-day-unknown": v(
-        CALL, "nausea:1", days_since=None, fires=("early-in-cycle",)
+        SAME, "nausea:1", days_since=None, fires=("early-in-cycle-mild",)
+    ),
+    "nausea-new-moderate-early-after-start": v(
+        CALL, "nausea:2", days_since=2, fires=("early-in-cycle",), absent=("early-in-cycle-mild",)
+    ),
+    "nausea-new-not-sure-early-after-start": v(
+        CALL, "nausea", days_since=2, fires=("early-in-cycle",)
     ),
     "nausea-persisting-early-after-start": v(
         ROUTINE, "nausea:2", previous=("nausea:2",), days_since=1, absent=("early-in-cycle",)
@@ -917,7 +923,7 @@ def test_context_bad_day_counts_are_refused(kwargs: dict[str, object], field: st
 
 @pytest.mark.parametrize(
     ("days_since", "expected"),
-    [(0, CALL), (3, CALL), (4, ROUTINE), (None, CALL)],
+    [(0, CALL), (3, CALL), (4, SAME), (None, CALL)],
     ids=["day-0", "at-window", "after-window", "unknown-counts-as-within"],
 )
 def test_triage_early_course_window_when_a_site_sets_one(
@@ -926,7 +932,7 @@ def test_triage_early_course_window_when_a_site_sets_one(
     site = dataclasses.replace(rules, early_course_days=3)
     context = Context(days_since_start_or_step_up=days_since)
 
-    result = triage(CheckIn(NOW, _answers(("nausea:1",))), context, site, now=NOW)
+    result = triage(CheckIn(NOW, _answers(("nausea:2",))), context, site, now=NOW)
 
     assert result.level is expected
     assert ("early-in-cycle" in {r.id for r in result.rules}) is (expected is CALL)
@@ -939,11 +945,15 @@ def test_triage_early_course_window_only_for_new_symptoms(rules: TriageRules) ->
 
     unchanged = _run(rules, "nausea:1", context=context)
     worse = _run(rules, "nausea:2", context=context)
-    new = _run(rules, "nausea:1", "headache:1", context=context)
+    new = _run(rules, "nausea:1", "headache:2", context=context)
+    new_mild = _run(rules, "nausea:1", "headache:1", context=context)
 
     assert (unchanged.level, worse.level, new.level) == (ROUTINE, SAME, CALL)
     early = next(r for r in new.rules if r.id == "early-in-cycle")
     assert early.triggers == ("headache",)
+    assert new_mild.level is SAME
+    mild = next(r for r in new_mild.rules if r.id == "early-in-cycle-mild")
+    assert mild.triggers == ("headache",)
 
 
 def test_triage_early_course_window_none_never_fires(rules: TriageRules) -> None:

@@ -6,9 +6,10 @@ The stream model and the level each injected red flag must reach are the bench's
 (``benches/bench_alert_rate.py``), read from there so that the two cannot drift apart.
 The targets: at most 5 % of calm check-ins raise a call-now or emergency alert, and every
 injected red flag is caught at its level. The early-course window (a site parameter,
-7 days by default) asks for a call on any new symptom in the days after a start or
-step-up: the calm figure is checked outside it, and with no window, and inside it
-every calm alert must come from that rule or from UKONS' "more than one Amber".
+7 days by default) asks for a call on a new symptom at least moderate in the days after
+a start or step-up (a new mild one: the same day): the calm figure is checked overall,
+outside the window and with no window, and every calm alert must come from that rule or
+from UKONS' "more than one Amber".
 """
 
 import importlib.util
@@ -50,6 +51,14 @@ def test_alert_rate_every_injected_red_flag_is_caught_at_its_level(
 
     assert found.flags == PATIENTS
     assert found.caught == found.flags, found.missed
+
+
+def test_alert_rate_calm_check_ins_with_the_shipped_window(
+    bench: ModuleType, streams: object
+) -> None:
+    found = bench.figures(bench.current_rules(), streams, bench.early_window_days())
+
+    assert found.calm_alert_rate() <= TARGET
 
 
 def test_alert_rate_calm_check_ins_outside_the_early_window(

@@ -373,7 +373,8 @@ def test_golden_rows_name_common_side_effects_only_where_the_reference_does(
 # The common side effects (§6.1: "expected, mention at next visit unless severe";
 # severity rules from CTCAE / PRO-CTCAE), recalibrated by issue 15 item 15 on ePRO
 # evidence: Basch alerts on a severe or worsening symptom (§5.3), UKONS one Amber = review
-# within 24 h (§5.1). Each row: (earlier answer or None, answer, days since a start or
+# within 24 h (§5.1); early after a start or step-up a new moderate symptom calls now and a
+# new mild one is reviewed the same day (blina's reading, triage-early-course). Each row: (earlier answer or None, answer, days since a start or
 # step-up, the level).
 COMMON_QUOTES = (
     'useful for "expected, mention at next visit unless severe" messaging',
@@ -390,8 +391,10 @@ COMMON_ROWS = {
     "worse-by-two-call-now": (0, 2, PAST_WINDOW, CALL),
     "unchanged-mild-next-visit": (1, 1, PAST_WINDOW, ROUTINE),
     "better-next-visit": (2, 1, PAST_WINDOW, ROUTINE),
-    "new-mild-early-after-start-call-now": (None, 1, 0, CALL),
-    "new-mild-at-the-window-s-end-call-now": (None, 1, 7, CALL),
+    "new-mild-early-after-start-same-day": (None, 1, 0, SAME),
+    "new-mild-at-the-window-s-end-same-day": (None, 1, 7, SAME),
+    "new-moderate-early-after-start-call-now": (None, 2, 0, CALL),
+    "new-moderate-at-the-window-s-end-call-now": (None, 2, 7, CALL),
     "new-mild-after-the-window-next-visit": (None, 1, 8, ROUTINE),
     "unchanged-early-after-start-next-visit": (1, 1, 0, ROUTINE),
 }
@@ -613,7 +616,9 @@ GOLDEN_RULES = {
     ),
     "severe-side-effect": (CALL, "triage-common-side-effects", 3, None, None, RuleHistory.ANY),
     "side-effect-rose": (CALL, "triage-change-alert", None, None, 2, RuleHistory.ANY),
-    "early-in-cycle": (CALL, "triage-early-course", None, None, None, RuleHistory.NEW),
+    "early-in-cycle": (CALL, "triage-early-course", 2, None, None, RuleHistory.NEW),
+    "early-in-cycle-mild": (SAME, "triage-early-course", None, 1, None, RuleHistory.NEW),
+    "early-in-cycle-sign": (CALL, "triage-early-course", None, None, None, RuleHistory.NEW),
     "new-or-worse-side-effect": (
         SAME,
         "triage-change-alert",
@@ -714,9 +719,18 @@ def test_golden_new_or_worse_covers_every_sign_but_the_common_side_effects(
 
 
 def test_golden_early_in_cycle_covers_every_symptom(rules: TriageRules) -> None:
-    rule = next(r for r in rules.rules if r.id == "early-in-cycle")
+    """Early after a start, step-up or restart every new symptom alerts: a graded one by
+    its severity (call now when at least moderate, same day when mild), a yes/no sign by
+    its own red-flag rule or, when it is not a red flag, the early sign rule."""
+    early = {r.id: r for r in rules.rules if r.id.startswith("early-in-cycle")}
+    graded = {s.id for s in rules.symptoms.values() if s.has_severity}
+    signs = {s.id for s in rules.symptoms.values() if not s.has_severity and not s.red_flag}
 
-    assert (rule.symptoms, rule.early_course) == (frozenset(rules.symptoms), True)
+    assert set(early) == {"early-in-cycle", "early-in-cycle-mild", "early-in-cycle-sign"}
+    assert all(rule.early_course and rule.history is RuleHistory.NEW for rule in early.values())
+    assert early["early-in-cycle"].symptoms == early["early-in-cycle-mild"].symptoms == graded
+    assert early["early-in-cycle-sign"].symptoms == signs
+    assert (early["early-in-cycle"].level, early["early-in-cycle-sign"].level) == (CALL, CALL)
 
 
 def test_golden_severe_side_effect_leaves_out_yes_no_signs(rules: TriageRules) -> None:
