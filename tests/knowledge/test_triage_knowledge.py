@@ -374,8 +374,8 @@ def test_golden_rows_name_common_side_effects_only_where_the_reference_does(
 # severity rules from CTCAE / PRO-CTCAE), recalibrated by issue 15 item 15 on ePRO
 # evidence: Basch alerts on a severe or worsening symptom (§5.3), UKONS one Amber = review
 # within 24 h (§5.1); early after a start or step-up a new moderate symptom calls now and a
-# new mild one is reviewed the same day (blina's reading, triage-early-course). Each row: (earlier answer or None, answer, days since a start or
-# step-up, the level).
+# new mild one is reviewed the same day (blina's reading, triage-early-course). Each row:
+# (earlier answer or None, answer, days since a start or step-up, the level).
 COMMON_QUOTES = (
     'useful for "expected, mention at next visit unless severe" messaging',
     "Severity rules for these should come from CTCAE/PRO-CTCAE (§3, §5.2), not from the sheets.",
