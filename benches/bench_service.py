@@ -36,10 +36,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx2
+from pydantic import SecretStr
 
 from blina.config import Settings
 from blina.knowledge import load_knowledge
 from blina.services.accounts import create_user, to_actor
+from blina.services.audit_key import audit_key_of, use_audit_key
 from blina.services.clock import SystemClock
 from blina.services.courses import CourseRequest, start_course
 from blina.services.patients import create_patient
@@ -53,13 +55,14 @@ SECONDS = 5.0
 ROUNDS = 3
 WARM_UP = 1.0
 PASSWORD = "bench password 1"
+AUDIT_KEY = "bench audit key, only for this benchmark"
 
 
 def seed(settings: Settings) -> int:
     """The clinic, a nurse, a caregiver and 10,000 patients on one-cycle courses."""
     engine = make_engine(settings.effective_database_url)
     migrate.upgrade(engine)
-    sessions = make_session_factory(engine)
+    sessions = use_audit_key(make_session_factory(engine), audit_key_of(settings))
     knowledge = load_knowledge()
     now = SystemClock().now()
     today = now.date()
@@ -243,8 +246,10 @@ def rebuilt(
 def main() -> None:
     wrk_path()  # installed before the seeding, not in the middle of the figures
     with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "BLINA_DATA_DIR": folder}
-        settings = Settings(data_dir=Path(folder))
+        # Signed as outside local (BLINA_AUDIT_KEY): each check-in's event and row MACs.
+        key = os.environ.get("BLINA_AUDIT_KEY") or AUDIT_KEY
+        env = {**os.environ, "BLINA_DATA_DIR": folder, "BLINA_AUDIT_KEY": key}
+        settings = Settings(data_dir=Path(folder), audit_key=SecretStr(key))
         patient = seed(settings)
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))

@@ -6,7 +6,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from blina import __version__
+from blina.api.docs import install_docs
 from blina.api.errors import install_error_handlers
+from blina.api.limits import install_request_limits
 from blina.api.routes import alerts, auth, calc, courses, home, people, pharmacy, toxicity
 from blina.api.state import AppState
 from blina.config import Settings
@@ -31,6 +33,8 @@ def create_app(
 ) -> FastAPI:
     """The app for an already-migrated database (``blina db upgrade`` or ``blina serve``)."""
     engine = make_engine(settings.effective_database_url)
+    # The OpenAPI document and its explorer in the local environment only (api.docs).
+    openapi_url = "/openapi.json" if settings.environment == "local" else None
     app = FastAPI(
         lifespan=_lifespan,
         title="blina",
@@ -39,6 +43,9 @@ def create_app(
         # Nothing about requests leaves the service: no traces, metrics or logs exported
         # (and no look-up on every request for a telemetry provider nobody configured).
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        openapi_url=openapi_url,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.blina = AppState(
         settings=settings,
@@ -48,6 +55,7 @@ def create_app(
         knowledge=knowledge or load_knowledge(),
     )
     install_error_handlers(app)
+    install_request_limits(app, settings)
 
     @app.get(f"{API_PREFIX}/health", tags=["health"])
     def health() -> dict[str, str]:
@@ -59,4 +67,6 @@ def create_app(
     for module in (home, alerts, auth, people, courses, pharmacy, toxicity, calc):
         app.include_router(module.router, prefix=API_PREFIX)
     install_web(app)
+    if openapi_url is not None:
+        install_docs(app, openapi_url=openapi_url)
     return app

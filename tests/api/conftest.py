@@ -17,6 +17,7 @@ from blina.knowledge import Knowledge
 from blina.services.accounts import create_user, log_in, to_actor
 from blina.services.clock import FixedClock
 from blina.services.courses import CourseRequest, start_course
+from blina.services.login_limits import LoginLimits
 from blina.services.patients import create_patient
 from blina.store.session import make_session_factory, transaction
 from blina.store.tables import Clinic, User
@@ -139,13 +140,20 @@ def world(migrated_engine: Engine, knowledge: Knowledge) -> Iterator[World]:
         course_id = course.course.id
     settings = settings_for(engine)
     tokens = {}
-    with transaction(sessions) as session:
-        for who in PEOPLE:
-            outcome = log_in(
-                session, settings=settings, now=now, username=who, password=PASSWORD, kind="bearer"
-            )
-            assert outcome.token is not None
-            tokens[who] = outcome.token
+    limits = LoginLimits(settings)
+    for who in PEOPLE:
+        outcome = log_in(
+            sessions,
+            limits=limits,
+            settings=settings,
+            now=now,
+            username=who,
+            password=PASSWORD,
+            kind="bearer",
+            source="test",
+        )
+        assert outcome.token is not None
+        tokens[who] = outcome.token
     app = create_app(settings, clock=clock, knowledge=knowledge)
     with TestClient(app, raise_server_exceptions=True) as client:
         yield World(client, tokens, patients["a1"], patients["a2"], patients["b"], course_id)

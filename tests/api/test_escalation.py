@@ -1,5 +1,6 @@
 """Escalation end to end: a real SMTP server and an HTTP receiver on loopback, the real
-service in a subprocess, and a hard restart between the alert and its escalation."""
+service in a subprocess, and a hard restart between the alert and its escalation. Then the
+chain through the API: checked on entry, and changeable at any time."""
 
 import json
 import os
@@ -17,10 +18,16 @@ from typing import Any
 import httpx2
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
+from tests.api.conftest import World
 from tests.api.test_crash_safety import Server, _free_port
 
+from blina.config import Settings
 from blina.demo import DEMO_PASSWORD
+from blina.services import notify
 from blina.services.clock import SystemClock
+from blina.services.notify import deliver_pending
+from blina.store.tables import ClinicContact, Notification
 
 
 class Inbox:
@@ -101,8 +108,12 @@ def test_alert_escalates_after_a_restart_and_each_contact_is_told_once(
 
         chain = {
             "contacts": [
-                {"name": "on-call nurse", "email": "oncall@clinic.test", "webhook_url": hook_url},
-                {"name": "haematologist", "email": "haem@clinic.test"},
+                {
+                    "name": "on-call nurse",
+                    "email": "oncall@clinic.example",
+                    "webhook_url": hook_url,
+                },
+                {"name": "haematologist", "email": "haem@clinic.example"},
             ],
             "minutes": {"emergency": 5, "call-now": 5},
         }
@@ -120,8 +131,8 @@ def test_alert_escalates_after_a_restart_and_each_contact_is_told_once(
             headers={**family, "Idempotency-Key": "night-1"},
         )
         assert answer.json()["alert_id"] is not None
-        _wait(lambda: inbox.to("oncall@clinic.test") == 1 and len(hooks) == 1)
-        assert inbox.to("haem@clinic.test") == 0
+        _wait(lambda: inbox.to("oncall@clinic.example") == 1 and len(hooks) == 1)
+        assert inbox.to("haem@clinic.example") == 0
         server.kill()
     finally:
         if server.process is not None and server.process.poll() is None:
@@ -134,10 +145,10 @@ def test_alert_escalates_after_a_restart_and_each_contact_is_told_once(
 
     server.start()
     try:
-        _wait(lambda: inbox.to("haem@clinic.test") == 1)
+        _wait(lambda: inbox.to("haem@clinic.example") == 1)
         time.sleep(1)  # a few more worker passes: nothing is sent twice
-        assert inbox.to("oncall@clinic.test") == 1
-        assert inbox.to("haem@clinic.test") == 1
+        assert inbox.to("oncall@clinic.example") == 1
+        assert inbox.to("haem@clinic.example") == 1
         assert len(hooks) == 1
         assert "alert" in hooks[0]["subject"]
     finally:
@@ -146,3 +157,169 @@ def test_alert_escalates_after_a_restart_and_each_contact_is_told_once(
         [sys.executable, "-m", "blina", "audit", "verify"], env=env, capture_output=True, text=True
     )
     assert verify.returncode == 0, verify.stderr
+
+
+# --- the chain through the API: checked on entry, changeable at any time (issue 16) -------
+
+
+def _put_chain(world: World, chain: dict[str, Any]) -> httpx2.Response:
+    return world.client.put(  # type: ignore[return-value]
+        "/api/v1/clinic/escalation", json=chain, headers=world.as_("admin_a")
+    )
+
+
+def _stored_chain(world: World) -> list[tuple[str, str | None, str | None]]:
+    with world.client.app.state.blina.sessions() as session:  # type: ignore[attr-defined]
+        return [
+            (c.name, c.email, c.webhook_url)
+            for c in session.execute(
+                select(ClinicContact).order_by(ClinicContact.clinic_id, ClinicContact.position)
+            ).scalars()
+        ]
+
+
+NURSE = {"name": "on-call nurse", "email": "oncall@clinic.example"}
+
+
+@pytest.mark.parametrize(
+    ("contact", "field", "allowed"),
+    [
+        ({"name": "hook", "webhook_url": "http://["}, "webhook_url", "http:// or https://"),
+        ({"name": "hook", "webhook_url": "ftp://pager.example/x"}, "webhook_url", "http://"),
+        ({"name": "hook", "webhook_url": "https:///no-host"}, "webhook_url", "with a host"),
+        ({"name": "hook", "webhook_url": "https://pager.example:http/"}, "webhook_url", "http"),
+        ({"name": "hook", "webhook_url": "https://pager.example/a b"}, "webhook_url", "spaces"),
+        (
+            {"name": "hook", "webhook_url": "https://pager.example/\r\nX-Injected: 1"},
+            "webhook_url",
+            "line breaks",
+        ),
+        (
+            {"name": "mail", "email": "x@clinic.example\r\nBcc: everyone@clinic.example"},
+            "email",
+            "an e-mail address such as name@clinic.org",
+        ),
+        ({"name": "mail", "email": "not-an-address"}, "email", "an e-mail address"),
+        ({"name": "mail", "email": "nurse@clinic.localhost"}, "email", "special-use"),
+    ],
+)
+def test_a_contact_that_cannot_be_sent_to_is_refused_naming_the_field(
+    world: World, contact: dict[str, str], field: str, allowed: str
+) -> None:
+    assert _put_chain(world, {"contacts": [NURSE]}).status_code == 200
+    before = _stored_chain(world)
+
+    answer = _put_chain(world, {"contacts": [NURSE, contact]})
+
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["errors"][0]
+    assert error["field"] == f"contacts.1.{field}"
+    assert allowed in error["allowed"]
+    assert answer.json()["error"].startswith(f"contacts.1.{field} ")
+    assert _stored_chain(world) == before
+
+
+def test_a_contact_with_no_address_is_refused(world: World) -> None:
+    answer = _put_chain(world, {"contacts": [{"name": "nobody", "email": ""}]})
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "contacts.0"
+    assert answer.json()["errors"][0]["allowed"] == "given an email, a webhook_url, or both"
+
+
+def test_the_chain_is_kept_with_each_address_in_its_normal_form(world: World) -> None:
+    chain = {
+        "contacts": [
+            {"name": "on-call nurse", "email": "OnCall@Clinic.Example"},
+            {"name": "pager", "webhook_url": "https://[::1]:8443/hook?key=s3cret"},
+        ],
+        "minutes": {"emergency": 1, "call-now": 10080},
+    }
+
+    answer = _put_chain(world, chain)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["contacts"][0]["email"] == "OnCall@clinic.example"
+    assert answer.json()["minutes"] == {"emergency": 1, "call-now": 10080}
+    assert _stored_chain(world) == [
+        ("on-call nurse", "OnCall@clinic.example", None),
+        ("pager", None, "https://[::1]:8443/hook?key=s3cret"),
+    ]
+
+
+@pytest.mark.parametrize("minutes", [2**62, 0, -5, 10081, 2.5, "10", True])
+def test_an_escalation_time_outside_a_week_or_not_whole_is_refused(
+    world: World, minutes: object
+) -> None:
+    answer = _put_chain(world, {"contacts": [NURSE], "minutes": {"call-now": minutes}})
+
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["errors"][0]
+    assert error["field"] == "minutes.call-now"
+    assert error["allowed"] == "a whole number of minutes from 1 to 10080 (7 days)"
+    assert answer.json()["error"] == (
+        f"minutes.call-now {minutes} is not allowed: must be "
+        "a whole number of minutes from 1 to 10080 (7 days)"
+    )
+
+
+def test_the_chain_changes_after_notifications_went_out_and_they_still_say_where(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16: the notifications referred to the contacts, so replacing a contact who
+    had been told answered 500 and the chain could never change again."""
+    first = {
+        "contacts": [
+            {
+                "name": "on-call nurse",
+                "email": "oncall@clinic.example",
+                "webhook_url": "https://pager.clinic.example/hooks/s3cret-token",
+            }
+        ]
+    }
+    assert _put_chain(world, first).status_code == 200
+    answer = world.client.post(
+        f"/api/v1/patients/{world.patient_a1}/symptom-reports",
+        json={"temperature": 39.0, "symptoms": {"fever": None, "confusion": 2}},
+        headers={**world.as_("caregiver_a"), "Idempotency-Key": "escalation-change"},
+    )
+    alert_id = answer.json()["alert_id"]
+    monkeypatch.setattr(notify, "_send", lambda note, settings: None)
+    state = world.client.app.state.blina  # type: ignore[attr-defined]
+    assert deliver_pending(state.sessions, settings=Settings(), now=state.clock.now()) == 2
+
+    changed = _put_chain(
+        world, {"contacts": [{"name": "new nurse", "email": "new@clinic.example"}]}
+    )
+    assert changed.status_code == 200, changed.text
+    assert _put_chain(world, {"contacts": [NURSE]}).status_code == 200  # and again
+
+    sent = world.client.get(
+        f"/api/v1/alerts/{alert_id}/notifications", headers=world.as_("nurse_a")
+    )
+    assert sent.status_code == 200, sent.text
+    assert [(n["contact_name"], n["channel"], n["where"], n["status"]) for n in sent.json()] == [
+        ("on-call nurse", "email", "oncall@clinic.example", "sent"),
+        ("on-call nurse", "webhook", "https://pager.clinic.example", "sent"),
+    ]
+    with state.sessions() as session:
+        targets = session.execute(
+            select(Notification.target).where(Notification.alert_id == alert_id)
+        ).scalars()
+        assert "https://pager.clinic.example/hooks/s3cret-token" in set(targets)
+
+
+@pytest.mark.parametrize(("who", "status"), [("caregiver_a", 403), ("physician_b", 404)])
+def test_whom_an_alert_went_to_is_the_clinic_care_teams_to_see(
+    world: World, who: str, status: int
+) -> None:
+    answer = world.client.post(
+        f"/api/v1/patients/{world.patient_a1}/symptom-reports",
+        json={"temperature": 39.0, "symptoms": {"fever": None, "confusion": 2}},
+        headers={**world.as_("caregiver_a"), "Idempotency-Key": f"seen-by-{who}"},
+    )
+    alert_id = answer.json()["alert_id"]
+
+    sent = world.client.get(f"/api/v1/alerts/{alert_id}/notifications", headers=world.as_(who))
+
+    assert sent.status_code == status

@@ -66,3 +66,54 @@ def test_db_upgrade_creates_the_schema(data_dir: Path) -> None:
             row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
     assert {"course", "audit_event", "symptom_report", "alembic_version"} <= tables
+
+
+AUDIT_KEY = "a test audit key that is long enough"
+
+
+def test_audit_verify_without_a_key_says_the_trail_is_not_signed(data_dir: Path) -> None:
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+
+    result = runner.invoke(app, ["audit", "verify"])
+
+    assert result.exit_code == 0
+    assert "no audit key (BLINA_AUDIT_KEY, local mode)" in result.stdout
+    assert runner.invoke(app, ["audit", "head"]).exit_code == 1
+
+
+def test_audit_verify_with_a_key_names_an_edited_record_and_a_cut_tail(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BLINA_AUDIT_KEY", AUDIT_KEY)
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    intact = runner.invoke(app, ["audit", "verify"])
+    head = runner.invoke(app, ["audit", "head"])
+    assert intact.exit_code == 0, intact.output
+    assert "keyed from event 1: every MAC since checked" in intact.stdout
+    assert "audited records intact:" in intact.stdout
+    assert head.exit_code == 0
+    assert head.stdout.startswith("seq=")
+    assert (data_dir / "audit-head.log").exists()
+
+    with sqlite3.connect(data_dir / "blina.sqlite3") as db:
+        course = db.execute("SELECT min(id) FROM course").fetchone()[0]
+        db.execute("UPDATE course SET weight_kg = '7' WHERE id = ?", (course,))
+    edited = runner.invoke(app, ["audit", "verify"])
+    assert edited.exit_code == 1
+    assert (
+        f"audited record CHANGED: course {course}: its content does not match its audit MAC"
+        in edited.stderr
+    )
+
+    with sqlite3.connect(data_dir / "blina.sqlite3") as db:
+        newest = db.execute("SELECT max(seq) FROM audit_event").fetchone()[0]
+        db.execute("DELETE FROM audit_event WHERE seq = ?", (newest,))
+        db.execute(
+            "UPDATE audit_head SET seq = seq - 1,"
+            " last_hash = (SELECT hash FROM audit_event WHERE seq = ?)",
+            (newest - 1,),
+        )
+    (data_dir / "audit-head.log").unlink()  # the file gone too: the head kept elsewhere
+    cut = runner.invoke(app, ["audit", "verify", "--head", head.stdout.strip()])
+    assert cut.exit_code == 1
+    assert f"behind the signed head's event {newest}" in cut.stderr

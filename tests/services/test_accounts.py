@@ -1,21 +1,33 @@
-"""Accounts: argon2 passwords, tokens, throttling after repeated failures, all audited."""
+"""Accounts: argon2 passwords, tokens, pauses after repeated failures, all audited."""
 
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from blina.config import Settings
 from blina.domain.errors import InvalidInput
 from blina.services import accounts
 from blina.services.accounts import authenticate, create_user, log_in, log_out
-from blina.services.errors import LoginThrottled, NotAuthenticated, PermissionDenied
+from blina.services.errors import LoginBusy, LoginThrottled, NotAuthenticated, PermissionDenied
+from blina.services.login_limits import LoginLimits
 from blina.store.session import transaction
-from blina.store.tables import AuditEvent, Clinic
+from blina.store.tables import AuditEvent, Clinic, LoginToken, User
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-SETTINGS = Settings(login_max_failures=3, login_lockout_minutes=15, session_hours=12)
+SETTINGS = Settings(
+    login_max_failures=3,
+    login_lockout_first_seconds=60,
+    login_lockout_minutes=15,
+    session_hours=12,
+)
+RIGHT = "a long password"
+# A wrong password, an unknown name, a paused account: one answer for all three.
+WRONG = "wrong username or password"
 
 
 @pytest.fixture
@@ -32,32 +44,77 @@ def clinic_id(sessions: sessionmaker[Session]) -> int:
             username="nurse",
             display_name="N",
             role="nurse",
-            password="a long password",
+            password=RIGHT,
         )
         return clinic.id
 
 
+@pytest.fixture
+def limits() -> LoginLimits:
+    return LoginLimits(SETTINGS)
+
+
 def _login(
-    sessions: sessionmaker[Session], password: str, at: datetime = NOW
+    sessions: sessionmaker[Session],
+    password: str,
+    at: datetime = NOW,
+    *,
+    limits: LoginLimits | None = None,
+    username: str = "nurse",
 ) -> accounts.LoginOutcome:
-    with transaction(sessions) as session:
-        return log_in(
-            session, settings=SETTINGS, now=at, username="nurse", password=password, kind="bearer"
-        )
+    return log_in(
+        sessions,
+        limits=limits or LoginLimits(SETTINGS),
+        settings=SETTINGS,
+        now=at,
+        username=username,
+        password=password,
+        kind="bearer",
+        source="192.0.2.1",
+    )
+
+
+def _nurse(sessions: sessionmaker[Session]) -> User:
+    with sessions() as session:
+        return session.execute(select(User).where(User.username == "nurse")).scalar_one()
+
+
+def _actions(sessions: sessionmaker[Session]) -> list[str]:
+    with sessions() as session:
+        return list(session.execute(select(AuditEvent.action).order_by(AuditEvent.seq)).scalars())
+
+
+@pytest.fixture
+def verifying(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[str], None]], None]:
+    """Runs ``hold(password)`` inside every password check (where argon2 would work), then
+    checks the password as usual."""
+    check = accounts._verify
+
+    def install(hold: Callable[[str], None]) -> None:
+        def held(password_hash: str, password: str) -> bool:
+            hold(password)
+            return check(password_hash, password)
+
+        monkeypatch.setattr(accounts, "_verify", held)
+
+    return install
 
 
 def test_hash_password_production_parameters_are_argon2id() -> None:
-    assert accounts.PasswordHasher().hash("x").startswith("$argon2id$")
-    assert accounts._DUMMY_HASH.startswith("$argon2id$")
+    hasher = accounts.PasswordHasher()
+    assert hasher.hash("x").startswith("$argon2id$")
+    assert accounts._dummy_hash(hasher).startswith("$argon2id$")
 
 
 def test_log_in_right_password_issues_a_token_that_authenticates(
     sessions: sessionmaker[Session], clinic_id: int
 ) -> None:
-    outcome = _login(sessions, "a long password")
+    outcome = _login(sessions, RIGHT)
 
     assert outcome.refusal is None
     assert outcome.token is not None
+    assert outcome.actor is not None
+    assert outcome.actor.username == "nurse"
     with sessions() as session:
         actor = authenticate(session, now=NOW + timedelta(hours=11), token=outcome.token)
         assert actor.username == "nurse"
@@ -66,7 +123,7 @@ def test_log_in_right_password_issues_a_token_that_authenticates(
 
 
 def test_log_out_token_stops_working(sessions: sessionmaker[Session], clinic_id: int) -> None:
-    token = _login(sessions, "a long password").token
+    token = _login(sessions, RIGHT).token
     assert token is not None
     with transaction(sessions) as session:
         log_out(session, token=token)
@@ -74,30 +131,233 @@ def test_log_out_token_stops_working(sessions: sessionmaker[Session], clinic_id:
         authenticate(session, now=NOW, token=token)
 
 
-def test_log_in_repeated_failures_lock_the_account_and_are_audited(
+def test_log_in_repeated_failures_pause_the_account_and_are_audited(
     sessions: sessionmaker[Session], clinic_id: int
 ) -> None:
     for _ in range(3):
-        assert isinstance(_login(sessions, "wrong").refusal, NotAuthenticated)
+        assert str(_login(sessions, "wrong").refusal) == WRONG
 
-    locked = _login(sessions, "a long password", NOW + timedelta(minutes=14))
-    assert isinstance(locked.refusal, LoginThrottled)
-    assert _login(sessions, "a long password", NOW + timedelta(minutes=16)).token is not None
-    with sessions() as session:
-        actions = list(
-            session.execute(select(AuditEvent.action).order_by(AuditEvent.seq)).scalars()
+    paused = _login(sessions, RIGHT, NOW + timedelta(seconds=59))
+    assert isinstance(paused.refusal, NotAuthenticated)
+    assert str(paused.refusal) == WRONG
+    assert paused.token is None
+    assert _login(sessions, RIGHT, NOW + timedelta(seconds=61)).token is not None
+    assert _nurse(sessions).failed_logins == 0
+    assert _actions(sessions)[-5:] == [
+        "login.failed",
+        "login.failed",
+        "login.locked",
+        "login.paused",
+        "login",
+    ]
+
+
+def test_log_in_pause_doubles_with_each_failure_and_then_expires(
+    sessions: sessionmaker[Session], clinic_id: int
+) -> None:
+    for _ in range(3):
+        _login(sessions, "wrong")
+    later = NOW + timedelta(seconds=61)
+    _login(sessions, "wrong", later)  # the fourth: two minutes
+
+    assert _nurse(sessions).locked_until == later + timedelta(seconds=120)
+    assert _login(sessions, RIGHT, later + timedelta(seconds=119)).token is None
+    assert _login(sessions, RIGHT, later + timedelta(seconds=120)).token is not None
+
+
+@pytest.mark.parametrize(
+    ("failures", "seconds"),
+    [(2, None), (3, 60), (4, 120), (5, 240), (6, 480), (7, 900), (8, 900), (500, 900)],
+    ids=lambda value: str(value),
+)
+def test_pause_grows_from_a_minute_to_the_longest(failures: int, seconds: int | None) -> None:
+    pause = accounts._pause(SETTINGS, failures)
+    assert pause == (None if seconds is None else timedelta(seconds=seconds))
+
+
+def test_log_in_unknown_user_and_wrong_password_cost_one_check_and_answer_alike(
+    sessions: sessionmaker[Session],
+    clinic_id: int,
+    verifying: Callable[[Callable[[str], None]], None],
+) -> None:
+    checks: list[str] = []
+    verifying(checks.append)
+    for _ in range(3):
+        _login(sessions, "wrong")
+    checks.clear()
+
+    unknown = _login(sessions, "x", username="nobody")
+    wrong = _login(sessions, "wrong", NOW - timedelta(days=1))
+    paused = _login(sessions, RIGHT)
+
+    assert checks == ["x", "wrong", RIGHT]  # one argon2 check each
+    assert {type(o.refusal) for o in (unknown, wrong, paused)} == {NotAuthenticated}
+    assert {str(o.refusal) for o in (unknown, wrong, paused)} == {WRONG}
+
+
+def test_log_in_parallel_wrong_guesses_each_count(
+    sessions: sessionmaker[Session],
+    clinic_id: int,
+    verifying: Callable[[Callable[[str], None]], None],
+) -> None:
+    """20 guesses read the account before any is counted (a barrier inside the check):
+    all 20 are counted, none lost to a read-modify-write."""
+    guesses = 20
+    together = threading.Barrier(guesses, timeout=30)
+    verifying(lambda password: together.wait())
+    limits = LoginLimits(SETTINGS, slots=guesses)
+
+    with ThreadPoolExecutor(guesses) as pool:
+        outcomes = list(
+            pool.map(lambda n: _login(sessions, f"guess {n}", limits=limits), range(guesses))
         )
-    assert actions[-4:] == ["login.failed", "login.failed", "login.locked", "login"]
+
+    assert {str(o.refusal) for o in outcomes} == {WRONG}
+    nurse = _nurse(sessions)
+    assert nurse.failed_logins == guesses
+    assert nurse.locked_until == NOW + timedelta(minutes=15)
+    counted = [a for a in _actions(sessions) if a in ("login.failed", "login.locked")]
+    assert counted == ["login.failed"] * 2 + ["login.locked"] * (guesses - 2)
 
 
-def test_log_in_unknown_user_is_refused_like_a_wrong_password(
+def test_log_in_right_password_among_parallel_wrong_guesses_does_not_get_in(
+    sessions: sessionmaker[Session],
+    clinic_id: int,
+    verifying: Callable[[Callable[[str], None]], None],
+) -> None:
+    """The right password is read with the account still open, and its check ends after
+    the wrong guesses have paused it: the write that would let it in finds the pause."""
+    guesses = 20
+    together = threading.Barrier(guesses + 1, timeout=30)
+    wrong_counted = threading.Event()
+
+    def hold(password: str) -> None:
+        together.wait()
+        if password == RIGHT:
+            assert wrong_counted.wait(30)
+
+    verifying(hold)
+    limits = LoginLimits(SETTINGS, slots=guesses + 1)
+    with ThreadPoolExecutor(guesses + 1) as pool:
+        right = pool.submit(_login, sessions, RIGHT, limits=limits)
+        wrong = [pool.submit(_login, sessions, f"guess {n}", limits=limits) for n in range(20)]
+        for guess in wrong:
+            assert guess.result(30).token is None
+        wrong_counted.set()
+        outcome = right.result(30)
+
+    assert outcome.token is None
+    assert str(outcome.refusal) == WRONG
+    with sessions() as session:
+        assert session.execute(select(func.count()).select_from(LoginToken)).scalar_one() == 0
+    assert _actions(sessions)[-1] == "login.refused"
+
+
+def test_log_in_does_not_hold_the_writer_while_checking_the_password(
+    sessions: sessionmaker[Session],
+    clinic_id: int,
+    verifying: Callable[[Callable[[str], None]], None],
+) -> None:
+    checking, release = threading.Event(), threading.Event()
+
+    def hold(password: str) -> None:
+        checking.set()
+        assert release.wait(30)
+
+    verifying(hold)
+
+    def another_write() -> None:
+        with transaction(sessions) as session:
+            session.add(Clinic(name="written meanwhile", zone="UTC", created_at=NOW))
+
+    with ThreadPoolExecutor(2) as pool:
+        login = pool.submit(_login, sessions, RIGHT)
+        assert checking.wait(30)
+        written = pool.submit(another_write)
+        try:
+            written.result(timeout=10)  # raises TimeoutError if the login held the writer
+        finally:
+            release.set()
+        assert login.result(30).token is not None
+
+
+def test_log_in_too_many_at_once_are_told_to_try_again(
+    sessions: sessionmaker[Session],
+    clinic_id: int,
+    verifying: Callable[[Callable[[str], None]], None],
+) -> None:
+    """Every place taken (one check at a time, nobody waiting): the next caller is refused
+    at once, without a check and without counting against the account."""
+    checking, release = threading.Event(), threading.Event()
+    checks: list[str] = []
+
+    def hold(password: str) -> None:
+        checks.append(password)
+        checking.set()
+        assert release.wait(30)
+
+    verifying(hold)
+    limits = LoginLimits(SETTINGS, slots=1, waiting=0)
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(_login, sessions, RIGHT, limits=limits)
+        assert checking.wait(30)
+        second = _login(sessions, RIGHT, limits=limits)
+        release.set()
+        assert first.result(30).token is not None
+
+    assert isinstance(second.refusal, LoginBusy)
+    assert second.refusal.retry_after == 1
+    assert checks == [RIGHT]
+    assert _nurse(sessions).failed_logins == 0
+    assert _login(sessions, RIGHT, limits=limits).token is not None  # the place is free again
+
+
+def test_log_in_failures_from_one_source_are_limited(
+    sessions: sessionmaker[Session], clinic_id: int
+) -> None:
+    limits = LoginLimits(Settings(login_failures_per_source=3))
+    for n in range(3):
+        assert _login(sessions, "x", limits=limits, username=f"name{n}").refusal is not None
+
+    refused = _login(sessions, RIGHT, limits=limits)
+
+    assert isinstance(refused.refusal, LoginThrottled)
+    assert 1 <= refused.refusal.retry_after <= 60
+    assert _nurse(sessions).failed_logins == 0  # refused before the account was read
+
+
+def test_log_in_failures_naming_one_username_are_limited_known_or_not(
+    sessions: sessionmaker[Session], clinic_id: int
+) -> None:
+    limits = LoginLimits(Settings(login_failures_per_username=2))
+    answers = {}
+    for name in ("nurse", "nobody"):
+        for _ in range(2):
+            _login(sessions, "wrong", limits=limits, username=name)
+        answers[name] = _login(sessions, "wrong", limits=limits, username=name).refusal
+
+    assert {type(a) for a in answers.values()} == {LoginThrottled}
+    assert len({str(a) for a in answers.values()}) == 1
+
+
+def test_log_in_success_forgets_the_failures_naming_the_username(
+    sessions: sessionmaker[Session], clinic_id: int
+) -> None:
+    limits = LoginLimits(Settings(login_failures_per_username=2))
+    _login(sessions, "wrong", limits=limits)
+    assert _login(sessions, RIGHT, limits=limits).token is not None
+    _login(sessions, "wrong", limits=limits)
+
+    assert _login(sessions, RIGHT, limits=limits).token is not None
+
+
+def test_log_in_inactive_account_is_refused_like_a_wrong_password(
     sessions: sessionmaker[Session], clinic_id: int
 ) -> None:
     with transaction(sessions) as session:
-        outcome = log_in(
-            session, settings=SETTINGS, now=NOW, username="nobody", password="x", kind="bearer"
-        )
-    assert str(outcome.refusal) == "wrong username or password"
+        session.execute(select(User).where(User.username == "nurse")).scalar_one().active = False
+
+    assert str(_login(sessions, RIGHT).refusal) == WRONG
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from tests.factories import add_clinic_with_family
 from blina.knowledge import Knowledge
 from blina.services.actors import Actor
 from blina.services.alerts import acknowledge_alert, escalate_due
+from blina.services.patients import create_patient
 from blina.services.reports import CheckInRequest, submit_report
 from blina.store.session import transaction
 from blina.store.tables import Alert, AlertPolicy, ClinicContact, Notification
@@ -140,15 +141,21 @@ def test_escalate_due_in_two_workers_at_once_escalates_each_alert_once(
 ) -> None:
     import threading
 
-    _, family, patient = _clinic(sessions, minutes=10)
-    for key in range(6):
+    staff, _, patient = _clinic(sessions, minutes=10)
+    # Six patients: one patient's further check-ins would join its open alert.
+    with transaction(sessions) as session:
+        others = [
+            create_patient(session, actor=staff, now=NOW, code=f"P{n}", display_name="p").id
+            for n in range(2, 7)
+        ]
+    for key, someone in enumerate([patient, *others]):
         with transaction(sessions) as session:
             submit_report(
                 session,
-                actor=family,
+                actor=staff,
                 now=NOW,
                 knowledge=knowledge,
-                patient_id=patient,
+                patient_id=someone,
                 idempotency_key=f"k{key}",
                 check_in=FEVER_AND_CONFUSION,
             )
@@ -167,3 +174,48 @@ def test_escalate_due_in_two_workers_at_once_escalates_each_alert_once(
 
     assert sum(moved) == 6
     assert _told(sessions).count("haematologist@clinic.test") == 6
+
+
+def test_a_patients_further_check_ins_join_the_open_alert_a_more_urgent_one_tells_again(
+    sessions: sessionmaker[Session], knowledge: Knowledge
+) -> None:
+    """Call-now, then call-now again: one alert, two check-ins, the chain told once. Then
+    a seizure (emergency): the alert is raised to emergency and its first contact is told
+    again, from step 0 at the emergency times. Once acknowledged, the next check-in opens
+    a new alert."""
+    staff, family, patient = _clinic(sessions, minutes=10)
+
+    def send(key: str, check_in: CheckInRequest) -> int:
+        with transaction(sessions) as session:
+            submitted = submit_report(
+                session,
+                actor=family,
+                now=NOW,
+                knowledge=knowledge,
+                patient_id=patient,
+                idempotency_key=key,
+                check_in=check_in,
+            )
+        assert submitted.alert_id is not None
+        return submitted.alert_id
+
+    first = send("a", FEVER_AND_CONFUSION)
+    assert send("b", FEVER_AND_CONFUSION) == first
+    assert _told(sessions) == ["on-call-nurse@clinic.test"]
+    _escalate(sessions, NOW + timedelta(minutes=10))
+    assert send("c", CheckInRequest(symptoms={"seizure": None})) == first
+
+    with sessions() as session:
+        alert = session.get(Alert, first)
+        assert alert is not None
+        assert (alert.level, alert.check_ins, alert.escalation_step) == ("emergency", 3, 0)
+    assert _told(sessions) == [
+        "on-call-nurse@clinic.test",
+        "haematologist@clinic.test",
+        "on-call-nurse@clinic.test",
+    ]
+    with transaction(sessions) as session:
+        acknowledge_alert(
+            session, actor=staff, now=NOW, alert_id=first, outcome="patient-called-in"
+        )
+    assert send("d", FEVER_AND_CONFUSION) != first

@@ -3,16 +3,18 @@
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from tests.factories import add_clinic_with_family
 
-from blina.services.audit import _jsonable, append_audit, verify_chain
+from blina.services.audit import _jsonable, append_audit, verify_chain, verify_clinic_trail
 from blina.store.session import transaction
-from blina.store.tables import AuditEvent
+from blina.store.tables import AuditCheckpoint, AuditEvent, AuditHead, Clinic
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -155,3 +157,111 @@ def test_event_content_is_the_json_round_trip_of_what_was_given(value: dict[str,
     assert content == expected
     assert list(content) == list(expected)
     assert json.dumps(content) == json.dumps(expected)
+
+
+# --- a clinic's trail, verified from its checkpoint ----------------------------------------
+
+
+def _clinic_events(sessions: sessionmaker[Session], clinic_id: int, count: int) -> None:
+    with transaction(sessions) as session:
+        for index in range(count):
+            append_audit(
+                session,
+                at=AT,
+                actor=None,
+                action="test.write",
+                subject_type="thing",
+                subject_id=index,
+                clinic_id=clinic_id,
+            )
+
+
+def test_a_clinic_s_trail_is_verified_from_its_checkpoint_and_reads_only_what_is_newer(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        admin = add_clinic_with_family(session, now=AT, staff_role="admin").staff
+        other = Clinic(name="other", zone="UTC", created_at=AT)
+        session.add(other)
+        session.flush()
+        other_id = other.id
+    _clinic_events(sessions, admin.clinic_id, 5)
+    _clinic_events(sessions, other_id, 3)
+    with sessions() as session:
+        own = session.execute(
+            select(func.count()).where(AuditEvent.clinic_id == admin.clinic_id)
+        ).scalar_one()
+
+    first = verify_clinic_trail(sessions, actor=admin)
+    again = verify_clinic_trail(sessions, actor=admin)
+    _clinic_events(sessions, other_id, 4)
+    _clinic_events(sessions, admin.clinic_id, 2)
+    _clinic_events(sessions, other_id, 1)
+    later = verify_clinic_trail(sessions, actor=admin)
+
+    assert [(r.ok, r.events) for r in (first, again, later)] == [(True, own), (True, 0), (True, 2)]
+    with sessions() as session:
+        newest = session.execute(
+            select(func.max(AuditEvent.seq)).where(AuditEvent.clinic_id == admin.clinic_id)
+        ).scalar_one()
+        kept = session.execute(select(AuditCheckpoint)).scalar_one()
+    assert (kept.clinic_id, kept.seq) == (admin.clinic_id, newest)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem"),
+    [
+        (
+            lambda seq: update(AuditEvent).where(AuditEvent.seq == seq).values(action="x"),
+            "its content does not match its hash",
+        ),
+        (
+            lambda seq: delete(AuditEvent).where(AuditEvent.seq == seq - 1),
+            "is missing",
+        ),
+        (
+            lambda seq: update(AuditEvent).where(AuditEvent.seq == seq + 1).values(prev_hash="0"),
+            "its hash is not the one the next event links to",
+        ),
+    ],
+    ids=["own-event-changed", "event-before-removed", "link-after-changed"],
+)
+def test_a_clinic_s_trail_shows_a_change_after_its_checkpoint(
+    sessions: sessionmaker[Session], tamper: Any, problem: str
+) -> None:
+    with transaction(sessions) as session:
+        admin = add_clinic_with_family(session, now=AT, staff_role="admin").staff
+    assert verify_clinic_trail(sessions, actor=admin).ok
+    _write(sessions, 1)  # of no clinic
+    _clinic_events(sessions, admin.clinic_id, 1)
+    _write(sessions, 1)
+    with sessions() as session:
+        seq = session.execute(
+            select(func.max(AuditEvent.seq)).where(AuditEvent.clinic_id == admin.clinic_id)
+        ).scalar_one()
+    with transaction(sessions) as session:
+        session.execute(tamper(seq))
+
+    report = verify_clinic_trail(sessions, actor=admin)
+
+    assert not report.ok
+    assert problem in report.problem
+    assert verify_clinic_trail(sessions, actor=admin).ok is False  # never moved past it
+
+
+def test_verify_chain_an_event_left_beyond_a_head_moved_back_is_detected(
+    sessions: sessionmaker[Session],
+) -> None:
+    _write(sessions, 5)
+    fourth = select(AuditEvent.hash).where(AuditEvent.seq == 4).scalar_subquery()
+    with transaction(sessions) as session:
+        session.execute(update(AuditHead).values(seq=4, last_hash=fourth))
+
+    with sessions() as session:
+        report = verify_chain(session)
+
+    assert (report.ok, report.first_bad_seq, report.problem) == (
+        False,
+        None,
+        "event 5 lies beyond the chain's head (the head was moved back)",
+    )

@@ -2,7 +2,7 @@
 they had come one at a time."""
 
 from dataclasses import replace
-from datetime import UTC, date, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -16,7 +16,14 @@ from tests.services.test_alerts import FEVER_AND_CONFUSION, NOW, _clinic
 
 from blina.knowledge import Knowledge
 from blina.services.courses import plan_for
-from blina.services.reports import CheckInRequest, KeyReused, request_hash, submit_report
+from blina.services.errors import CheckInsThrottled
+from blina.services.reports import (
+    CHECK_INS_PER_HOUR,
+    CheckInRequest,
+    KeyReused,
+    request_hash,
+    submit_report,
+)
 from blina.store.session import transaction
 from blina.store.tables import Alert, Notification, SymptomReport
 
@@ -51,10 +58,12 @@ def test_same_key_twice_in_one_transaction_stores_one_report(
     assert _count(sessions, Alert) == 1
 
 
-def test_alerts_in_one_transaction_each_tell_the_whole_chain(
+def test_a_second_alerting_check_in_of_a_transaction_joins_the_first_alert(
     sessions: sessionmaker[Session], knowledge: Knowledge
 ) -> None:
-    _, family, patient = _clinic(sessions, minutes=None)  # no times: everyone told at once
+    """Two alerting check-ins of one patient in one group commit: one alert, counting
+    both, the second its newest; the chain was told once (no times: all at once)."""
+    _, family, patient = _clinic(sessions, minutes=None)
     with transaction(sessions) as session:
         for key in ("a", "b"):
             submit_report(
@@ -67,8 +76,11 @@ def test_alerts_in_one_transaction_each_tell_the_whole_chain(
                 check_in=FEVER_AND_CONFUSION,
             )
 
-    assert _count(sessions, Alert) == 2
-    assert _count(sessions, Notification) == 2 * 3  # three contacts by email
+    with sessions() as session:
+        [alert] = session.execute(select(Alert)).scalars().all()
+        newest = session.execute(select(func.max(SymptomReport.id))).scalar_one()
+    assert (alert.check_ins, alert.latest_report_id) == (2, newest)
+    assert _count(sessions, Notification) == 3  # three contacts by email, once
 
 
 def test_second_check_in_of_a_transaction_sees_the_first_as_earlier(
@@ -194,3 +206,37 @@ def test_a_check_in_hashes_alike_however_its_numbers_and_instant_are_written(
         symptoms=dict(reversed(list(check_in.symptoms.items()))),
     )
     assert request_hash(written_otherwise) == request_hash(check_in)
+
+
+def test_past_the_hourly_limit_a_calm_check_in_is_refused_an_alerting_one_stored(
+    sessions: sessionmaker[Session], knowledge: Knowledge
+) -> None:
+    _, family, patient = _clinic(sessions, minutes=None)
+    calm = CheckInRequest(symptoms={"headache": 1})
+
+    def send(key: str, check_in: CheckInRequest, at: datetime = NOW) -> object:
+        with transaction(sessions) as session:
+            return submit_report(
+                session,
+                actor=family,
+                now=at,
+                knowledge=knowledge,
+                patient_id=patient,
+                idempotency_key=key,
+                check_in=check_in,
+            )
+
+    for n in range(CHECK_INS_PER_HOUR):
+        send(f"calm-{n}", calm, NOW + timedelta(seconds=n))
+    later = NOW + timedelta(minutes=10)
+
+    with pytest.raises(CheckInsThrottled, match="not stored") as refused:
+        send("one-more", calm, later)
+    assert refused.value.retry_after == 50 * 60 + 1
+    assert send("seizure", CheckInRequest(symptoms={"seizure": None}), later) is not None
+    replayed = send("calm-3", calm, later)
+    assert replayed.replayed  # type: ignore[attr-defined]
+    assert _count(sessions, SymptomReport) == CHECK_INS_PER_HOUR + 1
+    # An hour after the first of them, a calm check-in is stored again.
+    send("next-hour", calm, NOW + timedelta(hours=1, seconds=1))
+    assert _count(sessions, SymptomReport) == CHECK_INS_PER_HOUR + 2

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, MetaData, func, insert, inspect, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from blina.store import migrate
@@ -248,3 +249,131 @@ def test_0010_scopes_a_check_in_key_by_its_sender_and_keeps_the_request_hash(
     keys = {tuple(u["column_names"]) for u in schema.get_unique_constraints("symptom_report")}
     assert keys == {("patient_id", "idempotency_key")}
     assert "request_sha256" not in {c["name"] for c in schema.get_columns("symptom_report")}
+
+
+def test_0011_keeps_each_notification_s_contact_as_a_copy_and_brings_times_into_range(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0010")
+    tables = MetaData()
+    tables.reflect(empty_engine)
+    at = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+    def add(table: str, *rows: dict[str, object]) -> None:
+        with empty_engine.begin() as connection:
+            connection.execute(insert(tables.tables[table]), list(rows))
+
+    add("clinic", {"id": 1, "name": "c", "zone": "UTC", "phone": "", "created_at": at})
+    add("patient", {"id": 1, "clinic_id": 1, "code": "p", "display_name": "p", "created_at": at})
+    add(
+        "alert",
+        {"id": 1, "patient_id": 1, "level": "call-now", "reason": "r", "status": "open"}
+        | {"created_at": at, "escalation_step": 0},
+    )
+    add(
+        "clinic_contact",
+        {"id": 7, "clinic_id": 1, "position": 1, "name": "on-call nurse", "email": "n@c.org"},
+        {"id": 8, "clinic_id": 1, "position": 2, "name": "haematologist", "email": "h@c.org"},
+    )
+    add(
+        "notification",
+        *(
+            {"alert_id": 1, "contact_id": contact, "channel": "email", "target": target}
+            | {"subject": "s", "body": "b", "status": "sent", "attempts": 1, "created_at": at}
+            for contact, target in ((7, "n@c.org"), (8, "h@c.org"))
+        ),
+    )
+    add(
+        "alert_policy",
+        *(
+            {"clinic_id": 1, "level": level, "minutes": minutes}
+            for level, minutes in (("emergency", 0), ("call-now", -5), ("same-day", 30))
+        ),
+        {"clinic_id": 1, "level": "routine", "minutes": 100_000},
+    )
+
+    migrate.upgrade(empty_engine, "0011")
+
+    columns = {c["name"]: c for c in inspect(empty_engine).get_columns("notification")}
+    assert "contact_id" not in columns
+    assert not columns["contact_name"]["nullable"]
+    assert columns["next_attempt_at"]["nullable"]
+    foreign_keys = inspect(empty_engine).get_foreign_keys("notification")
+    assert [fk["referred_table"] for fk in foreign_keys] == ["alert"]
+    with empty_engine.connect() as connection:
+        names = connection.exec_driver_sql(
+            "SELECT contact_name, target FROM notification ORDER BY id"
+        ).all()
+        minutes = dict(connection.exec_driver_sql("SELECT level, minutes FROM alert_policy").all())
+    assert [tuple(row) for row in names] == [
+        ("on-call nurse", "n@c.org"),
+        ("haematologist", "h@c.org"),
+    ]
+    assert minutes == {"emergency": 1, "call-now": 1, "same-day": 30, "routine": 10080}
+    with empty_engine.begin() as connection:  # the chain changes: the record stays
+        connection.exec_driver_sql("DELETE FROM clinic_contact WHERE id = 8")
+
+    # Down: the contact still in the chain is found again by its name; the one gone stops
+    # the downgrade rather than lose the record of a message sent.
+    with pytest.raises(IntegrityError):
+        migrate.downgrade(empty_engine, "0010")
+    with empty_engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM notification WHERE contact_name = 'haematologist'")
+    migrate.downgrade(empty_engine, "0010")
+
+    columns = {c["name"]: c for c in inspect(empty_engine).get_columns("notification")}
+    assert {"contact_name", "next_attempt_at"}.isdisjoint(columns)
+    assert not columns["contact_id"]["nullable"]
+    with empty_engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT contact_id FROM notification").all() == [(7,)]
+
+
+def test_0012_adds_the_audit_key_s_columns_and_the_clinic_checkpoint_and_removes_them(
+    empty_engine: Engine,
+) -> None:
+    audited = ("app_user", "course", "bag_preparation", "toxicity_assessment", "symptom_report")
+    migrate.upgrade(empty_engine, "0011")
+    indexes_before = {t: _indexes(empty_engine, t) for t in audited}
+
+    migrate.upgrade(empty_engine, "0012")
+
+    schema = inspect(empty_engine)
+    assert "audit_checkpoint" in schema.get_table_names()
+    assert schema.get_pk_constraint("audit_checkpoint")["constrained_columns"] == ["clinic_id"]
+    for table, column in [("audit_event", "mac"), ("audit_head", "mac_from")] + [
+        (table, "audit_mac") for table in audited
+    ]:
+        assert {c["name"]: c for c in schema.get_columns(table)}[column]["nullable"]
+
+    migrate.downgrade(empty_engine, "0011")
+
+    schema = inspect(empty_engine)
+    assert "audit_checkpoint" not in schema.get_table_names()
+    assert "mac" not in {c["name"] for c in schema.get_columns("audit_event")}
+    assert "mac_from" not in {c["name"] for c in schema.get_columns("audit_head")}
+    for table in audited:
+        assert "audit_mac" not in {c["name"] for c in schema.get_columns(table)}
+        # the partial unique indexes (one live bag per slot, one active course) stay
+        assert _indexes(empty_engine, table) == indexes_before[table]
+
+
+def _indexes(engine: Engine, table: str) -> list[tuple[str | None, bool, str]]:
+    """Each index's name, uniqueness and options (a partial index's WHERE) as text."""
+    return [
+        (index["name"], bool(index["unique"]), " ".join(map(str, options.values())))
+        for index in inspect(engine).get_indexes(table)
+        for options in [index.get("dialect_options", {})]
+    ]
+
+
+def test_0013_lets_an_alert_gather_check_ins_and_removes_it(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0013")
+    columns = {c["name"]: c for c in inspect(empty_engine).get_columns("alert")}
+    assert not columns["check_ins"]["nullable"]
+    assert columns["latest_report_id"]["nullable"]
+
+    migrate.downgrade(empty_engine, "0012")
+
+    columns = {c["name"]: c for c in inspect(empty_engine).get_columns("alert")}
+    assert "check_ins" not in columns
+    assert "latest_report_id" not in columns

@@ -16,6 +16,7 @@ from blina.services import accounts, reports
 from blina.services.accounts import log_in
 from blina.services.audit import verify_chain
 from blina.services.courses import CourseRequest, start_course
+from blina.services.login_limits import LoginLimits
 from blina.services.reports import CheckInRequest, submit_report
 from blina.store.prepared import Prepared
 from blina.store.session import transaction
@@ -45,15 +46,19 @@ def _patient_with_history(sessions: sessionmaker[Session], knowledge: Knowledge)
                 cycles=2,
             ),
         )
-        token = log_in(
-            session,
-            settings=Settings(),
-            now=NOW,
-            username="family",
-            password=PASSWORD,
-            kind="bearer",
-        ).token
-        assert token is not None
+    settings = Settings()
+    token = log_in(
+        sessions,
+        limits=LoginLimits(settings),
+        settings=settings,
+        now=NOW,
+        username="family",
+        password=PASSWORD,
+        kind="bearer",
+        source="test",
+    ).token
+    assert token is not None
+    with transaction(sessions) as session:
         for minutes, key in ((60, "first"), (30, "second")):
             submit_report(
                 session,

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from blina.services.alerts import OUTCOMES
 from blina.store.session import read_only, transaction
@@ -127,7 +128,19 @@ def test_home_lists_open_alerts_most_urgent_first_then_oldest(clinic: DemoClinic
         assert forms == [], f"a {who} sees the alerts but may not acknowledge them"
 
 
+def _close_open_alerts(clinic: DemoClinic, code: str) -> None:
+    """Another test's alerts of the patient, out of the way: an open one would gather
+    the next check-in."""
+    with transaction(clinic.app.state.blina.sessions) as session:
+        session.execute(
+            update(Alert)
+            .where(Alert.patient_id == clinic.patients[code], Alert.status == "open")
+            .values(status="acknowledged")
+        )
+
+
 def test_a_nurse_acknowledges_the_alert_from_a_check_in(clinic: DemoClinic) -> None:
+    _close_open_alerts(clinic, "P-001")
     report = _check_in_fever_and_confusion(clinic, "alerts-test-nurse")
     nurse = clinic.browser("nurse.kim")
     soup = page(nurse.get("/"))
@@ -206,3 +219,34 @@ def test_acknowledging_an_unknown_alert_is_not_found(clinic: DemoClinic) -> None
     status, soup = _acknowledge(clinic.browser("nurse.kim"), 999_999)
     assert status == 404
     assert one(soup, "body")["data-page"] == "error"
+
+
+def test_further_check_ins_join_the_open_alert_and_a_more_urgent_one_raises_it(
+    clinic: DemoClinic,
+) -> None:
+    """Fever and confusion (call now) twice, then a seizure (emergency): one alert in the
+    queue, counting three check-ins, showing the newest, at the emergency level."""
+    _close_open_alerts(clinic, "P-001")
+    _check_in_fever_and_confusion(clinic, "join-1")
+    second = _check_in_fever_and_confusion(clinic, "join-2")
+    nurse = clinic.browser("nurse.kim")
+    [row] = page(nurse.get("/")).select(
+        f'section.alerts li[data-patient="{clinic.patients["P-001"]}"]'
+    )
+    assert (row["data-report"], row["data-level"]) == (second, "call-now")
+    assert one(row, "[data-check-ins]")["data-check-ins"] == "2"
+
+    caregiver = clinic.browser("alex.partner")
+    patient = clinic.patients["P-001"]
+    form = page(caregiver.get(f"/patients/{patient}/check-in"))
+    seizure = caregiver.post(
+        f"/patients/{patient}/check-in",
+        data={"csrf_token": csrf_of(form), "idempotency_key": "join-3", "symptom": "seizure"},
+    )
+    assert one(page(seizure), "section.triage")["data-level"] == "emergency"
+    [row] = page(nurse.get("/")).select(
+        f'section.alerts li[data-patient="{clinic.patients["P-001"]}"]'
+    )
+    assert row["data-level"] == "emergency"
+    assert row["data-escalation-step"] == "0"
+    assert one(row, "[data-check-ins]")["data-check-ins"] == "3"

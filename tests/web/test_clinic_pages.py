@@ -28,7 +28,14 @@ from blina.services.actors import Actor
 from blina.services.audit import append_audit
 from blina.services.patients import create_patient
 from blina.store.session import read_only, transaction
-from blina.store.tables import AuditEvent, BagPreparation, CalendarFeed, Clinic, User
+from blina.store.tables import (
+    AuditCheckpoint,
+    AuditEvent,
+    BagPreparation,
+    CalendarFeed,
+    Clinic,
+    User,
+)
 from tests.web.conftest import NOW, DemoClinic
 from tests.web.soup import csrf_of, one, page
 
@@ -169,6 +176,7 @@ def test_clinic_audit_is_for_admins_and_physicians(
 
 def test_clinic_audit_refusal_is_audited_and_anonymous_signs_in(clinic: DemoClinic) -> None:
     clinic.browser("nurse.kim").get("/audit")
+    clinic.app.state.blina.denials.flush(everything=True)  # counted, then written
     with read_only(_sessions(clinic)) as session:
         denied = session.execute(
             select(AuditEvent.subject_id).where(AuditEvent.action == "access.denied")
@@ -315,25 +323,59 @@ def test_clinic_audit_bad_filter_is_shown_beside_its_field(
 
 
 def test_clinic_audit_shows_a_broken_chain(clinic: DemoClinic) -> None:
+    admin = clinic.browser("admin")
+    admin.get("/audit")  # verified so far: the page's checkpoint
+    with transaction(_sessions(clinic)) as session:
+        actor = _actor(session, "dr.lee")
+        append_audit(
+            session, at=NOW, actor=actor, action="test.tamper", subject_type="t", subject_id=1
+        )
     with read_only(_sessions(clinic)) as session:
-        event = session.execute(
-            select(AuditEvent).where(AuditEvent.action == "course.start").limit(1)
+        seq = session.execute(
+            select(AuditEvent.seq).where(AuditEvent.action == "test.tamper")
         ).scalar_one()
-        seq, kept = event.seq, event.after
+    tampered = update(AuditEvent).where(AuditEvent.seq == seq)
+    with transaction(_sessions(clinic)) as session:
+        session.execute(tampered.values(after={"weight_kg": "7"}))
+    try:
+        soup = page(admin.get("/audit"))
+    finally:
+        with transaction(_sessions(clinic)) as session:
+            session.execute(tampered.values(after=None))
+
+    chain = one(soup, "[data-chain]")
+    assert (chain["data-chain"], chain["data-first-bad"]) == ("broken", str(seq))
+    assert one(page(admin.get("/audit")), "[data-chain]")["data-chain"] == "intact"
+    # Without an audit key (BLINA_AUDIT_KEY), the page says the hashes are not keyed.
+    unkeyed = clinic.app.state.blina.settings.audit_key is None
+    assert bool(page(admin.get("/audit")).select('[data-chain-keyed="no"]')) is unkeyed
+
+
+def test_clinic_audit_verifies_from_its_checkpoint_the_checkpointed_event_included(
+    clinic: DemoClinic,
+) -> None:
+    admin = clinic.browser("admin")
+    admin.get("/audit")
+    with read_only(_sessions(clinic)) as session:
+        seq = session.execute(
+            select(AuditCheckpoint.seq).where(AuditCheckpoint.clinic_id == _clinic_id(session))
+        ).scalar_one()
+        kept = session.execute(select(AuditEvent.after).where(AuditEvent.seq == seq)).scalar()
     tampered = update(AuditEvent).where(AuditEvent.seq == seq)
     with transaction(_sessions(clinic)) as session:
         session.execute(tampered.values(after={**(kept or {}), "weight_kg": "7"}))
     try:
-        soup = page(clinic.browser("admin").get("/audit"))
+        soup = page(admin.get("/audit"))
     finally:
         with transaction(_sessions(clinic)) as session:
             session.execute(tampered.values(after=kept))
 
     chain = one(soup, "[data-chain]")
     assert (chain["data-chain"], chain["data-first-bad"]) == ("broken", str(seq))
-    assert one(page(clinic.browser("admin").get("/audit")), "[data-chain]")["data-chain"] == (
-        "intact"
-    )
+
+
+def _clinic_id(session: Session) -> int:
+    return _actor(session, "admin").clinic_id
 
 
 # --- calendar feeds -----------------------------------------------------------------------
@@ -608,7 +650,7 @@ def test_a_stored_recipe_that_cannot_be_read_back_is_refused(
         with transaction(_sessions(clinic)) as session:
             session.execute(stored.values(recipe=kept))
 
-    assert _status(response) == (400, "error")
+    assert _status(response) == (422, "error")
     assert "total_ml" in one(page(response), "[data-status]").get_text()
 
 

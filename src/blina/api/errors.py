@@ -12,18 +12,28 @@ from fastapi.responses import JSONResponse
 
 from blina.api.state import AppState
 from blina.domain.errors import BlinaError, InvalidInput, KnowledgeError, UnknownId
-from blina.services.audit import append_denial
 from blina.services.errors import (
     Conflict,
-    LoginThrottled,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    Throttled,
 )
 from blina.services.pharmacy import HardStop
-from blina.store.session import transaction
 
-__all__ = ["STATUS_BY_ERROR", "error_body", "install_error_handlers"]
+__all__ = [
+    "EXCERPT",
+    "MAX_PROBLEMS",
+    "STATUS_BY_ERROR",
+    "error_body",
+    "excerpt",
+    "install_error_handlers",
+]
+
+# A reply never echoes more of a user's input than this many characters per value, nor
+# more than this many problems (issue 16: a 100 MB body came back three times over).
+EXCERPT = 100
+MAX_PROBLEMS = 20
 
 STATUS_BY_ERROR: dict[type[BlinaError], int] = {
     InvalidInput: 422,
@@ -32,7 +42,7 @@ STATUS_BY_ERROR: dict[type[BlinaError], int] = {
     PermissionDenied: 403,
     NotFound: 404,
     Conflict: 409,
-    LoginThrottled: 429,
+    Throttled: 429,
     KnowledgeError: 500,
     HardStop: 422,
 }
@@ -55,19 +65,29 @@ async def _blina_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, BlinaError)
     status = _status(error)
     details: list[dict[str, Any]] = []
+    message = str(error)
     if isinstance(error, InvalidInput):
+        if _is_long(error.value):
+            message = str(InvalidInput(error.field, _named(error.value), error.allowed))
         details.append(
             {
                 "field": error.field,
-                "value": str(error.value),
+                "value": excerpt(error.value),
                 "allowed": error.allowed,
-                "message": str(error),
+                "message": message,
             }
         )
     elif isinstance(error, UnknownId):
         allowed = f"one of {', '.join(error.known)}"
+        if _is_long(error.value):
+            message = str(UnknownId(error.kind, _named(error.value), error.known))
         details.append(
-            {"field": error.kind, "value": error.value, "allowed": allowed, "message": str(error)}
+            {
+                "field": error.kind,
+                "value": excerpt(error.value),
+                "allowed": allowed,
+                "message": message,
+            }
         )
     elif isinstance(error, HardStop):
         details.extend(
@@ -83,15 +103,16 @@ async def _blina_error(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, PermissionDenied):
         _audit_denial(request, str(error))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(
-        error_body(str(error), status, details), status_code=status, headers=headers
-    )
+    if isinstance(error, Throttled):
+        headers = {"Retry-After": str(error.retry_after)}
+    return JSONResponse(error_body(message, status, details), status_code=status, headers=headers)
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    """Each problem (the first ``MAX_PROBLEMS``) with an excerpt of the value it found."""
     assert isinstance(error, RequestValidationError)
     details = []
-    for problem in error.errors():
+    for problem in error.errors()[:MAX_PROBLEMS]:
         location = [
             str(part)
             for part in problem.get("loc", ())
@@ -101,9 +122,9 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
         value = problem.get("input")
         allowed = str(problem.get("msg", "valid")).removeprefix("Value error, ")
         shown = "(missing)" if problem.get("type") == "missing" else value
-        message = f"{field} {shown} is not allowed: must be {_must(allowed)}"
+        message = f"{field} {_named(shown)} is not allowed: must be {_must(allowed)}"
         details.append(
-            {"field": field, "value": str(shown), "allowed": allowed, "message": message}
+            {"field": field, "value": excerpt(shown), "allowed": allowed, "message": message}
         )
     return JSONResponse(error_body(details[0]["message"], 422, details), status_code=422)
 
@@ -122,16 +143,33 @@ def _must(pydantic_message: str) -> str:
 _PLAIN = {"Field required": "given", "Extra inputs are not permitted": "left out"}
 
 
+def excerpt(value: object) -> str:
+    """A user's input as an error reply shows it: at most ``EXCERPT`` characters, cut
+    with an ellipsis."""
+    text = str(value)
+    return text if len(text) <= EXCERPT else f"{text[:EXCERPT]}…"
+
+
+def _is_long(value: object) -> bool:
+    return len(str(value)) > EXCERPT
+
+
+def _named(value: object) -> str:
+    """A user's input as a message names it: itself, or its length when it is long (the
+    reply's ``value`` holds its excerpt), so that no reply repeats a long input."""
+    text = str(value)
+    return text if len(text) <= EXCERPT else f"({len(text)} characters)"
+
+
 def _audit_denial(request: Request, reason: str) -> None:
+    """Counted, and audited off the event loop (services.denials)."""
     state: AppState = request.app.state.blina
-    with transaction(state.sessions) as session:
-        append_denial(
-            session,
-            at=state.clock.now(),
-            actor=getattr(request.state, "actor", None),
-            request_line=f"{request.method} {request.url.path}",
-            after={"reason": reason},
-        )
+    state.denials.record(
+        at=state.clock.now(),
+        actor=getattr(request.state, "actor", None),
+        request_line=f"{request.method} {request.url.path}",
+        reason=reason,
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

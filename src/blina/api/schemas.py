@@ -1,12 +1,29 @@
 """Request and response models. Decimals travel as JSON numbers (exact digits)."""
 
+from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
+
+from blina.domain import bounds
+from blina.domain.errors import InvalidInput
+from blina.store.types import RecordId, StoredInteger
 
 __all__ = [
+    "BoundedDate",
+    "BoundedDateTime",
+    "BoundedDecimal",
+    "BoundedInteger",
     "CourseChange",
     "CourseCreate",
     "CourseEventCreate",
@@ -16,11 +33,13 @@ __all__ = [
     "LoginResponse",
     "MePublic",
     "Number",
+    "ObservedAt",
     "PatientCreate",
     "PatientPublic",
     "PlanRequest",
     "ReportCreate",
     "ReportPublic",
+    "RequestBody",
     "TaskPublic",
     "UserCreate",
     "UserPublic",
@@ -33,6 +52,69 @@ def _number(value: Decimal) -> int | float:
 
 
 Number = Annotated[Decimal, PlainSerializer(_number, return_type=int | float, when_used="json")]
+
+# --- what comes in: every number and date within blina.domain.bounds ---------------------
+# The bounds' own checks, so a value refused here is refused by the web forms and the CLI
+# in the same words; a refusal is a 422 naming the field (api/errors.py).
+
+_A = TypeVar("_A")
+_R = TypeVar("_R")
+
+
+def _refused_as_value_error(check: Callable[[str, _A], _R]) -> Callable[[_A], _R]:
+    """``check`` as a pydantic validator: its refusal's allowed range as the message."""
+
+    def validate(value: _A) -> _R:
+        try:
+            return check("value", value)
+        except InvalidInput as error:
+            raise ValueError(error.allowed) from None
+
+    return validate
+
+
+_parse_decimal = _refused_as_value_error(bounds.parse_decimal)
+
+
+def _decimal_text(value: Any) -> Any:
+    """A number sent as text is read with the ASCII digits only: ``Decimal()`` would read
+    an Arabic-Indic or a fullwidth three as 3."""
+    return _parse_decimal(value) if isinstance(value, str) else value
+
+
+_LIMIT = 10**bounds.MAX_MAGNITUDE
+BoundedDecimal = Annotated[
+    Decimal,
+    BeforeValidator(_decimal_text),
+    AfterValidator(_refused_as_value_error(bounds.check_decimal)),
+    Field(json_schema_extra={"exclusiveMinimum": -_LIMIT, "exclusiveMaximum": _LIMIT}),
+]
+BoundedInteger = StoredInteger
+_DATES = {
+    "formatMinimum": bounds.EARLIEST_DATE.isoformat(),
+    "formatMaximum": bounds.LATEST_DATE.isoformat(),
+}
+BoundedDate = Annotated[
+    date,
+    AfterValidator(_refused_as_value_error(bounds.check_date)),
+    Field(json_schema_extra=_DATES),
+]
+BoundedDateTime = Annotated[
+    datetime,
+    AfterValidator(_refused_as_value_error(bounds.check_moment)),
+    Field(json_schema_extra=_DATES),
+]
+
+
+def _observed(field: str, at: datetime) -> datetime:
+    return bounds.check_moment(field, at, earliest=bounds.EARLIEST_OBSERVATION)
+
+
+ObservedAt = Annotated[
+    datetime,
+    AfterValidator(_refused_as_value_error(_observed)),
+    Field(json_schema_extra={**_DATES, "formatMinimum": bounds.EARLIEST_OBSERVATION.isoformat()}),
+]
 
 
 class _In(BaseModel):
@@ -56,6 +138,10 @@ def _has_nul(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(_has_nul(item) for item in value)
     return False
+
+
+class RequestBody(_In):
+    """A route module's request body: no field beyond its own, no NUL in any text."""
 
 
 class LoginRequest(_In):
@@ -83,7 +169,7 @@ class UserCreate(_In):
     display_name: str = Field(min_length=1, max_length=200)
     role: str
     password: str
-    patient_id: int | None = None
+    patient_id: RecordId | None = None
 
 
 class UserPublic(BaseModel):
@@ -108,13 +194,13 @@ class PatientPublic(BaseModel):
 class CourseCreate(_In):
     indication: str
     # Ranges are checked by the domain (knowledge/body.toml), in the CLI's words.
-    weight_kg: Decimal
-    age_years: Decimal
-    height_cm: Decimal | None = None
-    start: date
-    bag_hours: int = 24
-    cycles: int | None = None
-    cycle_starts: dict[int, date] = {}
+    weight_kg: BoundedDecimal
+    age_years: BoundedDecimal
+    height_cm: BoundedDecimal | None = None
+    start: BoundedDate
+    bag_hours: BoundedInteger = 24
+    cycles: BoundedInteger | None = None
+    cycle_starts: dict[BoundedInteger, BoundedDate] = {}
     start_time: time = time(9, 0)
     confirm_past_start: bool = Field(
         default=False, description="A start before today is refused unless confirmed"
@@ -128,10 +214,12 @@ class PlanRequest(CourseCreate):
 
 
 class CourseChange(_In):
-    version: int = Field(ge=1, description="The version you read; a newer one answers 409")
-    bag_hours: int | None = None
-    cycles: int | None = None
-    cycle_starts: dict[int, date] | None = None
+    version: BoundedInteger = Field(
+        ge=1, description="The version you read; a newer one answers 409"
+    )
+    bag_hours: BoundedInteger | None = None
+    cycles: BoundedInteger | None = None
+    cycle_starts: dict[BoundedInteger, BoundedDate] | None = None
     status: Literal["active", "completed", "discontinued"] | None = None
 
 
@@ -139,7 +227,9 @@ class CourseEnd(_In):
     """End the active course: completed, discontinued (a reason) or cancelled as entered
     in error (a reason). Nothing is deleted."""
 
-    version: int = Field(ge=1, description="The version you read; a newer one answers 409")
+    version: BoundedInteger = Field(
+        ge=1, description="The version you read; a newer one answers 409"
+    )
     outcome: Literal["completed", "discontinued", "cancelled"]
     reason: str = Field(default="", max_length=2000)
 
@@ -147,7 +237,7 @@ class CourseEnd(_In):
 class CourseEventIn(_In):
     """One entry of the course's log, as `blina replan` reads it."""
 
-    at: datetime = Field(description="When it happened (ISO 8601 with offset)")
+    at: BoundedDateTime = Field(description="When it happened (ISO 8601 with offset)")
     kind: Literal["interrupt", "restart", "discontinue"]
     cause: (
         Literal[
@@ -163,9 +253,11 @@ class CourseEventIn(_In):
         ]
         | None
     ) = Field(default=None, description="For an interruption: the adverse reaction behind it")
-    grade: int | None = Field(default=None, description="For an interruption: its grade")
-    dose_mcg_per_day: Decimal | None = Field(default=None, description="For a restart: the dose")
-    resolved_at: datetime | None = Field(
+    grade: BoundedInteger | None = Field(default=None, description="For an interruption: its grade")
+    dose_mcg_per_day: BoundedDecimal | None = Field(
+        default=None, description="For a restart: the dose"
+    )
+    resolved_at: BoundedDateTime | None = Field(
         default=None, description="For a restart: when the reaction resolved"
     )
     reason: str | None = Field(default=None, description="For a discontinuation")
@@ -179,7 +271,9 @@ class CourseEventIn(_In):
 
 
 class CourseEventCreate(_In):
-    version: int = Field(ge=1, description="The course version you read; a newer one answers 409")
+    version: BoundedInteger = Field(
+        ge=1, description="The course version you read; a newer one answers 409"
+    )
     event: CourseEventIn
 
 
@@ -206,15 +300,18 @@ class CoursePublic(BaseModel):
 class ReportCreate(_In):
     """A symptom check-in as the phone sends it; the answer carries its triage."""
 
-    temperature: Decimal | None = Field(
+    temperature: BoundedDecimal | None = Field(
         default=None, description="Body temperature, see temperature_unit"
     )
     temperature_unit: Literal["C", "F"] = "C"
-    symptoms: dict[str, int | None] = Field(
+    symptoms: dict[str, BoundedInteger | None] = Field(
         default={}, description="symptom id (blina triage --list-symptoms) -> severity 0-4, or null"
     )
     note: str = Field(default="", max_length=2000)
-    observed_at: datetime | None = None
+    observed_at: ObservedAt | None = Field(
+        default=None,
+        description="When the symptoms were observed (ISO 8601 with offset); default: now",
+    )
     interferes: dict[str, bool] = Field(
         default={},
         description="symptom id -> the answer to the follow-up question for a severity "

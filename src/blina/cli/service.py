@@ -1,21 +1,24 @@
-"""`blina serve`, `blina demo`, `blina db upgrade`, `blina audit verify`."""
+"""`blina serve`, `blina demo`, `blina db upgrade`, `blina audit verify`, `blina audit head`."""
 
 import gc
 import time
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 
 from blina.app import create_app
 from blina.cli.app import app, user_errors
 from blina.config import Settings
 from blina.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo_clinic
 from blina.knowledge import load_knowledge
-from blina.services.audit import verify_chain
+from blina.services.audit import check_signed_head, signed_head, verify_chain
+from blina.services.audit_key import SignedHead, audit_key_of, use_audit_key
 from blina.services.clock import SystemClock
+from blina.services.sealed_rows import verify_rows
 from blina.services.worker import run_once, start_background_worker
 from blina.store import migrate
-from blina.store.session import make_engine, make_session_factory
+from blina.store.session import make_engine, make_session_factory, read_only
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
@@ -25,6 +28,12 @@ app.add_typer(audit_app, name="audit")
 
 def _settings() -> Settings:
     return Settings()
+
+
+def _sessions(settings: Settings) -> sessionmaker[Session]:
+    """Sessions on the configured database, signing the audit trail with its key."""
+    engine = make_engine(settings.effective_database_url)
+    return use_audit_key(make_session_factory(engine), audit_key_of(settings))
 
 
 @db_app.command("upgrade")
@@ -37,18 +46,71 @@ def db_upgrade() -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Recompute the audit hash chain; exit 1 if history was changed."""
+def audit_verify(
+    head: Annotated[
+        str | None,
+        typer.Option(help="A head printed by `blina audit head` earlier: the trail must hold it"),
+    ] = None,
+) -> None:
+    """Recompute the audit hash chain, its MACs and the audited records' MACs, and check
+    the head against the signed head file; exit 1 if history was changed."""
     settings = _settings()
-    engine = make_engine(settings.effective_database_url)
-    with make_session_factory(engine)() as session:
+    problems = []
+    with read_only(_sessions(settings)) as session:
         report = verify_chain(session)
+        key = audit_key_of(settings)
+        rows = (
+            None
+            if key is None
+            else verify_rows(session, key, every_row_signed=report.mac_from is not None)
+        )
+        if head is not None:
+            try:
+                given = SignedHead.parse(head)
+            except ValueError as error:
+                typer.echo(f"blina: {error}", err=True)
+                raise typer.Exit(2) from None
+            against = check_signed_head(session, given)
+            if against:
+                problems.append(f"audit chain BROKEN against the head given: {against}")
     if report.ok:
         typer.echo(f"audit chain intact: {report.events} events")
-        return
-    where = "" if report.first_bad_seq is None else f" at event {report.first_bad_seq}"
-    typer.echo(f"audit chain BROKEN{where}: {report.problem}", err=True)
-    raise typer.Exit(1)
+    else:
+        where = "" if report.first_bad_seq is None else f" at event {report.first_bad_seq}"
+        problems.insert(0, f"audit chain BROKEN{where}: {report.problem}")
+    if key is None:
+        typer.echo(
+            "no audit key (BLINA_AUDIT_KEY, local mode): events and records are not signed; "
+            "someone who can write to the database could rewrite the trail and recompute "
+            "its hashes"
+        )
+    elif report.mac_from is None:
+        typer.echo("not keyed yet: the next write signs the trail and the records")
+    else:
+        typer.echo(f"keyed from event {report.mac_from}: every MAC since checked")
+    if rows is not None:
+        problems.extend(
+            f"audited record CHANGED: {row.table} {row.row_id}: {row.problem}"
+            for row in rows.changed
+        )
+        if not rows.changed:
+            typer.echo(f"audited records intact: {rows.rows} rows")
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(1)
+
+
+@audit_app.command("head")
+def audit_head() -> None:
+    """Print the chain's head signed with the audit key, to keep somewhere other than this
+    server; `blina audit verify --head` checks the trail still holds it."""
+    with read_only(_sessions(_settings())) as session:
+        signed, problem = signed_head(session)
+    if signed is None:
+        typer.echo(f"blina: {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(signed.line())
 
 
 @app.command("demo")
@@ -59,7 +121,9 @@ def demo_command() -> None:
         engine = make_engine(settings.effective_database_url)
         migrate.upgrade(engine)
         created = seed_demo_clinic(
-            make_session_factory(engine), now=SystemClock().now(), knowledge=load_knowledge()
+            use_audit_key(make_session_factory(engine), audit_key_of(settings)),
+            now=SystemClock().now(),
+            knowledge=load_knowledge(),
         )
     typer.echo("demo clinic created" if created else "demo clinic already there")
     typer.echo(f"database: {engine.url.render_as_string(hide_password=True)}")
@@ -79,6 +143,8 @@ def serve(
 ) -> None:
     """Start the service on the configured database, migrating it first if needed."""
     import uvicorn
+
+    from blina.api.serving import bounded_http_tools
 
     overrides: dict[str, object] = {}
     if host is not None:
@@ -103,6 +169,8 @@ def serve(
         port=settings.port,
         log_level="info",
         access_log=settings.access_log,
+        # httptools, with a limit on a request's line and headers (api.serving).
+        http=bounded_http_tools(settings.max_header_bytes),
     )
 
 
@@ -112,7 +180,7 @@ def worker(
 ) -> None:
     """Escalate overdue alerts and send pending notifications (blina serve runs this too)."""
     settings = _settings()
-    sessions = make_session_factory(make_engine(settings.effective_database_url))
+    sessions = _sessions(settings)
     while True:
         report = run_once(sessions, settings=settings, clock=SystemClock())
         typer.echo(f"escalated {report.escalated} alert(s), sent {report.sent} notification(s)")

@@ -11,7 +11,7 @@ a re-plan with a hard-stop decision prints its answer and exits 3.
 import json
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from blina.cli._parse import parse_decimal, parse_integer, parse_time
+from blina.cli._parse import parse_date, parse_decimal, parse_integer, parse_time
 from blina.cli.app import EXIT_HARD_STOP, app, user_errors
 from blina.cli.tables import render_plan
 from blina.domain.body import measure_body
@@ -435,11 +435,7 @@ def _replan(data: Mapping[str, Any], now: datetime) -> Replan:
         regimen = knowledge.regimen(indication)
     except UnknownId as error:
         raise InvalidInput("indication", indication, f"one of {', '.join(error.known)}") from None
-    start_text = json_text(json_field(data, "start"), "start")
-    try:
-        start = date.fromisoformat(start_text)
-    except ValueError:
-        raise InvalidInput("start", start_text, "a real calendar date, YYYY-MM-DD") from None
+    start = parse_date("start", json_text(json_field(data, "start"), "start"))
     bag_hours = json_number(data.get("bag_hours", 24), "bag_hours")
     cycles = data.get("cycles")
     plan = plan_course(

@@ -15,6 +15,7 @@ import typer
 
 from blina.cli._parse import parse_decimal, parse_integer
 from blina.cli.app import app, user_errors
+from blina.domain import bounds
 from blina.domain.body import AgeGroup
 from blina.domain.errors import InvalidInput
 from blina.domain.triage import (
@@ -136,12 +137,14 @@ def _temperature(temp_c: str | None, temp_f: str | None) -> Temperature | None:
 
 
 def _instant(field: str, text: str) -> datetime:
+    """A check-in's time: of this century (``bounds.EARLIEST_OBSERVATION``), as the API's."""
     try:
-        return datetime.fromisoformat(text.strip())
+        moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput(
             field, text, "an ISO date-time with a UTC offset, e.g. 2026-12-01T02:30:00+01:00"
         ) from None
+    return bounds.check_moment(field, moment, earliest=bounds.EARLIEST_OBSERVATION)
 
 
 def _age_group(text: str, knowledge: Knowledge) -> AgeGroup:

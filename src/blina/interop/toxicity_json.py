@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
+from blina.domain import bounds
 from blina.domain.errors import InvalidInput
 from blina.domain.modifications import AdverseReaction
 from blina.domain.replanning import Discontinuation, Event, Interruption, Replan, Restart
@@ -131,7 +132,7 @@ def json_instant(field: str, text: str) -> datetime:
         raise InvalidInput(field, text, "an ISO date-time with a UTC offset") from None
     if moment.tzinfo is None:
         raise InvalidInput(field, text, "an ISO date-time with a UTC offset")
-    return moment
+    return bounds.check_moment(field, moment)
 
 
 def json_field(data: Mapping[str, Any], key: str, where: str = "") -> Any:
@@ -142,9 +143,10 @@ def json_field(data: Mapping[str, Any], key: str, where: str = "") -> Any:
 
 
 def json_number(value: Any, field: str) -> Decimal:
+    """A JSON number (read with ``parse_float=Decimal``) within ``blina.domain.bounds``."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise InvalidInput(field, json.dumps(value, default=str), "a number")
-    return Decimal(value)
+    return bounds.check_decimal(field, Decimal(value))
 
 
 def json_text(value: Any, field: str) -> str:

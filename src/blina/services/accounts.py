@@ -5,19 +5,22 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from blina.config import Settings
 from blina.domain.errors import BlinaError, InvalidInput
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.errors import LoginThrottled, NotAuthenticated, NotFound, PermissionDenied
+from blina.services.login_limits import LoginLimits
 from blina.store.prepared import Prepared
+from blina.store.session import read_only, transaction
 from blina.store.tables import LoginToken, Patient, User, table_of
 
 __all__ = [
@@ -38,8 +41,6 @@ __all__ = [
 SESSION_COOKIE = "blina_session"
 
 _HASHER = PasswordHasher()
-# Verified when the username is unknown, so a wrong name costs as much time as a wrong password.
-_DUMMY_HASH = _HASHER.hash("blina-no-such-user")
 _MIN_PASSWORD = 10
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{1,120}")
 
@@ -138,56 +139,129 @@ def list_users(session: Session, *, actor: Actor) -> list[User]:
 
 @dataclass(frozen=True, slots=True)
 class LoginOutcome:
-    """A token and its user, or the refusal to raise once the transaction is committed
-    (a failed attempt is counted and audited even though the login fails)."""
+    """A token and who it signs in, or the refusal (a failed attempt is counted and
+    audited all the same)."""
 
     token: str | None
-    user: User | None
+    actor: Actor | None
     refusal: BlinaError | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Account:
+    """What a login reads of an account (``_ACCOUNT``)."""
+
+    id: int
+    clinic_id: int
+    role: str
+    patient_id: int | None
+    username: str
+    password_hash: str
+    active: bool
+    locked_until: datetime | None
+
+    def open_at(self, now: datetime) -> bool:
+        return self.active and (self.locked_until is None or self.locked_until <= now)
+
+    def actor(self) -> Actor:
+        return Actor(self.id, self.clinic_id, Role(self.role), self.patient_id, self.username)
+
+
 def log_in(
-    session: Session, *, settings: Settings, now: datetime, username: str, password: str, kind: str
+    sessions: sessionmaker[Session],
+    *,
+    limits: LoginLimits,
+    settings: Settings,
+    now: datetime,
+    username: str,
+    password: str,
+    kind: str,
+    source: str,
 ) -> LoginOutcome:
     """Check the password and issue a token (``kind`` "session" or "bearer").
 
-    After ``login_max_failures`` wrong passwords in a row the account is locked for
-    ``login_lockout_minutes``; every attempt on a known account is audited.
+    Three steps, so that no transaction is open while argon2 works (about 180 ms, which
+    held SQLite's writer and a PostgreSQL connection; issue 16): read the account, check
+    the password in a turn from ``limits``, then write the outcome in a short transaction.
+
+    After ``login_max_failures`` wrong passwords in a row the account pauses, first for
+    ``login_lockout_first_seconds``, doubling with each further failure up to
+    ``login_lockout_minutes``. Failures are counted by one atomic update, so guesses in
+    parallel each count, and a right password is let in only by a write that finds the
+    account still not paused. An unknown name, an inactive or paused account and a wrong
+    password get the same answer at the same cost (a hash is checked in every case).
+    ``source`` (the client's address) and ``username`` are limited in failures a
+    minute; every attempt on an active account is audited.
     """
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None or not user.active:
-        _verify(_DUMMY_HASH, password)
+    try:
+        limits.check(source=source, username=username)
+        with limits.admitted():
+            with read_only(sessions) as session:
+                row = session.execute(_ACCOUNT, {"username": username}).first()
+            account = None if row is None else _Account(*row)
+            open_ = account is not None and account.open_at(now)
+            right = _check_password(
+                limits, account.password_hash if account and open_ else None, password
+            )
+    except LoginThrottled as refusal:
+        return LoginOutcome(None, None, refusal)
+    token = None
+    if account is not None and account.active:
+        with transaction(sessions) as session:
+            token = _record_attempt(
+                session,
+                settings=settings,
+                now=now,
+                account=account,
+                open_=open_,
+                right=right,
+                kind=kind,
+            )
+    if account is None or token is None:
+        limits.failed(source=source, username=username)
         return LoginOutcome(None, None, NotAuthenticated("wrong username or password"))
-    if user.locked_until is not None and user.locked_until > now:
-        return LoginOutcome(
-            None,
-            None,
-            LoginThrottled(
-                f"too many failed logins: try again after {user.locked_until:%H:%M} UTC"
-            ),
-        )
-    if not _verify(user.password_hash, password):
-        user.failed_logins += 1
-        locked = user.failed_logins >= settings.login_max_failures
-        if locked:
-            user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
-            user.failed_logins = 0
-        append_audit(
-            session,
-            at=now,
-            actor=None,
-            clinic_id=user.clinic_id,
-            action="login.locked" if locked else "login.failed",
-            subject_type="user",
-            subject_id=user.id,
-        )
-        return LoginOutcome(None, None, NotAuthenticated("wrong username or password"))
-    user.failed_logins = 0
-    user.locked_until = None
+    limits.succeeded(username=username)
+    return LoginOutcome(token, account.actor(), None)
+
+
+def _check_password(limits: LoginLimits, password_hash: str | None, password: str) -> bool:
+    """``password`` checked against ``password_hash`` in a turn from ``limits``; without
+    a hash (no such account, or a paused one) against a dummy, at the same cost, and
+    never right."""
+    matches = limits.in_turn(lambda: _verify(password_hash or _dummy_hash(_HASHER), password))
+    return matches and password_hash is not None
+
+
+def _record_attempt(
+    session: Session,
+    *,
+    settings: Settings,
+    now: datetime,
+    account: _Account,
+    open_: bool,
+    right: bool,
+    kind: str,
+) -> str | None:
+    """The attempt written: a paused account's audited, a failure counted, or a success
+    with its new token (returned), if the account is still open."""
+    if not open_:
+        _audit_attempt(session, now=now, account=account, action="login.paused")
+        return None
+    if not right:
+        _count_failure(session, settings=settings, now=now, account=account)
+        return None
+    # The pause is read again where the success is written: failures counted in parallel
+    # since the account was read may have paused it.
+    let_in = session.execute(
+        _LET_IN, {"user_id": account.id, "at": now, "checked": account.password_hash}
+    ).first()
+    if let_in is None:
+        _audit_attempt(session, now=now, account=account, action="login.refused")
+        return None
     token = secrets.token_urlsafe(32)
-    session.add(
-        LoginToken(
-            user_id=user.id,
+    session.execute(
+        insert(_TOKENS).values(
+            user_id=account.id,
             token_sha256=_digest(token),
             kind=kind,
             created_at=now,
@@ -197,12 +271,65 @@ def log_in(
     append_audit(
         session,
         at=now,
-        actor=to_actor(user),
+        actor=account.actor(),
         action="login",
         subject_type="user",
-        subject_id=user.id,
+        subject_id=account.id,
     )
-    return LoginOutcome(token, user, None)
+    return token
+
+
+def _count_failure(
+    session: Session, *, settings: Settings, now: datetime, account: _Account
+) -> None:
+    """One more failure, counted by the database (``failed_logins + 1``: parallel
+    failures never read the same count), and the pause it earns."""
+    failures = session.execute(_ONE_MORE_FAILURE, {"user_id": account.id}).scalar_one()
+    pause = _pause(settings, failures)
+    if pause is not None:
+        # Under the row lock the increment took (PostgreSQL) or the writer's (SQLite): a
+        # later failure, with a longer pause, writes after this one.
+        session.execute(
+            update(_USERS).where(_USERS.c.id == account.id).values(locked_until=now + pause)
+        )
+    _audit_attempt(
+        session,
+        now=now,
+        account=account,
+        action="login.failed" if pause is None else "login.locked",
+        after={"failures": failures},
+    )
+
+
+def _pause(settings: Settings, failures: int) -> timedelta | None:
+    """None below ``login_max_failures``; then the first pause, doubled for each failure
+    beyond, never longer than ``login_lockout_minutes``."""
+    beyond = failures - settings.login_max_failures
+    if beyond < 0:
+        return None
+    first = settings.login_lockout_first_seconds
+    longest = settings.login_lockout_minutes * 60
+    return timedelta(seconds=min(first * 2 ** min(beyond, 32), longest))
+
+
+def _audit_attempt(
+    session: Session,
+    *,
+    now: datetime,
+    account: _Account,
+    action: str,
+    after: dict[str, Any] | None = None,
+) -> None:
+    append_audit(
+        session,
+        at=now,
+        actor=None,
+        clinic_id=account.clinic_id,
+        action=action,
+        subject_type="user",
+        subject_id=account.id,
+        after=after,
+    )
 
 
 def authenticate(session: Session, *, now: datetime, token: str) -> Actor:
@@ -228,6 +355,35 @@ _SIGNED_IN = Prepared(
     .join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
     .where(_TOKENS.c.token_sha256 == bindparam("digest"))
 )
+_ACCOUNT = select(
+    _USERS.c.id,
+    _USERS.c.clinic_id,
+    _USERS.c.role,
+    _USERS.c.patient_id,
+    _USERS.c.username,
+    _USERS.c.password_hash,
+    _USERS.c.active,
+    _USERS.c.locked_until,
+).where(_USERS.c.username == bindparam("username"))
+_ONE_MORE_FAILURE = (
+    update(_USERS)
+    .where(_USERS.c.id == bindparam("user_id"))
+    .values(failed_logins=_USERS.c.failed_logins + 1)
+    .returning(_USERS.c.failed_logins)
+)
+# Only while the account is active, not paused, and its hash the one the password was
+# checked against (not changed in between).
+_LET_IN = (
+    update(_USERS)
+    .where(
+        _USERS.c.id == bindparam("user_id"),
+        _USERS.c.active.is_(True),
+        _USERS.c.password_hash == bindparam("checked"),
+        or_(_USERS.c.locked_until.is_(None), _USERS.c.locked_until <= bindparam("at")),
+    )
+    .values(failed_logins=0, locked_until=None)
+    .returning(_USERS.c.id)
+)
 
 
 def log_out(session: Session, *, token: str) -> None:
@@ -236,6 +392,13 @@ def log_out(session: Session, *, token: str) -> None:
     ).scalar_one_or_none()
     if found is not None:
         session.delete(found)
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Checked when no account's hash may be: a wrong name costs as much as a wrong
+    password (made by ``hasher``, so with the parameters real hashes have)."""
+    return hasher.hash("blina-no-such-user")
 
 
 def _verify(password_hash: str, password: str) -> bool:

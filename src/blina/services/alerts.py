@@ -9,9 +9,12 @@ loses nothing; the job locks the rows it escalates, so several processes never e
 the same alert twice.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, case, insert, select
+from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.orm import Session
 
 from blina.domain.errors import InvalidInput
@@ -23,9 +26,17 @@ from blina.services.errors import Conflict, NotFound
 from blina.services.notify import AlertNotice, Contact, queue_notifications
 from blina.store.prepared import Prepared
 from blina.store.session import once_per_transaction
-from blina.store.tables import Alert, AlertPolicy, ClinicContact, Patient, table_of
+from blina.store.tables import Alert, AlertPolicy, ClinicContact, Notification, Patient, table_of
 
-__all__ = ["OUTCOMES", "acknowledge_alert", "escalate_due", "list_alerts", "raise_alert"]
+__all__ = [
+    "OUTCOMES",
+    "SentTo",
+    "acknowledge_alert",
+    "alert_notifications",
+    "escalate_due",
+    "list_alerts",
+    "raise_alert",
+]
 
 OUTCOMES = ("advice-given", "patient-called-in", "escalated-to-physician", "grading-recorded")
 _MAX_NOTE = 2000
@@ -42,11 +53,18 @@ def raise_alert(
     triage: Triage,
 ) -> int | None:
     """The id of the alert for a triaged check-in, or None when the care team is not
-    alerted."""
+    alerted. While the patient has an open alert, the check-in joins it (``_join``)."""
     if not triage.alert_care_team:
         return None
     reason = triage.rules[0].reason if triage.rules else str(triage.level)
     level = str(triage.level)
+    # The patient's row, locked: two check-ins of one patient at once find the same open
+    # alert (or the second finds the first one's), never open two.
+    _LOCK_PATIENT.first(session, {"patient_id": patient_id})
+    opened = _OPEN_ALERT.first(session, {"patient_id": patient_id})
+    if opened is not None:
+        _join(session, opened, now=now, clinic_id=clinic_id, report_id=report_id, triage=triage)
+        return int(opened.id)
     told, next_at = _step(session, clinic_id, level, 0, now)
     alert_id: int = _RAISE.scalar(
         session,
@@ -59,6 +77,8 @@ def raise_alert(
             "created_at": now,
             "escalation_step": 0,
             "next_escalation_at": next_at,
+            "check_ins": 1,
+            "latest_report_id": report_id,
         },
     )
     for contact in told:
@@ -79,6 +99,54 @@ def raise_alert(
         after={"patient_id": patient_id, "level": level, "reason": reason},
     )
     return alert_id
+
+
+def _join(
+    session: Session,
+    opened: Any,
+    *,
+    now: datetime,
+    clinic_id: int,
+    report_id: int,
+    triage: Triage,
+) -> None:
+    """A further alerting check-in of a patient whose alert is open: counted on it, and
+    its newest. A more urgent one raises the alert's level and tells the chain again from
+    its first contact, at the new level's times; a less urgent one changes nothing else
+    (the chain is already on it)."""
+    level = triage.level
+    values: dict[str, object] = {"check_ins": opened.check_ins + 1, "latest_report_id": report_id}
+    if _URGENCY.index(level) < _URGENCY.index(TriageLevel(opened.level)):
+        reason = triage.rules[0].reason if triage.rules else str(level)
+        told, next_at = _step(session, clinic_id, str(level), 0, now)
+        values |= {
+            "level": str(level),
+            "reason": reason,
+            "escalation_step": 0,
+            "next_escalation_at": next_at,
+        }
+        for contact in told:
+            queue_notifications(
+                session,
+                alert=AlertNotice(opened.id, opened.patient_id, str(level), reason, 0),
+                contact=contact,
+                now=now,
+            )
+    session.execute(update(_ALERTS).where(_ALERTS.c.id == opened.id).values(**values))
+    append_audit(
+        session,
+        at=now,
+        actor=None,
+        clinic_id=clinic_id,
+        action="alert.join",
+        subject_type="alert",
+        subject_id=opened.id,
+        after={
+            "report_id": report_id,
+            "check_ins": values["check_ins"],
+            "level": str(values.get("level", opened.level)),
+        },
+    )
 
 
 def acknowledge_alert(
@@ -138,6 +206,75 @@ def list_alerts(
         .order_by(urgency, Alert.created_at, Alert.id)
     )
     return [(alert, patient) for alert, patient in session.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class SentTo:
+    """One notification of an alert: to whom, where, and how it went. ``status`` is
+    pending, sending, sent or failed (for good, ``last_error`` says why)."""
+
+    id: int
+    contact_name: str
+    channel: str
+    where: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
+
+
+def alert_notifications(session: Session, *, actor: Actor, alert_id: int) -> list[SentTo]:
+    """Whom an alert was sent to, oldest first, as the contacts were then (the chain may
+    have changed since)."""
+    require_role(
+        actor,
+        Role.NURSE,
+        Role.PHYSICIAN,
+        Role.PHARMACIST,
+        Role.ADMIN,
+        doing="see whom an alert was sent to",
+    )
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"alert {alert_id} not found")
+    try:
+        patient_for(session, actor, alert.patient_id)
+    except NotFound:
+        raise NotFound(f"alert {alert_id} not found") from None
+    notes = session.execute(
+        select(Notification)
+        .where(Notification.alert_id == alert_id)
+        .order_by(Notification.created_at, Notification.id)
+    ).scalars()
+    return [
+        SentTo(
+            note.id,
+            note.contact_name,
+            note.channel,
+            _where(note.channel, note.target),
+            note.status,
+            note.attempts,
+            note.last_error,
+            note.created_at,
+            note.sent_at,
+            note.next_attempt_at,
+        )
+        for note in notes
+    ]
+
+
+def _where(channel: str, target: str) -> str:
+    """An e-mail address whole; a webhook's scheme and host only: its path often carries
+    the receiver's secret key (a chat's incoming-webhook token)."""
+    if channel == "email":
+        return target
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # stored before addresses were checked
+        return "(not a valid address)"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 def escalate_due(session: Session, *, now: datetime) -> int:
@@ -209,11 +346,25 @@ _RAISE = Prepared(
         "created_at",
         "escalation_step",
         "next_escalation_at",
+        "check_ins",
+        "latest_report_id",
     ],
+)
+_LOCK_PATIENT = Prepared(
+    select(table_of(Patient).c.id)
+    .where(table_of(Patient).c.id == bindparam("patient_id"))
+    .with_for_update()
+)
+_OPEN_ALERT = Prepared(
+    select(_ALERTS.c.id, _ALERTS.c.patient_id, _ALERTS.c.level, _ALERTS.c.check_ins)
+    .where(_ALERTS.c.patient_id == bindparam("patient_id"), _ALERTS.c.status == "open")
+    .order_by(_ALERTS.c.id)
+    .limit(1)
+    .with_for_update()
 )
 _CONTACT_TABLE = table_of(ClinicContact)
 _CONTACTS = Prepared(
-    select(_CONTACT_TABLE.c.id, _CONTACT_TABLE.c.email, _CONTACT_TABLE.c.webhook_url)
+    select(_CONTACT_TABLE.c.name, _CONTACT_TABLE.c.email, _CONTACT_TABLE.c.webhook_url)
     .where(_CONTACT_TABLE.c.clinic_id == bindparam("clinic_id"))
     .order_by(_CONTACT_TABLE.c.position)
 )

@@ -4,12 +4,26 @@
 - ``PermissionDenied``: the actor may not do this (403); audited.
 - ``NotFound``: no such record, or one the actor may not know exists (404).
 - ``Conflict``: the record changed since it was read (409); nothing was written.
-- ``LoginThrottled``: too many failed logins; try again later (429).
+- ``Throttled``: too many requests; try again after ``retry_after`` seconds (429).
+
+  - ``LoginThrottled``: too many failed logins; ``LoginBusy``: too many logins at once
+    in this process, try again in a moment.
+  - ``CheckInsThrottled``: too many check-ins of one patient within the hour (one that
+    alerts the care team is never refused).
 """
 
 from blina.domain.errors import BlinaError
 
-__all__ = ["Conflict", "LoginThrottled", "NotAuthenticated", "NotFound", "PermissionDenied"]
+__all__ = [
+    "CheckInsThrottled",
+    "Conflict",
+    "LoginBusy",
+    "LoginThrottled",
+    "NotAuthenticated",
+    "NotFound",
+    "PermissionDenied",
+    "Throttled",
+]
 
 
 class NotAuthenticated(BlinaError):
@@ -28,5 +42,21 @@ class Conflict(BlinaError):
     pass
 
 
-class LoginThrottled(BlinaError):
+class Throttled(BlinaError):
+    """Too many requests of one kind; try again after ``retry_after`` seconds (429)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class LoginThrottled(Throttled):
+    pass
+
+
+class CheckInsThrottled(Throttled):
+    pass
+
+
+class LoginBusy(LoginThrottled):
     pass

@@ -47,8 +47,19 @@ def get_patient(session: Session, *, actor: Actor, patient_id: int) -> Patient:
     return patient_for(session, actor, patient_id)
 
 
-def list_patients(session: Session, *, actor: Actor) -> list[Patient]:
-    query = select(Patient).where(Patient.clinic_id == actor.clinic_id).order_by(Patient.id)
+def list_patients(
+    session: Session, *, actor: Actor, after: int | None = None, limit: int | None = None
+) -> list[Patient]:
+    """The patients the actor may see, by id, from after ``after``, at most ``limit``
+    (None: all)."""
+    query = (
+        select(Patient)
+        .where(Patient.clinic_id == actor.clinic_id)
+        .order_by(Patient.id)
+        .limit(limit)
+    )
     if not actor.is_staff:
         query = query.where(Patient.id == actor.patient_id)
+    if after is not None:
+        query = query.where(Patient.id > after)
     return list(session.execute(query).scalars())

@@ -37,6 +37,8 @@ from blina.services.actors import Actor
 from blina.services.alerts import raise_alert
 from blina.services.audit import append_audit
 from blina.services.courses import get_course, plan_for
+from blina.services.errors import CheckInsThrottled
+from blina.services.sealed_rows import with_audit_mac
 from blina.store.prepared import Prepared
 from blina.store.tables import (
     Alert,
@@ -49,6 +51,7 @@ from blina.store.tables import (
 )
 
 __all__ = [
+    "CHECK_INS_PER_HOUR",
     "IDEMPOTENCY_KEY_LENGTH",
     "CheckInRequest",
     "KeyReused",
@@ -141,6 +144,8 @@ def submit_report(
     observed = _check_in(check_in, now)
     context = _context(session, actor, knowledge, now_row, now)
     answer = triage(observed, context, knowledge.triage, now=now)
+    if not answer.alert_care_team:
+        _refuse_past_the_hourly_limit(session, actor, patient_id, idempotency_key, now)
     # A second insert with the same key stores nothing; the first report is answered again
     # when the check-in is the same.
     sent = request_hash(check_in)
@@ -152,16 +157,20 @@ def submit_report(
     insert_new = _INSERT_NEW[session.get_bind().dialect.name == "postgresql"]
     report_id = insert_new.scalar(
         session,
-        {
-            "patient_id": patient_id,
-            "submitted_by": actor.user_id,
-            "submitted_at": now,
-            "idempotency_key": idempotency_key,
-            "request_sha256": sent,
-            "report": report,
-            "observed_at": observed.observed_at,
-            "symptoms": report["symptoms"],
-        },
+        with_audit_mac(
+            session,
+            SymptomReport,
+            {
+                "patient_id": patient_id,
+                "submitted_by": actor.user_id,
+                "submitted_at": now,
+                "idempotency_key": idempotency_key,
+                "request_sha256": sent,
+                "report": report,
+                "observed_at": observed.observed_at,
+                "symptoms": report["symptoms"],
+            },
+        ),
     )
     if report_id is None:
         return _replayed(session, patient_id, actor.user_id, idempotency_key, sent)
@@ -183,6 +192,29 @@ def submit_report(
         after={"patient_id": patient_id, "level": str(answer.level), "alert": alert_id},
     )
     return SubmittedReport(report_id, patient_id, now, report, replayed=False, alert_id=alert_id)
+
+
+def _refuse_past_the_hourly_limit(
+    session: Session, actor: Actor, patient_id: int, key: str, now: datetime
+) -> None:
+    """A patient's check-ins are stored up to ``CHECK_INS_PER_HOUR`` within an hour; past
+    it one that does not alert the care team is refused, saying when to send again and
+    whom to call (one that alerts is always stored: it joins the open alert). A retry of
+    one already stored is answered as before."""
+    oldest: datetime | None = _HOUR_AGO.scalar(session, {"patient_id": patient_id})
+    if oldest is None or oldest <= now - _HOUR:
+        return
+    if _KEY_SENT.scalar(
+        session, {"patient_id": patient_id, "submitted_by": actor.user_id, "key": key}
+    ):
+        return
+    wait = max(1, int((oldest + _HOUR - now).total_seconds()) + 1)
+    raise CheckInsThrottled(
+        f"{CHECK_INS_PER_HOUR} check-ins were sent for this patient within the hour: this one "
+        f"was not stored. Send it again in {-(-wait // 60)} min, or call the care team now if "
+        "you are worried (in an emergency, the emergency number).",
+        retry_after=wait,
+    )
 
 
 def _replayed(
@@ -211,13 +243,25 @@ def _replayed(
     )
 
 
-def list_reports(session: Session, *, actor: Actor, patient_id: int) -> list[SymptomReport]:
+def list_reports(
+    session: Session,
+    *,
+    actor: Actor,
+    patient_id: int,
+    after: int | None = None,
+    limit: int | None = None,
+) -> list[SymptomReport]:
+    """The patient's check-ins in the order they came, from after the id ``after``, at
+    most ``limit`` (None: all)."""
     patient_for(session, actor, patient_id)
     query = (
         select(SymptomReport)
         .where(SymptomReport.patient_id == patient_id)
         .order_by(SymptomReport.id)
+        .limit(limit)
     )
+    if after is not None:
+        query = query.where(SymptomReport.id > after)
     return list(session.execute(query).scalars())
 
 
@@ -349,6 +393,27 @@ _KEY_TYPE = _REPORTS.c.idempotency_key.type
 assert isinstance(_KEY_TYPE, String)
 assert _KEY_TYPE.length is not None
 IDEMPOTENCY_KEY_LENGTH: int = _KEY_TYPE.length
+# Past this many check-ins of a patient within the hour, one that does not alert the care
+# team is refused (issue 16: one patient sent 1,454). Not a clinical number: a bound on
+# traffic, far above a worried family checking in often.
+CHECK_INS_PER_HOUR = 30
+_HOUR = timedelta(hours=1)
+# The patient's CHECK_INS_PER_HOUR-th newest check-in's time: within the hour, the limit
+# is reached.
+_HOUR_AGO = Prepared(
+    select(_REPORTS.c.submitted_at)
+    .where(_REPORTS.c.patient_id == bindparam("patient_id"))
+    .order_by(_REPORTS.c.id.desc())
+    .limit(1)
+    .offset(CHECK_INS_PER_HOUR - 1)
+)
+_KEY_SENT = Prepared(
+    select(_REPORTS.c.id).where(
+        _REPORTS.c.patient_id == bindparam("patient_id"),
+        _REPORTS.c.submitted_by == bindparam("submitted_by"),
+        _REPORTS.c.idempotency_key == bindparam("key"),
+    )
+)
 # Newest by id: reports are stored in the order they arrive (one writer at a time), and
 # the patient index walks backwards by id without sorting the patient's history.
 _EARLIER = Prepared(
@@ -376,6 +441,7 @@ _INSERT_NEW = tuple(
             "report",
             "observed_at",
             "symptoms",
+            "audit_mac",
         ],
     )
     for dialect_insert in (sqlite_insert, postgresql_insert)

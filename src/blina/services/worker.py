@@ -2,10 +2,14 @@
 
 Each run is a transaction on the database, so it survives restarts, and its row locks
 (SKIP LOCKED on PostgreSQL, the single writer on SQLite) let several processes run it
-without escalating or sending anything twice.
+without escalating or sending anything twice. Nothing a run meets stops the next one: an
+error is logged and the job tries again at its next run (issue 16: one malformed address
+once ended the thread, and with it every clinic's notifications).
 """
 
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +22,8 @@ from blina.store.session import transaction
 
 __all__ = ["RunReport", "run_once", "start_background_worker"]
 
+_log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class RunReport:
@@ -26,10 +32,27 @@ class RunReport:
 
 
 def run_once(sessions: sessionmaker[Session], *, settings: Settings, clock: Clock) -> RunReport:
-    with transaction(sessions) as session:
-        escalated = escalate_due(session, now=clock.now())
-    sent = deliver_pending(sessions, settings=settings, now=clock.now())
+    """Escalate, then send. Each job fails on its own (logged, counted as 0): an alert that
+    cannot be escalated never holds back the messages already queued."""
+
+    def escalate() -> int:
+        with transaction(sessions) as session:
+            return escalate_due(session, now=clock.now())
+
+    escalated = _logged("escalating overdue alerts", escalate)
+    sent = _logged(
+        "sending notifications",
+        lambda: deliver_pending(sessions, settings=settings, now=clock.now()),
+    )
     return RunReport(escalated, sent)
+
+
+def _logged(doing: str, job: Callable[[], int]) -> int:
+    try:
+        return job()
+    except Exception:
+        _log.exception("blina worker: %s failed; tried again at the next run", doing)
+        return 0
 
 
 def start_background_worker(
@@ -41,7 +64,10 @@ def start_background_worker(
 
     def loop() -> None:
         while not stop.wait(settings.worker_interval_seconds):
-            run_once(sessions, settings=settings, clock=clock)
+            try:
+                run_once(sessions, settings=settings, clock=clock)
+            except Exception:  # the thread is every clinic's notifications: it never ends
+                _log.exception("blina worker: a run failed; the next one starts as planned")
 
     threading.Thread(target=loop, name="blina-worker", daemon=True).start()
     return stop

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic_core import from_json, to_json
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, Result, create_engine, event
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +24,7 @@ __all__ = [
     "make_session_factory",
     "once_per_transaction",
     "read_only",
+    "streamed",
     "transaction",
     "writing",
 ]
@@ -156,3 +157,14 @@ def read_only(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A unit of work that only reads; never waits for a writer."""
     with _refused_as_input(), factory() as session, session.begin():
         yield session
+
+
+@contextmanager
+def streamed(session: Session, statement: Executable) -> Iterator[Result[*tuple[Any, ...]]]:
+    """``statement``'s rows, fetched a thousand at a time (a server-side cursor on
+    PostgreSQL) for a read of a whole table; closed when the block ends, also early."""
+    result = session.execute(statement.execution_options(yield_per=1000))
+    try:
+        yield result
+    finally:
+        result.close()

@@ -27,6 +27,7 @@ from blina.store.types import ExactDecimal, UTCDateTime
 __all__ = [
     "Alert",
     "AlertPolicy",
+    "AuditCheckpoint",
     "AuditEvent",
     "AuditHead",
     "BagPreparation",
@@ -102,6 +103,9 @@ class User(Base):
     locked_until: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # The audit key's HMAC of the audited columns (blina.services.sealed_rows); None
+    # when written without a key.
+    audit_mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class LoginToken(Base):
@@ -162,6 +166,9 @@ class Course(Base):
     prescribed_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The audit key's HMAC of the audited columns (blina.services.sealed_rows); None
+    # when written without a key.
+    audit_mac: Mapped[str | None] = mapped_column(String(64))
 
     # UPDATE ... WHERE version = <read version>: a concurrent change makes the write fail.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
@@ -227,6 +234,9 @@ class BagPreparation(Base):
     ended_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     ended_at: Mapped[datetime | None]
     ended_reason: Mapped[str | None] = mapped_column(Text)
+    # The audit key's HMAC of the audited columns (blina.services.sealed_rows); None
+    # when written without a key.
+    audit_mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class PremedicationGiven(Base):
@@ -256,6 +266,9 @@ class ToxicityAssessment(Base):
     decision: Mapped[dict[str, Any]]
     assessed_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     assessed_at: Mapped[datetime]
+    # The audit key's HMAC of the audited columns (blina.services.sealed_rows); None
+    # when written without a key.
+    audit_mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class CalendarFeed(Base):
@@ -299,11 +312,16 @@ class SymptomReport(Base):
     # them for the patient's latest few (from the JSON, every report was parsed whole).
     observed_at: Mapped[datetime]
     symptoms: Mapped[dict[str, Any]]
+    # The audit key's HMAC of the audited columns (blina.services.sealed_rows); None
+    # when written without a key.
+    audit_mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class Alert(Base):
     """An alert for the care team. While open, ``next_escalation_at`` says when it moves
-    to the next contact; the escalation job reads it, so it survives restarts."""
+    to the next contact; the escalation job reads it, so it survives restarts. While open
+    it gathers the patient's further alerting check-ins: ``check_ins`` counts them (its
+    own included), ``latest_report_id`` is the newest, ``level`` the most urgent seen."""
 
     __tablename__ = "alert"
     __table_args__ = (Index("ix_alert_due", "status", "next_escalation_at"),)
@@ -311,6 +329,10 @@ class Alert(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     symptom_report_id: Mapped[int | None] = mapped_column(ForeignKey("symptom_report.id"))
+    check_ins: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    latest_report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("symptom_report.id", name="fk_alert_latest_report_id_symptom_report")
+    )
     level: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))
@@ -351,14 +373,19 @@ class AlertPolicy(Base):
 
 class Notification(Base):
     """The outbox: a message to send, kept until it is sent (at least once). Status:
-    pending, sending (claimed by a worker), sent or failed."""
+    pending, sending (claimed by a worker), sent or failed (for good).
+
+    It keeps a copy of whom it went to (``contact_name``, ``channel``, ``target``) rather
+    than a reference to the contact: the clinic's chain can then be changed at any time,
+    and the record still says where each message went.
+    """
 
     __tablename__ = "notification"
     __table_args__ = (Index("ix_notification_pending", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"), index=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("clinic_contact.id"))
+    contact_name: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(10))
     target: Mapped[str] = mapped_column(String(500))
     subject: Mapped[str] = mapped_column(String(300))
@@ -371,6 +398,8 @@ class Notification(Base):
     # While "sending": when a worker took it. A claim older than the lease was lost with
     # its worker, and the notification is taken again (at least once).
     claimed_at: Mapped[datetime | None]
+    # While "pending" after a failed try: not taken again before then (backoff).
+    next_attempt_at: Mapped[datetime | None]
 
 
 class AuditHead(Base):
@@ -381,6 +410,8 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # The first event that carries a MAC (the audit key's); every later one must.
+    mac_from: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuditEvent(Base):
@@ -403,6 +434,21 @@ class AuditEvent(Base):
     after: Mapped[dict[str, Any] | None]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # HMAC-SHA256 of ``hash`` (and of the head's ``mac_from``) with the audit key; None
+    # before the trail was keyed.
+    mac: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """How far a clinic's trail was verified (by its audit page): the clinic's newest event
+    then and its hash, signed with the audit key. The next verification starts after it."""
+
+    __tablename__ = "audit_checkpoint"
+
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class CourseTask(Base):

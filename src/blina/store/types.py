@@ -15,12 +15,16 @@ from sqlalchemy import DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["MAX_RECORD_ID", "ExactDecimal", "RecordId", "UTCDateTime"]
+from blina.domain.bounds import MAX_INTEGER, MAX_RECORD_ID, MIN_INTEGER
+
+__all__ = ["MAX_RECORD_ID", "ExactDecimal", "RecordId", "StoredInteger", "UTCDateTime"]
 
 # Ids are INTEGER columns: 32-bit on PostgreSQL. An id in an address outside this range
 # names no record; it is refused as bad input (422) before any query is built.
-MAX_RECORD_ID = 2**31 - 1
 RecordId = Annotated[int, Ge(1), Le(MAX_RECORD_ID)]
+# Any whole number from outside that a query compares with, or a row stores in, an
+# INTEGER column (a version, a count, an audit position).
+StoredInteger = Annotated[int, Ge(MIN_INTEGER), Le(MAX_INTEGER)]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -18,7 +18,9 @@ from blina.knowledge import Knowledge
 from blina.services.accounts import SESSION_COOKIE, authenticate
 from blina.services.actors import Actor
 from blina.services.clock import Clock
+from blina.services.denials import DenialLog
 from blina.services.errors import NotAuthenticated
+from blina.services.login_limits import LoginLimits
 from blina.store.session import read_only
 from blina.web.i18n import (
     LANG_COOKIE,
@@ -54,6 +56,10 @@ class WebState(Protocol):
     def clock(self) -> Clock: ...
     @property
     def knowledge(self) -> Knowledge: ...
+    @property
+    def logins(self) -> LoginLimits: ...
+    @property
+    def denials(self) -> DenialLog: ...
 
 
 @dataclass(slots=True)

@@ -58,25 +58,46 @@ def csrf_valid(*, secret: str, nonce: str | None, session_token: str | None, sen
 
 
 class SecurityHeaders:
-    """ASGI middleware: the security headers on every response outside the JSON API."""
+    """ASGI middleware: the headers every answer carries, unless it set its own.
 
-    def __init__(self, app: ASGIApp, *, skip_prefix: str = "/api/") -> None:
+    Pages get ``SECURITY_HEADERS``; the JSON API gets ``X-Content-Type-Options: nosniff``
+    (its answers are JSON, never a page); and every answer but a static asset gets
+    ``Cache-Control: no-store``: what it holds is a patient's, or a page with a form's
+    token, and neither belongs in a browser's or a proxy's cache. An answer that sets its
+    own Cache-Control keeps it (the task list is revalidated by its ETag).
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, api_prefix: str = "/api/", static_prefix: str = "/static/"
+    ) -> None:
         self.app = app
-        self.skip_prefix = skip_prefix
+        self.api_prefix = api_prefix
+        self.static_prefix = static_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or str(scope.get("path", "")).startswith(self.skip_prefix):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path: str = scope["path"]
+        if path.startswith(self.api_prefix):
+            added = _API_HEADERS
+        elif path.startswith(self.static_prefix):
+            added = _PAGE_HEADERS
+        else:
+            added = _PAGE_HEADERS_NO_STORE
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = message.get("headers", ())
                 present = {name.lower() for name, _ in headers}
-                for name, value in SECURITY_HEADERS:
-                    if name.encode() not in present:
-                        headers.append((name.encode(), value.encode()))
-                message["headers"] = headers
+                message["headers"] = [*headers, *[h for h in added if h[0] not in present]]
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+_Headers = tuple[tuple[bytes, bytes], ...]
+_NO_STORE = (b"cache-control", b"no-store")
+_PAGE_HEADERS: _Headers = tuple((name.encode(), value.encode()) for name, value in SECURITY_HEADERS)
+_PAGE_HEADERS_NO_STORE: _Headers = (*_PAGE_HEADERS, _NO_STORE)
+_API_HEADERS: _Headers = ((b"x-content-type-options", b"nosniff"), _NO_STORE)

@@ -299,7 +299,8 @@ class BagRow:
 
 @dataclass(frozen=True, slots=True)
 class AlertRow:
-    """An open alert as the care team's queue shows it; its age in whole minutes."""
+    """An open alert as the care team's queue shows it; its age in whole minutes.
+    ``report_id`` is its newest check-in, of ``check_ins`` it gathered."""
 
     id: int
     patient_id: int
@@ -310,6 +311,7 @@ class AlertRow:
     created_at: datetime
     age_minutes: int
     escalation_step: int
+    check_ins: int = 1
 
     @property
     def age(self) -> tuple[int, int, int]:
@@ -336,12 +338,13 @@ def alert_row(alert: Alert, patient: Patient, now: datetime) -> AlertRow:
         alert.id,
         patient.id,
         patient.code,
-        alert.symptom_report_id,
+        alert.latest_report_id or alert.symptom_report_id,
         alert.level,
         alert.reason,
         created,
         minutes,
         alert.escalation_step,
+        alert.check_ins,
     )
 
 

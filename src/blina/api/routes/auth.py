@@ -1,11 +1,14 @@
 """Sign in and out: a session cookie for the web app, a bearer token for API clients."""
 
+import anyio
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from blina.api.deps import ActorDep, StateDep, token_of
 from blina.api.schemas import LoginRequest, LoginResponse, MePublic
 from blina.services.accounts import SESSION_COOKIE, log_in, log_out, session_cookie
 from blina.services.actors import Actor
+from blina.services.errors import LoginThrottled
 from blina.store.session import transaction
 
 router = APIRouter(tags=["auth"])
@@ -22,33 +25,35 @@ def me_of(actor: Actor) -> MePublic:
 
 
 @router.post("/auth/login")
-def login(body: LoginRequest, response: Response, state: StateDep) -> LoginResponse:
-    """Sign in; repeated failures lock the account for a while."""
-    now = state.clock.now()
-    with transaction(state.sessions) as session:
-        outcome = log_in(
-            session,
-            settings=state.settings,
-            now=now,
-            username=body.username,
-            password=body.password,
-            kind=body.kind,
-        )
+async def login(
+    body: LoginRequest, request: Request, response: Response, state: StateDep
+) -> LoginResponse:
+    """Sign in; repeated failures pause the account for a while, and too many failures
+    from one address or naming one username answer 429 with Retry-After."""
+    # async, and in a thread of the pool only for the login's own work: the password is
+    # checked outside any transaction, in turns (services.login_limits).
+    outcome = await run_in_threadpool(
+        log_in,
+        state.sessions,
+        limits=state.logins,
+        settings=state.settings,
+        now=state.clock.now(),
+        username=body.username,
+        password=body.password,
+        kind=body.kind,
+        source=request.client.host if request.client else "",
+    )
     if outcome.refusal is not None:
+        if isinstance(outcome.refusal, LoginThrottled):
+            # Held before it is sent, at no cost: a client retrying at once (a flood) sends
+            # one login a second per connection, not hundreds.
+            await anyio.sleep(state.settings.login_refusal_delay_seconds)
         raise outcome.refusal
     assert outcome.token is not None
-    assert outcome.user is not None
+    assert outcome.actor is not None
     if body.kind == "session":
         response.set_cookie(**session_cookie(state.settings, outcome.token))
-    user = outcome.user
-    me = MePublic(
-        id=user.id,
-        username=user.username,
-        role=user.role,
-        clinic_id=user.clinic_id,
-        patient_id=user.patient_id,
-    )
-    return LoginResponse(token=outcome.token, token_type=body.kind, user=me)
+    return LoginResponse(token=outcome.token, token_type=body.kind, user=me_of(outcome.actor))
 
 
 @router.post("/auth/logout", status_code=204)

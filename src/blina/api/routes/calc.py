@@ -1,14 +1,19 @@
 """The CLI's calculators as stateless endpoints: same domain functions, same answers."""
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from blina.api.deps import ActorDep, StateDep
-from blina.api.schemas import CourseEventIn, PlanRequest
+from blina.api.schemas import (
+    BoundedDateTime,
+    BoundedDecimal,
+    BoundedInteger,
+    CourseEventIn,
+    PlanRequest,
+    RequestBody,
+)
 from blina.api.state import AppState
 from blina.domain.body import measure_body
 from blina.domain.druglib import label_dose_rules, prescribe
@@ -50,16 +55,14 @@ def _plan(body: PlanRequest, state: AppState) -> CoursePlan:
     )
 
 
-class BagRequest(BaseModel):
+class BagRequest(RequestBody):
     """`blina bag` as JSON: a dose in mcg/day, or per m2 with a BSA."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    hours: int
-    weight_kg: Decimal
-    dose_mcg_per_day: Decimal | None = None
-    dose_mcg_per_m2_per_day: Decimal | None = None
-    bsa_m2: Decimal | None = None
+    hours: BoundedInteger
+    weight_kg: BoundedDecimal
+    dose_mcg_per_day: BoundedDecimal | None = None
+    dose_mcg_per_m2_per_day: BoundedDecimal | None = None
+    bsa_m2: BoundedDecimal | None = None
 
 
 @router.post("/bag")
@@ -87,7 +90,7 @@ class ReplanRequest(PlanRequest):
     """`blina replan`'s COURSE.json with the plan's fields at the top level, plus the log."""
 
     events: list[CourseEventIn] = Field(default_factory=list)
-    now: datetime | None = None
+    now: BoundedDateTime | None = None
 
 
 @router.post("/replan")

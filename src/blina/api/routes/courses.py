@@ -3,15 +3,17 @@
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
 from blina.api.schemas import (
+    BoundedDateTime,
     CourseChange,
     CourseCreate,
     CourseEnd,
     CourseEventCreate,
     CoursePublic,
+    RequestBody,
 )
 from blina.interop.course_state_json import course_state_to_dict
 from blina.interop.plan_json import plan_to_dict, to_json_ready
@@ -161,12 +163,10 @@ def end_course(
     return _public(view)
 
 
-class PremedicationGivenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    due: datetime = Field(description="The planned dose's time, as the plan gives it")
+class PremedicationGivenIn(RequestBody):
+    due: BoundedDateTime = Field(description="The planned dose's time, as the plan gives it")
     drug: str = Field(min_length=1, max_length=100)
-    given_at: datetime
+    given_at: BoundedDateTime
 
 
 class PremedicationGivenPublic(BaseModel):

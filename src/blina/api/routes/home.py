@@ -1,6 +1,7 @@
 """Symptom reports from home and the clinic's task list."""
 
 import gzip
+import hashlib
 import json
 import re
 from collections.abc import Callable, Coroutine
@@ -16,7 +17,8 @@ from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from blina.api.deps import ActorDep, ReadDep, authenticated
-from blina.api.schemas import Number, ReportCreate, ReportPublic, TaskPublic
+from blina.api.paging import LIMIT_DEFAULT, After, Limit, one_page
+from blina.api.schemas import BoundedDate, Number, ReportCreate, ReportPublic, TaskPublic
 from blina.api.state import AppState
 from blina.services import reports, tasks
 from blina.services.audit import audit_position
@@ -186,18 +188,32 @@ def _valid(
 
 
 @router.get("/patients/{patient_id}/symptom-reports", tags=["home"])
-def list_reports(patient_id: RecordId, session: ReadDep, actor: ActorDep) -> list[ReportPublic]:
-    return [_report(r) for r in reports.list_reports(session, actor=actor, patient_id=patient_id)]
+def list_reports(
+    patient_id: RecordId,
+    request: Request,
+    response: Response,
+    session: ReadDep,
+    actor: ActorDep,
+    limit: Limit = LIMIT_DEFAULT,
+    after: After = None,
+) -> list[ReportPublic]:
+    """The patient's check-ins, oldest first, a page at a time (``paging``)."""
+    found = reports.list_reports(
+        session, actor=actor, patient_id=patient_id, after=after, limit=limit + 1
+    )
+    return [_report(r) for r in one_page(request, response, found, limit, lambda r: r.id)]
 
 
 @router.get("/clinic/tasks", tags=["clinic"], response_model=list[TaskPublic])
-async def clinic_tasks(request: Request, day: Annotated[date | None, Query()] = None) -> Response:
+async def clinic_tasks(
+    request: Request, day: Annotated[BoundedDate | None, Query()] = None
+) -> Response:
     """The clinic's tasks for a day (default: today in the clinic's time zone).
 
     Ward screens poll this list. Every write appends an audit event, so the list is kept
     by the audit chain's position: built once per change (and compressed once for the
     screens that take gzip), and answered 304 to a screen that sends back the ETag of
-    what it shows.
+    what it shows. The ETag is a digest of the list itself.
     """
     state: AppState = request.app.state.blina
     # One trip to a reader thread and one read transaction for the whole answer, signing
@@ -213,30 +229,43 @@ def _clinic_tasks(request: Request, day: date | None) -> Response:
         tasks.require_task_reader(actor)
         now = state.clock.now()
         when = day or tasks.clinic_today(session, actor=actor, now=now)
-        # The position is read before the tasks: the kept list is never older than its tag.
+        # The position is read before the tasks: the kept list is never older than its key.
         # A task's state moves with the clock (due, blocked, overdue): kept for a minute.
         minute = now.strftime("%Y%m%d%H%M")
-        plain = f"tasks-{actor.clinic_id}-{when.isoformat()}-{audit_position(session)}-{minute}"
-        compressed = _accepts_gzip(request.headers.get("accept-encoding", ""))
-        # Each encoding is its own representation, with its own tag (RFC 9110, 8.8.3).
-        tag = f'"{plain}-gzip"' if compressed else f'"{plain}"'
-        headers = {"ETag": tag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
-        if request.headers.get("if-none-match") == tag:
-            return Response(status_code=304, headers=headers)
+        kept = f"tasks-{actor.clinic_id}-{when.isoformat()}-{audit_position(session)}-{minute}"
 
         def listed() -> bytes:
             return state.responses.get(
-                plain,
+                kept,
                 lambda: _task_list(tasks.tasks_for_day(session, actor=actor, day=when, now=now)),
             )
 
+        # The tag is the list's own digest: it moves when the list does, never with another
+        # clinic's writes (the audit position as a tag told every clinic how busy the
+        # others were; issue 16).
+        digest = state.responses.get(
+            (kept, "tag"), lambda: _digest(actor.clinic_id, when, listed())
+        ).decode()
+        compressed = _accepts_gzip(request.headers.get("accept-encoding", ""))
+        # Each encoding is its own representation, with its own tag (RFC 9110, 8.8.3).
+        tag = f'"{digest}-gzip"' if compressed else f'"{digest}"'
+        headers = {"ETag": tag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
+        if request.headers.get("if-none-match") == tag:
+            return Response(status_code=304, headers=headers)
         if not compressed:
             return Response(listed(), media_type="application/json", headers=headers)
         # A large clinic's list is hundreds of kilobytes of repeated keys on the ward's
         # network; compressed once per change, like the list itself.
-        body = state.responses.get(tag, lambda: gzip.compress(listed(), compresslevel=6))
+        body = state.responses.get((kept, "gzip"), lambda: gzip.compress(listed(), compresslevel=6))
     headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/json", headers=headers)
+
+
+def _digest(clinic_id: int, day: date, listed: bytes) -> bytes:
+    """The task list's entity tag: a digest of the clinic, the day and the list."""
+    digest = hashlib.blake2b(f"{clinic_id}|{day.isoformat()}|".encode(), digest_size=16)
+    digest.update(listed)
+    return digest.hexdigest().encode()
 
 
 def _accepts_gzip(accept_encoding: str) -> bool:

@@ -1,8 +1,9 @@
 """Users (admin only) and patients (within the actor's reach)."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
+from blina.api.paging import LIMIT_DEFAULT, After, Limit, one_page
 from blina.api.schemas import PatientCreate, PatientPublic, UserCreate, UserPublic
 from blina.services import accounts, patients
 from blina.store.tables import Patient, User
@@ -49,9 +50,18 @@ def create_user(body: UserCreate, session: TxDep, state: StateDep, actor: ActorD
 
 
 @router.get("/patients", tags=["patients"])
-def list_patients(session: ReadDep, actor: ActorDep) -> list[PatientPublic]:
-    """Patients the actor may see: the clinic's for staff, their own for a patient or caregiver."""
-    return [_patient(p) for p in patients.list_patients(session, actor=actor)]
+def list_patients(
+    request: Request,
+    response: Response,
+    session: ReadDep,
+    actor: ActorDep,
+    limit: Limit = LIMIT_DEFAULT,
+    after: After = None,
+) -> list[PatientPublic]:
+    """Patients the actor may see: the clinic's for staff, their own for a patient or
+    caregiver; a page at a time (``paging``)."""
+    found = patients.list_patients(session, actor=actor, after=after, limit=limit + 1)
+    return [_patient(p) for p in one_page(request, response, found, limit, lambda p: p.id)]
 
 
 @router.post("/patients", status_code=201, tags=["patients"])

@@ -6,9 +6,10 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
+from blina.api.schemas import BoundedDateTime, BoundedDecimal, RequestBody
 from blina.services import pharmacy
 from blina.store.tables import BagPreparation
 from blina.store.types import RecordId
@@ -16,40 +17,28 @@ from blina.store.types import RecordId
 router = APIRouter(tags=["pharmacy"])
 
 
-class BagCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    bag_start: datetime | None = None
-    override_reasons: dict[str, str] = {}
+class BagCreate(RequestBody):
+    bag_start: BoundedDateTime | None = None
+    override_reasons: dict[str, str] = Field(default_factory=dict)
 
 
-class BagDispense(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class BagDispense(RequestBody):
     to: Literal["ward", "home"]
 
 
-class BagHang(BaseModel):
+class BagHang(RequestBody):
     """The bag's code as scanned or typed, and the pump program as entered on the pump."""
 
-    model_config = ConfigDict(extra="forbid")
-
     code: str = Field(min_length=1, max_length=32)
-    rate_ml_per_h: Decimal = Field(gt=0, le=1000, allow_inf_nan=False, max_digits=12)
-    volume_ml: Decimal = Field(gt=0, le=5000, allow_inf_nan=False, max_digits=12)
+    rate_ml_per_h: BoundedDecimal = Field(gt=0, le=1000)
+    volume_ml: BoundedDecimal = Field(gt=0, le=5000)
 
 
-class BagRemove(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    volume_left_ml: Decimal | None = Field(
-        default=None, ge=0, le=5000, allow_inf_nan=False, max_digits=12
-    )
+class BagRemove(RequestBody):
+    volume_left_ml: BoundedDecimal | None = Field(default=None, ge=0, le=5000)
 
 
-class BagEnd(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class BagEnd(RequestBody):
     outcome: Literal["voided", "discarded"]
     reason: str = Field(min_length=1, max_length=2000)
 

@@ -1,13 +1,13 @@
 """Gradings at the bedside: CRS and ICANS (ASTCT), recorded on a course with the label's
 action, or computed without storing anything (calculators)."""
 
-from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
+from blina.api.schemas import BoundedDecimal, BoundedInteger
 from blina.domain.modifications import AdverseReaction
 from blina.domain.toxicity import Grading
 from blina.domain.toxicity.crs import CrsFindings, Hypotension, OxygenSupport
@@ -29,20 +29,20 @@ class _In(BaseModel):
 
 class CrsIn(_In):
     scale: Literal["crs"] = "crs"
-    temperature_c: Decimal
+    temperature_c: BoundedDecimal
     fever_masked: bool = False
     crs_diagnosed: bool = False
     hypotension: Hypotension = Hypotension.NONE
     oxygen: OxygenSupport = OxygenSupport.NONE
-    oxygen_flow_l_per_min: Decimal | None = None
+    oxygen_flow_l_per_min: BoundedDecimal | None = None
 
 
 class IcansIn(_In):
     scale: Literal["icans"] = "icans"
-    age_years: Decimal
+    age_years: BoundedDecimal
     consciousness: Consciousness
-    ice_score: int | None = None
-    capd_score: int | None = None
+    ice_score: BoundedInteger | None = None
+    capd_score: BoundedInteger | None = None
     developmental_delay: bool = False
     seizure: Seizure = Seizure.NONE
     motor_weakness: bool = False

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from blina.web.routes import (
     care_team,
     clinic_audit,
+    clinic_settings,
     courses,
     family,
     pharmacy,
@@ -17,5 +18,5 @@ from blina.web.routes._common import WebRoute, error_page
 __all__ = ["WebRoute", "error_page", "router"]
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-for area in (signing_in, care_team, courses, pharmacy, family, clinic_audit):
+for area in (signing_in, care_team, courses, pharmacy, family, clinic_audit, clinic_settings):
     router.include_router(area.router)

@@ -1,9 +1,15 @@
 """What every page handler shares: the error page, the route class that turns a
-domain or service error into a page, the CSRF-checked form, and small form readers."""
+domain or service error into a page, the CSRF-checked form, and small form readers.
+
+Every number, date and text a form sends is read through ``blina.domain.bounds``, as the
+API and the CLI read theirs: the same value is refused at every door, in the same words.
+"""
 
 from collections.abc import Callable, Coroutine
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -14,21 +20,20 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 
+from blina.domain import bounds
 from blina.domain.errors import BlinaError, InvalidInput
 from blina.services import (
     courses,
 )
 from blina.services.actors import Actor
-from blina.services.audit import append_denial
 from blina.services.errors import (
     Conflict,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
 )
-from blina.store.session import transaction
 from blina.store.tables import Clinic
-from blina.web.render import Ctx, context_of, redirect, render
+from blina.web.render import Ctx, WebState, context_of, redirect, render
 from blina.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_valid
 
 
@@ -44,7 +49,10 @@ def error_page(request: Request, error: Exception) -> Response:
     if isinstance(error, PermissionDenied):
         audit_denial(ctx, str(error))
     if isinstance(error, HTTPException):
-        message = ctx.gettext("Not found.") if error.status_code == 404 else str(error.detail)
+        message = {
+            404: ctx.gettext("Not found."),
+            413: ctx.gettext("This form is too long to send. Shorten the text and try again."),
+        }.get(error.status_code, str(error.detail))
         return render(
             ctx,
             "pages/error.html",
@@ -58,6 +66,7 @@ def error_page(request: Request, error: Exception) -> Response:
         NotFound: 404,
         RequestValidationError: 404,
         Conflict: 409,
+        InvalidInput: 422,
     }.get(type(error), 400)
     message = (
         ctx.gettext("This form has expired. Go back, reload the page and try again.")
@@ -95,7 +104,8 @@ def local_target(target: str | None) -> str:
 
 
 async def posted_form(request: Request) -> tuple[Ctx, FormData]:
-    """The request's context and form, after the CSRF check (before anything else runs)."""
+    """The request's context and form, after the CSRF check (before anything else runs);
+    a field or a value holding a NUL character is refused (422) before any is read."""
     ctx = await run_in_threadpool(context_of, request)
     form = await request.form()
     sent = form.get(CSRF_FIELD)
@@ -106,12 +116,38 @@ async def posted_form(request: Request) -> tuple[Ctx, FormData]:
         sent=sent if isinstance(sent, str) else "",
     ):
         raise CsrfRefused("the form's CSRF token is missing or wrong")
-    return ctx, form
+    return ctx, _without_nul(form)
+
+
+def public_url_for(request: Request, name: str, **path_params: str) -> str:
+    """The full address of a page for someone outside to open (a calendar feed): under
+    ``BLINA_PUBLIC_URL``; from the request itself (its Host header, which its sender
+    chooses) only in the local environment when no public address is set."""
+    state: WebState = request.app.state.blina
+    settings = state.settings
+    if not settings.public_url:
+        if settings.environment != "local":
+            raise RuntimeError("BLINA_PUBLIC_URL is required outside the local environment")
+        return str(request.url_for(name, **path_params))
+    path = request.app.url_path_for(name, **path_params)
+    return f"{settings.public_url}{path}"
 
 
 def query_form(request: Request) -> FormData:
     """The query string read as a form: the live previews send the form with a GET."""
-    return FormData(list[tuple[str, str | UploadFile]](request.query_params.multi_items()))
+    return _without_nul(
+        FormData(list[tuple[str, str | UploadFile]](request.query_params.multi_items()))
+    )
+
+
+def _without_nul(form: FormData) -> FormData:
+    """``form``, once no field name or text value holds a NUL: PostgreSQL cannot store or
+    compare one (a NUL in the sign-in's username was a server error there)."""
+    for name, value in form.multi_items():
+        bounds.check_text("field name", name)
+        if isinstance(value, str):
+            bounds.check_text(name, value)
+    return form
 
 
 def text_field(form: FormData, name: str) -> str:
@@ -120,29 +156,51 @@ def text_field(form: FormData, name: str) -> str:
 
 
 def decimal_field(form: FormData, name: str, *, required: bool = True) -> Decimal | None:
-    text = text_field(form, name).replace(",", ".")
+    """The field's number (a decimal comma read as a point), or None when left empty."""
+    text = _given(form, name, required)
+    return None if text is None else bounds.parse_decimal(name, text.replace(",", "."))
+
+
+def whole_field(form: FormData, name: str) -> int | None:
+    """The field's whole number (one an INTEGER column holds), or None when left empty;
+    the domain checks its own range afterwards (a grade 1-4, a severity 0-4)."""
+    text = text_field(form, name)
+    return bounds.parse_integer(name, text) if text else None
+
+
+def date_field(form: FormData, name: str) -> date:
+    """The field's calendar date (YYYY-MM-DD); required."""
+    return bounds.parse_date(name, _required(form, name))
+
+
+def moment_field(form: FormData, name: str, zone: ZoneInfo) -> datetime:
+    """The field's date and time: ISO with an offset, or clinic time without one (as a
+    datetime-local field sends it); required."""
+    at = bounds.parse_moment(name, _required(form, name))
+    return at.replace(tzinfo=zone) if at.tzinfo is None else at
+
+
+def _given(form: FormData, name: str, required: bool) -> str | None:
+    """The field's text, or None when it is left empty and need not be given."""
+    return _required(form, name) if required else text_field(form, name) or None
+
+
+def _required(form: FormData, name: str) -> str:
+    text = text_field(form, name)
     if not text:
-        if required:
-            raise InvalidInput(name, "(missing)", "given")
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise InvalidInput(name, text, "a number such as 70 or 70.5") from None
-    if not value.is_finite():
-        raise InvalidInput(name, text, "a finite number")
-    return value
+        raise InvalidInput(name, "(missing)", "given")
+    return text
 
 
 def audit_denial(ctx: Ctx, reason: str) -> None:
-    with transaction(ctx.state.sessions) as session:
-        append_denial(
-            session,
-            at=ctx.state.clock.now(),
-            actor=ctx.actor,
-            request_line=f"{ctx.request.method} {ctx.request.url.path}",
-            after={"reason": reason, "via": "web"},
-        )
+    """Counted, and audited by a thread of its own (services.denials)."""
+    ctx.state.denials.record(
+        at=ctx.state.clock.now(),
+        actor=ctx.actor,
+        request_line=f"{ctx.request.method} {ctx.request.url.path}",
+        reason=reason,
+        via="web",
+    )
 
 
 def clinic_of(session: Session, actor: Actor) -> Clinic:

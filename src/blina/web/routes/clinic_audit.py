@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
 
+from blina.domain import bounds
 from blina.domain.errors import InvalidInput
 from blina.services import (
     audit,
@@ -13,6 +14,7 @@ from blina.services import (
 from blina.services.access import require_role
 from blina.services.actors import Role
 from blina.store.session import read_only
+from blina.store.types import StoredInteger
 from blina.web.render import context_of, render
 from blina.web.routes._common import WebRoute, clinic_of
 from blina.web.routes.care_team import usernames
@@ -35,18 +37,26 @@ def _audit_filters(
     each field that could not be read. Dates are the clinic's days, both included."""
     values = {name: request.query_params.get(name, "").strip() for name in _AUDIT_FILTERS}
     errors: dict[str, str] = {}
-    who = values["who"]
-    if who and not who.isdigit():
-        errors["who"] = str(InvalidInput("who", who, "one of the clinic's users"))
+    for name, value in values.items():
+        try:
+            bounds.check_text(name, value)
+        except InvalidInput as error:
+            errors[name] = str(error)
+    actor_id: int | None = None
+    if values["who"] and "who" not in errors:
+        try:
+            actor_id = bounds.parse_integer("who", values["who"], low=1, high=bounds.MAX_RECORD_ID)
+        except InvalidInput:
+            errors["who"] = str(InvalidInput("who", values["who"], "one of the clinic's users"))
     days: dict[str, date] = {}
     for name in ("from", "to"):
-        if values[name]:
+        if values[name] and name not in errors:
             try:
-                days[name] = date.fromisoformat(values[name])
-            except ValueError:
-                errors[name] = str(InvalidInput(name, values[name], "a date (YYYY-MM-DD)"))
+                days[name] = bounds.parse_date(name, values[name])
+            except InvalidInput as error:
+                errors[name] = str(error)
     filters = audit.AuditFilters(
-        actor_id=int(who) if who.isdigit() else None,
+        actor_id=actor_id,
         action=values["action"] or None,
         since=_midnight(days["from"], zone) if "from" in days else None,
         until=_midnight(days["to"] + timedelta(days=1), zone) if "to" in days else None,
@@ -60,7 +70,7 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 
 @router.get("/audit")
 def clinic_audit_page(
-    request: Request, before: int | None = None, after: int | None = None
+    request: Request, before: StoredInteger | None = None, after: StoredInteger | None = None
 ) -> Response:
     """Everything audited in the clinic, newest first, a page at a time, with the hash
     chain's verdict (admin and physician)."""
@@ -84,7 +94,8 @@ def clinic_audit_page(
             )
         )
         names = usernames(session, {e.actor_id for e in found.events if e.actor_id is not None})
-        chain = audit.verify_chain(session)
+    # The clinic's events since the page last verified them (a checkpoint), not all.
+    chain = audit.verify_clinic_trail(ctx.state.sessions, actor=actor)
     kept = {name: value for name, value in values.items() if value}
 
     def page_of(cursor: str, seq: int | None) -> str | None:

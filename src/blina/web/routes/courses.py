@@ -2,7 +2,6 @@
 grading CRS and ICANS, lab values with their CTCAE grades, interruptions and restarts."""
 
 from dataclasses import asdict
-from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from blina.domain import bounds
 from blina.domain.body import measure_body
 from blina.domain.errors import BlinaError, InvalidInput, UnknownId
 from blina.domain.modifications import AdverseReaction
@@ -36,10 +36,13 @@ from blina.web.routes._common import (
     WebRoute,
     audit_denial,
     clinic_of,
+    date_field,
     decimal_field,
+    moment_field,
     posted_form,
     query_form,
     text_field,
+    whole_field,
 )
 from blina.web.routes.care_team import render_patient_page
 from blina.web.viewmodels import (
@@ -55,22 +58,9 @@ _COURSE_FIELDS = ("indication", "start", "start_time", "weight_kg", "height_cm",
 
 
 def _course_request(form: FormData) -> courses.CourseRequest:
-    start_text = text_field(form, "start")
-    try:
-        start = date.fromisoformat(start_text)
-    except ValueError:
-        raise InvalidInput("start", start_text or "(missing)", "a date (YYYY-MM-DD)") from None
-    time_text = text_field(form, "start_time") or "09:00"
-    try:
-        start_time = time.fromisoformat(time_text)
-    except ValueError:
-        raise InvalidInput("start_time", time_text, "a time (HH:MM)") from None
-    bag_text = text_field(form, "bag_hours") or "24"
-    cycles_text = text_field(form, "cycles")
-    if not bag_text.isdigit():
-        raise InvalidInput("bag_hours", bag_text, "a whole number of hours")
-    if cycles_text and not cycles_text.isdigit():
-        raise InvalidInput("cycles", cycles_text, "a whole number")
+    start = date_field(form, "start")
+    start_time = bounds.parse_time("start_time", text_field(form, "start_time") or "09:00")
+    bag_hours = whole_field(form, "bag_hours")
     weight, age = decimal_field(form, "weight_kg"), decimal_field(form, "age_years")
     assert weight is not None
     assert age is not None
@@ -80,8 +70,8 @@ def _course_request(form: FormData) -> courses.CourseRequest:
         weight_kg=weight,
         age_years=age,
         height_cm=decimal_field(form, "height_cm", required=False),
-        bag_hours=int(bag_text),
-        cycles=int(cycles_text) if cycles_text else None,
+        bag_hours=24 if bag_hours is None else bag_hours,
+        cycles=whole_field(form, "cycles"),
         start_time=start_time,
         confirm_past_start=text_field(form, "confirm_past_start") == "yes",
     )
@@ -245,19 +235,9 @@ def _choice(form: FormData, name: str, enum: type[_E], default: _E) -> _E:
         raise InvalidInput(name, text, f"one of {', '.join(e.value for e in enum)}") from None
 
 
-def _whole(form: FormData, name: str) -> int | None:
-    text = text_field(form, name)
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidInput(name, text, "a whole number") from None
-
-
 def _version(form: FormData) -> int:
     """The course version the page was built from (a newer one is a conflict)."""
-    version = _whole(form, "version")
+    version = whole_field(form, "version")
     if version is None:
         raise InvalidInput("version", "(missing)", "the course version from the page")
     return version
@@ -294,8 +274,8 @@ def _grade_form(
         icans = IcansFindings(
             age_years=age,
             consciousness=_choice(form, "consciousness", Consciousness, Consciousness.AWAKE),
-            ice_score=_whole(form, "ice_score"),
-            capd_score=_whole(form, "capd_score"),
+            ice_score=whole_field(form, "ice_score"),
+            capd_score=whole_field(form, "capd_score"),
             developmental_delay=_flag(form, "developmental_delay"),
             seizure=_choice(form, "seizure", Seizure, Seizure.NONE),
             motor_weakness=_flag(form, "motor_weakness"),
@@ -405,7 +385,7 @@ def _lab_request(form: FormData, zone: ZoneInfo) -> labs.LabRequest:
     symptomatic = text_field(form, "symptomatic")
     if symptomatic not in ("", "yes", "no"):
         raise InvalidInput("symptomatic", symptomatic, "yes, no or empty (not stated)")
-    taken_at = _moment(form, "taken_at", zone) if text_field(form, "taken_at") else None
+    taken_at = moment_field(form, "taken_at", zone) if text_field(form, "taken_at") else None
     return labs.LabRequest(
         term=text_field(form, "term"),
         value=decimal_field(form, "value", required=False),
@@ -517,11 +497,11 @@ def _event(form: FormData, zone: ZoneInfo) -> dict[str, Any]:
     kind = text_field(form, "kind")
     if kind not in ("interrupt", "restart", "discontinue"):
         raise InvalidInput("kind", kind or "(missing)", "one of interrupt, restart, discontinue")
-    at = _moment(form, "at", zone)
+    at = moment_field(form, "at", zone)
     event: dict[str, Any] = {"at": at.isoformat(), "kind": kind}
     if kind == "interrupt":
         event["cause"] = _choice(form, "cause", AdverseReaction, AdverseReaction.CRS).value
-        grade = _whole(form, "grade")
+        grade = whole_field(form, "grade")
         if grade is None:
             raise InvalidInput("grade", "(missing)", "given (1 to 4)")
         event["grade"] = grade
@@ -626,8 +606,8 @@ async def premedication_given(request: Request, course_id: RecordId) -> Response
             patient_id = patient.id
             zone = ZoneInfo(clinic_of(session, actor).zone)
         try:
-            due = _moment(form, "due", zone)
-            given_at = _moment(form, "given_at", zone)
+            due = moment_field(form, "due", zone)
+            given_at = moment_field(form, "given_at", zone)
             with transaction(ctx.state.sessions) as session:
                 premedication.record_given(
                     session,
@@ -655,13 +635,3 @@ _REFUSED_WITH: dict[type[Exception], int] = {
     InvalidInput: 422,
     Conflict: 409,
 }
-
-
-def _moment(form: FormData, name: str, zone: ZoneInfo) -> datetime:
-    """A date and time from the form: ISO with an offset, or clinic time without one."""
-    text = text_field(form, name)
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(name, text or "(missing)", "a date and time") from None
-    return at.replace(tzinfo=zone) if at.tzinfo is None else at

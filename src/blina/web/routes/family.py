@@ -21,6 +21,7 @@ from blina.services import (
 )
 from blina.services.actors import Actor
 from blina.services.errors import (
+    CheckInsThrottled,
     NotFound,
 )
 from blina.store.session import read_only, transaction
@@ -33,7 +34,9 @@ from blina.web.routes._common import (
     course_views,
     decimal_field,
     posted_form,
+    public_url_for,
     text_field,
+    whole_field,
 )
 from blina.web.routes.care_team import usernames
 from blina.web.viewmodels import (
@@ -150,7 +153,10 @@ def _check_in_form(
     errors: dict[str, str],
     values: dict[str, Any],
     status: int = 200,
+    wait_minutes: int | None = None,
 ) -> Response:
+    """The check-in form; ``wait_minutes``: the patient's check-ins reached the hourly
+    limit, and this one was not stored."""
     actor = ctx.signed_in()
     with read_only(ctx.state.sessions) as session:
         patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
@@ -172,6 +178,7 @@ def _check_in_form(
         errors=errors,
         values=values,
         key=uuid.uuid4().hex,
+        wait_minutes=wait_minutes,
     )
 
 
@@ -197,8 +204,7 @@ def _check_in(form: FormData) -> reports.CheckInRequest:
     interferes: dict[str, bool] = {}
     for value in form.getlist("symptom"):
         if isinstance(value, str):
-            severity = text_field(form, f"severity-{value}")
-            symptoms[value] = int(severity) if severity.isdigit() else None
+            symptoms[value] = whole_field(form, f"severity-{value}")
             answer = _INTERFERES.get(text_field(form, f"interferes-{value}"))
             if symptoms[value] is None and answer is not None:
                 interferes[value] = answer
@@ -245,6 +251,17 @@ async def submit_check_in(request: Request, patient_id: RecordId) -> Response:
                 # The form's key guards against a double click or a reload; a form sent
                 # again with other answers (Back, changed, sent) is a new check-in.
                 submitted = _submit(ctx, actor, now, patient_id, uuid.uuid4().hex, wanted)
+        except CheckInsThrottled as error:
+            refused = _check_in_form(
+                ctx,
+                patient_id,
+                errors={},
+                values=values,
+                status=429,
+                wait_minutes=-(-error.retry_after // 60),
+            )
+            refused.headers["Retry-After"] = str(error.retry_after)
+            return refused
         except InvalidInput as error:
             field = error.field
             key = "temperature" if field.startswith("temperature") else "symptoms"
@@ -327,7 +344,7 @@ async def create_calendar_feed(request: Request, patient_id: RecordId) -> Respon
             return _calendar_page(
                 ctx, patient_id, status=422, feed_label=label, feed_error=str(error)
             )
-        url = str(request.url_for("calendar_feed", token=made.token))
+        url = public_url_for(request, "calendar_feed", token=made.token)
         return _calendar_page(ctx, patient_id, status=201, feed_url=url)
 
     return await run_in_threadpool(save)

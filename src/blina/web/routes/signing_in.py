@@ -1,14 +1,11 @@
 """Signing in and out, and the language switch."""
 
-from typing import Any
-
+import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from blina.services.accounts import SESSION_COOKIE, log_in, log_out, session_cookie, to_actor
-from blina.services.errors import (
-    LoginThrottled,
-)
+from blina.services.accounts import SESSION_COOKIE, log_in, log_out, session_cookie
+from blina.services.errors import LoginBusy, LoginThrottled
 from blina.store.session import transaction
 from blina.web.i18n import LANG_COOKIE, LANGUAGES
 from blina.web.render import context_of, redirect, render
@@ -32,37 +29,47 @@ async def login(request: Request) -> Response:
     ctx, form = await posted_form(request)
     username, password = text_field(form, "username"), text_field(form, "password")
     state = ctx.state
-
-    def attempt() -> Any:
-        with transaction(state.sessions) as session:
-            return log_in(
-                session,
-                settings=state.settings,
-                now=state.clock.now(),
-                username=username,
-                password=password,
-                kind="session",
-            )
-
-    outcome = await run_in_threadpool(attempt)
+    outcome = await run_in_threadpool(
+        log_in,
+        state.sessions,
+        limits=state.logins,
+        settings=state.settings,
+        now=state.clock.now(),
+        username=username,
+        password=password,
+        kind="session",
+        source=request.client.host if request.client else "",
+    )
     if outcome.refusal is not None:
-        message = (
-            ctx.gettext("Too many failed attempts. Try again later.")
-            if isinstance(outcome.refusal, LoginThrottled)
-            else ctx.gettext("Wrong username or password.")
-        )
-        status = 429 if isinstance(outcome.refusal, LoginThrottled) else 401
-        return render(
+        throttled = isinstance(outcome.refusal, LoginThrottled)
+        # A paused account answers as a wrong password does (the answer must not tell
+        # which usernames exist), so the message says that a pause may be the reason.
+        if isinstance(outcome.refusal, LoginBusy):
+            message = ctx.gettext("Many people are signing in at once. Try again in a moment.")
+        elif throttled:
+            message = ctx.gettext("Too many failed attempts. Try again later.")
+        else:
+            message = ctx.gettext(
+                "Wrong username or password. After several wrong tries, wait a few minutes."
+            )
+        refused = render(
             ctx,
             "pages/login.html",
-            status=status,
+            status=429 if throttled else 401,
             next=local_target(text_field(form, "next")),
             error=message,
             username=username,
         )
+        if isinstance(outcome.refusal, LoginThrottled):
+            refused.headers["Retry-After"] = str(outcome.refusal.retry_after)
+            # Held before it is sent, as the JSON API's (api.routes.auth).
+            await anyio.sleep(state.settings.login_refusal_delay_seconds)
+        return refused
+    assert outcome.token is not None
+    assert outcome.actor is not None
     target = local_target(text_field(form, "next"))
     if target in ("/", "/login"):
-        target = home_for(to_actor(outcome.user))
+        target = home_for(outcome.actor)
     response = redirect(ctx, target)
     response.set_cookie(**session_cookie(state.settings, outcome.token))
     return response
