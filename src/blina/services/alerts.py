@@ -115,16 +115,16 @@ def _join(
     its first contact, at the new level's times; a less urgent one changes nothing else
     (the chain is already on it)."""
     level = triage.level
-    values: dict[str, object] = {"check_ins": opened.check_ins + 1, "latest_report_id": report_id}
+    values: dict[str, object] = {
+        "alert_id": opened.id,
+        "check_ins": opened.check_ins + 1,
+        "latest_report_id": report_id,
+    }
     if _URGENCY.index(level) < _URGENCY.index(TriageLevel(opened.level)):
         reason = triage.rules[0].reason if triage.rules else str(level)
         told, next_at = _step(session, clinic_id, str(level), 0, now)
-        values |= {
-            "level": str(level),
-            "reason": reason,
-            "escalation_step": 0,
-            "next_escalation_at": next_at,
-        }
+        values |= {"level": str(level), "reason": reason, "next_escalation_at": next_at}
+        _RAISE_LEVEL.run(session, values)
         for contact in told:
             queue_notifications(
                 session,
@@ -132,7 +132,8 @@ def _join(
                 contact=contact,
                 now=now,
             )
-    session.execute(update(_ALERTS).where(_ALERTS.c.id == opened.id).values(**values))
+    else:
+        _JOIN.run(session, values)
     append_audit(
         session,
         at=now,
@@ -349,6 +350,23 @@ _RAISE = Prepared(
         "check_ins",
         "latest_report_id",
     ],
+)
+_JOIN = Prepared(
+    update(_ALERTS)
+    .where(_ALERTS.c.id == bindparam("alert_id"))
+    .values(check_ins=bindparam("check_ins"), latest_report_id=bindparam("latest_report_id"))
+)
+_RAISE_LEVEL = Prepared(
+    update(_ALERTS)
+    .where(_ALERTS.c.id == bindparam("alert_id"))
+    .values(
+        check_ins=bindparam("check_ins"),
+        latest_report_id=bindparam("latest_report_id"),
+        level=bindparam("level"),
+        reason=bindparam("reason"),
+        escalation_step=0,
+        next_escalation_at=bindparam("next_escalation_at"),
+    )
 )
 _LOCK_PATIENT = Prepared(
     select(table_of(Patient).c.id)
