@@ -368,10 +368,9 @@ _RAISE_LEVEL = Prepared(
         next_escalation_at=bindparam("next_escalation_at"),
     )
 )
+_PATIENTS = table_of(Patient)
 _LOCK_PATIENT = Prepared(
-    select(table_of(Patient).c.id)
-    .where(table_of(Patient).c.id == bindparam("patient_id"))
-    .with_for_update()
+    select(_PATIENTS.c.id).where(_PATIENTS.c.id == bindparam("patient_id")).with_for_update()
 )
 _OPEN_ALERT = Prepared(
     select(_ALERTS.c.id, _ALERTS.c.patient_id, _ALERTS.c.level, _ALERTS.c.check_ins)

@@ -24,9 +24,10 @@ __all__ = ["ClinicNumbers", "clinic_numbers", "set_clinic_numbers"]
 
 # The columns' widths.
 _WIDTHS = {"phone": 64, "emergency_number": 32, "crisis_line": 64}
-# What a dialled number may hold besides its digits: a leading +, spaces, and the
-# separators people write.
-_SEPARATORS = frozenset(" -().")
+# What a dialled number may hold after an optional leading +: ASCII digits, spaces, and
+# the separators people write.
+_DIGITS = frozenset("0123456789")
+_DIALABLE = _DIGITS | frozenset(" -().")
 _ALLOWED = (
     "empty, or a number to dial: digits with an optional leading +, spaces, hyphens, "
     "dots and parentheses, at most {width} characters"
@@ -87,9 +88,8 @@ def _dialable(field: str, value: str) -> str:
     number = value.strip()
     width = _WIDTHS[field]
     body = number.removeprefix("+")
-    digits = sum(1 for c in body if c in "0123456789")
-    others_ok = all(c in "0123456789" or c in _SEPARATORS for c in body)
-    if number and (len(number) > width or not others_ok or digits == 0):
+    dialable = set(body) <= _DIALABLE and not _DIGITS.isdisjoint(body)
+    if number and (len(number) > width or not dialable):
         raise InvalidInput(field, number, _ALLOWED.format(width=width))
     return number
 
