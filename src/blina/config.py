@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         "and the audit trail already records who did what",
     )
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    password_reset_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 7,
+        description="How long a password reset link an admin issues works (once), in hours",
+    )
     login_max_failures: int = Field(
         default=5, ge=1, description="Wrong passwords in a row before an account pauses"
     )
@@ -135,6 +141,17 @@ class Settings(BaseSettings):
                     "BLINA_PUBLIC_URL must be set to an https address outside the local environment"
                 )
         return self
+
+    def address_for(self, path: str, *, as_requested: str) -> str:
+        """The full address of ``path`` (a page of this site) for someone outside to open:
+        under ``public_url``; ``as_requested`` (built from a request's own Host header,
+        which its sender chooses) only in the local environment when no public address is
+        set."""
+        if self.public_url:
+            return f"{self.public_url}{path}"
+        if self.environment != "local":
+            raise RuntimeError("BLINA_PUBLIC_URL is required outside the local environment")
+        return as_requested
 
     @property
     def effective_database_url(self) -> str:

@@ -76,6 +76,16 @@ CASES: list[tuple[str, str, str, Any, Callable[[str], int]]] = [
         },
         _expect({"admin_a"}, 201, 403),
     ),
+    # No user has this id: the clinic's admin is told so; everyone else is refused first.
+    *[
+        (f"users-{name}", method, f"/users/999999/{name}", body, _expect({"admin_a"}, 404, 403))
+        for name, method, body in [
+            ("deactivate", "POST", None),
+            ("reactivate", "POST", None),
+            ("role", "PUT", {"role": "nurse"}),
+            ("reset-link", "POST", None),
+        ]
+    ],
     ("patients-list", "GET", "/patients", None, _expect(EVERYONE, 200, 0)),
     (
         "patients-create",

@@ -200,7 +200,7 @@ def test_text_with_a_nul_is_refused_by_the_pharmacy_routes_too(world: World) -> 
         headers=world.as_("pharmacist_a"),
         json={"outcome": "voided", "reason": "spilled\x00"},
     )
-    assert _refusal(response, "body")["allowed"] == "text without NUL (0x00) characters"
+    assert _refusal(response, "reason")["allowed"] == "text without NUL (0x00) characters"
 
 
 # --- the contract: every number and date in a request says its bounds ------------------------

@@ -13,10 +13,16 @@ from blina.config import Settings
 from blina.domain.errors import InvalidInput
 from blina.services import accounts
 from blina.services.accounts import authenticate, create_user, log_in, log_out
-from blina.services.errors import LoginBusy, LoginThrottled, NotAuthenticated, PermissionDenied
+from blina.services.errors import (
+    Conflict,
+    LoginBusy,
+    LoginThrottled,
+    NotAuthenticated,
+    PermissionDenied,
+)
 from blina.services.login_limits import LoginLimits
 from blina.store.session import transaction
-from blina.store.tables import AuditEvent, Clinic, LoginToken, User
+from blina.store.tables import AuditEvent, Clinic, LoginToken, PasswordReset, User
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 SETTINGS = Settings(
@@ -400,3 +406,151 @@ def test_create_user_by_non_admin_is_denied(
             role="nurse",
             password="a long password",
         )
+
+
+@pytest.mark.parametrize(
+    "password", ["x" * 9, "x" * 201, "a long pass\x00word"], ids=["short", "long", "nul"]
+)
+def test_create_user_password_beyond_what_a_sign_in_takes_is_refused(
+    sessions: sessionmaker[Session], clinic_id: int, password: str
+) -> None:
+    with transaction(sessions) as session, pytest.raises(InvalidInput) as caught:
+        create_user(
+            session,
+            actor=None,
+            now=NOW,
+            clinic_id=clinic_id,
+            username="new",
+            display_name="N",
+            role="nurse",
+            password=password,
+        )
+    assert (caught.value.field, caught.value.value) == ("password", "(hidden)")
+
+
+def test_log_in_records_the_last_sign_in(sessions: sessionmaker[Session], clinic_id: int) -> None:
+    assert _nurse(sessions).last_login_at is None
+    _login(sessions, RIGHT, NOW + timedelta(minutes=5))
+
+    assert _nurse(sessions).last_login_at == NOW + timedelta(minutes=5)
+
+
+# --- one's own new password ---------------------------------------------------------------
+
+NEW = "a brand new passphrase"
+
+
+def _change(
+    sessions: sessionmaker[Session],
+    token: str,
+    current: str = RIGHT,
+    new: str = NEW,
+    *,
+    limits: LoginLimits | None = None,
+) -> int:
+    with sessions() as session:
+        actor = authenticate(session, now=NOW, token=token)
+    return accounts.change_password(
+        sessions,
+        limits=limits or LoginLimits(SETTINGS),
+        settings=SETTINGS,
+        now=NOW,
+        actor=actor,
+        token=token,
+        current_password=current,
+        new_password=new,
+        source="192.0.2.1",
+    )
+
+
+def test_change_password_ends_the_other_tokens_and_the_reset_links_not_yet_used(
+    sessions: sessionmaker[Session], clinic_id: int
+) -> None:
+    this, other = (_login(sessions, RIGHT).token for _ in range(2))
+    assert this is not None
+    assert other is not None
+    with transaction(sessions) as session:
+        nurse = _nurse(sessions)
+        session.add(
+            PasswordReset(
+                user_id=nurse.id,
+                token_sha256="0" * 64,
+                issued_by=nurse.id,
+                created_at=NOW,
+                expires_at=NOW + timedelta(hours=24),
+            )
+        )
+
+    assert _change(sessions, this) == 1
+
+    with sessions() as session:
+        assert authenticate(session, now=NOW, token=this).username == "nurse"
+        with pytest.raises(NotAuthenticated):
+            authenticate(session, now=NOW, token=other)
+        assert session.execute(select(PasswordReset.revoked_at)).scalar_one() == NOW
+    assert _login(sessions, NEW).token is not None
+    assert _actions(sessions)[-2:] == ["user.password", "login"]
+
+
+def test_change_password_does_not_hold_the_writer_while_checking_the_password(
+    sessions: sessionmaker[Session],
+    clinic_id: int,
+    verifying: Callable[[Callable[[str], None]], None],
+) -> None:
+    token = _login(sessions, RIGHT).token
+    assert token is not None
+    checking, release = threading.Event(), threading.Event()
+
+    def hold(password: str) -> None:
+        checking.set()
+        assert release.wait(30)
+
+    verifying(hold)
+
+    def another_write() -> None:
+        with transaction(sessions) as session:
+            session.add(Clinic(name="written meanwhile", zone="UTC", created_at=NOW))
+
+    with ThreadPoolExecutor(2) as pool:
+        change = pool.submit(_change, sessions, token)
+        assert checking.wait(30)
+        written = pool.submit(another_write)
+        try:
+            written.result(timeout=10)  # raises TimeoutError if the change held the writer
+        finally:
+            release.set()
+        assert change.result(30) == 0
+
+
+def test_change_password_changed_meanwhile_is_not_overwritten(
+    sessions: sessionmaker[Session],
+    clinic_id: int,
+    verifying: Callable[[Callable[[str], None]], None],
+) -> None:
+    """A reset (or another tab) set a password while the current one was checked: the
+    change is refused, and the password set meanwhile stays."""
+    token = _login(sessions, RIGHT).token
+    assert token is not None
+    meanwhile = accounts.hash_password("set meanwhile by a reset")
+
+    def reset_meanwhile(password: str) -> None:
+        with transaction(sessions) as session:
+            session.execute(select(User)).scalar_one().password_hash = meanwhile
+
+    verifying(reset_meanwhile)
+
+    with pytest.raises(Conflict):
+        _change(sessions, token)
+    assert _nurse(sessions).password_hash == meanwhile
+
+
+def test_change_password_too_many_at_once_are_told_to_try_again(
+    sessions: sessionmaker[Session], clinic_id: int
+) -> None:
+    token = _login(sessions, RIGHT).token
+    assert token is not None
+    limits = LoginLimits(SETTINGS, slots=1, waiting=0)
+
+    with limits.admitted(), pytest.raises(LoginBusy):  # the one place taken
+        _change(sessions, token, limits=limits)
+    assert _nurse(sessions).failed_logins == 0

@@ -377,3 +377,43 @@ def test_0013_lets_an_alert_gather_check_ins_and_removes_it(empty_engine: Engine
     columns = {c["name"]: c for c in inspect(empty_engine).get_columns("alert")}
     assert "check_ins" not in columns
     assert "latest_report_id" not in columns
+
+
+def test_0014_adds_password_reset_links_and_the_last_sign_in_and_removes_them(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0013")
+    indexes_before = _indexes(empty_engine, "app_user")
+    assert "password_reset" not in inspect(empty_engine).get_table_names()
+
+    migrate.upgrade(empty_engine, "0014")
+
+    schema = inspect(empty_engine)
+    columns = {c["name"]: c for c in schema.get_columns("password_reset")}
+    assert set(columns) == {
+        "id",
+        "user_id",
+        "token_sha256",
+        "issued_by",
+        "created_at",
+        "expires_at",
+        "used_at",
+        "revoked_at",
+    }
+    assert not columns["token_sha256"]["nullable"]
+    assert not columns["expires_at"]["nullable"]
+    assert columns["used_at"]["nullable"]
+    assert columns["revoked_at"]["nullable"]
+    assert [u["column_names"] for u in schema.get_unique_constraints("password_reset")] == [
+        ["token_sha256"]
+    ]
+    indexes = {i["name"]: i["column_names"] for i in schema.get_indexes("password_reset")}
+    assert indexes["ix_password_reset_user_id"] == ["user_id"]
+    assert {c["name"]: c for c in schema.get_columns("app_user")}["last_login_at"]["nullable"]
+
+    migrate.downgrade(empty_engine, "0013")
+
+    schema = inspect(empty_engine)
+    assert "password_reset" not in schema.get_table_names()
+    assert "last_login_at" not in {c["name"] for c in schema.get_columns("app_user")}
+    assert _indexes(empty_engine, "app_user") == indexes_before

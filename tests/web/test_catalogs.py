@@ -15,7 +15,7 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 def used_messages() -> set[str]:
     found = set(i18n.DYNAMIC_MESSAGES)
-    for source in [*WEB.rglob("*.html"), *WEB.glob("*.py")]:
+    for source in [*WEB.rglob("*.html"), *WEB.rglob("*.py")]:
         for match in _MESSAGE.finditer(source.read_text()):
             found.add(match.group(1) if match.group(1) is not None else match.group(2))
     return found - {"..."}  # the docstring's example

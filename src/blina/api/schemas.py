@@ -12,7 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    model_validator,
+    field_validator,
 )
 
 from blina.domain import bounds
@@ -34,12 +34,15 @@ __all__ = [
     "MePublic",
     "Number",
     "ObservedAt",
+    "PasswordChange",
     "PatientCreate",
     "PatientPublic",
     "PlanRequest",
     "ReportCreate",
     "ReportPublic",
     "RequestBody",
+    "ResetLinkPublic",
+    "RoleChange",
     "TaskPublic",
     "UserCreate",
     "UserPublic",
@@ -120,14 +123,15 @@ ObservedAt = Annotated[
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    @model_validator(mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, data: Any) -> Any:
+    def _no_nul(cls, value: Any) -> Any:
         """No text holds a NUL character: PostgreSQL cannot store one, and no name, code or
-        note needs one (the same request answers the same on SQLite)."""
-        if _has_nul(data):
+        note needs one (the same request answers the same on SQLite). Checked field by
+        field, nested values included, so that the refusal names the field."""
+        if _has_nul(value):
             raise ValueError("text without NUL (0x00) characters")
-        return data
+        return value
 
 
 def _has_nul(value: Any) -> bool:
@@ -178,6 +182,28 @@ class UserPublic(BaseModel):
     display_name: str
     role: str
     patient_id: int | None
+    active: bool
+
+
+class RoleChange(_In):
+    role: str = Field(min_length=1, max_length=20)
+
+
+# A password as a request may carry one: a sign-in's bound (``LoginRequest``); the rule a
+# new one keeps is the service's (``accounts.check_new_password``), in its words.
+Password = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class PasswordChange(_In):
+    current_password: Password
+    new_password: Password
+
+
+class ResetLinkPublic(BaseModel):
+    """A password reset link: shown this once (only its hash is kept)."""
+
+    url: str
+    expires_at: datetime
 
 
 class PatientCreate(_In):

@@ -1,6 +1,8 @@
-"""Accounts: users and roles, argon2 passwords, session and bearer tokens, login throttling."""
+"""Accounts: users and roles, argon2 passwords, session and bearer tokens, login throttling,
+and a user's change of their own password."""
 
 import hashlib
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -17,21 +19,34 @@ from blina.config import Settings
 from blina.domain.errors import BlinaError, InvalidInput
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
-from blina.services.errors import LoginThrottled, NotAuthenticated, NotFound, PermissionDenied
+from blina.services.credentials import end_sessions, revoke_reset_links
+from blina.services.errors import (
+    Conflict,
+    LoginThrottled,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
 from blina.services.login_limits import LoginLimits
 from blina.store.prepared import Prepared
 from blina.store.session import read_only, transaction
 from blina.store.tables import LoginToken, Patient, User, table_of
 
 __all__ = [
+    "PASSWORD_MAX",
+    "PASSWORD_MIN",
     "SESSION_COOKIE",
     "LoginOutcome",
     "authenticate",
+    "change_password",
+    "check_new_password",
+    "check_role",
     "create_user",
     "hash_password",
     "list_users",
     "log_in",
     "log_out",
+    "roles_for",
     "session_cookie",
     "to_actor",
 ]
@@ -41,8 +56,13 @@ __all__ = [
 SESSION_COOKIE = "blina_session"
 
 _HASHER = PasswordHasher()
-_MIN_PASSWORD = 10
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{1,120}")
+# Every new password: made by an admin, changed by its user, or set through a reset link.
+# At most what a sign-in accepts (api.schemas.LoginRequest), or it could never be used.
+PASSWORD_MIN = 10
+PASSWORD_MAX = 200
+_PASSWORD_ALLOWED = f"{PASSWORD_MIN} to {PASSWORD_MAX} characters, without NUL (0x00)"
+_PATIENT_ROLES = (Role.PATIENT, Role.CAREGIVER)
 
 
 def session_cookie(settings: Settings, token: str) -> dict[str, Any]:
@@ -65,6 +85,34 @@ def to_actor(user: User) -> Actor:
     return Actor(user.id, user.clinic_id, Role(user.role), user.patient_id, user.username)
 
 
+def check_new_password(field: str, password: str) -> str:
+    """``password`` if a new password may be it; else a refusal naming ``field`` (never
+    the password itself)."""
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX or "\x00" in password:
+        raise InvalidInput(field, "(hidden)", _PASSWORD_ALLOWED)
+    return password
+
+
+def roles_for(patient_id: int | None) -> tuple[Role, ...]:
+    """The roles a user tied to ``patient_id`` (None: to no patient) may hold: a patient
+    or caregiver is tied to their patient, and no one else is."""
+    if patient_id is not None:
+        return _PATIENT_ROLES
+    return tuple(r for r in Role if r not in _PATIENT_ROLES)
+
+
+def check_role(role: str, *, patient_id: int | None) -> Role:
+    """``role``, for a new user tied to ``patient_id``, as ``roles_for`` allows."""
+    roles = [r.value for r in Role]
+    if role not in roles:
+        raise InvalidInput("role", role, f"one of {', '.join(roles)}")
+    if Role(role) not in roles_for(patient_id):
+        raise InvalidInput(
+            "patient_id", patient_id, "given for a patient or caregiver, and only for them"
+        )
+    return Role(role)
+
+
 def create_user(
     session: Session,
     *,
@@ -80,20 +128,12 @@ def create_user(
     """Create a user. Only an admin of the clinic may (``actor`` None: system set-up)."""
     if actor is not None and (actor.role is not Role.ADMIN or actor.clinic_id != clinic_id):
         raise PermissionDenied("only an admin of the clinic manages users")
-    roles = [r.value for r in Role]
-    if role not in roles:
-        raise InvalidInput("role", role, f"one of {', '.join(roles)}")
+    check_role(role, patient_id=patient_id)
     if not _USERNAME.fullmatch(username):
         raise InvalidInput(
             "username", username, "1 to 120 letters, digits, dots, dashes or underscores"
         )
-    if len(password) < _MIN_PASSWORD:
-        raise InvalidInput("password", "(hidden)", f"at least {_MIN_PASSWORD} characters")
-    needs_patient = role in (Role.PATIENT, Role.CAREGIVER)
-    if needs_patient != (patient_id is not None):
-        raise InvalidInput(
-            "patient_id", patient_id, "given for a patient or caregiver, and only for them"
-        )
+    check_new_password("password", password)
     if patient_id is not None:
         patient = session.get(Patient, patient_id)
         if patient is None or patient.clinic_id != clinic_id:
@@ -280,10 +320,16 @@ def _record_attempt(
 
 
 def _count_failure(
-    session: Session, *, settings: Settings, now: datetime, account: _Account
+    session: Session,
+    *,
+    settings: Settings,
+    now: datetime,
+    account: _Account,
+    attempt: str = "login",
 ) -> None:
     """One more failure, counted by the database (``failed_logins + 1``: parallel
-    failures never read the same count), and the pause it earns."""
+    failures never read the same count), and the pause it earns. ``attempt``: what was
+    tried, the audited action's first word ("login", or "password" for a change of it)."""
     failures = session.execute(_ONE_MORE_FAILURE, {"user_id": account.id}).scalar_one()
     pause = _pause(settings, failures)
     if pause is not None:
@@ -296,7 +342,7 @@ def _count_failure(
         session,
         now=now,
         account=account,
-        action="login.failed" if pause is None else "login.locked",
+        action=f"{attempt}.failed" if pause is None else f"{attempt}.locked",
         after={"failures": failures},
     )
 
@@ -355,7 +401,7 @@ _SIGNED_IN = Prepared(
     .join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
     .where(_TOKENS.c.token_sha256 == bindparam("digest"))
 )
-_ACCOUNT = select(
+_ACCOUNTS = select(
     _USERS.c.id,
     _USERS.c.clinic_id,
     _USERS.c.role,
@@ -364,7 +410,9 @@ _ACCOUNT = select(
     _USERS.c.password_hash,
     _USERS.c.active,
     _USERS.c.locked_until,
-).where(_USERS.c.username == bindparam("username"))
+)
+_ACCOUNT = _ACCOUNTS.where(_USERS.c.username == bindparam("username"))
+_ACCOUNT_OF = _ACCOUNTS.where(_USERS.c.id == bindparam("user_id"))
 _ONE_MORE_FAILURE = (
     update(_USERS)
     .where(_USERS.c.id == bindparam("user_id"))
@@ -381,9 +429,98 @@ _LET_IN = (
         _USERS.c.password_hash == bindparam("checked"),
         or_(_USERS.c.locked_until.is_(None), _USERS.c.locked_until <= bindparam("at")),
     )
-    .values(failed_logins=0, locked_until=None)
+    .values(failed_logins=0, locked_until=None, last_login_at=bindparam("at"))
     .returning(_USERS.c.id)
 )
+
+
+def change_password(
+    sessions: sessionmaker[Session],
+    *,
+    limits: LoginLimits,
+    settings: Settings,
+    now: datetime,
+    actor: Actor,
+    token: str,
+    current_password: str,
+    new_password: str,
+    source: str,
+) -> int:
+    """The signed-in ``actor`` sets a new password, giving the current one. Every other
+    session and bearer token of theirs ends (``token``, the one this request came with,
+    stays signed in), and so do reset links not yet used. How many sessions ended.
+
+    As a login does (``log_in``): the current password is checked, and the new one
+    hashed, in turns from ``limits`` with no transaction open; a wrong current password
+    is a failed attempt (counted, audited, and pausing the account as a wrong password at
+    sign-in does; ``source`` and the username are limited in failures a minute); a
+    paused account is refused until the pause ends (``LoginThrottled``). The new
+    password keeps the rule every new password keeps (``check_new_password``) and differs
+    from the current one: both checked first, at no cost.
+    """
+    check_new_password("new_password", new_password)
+    if new_password == current_password:
+        raise InvalidInput("new_password", "(hidden)", "different from the current password")
+    limits.check(source=source, username=actor.username)
+    with limits.admitted():
+        with read_only(sessions) as session:
+            row = session.execute(_ACCOUNT_OF, {"user_id": actor.user_id}).first()
+        account = None if row is None else _Account(*row)
+        if account is None or not account.active:
+            raise NotAuthenticated("sign in again")
+        open_ = account.open_at(now)
+        right = open_ and _check_password(limits, account.password_hash, current_password)
+        new_hash = limits.in_turn(lambda: hash_password(new_password)) if right else None
+    ended = 0
+    with transaction(sessions) as session:
+        if not open_:
+            _audit_attempt(session, now=now, account=account, action="password.paused")
+        elif new_hash is None:
+            _count_failure(session, settings=settings, now=now, account=account, attempt="password")
+        else:
+            ended = _set_own_password(
+                session, now=now, actor=actor, account=account, new_hash=new_hash, token=token
+            )
+    if not open_:
+        assert account.locked_until is not None
+        wait = (account.locked_until - now).total_seconds()
+        raise LoginThrottled(
+            "too many wrong passwords: try again later", retry_after=max(1, math.ceil(wait))
+        )
+    if new_hash is None:
+        limits.failed(source=source, username=actor.username)
+        raise InvalidInput("current_password", "(hidden)", "the account's current password")
+    limits.succeeded(username=actor.username)
+    return ended
+
+
+def _set_own_password(
+    session: Session, *, now: datetime, actor: Actor, account: _Account, new_hash: str, token: str
+) -> int:
+    """The new hash written, if the account is still active and its password the one
+    checked (not changed since, by a reset or in another tab); the user's row locked
+    first, so that a sign-in writing at the same time lands before or after, never
+    between (``credentials``)."""
+    user = session.get(User, account.id, with_for_update=True)
+    if user is None or not user.active:
+        raise NotAuthenticated("sign in again")
+    if user.password_hash != account.password_hash:
+        raise Conflict("the password was changed meanwhile: sign in again with the new one")
+    user.password_hash = new_hash
+    user.failed_logins = 0
+    user.locked_until = None
+    ended = end_sessions(session, user_id=user.id, keep_sha256=_digest(token))
+    revoke_reset_links(session, user_id=user.id, now=now)
+    append_audit(
+        session,
+        at=now,
+        actor=actor,
+        action="user.password",
+        subject_type="user",
+        subject_id=user.id,
+        after={"other_sessions_ended": ended},
+    )
+    return ended
 
 
 def log_out(session: Session, *, token: str) -> None:

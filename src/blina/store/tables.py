@@ -40,6 +40,7 @@ __all__ = [
     "CourseTask",
     "LoginToken",
     "Notification",
+    "PasswordReset",
     "Patient",
     "PremedicationGiven",
     "SymptomReport",
@@ -103,6 +104,9 @@ class User(Base):
     locked_until: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # Written by the sign-in that let the user in (bookkeeping, not an audited column: the
+    # audit trail has each sign-in).
+    last_login_at: Mapped[datetime | None]
     # The audit key's HMAC of the audited columns (blina.services.sealed_rows); None
     # when written without a key.
     audit_mac: Mapped[str | None] = mapped_column(String(64))
@@ -119,6 +123,24 @@ class LoginToken(Base):
     kind: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class PasswordReset(Base):
+    """A one-time link an admin issued for a user to set a new password. Only the SHA-256
+    of its token is stored; it works until ``expires_at``, once (``used_at``), and not
+    after a newer link, a deactivation or a password change revoked it (``revoked_at``).
+    Used and revoked links stay, for the record."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 # The statuses that hold a slot or a patient: a partial unique index keeps one of each.

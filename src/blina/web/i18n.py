@@ -142,6 +142,13 @@ DYNAMIC_MESSAGES = (
     "step-up",
     "refuse",
     "end-course",
+    # a user's role (the clinic's users page)
+    "patient",
+    "caregiver",
+    "nurse",
+    "pharmacist",
+    "physician",
+    "admin",
 )
 
 

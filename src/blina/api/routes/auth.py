@@ -5,8 +5,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from blina.api.deps import ActorDep, StateDep, token_of
-from blina.api.schemas import LoginRequest, LoginResponse, MePublic
-from blina.services.accounts import SESSION_COOKIE, log_in, log_out, session_cookie
+from blina.api.schemas import LoginRequest, LoginResponse, MePublic, PasswordChange
+from blina.services.accounts import (
+    SESSION_COOKIE,
+    change_password,
+    log_in,
+    log_out,
+    session_cookie,
+)
 from blina.services.actors import Actor
 from blina.services.errors import LoginThrottled
 from blina.store.session import transaction
@@ -70,3 +76,31 @@ def logout(request: Request, response: Response, state: StateDep, actor: ActorDe
 def me(actor: ActorDep) -> MePublic:
     """Who is signed in."""
     return me_of(actor)
+
+
+@router.post("/me/password", status_code=204)
+async def change_my_password(
+    body: PasswordChange, request: Request, state: StateDep, actor: ActorDep
+) -> None:
+    """Change one's own password, giving the current one: every other session and token
+    of one's own ends; this one stays signed in. A wrong current password counts as a
+    failed sign-in (422 naming current_password; repeated, the account pauses: 429)."""
+    token = token_of(request)
+    assert token is not None  # the actor was signed in by it
+    try:
+        # As a login: the passwords are hashed outside any transaction, in turns.
+        await run_in_threadpool(
+            change_password,
+            state.sessions,
+            limits=state.logins,
+            settings=state.settings,
+            now=state.clock.now(),
+            actor=actor,
+            token=token,
+            current_password=body.current_password,
+            new_password=body.new_password,
+            source=request.client.host if request.client else "",
+        )
+    except LoginThrottled:
+        await anyio.sleep(state.settings.login_refusal_delay_seconds)
+        raise

@@ -1,15 +1,27 @@
 """Users (admin only) and patients (within the actor's reach)."""
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request, Response
 
 from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
 from blina.api.paging import LIMIT_DEFAULT, After, Limit, one_page
-from blina.api.schemas import PatientCreate, PatientPublic, UserCreate, UserPublic
-from blina.services import accounts, patients
+from blina.api.schemas import (
+    PatientCreate,
+    PatientPublic,
+    ResetLinkPublic,
+    RoleChange,
+    UserCreate,
+    UserPublic,
+)
+from blina.services import account_admin, accounts, password_resets, patients
 from blina.store.tables import Patient, User
 from blina.store.types import RecordId
 
 router = APIRouter()
+
+# The name of the web page a reset link opens (web.routes.user_accounts).
+RESET_PAGE = "password_reset_page"
 
 
 def _user(user: User) -> UserPublic:
@@ -19,6 +31,7 @@ def _user(user: User) -> UserPublic:
         display_name=user.display_name,
         role=user.role,
         patient_id=user.patient_id,
+        active=user.active,
     )
 
 
@@ -47,6 +60,61 @@ def create_user(body: UserCreate, session: TxDep, state: StateDep, actor: ActorD
         patient_id=body.patient_id,
     )
     return _user(user)
+
+
+@router.post("/users/{user_id}/deactivate", tags=["users"])
+def deactivate_user(
+    user_id: RecordId, session: TxDep, state: StateDep, actor: ActorDep
+) -> UserPublic:
+    """The user can no longer sign in; their sessions, tokens and reset links end at once
+    (admin of their clinic; not oneself)."""
+    return _user(
+        account_admin.deactivate_user(session, actor=actor, now=state.clock.now(), user_id=user_id)
+    )
+
+
+@router.post("/users/{user_id}/reactivate", tags=["users"])
+def reactivate_user(
+    user_id: RecordId, session: TxDep, state: StateDep, actor: ActorDep
+) -> UserPublic:
+    """The user can sign in again (admin of their clinic)."""
+    return _user(
+        account_admin.reactivate_user(session, actor=actor, now=state.clock.now(), user_id=user_id)
+    )
+
+
+@router.put("/users/{user_id}/role", tags=["users"])
+def change_role(
+    user_id: RecordId, body: RoleChange, session: TxDep, state: StateDep, actor: ActorDep
+) -> UserPublic:
+    """A new role, within the user's kind (staff, or patient and caregiver); the user's
+    sessions end (admin of their clinic; not one's own role)."""
+    user = account_admin.change_role(
+        session, actor=actor, now=state.clock.now(), user_id=user_id, role=body.role
+    )
+    return _user(user)
+
+
+@router.post("/users/{user_id}/reset-link", status_code=201, tags=["users"])
+def issue_reset_link(
+    user_id: RecordId, request: Request, session: TxDep, state: StateDep, actor: ActorDep
+) -> ResetLinkPublic:
+    """A one-time link for the user to set a new password, shown this once; it expires
+    after ``BLINA_PASSWORD_RESET_HOURS`` and revokes the user's older links (admin of
+    their clinic)."""
+    issued = password_resets.issue_reset_link(
+        session,
+        actor=actor,
+        now=state.clock.now(),
+        user_id=user_id,
+        lifetime=timedelta(hours=state.settings.password_reset_hours),
+    )
+    # Under BLINA_PUBLIC_URL: outside the local environment, never the request's Host header.
+    url = state.settings.address_for(
+        request.app.url_path_for(RESET_PAGE, token=issued.token),
+        as_requested=str(request.url_for(RESET_PAGE, token=issued.token)),
+    )
+    return ResetLinkPublic(url=url, expires_at=issued.expires_at)
 
 
 @router.get("/patients", tags=["patients"])

@@ -12,11 +12,22 @@ from blina.web.routes import (
     family,
     pharmacy,
     signing_in,
+    user_accounts,
 )
 from blina.web.routes._common import WebRoute, error_page
 
 __all__ = ["WebRoute", "error_page", "router"]
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-for area in (signing_in, care_team, courses, pharmacy, family, clinic_audit, clinic_settings):
+for area in (
+    signing_in,
+    care_team,
+    courses,
+    pharmacy,
+    family,
+    clinic_audit,
+    clinic_settings,
+    user_accounts,
+):
     router.include_router(area.router)
+router.include_router(user_accounts.reset_router)

@@ -124,13 +124,10 @@ def public_url_for(request: Request, name: str, **path_params: str) -> str:
     ``BLINA_PUBLIC_URL``; from the request itself (its Host header, which its sender
     chooses) only in the local environment when no public address is set."""
     state: WebState = request.app.state.blina
-    settings = state.settings
-    if not settings.public_url:
-        if settings.environment != "local":
-            raise RuntimeError("BLINA_PUBLIC_URL is required outside the local environment")
-        return str(request.url_for(name, **path_params))
-    path = request.app.url_path_for(name, **path_params)
-    return f"{settings.public_url}{path}"
+    return state.settings.address_for(
+        request.app.url_path_for(name, **path_params),
+        as_requested=str(request.url_for(name, **path_params)),
+    )
 
 
 def query_form(request: Request) -> FormData:

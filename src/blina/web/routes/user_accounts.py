@@ -1,0 +1,357 @@
+"""Accounts: the admin's page of the clinic's users (deactivate, reactivate, change a role,
+issue a password reset link), every signed-in user's own account page (change the
+password), and the page a reset link opens, without signing in (set a new password).
+
+The reset page's address holds the link's secret token: its answers are never stored
+(``Cache-Control: no-store``) and send no Referer from it (``Referrer-Policy:
+no-referrer``), whatever they say, errors included (``_PrivateRoute``).
+"""
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import anyio
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from blina.domain.errors import InvalidInput
+from blina.services import account_admin, accounts, password_resets
+from blina.services.actors import Actor
+from blina.services.errors import LoginBusy, LoginThrottled, NotFound
+from blina.store.session import read_only, transaction
+from blina.store.tables import User
+from blina.store.types import RecordId
+from blina.web.render import Ctx, context_of, moment_for, redirect, render
+from blina.web.routes._common import (
+    WebRoute,
+    clinic_of,
+    posted_form,
+    public_url_for,
+    text_field,
+)
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+# --- the clinic's users (admin) -----------------------------------------------------------
+
+# The status line after a change, by the change (``?done=``).
+_DONE = ("deactivated", "reactivated", "role")
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    """A user as the admin's page lists them."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    active: bool
+    last_sign_in: str | None
+    is_self: bool
+    roles: tuple[str, ...]  # the roles the user may be given (accounts.roles_for)
+
+
+@dataclass(frozen=True, slots=True)
+class ShownLink:
+    """A reset link just issued: shown this once."""
+
+    user_id: int
+    username: str
+    url: str
+    expires: str
+
+
+@router.get("/clinic/users")
+def users_page(request: Request) -> Response:
+    return _users_page(context_of(request))
+
+
+@router.post("/clinic/users/{user_id}/deactivate")
+async def deactivate_user(request: Request, user_id: RecordId) -> Response:
+    return await _change(request, user_id, "deactivated", account_admin.deactivate_user)
+
+
+@router.post("/clinic/users/{user_id}/reactivate")
+async def reactivate_user(request: Request, user_id: RecordId) -> Response:
+    return await _change(request, user_id, "reactivated", account_admin.reactivate_user)
+
+
+@router.post("/clinic/users/{user_id}/role")
+async def change_role(request: Request, user_id: RecordId) -> Response:
+    ctx, form = await posted_form(request)
+    actor = ctx.signed_in()
+    role = text_field(form, "role")
+
+    def save() -> Response:
+        try:
+            with transaction(ctx.state.sessions) as session:
+                account_admin.change_role(
+                    session, actor=actor, now=ctx.state.clock.now(), user_id=user_id, role=role
+                )
+        except InvalidInput as error:
+            return _users_page(ctx, status=422, failed=(user_id, str(error)))
+        return redirect(ctx, "/clinic/users?done=role")
+
+    return await run_in_threadpool(save)
+
+
+@router.post("/clinic/users/{user_id}/reset-link")
+async def issue_reset_link(request: Request, user_id: RecordId) -> Response:
+    ctx, _ = await posted_form(request)
+    actor = ctx.signed_in()
+    lifetime = timedelta(hours=ctx.state.settings.password_reset_hours)
+
+    def issue() -> Response:
+        with transaction(ctx.state.sessions) as session:
+            issued = password_resets.issue_reset_link(
+                session, actor=actor, now=ctx.state.clock.now(), user_id=user_id, lifetime=lifetime
+            )
+        url = public_url_for(request, "password_reset_page", token=issued.token)
+        return _users_page(ctx, shown=(issued, url))
+
+    return await run_in_threadpool(issue)
+
+
+async def _change(
+    request: Request, user_id: int, done: str, change: Callable[..., object]
+) -> Response:
+    ctx, _ = await posted_form(request)
+    actor = ctx.signed_in()
+
+    def save() -> Response:
+        with transaction(ctx.state.sessions) as session:
+            change(session, actor=actor, now=ctx.state.clock.now(), user_id=user_id)
+        return redirect(ctx, f"/clinic/users?done={done}")
+
+    return await run_in_threadpool(save)
+
+
+def _users_page(
+    ctx: Ctx,
+    *,
+    status: int = 200,
+    failed: tuple[int, str] | None = None,
+    shown: tuple[password_resets.IssuedReset, str] | None = None,
+) -> Response:
+    """The clinic's users; ``failed``: a role change refused (the user, why); ``shown``: a
+    reset link just issued, and its address."""
+    actor = ctx.signed_in()
+    with read_only(ctx.state.sessions) as session:
+        users = accounts.list_users(session, actor=actor)
+        zone = ZoneInfo(clinic_of(session, actor).zone)
+    moment = moment_for(ctx.language)
+    done = ctx.request.query_params.get("done")
+    link = None
+    if shown is not None:
+        issued, url = shown
+        link = ShownLink(issued.user_id, issued.username, url, moment(issued.expires_at, zone))
+    return render(
+        ctx,
+        "pages/clinic_users.html",
+        status=status,
+        rows=[_row(user, actor, moment, zone) for user in users],
+        failed_user=None if failed is None else failed[0],
+        failure=None if failed is None else failed[1],
+        link=link,
+        done=done if done in _DONE else None,
+        zone=zone,
+    )
+
+
+def _row(
+    user: User, actor: Actor, moment: Callable[[datetime, ZoneInfo], str], zone: ZoneInfo
+) -> UserRow:
+    return UserRow(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        active=user.active,
+        last_sign_in=None if user.last_login_at is None else moment(user.last_login_at, zone),
+        is_self=user.id == actor.user_id,
+        roles=tuple(r.value for r in accounts.roles_for(user.patient_id)),
+    )
+
+
+# --- one's own account ----------------------------------------------------------------------
+
+
+@router.get("/account")
+def account_page(request: Request) -> Response:
+    ctx = context_of(request)
+    ctx.signed_in()
+    saved = ctx.request.query_params.get("saved") == "1"
+    return _account_page(ctx, errors={}, saved=saved)
+
+
+@router.post("/account/password")
+async def change_own_password(request: Request) -> Response:
+    ctx, form = await posted_form(request)
+    actor = ctx.signed_in()
+    token = ctx.session_token
+    assert token is not None  # signed in by it
+    current = text_field(form, "current_password")
+    new = text_field(form, "new_password")
+    if new != text_field(form, "new_password_again"):
+        message = ctx.gettext("The two new passwords are not the same.")
+        return _account_page(ctx, errors={"new_password_again": message}, status=422)
+    state = ctx.state
+    try:
+        await run_in_threadpool(
+            accounts.change_password,
+            state.sessions,
+            limits=state.logins,
+            settings=state.settings,
+            now=state.clock.now(),
+            actor=actor,
+            token=token,
+            current_password=current,
+            new_password=new,
+            source=request.client.host if request.client else "",
+        )
+    except InvalidInput as error:
+        field = "current_password" if error.field == "current_password" else "new_password"
+        return _account_page(ctx, errors={field: _password_problem(ctx, field)}, status=422)
+    except LoginThrottled as refusal:
+        refused = _account_page(ctx, errors={"current_password": _busy(ctx, refusal)}, status=429)
+        refused.headers["Retry-After"] = str(refusal.retry_after)
+        await anyio.sleep(state.settings.login_refusal_delay_seconds)
+        return refused
+    return redirect(ctx, "/account?saved=1")
+
+
+def _account_page(
+    ctx: Ctx, *, errors: dict[str, str], status: int = 200, saved: bool = False
+) -> Response:
+    return render(
+        ctx,
+        "pages/account.html",
+        status=status,
+        errors=errors,
+        saved=saved,
+        password_min=accounts.PASSWORD_MIN,
+        password_max=accounts.PASSWORD_MAX,
+    )
+
+
+_PASSWORD_LENGTHS = {"min": accounts.PASSWORD_MIN, "max": accounts.PASSWORD_MAX}
+
+
+def _password_problem(ctx: Ctx, field: str) -> str:
+    """Why a password change was refused (``field``), in the page's language."""
+    if field == "current_password":
+        return ctx.gettext(
+            "The current password is wrong. After several wrong tries, wait a few minutes."
+        )
+    return (
+        ctx.gettext("Choose a new password of %(min)s to %(max)s characters, not the current one.")
+        % _PASSWORD_LENGTHS
+    )
+
+
+def _password_rule(ctx: Ctx) -> str:
+    return ctx.gettext("Choose a password of %(min)s to %(max)s characters.") % _PASSWORD_LENGTHS
+
+
+def _busy(ctx: Ctx, refusal: LoginThrottled) -> str:
+    if isinstance(refusal, LoginBusy):
+        return ctx.gettext("Many people are signing in at once. Try again in a moment.")
+    return ctx.gettext("Too many failed attempts. Try again later.")
+
+
+# --- the page a reset link opens (no sign-in) -------------------------------------------------
+
+
+class _PrivateRoute(WebRoute):
+    """Every answer, an error page included, is not stored and sends no Referer: the
+    address holds the reset link's token."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def private(request: Request) -> Response:
+            response = await handler(request)
+            response.headers["cache-control"] = "no-store"
+            response.headers["referrer-policy"] = "no-referrer"
+            return response
+
+        return private
+
+
+reset_router = APIRouter(route_class=_PrivateRoute, include_in_schema=False)
+
+
+@reset_router.get("/reset/{token}", name="password_reset_page")
+def password_reset_page(request: Request, token: str) -> Response:
+    ctx = context_of(request)
+    try:
+        with read_only(ctx.state.sessions) as session:
+            target = password_resets.reset_target(session, token=token, now=ctx.state.clock.now())
+    except NotFound:
+        return _unusable(ctx)
+    return _reset_page(ctx, target.username, errors={})
+
+
+@reset_router.post("/reset/{token}")
+async def reset_password(request: Request, token: str) -> Response:
+    ctx, form = await posted_form(request)
+    state = ctx.state
+    password = text_field(form, "password")
+
+    def usable() -> str | None:
+        with read_only(state.sessions) as session:
+            try:
+                return password_resets.reset_target(
+                    session, token=token, now=state.clock.now()
+                ).username
+            except NotFound:
+                return None
+
+    username = await run_in_threadpool(usable)
+    if username is None:
+        return _unusable(ctx)
+    if password != text_field(form, "password_again"):
+        message = ctx.gettext("The two new passwords are not the same.")
+        return _reset_page(ctx, username, errors={"password_again": message}, status=422)
+    try:
+        await run_in_threadpool(
+            password_resets.use_reset_link,
+            state.sessions,
+            limits=state.logins,
+            now=state.clock.now(),
+            token=token,
+            password=password,
+        )
+    except NotFound:
+        return _unusable(ctx)
+    except InvalidInput:
+        return _reset_page(ctx, username, errors={"password": _password_rule(ctx)}, status=422)
+    except LoginThrottled as refusal:
+        refused = _reset_page(ctx, username, errors={"password": _busy(ctx, refusal)}, status=429)
+        refused.headers["Retry-After"] = str(refusal.retry_after)
+        return refused
+    return render(ctx, "pages/password_reset.html", state="done", username=username, errors={})
+
+
+def _reset_page(ctx: Ctx, username: str, *, errors: dict[str, str], status: int = 200) -> Response:
+    return render(
+        ctx,
+        "pages/password_reset.html",
+        status=status,
+        state="form",
+        username=username,
+        errors=errors,
+        password_min=accounts.PASSWORD_MIN,
+        password_max=accounts.PASSWORD_MAX,
+    )
+
+
+def _unusable(ctx: Ctx) -> Response:
+    """One answer for an unknown, used, revoked or expired link."""
+    return render(
+        ctx, "pages/password_reset.html", status=404, state="unusable", username="", errors={}
+    )
