@@ -14,6 +14,7 @@ from blina.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo_clinic
 from blina.knowledge import load_knowledge
 from blina.services.audit import check_signed_head, signed_head, verify_chain
 from blina.services.audit_key import SignedHead, audit_key_of, use_audit_key
+from blina.services.backups import start_backup_schedule
 from blina.services.clock import SystemClock
 from blina.services.sealed_rows import verify_rows
 from blina.services.worker import run_once, start_background_worker
@@ -144,6 +145,7 @@ def serve(
     """Start the service on the configured database, migrating it first if needed."""
     import uvicorn
 
+    from blina.api.operations import log_config
     from blina.api.serving import bounded_http_tools
 
     overrides: dict[str, object] = {}
@@ -159,6 +161,7 @@ def serve(
     app = create_app(settings)
     state = app.state.blina
     start_background_worker(state.sessions, settings=settings, clock=state.clock)
+    start_backup_schedule(state.engine, settings, clock=state.clock)
     # What was built at start-up (knowledge, routes, mappers) lives as long as the process:
     # kept out of the garbage collector's full passes, which would otherwise stall every
     # request for tens of milliseconds at a time.
@@ -168,7 +171,9 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level="info",
-        access_log=settings.access_log,
+        # JSON lines; one per request (route template, status, time) when BLINA_ACCESS_LOG.
+        log_config=log_config(),
+        access_log=False,
         # httptools, with a limit on a request's line and headers (api.serving).
         http=bounded_http_tools(settings.max_header_bytes),
     )
