@@ -117,3 +117,35 @@ def test_doctor_says_when_the_backup_folder_cannot_be_written(
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 1
     assert f"the backup folder {blocked / 'copies'} is not writable" in result.stdout
+
+
+def test_serve_on_a_busy_port_is_one_line_and_exit_2(data_dir: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--port", str(port)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"blina: cannot listen on 127.0.0.1:{port}: ")
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "variable", "said"),
+    [
+        (["serve", "--port", "99999"], None, "blina: --port: Input should be less than or equal"),
+        (["serve"], "abc", "blina: BLINA_PORT: Input should be a valid integer"),
+        (["demo"], "abc", "blina: BLINA_PORT: Input should be a valid integer"),
+    ],
+)
+def test_a_bad_port_is_one_line_and_exit_2(
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    arguments: list[str],
+    variable: str | None,
+    said: str,
+) -> None:
+    if variable is not None:
+        monkeypatch.setenv("BLINA_PORT", variable)
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(said)
+    assert "Traceback" not in result.output

@@ -8,27 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from blina.cli.app import EXIT_BAD_INPUT, app
-from blina.config import Settings
+from blina.cli.app import app, settings_or_exit
 from blina.services.backups import BackupError, restore, take_backup
 from blina.services.clock import SystemClock
 from blina.services.doctor import check_deployment
 from blina.store.session import make_engine
 
 __all__ = ["backup_command", "doctor_command", "restore_command"]
-
-
-def settings_or_exit() -> Settings:
-    """The settings from the environment, or one line naming what is wrong and exit 2."""
-    try:
-        return Settings()
-    except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"]) or "settings"
-        typer.echo(f"blina: BLINA_{where.upper()}: {problem['msg']}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 @app.command("backup")
