@@ -10,6 +10,7 @@ from blina.api.docs import install_docs
 from blina.api.errors import install_error_handlers
 from blina.api.limits import install_request_limits
 from blina.api.routes import alerts, auth, calc, courses, home, people, pharmacy, toxicity
+from blina.api.routes.health import install_operations
 from blina.api.state import AppState
 from blina.config import Settings
 from blina.knowledge import Knowledge, load_knowledge
@@ -56,6 +57,7 @@ def create_app(
     )
     install_error_handlers(app)
     install_request_limits(app, settings)
+    install_operations(app)  # request ids, JSON request log lines, metrics; health probes
 
     @app.get(f"{API_PREFIX}/health", tags=["health"])
     def health() -> dict[str, str]:

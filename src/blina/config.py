@@ -70,8 +70,9 @@ class Settings(BaseSettings):
     )
     access_log: bool = Field(
         default=False,
-        description="Log every request line; off by default: addresses carry patient ids, "
-        "and the audit trail already records who did what",
+        description="Log one JSON line per request (route template, status, time; never "
+        "the address, which carries patient ids); off by default: the audit trail already "
+        "records who did what",
     )
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     password_reset_hours: int = Field(
@@ -110,6 +111,27 @@ class Settings(BaseSettings):
     site_library: Path | None = Field(
         default=None,
         description="The pharmacy's validated site drug library (TOML); empty: the demo library",
+    )
+    backup_dir: Path | None = Field(
+        default=None, description="Where backups go; empty: backups/ in the data directory"
+    )
+    backup_keep: int = Field(
+        default=14, ge=1, le=10_000, description="Verified backups kept; older ones are removed"
+    )
+    backup_every_hours: float = Field(
+        default=0,
+        ge=0,
+        le=24 * 31,
+        description="`blina serve` takes a backup this often (hours); 0: only on command",
+    )
+    metrics: bool = Field(
+        default=False,
+        description="Serve Prometheus metrics at /metrics (to loopback, or with the token)",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="A bearer token /metrics requires from any address but loopback",
     )
 
     @field_validator("public_url")

@@ -15,6 +15,9 @@ def test_generated_requests_never_answer_5xx(world: World) -> None:
     assert len(operations) >= 15
     checked = []
     for operation in operations:
+        # A 5xx the operation documents is its answer, not a failure (the readiness
+        # probe's 503 "not ready").
+        documented = {int(c) for c in operation.definition.raw["responses"] if c.isdigit()}
 
         @given(case=operation.as_strategy())
         @settings(
@@ -23,9 +26,8 @@ def test_generated_requests_never_answer_5xx(world: World) -> None:
         def never_5xx(case: schemathesis.Case) -> None:
             for who in ("physician_a", "caregiver_a"):
                 response = case.call(headers={**world.as_(who), "Idempotency-Key": "generated"})
-                assert response.status_code < 500, (
-                    f"{case.method} {case.formatted_path}: {response.text}"
-                )
+                ok = response.status_code < 500 or response.status_code in documented  # noqa: B023 (called in this iteration)
+                assert ok, f"{case.method} {case.formatted_path}: {response.text}"
 
         never_5xx()
         checked.append(f"{operation.method.upper()} {operation.path}")

@@ -1,6 +1,7 @@
 """`blina serve`, `blina demo`, `blina db upgrade`, `blina audit verify`, `blina audit head`."""
 
 import gc
+import socket
 import time
 from typing import Annotated
 
@@ -8,12 +9,13 @@ import typer
 from sqlalchemy.orm import Session, sessionmaker
 
 from blina.app import create_app
-from blina.cli.app import app, user_errors
+from blina.cli.app import EXIT_BAD_INPUT, app, settings_or_exit, user_errors
 from blina.config import Settings
 from blina.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo_clinic
 from blina.knowledge import load_knowledge
 from blina.services.audit import check_signed_head, signed_head, verify_chain
 from blina.services.audit_key import SignedHead, audit_key_of, use_audit_key
+from blina.services.backups import start_backup_schedule
 from blina.services.clock import SystemClock
 from blina.services.sealed_rows import verify_rows
 from blina.services.worker import run_once, start_background_worker
@@ -27,7 +29,7 @@ app.add_typer(audit_app, name="audit")
 
 
 def _settings() -> Settings:
-    return Settings()
+    return settings_or_exit()
 
 
 def _sessions(settings: Settings) -> sessionmaker[Session]:
@@ -127,9 +129,7 @@ def demo_command() -> None:
         )
     typer.echo("demo clinic created" if created else "demo clinic already there")
     typer.echo(f"database: {engine.url.render_as_string(hide_password=True)}")
-    typer.echo(
-        f"log in at http://{settings.host}:{settings.port} with password {DEMO_PASSWORD!r} as:"
-    )
+    typer.echo(f"log in (at the address `blina serve` prints) with password {DEMO_PASSWORD!r} as:")
     for name, role in DEMO_USERS.items():
         typer.echo(f"  {name:<14} {role}")
 
@@ -144,6 +144,7 @@ def serve(
     """Start the service on the configured database, migrating it first if needed."""
     import uvicorn
 
+    from blina.api.operations import log_config
     from blina.api.serving import bounded_http_tools
 
     overrides: dict[str, object] = {}
@@ -151,7 +152,8 @@ def serve(
         overrides["host"] = host
     if port is not None:
         overrides["port"] = port
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings = settings_or_exit(**overrides)
+    _refuse_a_busy_address(settings.host, settings.port)
     engine = make_engine(settings.effective_database_url)
     if not migrate.is_current(engine):
         migrate.upgrade(engine)
@@ -159,19 +161,35 @@ def serve(
     app = create_app(settings)
     state = app.state.blina
     start_background_worker(state.sessions, settings=settings, clock=state.clock)
+    start_backup_schedule(state.engine, settings, clock=state.clock)
     # What was built at start-up (knowledge, routes, mappers) lives as long as the process:
     # kept out of the garbage collector's full passes, which would otherwise stall every
     # request for tens of milliseconds at a time.
     gc.freeze()
+    typer.echo(f"blina: serving http://{settings.host}:{settings.port}")
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
         log_level="info",
-        access_log=settings.access_log,
+        # JSON lines; one per request (route template, status, time) when BLINA_ACCESS_LOG.
+        log_config=log_config(),
+        access_log=False,
         # httptools, with a limit on a request's line and headers (api.serving).
         http=bounded_http_tools(settings.max_header_bytes),
     )
+
+
+def _refuse_a_busy_address(host: str, port: int) -> None:
+    """One line and exit 2 when the address cannot be listened on (another server holds
+    the port, or the host is not this machine's): exit 3 is a safety hard stop."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.create_server((host, port), family=family):
+            pass
+    except OSError as error:
+        typer.echo(f"blina: cannot listen on {host}:{port}: {error.strerror or error}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 @app.command("worker")

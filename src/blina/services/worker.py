@@ -11,6 +11,8 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +22,7 @@ from blina.services.clock import Clock
 from blina.services.notify import deliver_pending
 from blina.store.session import transaction
 
-__all__ = ["RunReport", "run_once", "start_background_worker"]
+__all__ = ["RunReport", "heartbeat_file", "run_once", "start_background_worker"]
 
 _log = logging.getLogger(__name__)
 
@@ -44,7 +46,22 @@ def run_once(sessions: sessionmaker[Session], *, settings: Settings, clock: Cloc
         "sending notifications",
         lambda: deliver_pending(sessions, settings=settings, now=clock.now()),
     )
+    _beat(heartbeat_file(settings), clock.now())
     return RunReport(escalated, sent)
+
+
+def heartbeat_file(settings: Settings) -> Path:
+    """Written after every run, by whichever process runs the job (``blina serve`` or
+    ``blina worker``): the readiness check and the metrics read its time."""
+    return settings.data_dir / "worker-heartbeat"
+
+
+def _beat(path: Path, now: datetime) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(now.isoformat(), encoding="utf-8")
+    except OSError:
+        _log.exception("blina worker: cannot write its heartbeat to %s", path)
 
 
 def _logged(doing: str, job: Callable[[], int]) -> int:
