@@ -23,9 +23,9 @@ from blina.domain.druglib import (
     label_dose_rules,
     prescribe,
 )
-from blina.domain.pharmacy_units import Ml, MlPerHour
 from blina.domain.preparation import ResolvedLibrary, resolve_library
 from blina.domain.rounding import MeasurableStep, VolumeRounding
+from blina.domain.units import Ml, MlPerHour
 from blina.knowledge import load_knowledge
 
 SITE_SOURCE = "synthetic-site"

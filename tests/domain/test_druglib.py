@@ -26,8 +26,7 @@ from blina.domain.druglib import (
     label_dose_rules,
 )
 from blina.domain.errors import InvalidInput
-from blina.domain.pharmacy_units import Mcg, Ml, MlPerHour
-from blina.domain.units import Kg, McgPerDay, McgPerM2PerDay
+from blina.domain.units import Kg, Mcg, McgPerDay, McgPerM2PerDay, Ml, MlPerHour
 
 RULES = dose_rules()
 SEVEN_DAY = Infusion(

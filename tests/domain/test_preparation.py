@@ -33,7 +33,6 @@ from blina.domain.druglib import (
     Validation,
 )
 from blina.domain.errors import InvalidInput
-from blina.domain.pharmacy_units import Mcg, McgPerMl, Ml, MlPerHour
 from blina.domain.preparation import (
     Origin,
     Recipe,
@@ -52,7 +51,7 @@ from blina.domain.rounding import (
     round_volume_ml,
     vials_needed,
 )
-from blina.domain.units import M2, Hours, McgPerDay, McgPerM2PerDay
+from blina.domain.units import M2, Hours, Mcg, McgPerDay, McgPerM2PerDay, McgPerMl, Ml, MlPerHour
 from blina.interop.recipe_json import recipe_to_dict
 
 DEMO = resolve()
@@ -780,14 +779,6 @@ def test_round_reported_and_round_factor_are_half_up() -> None:
     assert round_reported(Decimal("27.99712")) == Decimal("27.997")
     assert round_reported(Decimal("0.0005")) == Decimal("0.001")
     assert round_factor(Decimal("16.665")) == Decimal("16.67")
-
-
-def test_pharmacy_units_multiply_only_where_units_make_sense() -> None:
-    assert McgPerMl(Decimal("12.5")) * Ml(Decimal(2)) == Mcg(Decimal("25.0"))
-    assert MlPerHour(Decimal("0.6")) * Hours(Decimal(168)) == Ml(Decimal("100.8"))
-    assert str(Ml(Decimal(3))) == "3 mL"
-    with pytest.raises(InvalidInput):
-        Ml(Decimal(-1))
 
 
 def test_site_library_is_frozen() -> None:

@@ -34,9 +34,9 @@ from blina.domain.druglib import (
     check_flush,
     check_pump_program,
 )
-from blina.domain.pharmacy_units import Ml, MlPerHour
 from blina.domain.preparation import Recipe, Refusal, delivered_dose, prepare_bag
 from blina.domain.rounding import VolumeRounding
+from blina.domain.units import Ml, MlPerHour
 from blina.interop.plan_json import dumps
 from blina.interop.recipe_json import infusion_from_dict, recipe_to_dict
 

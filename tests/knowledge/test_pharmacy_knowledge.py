@@ -15,9 +15,9 @@ from tests.pharmacy_strategies import dose_rules
 
 from blina.domain.druglib import DEMO_STAMP, LabelDoseRules, StabilityItem, Storage
 from blina.domain.errors import KnowledgeError
-from blina.domain.pharmacy_units import Mcg, Ml, MlPerHour
 from blina.domain.preparation import ResolvedLibrary
 from blina.domain.rounding import VolumeRounding
+from blina.domain.units import Mcg, Ml, MlPerHour
 from blina.knowledge import KNOWLEDGE_DIR, Knowledge, load_knowledge_from
 from blina.knowledge._pharmacy import DEMO_LIBRARY, load_site_library
 

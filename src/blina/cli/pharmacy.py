@@ -29,9 +29,9 @@ from blina.domain.druglib import (
     prescribe,
 )
 from blina.domain.errors import InvalidInput, KnowledgeError
-from blina.domain.pharmacy_units import Ml, MlPerHour
 from blina.domain.preparation import Recipe, Refusal, ResolvedLibrary, prepare_bag
 from blina.domain.rounding import round_factor, round_reported
+from blina.domain.units import Ml, MlPerHour
 from blina.interop.plan_json import dumps
 from blina.interop.recipe_json import (
     infusion_from_dict,

@@ -30,10 +30,9 @@ from typing import Generic, TypeVar
 
 from blina.domain.checks import Check, CheckLevel, CheckReport
 from blina.domain.errors import InvalidInput
-from blina.domain.pharmacy_units import Mcg, McgPerMl, Ml, MlPerHour
 from blina.domain.regimens import Regimen
 from blina.domain.rounding import MeasurableStep, VolumeRounding, round_factor, round_reported
-from blina.domain.units import M2, Kg, McgPerDay, McgPerM2PerDay
+from blina.domain.units import M2, Kg, Mcg, McgPerDay, McgPerM2PerDay, McgPerMl, Ml, MlPerHour
 
 __all__ = [
     "DEMO_STAMP",

@@ -50,14 +50,13 @@ from blina.domain.druglib import (
     check_prescription,
 )
 from blina.domain.errors import InvalidInput
-from blina.domain.pharmacy_units import Mcg, McgPerMl, Ml, MlPerHour
 from blina.domain.rounding import (
     measurable_step,
     round_reported,
     round_volume_ml,
     vials_needed,
 )
-from blina.domain.units import Hours, Kg, McgPerDay
+from blina.domain.units import Hours, Kg, Mcg, McgPerDay, McgPerMl, Ml, MlPerHour
 
 __all__ = [
     "STEP_FIELDS",

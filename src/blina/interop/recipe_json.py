@@ -16,9 +16,9 @@ from typing import Any
 from blina.domain.checks import CheckReport
 from blina.domain.druglib import Infusion, Prescription, SiteLibrary
 from blina.domain.errors import InvalidInput
-from blina.domain.pharmacy_units import Mcg, Ml, MlPerHour
 from blina.domain.preparation import Expiry, Recipe, Refusal
 from blina.domain.rounding import round_reported
+from blina.domain.units import Mcg, Ml, MlPerHour
 
 __all__ = [
     "RECIPE_OPTIONAL",

@@ -42,10 +42,9 @@ from blina.domain.druglib import (
     VialSpec,
 )
 from blina.domain.errors import KnowledgeError
-from blina.domain.pharmacy_units import Mcg, McgPerMl, Ml, MlPerHour
 from blina.domain.preparation import STEP_FIELDS, ResolvedLibrary, resolve_library
 from blina.domain.rounding import MeasurableStep, VolumeRounding
-from blina.domain.units import M2, Kg, McgPerDay, McgPerM2PerDay
+from blina.domain.units import M2, Kg, Mcg, McgPerDay, McgPerM2PerDay, McgPerMl, Ml, MlPerHour
 from blina.knowledge._loader import check_sources, read_toml, validate
 from blina.knowledge._schema import SourceEntry, _Strict
 
