@@ -13,17 +13,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from blina.domain.druglib import (
-    LabelDoseRules,
-    PharmacyReference,
-    Prescription,
-    SiteBag,
-    SiteLibrary,
-    Validation,
-    label_dose_rules,
-    prescribe,
-)
-from blina.domain.preparation import ResolvedLibrary, resolve_library
+from blina.domain.pharmacy.prescription import Prescription, prescribe
+from blina.domain.pharmacy.reference import LabelDoseRules, PharmacyReference, label_dose_rules
+from blina.domain.pharmacy.resolution import ResolvedLibrary, resolve_library
+from blina.domain.pharmacy.site_library import SiteBag, SiteLibrary, Validation
 from blina.domain.rounding import MeasurableStep, VolumeRounding
 from blina.domain.units import Ml, MlPerHour
 from blina.knowledge import load_knowledge

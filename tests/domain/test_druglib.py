@@ -12,20 +12,11 @@ from tests.factories import make_cycle, make_regimen, make_step
 from tests.pharmacy_strategies import dose_rules, make_rx, make_site, reference
 
 from blina.domain.checks import CheckLevel
-from blina.domain.druglib import (
-    DEMO_STAMP,
-    CareArea,
-    Infusion,
-    Limits,
-    ReferenceBag,
-    Validation,
-    VialSpec,
-    check_flush,
-    check_prescription,
-    check_pump_program,
-    label_dose_rules,
-)
 from blina.domain.errors import InvalidInput
+from blina.domain.pharmacy.prescription import check_prescription
+from blina.domain.pharmacy.pump import Infusion, check_flush, check_pump_program
+from blina.domain.pharmacy.reference import ReferenceBag, VialSpec, label_dose_rules
+from blina.domain.pharmacy.site_library import DEMO_STAMP, CareArea, Limits, Validation
 from blina.domain.units import Kg, Mcg, McgPerDay, McgPerM2PerDay, Ml, MlPerHour
 
 RULES = dose_rules()

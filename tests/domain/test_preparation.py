@@ -21,26 +21,18 @@ from tests.pharmacy_strategies import (
 )
 
 from blina.domain.checks import CheckLevel
-from blina.domain.druglib import (
+from blina.domain.errors import InvalidInput
+from blina.domain.pharmacy.mass_balance import delivered_mcg_per_day
+from blina.domain.pharmacy.recipe import Origin, Recipe, Refusal, delivered_dose, prepare_bag
+from blina.domain.pharmacy.reference import StabilityItem, StabilityRule, Storage
+from blina.domain.pharmacy.resolution import ResolvedLibrary
+from blina.domain.pharmacy.site_library import (
     BenzylAlcoholLimit,
     CareArea,
     LabelRow,
     Limits,
     SiteLibrary,
-    StabilityItem,
-    StabilityRule,
-    Storage,
     Validation,
-)
-from blina.domain.errors import InvalidInput
-from blina.domain.preparation import (
-    Origin,
-    Recipe,
-    Refusal,
-    ResolvedLibrary,
-    delivered_dose,
-    delivered_mcg_per_day,
-    prepare_bag,
 )
 from blina.domain.rounding import (
     MeasurableStep,
