@@ -20,8 +20,9 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
-from blina.domain.druglib import Prescription, label_dose_rules, prescribe
-from blina.domain.preparation import Recipe, prepare_bag
+from blina.domain.pharmacy.prescription import Prescription, prescribe
+from blina.domain.pharmacy.recipe import Recipe, prepare_bag
+from blina.domain.pharmacy.reference import label_dose_rules
 from blina.interop.plan_json import dumps
 from blina.interop.recipe_json import recipe_to_dict, refusal_to_dict
 from blina.knowledge import load_knowledge

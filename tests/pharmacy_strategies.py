@@ -4,6 +4,8 @@ Builders make valid objects with keyword overrides (a validated US site library 
 demo one, resolved against the shipped reference); strategies draw valid clinical inputs
 and synthetic site libraries no pharmacy has, so the invariants are checked far beyond
 the demo values. Every number is a ``Decimal`` drawn with ``st.decimals(places=...)``.
+``expect_recipe``, ``expect_refusal`` and ``hard_stops`` unwrap what ``prepare_bag``
+answers, failing with the hard stops when the answer is not the one a test expects.
 """
 
 from dataclasses import replace
@@ -13,19 +15,20 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from blina.domain.druglib import (
-    LabelDoseRules,
-    PharmacyReference,
-    Prescription,
+from blina.domain.pharmacy.prescription import Prescription, prescribe
+from blina.domain.pharmacy.recipe import Recipe, Refusal
+from blina.domain.pharmacy.reference import LabelDoseRules, PharmacyReference, label_dose_rules
+from blina.domain.pharmacy.resolution import ResolvedLibrary, resolve_library
+from blina.domain.pharmacy.site_library import (
+    CareArea,
+    LabelRow,
+    Limits,
     SiteBag,
     SiteLibrary,
     Validation,
-    label_dose_rules,
-    prescribe,
 )
-from blina.domain.pharmacy_units import Ml, MlPerHour
-from blina.domain.preparation import ResolvedLibrary, resolve_library
 from blina.domain.rounding import MeasurableStep, VolumeRounding
+from blina.domain.units import M2, McgPerDay, McgPerM2PerDay, Ml, MlPerHour
 from blina.knowledge import load_knowledge
 
 SITE_SOURCE = "synthetic-site"
@@ -57,6 +60,58 @@ def make_site_bag(hours: int, **overrides: Any) -> SiteBag:
     }
     values.update(overrides)
     return SiteBag(**values)
+
+
+def make_site_bags(*changed: tuple[int, dict[str, Any]]) -> tuple[SiteBag, ...]:
+    """A site bag for every bag duration, with ``(hours, overrides)`` for those that differ."""
+    overrides = dict(changed)
+    return tuple(make_site_bag(h, **overrides.get(h, {})) for h in BAG_HOURS)
+
+
+def make_label_row(row_id: str = "24h-28", **overrides: Any) -> LabelRow:
+    """A fixed label row: 28 mcg/day in a 24-h bag of the demo library's volumes."""
+    values: dict[str, Any] = {
+        "id": row_id,
+        "bag_hours": 24,
+        "saline": Ml(Decimal(270)),
+        "stabilizer": Ml(Decimal(6)),
+        "drug": Ml(Decimal("2.6")),
+        "vials": 1,
+        "source": "row-src",
+        "dose": McgPerDay(Decimal(28)),
+    }
+    values.update(overrides)
+    return LabelRow(**values)
+
+
+def make_band_row(row_id: str, low: str, high: str, drug: str, **overrides: Any) -> LabelRow:
+    """A BSA-band label row: 15 mcg/m2/day from ``low`` to ``high`` m2 with ``drug`` mL."""
+    return make_label_row(
+        row_id,
+        dose=None,
+        per_m2=McgPerM2PerDay(Decimal(15)),
+        bsa_min=M2(Decimal(low)),
+        bsa_max=M2(Decimal(high)),
+        drug=Ml(Decimal(drug)),
+        **overrides,
+    )
+
+
+def make_care_area(**limits: Limits) -> CareArea:
+    """A pediatric care area for 24/48-h bags: give ``dose``, ``dose_per_m2``, ``rate`` or
+    ``concentration`` limits; the others set none."""
+    empty = Limits("x", "area-src")
+    return CareArea(
+        id="peds",
+        name="Pediatric inpatient",
+        bag_hours=(24, 48),
+        dose=limits.get("dose", empty),
+        dose_per_m2=limits.get("dose_per_m2", empty),
+        rate=limits.get("rate", empty),
+        concentration=limits.get("concentration", empty),
+        advisories=(),
+        source="area-src",
+    )
 
 
 def make_site(**overrides: Any) -> SiteLibrary:
@@ -103,6 +158,23 @@ def make_rx(
         dose_mcg_per_m2_per_day=None if per_m2 is None else Decimal(per_m2),
         bsa_m2=None if bsa is None else Decimal(bsa),
     )
+
+
+def expect_recipe(result: Recipe | Refusal) -> Recipe:
+    """``result`` as a recipe; a refusal fails the test with its hard stops."""
+    assert isinstance(result, Recipe), [c.reason for c in result.checks.hard]
+    return result
+
+
+def expect_refusal(result: Recipe | Refusal) -> Refusal:
+    """``result`` as a refusal; a recipe fails the test."""
+    assert isinstance(result, Refusal)
+    return result
+
+
+def hard_stops(result: Recipe | Refusal) -> dict[str, str]:
+    """The hard stops of a refusal, code to reason; a recipe fails the test."""
+    return {c.code: c.reason for c in expect_refusal(result).checks.hard}
 
 
 def decimals(low: str, high: str, *, places: int) -> st.SearchStrategy[Decimal]:

@@ -15,14 +15,13 @@ import pytest
 
 from blina.domain.body import BodyRules, BodySize, measure_body
 from blina.domain.course_state import BagRecord, BagStatus, CourseState, course_state
-from blina.domain.druglib import Infusion
 from blina.domain.hanging import hang_problems
 from blina.domain.modifications import AdverseReaction, ModificationRules
-from blina.domain.pharmacy_units import Mcg, Ml, MlPerHour
+from blina.domain.pharmacy.pump import Infusion
 from blina.domain.planning import CoursePlan, plan_course
 from blina.domain.regimens import Regimen
 from blina.domain.replanning import Event, Interruption, replan
-from blina.domain.units import McgPerDay
+from blina.domain.units import Mcg, McgPerDay, Ml, MlPerHour
 from blina.knowledge import Knowledge
 
 PARIS = ZoneInfo("Europe/Paris")

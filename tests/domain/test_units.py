@@ -6,9 +6,37 @@ from decimal import Decimal
 import pytest
 
 from blina.domain.errors import InvalidInput
-from blina.domain.units import M2, Cm, Hours, Kg, McgPerDay, McgPerM2PerDay, Mg, MgPerM2, Years
+from blina.domain.units import (
+    M2,
+    Cm,
+    Hours,
+    Kg,
+    Mcg,
+    McgPerDay,
+    McgPerM2PerDay,
+    McgPerMl,
+    Mg,
+    MgPerM2,
+    Ml,
+    MlPerHour,
+    Years,
+)
 
-QUANTITIES = [Kg, Cm, M2, Years, Hours, Mg, McgPerDay, McgPerM2PerDay, MgPerM2]
+QUANTITIES = [
+    Kg,
+    Cm,
+    M2,
+    Years,
+    Hours,
+    Mg,
+    McgPerDay,
+    McgPerM2PerDay,
+    MgPerM2,
+    Ml,
+    Mcg,
+    MlPerHour,
+    McgPerMl,
+]
 UNITS = {
     Kg: "kg",
     Cm: "cm",
@@ -19,6 +47,10 @@ UNITS = {
     McgPerDay: "mcg/day",
     McgPerM2PerDay: "mcg/m2/day",
     MgPerM2: "mg/m2",
+    Ml: "mL",
+    Mcg: "mcg",
+    MlPerHour: "mL/h",
+    McgPerMl: "mcg/mL",
 }
 
 
@@ -104,3 +136,11 @@ def test_mcg_per_m2_per_day_times_m2_is_mcg_per_day_exactly() -> None:
 
 def test_mg_per_m2_times_m2_is_mg_exactly() -> None:
     assert MgPerM2(Decimal(5)) * M2(Decimal("0.78")) == Mg(Decimal("3.90"))
+
+
+def test_pharmacy_units_multiply_only_where_units_make_sense() -> None:
+    assert McgPerMl(Decimal("12.5")) * Ml(Decimal(2)) == Mcg(Decimal("25.0"))
+    assert MlPerHour(Decimal("0.6")) * Hours(Decimal(168)) == Ml(Decimal("100.8"))
+    assert str(Ml(Decimal(3))) == "3 mL"
+    with pytest.raises(InvalidInput):
+        Ml(Decimal(-1))

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from tests.pharmacy_strategies import make_rx, make_site, prescriptions, resolve, weights_kg
 
-from blina.domain.druglib import Prescription
 from blina.domain.errors import InvalidInput
-from blina.domain.preparation import Recipe, Refusal, prepare_bag
+from blina.domain.pharmacy.prescription import Prescription
+from blina.domain.pharmacy.recipe import Recipe, Refusal, prepare_bag
 from blina.interop.plan_json import to_json_ready
 from blina.interop.recipe_json import (
     RECIPE_OPTIONAL,

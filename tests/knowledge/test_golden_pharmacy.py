@@ -16,8 +16,8 @@ import pytest
 from tests import shared
 from tests.pharmacy_strategies import dose_rules, make_rx, reference
 
-from blina.domain.druglib import StabilityItem, StabilityRule, Storage
-from blina.domain.preparation import Recipe, prepare_bag
+from blina.domain.pharmacy.recipe import Recipe, prepare_bag
+from blina.domain.pharmacy.reference import StabilityItem, StabilityRule, Storage
 from blina.knowledge import Knowledge
 from blina.knowledge._pharmacy import DEMO_LIBRARY, load_site_library
 

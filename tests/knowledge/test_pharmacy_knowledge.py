@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from tests.pharmacy_strategies import dose_rules
 
-from blina.domain.druglib import DEMO_STAMP, LabelDoseRules, StabilityItem, Storage
 from blina.domain.errors import KnowledgeError
-from blina.domain.pharmacy_units import Mcg, Ml, MlPerHour
-from blina.domain.preparation import ResolvedLibrary
+from blina.domain.pharmacy.reference import LabelDoseRules, StabilityItem, Storage
+from blina.domain.pharmacy.resolution import ResolvedLibrary
+from blina.domain.pharmacy.site_library import DEMO_STAMP
 from blina.domain.rounding import VolumeRounding
+from blina.domain.units import Mcg, Ml, MlPerHour
 from blina.knowledge import KNOWLEDGE_DIR, Knowledge, load_knowledge_from
 from blina.knowledge._pharmacy import DEMO_LIBRARY, load_site_library
 

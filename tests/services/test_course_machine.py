@@ -55,7 +55,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from blina.config import Settings
 from blina.domain.course_state import STOPPED, WAITING, BagStatus, CoursePhase, CourseState
 from blina.domain.errors import BlinaError, InvalidInput
-from blina.domain.preparation import ResolvedLibrary
+from blina.domain.pharmacy.resolution import ResolvedLibrary
 from blina.domain.replanning import DecisionKind
 from blina.knowledge import Knowledge
 from blina.services import courses, pharmacy, premedication, reports, tasks

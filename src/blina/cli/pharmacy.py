@@ -20,18 +20,14 @@ from rich.table import Table
 from blina.cli._parse import parse_decimal, parse_integer
 from blina.cli.app import EXIT_HARD_STOP, app, user_errors
 from blina.domain.checks import Check, CheckLevel, CheckReport
-from blina.domain.druglib import (
-    Infusion,
-    LabelDoseRules,
-    check_flush,
-    check_pump_program,
-    label_dose_rules,
-    prescribe,
-)
 from blina.domain.errors import InvalidInput, KnowledgeError
-from blina.domain.pharmacy_units import Ml, MlPerHour
-from blina.domain.preparation import Recipe, Refusal, ResolvedLibrary, prepare_bag
+from blina.domain.pharmacy.prescription import prescribe
+from blina.domain.pharmacy.pump import Infusion, check_flush, check_pump_program
+from blina.domain.pharmacy.recipe import Recipe, Refusal, prepare_bag
+from blina.domain.pharmacy.reference import LabelDoseRules, label_dose_rules
+from blina.domain.pharmacy.resolution import ResolvedLibrary
 from blina.domain.rounding import round_factor, round_reported
+from blina.domain.units import Ml, MlPerHour
 from blina.interop.plan_json import dumps
 from blina.interop.recipe_json import (
     infusion_from_dict,

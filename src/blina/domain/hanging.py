@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from blina.domain.checks import CheckLevel
 from blina.domain.course_state import BagRecord, BagStatus, CourseState
-from blina.domain.druglib import Infusion, check_pump_program
-from blina.domain.pharmacy_units import Ml, MlPerHour
+from blina.domain.pharmacy.pump import Infusion, check_pump_program
+from blina.domain.units import Ml, MlPerHour
 
 __all__ = ["hang_problems"]
 

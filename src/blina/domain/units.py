@@ -7,6 +7,14 @@ where the units make sense, so ``Kg + Cm`` is a type error that mypy reports:
 McgPerDay(value=Decimal('16.50'))
 >>> str(McgPerDay(Decimal("28")))
 '28 mcg/day'
+
+The pharmacy bench adds volumes, rates, drug mass and concentrations, with the
+arithmetic a bag recipe needs and nothing more:
+
+>>> McgPerMl(Decimal("12.5")) * Ml(Decimal("2.6"))
+Mcg(value=Decimal('32.50'))
+>>> MlPerHour(Decimal("10")) * Hours(Decimal("24"))
+Ml(value=Decimal('240'))
 """
 
 from dataclasses import dataclass
@@ -20,10 +28,14 @@ __all__ = [
     "Cm",
     "Hours",
     "Kg",
+    "Mcg",
     "McgPerDay",
     "McgPerM2PerDay",
+    "McgPerMl",
     "Mg",
     "MgPerM2",
+    "Ml",
+    "MlPerHour",
     "Quantity",
     "Years",
 ]
@@ -103,3 +115,32 @@ class MgPerM2(Quantity):
 
     def __mul__(self, bsa: M2) -> Mg:
         return Mg(self.value * bsa.value)
+
+
+# --- the pharmacy bench ------------------------------------------------------------------
+
+
+class Ml(Quantity):
+    __slots__ = ()
+    UNIT = "mL"
+
+
+class Mcg(Quantity):
+    __slots__ = ()
+    UNIT = "mcg"
+
+
+class MlPerHour(Quantity):
+    __slots__ = ()
+    UNIT = "mL/h"
+
+    def __mul__(self, duration: Hours) -> Ml:
+        return Ml(self.value * duration.value)
+
+
+class McgPerMl(Quantity):
+    __slots__ = ()
+    UNIT = "mcg/mL"
+
+    def __mul__(self, volume: Ml) -> Mcg:
+        return Mcg(self.value * volume.value)

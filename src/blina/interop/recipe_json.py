@@ -14,11 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 from blina.domain.checks import CheckReport
-from blina.domain.druglib import Infusion, Prescription, SiteLibrary
 from blina.domain.errors import InvalidInput
-from blina.domain.pharmacy_units import Mcg, Ml, MlPerHour
-from blina.domain.preparation import Expiry, Recipe, Refusal
+from blina.domain.pharmacy.expiry import Expiry
+from blina.domain.pharmacy.prescription import Prescription
+from blina.domain.pharmacy.pump import Infusion
+from blina.domain.pharmacy.recipe import Recipe, Refusal
+from blina.domain.pharmacy.site_library import SiteLibrary
 from blina.domain.rounding import round_reported
+from blina.domain.units import Mcg, Ml, MlPerHour
 
 __all__ = [
     "RECIPE_OPTIONAL",

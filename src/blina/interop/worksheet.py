@@ -21,7 +21,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from blina.domain.preparation import Recipe
+from blina.domain.pharmacy.recipe import Recipe
 from blina.interop.recipe_json import recipe_to_dict
 
 __all__ = ["FilledIn", "Signature", "render_worksheet", "render_worksheet_sections"]

@@ -2,12 +2,13 @@
 
 ``load_pharmacy`` reads ``knowledge/pharmacy.toml`` into a ``PharmacyReference``.
 ``load_site_library`` reads a site library file (the demo one is ``DEMO_LIBRARY``),
-resolves it against the reference with ``blina.domain.preparation.resolve_library`` and
-raises ``KnowledgeError`` naming the file and the key path of the first problem: a
-malformed value, a source that resolves nowhere, a value that contradicts the reference,
-or a fixed label row that does not deliver its dose (a slipped decimal is caught here,
-before any bag is made). An unvalidated library loads: the caller decides (the CLI
-refuses it as bad input; ``prepare_bag`` answers with a hard stop).
+resolves it against the reference with
+``blina.domain.pharmacy.resolution.resolve_library`` and raises ``KnowledgeError`` naming
+the file and the key path of the first problem: a malformed value, a source that
+resolves nowhere, a value that contradicts the reference, or a fixed label row that does
+not deliver its dose (a slipped decimal is caught here, before any bag is made). An
+unvalidated library loads: the caller decides (the CLI refuses it as bad input;
+``prepare_bag`` answers with a hard stop).
 """
 
 import string
@@ -20,32 +21,34 @@ from typing import Literal
 
 from pydantic import Field, PositiveInt
 
-from blina.domain.druglib import (
+from blina.domain.errors import KnowledgeError
+from blina.domain.pharmacy.recipe import STEP_FIELDS
+from blina.domain.pharmacy.reference import (
     Advisory,
-    BenzylAlcoholLimit,
-    CareArea,
     LabelDoseRules,
-    LabelRow,
-    Limits,
     PharmacyReference,
     Reconstitution,
     ReferenceBag,
     ReferenceSaline,
-    SiteBag,
-    SiteLibrary,
     Sourced,
     StabilityItem,
     StabilityRule,
     StepTemplate,
     Storage,
-    Validation,
     VialSpec,
 )
-from blina.domain.errors import KnowledgeError
-from blina.domain.pharmacy_units import Mcg, McgPerMl, Ml, MlPerHour
-from blina.domain.preparation import STEP_FIELDS, ResolvedLibrary, resolve_library
+from blina.domain.pharmacy.resolution import ResolvedLibrary, resolve_library
+from blina.domain.pharmacy.site_library import (
+    BenzylAlcoholLimit,
+    CareArea,
+    LabelRow,
+    Limits,
+    SiteBag,
+    SiteLibrary,
+    Validation,
+)
 from blina.domain.rounding import MeasurableStep, VolumeRounding
-from blina.domain.units import M2, Kg, McgPerDay, McgPerM2PerDay
+from blina.domain.units import M2, Kg, Mcg, McgPerDay, McgPerM2PerDay, McgPerMl, Ml, MlPerHour
 from blina.knowledge._loader import check_sources, read_toml, validate
 from blina.knowledge._schema import SourceEntry, _Strict
 

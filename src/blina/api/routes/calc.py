@@ -16,9 +16,10 @@ from blina.api.schemas import (
 )
 from blina.api.state import AppState
 from blina.domain.body import measure_body
-from blina.domain.druglib import label_dose_rules, prescribe
+from blina.domain.pharmacy.prescription import prescribe
+from blina.domain.pharmacy.recipe import Refusal, prepare_bag
+from blina.domain.pharmacy.reference import label_dose_rules
 from blina.domain.planning import CoursePlan, plan_course, zone_named
-from blina.domain.preparation import Refusal, prepare_bag
 from blina.domain.replanning import replan
 from blina.interop.plan_json import plan_to_dict, to_json_ready
 from blina.interop.recipe_json import recipe_to_dict, refusal_to_dict

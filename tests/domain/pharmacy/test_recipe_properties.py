@@ -27,16 +27,12 @@ from tests.pharmacy_strategies import (
 )
 
 from blina.domain.checks import CheckLevel
-from blina.domain.druglib import (
-    Prescription,
-    SiteLibrary,
-    Validation,
-    check_flush,
-    check_pump_program,
-)
-from blina.domain.pharmacy_units import Ml, MlPerHour
-from blina.domain.preparation import Recipe, Refusal, delivered_dose, prepare_bag
+from blina.domain.pharmacy.prescription import Prescription
+from blina.domain.pharmacy.pump import check_flush, check_pump_program
+from blina.domain.pharmacy.recipe import Recipe, Refusal, delivered_dose, prepare_bag
+from blina.domain.pharmacy.site_library import SiteLibrary, Validation
 from blina.domain.rounding import VolumeRounding
+from blina.domain.units import Ml, MlPerHour
 from blina.interop.plan_json import dumps
 from blina.interop.recipe_json import infusion_from_dict, recipe_to_dict
 
