@@ -63,7 +63,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from blina.domain import triage as current
+from blina.domain.triage.check_in import CheckIn, Context, SymptomAnswer, Temperature
+from blina.domain.triage.engine import triage
+from blina.domain.triage.rules import TriageLevel
 from blina.knowledge import KNOWLEDGE_DIR
 from blina.knowledge._loader import load_sources
 from blina.knowledge._schema import SourceEntry
@@ -80,6 +82,15 @@ FIRST = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 BASELINE_COMMIT = "74f2657ed360331d8a94262cd249f782478d024a"
 WINDOWS = (None, 3, 7, 14)
 REPO = Path(__file__).resolve().parents[1]
+CURRENT = types.SimpleNamespace(
+    CheckIn=CheckIn,
+    Context=Context,
+    SymptomAnswer=SymptomAnswer,
+    Temperature=Temperature,
+    triage=triage,
+)
+"""Today's triage (a package) in the shape of the baseline (one module): the names the
+streams use."""
 
 # The level each red flag is caught at, stated apart from the rules (issue 15, item 16).
 EMERGENCY_SIGNS = frozenset({"seizure", "fainting", "hard-to-wake", "self-harm-danger"})
@@ -115,7 +126,7 @@ class Injected:
 
     day: int
     sign: str
-    expected: current.TriageLevel
+    expected: TriageLevel
 
 
 def _days_since(day: int, step_up: bool) -> int:
@@ -165,7 +176,7 @@ def inject(
             else Decimal(rng.randint(340, 359)) / 10
         )
         changed = Day(day.day, day.answers, value, day.days_since_start_or_step_up)
-        injected = Injected(day.day, f"temperature {value} C", current.TriageLevel.CALL_NOW)
+        injected = Injected(day.day, f"temperature {value} C", TriageLevel.CALL_NOW)
     else:
         sign = rng.choice(flags)
         severity: int | None = None
@@ -176,7 +187,7 @@ def inject(
                 interferes = rng.choice([None, False, True])
         counted_severe = (severity or 0) >= SEVERE or interferes is True
         emergency = sign in EMERGENCY_SIGNS or (sign in EMERGENCY_WHEN_SEVERE and counted_severe)
-        expected = current.TriageLevel.EMERGENCY if emergency else current.TriageLevel.CALL_NOW
+        expected = TriageLevel.EMERGENCY if emergency else TriageLevel.CALL_NOW
         answers = (*(a for a in day.answers if a[0] != sign), (sign, severity, interferes))
         changed = Day(day.day, answers, day.temperature, day.days_since_start_or_step_up)
         shown = "not sure" if severity is None else str(severity)
@@ -190,10 +201,11 @@ def inject(
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """A version of the triage rules: its domain module, its loaded rules, its symptoms."""
+    """A version of the triage rules: its domain (the names the streams use), its loaded
+    rules, its symptoms."""
 
     name: str
-    module: types.ModuleType
+    module: types.ModuleType | types.SimpleNamespace
     rules: Any
 
     def knows(self, symptom: str) -> bool:
@@ -230,7 +242,7 @@ def levels(rules: Rules, stream: list[Day]) -> list[Any]:
 
 def current_rules() -> Rules:
     rules = load_triage(KNOWLEDGE_DIR / "triage.toml", load_sources(KNOWLEDGE_DIR))
-    return Rules("shipped (issue 15)", current, rules)
+    return Rules("shipped (issue 15)", CURRENT, rules)
 
 
 def _git_show(path: str) -> str:

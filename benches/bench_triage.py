@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from blina.domain.body import AgeGroup
-from blina.domain.triage import CheckIn, Context, Temperature, TemperatureUnit, triage
+from blina.domain.triage.check_in import CheckIn, Context, Temperature, TemperatureUnit
+from blina.domain.triage.engine import triage
 from blina.knowledge import load_knowledge
 
 NOW = datetime(2026, 12, 10, 2, 10, tzinfo=UTC)

@@ -13,14 +13,14 @@ from decimal import Decimal
 from hypothesis import strategies as st
 
 from blina.domain.body import AgeGroup
-from blina.domain.triage import (
+from blina.domain.triage.check_in import (
     CheckIn,
     Context,
     SymptomAnswer,
     Temperature,
     TemperatureUnit,
-    TriageRules,
 )
+from blina.domain.triage.rulebook import TriageRules
 from tests.strategies import decimals
 
 NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)

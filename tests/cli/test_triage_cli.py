@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from blina.cli import app
-from blina.domain.triage import TriageLevel
+from blina.domain.triage.rules import TriageLevel
 from blina.knowledge import load_knowledge
 
 runner = CliRunner()

@@ -17,22 +17,24 @@ import pytest
 
 from blina.domain.body import AgeGroup
 from blina.domain.errors import InvalidInput
-from blina.domain.triage import (
+from blina.domain.triage.check_in import (
     CheckIn,
-    Compare,
     Context,
+    SymptomAnswer,
+    Temperature,
+    TemperatureUnit,
+)
+from blina.domain.triage.engine import triage
+from blina.domain.triage.result import Triage
+from blina.domain.triage.rulebook import TriageRules
+from blina.domain.triage.rules import (
+    Compare,
     Guidance,
     History,
     Instruction,
-    SymptomAnswer,
     SymptomRule,
-    Temperature,
     TemperatureRule,
-    TemperatureUnit,
-    Triage,
     TriageLevel,
-    TriageRules,
-    triage,
 )
 from blina.knowledge import Knowledge
 

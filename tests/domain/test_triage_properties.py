@@ -35,17 +35,17 @@ from tests.triage_strategies import (
     red_flags,
 )
 
-from blina.domain.triage import (
+from blina.domain.triage.check_in import (
     CheckIn,
     Context,
     SymptomAnswer,
     Temperature,
     TemperatureUnit,
-    Triage,
-    TriageLevel,
-    TriageRules,
-    triage,
 )
+from blina.domain.triage.engine import triage
+from blina.domain.triage.result import Triage
+from blina.domain.triage.rulebook import TriageRules
+from blina.domain.triage.rules import TriageLevel
 from blina.knowledge import load_knowledge
 
 RULES: TriageRules = load_knowledge().triage

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from blina.domain.triage import TriageLevel
+from blina.domain.triage.rules import TriageLevel
 from blina.knowledge import Knowledge
 from blina.web import i18n
 from tests.e2e.conftest import Records, Tab, send_check_in

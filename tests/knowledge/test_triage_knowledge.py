@@ -21,16 +21,10 @@ import pytest
 from tests import shared
 
 from blina.domain.errors import KnowledgeError
-from blina.domain.triage import (
-    CheckIn,
-    Compare,
-    Context,
-    RuleHistory,
-    SymptomAnswer,
-    TriageLevel,
-    TriageRules,
-    triage,
-)
+from blina.domain.triage.check_in import CheckIn, Context, SymptomAnswer
+from blina.domain.triage.engine import triage
+from blina.domain.triage.rulebook import TriageRules
+from blina.domain.triage.rules import Compare, RuleHistory, TriageLevel
 from blina.knowledge import KNOWLEDGE_DIR, Knowledge
 from blina.knowledge._loader import load_sources
 from blina.knowledge._triage import KEBAB_CASE, load_triage

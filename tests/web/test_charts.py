@@ -6,7 +6,8 @@ from itertools import pairwise
 
 import pytest
 
-from blina.domain.triage import Compare, Temperature, TemperatureRule, TemperatureUnit, TriageLevel
+from blina.domain.triage.check_in import Temperature, TemperatureUnit
+from blina.domain.triage.rules import Compare, TemperatureRule, TriageLevel
 from blina.knowledge import Knowledge
 from blina.web.charts import HEIGHT, WIDTH, TemperatureChart, temperature_chart
 from blina.web.viewmodels import alerting_temperature_rules

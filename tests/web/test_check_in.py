@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from blina.demo import DEMO_PASSWORD
-from blina.domain.triage import TriageLevel
+from blina.domain.triage.rules import TriageLevel
 from blina.knowledge import Knowledge
 from blina.services.accounts import create_user
 from blina.store.session import read_only, transaction

@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
-from blina.domain.triage import Guidance, TriageLevel
+from blina.domain.triage.rules import Guidance, TriageLevel
 from blina.knowledge import Knowledge
 from blina.web import i18n
 from tests.web.conftest import DemoClinic

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from blina.demo import DEMO_PASSWORD, DEMO_ZONE
 from blina.domain.toxicity import Relative
-from blina.domain.triage import Temperature, TemperatureUnit
+from blina.domain.triage.check_in import Temperature, TemperatureUnit
 from blina.knowledge import Knowledge
 from blina.services.accounts import create_user, to_actor
 from blina.services.labs import LAB_SCALE

@@ -18,18 +18,17 @@ from blina.cli.app import app, user_errors
 from blina.domain import bounds
 from blina.domain.body import AgeGroup
 from blina.domain.errors import InvalidInput
-from blina.domain.triage import (
+from blina.domain.triage.check_in import (
     CheckIn,
     Context,
-    Finding,
-    Guidance,
     SymptomAnswer,
     Temperature,
     TemperatureUnit,
-    Triage,
-    TriageRules,
-    triage,
 )
+from blina.domain.triage.engine import triage
+from blina.domain.triage.result import Finding, Triage
+from blina.domain.triage.rulebook import TriageRules
+from blina.domain.triage.rules import Guidance
 from blina.interop.plan_json import dumps
 from blina.knowledge import Knowledge, load_knowledge
 from blina.services.clock import SystemClock

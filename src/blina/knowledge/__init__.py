@@ -13,7 +13,7 @@ from types import MappingProxyType
 from blina.domain.body import BodyRules
 from blina.domain.errors import UnknownId
 from blina.domain.regimens import LabelVersion, Regimen
-from blina.domain.triage import TriageRules
+from blina.domain.triage.rulebook import TriageRules
 from blina.knowledge._loader import load_body_rules, load_regimens, load_sources
 from blina.knowledge._pharmacy import PharmacyReference, load_pharmacy
 from blina.knowledge._schema import SourceEntry

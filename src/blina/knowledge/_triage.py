@@ -18,7 +18,8 @@ from pydantic import Field, NonNegativeInt, PositiveInt
 
 from blina.domain.body import Range
 from blina.domain.errors import KnowledgeError
-from blina.domain.triage import (
+from blina.domain.triage.rulebook import TriageRules
+from blina.domain.triage.rules import (
     Compare,
     Guidance,
     Instruction,
@@ -31,7 +32,6 @@ from blina.domain.triage import (
     SymptomRule,
     TemperatureRule,
     TriageLevel,
-    TriageRules,
 )
 from blina.knowledge._loader import check_sources, read_toml, validate
 from blina.knowledge._schema import BoundFile, SourceEntry, _Strict

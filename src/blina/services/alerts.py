@@ -18,7 +18,8 @@ from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.orm import Session
 
 from blina.domain.errors import InvalidInput
-from blina.domain.triage import Triage, TriageLevel
+from blina.domain.triage.result import Triage
+from blina.domain.triage.rules import TriageLevel
 from blina.services.access import patient_for, require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit

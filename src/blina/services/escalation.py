@@ -17,7 +17,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from blina.domain.errors import InvalidInput
-from blina.domain.triage import TriageLevel
+from blina.domain.triage.rules import TriageLevel
 from blina.services.access import require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit

@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 from blina.domain.course_state import CoursePhase
 from blina.domain.errors import InvalidInput
 from blina.domain.planning import CoursePlan
-from blina.domain.triage import CheckIn, Context, Temperature, TemperatureUnit, triage
+from blina.domain.triage.check_in import CheckIn, Context, Temperature, TemperatureUnit
+from blina.domain.triage.engine import triage
 from blina.knowledge import Knowledge
 from blina.services.access import patient_for, require_patient
 from blina.services.actors import Actor

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from blina.domain.triage import Temperature, TemperatureRule, TriageLevel
+from blina.domain.triage.check_in import Temperature
+from blina.domain.triage.rules import TemperatureRule, TriageLevel
 
 __all__ = [
     "HEIGHT",

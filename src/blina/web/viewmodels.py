@@ -18,13 +18,9 @@ from blina.domain.planning import CoursePlan, PlanDay, PremedicationDose, Span
 from blina.domain.replanning import Discontinuation, Event, Interruption, Replan
 from blina.domain.toxicity import Relative
 from blina.domain.toxicity.ctcae import CtcaeTerm
-from blina.domain.triage import (
-    Symptom,
-    Temperature,
-    TemperatureRule,
-    TemperatureUnit,
-    TriageRules,
-)
+from blina.domain.triage.check_in import Temperature, TemperatureUnit
+from blina.domain.triage.rulebook import TriageRules
+from blina.domain.triage.rules import Symptom, TemperatureRule
 from blina.store.tables import (
     Alert,
     AuditEvent,

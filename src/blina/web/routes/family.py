@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from blina.domain.errors import InvalidInput
-from blina.domain.triage import TriageLevel
+from blina.domain.triage.rules import TriageLevel
 from blina.interop.ical import plan_to_ical
 from blina.services import (
     calendar_feeds,
