@@ -17,7 +17,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from blina.domain.body import BodySize, measure_body
-from blina.domain.planning import CoursePlan, plan_course
+from blina.domain.course_plan import CoursePlan
+from blina.domain.planning import plan_course
 from blina.interop.plan_json import dumps, plan_to_dict
 from blina.knowledge import load_knowledge
 

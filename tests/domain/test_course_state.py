@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blina.domain.body import BodyRules, BodySize, measure_body
+from blina.domain.course_plan import CoursePlan
 from blina.domain.course_state import (
     LATE,
     LIVE,
@@ -35,7 +36,7 @@ from blina.domain.course_state import (
 )
 from blina.domain.errors import InvalidInput
 from blina.domain.modifications import AdverseReaction, ModificationRules
-from blina.domain.planning import CoursePlan, plan_course
+from blina.domain.planning import plan_course
 from blina.domain.regimens import Regimen
 from blina.domain.replanning import (
     DecisionKind,

@@ -18,6 +18,7 @@ from tests.factories import (
 )
 
 from blina.domain.body import AgeGroup, BodySize
+from blina.domain.course_plan import CoursePlan
 from blina.domain.errors import InvalidInput
 from blina.domain.modifications import (
     ActionKind,
@@ -28,7 +29,7 @@ from blina.domain.modifications import (
     Rule,
     WeightBand,
 )
-from blina.domain.planning import CoursePlan, plan_course
+from blina.domain.planning import plan_course
 from blina.domain.regimens import PremedTrigger, Regimen
 from blina.domain.replanning import (
     CourseStatus,

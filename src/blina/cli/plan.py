@@ -12,8 +12,9 @@ from blina.cli._parse import parse_date, parse_decimal, parse_integer, parse_tim
 from blina.cli.app import app, user_errors
 from blina.cli.tables import render_plan
 from blina.domain.body import measure_body
+from blina.domain.course_plan import CoursePlan
 from blina.domain.errors import InvalidInput, UnknownId
-from blina.domain.planning import CoursePlan, plan_course, zone_named
+from blina.domain.planning import plan_course, zone_named
 from blina.domain.regimens import Regimen
 from blina.interop.ical import plan_to_ical
 from blina.interop.plan_json import dumps, plan_to_dict

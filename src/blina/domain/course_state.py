@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from blina.domain.course_plan import CoursePlan
 from blina.domain.errors import InvalidInput
-from blina.domain.planning import CoursePlan
 from blina.domain.replanning import (
     CourseStatus,
     DecisionKind,

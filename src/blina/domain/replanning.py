@@ -33,16 +33,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from blina.domain.body import AgeGroup
-from blina.domain.errors import InvalidInput
-from blina.domain.modifications import (
-    Action,
-    ActionKind,
-    AdverseReaction,
-    CourseState,
-    ModificationRules,
-    decide,
-)
-from blina.domain.planning import (
+from blina.domain.course_plan import (
     Bag,
     CoursePlan,
     DoseBasis,
@@ -54,6 +45,15 @@ from blina.domain.planning import (
     gap_span,
     lay_bags,
     premedication_dose,
+)
+from blina.domain.errors import InvalidInput
+from blina.domain.modifications import (
+    Action,
+    ActionKind,
+    AdverseReaction,
+    CourseState,
+    ModificationRules,
+    decide,
 )
 from blina.domain.regimens import CycleSpec, DoseStep, PremedTrigger
 from blina.domain.units import McgPerDay

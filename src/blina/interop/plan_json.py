@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from blina.domain.planning import Bag, CoursePlan, PlanDay, PremedicationDose
+from blina.domain.course_plan import Bag, CoursePlan, PlanDay, PremedicationDose
 
 __all__ = ["dumps", "plan_to_dict", "to_json_ready"]
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from blina.domain.body import measure_body
+from blina.domain.course_plan import CoursePlan
 from blina.domain.course_state import (
     BagRecord,
     BagStatus,
@@ -23,7 +24,7 @@ from blina.domain.course_state import (
     course_state,
 )
 from blina.domain.errors import InvalidInput
-from blina.domain.planning import CoursePlan, plan_course
+from blina.domain.planning import plan_course
 from blina.domain.replanning import CourseStatus, Discontinuation, Event, Replan, replan
 from blina.domain.units import McgPerDay
 from blina.interop.toxicity_json import event_from_dict, event_to_dict

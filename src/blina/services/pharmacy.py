@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 
 from blina.config import Settings
 from blina.domain.checks import CheckLevel
+from blina.domain.course_plan import Bag, CoursePlan
 from blina.domain.course_state import BagRecord, BagStatus, CoursePhase, CourseState, Slot
 from blina.domain.druglib import label_dose_rules, prescribe
 from blina.domain.errors import BlinaError, InvalidInput
 from blina.domain.hanging import hang_problems
 from blina.domain.pharmacy_units import Ml, MlPerHour
-from blina.domain.planning import Bag, CoursePlan
 from blina.domain.preparation import Recipe, Refusal, ResolvedLibrary, prepare_bag
 from blina.domain.units import McgPerDay
 from blina.interop.plan_json import to_json_ready

@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from blina.domain.course_plan import CoursePlan
 from blina.domain.modifications import Action, AdverseReaction, CourseState, decide
-from blina.domain.planning import CoursePlan
 from blina.domain.replanning import Interruption
 from blina.domain.toxicity import Grading
 from blina.interop.plan_json import to_json_ready

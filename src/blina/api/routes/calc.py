@@ -16,8 +16,9 @@ from blina.api.schemas import (
 )
 from blina.api.state import AppState
 from blina.domain.body import measure_body
+from blina.domain.course_plan import CoursePlan
 from blina.domain.druglib import label_dose_rules, prescribe
-from blina.domain.planning import CoursePlan, plan_course, zone_named
+from blina.domain.planning import plan_course, zone_named
 from blina.domain.preparation import Refusal, prepare_bag
 from blina.domain.replanning import replan
 from blina.interop.plan_json import plan_to_dict, to_json_ready
