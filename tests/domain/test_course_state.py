@@ -38,14 +38,9 @@ from blina.domain.errors import InvalidInput
 from blina.domain.modifications import AdverseReaction, ModificationRules
 from blina.domain.planning import plan_course
 from blina.domain.regimens import Regimen
-from blina.domain.replanning import (
-    DecisionKind,
-    Discontinuation,
-    Event,
-    Interruption,
-    Restart,
-    replan,
-)
+from blina.domain.replanning.decisions import DecisionKind
+from blina.domain.replanning.events import Discontinuation, Event, Interruption, Restart
+from blina.domain.replanning.replay import replan
 from blina.domain.units import McgPerDay
 from blina.knowledge import Knowledge, load_knowledge
 

@@ -22,7 +22,8 @@ from blina.domain.modifications import AdverseReaction, ModificationRules
 from blina.domain.pharmacy_units import Mcg, Ml, MlPerHour
 from blina.domain.planning import plan_course
 from blina.domain.regimens import Regimen
-from blina.domain.replanning import Event, Interruption, replan
+from blina.domain.replanning.events import Event, Interruption
+from blina.domain.replanning.replay import replan
 from blina.domain.units import McgPerDay
 from blina.knowledge import Knowledge
 

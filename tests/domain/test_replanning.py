@@ -31,18 +31,15 @@ from blina.domain.modifications import (
 )
 from blina.domain.planning import plan_course
 from blina.domain.regimens import PremedTrigger, Regimen
-from blina.domain.replanning import (
+from blina.domain.replanning.decisions import (
     CourseStatus,
     Decision,
     DecisionKind,
     DecisionLevel,
-    Discontinuation,
-    Event,
-    Interruption,
     Replan,
-    Restart,
-    replan,
 )
+from blina.domain.replanning.events import Discontinuation, Event, Interruption, Restart
+from blina.domain.replanning.replay import replan
 from blina.domain.units import McgPerDay
 from blina.knowledge import Knowledge
 

@@ -20,15 +20,9 @@ from blina.domain.course_plan import CoursePlan
 from blina.domain.errors import InvalidInput
 from blina.domain.modifications import ActionKind, CourseState, decide
 from blina.domain.planning import plan_course
-from blina.domain.replanning import (
-    CourseStatus,
-    Discontinuation,
-    Event,
-    Interruption,
-    Replan,
-    Restart,
-    replan,
-)
+from blina.domain.replanning.decisions import CourseStatus, Replan
+from blina.domain.replanning.events import Discontinuation, Event, Interruption, Restart
+from blina.domain.replanning.replay import replan
 from blina.domain.units import McgPerDay
 from blina.knowledge import load_knowledge
 

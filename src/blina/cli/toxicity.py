@@ -27,10 +27,8 @@ from blina.cli.tables import render_plan
 from blina.domain.body import measure_body
 from blina.domain.errors import InvalidInput, UnknownId
 from blina.domain.planning import plan_course, zone_named
-from blina.domain.replanning import (
-    Replan,
-    replan,
-)
+from blina.domain.replanning.decisions import Replan
+from blina.domain.replanning.replay import replan
 from blina.domain.toxicity import Grading
 from blina.domain.toxicity.crs import CrsFindings, Hypotension, OxygenSupport, grade_crs
 from blina.domain.toxicity.ctcae import CtcaeFindings, grade_ctcae

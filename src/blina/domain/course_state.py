@@ -19,15 +19,8 @@ from enum import StrEnum
 
 from blina.domain.course_plan import CoursePlan
 from blina.domain.errors import InvalidInput
-from blina.domain.replanning import (
-    CourseStatus,
-    DecisionKind,
-    Discontinuation,
-    Event,
-    Interruption,
-    Replan,
-    Restart,
-)
+from blina.domain.replanning.decisions import CourseStatus, DecisionKind, Replan
+from blina.domain.replanning.events import Discontinuation, Event, Interruption, Restart
 from blina.domain.units import McgPerDay
 
 __all__ = [

@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 from blina.domain import bounds
 from blina.domain.errors import InvalidInput
 from blina.domain.modifications import AdverseReaction
-from blina.domain.replanning import Discontinuation, Event, Interruption, Replan, Restart
+from blina.domain.replanning.decisions import Replan
+from blina.domain.replanning.events import Discontinuation, Event, Interruption, Restart
 from blina.domain.toxicity import Grading
 from blina.domain.units import McgPerDay
 from blina.interop.plan_json import plan_to_dict

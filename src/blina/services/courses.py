@@ -25,7 +25,9 @@ from blina.domain.course_state import (
 )
 from blina.domain.errors import InvalidInput
 from blina.domain.planning import plan_course
-from blina.domain.replanning import CourseStatus, Discontinuation, Event, Replan, replan
+from blina.domain.replanning.decisions import CourseStatus, Replan
+from blina.domain.replanning.events import Discontinuation, Event
+from blina.domain.replanning.replay import replan
 from blina.domain.units import McgPerDay
 from blina.interop.toxicity_json import event_from_dict, event_to_dict
 from blina.knowledge import Knowledge

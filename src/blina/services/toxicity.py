@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from blina.domain.course_plan import CoursePlan
 from blina.domain.modifications import Action, AdverseReaction, CourseState, decide
-from blina.domain.replanning import Interruption
+from blina.domain.replanning.events import Interruption
 from blina.domain.toxicity import Grading
 from blina.interop.plan_json import to_json_ready
 from blina.interop.toxicity_json import grading_to_dict
