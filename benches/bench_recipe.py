@@ -22,8 +22,8 @@ from decimal import Decimal
 
 from blina.domain.druglib import Prescription, label_dose_rules, prescribe
 from blina.domain.preparation import Recipe, prepare_bag
-from blina.interop.plan_json import dumps
-from blina.interop.recipe_json import recipe_to_dict, refusal_to_dict
+from blina.interop.json.recipe import recipe_to_dict, refusal_to_dict
+from blina.interop.json.values import dumps
 from blina.knowledge import load_knowledge
 from blina.knowledge._pharmacy import DEMO_LIBRARY, load_site_library
 

@@ -53,7 +53,7 @@ from blina.domain.rounding import (
     vials_needed,
 )
 from blina.domain.units import M2, Hours, McgPerDay, McgPerM2PerDay
-from blina.interop.recipe_json import recipe_to_dict
+from blina.interop.json.recipe import recipe_to_dict
 
 DEMO = resolve()
 

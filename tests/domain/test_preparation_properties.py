@@ -37,8 +37,8 @@ from blina.domain.druglib import (
 from blina.domain.pharmacy_units import Ml, MlPerHour
 from blina.domain.preparation import Recipe, Refusal, delivered_dose, prepare_bag
 from blina.domain.rounding import VolumeRounding
-from blina.interop.plan_json import dumps
-from blina.interop.recipe_json import infusion_from_dict, recipe_to_dict
+from blina.interop.json.recipe import infusion_from_dict, recipe_to_dict
+from blina.interop.json.values import dumps
 
 DEMO = resolve()
 

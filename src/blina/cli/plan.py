@@ -17,7 +17,8 @@ from blina.domain.errors import InvalidInput, UnknownId
 from blina.domain.planning import plan_course, zone_named
 from blina.domain.regimens import Regimen
 from blina.interop.ical import plan_to_ical
-from blina.interop.plan_json import dumps, plan_to_dict
+from blina.interop.json.plan import plan_to_dict
+from blina.interop.json.values import dumps
 from blina.knowledge import load_knowledge
 from blina.services.clock import SystemClock
 

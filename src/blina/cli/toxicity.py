@@ -49,16 +49,15 @@ from blina.domain.toxicity.tls import (
     TlsSeizure,
     assess_tls,
 )
-from blina.interop.plan_json import dumps
-from blina.interop.toxicity_json import (
-    event_from_dict,
-    grading_to_dict,
+from blina.interop.json.grading import grading_to_dict
+from blina.interop.json.replanning import event_from_dict, replan_to_dict
+from blina.interop.json.values import (
+    dumps,
     json_choice,
     json_field,
     json_instant,
     json_number,
     json_text,
-    replan_to_dict,
 )
 from blina.knowledge import load_knowledge
 from blina.services.clock import SystemClock

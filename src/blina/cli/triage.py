@@ -30,7 +30,7 @@ from blina.domain.triage import (
     TriageRules,
     triage,
 )
-from blina.interop.plan_json import dumps
+from blina.interop.json.values import dumps
 from blina.knowledge import Knowledge, load_knowledge
 from blina.services.clock import SystemClock
 

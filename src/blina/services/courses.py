@@ -29,7 +29,7 @@ from blina.domain.replanning.decisions import CourseStatus, Replan
 from blina.domain.replanning.events import Discontinuation, Event
 from blina.domain.replanning.replay import replan
 from blina.domain.units import McgPerDay
-from blina.interop.toxicity_json import event_from_dict, event_to_dict
+from blina.interop.json.replanning import event_from_dict, event_to_dict
 from blina.knowledge import Knowledge
 from blina.services.access import course_for, patient_for, require_role
 from blina.services.actors import Actor, Role

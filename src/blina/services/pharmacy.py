@@ -30,8 +30,8 @@ from blina.domain.hanging import hang_problems
 from blina.domain.pharmacy_units import Ml, MlPerHour
 from blina.domain.preparation import Recipe, Refusal, ResolvedLibrary, prepare_bag
 from blina.domain.units import McgPerDay
-from blina.interop.plan_json import to_json_ready
-from blina.interop.recipe_json import infusion_from_dict, read_recipe_dict, recipe_to_dict
+from blina.interop.json.recipe import infusion_from_dict, read_recipe_dict, recipe_to_dict
+from blina.interop.json.values import to_json_ready
 from blina.knowledge import Knowledge
 from blina.knowledge._pharmacy import DEMO_LIBRARY, load_site_library
 from blina.services.access import course_for, require_role
