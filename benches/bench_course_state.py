@@ -17,7 +17,8 @@ from blina.domain.body import measure_body
 from blina.domain.course_state import BagRecord, BagStatus, course_state
 from blina.domain.modifications import AdverseReaction
 from blina.domain.planning import plan_course
-from blina.domain.replanning import Interruption, Restart, replan
+from blina.domain.replanning.events import Interruption, Restart
+from blina.domain.replanning.replay import replan
 from blina.knowledge import load_knowledge
 
 

@@ -17,8 +17,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from blina.domain.body import BodySize, measure_body
-from blina.domain.planning import CoursePlan, plan_course
-from blina.interop.plan_json import dumps, plan_to_dict
+from blina.domain.course_plan import CoursePlan
+from blina.domain.planning import plan_course
+from blina.interop.json.plan import plan_to_dict
+from blina.interop.json.values import dumps
 from blina.knowledge import load_knowledge
 
 

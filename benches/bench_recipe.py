@@ -23,8 +23,8 @@ from decimal import Decimal
 from blina.domain.pharmacy.prescription import Prescription, prescribe
 from blina.domain.pharmacy.recipe import Recipe, prepare_bag
 from blina.domain.pharmacy.reference import label_dose_rules
-from blina.interop.plan_json import dumps
-from blina.interop.recipe_json import recipe_to_dict, refusal_to_dict
+from blina.interop.json.recipe import recipe_to_dict, refusal_to_dict
+from blina.interop.json.values import dumps
 from blina.knowledge import load_knowledge
 from blina.knowledge._pharmacy import DEMO_LIBRARY, load_site_library
 

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from blina.domain.body import measure_body
 from blina.domain.modifications import AdverseReaction
 from blina.domain.planning import plan_course
-from blina.domain.replanning import Event, Interruption, Restart, replan
+from blina.domain.replanning.events import Event, Interruption, Restart
+from blina.domain.replanning.replay import replan
 from blina.domain.toxicity.crs import CrsFindings, Hypotension, OxygenSupport, grade_crs
 from blina.domain.toxicity.ctcae import CtcaeFindings, grade_ctcae
 from blina.domain.toxicity.icans import Consciousness, IcansFindings, Seizure, grade_icans

@@ -12,7 +12,7 @@ from decimal import Decimal
 from hypothesis import strategies as st
 
 from blina.domain.modifications import AdverseReaction
-from blina.domain.replanning import Discontinuation, Event, Interruption, Restart
+from blina.domain.replanning.events import Discontinuation, Event, Interruption, Restart
 from blina.domain.toxicity.crs import CrsFindings, Hypotension, OxygenSupport
 from blina.domain.units import McgPerDay
 from tests.strategies import decimals

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blina.domain.body import BodyRules, BodySize, measure_body
+from blina.domain.course_plan import CoursePlan
 from blina.domain.course_state import (
     LATE,
     LIVE,
@@ -35,16 +36,11 @@ from blina.domain.course_state import (
 )
 from blina.domain.errors import InvalidInput
 from blina.domain.modifications import AdverseReaction, ModificationRules
-from blina.domain.planning import CoursePlan, plan_course
+from blina.domain.planning import plan_course
 from blina.domain.regimens import Regimen
-from blina.domain.replanning import (
-    DecisionKind,
-    Discontinuation,
-    Event,
-    Interruption,
-    Restart,
-    replan,
-)
+from blina.domain.replanning.decisions import DecisionKind
+from blina.domain.replanning.events import Discontinuation, Event, Interruption, Restart
+from blina.domain.replanning.replay import replan
 from blina.domain.units import McgPerDay
 from blina.knowledge import Knowledge, load_knowledge
 

@@ -14,13 +14,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from blina.domain.body import BodyRules, BodySize, measure_body
+from blina.domain.course_plan import CoursePlan
 from blina.domain.course_state import BagRecord, BagStatus, CourseState, course_state
 from blina.domain.hanging import hang_problems
 from blina.domain.modifications import AdverseReaction, ModificationRules
 from blina.domain.pharmacy.pump import Infusion
-from blina.domain.planning import CoursePlan, plan_course
+from blina.domain.planning import plan_course
 from blina.domain.regimens import Regimen
-from blina.domain.replanning import Event, Interruption, replan
+from blina.domain.replanning.events import Event, Interruption
+from blina.domain.replanning.replay import replan
 from blina.domain.units import Mcg, McgPerDay, Ml, MlPerHour
 from blina.knowledge import Knowledge
 

@@ -23,8 +23,9 @@ from tests.factories import (
 )
 
 from blina.domain.body import AgeGroup, BodySize
+from blina.domain.course_plan import CoursePlan, DoseBasis
 from blina.domain.errors import InvalidInput
-from blina.domain.planning import CoursePlan, DoseBasis, plan_course
+from blina.domain.planning import plan_course
 from blina.domain.regimens import PremedTrigger, Regimen
 from blina.knowledge import Knowledge
 

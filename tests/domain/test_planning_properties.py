@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.strategies import children_under_45_kg, plan_inputs, synthetic_regimens
 
+from blina.domain.course_plan import CoursePlan, PlanDay
 from blina.domain.errors import InvalidInput
-from blina.domain.planning import CoursePlan, PlanDay, plan_course
+from blina.domain.planning import plan_course
 from blina.domain.regimens import DoseStep
 from blina.knowledge import load_knowledge
 

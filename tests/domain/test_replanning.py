@@ -18,6 +18,7 @@ from tests.factories import (
 )
 
 from blina.domain.body import AgeGroup, BodySize
+from blina.domain.course_plan import CoursePlan
 from blina.domain.errors import InvalidInput
 from blina.domain.modifications import (
     ActionKind,
@@ -28,20 +29,17 @@ from blina.domain.modifications import (
     Rule,
     WeightBand,
 )
-from blina.domain.planning import CoursePlan, plan_course
+from blina.domain.planning import plan_course
 from blina.domain.regimens import PremedTrigger, Regimen
-from blina.domain.replanning import (
+from blina.domain.replanning.decisions import (
     CourseStatus,
     Decision,
     DecisionKind,
     DecisionLevel,
-    Discontinuation,
-    Event,
-    Interruption,
     Replan,
-    Restart,
-    replan,
 )
+from blina.domain.replanning.events import Discontinuation, Event, Interruption, Restart
+from blina.domain.replanning.replay import replan
 from blina.domain.units import McgPerDay
 from blina.knowledge import Knowledge
 

@@ -16,18 +16,13 @@ from tests.strategies import bodies, children_under_45_kg, plan_inputs, syntheti
 from tests.toxicity_strategies import event_logs
 
 from blina.domain.body import BodySize
+from blina.domain.course_plan import CoursePlan
 from blina.domain.errors import InvalidInput
 from blina.domain.modifications import ActionKind, CourseState, decide
-from blina.domain.planning import CoursePlan, plan_course
-from blina.domain.replanning import (
-    CourseStatus,
-    Discontinuation,
-    Event,
-    Interruption,
-    Replan,
-    Restart,
-    replan,
-)
+from blina.domain.planning import plan_course
+from blina.domain.replanning.decisions import CourseStatus, Replan
+from blina.domain.replanning.events import Discontinuation, Event, Interruption, Restart
+from blina.domain.replanning.replay import replan
 from blina.domain.units import McgPerDay
 from blina.knowledge import load_knowledge
 

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 
 from blina.domain.body import measure_body
-from blina.domain.planning import CoursePlan, plan_course
+from blina.domain.course_plan import CoursePlan
+from blina.domain.planning import plan_course
 from blina.interop.ical import plan_to_ical
 from blina.knowledge import load_knowledge
 

@@ -11,14 +11,14 @@ from tests.pharmacy_strategies import make_rx, make_site, prescriptions, resolve
 from blina.domain.errors import InvalidInput
 from blina.domain.pharmacy.prescription import Prescription
 from blina.domain.pharmacy.recipe import Recipe, Refusal, prepare_bag
-from blina.interop.plan_json import to_json_ready
-from blina.interop.recipe_json import (
+from blina.interop.json.recipe import (
     RECIPE_OPTIONAL,
     RECIPE_SHAPE,
     read_recipe_dict,
     recipe_to_dict,
     refusal_to_dict,
 )
+from blina.interop.json.values import to_json_ready
 
 DEMO = resolve(make_site(demo=True))
 

@@ -11,8 +11,8 @@ import pytest
 from tests.pharmacy_strategies import make_rx, make_site, resolve
 
 from blina.domain.pharmacy.recipe import Recipe, prepare_bag
-from blina.interop.plan_json import to_json_ready
-from blina.interop.recipe_json import read_recipe_dict, recipe_to_dict
+from blina.interop.json.recipe import read_recipe_dict, recipe_to_dict
+from blina.interop.json.values import to_json_ready
 from blina.interop.worksheet import (
     FilledIn,
     Signature,

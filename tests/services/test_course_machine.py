@@ -56,7 +56,7 @@ from blina.config import Settings
 from blina.domain.course_state import STOPPED, WAITING, BagStatus, CoursePhase, CourseState
 from blina.domain.errors import BlinaError, InvalidInput
 from blina.domain.pharmacy.resolution import ResolvedLibrary
-from blina.domain.replanning import DecisionKind
+from blina.domain.replanning.decisions import DecisionKind
 from blina.knowledge import Knowledge
 from blina.services import courses, pharmacy, premedication, reports, tasks
 from blina.services.accounts import create_user, to_actor
@@ -486,7 +486,7 @@ class CourseMachine(RuleBasedStateMachine):
         state, applied = recorded
         if not applied:
             # The log keeps an event that comes after the course ended by its plan, with
-            # a hard "not applied" decision (replanning's _after_end): nothing changes.
+            # a hard "not applied" decision (interruption_rules.not_applied): nothing changes.
             _count("event kept, not applied: the course had ended")
             assert view.state.phase in STOPPED, view.state.phase
             assert state.phase in STOPPED, state.phase

@@ -289,7 +289,7 @@ class CourseEventIn(_In):
     reason: str | None = Field(default=None, description="For a discontinuation")
 
     def as_log_entry(self) -> dict[str, Any]:
-        """The event as the course log stores it (``blina.interop.toxicity_json``)."""
+        """The event as the course log stores it (``blina.interop.json.replanning``)."""
         return {
             key: value.isoformat() if isinstance(value, datetime) else value
             for key, value in self.model_dump(exclude_none=True).items()

@@ -28,13 +28,13 @@ from blina.domain.pharmacy.reference import LabelDoseRules, label_dose_rules
 from blina.domain.pharmacy.resolution import ResolvedLibrary
 from blina.domain.rounding import round_factor, round_reported
 from blina.domain.units import Ml, MlPerHour
-from blina.interop.plan_json import dumps
-from blina.interop.recipe_json import (
+from blina.interop.json.recipe import (
     infusion_from_dict,
     library_to_dict,
     recipe_to_dict,
     refusal_to_dict,
 )
+from blina.interop.json.values import dumps
 from blina.interop.worksheet import render_worksheet
 from blina.knowledge import Knowledge, load_knowledge
 from blina.knowledge._pharmacy import DEMO_LIBRARY, load_site_library

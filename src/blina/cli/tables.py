@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from blina.domain.planning import CoursePlan, Span
+from blina.domain.course_plan import CoursePlan, Span
 from blina.knowledge import SourceEntry
 
 __all__ = ["render_plan"]

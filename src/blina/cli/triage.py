@@ -29,7 +29,7 @@ from blina.domain.triage.engine import triage
 from blina.domain.triage.result import Finding, Triage
 from blina.domain.triage.rulebook import TriageRules
 from blina.domain.triage.rules import Guidance
-from blina.interop.plan_json import dumps
+from blina.interop.json.values import dumps
 from blina.knowledge import Knowledge, load_knowledge
 from blina.services.clock import SystemClock
 

@@ -17,17 +17,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from blina.domain.course_plan import CoursePlan
 from blina.domain.errors import InvalidInput
-from blina.domain.planning import CoursePlan
-from blina.domain.replanning import (
-    CourseStatus,
-    DecisionKind,
-    Discontinuation,
-    Event,
-    Interruption,
-    Replan,
-    Restart,
-)
+from blina.domain.replanning.decisions import CourseStatus, DecisionKind, Replan
+from blina.domain.replanning.events import Discontinuation, Event, Interruption, Restart
 from blina.domain.units import McgPerDay
 
 __all__ = [

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from blina.domain.planning import CoursePlan
+from blina.domain.course_plan import CoursePlan
 
 __all__ = ["plan_to_ical"]
 

@@ -22,7 +22,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from blina.domain.pharmacy.recipe import Recipe
-from blina.interop.recipe_json import recipe_to_dict
+from blina.interop.json.recipe import recipe_to_dict
 
 __all__ = ["FilledIn", "Signature", "render_worksheet", "render_worksheet_sections"]
 

@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from blina.domain.course_plan import CoursePlan
 from blina.domain.errors import InvalidInput
-from blina.domain.planning import CoursePlan
 from blina.knowledge import Knowledge
 from blina.services.access import patient_for
 from blina.services.actors import Actor

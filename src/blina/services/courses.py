@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from blina.domain.body import measure_body
+from blina.domain.course_plan import CoursePlan
 from blina.domain.course_state import (
     BagRecord,
     BagStatus,
@@ -23,10 +24,12 @@ from blina.domain.course_state import (
     course_state,
 )
 from blina.domain.errors import InvalidInput
-from blina.domain.planning import CoursePlan, plan_course
-from blina.domain.replanning import CourseStatus, Discontinuation, Event, Replan, replan
+from blina.domain.planning import plan_course
+from blina.domain.replanning.decisions import CourseStatus, Replan
+from blina.domain.replanning.events import Discontinuation, Event
+from blina.domain.replanning.replay import replan
 from blina.domain.units import McgPerDay
-from blina.interop.toxicity_json import event_from_dict, event_to_dict
+from blina.interop.json.replanning import event_from_dict, event_to_dict
 from blina.knowledge import Knowledge
 from blina.services.access import course_for, patient_for, require_role
 from blina.services.actors import Actor, Role

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from blina.domain.errors import InvalidInput
 from blina.domain.toxicity import Grading
 from blina.domain.toxicity.ctcae import CtcaeCriteria, CtcaeFindings, CtcaeTerm, grade_ctcae
-from blina.interop.plan_json import to_json_ready
-from blina.interop.toxicity_json import grading_to_dict
+from blina.interop.json.grading import grading_to_dict
+from blina.interop.json.values import to_json_ready
 from blina.knowledge import Knowledge
 from blina.services.access import course_for, require_role
 from blina.services.actors import Actor, Role

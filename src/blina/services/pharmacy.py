@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from blina.config import Settings
 from blina.domain.checks import CheckLevel
+from blina.domain.course_plan import Bag, CoursePlan
 from blina.domain.course_state import BagRecord, BagStatus, CoursePhase, CourseState, Slot
 from blina.domain.errors import BlinaError, InvalidInput
 from blina.domain.hanging import hang_problems
@@ -29,10 +30,9 @@ from blina.domain.pharmacy.prescription import prescribe
 from blina.domain.pharmacy.recipe import Recipe, Refusal, prepare_bag
 from blina.domain.pharmacy.reference import label_dose_rules
 from blina.domain.pharmacy.resolution import ResolvedLibrary
-from blina.domain.planning import Bag, CoursePlan
 from blina.domain.units import McgPerDay, Ml, MlPerHour
-from blina.interop.plan_json import to_json_ready
-from blina.interop.recipe_json import infusion_from_dict, read_recipe_dict, recipe_to_dict
+from blina.interop.json.recipe import infusion_from_dict, read_recipe_dict, recipe_to_dict
+from blina.interop.json.values import to_json_ready
 from blina.knowledge import Knowledge
 from blina.knowledge._pharmacy import DEMO_LIBRARY, load_site_library
 from blina.services.access import course_for, require_role

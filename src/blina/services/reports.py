@@ -27,9 +27,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from blina.domain.course_plan import CoursePlan
 from blina.domain.course_state import CoursePhase
 from blina.domain.errors import InvalidInput
-from blina.domain.planning import CoursePlan
 from blina.domain.triage.check_in import CheckIn, Context, Temperature, TemperatureUnit
 from blina.domain.triage.engine import triage
 from blina.knowledge import Knowledge

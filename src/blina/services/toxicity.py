@@ -6,12 +6,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from blina.domain.course_plan import CoursePlan
 from blina.domain.modifications import Action, AdverseReaction, CourseState, decide
-from blina.domain.planning import CoursePlan
-from blina.domain.replanning import Interruption
+from blina.domain.replanning.events import Interruption
 from blina.domain.toxicity import Grading
-from blina.interop.plan_json import to_json_ready
-from blina.interop.toxicity_json import grading_to_dict
+from blina.interop.json.grading import grading_to_dict
+from blina.interop.json.values import to_json_ready
 from blina.knowledge import Knowledge
 from blina.services.access import course_for, require_role
 from blina.services.actors import Actor, Role

@@ -13,9 +13,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from blina.domain.course_plan import CoursePlan, PlanDay, PremedicationDose, Span
 from blina.domain.course_state import CourseState, DeliveredDay, SlotState, SlotStatus
-from blina.domain.planning import CoursePlan, PlanDay, PremedicationDose, Span
-from blina.domain.replanning import Discontinuation, Event, Interruption, Replan
+from blina.domain.replanning.decisions import Replan
+from blina.domain.replanning.events import Discontinuation, Event, Interruption
 from blina.domain.toxicity import Relative
 from blina.domain.toxicity.ctcae import CtcaeTerm
 from blina.domain.triage.check_in import Temperature, TemperatureUnit

@@ -33,8 +33,8 @@ from blina.domain.pharmacy.recipe import Recipe, Refusal, delivered_dose, prepar
 from blina.domain.pharmacy.site_library import SiteLibrary, Validation
 from blina.domain.rounding import VolumeRounding
 from blina.domain.units import Ml, MlPerHour
-from blina.interop.plan_json import dumps
-from blina.interop.recipe_json import infusion_from_dict, recipe_to_dict
+from blina.interop.json.recipe import infusion_from_dict, recipe_to_dict
+from blina.interop.json.values import dumps
 
 DEMO = resolve()
 

@@ -16,14 +16,16 @@ from blina.api.schemas import (
 )
 from blina.api.state import AppState
 from blina.domain.body import measure_body
+from blina.domain.course_plan import CoursePlan
 from blina.domain.pharmacy.prescription import prescribe
 from blina.domain.pharmacy.recipe import Refusal, prepare_bag
 from blina.domain.pharmacy.reference import label_dose_rules
-from blina.domain.planning import CoursePlan, plan_course, zone_named
-from blina.domain.replanning import replan
-from blina.interop.plan_json import plan_to_dict, to_json_ready
-from blina.interop.recipe_json import recipe_to_dict, refusal_to_dict
-from blina.interop.toxicity_json import event_from_dict, replan_to_dict
+from blina.domain.planning import plan_course, zone_named
+from blina.domain.replanning.replay import replan
+from blina.interop.json.plan import plan_to_dict
+from blina.interop.json.recipe import recipe_to_dict, refusal_to_dict
+from blina.interop.json.replanning import event_from_dict, replan_to_dict
+from blina.interop.json.values import to_json_ready
 from blina.services.pharmacy import library_for
 
 router = APIRouter(prefix="/calc", tags=["calculators"])

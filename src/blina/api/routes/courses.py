@@ -15,9 +15,10 @@ from blina.api.schemas import (
     CoursePublic,
     RequestBody,
 )
-from blina.interop.course_state_json import course_state_to_dict
-from blina.interop.plan_json import plan_to_dict, to_json_ready
-from blina.interop.toxicity_json import replan_to_dict
+from blina.interop.json.course_state import course_state_to_dict
+from blina.interop.json.plan import plan_to_dict
+from blina.interop.json.replanning import replan_to_dict
+from blina.interop.json.values import to_json_ready
 from blina.services import courses, premedication
 from blina.store.types import RecordId
 

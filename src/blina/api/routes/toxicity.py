@@ -12,8 +12,8 @@ from blina.domain.modifications import AdverseReaction
 from blina.domain.toxicity import Grading
 from blina.domain.toxicity.crs import CrsFindings, Hypotension, OxygenSupport
 from blina.domain.toxicity.icans import CerebralEdema, Consciousness, IcansFindings, Seizure
-from blina.interop.plan_json import to_json_ready
-from blina.interop.toxicity_json import grading_to_dict
+from blina.interop.json.grading import grading_to_dict
+from blina.interop.json.values import to_json_ready
 from blina.knowledge import Knowledge
 from blina.services import toxicity
 from blina.services.gradings import grade_crs_findings, grade_icans_findings

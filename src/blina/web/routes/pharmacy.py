@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from blina.domain.course_state import BagStatus
 from blina.domain.errors import InvalidInput
 from blina.interop.bag_label import BagLabel, render_bag_label
-from blina.interop.recipe_json import read_recipe_dict
+from blina.interop.json.recipe import read_recipe_dict
 from blina.interop.worksheet import FilledIn, Signature, render_worksheet_sections
 from blina.services import (
     pharmacy,

@@ -5,7 +5,7 @@
 the bag's total volume and drug mass from the recipe's own parts rather than trusting a
 stored figure. ``read_recipe_dict`` reads a whole recipe back (a stored bag's, for its
 worksheet): every key checked, the same mass balance, numbers exact again. Quantities
-keep their unit in the key; decimals stay exact until ``blina.interop.plan_json.dumps``
+keep their unit in the key; decimals stay exact until ``blina.interop.json.values.dumps``
 writes them as JSON numbers. Figures for reading only
 (delivered dose, bag concentration) are rounded by ``blina.domain.rounding``.
 """

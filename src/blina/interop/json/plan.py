@@ -1,18 +1,15 @@
-"""A course plan as plain JSON-ready data (the CLI's ``--format json``; later the API's).
+"""A course plan as plain JSON-ready data (the CLI's ``--format json``, the API's plans).
 
 Quantities keep their unit in the key (``dose_mcg_per_day``); instants are ISO 8601 in
-the clinic's zone; decimals stay exact until ``dumps`` writes them as JSON numbers.
+the clinic's zone; decimals stay exact until ``values.dumps`` writes them as JSON numbers.
 """
 
-import json
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from blina.domain.planning import Bag, CoursePlan, PlanDay, PremedicationDose
+from blina.domain.course_plan import Bag, CoursePlan, PlanDay, PremedicationDose
 
-__all__ = ["dumps", "plan_to_dict", "to_json_ready"]
+__all__ = ["plan_to_dict"]
 
 
 def plan_to_dict(plan: CoursePlan) -> dict[str, Any]:
@@ -71,11 +68,6 @@ def plan_to_dict(plan: CoursePlan) -> dict[str, Any]:
     }
 
 
-def dumps(data: Any) -> str:
-    """JSON text; decimals become JSON numbers with their exact digits, dates ISO 8601."""
-    return json.dumps(to_json_ready(data), indent=2, ensure_ascii=False)
-
-
 def _day(day: PlanDay, zone: ZoneInfo) -> dict[str, Any]:
     return {
         "date": day.date,
@@ -114,17 +106,3 @@ def _bag(bag: Bag, plan: CoursePlan) -> dict[str, Any]:
         "hours": bag.hours,
         "dose_mcg_per_day": bag.dose.value,
     }
-
-
-def to_json_ready(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: to_json_ready(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json_ready(item) for item in value]
-    if isinstance(value, Decimal):
-        # A float prints the shortest text that reads back as itself, so the digits of
-        # a clinical decimal (at most a few places) come out unchanged.
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
