@@ -460,11 +460,12 @@ def test_a_hung_bag_is_not_discarded(
     library: ResolvedLibrary,
     course: int,
 ) -> None:
-    code = _verified(sessions, world, knowledge, library, course)
-    _hang(sessions, world, knowledge, code)
+    with transaction(sessions) as session:
+        bag_id = add_bag(session, world, knowledge, library, course)
+    _hang(sessions, world, knowledge, _bag(sessions, world, bag_id)[0])
 
     with transaction(sessions) as session, pytest.raises(Conflict, match="not yet hung"):
-        end_bag(session, actor=world.nurse, now=NOW, bag_id=1, outcome="discarded", reason="x")
+        end_bag(session, actor=world.nurse, now=NOW, bag_id=bag_id, outcome="discarded", reason="x")
 
 
 # --- reading --------------------------------------------------------------------------------
