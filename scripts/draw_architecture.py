@@ -66,13 +66,14 @@ NOTES = {
 
 
 def read_contracts(pyproject: Path) -> tuple[list[list[str]], set[tuple[str, str]]]:
-    """The layers, top first, each a list of independent siblings; and the (source,
-    forbidden) pairs of blina's forbidden contracts."""
+    """The layers of the top-level layers contract (not one inside a container), top
+    first, each a list of independent siblings; and the (source, forbidden) pairs of
+    blina's forbidden contracts."""
     contracts = tomllib.loads(pyproject.read_text())["tool"]["importlinter"]["contracts"]
     layers: list[list[str]] = []
     forbidden: set[tuple[str, str]] = set()
     for contract in contracts:
-        if contract["type"] == "layers":
+        if contract["type"] == "layers" and "containers" not in contract:
             layers = [[part.strip() for part in layer.split("|")] for layer in contract["layers"]]
         elif contract["type"] == "forbidden":
             for source in contract["source_modules"]:
@@ -187,7 +188,11 @@ def draw(
         return "planned" if pair in PLANNED_FORBIDDEN else "allowed"
 
     order = list(COLOURS)
-    for (source, target), count in sorted(counts.items(), key=lambda e: order.index(kind_of(e[0]))):
+    # allowed first, so that the arrows to notice are drawn over them; then by name, so
+    # that the same code always gives the same file
+    for (source, target), count in sorted(
+        counts.items(), key=lambda e: (order.index(kind_of(e[0])), e[0])
+    ):
         a, b = by_name[source], by_name[target]
         kind = kind_of((source, target))
         x1 = port(a, outgoing[source], target)
