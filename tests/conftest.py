@@ -1,16 +1,25 @@
-"""Shared fixtures and the hypothesis profiles.
+"""Shared fixtures, the hypothesis profiles and the quick tier.
 
 ``HYPOTHESIS_PROFILE=ci`` (set by ``scripts/test`` under CI) makes property tests
 reproducible: derandomized, no deadline, and a reproduction blob printed on failure.
+
+The quick tier, ``pytest -m "not slow"``, is the inner loop: no browser, no process
+started, no PostgreSQL, no wide search. Tests are marked ``slow`` by rule at collection
+(``pytest_collection_modifyitems``), not one by one, so a new test lands in the right tier
+by what it does; the test command (``scripts/test``) runs both tiers. The quick tier also
+searches fewer hypothesis examples (the ``quick`` profile) unless ``HYPOTHESIS_PROFILE``
+names one.
 """
 
+import inspect
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from types import CodeType
 
 import pytest
 from argon2 import PasswordHasher
-from hypothesis import settings
+from hypothesis import is_hypothesis_test, settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,7 +34,93 @@ from blina.store.tables import AuditHead, Base
 
 settings.register_profile("ci", deadline=None, print_blob=True, derandomize=True)
 settings.register_profile("dev", deadline=None)
+# A tenth of the default search: a property still meets a spread of cases on every run,
+# and the full tier searches wide.
+settings.register_profile("quick", deadline=None, max_examples=10)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+# --- the quick tier -----------------------------------------------------------------------
+
+# A test whose code, or a fixture's it uses, names one of these does what the quick tier
+# leaves out.
+SLOW_NAMES = {
+    "subprocess": "starts a process (a server, the CLI)",
+    "sync_playwright": "drives a browser",
+    "run_state_machine_as_test": "a hypothesis state machine over the services",
+    "schemathesis": "generated requests for every API operation",
+}
+# More examples than hypothesis's default (100) asked by the test itself: a wide search.
+WIDE_SEARCH = 100
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The quick profile for the quick tier, unless a profile is named."""
+    if "not slow" in (config.option.markexpr or "") and "HYPOTHESIS_PROFILE" not in os.environ:
+        settings.load_profile("quick")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        why = _why_slow(item)
+        if why is not None:
+            item.add_marker(pytest.mark.slow(reason=why))
+
+
+def _why_slow(item: pytest.Item) -> str | None:
+    """Why the quick tier leaves ``item`` out, or None when it keeps it."""
+    if item.get_closest_marker("e2e") is not None:
+        return "a browser against a running server"
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("migrated_engine") == "postgresql":
+        return "on PostgreSQL"
+    names = set().union(*(_names(code) for code in _codes(item)))
+    named = SLOW_NAMES.keys() & names
+    if named:
+        return SLOW_NAMES[min(named)]
+    test = getattr(item, "obj", None)
+    wanted = getattr(test, "_hypothesis_internal_use_settings", None)
+    if is_hypothesis_test(test) and wanted is not None and wanted.max_examples > WIDE_SEARCH:
+        return f"a hypothesis search of {wanted.max_examples} examples"
+    searches = is_hypothesis_test(test) or "given" in names
+    if searches and "migrated_engine" in getattr(item, "fixturenames", ()):
+        return "a hypothesis search through the database"
+    return None
+
+
+def _codes(item: pytest.Item) -> list[CodeType]:
+    """The code of the test function, of the functions of its module it calls (and they
+    call), and of every fixture it uses."""
+    found: list[CodeType] = []
+    function = getattr(item, "function", None)
+    if function is not None:
+        module = getattr(inspect.getmodule(function), "__dict__", {})
+        pending = [inspect.unwrap(function).__code__]
+        while pending:
+            code = pending.pop()
+            if code in found:
+                continue
+            found.append(code)
+            for name in _names(code):
+                helper = module.get(name)
+                if inspect.isfunction(helper) and helper.__module__ == function.__module__:
+                    pending.append(inspect.unwrap(helper).__code__)
+    info = getattr(item, "_fixtureinfo", None)
+    for definitions in {} if info is None else info.name2fixturedefs.values():
+        for definition in definitions:
+            code = getattr(definition.func, "__code__", None)
+            if code is not None:
+                found.append(code)
+    return found
+
+
+def _names(code: CodeType) -> set[str]:
+    """The global and attribute names a function's code uses, nested functions included."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            names |= _names(const)
+    return names
 
 
 @pytest.fixture(scope="session")

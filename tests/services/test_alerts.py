@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from tests.factories import add_clinic_with_family
 
 from blina.knowledge import Knowledge
 from blina.services.actors import Actor
@@ -16,6 +15,7 @@ from blina.services.patients import create_patient
 from blina.services.reports import CheckInRequest, submit_report
 from blina.store.session import transaction
 from blina.store.tables import Alert, AlertPolicy, ClinicContact, Notification
+from tests.factories import add_clinic_with_family
 
 NOW = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)
 FEVER_AND_CONFUSION = CheckInRequest(

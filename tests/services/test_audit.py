@@ -10,11 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from tests.factories import add_clinic_with_family
 
 from blina.services.audit import _jsonable, append_audit, verify_chain, verify_clinic_trail
 from blina.store.session import transaction
 from blina.store.tables import AuditCheckpoint, AuditEvent, AuditHead, Clinic
+from tests.factories import add_clinic_with_family
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -14,8 +14,6 @@ import pytest
 from pydantic import SecretStr, ValidationError
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from tests.factories import add_clinic_with_family
-from tests.services.test_alerts import FEVER_AND_CONFUSION
 
 from blina.config import Settings
 from blina.knowledge import Knowledge
@@ -50,6 +48,8 @@ from blina.store.tables import (
     User,
     table_of,
 )
+from tests.factories import add_clinic_with_family
+from tests.services.test_alerts import FEVER_AND_CONFUSION
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 _EVENTS = table_of(AuditEvent)

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from tests.factories import add_clinic_with_family
 
 from blina.services.actors import Actor
 from blina.services.audit import verify_chain
 from blina.services.denials import DenialLog
 from blina.store.session import transaction
 from blina.store.tables import AuditEvent
+from tests.factories import add_clinic_with_family
 
 AT = datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)
 USERS = "GET /api/v1/users"

@@ -11,9 +11,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
-from tests.api.test_crash_safety import _free_port
-from tests.api.test_escalation import Inbox
-from tests.services.test_alerts import FEVER_AND_CONFUSION, NOW, _clinic
 
 from blina.config import Settings
 from blina.knowledge import Knowledge
@@ -24,6 +21,9 @@ from blina.services.patients import create_patient
 from blina.services.reports import submit_report
 from blina.store.session import transaction
 from blina.store.tables import ClinicContact, Notification
+from tests.api.test_crash_safety import _free_port
+from tests.api.test_escalation import Inbox
+from tests.services.test_alerts import FEVER_AND_CONFUSION, NOW, _clinic
 
 SETTINGS = Settings()
 

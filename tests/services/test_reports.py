@@ -12,7 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from tests.services.test_alerts import FEVER_AND_CONFUSION, NOW, _clinic
 
 from blina.knowledge import Knowledge
 from blina.services.courses import plan_for
@@ -26,6 +25,7 @@ from blina.services.reports import (
 )
 from blina.store.session import transaction
 from blina.store.tables import Alert, Notification, SymptomReport
+from tests.services.test_alerts import FEVER_AND_CONFUSION, NOW, _clinic
 
 
 def _count(sessions: sessionmaker[Session], table: type) -> int:

@@ -7,7 +7,6 @@ import threading
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from tests.services.test_alerts import FEVER_AND_CONFUSION, NOW, _clinic
 
 from blina.config import Settings
 from blina.knowledge import Knowledge
@@ -17,6 +16,7 @@ from blina.services.reports import submit_report
 from blina.services.worker import RunReport, run_once, start_background_worker
 from blina.store.session import transaction
 from blina.store.tables import Notification
+from tests.services.test_alerts import FEVER_AND_CONFUSION, NOW, _clinic
 
 
 def test_the_worker_thread_survives_a_run_that_raises(

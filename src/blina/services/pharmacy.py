@@ -462,8 +462,9 @@ def _stored(recipe: Recipe, bag: Bag, overrides: dict[str, str]) -> dict[str, An
 
 def _amount(field: str, value: Decimal, *, zero: bool = False) -> Decimal:
     most = _MAX_RATE if field == "rate_ml_per_h" else _MAX_VOLUME
-    low_ok = value >= 0 if zero else value > 0
-    if not value.is_finite() or not low_ok or value > most:
+    # Finite first: ordering a NaN raises decimal.InvalidOperation instead of refusing it.
+    low_ok = value.is_finite() and (value >= 0 if zero else value > 0)
+    if not low_ok or value > most:
         raise InvalidInput(field, value, f"{'>= 0' if zero else '> 0'} and <= {most}")
     return value
 
