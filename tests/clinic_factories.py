@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from blina.domain.preparation import ResolvedLibrary
+from blina.domain.pharmacy.resolution import ResolvedLibrary
 from blina.knowledge import Knowledge
 from blina.services.accounts import create_user, to_actor
 from blina.services.actors import Actor

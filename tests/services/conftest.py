@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from blina.config import Settings
-from blina.domain.preparation import ResolvedLibrary
+from blina.domain.pharmacy.resolution import ResolvedLibrary
 from blina.knowledge import Knowledge
 from blina.services.pharmacy import library_for
 from blina.store.session import transaction

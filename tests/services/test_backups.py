@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, select, text
-from tests.conftest import empty_database
 
 from blina.app import create_app
 from blina.config import Settings
@@ -33,6 +32,7 @@ from blina.services.patients import create_patient
 from blina.store import migrate
 from blina.store.session import make_engine, make_session_factory, read_only, transaction
 from blina.store.tables import Clinic, SymptomReport
+from tests.conftest import empty_database
 
 PASSWORD = "correct horse battery"
 AUDIT_KEY = "k" * 40

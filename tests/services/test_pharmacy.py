@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blina.domain.course_state import BagStatus
 from blina.domain.errors import InvalidInput
-from blina.domain.preparation import ResolvedLibrary
+from blina.domain.pharmacy.resolution import ResolvedLibrary
 from blina.knowledge import Knowledge
 from blina.services.courses import record_event
 from blina.services.errors import Conflict, NotFound, PermissionDenied

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from blina.domain.preparation import ResolvedLibrary
+from blina.domain.pharmacy.resolution import ResolvedLibrary
 from blina.knowledge import Knowledge
 from blina.services.courses import end_course
 from blina.services.errors import PermissionDenied

@@ -28,7 +28,7 @@ from blina.domain.pharmacy.resolution import ResolvedLibrary
 from blina.domain.pharmacy.site_library import BenzylAlcoholLimit
 from blina.domain.rounding import MeasurableStep, VolumeRounding, round_reported
 from blina.domain.units import Hours, Mcg, McgPerDay, McgPerMl, Ml, MlPerHour
-from blina.interop.recipe_json import recipe_to_dict
+from blina.interop.json.recipe import recipe_to_dict
 
 DEMO = resolve()
 
