@@ -19,7 +19,7 @@ from blina.interop.course_state_json import course_state_to_dict
 from blina.interop.plan_json import plan_to_dict, to_json_ready
 from blina.interop.toxicity_json import replan_to_dict
 from blina.services import courses, premedication
-from blina.store.types import RecordId
+from blina.services.storage import RecordId
 
 router = APIRouter(tags=["courses"])
 
