@@ -19,7 +19,7 @@ def usernames(session: Session, *, actor: Actor, ids: Iterable[int]) -> dict[int
             User.id.in_(set(ids)), User.clinic_id == actor.clinic_id
         )
     )
-    return dict(found.tuples().all())
+    return dict(found.all())
 
 
 def signatures(session: Session, *, actor: Actor, ids: Iterable[int]) -> dict[int, str]:
