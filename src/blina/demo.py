@@ -18,8 +18,9 @@ from blina.services.actors import Role
 from blina.services.audit import append_audit
 from blina.services.courses import CourseRequest, record_event, start_course
 from blina.services.patients import create_patient
+from blina.services.records import CourseRecord
 from blina.store.session import transaction
-from blina.store.tables import Clinic, Course, User
+from blina.store.tables import Clinic, User
 
 __all__ = [
     "DEMO_CLINIC",
@@ -185,7 +186,7 @@ def seed_demo_clinic(
 
 
 def _interrupt(
-    session: Session, course: Course, physician: User, now: datetime, knowledge: Knowledge
+    session: Session, course: CourseRecord, physician: User, now: datetime, knowledge: Knowledge
 ) -> None:
     """Record an interruption six hours ago (cytokine release syndrome, grade 3)."""
     at = now - timedelta(hours=6)

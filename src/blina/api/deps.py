@@ -4,13 +4,12 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 
 from blina.api.state import AppState
 from blina.services.accounts import SESSION_COOKIE, authenticate
 from blina.services.actors import Actor
 from blina.services.errors import NotAuthenticated
-from blina.store.session import read_only, transaction
+from blina.services.storage import Session, read_only, transaction
 
 __all__ = [
     "ActorDep",

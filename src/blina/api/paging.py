@@ -8,7 +8,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Query, Request, Response
 
-from blina.store.types import MAX_RECORD_ID
+from blina.services.storage import MAX_RECORD_ID
 
 __all__ = ["LIMIT_DEFAULT", "LIMIT_MAX", "After", "Limit", "one_page"]
 

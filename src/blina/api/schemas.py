@@ -17,7 +17,7 @@ from pydantic import (
 
 from blina.domain import bounds
 from blina.domain.errors import InvalidInput
-from blina.store.types import RecordId, StoredInteger
+from blina.services.storage import RecordId, StoredInteger
 
 __all__ = [
     "BoundedDate",

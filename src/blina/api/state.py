@@ -4,8 +4,6 @@ threads that write."""
 from dataclasses import dataclass, field
 
 from anyio import CapacityLimiter
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from blina.api.cache import ResponseCache
 from blina.config import Settings
@@ -14,9 +12,7 @@ from blina.services.audit_key import audit_key_of, use_audit_key
 from blina.services.clock import Clock
 from blina.services.denials import DenialLog
 from blina.services.login_limits import LoginLimits
-from blina.store.checkpoints import WalCheckpoints
-from blina.store.group_commit import GroupCommit
-from blina.store.session import POOL_SIZE
+from blina.services.storage import POOL_SIZE, Engine, GroupCommit, Sessions, WalCheckpoints
 
 __all__ = ["AppState"]
 
@@ -25,7 +21,7 @@ __all__ = ["AppState"]
 class AppState:
     settings: Settings
     engine: Engine
-    sessions: sessionmaker[Session]
+    sessions: Sessions
     clock: Clock
     knowledge: Knowledge
     # Check-ins from phones are written by group commit: one writer thread, one

@@ -22,6 +22,7 @@ from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.credentials import end_sessions, revoke_reset_links
 from blina.services.errors import NotFound, PermissionDenied
+from blina.services.records import UserRecord, copy_of
 from blina.store.tables import User
 
 __all__ = ["change_role", "deactivate_user", "managed_user", "reactivate_user"]
@@ -37,14 +38,14 @@ def managed_user(session: Session, *, actor: Actor, user_id: int, doing: str) ->
     return user
 
 
-def deactivate_user(session: Session, *, actor: Actor, now: datetime, user_id: int) -> User:
+def deactivate_user(session: Session, *, actor: Actor, now: datetime, user_id: int) -> UserRecord:
     """The user can no longer sign in, and every session, token and reset link of theirs
     stops working at once."""
     user = managed_user(session, actor=actor, user_id=user_id, doing="deactivate a user")
     if user.id == actor.user_id:
         raise PermissionDenied("an admin cannot deactivate their own account")
     if not user.active:
-        return user
+        return copy_of(UserRecord, user)
     user.active = False
     ended = end_sessions(session, user_id=user.id)
     revoked = revoke_reset_links(session, user_id=user.id, now=now)
@@ -57,15 +58,15 @@ def deactivate_user(session: Session, *, actor: Actor, now: datetime, user_id: i
         before={"active": True},
         after={"active": False, "sessions_ended": ended, "reset_links_revoked": revoked},
     )
-    return user
+    return copy_of(UserRecord, user)
 
 
-def reactivate_user(session: Session, *, actor: Actor, now: datetime, user_id: int) -> User:
+def reactivate_user(session: Session, *, actor: Actor, now: datetime, user_id: int) -> UserRecord:
     """The user can sign in again, with the password they had (or through a reset link
     issued now)."""
     user = managed_user(session, actor=actor, user_id=user_id, doing="reactivate a user")
     if user.active:
-        return user
+        return copy_of(UserRecord, user)
     user.active = True
     _audit(
         session,
@@ -76,10 +77,12 @@ def reactivate_user(session: Session, *, actor: Actor, now: datetime, user_id: i
         before={"active": False},
         after={"active": True},
     )
-    return user
+    return copy_of(UserRecord, user)
 
 
-def change_role(session: Session, *, actor: Actor, now: datetime, user_id: int, role: str) -> User:
+def change_role(
+    session: Session, *, actor: Actor, now: datetime, user_id: int, role: str
+) -> UserRecord:
     """The user's new role, which must fit their tie to a patient as at creation
     (``accounts.roles_for``): staff roles among themselves, patient and caregiver between
     themselves. Every session of the user ends."""
@@ -92,7 +95,7 @@ def change_role(session: Session, *, actor: Actor, now: datetime, user_id: int, 
         raise InvalidInput("role", role, f"one of {', '.join(allowed)}, for a user {tie}")
     new_role = Role(role)
     if user.role == new_role:
-        return user
+        return copy_of(UserRecord, user)
     before = user.role
     user.role = new_role.value
     ended = end_sessions(session, user_id=user.id)
@@ -105,7 +108,7 @@ def change_role(session: Session, *, actor: Actor, now: datetime, user_id: int, 
         before={"role": before},
         after={"role": new_role.value, "sessions_ended": ended},
     )
-    return user
+    return copy_of(UserRecord, user)
 
 
 def _audit(

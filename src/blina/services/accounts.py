@@ -28,6 +28,7 @@ from blina.services.errors import (
     PermissionDenied,
 )
 from blina.services.login_limits import LoginLimits
+from blina.services.records import UserRecord, copy_of
 from blina.store.prepared import Prepared
 from blina.store.session import read_only, transaction
 from blina.store.tables import LoginToken, Patient, User, table_of
@@ -167,14 +168,13 @@ def create_user(
     return user
 
 
-def list_users(session: Session, *, actor: Actor) -> list[User]:
+def list_users(session: Session, *, actor: Actor) -> list[UserRecord]:
     if actor.role is not Role.ADMIN:
         raise PermissionDenied("only an admin lists users")
-    return list(
-        session.execute(
-            select(User).where(User.clinic_id == actor.clinic_id).order_by(User.id)
-        ).scalars()
-    )
+    found = session.execute(
+        select(User).where(User.clinic_id == actor.clinic_id).order_by(User.id)
+    ).scalars()
+    return [copy_of(UserRecord, user) for user in found]
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.errors import Conflict, NotFound
 from blina.services.notify import AlertNotice, Contact, queue_notifications
+from blina.services.records import AlertRecord, copy_of
 from blina.store.prepared import Prepared
 from blina.store.session import once_per_transaction
 from blina.store.tables import Alert, AlertPolicy, ClinicContact, Notification, Patient, table_of
@@ -153,7 +154,7 @@ def _join(
 
 def acknowledge_alert(
     session: Session, *, actor: Actor, now: datetime, alert_id: int, outcome: str, note: str = ""
-) -> Alert:
+) -> AlertRecord:
     """A nurse or physician takes the alert and records what was done; escalation stops."""
     require_role(actor, Role.NURSE, Role.PHYSICIAN, doing="acknowledge an alert")
     if outcome not in OUTCOMES:
@@ -163,7 +164,7 @@ def acknowledge_alert(
     alert = session.get(Alert, alert_id, with_for_update=True)
     if alert is None:
         raise NotFound(f"alert {alert_id} not found")
-    patient_for(session, actor, alert.patient_id)
+    patient = patient_for(session, actor, alert.patient_id)
     if alert.status != "open":
         raise Conflict(f"alert {alert_id} was already acknowledged")
     alert.status = "acknowledged"
@@ -181,12 +182,10 @@ def acknowledge_alert(
         before={"status": "open"},
         after={"status": "acknowledged", "outcome": alert.outcome},
     )
-    return alert
+    return copy_of(AlertRecord, alert, patient_code=patient.code)
 
 
-def list_alerts(
-    session: Session, *, actor: Actor, status: str = "open"
-) -> list[tuple[Alert, Patient]]:
+def list_alerts(session: Session, *, actor: Actor, status: str = "open") -> list[AlertRecord]:
     """The clinic's alerts, most urgent first, then oldest first."""
     require_role(
         actor,
@@ -207,7 +206,10 @@ def list_alerts(
         .where(Patient.clinic_id == actor.clinic_id, Alert.status == status)
         .order_by(urgency, Alert.created_at, Alert.id)
     )
-    return [(alert, patient) for alert, patient in session.execute(query)]
+    return [
+        copy_of(AlertRecord, alert, patient_code=patient.code)
+        for alert, patient in session.execute(query)
+    ]
 
 
 @dataclass(frozen=True, slots=True)

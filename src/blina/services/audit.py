@@ -53,6 +53,7 @@ from blina.services.audit_key import (
     key_of,
     read_signed_head,
 )
+from blina.services.records import AuditRecord, copy_of
 from blina.services.sealed_rows import sign_unsigned_rows
 from blina.store.prepared import Prepared
 from blina.store.session import read_only, streamed, transaction
@@ -278,11 +279,11 @@ assert _SUBJECT_TYPE.length is not None
 _SUBJECT_WIDTH: int = _SUBJECT_TYPE.length
 
 
-def events_for_patient(session: Session, *, actor: Actor, patient_id: int) -> list[AuditEvent]:
+def events_for_patient(session: Session, *, actor: Actor, patient_id: int) -> list[AuditRecord]:
     """A patient's audit trail (admin or physician): the events about the patient, their
     courses, bags and check-ins, oldest first."""
-    _write_pending(session)
     require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read a patient's audit trail")
+    _write_pending(session)
     patient = patient_for(session, actor, patient_id)
     course_ids = select(Course.id).where(Course.patient_id == patient.id)
     bag_ids = select(BagPreparation.id).where(BagPreparation.course_id.in_(course_ids))
@@ -298,13 +299,12 @@ def events_for_patient(session: Session, *, actor: Actor, patient_id: int) -> li
         (AuditEvent.subject_type == "calendar_feed")
         & AuditEvent.subject_id.in_(_texts(session, feed_ids)),
     ]
-    return list(
-        session.execute(
-            select(AuditEvent)
-            .where(AuditEvent.clinic_id == actor.clinic_id, or_(*subjects))
-            .order_by(AuditEvent.seq)
-        ).scalars()
-    )
+    rows = session.execute(
+        select(AuditEvent)
+        .where(AuditEvent.clinic_id == actor.clinic_id, or_(*subjects))
+        .order_by(AuditEvent.seq)
+    ).scalars()
+    return [copy_of(AuditRecord, row) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +323,7 @@ class AuditPage:
     """One page of events, newest first. ``newer`` and ``older`` are the cursors for the
     neighbouring pages (``after=newer``, ``before=older``); None when there is none."""
 
-    events: list[AuditEvent]
+    events: list[AuditRecord]
     newer: int | None
     older: int | None
 
@@ -343,8 +343,8 @@ def clinic_events(
     shift a page: ``before`` gives the events older than that one, ``after`` the ones
     newer than it. Another clinic's events, and system events of no clinic, never show.
     """
-    _write_pending(session)
     require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read the clinic's audit trail")
+    _write_pending(session)
     conditions = _conditions(actor, filters)
     query = select(AuditEvent).where(*conditions)
     events: list[AuditEvent] = []
@@ -360,7 +360,7 @@ def clinic_events(
         return AuditPage([], None, None)
     first, last = events[0].seq, events[-1].seq
     return AuditPage(
-        events,
+        [copy_of(AuditRecord, event) for event in events],
         first if _any(session, [*conditions, AuditEvent.seq > first]) else None,
         last if _any(session, [*conditions, AuditEvent.seq < last]) else None,
     )
@@ -376,8 +376,8 @@ class AuditChoices:
 
 
 def audit_choices(session: Session, *, actor: Actor) -> AuditChoices:
-    _write_pending(session)
     require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read the clinic's audit trail")
+    _write_pending(session)
     users = session.execute(
         select(User.id, User.username)
         .where(User.clinic_id == actor.clinic_id)

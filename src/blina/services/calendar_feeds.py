@@ -24,6 +24,7 @@ from blina.services.actors import Actor
 from blina.services.audit import append_audit
 from blina.services.courses import events_of, replanned_plan
 from blina.services.errors import NotFound
+from blina.services.records import FeedRecord, copy_of
 from blina.store.tables import CalendarFeed, Course, Patient
 
 __all__ = ["LABEL_MAX", "CreatedFeed", "create_feed", "feed_plan", "list_feeds", "revoke_feed"]
@@ -36,7 +37,7 @@ _UNKNOWN = "no such calendar"
 class CreatedFeed:
     """A new feed and its token: the only time the token is known."""
 
-    feed: CalendarFeed
+    feed: FeedRecord
     token: str
 
 
@@ -69,22 +70,21 @@ def create_feed(
         subject_id=feed.id,
         after={"patient_id": patient.id, "label": label},
     )
-    return CreatedFeed(feed, token)
+    return CreatedFeed(copy_of(FeedRecord, feed), token)
 
 
-def list_feeds(session: Session, *, actor: Actor, patient_id: int) -> list[CalendarFeed]:
+def list_feeds(session: Session, *, actor: Actor, patient_id: int) -> list[FeedRecord]:
     """The patient's feeds that still answer, oldest first."""
     patient = patient_for(session, actor, patient_id)
-    return list(
-        session.execute(
-            select(CalendarFeed)
-            .where(CalendarFeed.patient_id == patient.id, CalendarFeed.revoked_at.is_(None))
-            .order_by(CalendarFeed.id)
-        ).scalars()
-    )
+    rows = session.execute(
+        select(CalendarFeed)
+        .where(CalendarFeed.patient_id == patient.id, CalendarFeed.revoked_at.is_(None))
+        .order_by(CalendarFeed.id)
+    ).scalars()
+    return [copy_of(FeedRecord, row) for row in rows]
 
 
-def revoke_feed(session: Session, *, actor: Actor, now: datetime, feed_id: int) -> CalendarFeed:
+def revoke_feed(session: Session, *, actor: Actor, now: datetime, feed_id: int) -> FeedRecord:
     """Stop a feed for good. Revoking a revoked feed changes nothing."""
     feed = session.get(CalendarFeed, feed_id, with_for_update=True)
     if feed is None:
@@ -94,7 +94,7 @@ def revoke_feed(session: Session, *, actor: Actor, now: datetime, feed_id: int) 
     except NotFound:
         raise NotFound(f"calendar feed {feed_id} not found") from None
     if feed.revoked_at is not None:
-        return feed
+        return copy_of(FeedRecord, feed)
     feed.revoked_by = actor.user_id
     feed.revoked_at = now
     append_audit(
@@ -107,7 +107,7 @@ def revoke_feed(session: Session, *, actor: Actor, now: datetime, feed_id: int) 
         before={"revoked_at": None},
         after={"patient_id": feed.patient_id, "revoked_at": now.isoformat()},
     )
-    return feed
+    return copy_of(FeedRecord, feed)
 
 
 def feed_plan(session: Session, *, token: str, now: datetime, knowledge: Knowledge) -> CoursePlan:

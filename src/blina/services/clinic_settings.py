@@ -18,9 +18,10 @@ from blina.domain.errors import InvalidInput
 from blina.services.access import require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
+from blina.services.records import ClinicRecord, copy_of
 from blina.store.tables import Clinic
 
-__all__ = ["ClinicNumbers", "clinic_numbers", "set_clinic_numbers"]
+__all__ = ["ClinicNumbers", "clinic_numbers", "clinic_of", "set_clinic_numbers"]
 
 # The columns' widths.
 _WIDTHS = {"phone": 64, "emergency_number": 32, "crisis_line": 64}
@@ -39,6 +40,12 @@ class ClinicNumbers:
     phone: str
     emergency_number: str
     crisis_line: str
+
+
+def clinic_of(session: Session, *, actor: Actor) -> ClinicRecord:
+    """The actor's own clinic: its name, time zone and numbers (everyone signed in works
+    in, or is cared for by, exactly one clinic)."""
+    return copy_of(ClinicRecord, _clinic(session, actor))
 
 
 def clinic_numbers(session: Session, *, actor: Actor) -> ClinicNumbers:

@@ -35,6 +35,7 @@ from blina.services.access import course_for, patient_for, require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.errors import Conflict
+from blina.services.records import CourseRecord, PatientRecord, copy_of
 from blina.store.tables import BagPreparation, Clinic, Course, CourseEvent, CourseTask, Patient
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "CourseView",
     "Prescribed",
     "bag_records",
+    "course_patient",
     "current_view",
     "end_course",
     "events_of",
@@ -81,10 +83,11 @@ class CourseRequest:
 @dataclass(frozen=True, slots=True)
 class CourseView:
     """A course, its plan (re-planned through its event log), the decisions, and its state
-    now: the one place every reader takes the current dose, phase and bags from."""
+    now: the one place every reader takes the current dose, phase and bags from. The
+    course and its patient are records as they were when the view was taken."""
 
-    course: Course
-    patient: Patient
+    course: CourseRecord
+    patient: PatientRecord
     plan: CoursePlan
     replanned: Replan | None
     state: CourseState
@@ -240,6 +243,13 @@ def get_course(
     return view_of(session, knowledge, course, patient, events_of(session, course.id), now)
 
 
+def course_patient(session: Session, *, actor: Actor, course_id: int) -> PatientRecord:
+    """The patient of a course the actor may see (a page about the course goes back to
+    the patient's)."""
+    _, patient = course_for(session, actor, course_id)
+    return copy_of(PatientRecord, patient)
+
+
 def list_courses(
     session: Session, *, actor: Actor, now: datetime, knowledge: Knowledge, patient_id: int
 ) -> list[CourseView]:
@@ -366,7 +376,9 @@ def _with_state(
         now=now,
         verify_lead=VERIFY_LEAD,
     )
-    return CourseView(course, patient, plan, replanned, state)
+    return CourseView(
+        copy_of(CourseRecord, course), copy_of(PatientRecord, patient), plan, replanned, state
+    )
 
 
 def bag_records(session: Session, course_id: int) -> list[BagRecord]:

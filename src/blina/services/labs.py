@@ -28,6 +28,7 @@ from blina.knowledge import Knowledge
 from blina.services.access import course_for, require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
+from blina.services.records import AssessmentRecord, copy_of
 from blina.store.tables import ToxicityAssessment
 
 __all__ = [
@@ -142,14 +143,18 @@ def record_lab_value(
     return row
 
 
-def list_lab_values(session: Session, *, actor: Actor, course_id: int) -> list[ToxicityAssessment]:
+def list_lab_values(session: Session, *, actor: Actor, course_id: int) -> list[AssessmentRecord]:
     """The course's lab values, the latest sample first."""
     course_for(session, actor, course_id)
     query = select(ToxicityAssessment).where(
         ToxicityAssessment.course_id == course_id, ToxicityAssessment.scale == LAB_SCALE
     )
-    rows = list(session.execute(query.order_by(ToxicityAssessment.id.desc())).scalars())
-    return sorted(rows, key=lambda r: datetime.fromisoformat(r.inputs["taken_at"]), reverse=True)
+    rows = session.execute(query.order_by(ToxicityAssessment.id.desc())).scalars()
+    return sorted(
+        (copy_of(AssessmentRecord, row) for row in rows),
+        key=lambda r: datetime.fromisoformat(r.inputs["taken_at"]),
+        reverse=True,
+    )
 
 
 def _taken_at(taken_at: datetime | None, now: datetime) -> datetime:

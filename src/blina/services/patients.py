@@ -1,4 +1,10 @@
-"""Patients: create and list, within the actor's reach."""
+"""Patients: create and list, within the actor's reach.
+
+The web pages read records (``patient_record``, ``patient_records``, ``check_ins``); the
+API's people and home routes still read rows through ``get_patient``, ``list_patients``
+and ``reports.list_reports``, until they are converted after the accounts and check-in
+seam work lands.
+"""
 
 from datetime import datetime
 
@@ -9,9 +15,18 @@ from blina.domain.errors import InvalidInput
 from blina.services.access import patient_for, require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
+from blina.services.records import PatientRecord, ReportRecord, copy_of
+from blina.services.reports import list_reports
 from blina.store.tables import Patient
 
-__all__ = ["create_patient", "get_patient", "list_patients"]
+__all__ = [
+    "check_ins",
+    "create_patient",
+    "get_patient",
+    "list_patients",
+    "patient_record",
+    "patient_records",
+]
 
 
 def create_patient(
@@ -63,3 +78,19 @@ def list_patients(
     if after is not None:
         query = query.where(Patient.id > after)
     return list(session.execute(query).scalars())
+
+
+def patient_record(session: Session, *, actor: Actor, patient_id: int) -> PatientRecord:
+    """The patient, when the actor may see them (else ``NotFound``)."""
+    return copy_of(PatientRecord, patient_for(session, actor, patient_id))
+
+
+def patient_records(session: Session, *, actor: Actor) -> list[PatientRecord]:
+    """The patients the actor may see, by id."""
+    return [copy_of(PatientRecord, row) for row in list_patients(session, actor=actor)]
+
+
+def check_ins(session: Session, *, actor: Actor, patient_id: int) -> list[ReportRecord]:
+    """The patient's check-ins in the order they came, each with its triage."""
+    rows = list_reports(session, actor=actor, patient_id=patient_id)
+    return [copy_of(ReportRecord, row) for row in rows]

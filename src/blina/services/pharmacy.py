@@ -40,12 +40,14 @@ from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.courses import CourseView, events_of, view_of
 from blina.services.errors import Conflict, NotFound, PermissionDenied
+from blina.services.records import BagPreparationRecord, PatientRecord, copy_of
 from blina.store.tables import BagPreparation, Course, Patient
 
 __all__ = [
     "DISPENSE_TO",
     "HANG_EARLY",
     "HardStop",
+    "bag_patient",
     "dispense_bag",
     "end_bag",
     "get_bag",
@@ -109,7 +111,7 @@ def prepare_course_bag(
     course_id: int,
     bag_start: datetime | None,
     override_reasons: dict[str, str],
-) -> BagPreparation:
+) -> BagPreparationRecord:
     """Prepare a bag of the course's current (re-planned) plan: the one hung at
     ``bag_start``, or the next slot with no bag. Refused (``Conflict``) while the course is
     stopped or interrupted, or when the slot already has a bag; a slot that is not in the
@@ -171,7 +173,7 @@ def prepare_course_bag(
             "overrides": recipe["overrides"],
         },
     )
-    return row
+    return _record_of(row)
 
 
 def new_bag_code() -> str:
@@ -218,7 +220,7 @@ def _refuse_stopped(state: CourseState) -> None:
 
 def verify_bag(
     session: Session, *, actor: Actor, now: datetime, knowledge: Knowledge, bag_id: int
-) -> BagPreparation:
+) -> BagPreparationRecord:
     """A second pharmacist checks the bag, never the one who prepared it, and against the
     course's current plan: a bag the plan no longer has is refused (void it)."""
     require_role(actor, Role.PHARMACIST, doing="verify a bag")
@@ -243,12 +245,12 @@ def verify_bag(
         before={"verified_by": None},
         after={"verified_by": actor.user_id},
     )
-    return row
+    return _record_of(row)
 
 
 def dispense_bag(
     session: Session, *, actor: Actor, now: datetime, knowledge: Knowledge, bag_id: int, to: str
-) -> BagPreparation:
+) -> BagPreparationRecord:
     """A verified bag leaves the pharmacy, to the ward or to the patient's home."""
     require_role(actor, Role.PHARMACIST, doing="dispense a bag")
     if to not in DISPENSE_TO:
@@ -260,7 +262,7 @@ def dispense_bag(
     row.status = BagStatus.DISPENSED.value
     row.dispensed_by, row.dispensed_at, row.dispensed_to = actor.user_id, now, to
     _audit_step(session, actor, now, row, "bag.dispense", BagStatus.VERIFIED, {"to": to})
-    return row
+    return _record_of(row)
 
 
 # --- at the pump ---------------------------------------------------------------------------
@@ -276,7 +278,7 @@ def hang_bag(
     code: str,
     rate_ml_per_h: Decimal,
     volume_ml: Decimal,
-) -> BagPreparation:
+) -> BagPreparationRecord:
     """Hang the bag with ``code`` on ``patient_id``'s pump (a nurse or physician, in clinic
     or at home). Every mismatch is a ``HardStop`` naming the difference, and nothing is
     stored: another patient's bag, not verified, not in the current plan, outside its
@@ -314,7 +316,7 @@ def hang_bag(
     row.pump_rate_ml_per_h, row.pump_volume_ml = rate, volume
     program = {"rate_ml_per_h": str(rate), "volume_ml": str(volume)}
     _audit_step(session, actor, now, row, "bag.hang", before, program)
-    return row
+    return _record_of(row)
 
 
 def remove_bag(
@@ -324,7 +326,7 @@ def remove_bag(
     now: datetime,
     bag_id: int,
     volume_left_ml: Decimal | None,
-) -> BagPreparation:
+) -> BagPreparationRecord:
     """Take a hung bag off the pump (the infusion stopped, or the bag ran its time)."""
     require_role(actor, Role.NURSE, Role.PHYSICIAN, doing="remove a bag")
     left = None if volume_left_ml is None else _amount("volume_left_ml", volume_left_ml, zero=True)
@@ -335,7 +337,7 @@ def remove_bag(
     row.removed_by, row.removed_at, row.volume_left_ml = actor.user_id, now, left
     details = {"volume_left_ml": None if left is None else str(left)}
     _audit_step(session, actor, now, row, "bag.remove", BagStatus.HUNG, details)
-    return row
+    return _record_of(row)
 
 
 def end_bag(
@@ -346,7 +348,7 @@ def end_bag(
     bag_id: int,
     outcome: str,
     reason: str,
-) -> BagPreparation:
+) -> BagPreparationRecord:
     """A bag not yet hung, ``voided`` by a pharmacist (it frees its slot for a new bag) or
     ``discarded`` by the clinic's staff; always with a reason."""
     if outcome == BagStatus.VOIDED:
@@ -366,7 +368,7 @@ def end_bag(
     row.ended_by, row.ended_at, row.ended_reason = actor.user_id, now, reason
     action = "bag.void" if outcome == BagStatus.VOIDED else "bag.discard"
     _audit_step(session, actor, now, row, action, before, {"reason": reason})
-    return row
+    return _record_of(row)
 
 
 def hang_by(recipe: dict[str, Any], prepared_at: datetime) -> datetime | None:
@@ -389,7 +391,7 @@ def hang_by(recipe: dict[str, Any], prepared_at: datetime) -> datetime | None:
 # --- reading -------------------------------------------------------------------------------
 
 
-def list_bags(session: Session, *, actor: Actor, course_id: int) -> list[BagPreparation]:
+def list_bags(session: Session, *, actor: Actor, course_id: int) -> list[BagPreparationRecord]:
     """A course's bags, for the clinic's staff: a bag record holds the pharmacy's recipe
     and who prepared and checked it; the family reads its bag on the Today page."""
     require_role(
@@ -401,14 +403,28 @@ def list_bags(session: Session, *, actor: Actor, course_id: int) -> list[BagPrep
         .where(BagPreparation.course_id == course_id)
         .order_by(BagPreparation.id)
     )
-    return list(session.execute(query).scalars())
+    return [_record_of(row) for row in session.execute(query).scalars()]
 
 
-def get_bag(session: Session, *, actor: Actor, bag_id: int) -> tuple[BagPreparation, Patient]:
+def get_bag(
+    session: Session, *, actor: Actor, bag_id: int
+) -> tuple[BagPreparationRecord, PatientRecord]:
     """A stored bag and its patient, for the clinic's staff (the family sees no bags)."""
-    require_role(actor, Role.NURSE, Role.PHARMACIST, Role.PHYSICIAN, Role.ADMIN, doing="see a bag")
+    _require_bag_reader(actor)
     row, _, patient = _bag_row(session, actor, bag_id, lock=False)
-    return row, patient
+    return _record_of(row), copy_of(PatientRecord, patient)
+
+
+def bag_patient(session: Session, *, actor: Actor, bag_id: int) -> PatientRecord:
+    """The patient of a stored bag, for the clinic's staff: where a page about the bag goes
+    back to. The bag itself is not read."""
+    _require_bag_reader(actor)
+    _, patient = _course_of_bag(session, actor, bag_id)
+    return copy_of(PatientRecord, patient)
+
+
+def _require_bag_reader(actor: Actor) -> None:
+    require_role(actor, Role.NURSE, Role.PHARMACIST, Role.PHYSICIAN, Role.ADMIN, doing="see a bag")
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -490,15 +506,28 @@ def _bag_row(
     session: Session, actor: Actor, bag_id: int, *, lock: bool = True
 ) -> tuple[BagPreparation, Course, Patient]:
     """The bag (locked for a change), its course and patient; a bag of a patient the actor
-    may not see is not found."""
+    may not see is not found, and is not read."""
+    course, patient = _course_of_bag(session, actor, bag_id)
     row = session.get(BagPreparation, bag_id, with_for_update=lock)
-    if row is None:
-        raise NotFound(f"bag {bag_id} not found")
+    assert row is not None  # bags are never deleted
+    return row, course, patient
+
+
+def _course_of_bag(session: Session, actor: Actor, bag_id: int) -> tuple[Course, Patient]:
+    """The course and patient of the bag ``bag_id``, when the actor may see the patient."""
+    course_id = session.execute(
+        select(BagPreparation.course_id).where(BagPreparation.id == bag_id)
+    ).scalar_one_or_none()
     try:
-        course, patient = course_for(session, actor, row.course_id)
+        if course_id is None:
+            raise NotFound(bag_id)
+        return course_for(session, actor, course_id)
     except NotFound:
         raise NotFound(f"bag {bag_id} not found") from None
-    return row, course, patient
+
+
+def _record_of(row: BagPreparation) -> BagPreparationRecord:
+    return copy_of(BagPreparationRecord, row)
 
 
 def _bag_and_course(

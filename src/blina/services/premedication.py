@@ -13,6 +13,7 @@ from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.courses import events_of, view_of
 from blina.services.errors import Conflict
+from blina.services.records import PremedicationRecord, copy_of
 from blina.store.tables import PremedicationGiven
 
 __all__ = ["GIVEN_WINDOW", "list_given", "record_given"]
@@ -32,7 +33,7 @@ def record_given(
     due: datetime,
     drug: str,
     given_at: datetime,
-) -> PremedicationGiven:
+) -> PremedicationRecord:
     """Record the plan's premedication dose ``drug`` due at ``due`` as given at
     ``given_at`` (a nurse or physician). The dose is the plan's; nothing else is taken."""
     require_role(actor, Role.NURSE, Role.PHYSICIAN, doing="record a premedication as given")
@@ -86,15 +87,14 @@ def record_given(
             "given_at": given_at.isoformat(),
         },
     )
-    return row
+    return copy_of(PremedicationRecord, row)
 
 
-def list_given(session: Session, *, actor: Actor, course_id: int) -> list[PremedicationGiven]:
+def list_given(session: Session, *, actor: Actor, course_id: int) -> list[PremedicationRecord]:
     course_for(session, actor, course_id)
-    return list(
-        session.execute(
-            select(PremedicationGiven)
-            .where(PremedicationGiven.course_id == course_id)
-            .order_by(PremedicationGiven.due)
-        ).scalars()
-    )
+    rows = session.execute(
+        select(PremedicationGiven)
+        .where(PremedicationGiven.course_id == course_id)
+        .order_by(PremedicationGiven.due)
+    ).scalars()
+    return [copy_of(PremedicationRecord, row) for row in rows]

@@ -17,6 +17,7 @@ from blina.services.access import course_for, require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.courses import events_of, get_course
+from blina.services.records import AssessmentRecord, copy_of
 from blina.store.tables import ToxicityAssessment
 
 __all__ = ["action_for", "action_to_dict", "list_assessments", "record_assessment"]
@@ -32,7 +33,7 @@ def record_assessment(
     reaction: AdverseReaction,
     grading: Grading,
     inputs: dict[str, Any],
-) -> ToxicityAssessment:
+) -> AssessmentRecord:
     """Store a grading and what the label says to do about it (physician or nurse)."""
     require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="record a grading")
     action = action_for(
@@ -72,7 +73,7 @@ def record_assessment(
             "action": None if action is None else str(action.kind),
         },
     )
-    return row
+    return copy_of(AssessmentRecord, row)
 
 
 def action_for(
@@ -96,10 +97,11 @@ def action_for(
     return _decide(session, view.plan, course_id, reaction, grading, knowledge, now)
 
 
-def list_assessments(session: Session, *, actor: Actor, course_id: int) -> list[ToxicityAssessment]:
+def list_assessments(session: Session, *, actor: Actor, course_id: int) -> list[AssessmentRecord]:
     course_for(session, actor, course_id)
     query = select(ToxicityAssessment).where(ToxicityAssessment.course_id == course_id)
-    return list(session.execute(query.order_by(ToxicityAssessment.id)).scalars())
+    rows = session.execute(query.order_by(ToxicityAssessment.id)).scalars()
+    return [copy_of(AssessmentRecord, row) for row in rows]
 
 
 def action_to_dict(action: Action) -> dict[str, Any]:

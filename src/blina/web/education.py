@@ -5,11 +5,12 @@ Open to everyone, signed in or not, and they show no patient data. The text come
 for the parent of a child, and a cookie remembers the choice.
 """
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from blina.services.errors import NotFound
+from blina.web.deps import PageDep
 from blina.web.education_content import AboutContent, Audience, Page, about_content
-from blina.web.render import Ctx, context_of, render
+from blina.web.render import Ctx, render
 from blina.web.routes import WebRoute
 
 __all__ = ["AUDIENCE_COOKIE", "choose_audience", "router"]
@@ -30,8 +31,8 @@ def choose_audience(asked: str | None, remembered: str | None) -> Audience:
 
 
 @router.get("/about")
-def about_index(request: Request) -> Response:
-    ctx, audience = _reader(request)
+def about_index(ctx: PageDep) -> Response:
+    audience = _audience(ctx)
     content = _content(ctx)
     response = render(
         ctx,
@@ -44,8 +45,8 @@ def about_index(request: Request) -> Response:
 
 
 @router.get("/about/{slug}")
-def about_page(request: Request, slug: str) -> Response:
-    ctx, audience = _reader(request)
+def about_page(slug: str, ctx: PageDep) -> Response:
+    audience = _audience(ctx)
     content = _content(ctx)
     page = content.page(slug)
     if page is None:
@@ -64,12 +65,9 @@ def about_page(request: Request, slug: str) -> Response:
     return _remember(ctx, response, audience)
 
 
-def _reader(request: Request) -> tuple[Ctx, Audience]:
-    ctx = context_of(request)
-    audience = choose_audience(
-        request.query_params.get("for"), request.cookies.get(AUDIENCE_COOKIE)
-    )
-    return ctx, audience
+def _audience(ctx: Ctx) -> Audience:
+    request = ctx.request
+    return choose_audience(request.query_params.get("for"), request.cookies.get(AUDIENCE_COOKIE))
 
 
 def _content(ctx: Ctx) -> AboutContent:

@@ -11,7 +11,6 @@ from babel.dates import format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy.orm import Session, sessionmaker
 
 from blina.config import Settings
 from blina.knowledge import Knowledge
@@ -21,7 +20,7 @@ from blina.services.clock import Clock
 from blina.services.denials import DenialLog
 from blina.services.errors import NotAuthenticated
 from blina.services.login_limits import LoginLimits
-from blina.store.session import read_only
+from blina.services.storage import Sessions, read_only
 from blina.web.i18n import (
     LANG_COOKIE,
     LANGUAGES,
@@ -51,7 +50,7 @@ class WebState(Protocol):
     @property
     def settings(self) -> Settings: ...
     @property
-    def sessions(self) -> sessionmaker[Session]: ...
+    def sessions(self) -> Sessions: ...
     @property
     def clock(self) -> Clock: ...
     @property

@@ -22,13 +22,12 @@ from blina.domain.toxicity.ctcae import CtcaeTerm
 from blina.domain.triage.check_in import Temperature, TemperatureUnit
 from blina.domain.triage.rulebook import TriageRules
 from blina.domain.triage.rules import Symptom, TemperatureRule
-from blina.store.tables import (
-    Alert,
-    AuditEvent,
-    CalendarFeed,
-    Patient,
-    SymptomReport,
-    ToxicityAssessment,
+from blina.services.records import (
+    AlertRecord,
+    AssessmentRecord,
+    AuditRecord,
+    FeedRecord,
+    ReportRecord,
 )
 
 __all__ = [
@@ -328,13 +327,13 @@ class AlertError:
     note: str
 
 
-def alert_row(alert: Alert, patient: Patient, now: datetime) -> AlertRow:
+def alert_row(alert: AlertRecord, now: datetime) -> AlertRow:
     created = alert.created_at
     minutes = max(0, int((now - created).total_seconds() // 60))
     return AlertRow(
         alert.id,
-        patient.id,
-        patient.code,
+        alert.patient_id,
+        alert.patient_code,
         alert.latest_report_id or alert.symptom_report_id,
         alert.level,
         alert.reason,
@@ -372,7 +371,7 @@ class GradingRow:
 
 
 def grading_rows(
-    assessments: Iterable[ToxicityAssessment], names: dict[int, str], zone: ZoneInfo
+    assessments: Iterable[AssessmentRecord], names: dict[int, str], zone: ZoneInfo
 ) -> list[GradingRow]:
     """Recorded gradings, the latest first, as the service stored them."""
     rows = []
@@ -437,7 +436,7 @@ class LabRow:
 
 
 def lab_rows(
-    values: Iterable[ToxicityAssessment], names: dict[int, str], zone: ZoneInfo
+    values: Iterable[AssessmentRecord], names: dict[int, str], zone: ZoneInfo
 ) -> list[LabRow]:
     """Lab values in the order given (the service gives the latest sample first)."""
     rows = []
@@ -468,7 +467,7 @@ def lab_rows(
 
 
 def temperature_readings(
-    reports: Iterable[SymptomReport], zone: ZoneInfo
+    reports: Iterable[ReportRecord], zone: ZoneInfo
 ) -> list[tuple[datetime, Temperature]]:
     """The temperatures of the check-ins, as entered, at the time each was observed."""
     readings = []
@@ -531,7 +530,7 @@ class AuditRow:
     changes: tuple[AuditChange, ...]
 
 
-def audit_row(event: AuditEvent, who: str | None, zone: ZoneInfo) -> AuditRow:
+def audit_row(event: AuditRecord, who: str | None, zone: ZoneInfo) -> AuditRow:
     before, after = event.before, event.after
     keys = sorted({*(before or {}), *(after or {})})
     changes = [
@@ -572,9 +571,7 @@ class FeedRow:
     created_at: datetime
 
 
-def feed_rows(
-    feeds: Iterable[CalendarFeed], names: dict[int, str], zone: ZoneInfo
-) -> list[FeedRow]:
+def feed_rows(feeds: Iterable[FeedRecord], names: dict[int, str], zone: ZoneInfo) -> list[FeedRow]:
     return [
         FeedRow(f.id, f.label, names.get(f.created_by, "?"), f.created_at.astimezone(zone))
         for f in feeds

@@ -18,8 +18,8 @@ from pydantic_core import PydanticCustomError
 from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
 from blina.services import alerts, clinic_settings, escalation
 from blina.services.escalation import MINUTES_ALLOWED, MINUTES_MAX, MINUTES_MIN
-from blina.store.tables import Alert, Patient
-from blina.store.types import RecordId
+from blina.services.records import AlertRecord
+from blina.services.storage import RecordId
 
 router = APIRouter(tags=["alerts"])
 
@@ -103,11 +103,11 @@ class EscalationChain(BaseModel):
     )
 
 
-def _public(alert: Alert, patient: Patient) -> AlertPublic:
+def _public(alert: AlertRecord) -> AlertPublic:
     return AlertPublic(
         id=alert.id,
         patient_id=alert.patient_id,
-        patient_code=patient.code,
+        patient_code=alert.patient_code,
         level=alert.level,
         reason=alert.reason,
         status=alert.status,
@@ -127,7 +127,7 @@ def list_alerts(
     session: ReadDep, actor: ActorDep, status: Literal["open", "acknowledged"] = "open"
 ) -> list[AlertPublic]:
     """The clinic's alerts, most urgent first, then oldest first."""
-    return [_public(a, p) for a, p in alerts.list_alerts(session, actor=actor, status=status)]
+    return [_public(alert) for alert in alerts.list_alerts(session, actor=actor, status=status)]
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
@@ -143,9 +143,7 @@ def acknowledge(
         outcome=body.outcome,
         note=body.note,
     )
-    patient = session.get(Patient, alert.patient_id)
-    assert patient is not None
-    return _public(alert, patient)
+    return _public(alert)
 
 
 @router.get("/alerts/{alert_id}/notifications")

@@ -15,7 +15,7 @@ from blina.services.accounts import (
 )
 from blina.services.actors import Actor
 from blina.services.errors import LoginThrottled
-from blina.store.session import transaction
+from blina.services.storage import transaction
 
 router = APIRouter(tags=["auth"])
 

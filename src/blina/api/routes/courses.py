@@ -20,7 +20,7 @@ from blina.interop.json.plan import plan_to_dict
 from blina.interop.json.replanning import replan_to_dict
 from blina.interop.json.values import to_json_ready
 from blina.services import courses, premedication
-from blina.store.types import RecordId
+from blina.services.storage import RecordId
 
 router = APIRouter(tags=["courses"])
 

@@ -15,8 +15,8 @@ from blina.api.schemas import (
     UserPublic,
 )
 from blina.services import account_admin, accounts, password_resets, patients
-from blina.store.tables import Patient, User
-from blina.store.types import RecordId
+from blina.services.records import PatientRecord, UserRecord, copy_of
+from blina.services.storage import RecordId
 
 router = APIRouter()
 
@@ -24,7 +24,7 @@ router = APIRouter()
 RESET_PAGE = "password_reset_page"
 
 
-def _user(user: User) -> UserPublic:
+def _user(user: UserRecord) -> UserPublic:
     return UserPublic(
         id=user.id,
         username=user.username,
@@ -35,7 +35,8 @@ def _user(user: User) -> UserPublic:
     )
 
 
-def _patient(patient: Patient) -> PatientPublic:
+def _patient(row: object) -> PatientPublic:
+    patient = copy_of(PatientRecord, row)
     return PatientPublic(id=patient.id, code=patient.code, display_name=patient.display_name)
 
 
@@ -59,7 +60,7 @@ def create_user(body: UserCreate, session: TxDep, state: StateDep, actor: ActorD
         password=body.password,
         patient_id=body.patient_id,
     )
-    return _user(user)
+    return _user(copy_of(UserRecord, user))
 
 
 @router.post("/users/{user_id}/deactivate", tags=["users"])

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
 from blina.api.schemas import BoundedDateTime, BoundedDecimal, RequestBody
 from blina.services import pharmacy
-from blina.store.tables import BagPreparation
-from blina.store.types import RecordId
+from blina.services.records import BagPreparationRecord
+from blina.services.storage import RecordId
 
 router = APIRouter(tags=["pharmacy"])
 
@@ -68,7 +68,7 @@ class BagPublic(BaseModel):
     recipe: dict[str, Any]
 
 
-def _public(row: BagPreparation) -> BagPublic:
+def _public(row: BagPreparationRecord) -> BagPublic:
     return BagPublic.model_validate(row, from_attributes=True)
 
 

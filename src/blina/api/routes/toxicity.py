@@ -17,8 +17,8 @@ from blina.interop.json.values import to_json_ready
 from blina.knowledge import Knowledge
 from blina.services import toxicity
 from blina.services.gradings import grade_crs_findings, grade_icans_findings
-from blina.store.tables import ToxicityAssessment
-from blina.store.types import RecordId
+from blina.services.records import AssessmentRecord
+from blina.services.storage import RecordId
 
 router = APIRouter(tags=["toxicity"])
 
@@ -110,7 +110,7 @@ def record(
 def list_assessments(
     course_id: RecordId, session: ReadDep, actor: ActorDep
 ) -> list[AssessmentPublic]:
-    rows: list[ToxicityAssessment] = toxicity.list_assessments(
+    rows: list[AssessmentRecord] = toxicity.list_assessments(
         session, actor=actor, course_id=course_id
     )
     return [AssessmentPublic.model_validate(row, from_attributes=True) for row in rows]

@@ -1,30 +1,27 @@
 """What every page handler shares: the error page, the route class that turns a
-domain or service error into a page, the CSRF-checked form, and small form readers.
+domain or service error into a page, the form skeleton (``submit``), and small form
+readers.
 
 Every number, date and text a form sends is read through ``blina.domain.bounds``, as the
 API and the CLI read theirs: the same value is refused at every door, in the same words.
 """
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from blina.domain import bounds
 from blina.domain.errors import BlinaError, InvalidInput
-from blina.services import (
-    courses,
-)
+from blina.services import courses
 from blina.services.actors import Actor
 from blina.services.errors import (
     Conflict,
@@ -32,13 +29,28 @@ from blina.services.errors import (
     NotFound,
     PermissionDenied,
 )
-from blina.store.tables import Clinic
+from blina.services.storage import Session, read_only
+from blina.web.deps import CsrfRefused, checked_form, query_form, undo_request
 from blina.web.render import Ctx, WebState, context_of, redirect, render
-from blina.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_valid
 
-
-class CsrfRefused(BlinaError):
-    pass
+__all__ = [
+    "CsrfRefused",
+    "ShownAgain",
+    "WebRoute",
+    "audit_denial",
+    "date_field",
+    "decimal_field",
+    "error_page",
+    "home_for",
+    "local_target",
+    "moment_field",
+    "posted_form",
+    "public_url_for",
+    "query_form",
+    "submit",
+    "text_field",
+    "whole_field",
+]
 
 
 def error_page(request: Request, error: Exception) -> Response:
@@ -79,7 +91,9 @@ def error_page(request: Request, error: Exception) -> Response:
 
 
 class WebRoute(APIRoute):
-    """Answers a domain or service error with a page, never a JSON body or a traceback."""
+    """Answers a domain or service error with a page, never a JSON body or a traceback,
+    and a refused form with the form again (``ShownAgain``). Either way the request's unit
+    of work is rolled back (``blina.web.deps``): the handler raised."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -87,10 +101,55 @@ class WebRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             try:
                 return await handler(request)
+            except ShownAgain as refused:
+                undo_request(request)
+                return await run_in_threadpool(refused.show)
             except (BlinaError, RequestValidationError) as error:
+                undo_request(request)
                 return await run_in_threadpool(error_page, request, error)
 
         return guarded
+
+
+# --- the form skeleton -------------------------------------------------------------------
+
+T = TypeVar("T")
+E = TypeVar("E", bound=BlinaError)
+
+
+class ShownAgain(Exception):
+    """A refused form, to show again: raised out of the handler, so that the request's
+    unit of work is rolled back, then ``show`` renders the page in a unit of work of its
+    own (it reads what is stored, nothing of the refused write)."""
+
+    def __init__(self, ctx: Ctx, page: Callable[[Session], Response]) -> None:
+        super().__init__()
+        self.ctx, self.page = ctx, page
+
+    def show(self) -> Response:
+        with read_only(self.ctx.state.sessions) as session:
+            return self.page(session)
+
+
+def submit(
+    ctx: Ctx,
+    save: Callable[[], T],
+    *,
+    refused: Mapping[type[E], int],
+    again: Callable[[Session, E, int], Response],
+) -> T:
+    """Every form's skeleton: ``save`` reads the form and calls its service in the
+    request's unit of work; a refusal of a kind in ``refused`` shows the form ``again``
+    with that status (with the values it held and the message beside the field named),
+    and writes nothing. A refusal by the access rules is audited, as on the error page."""
+    try:
+        return save()
+    except tuple(refused) as error:
+        status = next(code for kind, code in refused.items() if isinstance(error, kind))
+        if isinstance(error, PermissionDenied):
+            audit_denial(ctx, str(error))
+        refusal = error  # ``error`` is unbound once this block ends
+        raise ShownAgain(ctx, lambda session: again(session, refusal, status)) from error
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -104,19 +163,10 @@ def local_target(target: str | None) -> str:
 
 
 async def posted_form(request: Request) -> tuple[Ctx, FormData]:
-    """The request's context and form, after the CSRF check (before anything else runs);
-    a field or a value holding a NUL character is refused (422) before any is read."""
+    """The request's context and form, after the CSRF check, for a handler that asks for
+    neither as a dependency (signing in, which opens no unit of work of its own)."""
     ctx = await run_in_threadpool(context_of, request)
-    form = await request.form()
-    sent = form.get(CSRF_FIELD)
-    if not csrf_valid(
-        secret=ctx.state.settings.secret_key.get_secret_value(),
-        nonce=request.cookies.get(CSRF_COOKIE),
-        session_token=ctx.session_token,
-        sent=sent if isinstance(sent, str) else "",
-    ):
-        raise CsrfRefused("the form's CSRF token is missing or wrong")
-    return ctx, _without_nul(form)
+    return ctx, await checked_form(request, ctx)
 
 
 def public_url_for(request: Request, name: str, **path_params: str) -> str:
@@ -128,23 +178,6 @@ def public_url_for(request: Request, name: str, **path_params: str) -> str:
         request.app.url_path_for(name, **path_params),
         as_requested=str(request.url_for(name, **path_params)),
     )
-
-
-def query_form(request: Request) -> FormData:
-    """The query string read as a form: the live previews send the form with a GET."""
-    return _without_nul(
-        FormData(list[tuple[str, str | UploadFile]](request.query_params.multi_items()))
-    )
-
-
-def _without_nul(form: FormData) -> FormData:
-    """``form``, once no field name or text value holds a NUL: PostgreSQL cannot store or
-    compare one (a NUL in the sign-in's username was a server error there)."""
-    for name, value in form.multi_items():
-        bounds.check_text("field name", name)
-        if isinstance(value, str):
-            bounds.check_text(name, value)
-    return form
 
 
 def text_field(form: FormData, name: str) -> str:
@@ -200,21 +233,17 @@ def audit_denial(ctx: Ctx, reason: str) -> None:
     )
 
 
-def clinic_of(session: Session, actor: Actor) -> Clinic:
-    return session.execute(select(Clinic).where(Clinic.id == actor.clinic_id)).scalar_one()
+def home_for(actor: Actor) -> str:
+    return "/" if actor.is_staff else "/today"
 
 
-def course_views(
-    session: Session, ctx: Ctx, actor: Actor, patient_id: int
-) -> list[courses.CourseView]:
+def course_views(ctx: Ctx, session: Session, patient_id: int) -> list[courses.CourseView]:
+    """The patient's courses as their pages show them: each with its plan and its state
+    now."""
     return courses.list_courses(
         session,
-        actor=actor,
+        actor=ctx.signed_in(),
         now=ctx.state.clock.now(),
         knowledge=ctx.state.knowledge,
         patient_id=patient_id,
     )
-
-
-def home_for(actor: Actor) -> str:
-    return "/" if actor.is_staff else "/today"

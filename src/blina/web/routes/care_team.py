@@ -4,38 +4,32 @@ page and audit trail, acknowledging an alert."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Response
 
-from blina.domain.errors import InvalidInput
+from blina.domain.errors import BlinaError, InvalidInput
 from blina.domain.modifications import AdverseReaction
 from blina.domain.toxicity.crs import Hypotension, OxygenSupport
 from blina.domain.toxicity.icans import CerebralEdema, Consciousness, Seizure
 from blina.services import (
     alerts,
     audit,
+    clinic_settings,
     courses,
     labs,
     patients,
     pharmacy,
     premedication,
-    reports,
     tasks,
     toxicity,
+    users,
 )
-from blina.services.access import patient_for
 from blina.services.actors import Actor, Role
-from blina.services.errors import (
-    Conflict,
-)
-from blina.store.session import read_only, transaction
-from blina.store.tables import User
-from blina.store.types import RecordId
+from blina.services.errors import Conflict
+from blina.services.storage import RecordId, Session
 from blina.web.charts import temperature_chart
-from blina.web.render import Ctx, context_of, redirect, render
-from blina.web.routes._common import WebRoute, clinic_of, course_views, posted_form, text_field
+from blina.web.deps import FormDep, PageDep, ReadDep, WriteDep
+from blina.web.render import Ctx, redirect, render
+from blina.web.routes._common import WebRoute, course_views, submit, text_field
 from blina.web.viewmodels import (
     AlertError,
     BagRow,
@@ -63,39 +57,36 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 
 @router.get("/")
-def home(request: Request) -> Response:
-    ctx = context_of(request)
+def home(ctx: PageDep, session: ReadDep) -> Response:
     if not ctx.signed_in().is_staff:
         return redirect(ctx, "/today")
-    return _home_page(ctx)
+    return _home_page(ctx, session)
 
 
-def _home_page(ctx: Ctx, *, status: int = 200, alert_error: AlertError | None = None) -> Response:
+def _home_page(
+    ctx: Ctx, session: Session, *, status: int = 200, alert_error: AlertError | None = None
+) -> Response:
     actor = ctx.signed_in()
     now = ctx.state.clock.now()
-    with read_only(ctx.state.sessions) as session:
-        day = tasks.clinic_today(session, actor=actor, now=now)
-        task_rows = tasks.tasks_for_day(session, actor=actor, day=day, now=now)
-        zone = ZoneInfo(clinic_of(session, actor).zone)
-        open_alerts = [
-            alert_row(alert, patient, now)
-            for alert, patient in alerts.list_alerts(session, actor=actor)
-        ]
-        rows = []
-        for patient in patients.list_patients(session, actor=actor):
-            views = course_views(session, ctx, actor, patient.id)
-            status_view = None
-            if views:
-                # an interrupted or discontinued course shows that, not a cycle and day
-                latest = views[-1].course
-                status_view = logged_course_status(
-                    latest.id,
-                    latest.status,
-                    views[-1].plan,
-                    day,
-                    courses.events_of(session, latest.id),
-                )
-            rows.append((patient, status_view))
+    day = tasks.clinic_today(session, actor=actor, now=now)
+    task_rows = tasks.tasks_for_day(session, actor=actor, day=day, now=now)
+    zone = ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
+    open_alerts = [alert_row(alert, now) for alert in alerts.list_alerts(session, actor=actor)]
+    rows = []
+    for patient in patients.patient_records(session, actor=actor):
+        views = course_views(ctx, session, patient.id)
+        status_view = None
+        if views:
+            # an interrupted or discontinued course shows that, not a cycle and day
+            latest = views[-1].course
+            status_view = logged_course_status(
+                latest.id,
+                latest.status,
+                views[-1].plan,
+                day,
+                courses.events_of(session, latest.id),
+            )
+        rows.append((patient, status_view))
     return render(
         ctx,
         "pages/home.html",
@@ -112,38 +103,37 @@ def _home_page(ctx: Ctx, *, status: int = 200, alert_error: AlertError | None = 
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-async def acknowledge_alert(request: Request, alert_id: RecordId) -> Response:
+def acknowledge_alert(
+    alert_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep
+) -> Response:
     """A nurse or physician takes an alert; it leaves the clinic's open list."""
-    ctx, form = await posted_form(request)
     actor = ctx.signed_in()
     outcome, note = text_field(form, "outcome"), text_field(form, "note")
 
-    def save() -> Response:
-        try:
-            with transaction(ctx.state.sessions) as session:
-                alerts.acknowledge_alert(
-                    session,
-                    actor=actor,
-                    now=ctx.state.clock.now(),
-                    alert_id=alert_id,
-                    outcome=outcome,
-                    note=note,
-                )
-        except InvalidInput as error:
-            failed = AlertError(alert_id, str(error), outcome, note)
-            return _home_page(ctx, status=422, alert_error=failed)
-        except Conflict as error:
-            failed = AlertError(alert_id, str(error), outcome, note)
-            return _home_page(ctx, status=409, alert_error=failed)
-        return redirect(ctx, "/#alerts")
+    def again(reading: Session, error: BlinaError, status: int) -> Response:
+        failed = AlertError(alert_id, str(error), outcome, note)
+        return _home_page(ctx, reading, status=status, alert_error=failed)
 
-    return await run_in_threadpool(save)
+    submit(
+        ctx,
+        lambda: alerts.acknowledge_alert(
+            session,
+            actor=actor,
+            now=ctx.state.clock.now(),
+            alert_id=alert_id,
+            outcome=outcome,
+            note=note,
+        ),
+        refused={InvalidInput: 422, Conflict: 409},
+        again=again,
+    )
+    return redirect(ctx, "/#alerts")
 
 
 def _bag_rows(session: Session, actor: Actor, course_id: int, zone: ZoneInfo) -> list[BagRow]:
     found = pharmacy.list_bags(session, actor=actor, course_id=course_id)
     ids = {b.prepared_by for b in found} | {b.verified_by for b in found if b.verified_by}
-    names = usernames(session, ids)
+    names = users.usernames(session, actor=actor, ids=ids)
     rows = []
     for bag in found:
         recipe = bag.recipe
@@ -171,6 +161,7 @@ def _bag_rows(session: Session, actor: Actor, course_id: int, zone: ZoneInfo) ->
 
 def render_patient_page(
     ctx: Ctx,
+    session: Session,
     patient_id: int,
     *,
     status: int = 200,
@@ -180,26 +171,25 @@ def render_patient_page(
 ) -> Response:
     actor = ctx.signed_in()
     now = ctx.state.clock.now()
-    with read_only(ctx.state.sessions) as session:
-        patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
-        views = course_views(session, ctx, actor, patient_id)
-        zone = ZoneInfo(clinic_of(session, actor).zone)
-        history = reports.list_reports(session, actor=actor, patient_id=patient_id)
-        latest = courses.current_view(views)
-        bags = (
-            _bag_rows(session, actor, latest.course.id, zone)
-            if latest is not None and actor.is_staff
-            else []
-        )
-        gradings, lab_values = (
-            ([], []) if latest is None else _course_records(session, actor, latest.course.id, zone)
-        )
-        given_rows = (
-            []
-            if latest is None
-            else premedication.list_given(session, actor=actor, course_id=latest.course.id)
-        )
-        given = [(g.drug, g.due) for g in given_rows]
+    patient = patients.patient_record(session, actor=actor, patient_id=patient_id)
+    views = course_views(ctx, session, patient_id)
+    zone = ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
+    history = patients.check_ins(session, actor=actor, patient_id=patient_id)
+    latest = courses.current_view(views)
+    bags = (
+        _bag_rows(session, actor, latest.course.id, zone)
+        if latest is not None and actor.is_staff
+        else []
+    )
+    gradings, lab_values = (
+        ([], []) if latest is None else _course_records(session, actor, latest.course.id, zone)
+    )
+    given_rows = (
+        []
+        if latest is None
+        else premedication.list_given(session, actor=actor, course_id=latest.course.id)
+    )
+    given = [(g.drug, g.due) for g in given_rows]
     day = now.astimezone(zone).date()
     triage_rules = ctx.state.knowledge.triage
     return render(
@@ -250,26 +240,25 @@ def _course_records(
 ) -> tuple[list[GradingRow], list[LabRow]]:
     """The course's recorded gradings (the latest first) and its lab values."""
     assessments = toxicity.list_assessments(session, actor=actor, course_id=course_id)
-    names = usernames(session, {a.assessed_by for a in assessments})
+    names = users.usernames(session, actor=actor, ids={a.assessed_by for a in assessments})
     gradings = [a for a in assessments if a.scale != labs.LAB_SCALE]
     values = labs.list_lab_values(session, actor=actor, course_id=course_id)
     return grading_rows(gradings, names, zone), lab_rows(values, names, zone)
 
 
 @router.get("/patients/{patient_id}")
-def patient_page(request: Request, patient_id: RecordId) -> Response:
-    return render_patient_page(context_of(request), patient_id)
+def patient_page(patient_id: RecordId, ctx: PageDep, session: ReadDep) -> Response:
+    return render_patient_page(ctx, session, patient_id)
 
 
 @router.get("/patients/{patient_id}/audit")
-def audit_page(request: Request, patient_id: RecordId) -> Response:
-    ctx = context_of(request)
+def audit_page(patient_id: RecordId, ctx: PageDep, session: ReadDep) -> Response:
     actor = ctx.signed_in()
-    with read_only(ctx.state.sessions) as session:
-        events = audit.events_for_patient(session, actor=actor, patient_id=patient_id)
-        patient = patient_for(session, actor, patient_id)
-        zone = ZoneInfo(clinic_of(session, actor).zone)
-        names = usernames(session, {e.actor_id for e in events if e.actor_id is not None})
+    events = audit.events_for_patient(session, actor=actor, patient_id=patient_id)
+    patient = patients.patient_record(session, actor=actor, patient_id=patient_id)
+    zone = ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
+    ids = {e.actor_id for e in events if e.actor_id is not None}
+    names = users.usernames(session, actor=actor, ids=ids)
     return render(
         ctx,
         "pages/audit.html",
@@ -279,7 +268,3 @@ def audit_page(request: Request, patient_id: RecordId) -> Response:
             for e in events
         ],
     )
-
-
-def usernames(session: Session, ids: set[int]) -> dict[int, str]:
-    return dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())

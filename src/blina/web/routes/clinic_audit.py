@@ -8,19 +8,14 @@ from fastapi import APIRouter, Request, Response
 
 from blina.domain import bounds
 from blina.domain.errors import InvalidInput
-from blina.services import (
-    audit,
-)
+from blina.services import audit, clinic_settings, users
 from blina.services.access import require_role
 from blina.services.actors import Role
-from blina.store.session import read_only
-from blina.store.types import StoredInteger
-from blina.web.render import context_of, render
-from blina.web.routes._common import WebRoute, clinic_of
-from blina.web.routes.care_team import usernames
-from blina.web.viewmodels import (
-    audit_row,
-)
+from blina.services.storage import StoredInteger
+from blina.web.deps import PageDep, ReadDep
+from blina.web.render import render
+from blina.web.routes._common import WebRoute
+from blina.web.viewmodels import audit_row
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -70,30 +65,32 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 
 @router.get("/audit")
 def clinic_audit_page(
-    request: Request, before: StoredInteger | None = None, after: StoredInteger | None = None
+    ctx: PageDep,
+    session: ReadDep,
+    before: StoredInteger | None = None,
+    after: StoredInteger | None = None,
 ) -> Response:
     """Everything audited in the clinic, newest first, a page at a time, with the hash
     chain's verdict (admin and physician)."""
-    ctx = context_of(request)
     actor = ctx.signed_in()
     require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read the clinic's audit trail")
-    with read_only(ctx.state.sessions) as session:
-        zone = ZoneInfo(clinic_of(session, actor).zone)
-        filters, values, errors = _audit_filters(request, zone)
-        choices = audit.audit_choices(session, actor=actor)
-        found = (
-            audit.AuditPage([], None, None)
-            if errors
-            else audit.clinic_events(
-                session,
-                actor=actor,
-                filters=filters,
-                before=before,
-                after=after,
-                limit=_AUDIT_PAGE_SIZE,
-            )
+    zone = ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
+    filters, values, errors = _audit_filters(ctx.request, zone)
+    choices = audit.audit_choices(session, actor=actor)
+    found = (
+        audit.AuditPage([], None, None)
+        if errors
+        else audit.clinic_events(
+            session,
+            actor=actor,
+            filters=filters,
+            before=before,
+            after=after,
+            limit=_AUDIT_PAGE_SIZE,
         )
-        names = usernames(session, {e.actor_id for e in found.events if e.actor_id is not None})
+    )
+    ids = {e.actor_id for e in found.events if e.actor_id is not None}
+    names = users.usernames(session, actor=actor, ids=ids)
     # The clinic's events since the page last verified them (a checkpoint), not all.
     chain = audit.verify_clinic_trail(ctx.state.sessions, actor=actor)
     kept = {name: value for name, value in values.items() if value}

@@ -1,13 +1,13 @@
 """A course's forms (physician and nurse): starting one with the planner preview,
 grading CRS and ICANS, lab values with their CTCAE grades, interruptions and restarts."""
 
+from collections.abc import Callable
 from dataclasses import asdict
 from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Response
 from starlette.datastructures import FormData
 
 from blina.domain import bounds
@@ -20,27 +20,27 @@ from blina.domain.toxicity.crs import CrsFindings, Hypotension, OxygenSupport
 from blina.domain.toxicity.icans import CerebralEdema, Consciousness, IcansFindings, Seizure
 from blina.knowledge import Knowledge
 from blina.services import (
+    clinic_settings,
     courses,
     labs,
+    patients,
     premedication,
     toxicity,
 )
-from blina.services.access import course_for, patient_for, require_role
-from blina.services.actors import Role
+from blina.services.access import require_role
+from blina.services.actors import Actor, Role
 from blina.services.errors import Conflict, PermissionDenied
 from blina.services.gradings import grade_crs_findings, grade_icans_findings
-from blina.store.session import read_only, transaction
-from blina.store.types import RecordId
-from blina.web.render import Ctx, context_of, redirect, render
+from blina.services.storage import RecordId, Session
+from blina.web.deps import FormDep, PageDep, QueryFormDep, ReadDep, WriteDep
+from blina.web.render import Ctx, redirect, render
 from blina.web.routes._common import (
+    E,
     WebRoute,
-    audit_denial,
-    clinic_of,
     date_field,
     decimal_field,
     moment_field,
-    posted_form,
-    query_form,
+    submit,
     text_field,
     whole_field,
 )
@@ -89,15 +89,14 @@ def _field_errors(error: BlinaError) -> dict[str, str]:
 
 def _course_form(
     ctx: Ctx,
+    session: Session,
     patient_id: int,
     *,
     values: dict[str, str],
     errors: dict[str, str],
     status: int = 200,
 ) -> Response:
-    actor = ctx.signed_in()
-    with read_only(ctx.state.sessions) as session:
-        patient = patient_for(session, actor, patient_id)
+    patient = patients.patient_record(session, actor=ctx.signed_in(), patient_id=patient_id)
     return render(
         ctx,
         "pages/course_new.html",
@@ -114,85 +113,70 @@ def _course_form(
 
 
 @router.get("/patients/{patient_id}/courses/new")
-def new_course(request: Request, patient_id: RecordId) -> Response:
-    ctx = context_of(request)
+def new_course(patient_id: RecordId, ctx: PageDep, session: ReadDep) -> Response:
     require_role(ctx.signed_in(), Role.PHYSICIAN, doing="prescribe a course")
     today = ctx.state.clock.now().date()
     values = {"start": today.isoformat(), "start_time": "09:00", "bag_hours": "24"}
-    return _course_form(ctx, patient_id, values=values, errors={})
+    return _course_form(ctx, session, patient_id, values=values, errors={})
 
 
 @router.get("/patients/{patient_id}/courses/preview")
-async def preview_course(request: Request, patient_id: RecordId) -> Response:
+def preview_course(
+    patient_id: RecordId, ctx: PageDep, form: QueryFormDep, session: ReadDep
+) -> Response:
     """The planner's answer for the form as filled so far (an htmx fragment); stores nothing."""
-    ctx = await run_in_threadpool(context_of, request)
     actor = ctx.signed_in()
-    form = query_form(request)
-
-    def plan() -> Response:
-        with read_only(ctx.state.sessions) as session:
-            patient_for(session, actor, patient_id)
-            zone = ZoneInfo(clinic_of(session, actor).zone)
-        try:
-            wanted = _course_request(form)
-            knowledge = ctx.state.knowledge
-            planned = plan_course(
-                regimen=knowledge.regimen(wanted.regimen_id),
-                body=measure_body(
-                    weight_kg=wanted.weight_kg,
-                    height_cm=wanted.height_cm,
-                    age_years=wanted.age_years,
-                    rules=knowledge.body_rules,
-                ),
-                start=wanted.start,
-                bag_hours=wanted.bag_hours,
-                zone=zone,
-                start_time=wanted.start_time,
-                cycles=wanted.cycles,
-            )
-        except (InvalidInput, UnknownId) as error:
-            return render(
-                ctx, "_plan_preview.html", plan=None, rows=[], errors=_field_errors(error)
-            )
-        return render(
-            ctx, "_plan_preview.html", plan=planned, rows=calendar_rows(planned), errors={}
+    patients.patient_record(session, actor=actor, patient_id=patient_id)
+    zone = ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
+    try:
+        wanted = _course_request(form)
+        knowledge = ctx.state.knowledge
+        planned = plan_course(
+            regimen=knowledge.regimen(wanted.regimen_id),
+            body=measure_body(
+                weight_kg=wanted.weight_kg,
+                height_cm=wanted.height_cm,
+                age_years=wanted.age_years,
+                rules=knowledge.body_rules,
+            ),
+            start=wanted.start,
+            bag_hours=wanted.bag_hours,
+            zone=zone,
+            start_time=wanted.start_time,
+            cycles=wanted.cycles,
         )
-
-    return await run_in_threadpool(plan)
+    except (InvalidInput, UnknownId) as error:
+        return render(ctx, "_plan_preview.html", plan=None, rows=[], errors=_field_errors(error))
+    return render(ctx, "_plan_preview.html", plan=planned, rows=calendar_rows(planned), errors={})
 
 
 @router.post("/patients/{patient_id}/courses")
-async def create_course(request: Request, patient_id: RecordId) -> Response:
-    ctx, form = await posted_form(request)
+def create_course(patient_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep) -> Response:
     actor = ctx.signed_in()
     values = {
         name: text_field(form, name)
         for name in (*_COURSE_FIELDS, "bag_hours", "cycles", "confirm_past_start")
     }
 
-    def save() -> Response:
-        try:
-            wanted = _course_request(form)
-            with transaction(ctx.state.sessions) as session:
-                courses.start_course(
-                    session,
-                    actor=actor,
-                    now=ctx.state.clock.now(),
-                    knowledge=ctx.state.knowledge,
-                    patient_id=patient_id,
-                    request=wanted,
-                )
-        except (InvalidInput, UnknownId) as error:
-            return _course_form(
-                ctx, patient_id, values=values, errors=_field_errors(error), status=422
-            )
-        except Conflict as error:  # the patient has an active course
-            return _course_form(
-                ctx, patient_id, values=values, errors={"form": str(error)}, status=409
-            )
-        return redirect(ctx, f"/patients/{patient_id}")
+    def again(reading: Session, error: BlinaError, status: int) -> Response:
+        # a conflict: the patient has an active course
+        errors = {"form": str(error)} if isinstance(error, Conflict) else _field_errors(error)
+        return _course_form(ctx, reading, patient_id, values=values, errors=errors, status=status)
 
-    return await run_in_threadpool(save)
+    submit(
+        ctx,
+        lambda: courses.start_course(
+            session,
+            actor=actor,
+            now=ctx.state.clock.now(),
+            knowledge=ctx.state.knowledge,
+            patient_id=patient_id,
+            request=_course_request(form),
+        ),
+        refused={InvalidInput: 422, UnknownId: 422, Conflict: 409},
+        again=again,
+    )
+    return redirect(ctx, f"/patients/{patient_id}")
 
 
 # --- gradings and course events (physician and nurse) ------------------------------------
@@ -293,86 +277,93 @@ def _grade_errors(error: InvalidInput) -> dict[str, str]:
 
 
 @router.get("/courses/{course_id}/grade")
-async def grade_preview(request: Request, course_id: RecordId) -> Response:
+def grade_preview(
+    course_id: RecordId, ctx: PageDep, form: QueryFormDep, session: ReadDep
+) -> Response:
     """The grade for the form as filled so far, with the label's action (an htmx
     fragment); stores nothing."""
-    ctx = await run_in_threadpool(context_of, request)
     actor = ctx.signed_in()
     require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="grade a reaction")
-    form = query_form(request)
     scale = text_field(form, "scale")
-
-    def grade() -> Response:
-        with read_only(ctx.state.sessions) as session:
-            course_for(session, actor, course_id)
-            try:
-                scale_, grading, reaction, _ = _grade_form(form, ctx.state.knowledge)
-            except InvalidInput as error:
-                return render(
-                    ctx,
-                    "_grade_result.html",
-                    scale=scale,
-                    grading=None,
-                    action=None,
-                    errors=_grade_errors(error),
-                    fields=_GRADE_FIELDS.get(scale, ()),
-                    oob=True,
-                )
-            action = toxicity.action_for(
-                session,
-                actor=actor,
-                now=ctx.state.clock.now(),
-                knowledge=ctx.state.knowledge,
-                course_id=course_id,
-                reaction=reaction,
-                grading=grading,
-            )
+    courses.course_patient(session, actor=actor, course_id=course_id)
+    try:
+        scale_, grading, reaction, _ = _grade_form(form, ctx.state.knowledge)
+    except InvalidInput as error:
         return render(
             ctx,
             "_grade_result.html",
-            scale=scale_,
-            grading=grading,
-            action=action,
-            errors={},
-            fields=_GRADE_FIELDS[scale_],
+            scale=scale,
+            grading=None,
+            action=None,
+            errors=_grade_errors(error),
+            fields=_GRADE_FIELDS.get(scale, ()),
             oob=True,
         )
+    action = toxicity.action_for(
+        session,
+        actor=actor,
+        now=ctx.state.clock.now(),
+        knowledge=ctx.state.knowledge,
+        course_id=course_id,
+        reaction=reaction,
+        grading=grading,
+    )
+    return render(
+        ctx,
+        "_grade_result.html",
+        scale=scale_,
+        grading=grading,
+        action=action,
+        errors={},
+        fields=_GRADE_FIELDS[scale_],
+        oob=True,
+    )
 
-    return await run_in_threadpool(grade)
+
+def _on_patient_page(
+    ctx: Ctx, patient_id: int, form_error: Callable[[E], FormError]
+) -> Callable[[Session, E, int], Response]:
+    """A refused form of the patient page: the page again, with the form as it was sent
+    and its message."""
+
+    def again(session: Session, error: E, status: int) -> Response:
+        failed = form_error(error)
+        return render_patient_page(ctx, session, patient_id, status=status, form_error=failed)
+
+    return again
 
 
 @router.post("/courses/{course_id}/assessments")
-async def record_grading(request: Request, course_id: RecordId) -> Response:
+def record_grading(course_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep) -> Response:
     """Record a CRS or ICANS grading with the label's action (physician or nurse)."""
-    ctx, form = await posted_form(request)
     actor = ctx.signed_in()
     require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="record a grading")
     scale = text_field(form, "scale")
     values = {name: text_field(form, name) for name in _GRADE_FIELDS.get(scale, ())}
+    patient_id = courses.course_patient(session, actor=actor, course_id=course_id).id
 
-    def save() -> Response:
-        with read_only(ctx.state.sessions) as session:
-            _, patient = course_for(session, actor, course_id)
-            patient_id = patient.id
-        try:
-            _, grading, reaction, inputs = _grade_form(form, ctx.state.knowledge)
-            with transaction(ctx.state.sessions) as session:
-                toxicity.record_assessment(
-                    session,
-                    actor=actor,
-                    now=ctx.state.clock.now(),
-                    knowledge=ctx.state.knowledge,
-                    course_id=course_id,
-                    reaction=reaction,
-                    grading=grading,
-                    inputs=inputs,
-                )
-        except InvalidInput as error:
-            failed = FormError(scale, _grade_errors(error), values)
-            return render_patient_page(ctx, patient_id, status=422, form_error=failed)
-        return redirect(ctx, f"/patients/{patient_id}#gradings")
+    def save() -> None:
+        _, grading, reaction, inputs = _grade_form(form, ctx.state.knowledge)
+        toxicity.record_assessment(
+            session,
+            actor=actor,
+            now=ctx.state.clock.now(),
+            knowledge=ctx.state.knowledge,
+            course_id=course_id,
+            reaction=reaction,
+            grading=grading,
+            inputs=inputs,
+        )
 
-    return await run_in_threadpool(save)
+    submit(
+        ctx,
+        save,
+        refused={InvalidInput: 422},
+        again=_on_patient_page(
+            ctx, patient_id, lambda error: FormError(scale, _grade_errors(error), values)
+        ),
+    )
+    return redirect(ctx, f"/patients/{patient_id}#gradings")
 
 
 # --- lab values with their CTCAE grades (physician and nurse) ------------------------------
@@ -403,93 +394,86 @@ def _lab_errors(error: InvalidInput) -> dict[str, str]:
 
 
 @router.get("/courses/{course_id}/labs/grade")
-async def lab_grade_preview(request: Request, course_id: RecordId) -> Response:
+def lab_grade_preview(
+    course_id: RecordId, ctx: PageDep, form: QueryFormDep, session: ReadDep
+) -> Response:
     """The CTCAE grade of the lab value as filled so far (an htmx fragment); stores
     nothing."""
-    ctx = await run_in_threadpool(context_of, request)
     actor = ctx.signed_in()
     require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="grade a lab value")
-    form = query_form(request)
-
-    def grade() -> Response:
-        with read_only(ctx.state.sessions) as session:
-            course_for(session, actor, course_id)
-            zone = ZoneInfo(clinic_of(session, actor).zone)
-        try:
-            grading = labs.grade_lab(_lab_request(form, zone), ctx.state.knowledge)
-        except InvalidInput as error:
-            grading, errors = None, _lab_errors(error)
-        else:
-            errors = {}
-        return render(
-            ctx,
-            "_grade_result.html",
-            scale="lab",
-            grading=grading,
-            action=None,
-            errors=errors,
-            fields=_LAB_FIELDS,
-            oob=True,
-        )
-
-    return await run_in_threadpool(grade)
+    zone = _course_zone(session, actor, course_id)
+    try:
+        grading = labs.grade_lab(_lab_request(form, zone), ctx.state.knowledge)
+    except InvalidInput as error:
+        grading, errors = None, _lab_errors(error)
+    else:
+        errors = {}
+    return render(
+        ctx,
+        "_grade_result.html",
+        scale="lab",
+        grading=grading,
+        action=None,
+        errors=errors,
+        fields=_LAB_FIELDS,
+        oob=True,
+    )
 
 
 @router.get("/courses/{course_id}/labs/units")
-async def lab_units(request: Request, course_id: RecordId) -> Response:
+def lab_units(course_id: RecordId, ctx: PageDep, form: QueryFormDep, session: ReadDep) -> Response:
     """The unit choices of the lab term picked (an htmx fragment), keeping the unit
     chosen when the term has it; the term's canonical unit first. When the chosen unit
     is not the new term's, the live grade is asked again once the choices are in (a
     ``change`` event that bubbles to the form), so it does not keep the old unit."""
-    ctx = await run_in_threadpool(context_of, request)
     actor = ctx.signed_in()
     require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="grade a lab value")
-    form = query_form(request)
-
-    def units() -> Response:
-        with read_only(ctx.state.sessions) as session:
-            course_for(session, actor, course_id)
-        criteria = ctx.state.knowledge.toxicity.ctcae
-        choices = labs.lab_units(criteria, text_field(form, "term"))
-        chosen = text_field(form, "unit")
-        response = render(ctx, "_lab_units.html", units=choices, chosen=chosen, invalid=False)
-        if chosen and choices and chosen not in choices:
-            response.headers["HX-Trigger-After-Settle"] = "change"
-        return response
-
-    return await run_in_threadpool(units)
+    courses.course_patient(session, actor=actor, course_id=course_id)
+    criteria = ctx.state.knowledge.toxicity.ctcae
+    choices = labs.lab_units(criteria, text_field(form, "term"))
+    chosen = text_field(form, "unit")
+    response = render(ctx, "_lab_units.html", units=choices, chosen=chosen, invalid=False)
+    if chosen and choices and chosen not in choices:
+        response.headers["HX-Trigger-After-Settle"] = "change"
+    return response
 
 
 @router.post("/courses/{course_id}/labs")
-async def record_lab_value(request: Request, course_id: RecordId) -> Response:
+def record_lab_value(
+    course_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep
+) -> Response:
     """Record a lab value with its CTCAE grade (physician or nurse)."""
-    ctx, form = await posted_form(request)
     actor = ctx.signed_in()
     require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="record a lab value")
     values = {name: text_field(form, name) for name in _LAB_FIELDS}
+    patient_id = courses.course_patient(session, actor=actor, course_id=course_id).id
+    zone = _clinic_zone(session, actor)
+    submit(
+        ctx,
+        lambda: labs.record_lab_value(
+            session,
+            actor=actor,
+            now=ctx.state.clock.now(),
+            knowledge=ctx.state.knowledge,
+            course_id=course_id,
+            request=_lab_request(form, zone),
+        ),
+        refused={InvalidInput: 422},
+        again=_on_patient_page(
+            ctx, patient_id, lambda error: FormError("lab", _lab_errors(error), values)
+        ),
+    )
+    return redirect(ctx, f"/patients/{patient_id}#labs")
 
-    def save() -> Response:
-        with read_only(ctx.state.sessions) as session:
-            _, patient = course_for(session, actor, course_id)
-            patient_id = patient.id
-            zone = ZoneInfo(clinic_of(session, actor).zone)
-        try:
-            wanted = _lab_request(form, zone)
-            with transaction(ctx.state.sessions) as session:
-                labs.record_lab_value(
-                    session,
-                    actor=actor,
-                    now=ctx.state.clock.now(),
-                    knowledge=ctx.state.knowledge,
-                    course_id=course_id,
-                    request=wanted,
-                )
-        except InvalidInput as error:
-            failed = FormError("lab", _lab_errors(error), values)
-            return render_patient_page(ctx, patient_id, status=422, form_error=failed)
-        return redirect(ctx, f"/patients/{patient_id}#labs")
 
-    return await run_in_threadpool(save)
+def _clinic_zone(session: Session, actor: Actor) -> ZoneInfo:
+    return ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
+
+
+def _course_zone(session: Session, actor: Actor, course_id: int) -> ZoneInfo:
+    """The clinic's zone, once the course is one the actor may see."""
+    courses.course_patient(session, actor=actor, course_id=course_id)
+    return _clinic_zone(session, actor)
 
 
 def _event(form: FormData, zone: ZoneInfo) -> dict[str, Any]:
@@ -515,123 +499,108 @@ def _event(form: FormData, zone: ZoneInfo) -> dict[str, Any]:
 
 
 @router.post("/courses/{course_id}/events")
-async def record_course_event(request: Request, course_id: RecordId) -> Response:
+def record_course_event(
+    course_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep
+) -> Response:
     """Record an interruption, a restart or a discontinuation (physician); the course is
     re-planned and the page shows the decisions."""
-    ctx, form = await posted_form(request)
     actor = ctx.signed_in()
     require_role(
         actor, Role.PHYSICIAN, doing="record an interruption, a restart or a discontinuation"
     )
     values = {name: text_field(form, name) for name in _EVENT_FIELDS}
+    patient_id = courses.course_patient(session, actor=actor, course_id=course_id).id
+    zone = _clinic_zone(session, actor)
 
-    def save() -> Response:
-        with read_only(ctx.state.sessions) as session:
-            _, patient = course_for(session, actor, course_id)
-            patient_id = patient.id
-            zone = ZoneInfo(clinic_of(session, actor).zone)
-        try:
-            version = _version(form)
-            event = _event(form, zone)
-            with transaction(ctx.state.sessions) as session:
-                courses.record_event(
-                    session,
-                    actor=actor,
-                    now=ctx.state.clock.now(),
-                    knowledge=ctx.state.knowledge,
-                    course_id=course_id,
-                    expected_version=version,
-                    event=event,
-                )
-        except InvalidInput as error:
-            field = error.field.rsplit(".", 1)[-1]
-            field = field if field in _EVENT_FIELDS else "event"
-            failed = FormError("event", {field: str(error)}, values)
-            return render_patient_page(ctx, patient_id, status=422, form_error=failed)
-        except Conflict as error:
-            failed = FormError("event", {"event": str(error)}, values)
-            return render_patient_page(ctx, patient_id, status=409, form_error=failed)
-        return redirect(ctx, f"/patients/{patient_id}#decisions")
+    def save() -> None:
+        version = _version(form)
+        courses.record_event(
+            session,
+            actor=actor,
+            now=ctx.state.clock.now(),
+            knowledge=ctx.state.knowledge,
+            course_id=course_id,
+            expected_version=version,
+            event=_event(form, zone),
+        )
 
-    return await run_in_threadpool(save)
+    def refusal(error: BlinaError) -> FormError:
+        if not isinstance(error, InvalidInput):
+            return FormError("event", {"event": str(error)}, values)
+        field = error.field.rsplit(".", 1)[-1]
+        return FormError(
+            "event", {field if field in _EVENT_FIELDS else "event": str(error)}, values
+        )
+
+    submit(
+        ctx,
+        save,
+        refused={InvalidInput: 422, Conflict: 409},
+        again=_on_patient_page(ctx, patient_id, refusal),
+    )
+    return redirect(ctx, f"/patients/{patient_id}#decisions")
 
 
 @router.post("/courses/{course_id}/end")
-async def end_course(request: Request, course_id: RecordId) -> Response:
+def end_course(course_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep) -> Response:
     """End the active course (physician): completed, discontinued or cancelled as entered
     in error, with a reason; nothing is deleted."""
-    ctx, form = await posted_form(request)
     actor = ctx.signed_in()
     require_role(actor, Role.PHYSICIAN, doing="end a course")
-
-    def save() -> Response:
-        with read_only(ctx.state.sessions) as session:
-            _, patient = course_for(session, actor, course_id)
-            patient_id = patient.id
-        values = {"outcome": text_field(form, "outcome"), "reason": text_field(form, "reason")}
-        try:
-            version = _version(form)
-            with transaction(ctx.state.sessions) as session:
-                courses.end_course(
-                    session,
-                    actor=actor,
-                    now=ctx.state.clock.now(),
-                    knowledge=ctx.state.knowledge,
-                    course_id=course_id,
-                    expected_version=version,
-                    outcome=values["outcome"],
-                    reason=values["reason"],
-                )
-        except InvalidInput as error:
-            failed = FormError("end", {"end": str(error)}, values)
-            return render_patient_page(ctx, patient_id, status=422, form_error=failed)
-        except Conflict as error:
-            failed = FormError("end", {"end": str(error)}, values)
-            return render_patient_page(ctx, patient_id, status=409, form_error=failed)
-        return redirect(ctx, f"/patients/{patient_id}#state")
-
-    return await run_in_threadpool(save)
+    patient_id = courses.course_patient(session, actor=actor, course_id=course_id).id
+    values = {"outcome": text_field(form, "outcome"), "reason": text_field(form, "reason")}
+    submit(
+        ctx,
+        lambda: courses.end_course(
+            session,
+            actor=actor,
+            now=ctx.state.clock.now(),
+            knowledge=ctx.state.knowledge,
+            course_id=course_id,
+            expected_version=_version(form),
+            outcome=values["outcome"],
+            reason=values["reason"],
+        ),
+        refused={InvalidInput: 422, Conflict: 409},
+        again=_on_patient_page(
+            ctx, patient_id, lambda error: FormError("end", {"end": str(error)}, values)
+        ),
+    )
+    return redirect(ctx, f"/patients/{patient_id}#state")
 
 
 @router.post("/courses/{course_id}/premedication")
-async def premedication_given(request: Request, course_id: RecordId) -> Response:
+def premedication_given(
+    course_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep
+) -> Response:
     """Record the plan's premedication dose (drug, due) as given (nurse or physician), at
     the time entered (clinic time); it closes the dose's task and leaves the banner."""
-    ctx, form = await posted_form(request)
     actor = ctx.signed_in()
+    patient_id = courses.course_patient(session, actor=actor, course_id=course_id).id
+    zone = _clinic_zone(session, actor)
 
-    def save() -> Response:
-        with read_only(ctx.state.sessions) as session:
-            _, patient = course_for(session, actor, course_id)
-            patient_id = patient.id
-            zone = ZoneInfo(clinic_of(session, actor).zone)
-        try:
-            due = moment_field(form, "due", zone)
-            given_at = moment_field(form, "given_at", zone)
-            with transaction(ctx.state.sessions) as session:
-                premedication.record_given(
-                    session,
-                    actor=actor,
-                    now=ctx.state.clock.now(),
-                    knowledge=ctx.state.knowledge,
-                    course_id=course_id,
-                    due=due,
-                    drug=text_field(form, "drug"),
-                    given_at=given_at,
-                )
-        except (PermissionDenied, InvalidInput, Conflict) as error:
-            if isinstance(error, PermissionDenied):
-                audit_denial(ctx, str(error))
-            failed = FormError("premedication", {"premedication": str(error)}, {})
-            status = _REFUSED_WITH[type(error)]
-            return render_patient_page(ctx, patient_id, status=status, form_error=failed)
-        return redirect(ctx, f"/patients/{patient_id}#state")
+    def save() -> None:
+        due = moment_field(form, "due", zone)
+        given_at = moment_field(form, "given_at", zone)
+        premedication.record_given(
+            session,
+            actor=actor,
+            now=ctx.state.clock.now(),
+            knowledge=ctx.state.knowledge,
+            course_id=course_id,
+            due=due,
+            drug=text_field(form, "drug"),
+            given_at=given_at,
+        )
 
-    return await run_in_threadpool(save)
-
-
-_REFUSED_WITH: dict[type[Exception], int] = {
-    PermissionDenied: 403,
-    InvalidInput: 422,
-    Conflict: 409,
-}
+    submit(
+        ctx,
+        save,
+        refused={PermissionDenied: 403, InvalidInput: 422, Conflict: 409},
+        again=_on_patient_page(
+            ctx,
+            patient_id,
+            lambda error: FormError("premedication", {"premedication": str(error)}, {}),
+        ),
+    )
+    return redirect(ctx, f"/patients/{patient_id}#state")

@@ -2,43 +2,40 @@
 symptom check-in and its triage answer."""
 
 import uuid
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from blina.domain.errors import InvalidInput
+from blina.domain.errors import BlinaError, InvalidInput
 from blina.domain.triage.rules import TriageLevel
 from blina.interop.ical import plan_to_ical
 from blina.services import (
     calendar_feeds,
+    clinic_settings,
     courses,
     patients,
     reports,
+    users,
 )
-from blina.services.actors import Actor
 from blina.services.errors import (
     CheckInsThrottled,
     NotFound,
 )
-from blina.store.session import read_only, transaction
-from blina.store.tables import Clinic
-from blina.store.types import RecordId
-from blina.web.render import Ctx, WebState, context_of, redirect, render
+from blina.services.records import ClinicRecord
+from blina.services.storage import RecordId, Session
+from blina.web.deps import FormDep, PageDep, ReadDep, WriteDep
+from blina.web.render import Ctx, WebState, redirect, render
 from blina.web.routes._common import (
     WebRoute,
-    clinic_of,
     course_views,
     decimal_field,
-    posted_form,
     public_url_for,
+    submit,
     text_field,
     whole_field,
 )
-from blina.web.routes.care_team import usernames
 from blina.web.viewmodels import (
     calendar_rows,
     feed_rows,
@@ -60,17 +57,15 @@ def _family_patient(ctx: Ctx) -> int:
 
 
 @router.get("/today")
-def today_page(request: Request) -> Response:
-    ctx = context_of(request)
+def today_page(ctx: PageDep, session: ReadDep) -> Response:
     actor = ctx.signed_in()
     if actor.is_staff:
         return redirect(ctx, "/")
     patient_id = _family_patient(ctx)
     now = ctx.state.clock.now()
-    with read_only(ctx.state.sessions) as session:
-        patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
-        views = course_views(session, ctx, actor, patient_id)
-        clinic = clinic_of(session, actor)
+    patient = patients.patient_record(session, actor=actor, patient_id=patient_id)
+    views = course_views(ctx, session, patient_id)
+    clinic = clinic_settings.clinic_of(session, actor=actor)
     latest = courses.current_view(views)
     return render(
         ctx,
@@ -87,12 +82,13 @@ def today_page(request: Request) -> Response:
 
 
 @router.get("/patients/{patient_id}/calendar")
-def calendar_page(request: Request, patient_id: RecordId) -> Response:
-    return _calendar_page(context_of(request), patient_id)
+def calendar_page(patient_id: RecordId, ctx: PageDep, session: ReadDep) -> Response:
+    return _calendar_page(ctx, session, patient_id)
 
 
 def _calendar_page(
     ctx: Ctx,
+    session: Session,
     patient_id: int,
     *,
     status: int = 200,
@@ -103,12 +99,11 @@ def _calendar_page(
     """The calendar, with the patient's calendar feeds; ``feed_url`` is a new feed's
     address, shown this once."""
     actor = ctx.signed_in()
-    with read_only(ctx.state.sessions) as session:
-        patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
-        views = course_views(session, ctx, actor, patient_id)
-        zone = ZoneInfo(clinic_of(session, actor).zone)
-        feeds = calendar_feeds.list_feeds(session, actor=actor, patient_id=patient_id)
-        names = usernames(session, {feed.created_by for feed in feeds})
+    patient = patients.patient_record(session, actor=actor, patient_id=patient_id)
+    views = course_views(ctx, session, patient_id)
+    zone = ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
+    feeds = calendar_feeds.list_feeds(session, actor=actor, patient_id=patient_id)
+    names = users.usernames(session, actor=actor, ids={feed.created_by for feed in feeds})
     latest = courses.current_view(views)
     response = render(
         ctx,
@@ -131,11 +126,8 @@ def _calendar_page(
 
 
 @router.get("/patients/{patient_id}/calendar.ics")
-def calendar_ics(request: Request, patient_id: RecordId) -> Response:
-    ctx = context_of(request)
-    actor = ctx.signed_in()
-    with read_only(ctx.state.sessions) as session:
-        views = course_views(session, ctx, actor, patient_id)
+def calendar_ics(patient_id: RecordId, ctx: PageDep, session: ReadDep) -> Response:
+    views = course_views(ctx, session, patient_id)
     if not views:
         raise NotFound(f"patient {patient_id} has no course")
     body = plan_to_ical(views[-1].plan, generated_at=ctx.state.clock.now())
@@ -148,6 +140,7 @@ def calendar_ics(request: Request, patient_id: RecordId) -> Response:
 
 def _check_in_form(
     ctx: Ctx,
+    session: Session,
     patient_id: int,
     *,
     errors: dict[str, str],
@@ -158,9 +151,8 @@ def _check_in_form(
     """The check-in form; ``wait_minutes``: the patient's check-ins reached the hourly
     limit, and this one was not stored."""
     actor = ctx.signed_in()
-    with read_only(ctx.state.sessions) as session:
-        patient = patients.get_patient(session, actor=actor, patient_id=patient_id)
-        clinic = clinic_of(session, actor)
+    patient = patients.patient_record(session, actor=actor, patient_id=patient_id)
+    clinic = clinic_settings.clinic_of(session, actor=actor)
     rules = ctx.state.knowledge.triage
     groups = [
         (group, [s for s in rules.symptoms.values() if s.group == group.id])
@@ -183,10 +175,10 @@ def _check_in_form(
 
 
 @router.get("/patients/{patient_id}/check-in")
-def check_in_page(request: Request, patient_id: RecordId) -> Response:
-    ctx = context_of(request)
+def check_in_page(patient_id: RecordId, ctx: PageDep, session: ReadDep) -> Response:
     return _check_in_form(
         ctx,
+        session,
         patient_id,
         errors={},
         values={"unit": "C", "symptoms": [], "severity": {}, "interferes": {}},
@@ -218,8 +210,9 @@ def _check_in(form: FormData) -> reports.CheckInRequest:
 
 
 @router.post("/patients/{patient_id}/check-in")
-async def submit_check_in(request: Request, patient_id: RecordId) -> Response:
-    ctx, form = await posted_form(request)
+def submit_check_in(
+    patient_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep
+) -> Response:
     actor = ctx.signed_in()
     now = ctx.state.clock.now()
     values = {
@@ -238,65 +231,58 @@ async def submit_check_in(request: Request, patient_id: RecordId) -> Response:
             if str(k).startswith("interferes-")
         },
     }
+    clinic = clinic_settings.clinic_of(session, actor=actor)
 
-    def save() -> Response:
-        with read_only(ctx.state.sessions) as session:
-            clinic = clinic_of(session, actor)
+    def save() -> reports.SubmittedReport:
+        wanted = _check_in(form)
+        key = text_field(form, "idempotency_key") or uuid.uuid4().hex
+
+        def sent(key: str) -> reports.SubmittedReport:
+            return reports.submit_report(
+                session,
+                actor=actor,
+                now=now,
+                knowledge=ctx.state.knowledge,
+                patient_id=patient_id,
+                idempotency_key=key,
+                check_in=wanted,
+            )
+
         try:
-            wanted = _check_in(form)
-            key = text_field(form, "idempotency_key") or uuid.uuid4().hex
-            try:
-                submitted = _submit(ctx, actor, now, patient_id, key, wanted)
-            except reports.KeyReused:
-                # The form's key guards against a double click or a reload; a form sent
-                # again with other answers (Back, changed, sent) is a new check-in.
-                submitted = _submit(ctx, actor, now, patient_id, uuid.uuid4().hex, wanted)
-        except CheckInsThrottled as error:
+            return sent(key)
+        except reports.KeyReused:
+            # The form's key guards against a double click or a reload; a form sent
+            # again with other answers (Back, changed, sent) is a new check-in.
+            return sent(uuid.uuid4().hex)
+
+    def again(reading: Session, error: BlinaError, status: int) -> Response:
+        if isinstance(error, CheckInsThrottled):
             refused = _check_in_form(
                 ctx,
+                reading,
                 patient_id,
                 errors={},
                 values=values,
-                status=429,
+                status=status,
                 wait_minutes=-(-error.retry_after // 60),
             )
             refused.headers["Retry-After"] = str(error.retry_after)
             return refused
-        except InvalidInput as error:
-            field = error.field
-            key = "temperature" if field.startswith("temperature") else "symptoms"
-            if field in ("note", "free_text"):
-                key = "note"
-            return _check_in_form(
-                ctx, patient_id, errors={key: str(error)}, values=values, status=422
-            )
-        return _triage_page(ctx, patient_id, submitted, clinic)
-
-    return await run_in_threadpool(save)
-
-
-def _submit(
-    ctx: Ctx,
-    actor: Actor,
-    now: datetime,
-    patient_id: int,
-    key: str,
-    wanted: reports.CheckInRequest,
-) -> reports.SubmittedReport:
-    with transaction(ctx.state.sessions) as session:
-        return reports.submit_report(
-            session,
-            actor=actor,
-            now=now,
-            knowledge=ctx.state.knowledge,
-            patient_id=patient_id,
-            idempotency_key=key,
-            check_in=wanted,
+        assert isinstance(error, InvalidInput)
+        field = error.field
+        key = "temperature" if field.startswith("temperature") else "symptoms"
+        if field in ("note", "free_text"):
+            key = "note"
+        return _check_in_form(
+            ctx, reading, patient_id, errors={key: str(error)}, values=values, status=status
         )
+
+    submitted = submit(ctx, save, refused={CheckInsThrottled: 429, InvalidInput: 422}, again=again)
+    return _triage_page(ctx, patient_id, submitted, clinic)
 
 
 def _triage_page(
-    ctx: Ctx, patient_id: int, submitted: reports.SubmittedReport, clinic: Clinic
+    ctx: Ctx, patient_id: int, submitted: reports.SubmittedReport, clinic: ClinicRecord
 ) -> Response:
     """The triage answer the service stored with the report (``Triage.to_dict()``), with
     the clinic's numbers it showed (``contacts``; a report stored before them takes the
@@ -324,56 +310,45 @@ def _triage_page(
 
 
 @router.post("/patients/{patient_id}/calendar-feeds")
-async def create_calendar_feed(request: Request, patient_id: RecordId) -> Response:
+def create_calendar_feed(
+    patient_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep
+) -> Response:
     """A new feed (the patient, a caregiver or staff); its address is shown once."""
-    ctx, form = await posted_form(request)
     actor = ctx.signed_in()
     label = text_field(form, "label")
 
-    def save() -> Response:
-        try:
-            with transaction(ctx.state.sessions) as session:
-                made = calendar_feeds.create_feed(
-                    session,
-                    actor=actor,
-                    now=ctx.state.clock.now(),
-                    patient_id=patient_id,
-                    label=label,
-                )
-        except InvalidInput as error:
-            return _calendar_page(
-                ctx, patient_id, status=422, feed_label=label, feed_error=str(error)
-            )
-        url = public_url_for(request, "calendar_feed", token=made.token)
-        return _calendar_page(ctx, patient_id, status=201, feed_url=url)
+    def again(reading: Session, error: InvalidInput, status: int) -> Response:
+        return _calendar_page(
+            ctx, reading, patient_id, status=status, feed_label=label, feed_error=str(error)
+        )
 
-    return await run_in_threadpool(save)
+    made = submit(
+        ctx,
+        lambda: calendar_feeds.create_feed(
+            session, actor=actor, now=ctx.state.clock.now(), patient_id=patient_id, label=label
+        ),
+        refused={InvalidInput: 422},
+        again=again,
+    )
+    url = public_url_for(ctx.request, "calendar_feed", token=made.token)
+    return _calendar_page(ctx, session, patient_id, status=201, feed_url=url)
 
 
 @router.post("/calendar-feeds/{feed_id}/revoke")
-async def revoke_calendar_feed(request: Request, feed_id: RecordId) -> Response:
-    ctx, _ = await posted_form(request)
-    actor = ctx.signed_in()
-
-    def save() -> Response:
-        with transaction(ctx.state.sessions) as session:
-            feed = calendar_feeds.revoke_feed(
-                session, actor=actor, now=ctx.state.clock.now(), feed_id=feed_id
-            )
-            patient_id = feed.patient_id
-        return redirect(ctx, f"/patients/{patient_id}/calendar#feeds")
-
-    return await run_in_threadpool(save)
+def revoke_calendar_feed(feed_id: RecordId, ctx: PageDep, session: WriteDep) -> Response:
+    feed = calendar_feeds.revoke_feed(
+        session, actor=ctx.signed_in(), now=ctx.state.clock.now(), feed_id=feed_id
+    )
+    return redirect(ctx, f"/patients/{feed.patient_id}/calendar#feeds")
 
 
 @router.get("/calendar/{token}.ics")
-def calendar_feed(request: Request, token: str) -> Response:
-    """The patient's calendar by a feed's token, no session needed; an unknown and a
+def calendar_feed(token: str, request: Request, session: ReadDep) -> Response:
+    """The patient's calendar by a feed's token, no sign-in needed; an unknown and a
     revoked token both answer 404."""
     state: WebState = request.app.state.blina
     now = state.clock.now()
-    with read_only(state.sessions) as session:
-        plan = calendar_feeds.feed_plan(session, token=token, now=now, knowledge=state.knowledge)
+    plan = calendar_feeds.feed_plan(session, token=token, now=now, knowledge=state.knowledge)
     return Response(
         plan_to_ical(plan, generated_at=now),
         media_type="text/calendar",

@@ -6,37 +6,29 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Response
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from blina.domain.course_state import BagStatus
-from blina.domain.errors import InvalidInput
+from blina.domain.errors import BlinaError, InvalidInput
 from blina.interop.bag_label import BagLabel, render_bag_label
 from blina.interop.json.recipe import read_recipe_dict
 from blina.interop.worksheet import FilledIn, Signature, render_worksheet_sections
-from blina.services import (
-    pharmacy,
-)
-from blina.services.access import course_for
+from blina.services import clinic_settings, courses, pharmacy, users
 from blina.services.actors import Actor
 from blina.services.errors import (
     Conflict,
     NotFound,
     PermissionDenied,
 )
-from blina.store.session import read_only, transaction
-from blina.store.tables import BagPreparation, User
-from blina.store.types import RecordId
-from blina.web.render import Ctx, context_of, redirect, render
+from blina.services.records import BagPreparationRecord
+from blina.services.storage import RecordId, Session
+from blina.web.deps import FormDep, PageDep, ReadDep, WriteDep
+from blina.web.render import Ctx, redirect, render
 from blina.web.routes._common import (
     WebRoute,
-    audit_denial,
-    clinic_of,
     decimal_field,
-    posted_form,
+    submit,
     text_field,
 )
 from blina.web.routes.care_team import render_patient_page
@@ -48,161 +40,160 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 
 @router.post("/courses/{course_id}/bags")
-async def prepare_bag(request: Request, course_id: RecordId) -> Response:
-    ctx, form = await posted_form(request)
+def prepare_bag(course_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep) -> Response:
     actor = ctx.signed_in()
     overrides = {
         str(key).removeprefix("override-"): str(value).strip()
         for key, value in form.multi_items()
         if str(key).startswith("override-") and isinstance(value, str) and value.strip()
     }
+    # Only the patient is needed here; prepare_course_bag plans the course itself.
+    patient_id = courses.course_patient(session, actor=actor, course_id=course_id).id
+    library = pharmacy.library_for(ctx.state.settings, ctx.state.knowledge)
 
-    def save() -> Response:
-        with read_only(ctx.state.sessions) as session:
-            # Only the patient is needed here; prepare_course_bag plans the course itself.
-            _, patient = course_for(session, actor, course_id)
-            patient_id = patient.id
-        library = pharmacy.library_for(ctx.state.settings, ctx.state.knowledge)
-        try:
-            with transaction(ctx.state.sessions) as session:
-                pharmacy.prepare_course_bag(
-                    session,
-                    actor=actor,
-                    now=ctx.state.clock.now(),
-                    knowledge=ctx.state.knowledge,
-                    library=library,
-                    course_id=course_id,
-                    bag_start=None,
-                    override_reasons=overrides,
-                )
-        except InvalidInput as error:
-            codes = (
-                [c.strip() for c in str(error.value).split(",")]
-                if error.field == "override_reasons"
-                else []
-            )
-            return render_patient_page(
-                ctx, patient_id, status=422, bag_error=(None, str(error)), override_codes=codes
-            )
-        except pharmacy.HardStop as error:
-            return render_patient_page(ctx, patient_id, status=422, bag_error=(None, str(error)))
-        except Conflict as error:
-            return render_patient_page(ctx, patient_id, status=409, bag_error=(None, str(error)))
-        return redirect(ctx, f"/patients/{patient_id}#bags")
+    def again(reading: Session, error: BlinaError, status: int) -> Response:
+        codes = (
+            [c.strip() for c in str(error.value).split(",")]
+            if isinstance(error, InvalidInput) and error.field == "override_reasons"
+            else []
+        )
+        return render_patient_page(
+            ctx,
+            reading,
+            patient_id,
+            status=status,
+            bag_error=(None, str(error)),
+            override_codes=codes,
+        )
 
-    return await run_in_threadpool(save)
+    submit(
+        ctx,
+        lambda: pharmacy.prepare_course_bag(
+            session,
+            actor=actor,
+            now=ctx.state.clock.now(),
+            knowledge=ctx.state.knowledge,
+            library=library,
+            course_id=course_id,
+            bag_start=None,
+            override_reasons=overrides,
+        ),
+        refused={InvalidInput: 422, pharmacy.HardStop: 422, Conflict: 409},
+        again=again,
+    )
+    return redirect(ctx, f"/patients/{patient_id}#bags")
 
 
 @router.post("/bags/{bag_id}/verify")
-async def verify_bag(request: Request, bag_id: RecordId) -> Response:
-    ctx, _ = await posted_form(request)
-
-    def step(session: Session, actor: Actor, now: datetime) -> None:
+def verify_bag(bag_id: RecordId, ctx: PageDep, session: WriteDep) -> Response:
+    def step(actor: Actor, now: datetime) -> None:
         pharmacy.verify_bag(
             session, actor=actor, now=now, knowledge=ctx.state.knowledge, bag_id=bag_id
         )
 
-    return await run_in_threadpool(_bag_step, ctx, bag_id, step)
+    return _bag_step(ctx, session, bag_id, step)
 
 
 @router.post("/bags/{bag_id}/dispense")
-async def dispense_bag(request: Request, bag_id: RecordId) -> Response:
+def dispense_bag(bag_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep) -> Response:
     """A verified bag leaves the pharmacy, to the ward or to the patient's home."""
-    ctx, form = await posted_form(request)
     to = text_field(form, "to")
 
-    def step(session: Session, actor: Actor, now: datetime) -> None:
+    def step(actor: Actor, now: datetime) -> None:
         pharmacy.dispense_bag(
             session, actor=actor, now=now, knowledge=ctx.state.knowledge, bag_id=bag_id, to=to
         )
 
-    return await run_in_threadpool(_bag_step, ctx, bag_id, step)
+    return _bag_step(ctx, session, bag_id, step)
 
 
 @router.post("/bags/{bag_id}/remove")
-async def remove_bag(request: Request, bag_id: RecordId) -> Response:
+def remove_bag(bag_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep) -> Response:
     """A hung bag taken off the pump, with the volume left in it when measured."""
-    ctx, form = await posted_form(request)
 
-    def step(session: Session, actor: Actor, now: datetime) -> None:
+    def step(actor: Actor, now: datetime) -> None:
         left = decimal_field(form, "volume_left_ml", required=False)
         pharmacy.remove_bag(session, actor=actor, now=now, bag_id=bag_id, volume_left_ml=left)
 
-    return await run_in_threadpool(_bag_step, ctx, bag_id, step)
+    return _bag_step(ctx, session, bag_id, step)
 
 
 @router.post("/bags/{bag_id}/end")
-async def end_bag(request: Request, bag_id: RecordId) -> Response:
+def end_bag(bag_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep) -> Response:
     """A bag not hung, voided by the pharmacy or discarded, with a reason."""
-    ctx, form = await posted_form(request)
     outcome, reason = text_field(form, "outcome"), text_field(form, "reason")
 
-    def step(session: Session, actor: Actor, now: datetime) -> None:
+    def step(actor: Actor, now: datetime) -> None:
         pharmacy.end_bag(
             session, actor=actor, now=now, bag_id=bag_id, outcome=outcome, reason=reason
         )
 
-    return await run_in_threadpool(_bag_step, ctx, bag_id, step)
+    return _bag_step(ctx, session, bag_id, step)
 
 
-def _bag_step(ctx: Ctx, bag_id: int, step: Callable[[Session, Actor, datetime], None]) -> Response:
+def _bag_step(
+    ctx: Ctx, session: Session, bag_id: int, step: Callable[[Actor, datetime], None]
+) -> Response:
     """One step of a bag's life from its row on the patient page: the access check first
-    (the bag's course must be the actor's to see), then the step in its own transaction;
-    a refusal is shown beside the bag."""
+    (the bag's patient must be one the actor may see, for the page to go back to), then
+    the step; a refusal is shown beside the bag."""
     actor = ctx.signed_in()
-    with read_only(ctx.state.sessions) as session:
-        _, patient = pharmacy.get_bag(session, actor=actor, bag_id=bag_id)
-        patient_id = patient.id
-    try:
-        with transaction(ctx.state.sessions) as session:
-            step(session, actor, ctx.state.clock.now())
-    except PermissionDenied as error:
-        audit_denial(ctx, str(error))
-        return render_patient_page(ctx, patient_id, status=403, bag_error=(bag_id, str(error)))
-    except (InvalidInput, pharmacy.HardStop) as error:
-        return render_patient_page(ctx, patient_id, status=422, bag_error=(bag_id, str(error)))
-    except Conflict as error:
-        return render_patient_page(ctx, patient_id, status=409, bag_error=(bag_id, str(error)))
+    patient_id = pharmacy.bag_patient(session, actor=actor, bag_id=bag_id).id
+
+    def again(reading: Session, error: BlinaError, status: int) -> Response:
+        failed = (bag_id, str(error))
+        return render_patient_page(ctx, reading, patient_id, status=status, bag_error=failed)
+
+    submit(
+        ctx,
+        lambda: step(actor, ctx.state.clock.now()),
+        refused={PermissionDenied: 403, InvalidInput: 422, pharmacy.HardStop: 422, Conflict: 409},
+        again=again,
+    )
     return redirect(ctx, f"/patients/{patient_id}#bag-{bag_id}")
 
 
 @router.post("/patients/{patient_id}/bags/hang")
-async def hang_bag(request: Request, patient_id: RecordId) -> Response:
+def hang_bag(patient_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep) -> Response:
     """Hang a bag by its code (scanned or typed) with the pump's program as entered: every
     mismatch is a hard stop shown on the page, naming the difference."""
-    ctx, form = await posted_form(request)
     actor = ctx.signed_in()
 
-    def save() -> Response:
-        try:
-            rate = decimal_field(form, "rate_ml_per_h")
-            volume = decimal_field(form, "volume_ml")
-            assert rate is not None
-            assert volume is not None
-            with transaction(ctx.state.sessions) as session:
-                pharmacy.hang_bag(
-                    session,
-                    actor=actor,
-                    now=ctx.state.clock.now(),
-                    knowledge=ctx.state.knowledge,
-                    patient_id=patient_id,
-                    code=text_field(form, "code"),
-                    rate_ml_per_h=rate,
-                    volume_ml=volume,
-                )
-        except (InvalidInput, pharmacy.HardStop, NotFound) as error:
-            # The form comes back as it was sent: the nurse corrects the one field named.
-            entered = {name: text_field(form, name) for name in _HANG_FIELDS}
-            return render_patient_page(
-                ctx,
-                patient_id,
-                status=422,
-                bag_error=("hang", str(error)),
-                form_error=FormError("hang", {}, entered),
-            )
-        return redirect(ctx, f"/patients/{patient_id}#state")
+    def save() -> None:
+        rate = decimal_field(form, "rate_ml_per_h")
+        volume = decimal_field(form, "volume_ml")
+        assert rate is not None
+        assert volume is not None
+        pharmacy.hang_bag(
+            session,
+            actor=actor,
+            now=ctx.state.clock.now(),
+            knowledge=ctx.state.knowledge,
+            patient_id=patient_id,
+            code=text_field(form, "code"),
+            rate_ml_per_h=rate,
+            volume_ml=volume,
+        )
 
-    return await run_in_threadpool(save)
+    def again(reading: Session, error: BlinaError, status: int) -> Response:
+        # The form comes back as it was sent: the nurse corrects the one field named.
+        entered = {name: text_field(form, name) for name in _HANG_FIELDS}
+        return render_patient_page(
+            ctx,
+            reading,
+            patient_id,
+            status=status,
+            bag_error=("hang", str(error)),
+            form_error=FormError("hang", {}, entered),
+        )
+
+    submit(
+        ctx,
+        save,
+        refused={InvalidInput: 422, pharmacy.HardStop: 422, NotFound: 422},
+        again=again,
+    )
+    return redirect(ctx, f"/patients/{patient_id}#state")
 
 
 _HANG_FIELDS = ("code", "rate_ml_per_h", "volume_ml")
@@ -212,16 +203,16 @@ _HANG_FIELDS = ("code", "rate_ml_per_h", "volume_ml")
 
 
 @router.get("/bags/{bag_id}/worksheet")
-def bag_worksheet(request: Request, bag_id: RecordId) -> Response:
+def bag_worksheet(bag_id: RecordId, ctx: PageDep, session: ReadDep) -> Response:
     """The printable pharmacy worksheet of a stored bag, rebuilt from its stored recipe,
     with the patient, the preparer and the checker filled in, and the bag's label (its
     code as a QR code) to cut out and stick on the bag."""
-    ctx = context_of(request)
     actor = ctx.signed_in()
-    with read_only(ctx.state.sessions) as session:
-        bag, patient = pharmacy.get_bag(session, actor=actor, bag_id=bag_id)
-        zone = ZoneInfo(clinic_of(session, actor).zone)
-        people = _people(session, {bag.prepared_by, bag.verified_by or bag.prepared_by})
+    bag, patient = pharmacy.get_bag(session, actor=actor, bag_id=bag_id)
+    zone = ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
+    people = users.signatures(
+        session, actor=actor, ids={bag.prepared_by, bag.verified_by or bag.prepared_by}
+    )
     recipe = read_recipe_dict(bag.recipe)
 
     def signed(user_id: int | None, at: datetime | None) -> Signature | None:
@@ -253,7 +244,7 @@ def bag_worksheet(request: Request, bag_id: RecordId) -> Response:
 
 
 def _label_of(
-    bag: BagPreparation, name: str, identifier: str, recipe: dict[str, Any], zone: ZoneInfo
+    bag: BagPreparationRecord, name: str, identifier: str, recipe: dict[str, Any], zone: ZoneInfo
 ) -> BagLabel:
     """The label's values from the stored bag and its recipe (as ``read_recipe_dict`` gives
     it). The hang window is the one the hang checks use: from ``HANG_EARLY`` before the
@@ -287,20 +278,9 @@ def _label_of(
     )
 
 
-def _not_to_hang(bag: BagPreparation) -> str | None:
+def _not_to_hang(bag: BagPreparationRecord) -> str | None:
     """Why the label says DO NOT HANG: the plan no longer has the bag, or the bag was
     voided or discarded (a label printed again from its worksheet must not look usable)."""
     if bag.status in (BagStatus.VOIDED, BagStatus.DISCARDED):
         return f"this bag was {bag.status}: {bag.ended_reason or 'no reason recorded'}"
     return bag.do_not_hang
-
-
-def _people(session: Session, ids: set[int]) -> dict[int, str]:
-    """Names to sign with: the display name, and the username when it differs."""
-    found = session.execute(
-        select(User.id, User.display_name, User.username).where(User.id.in_(ids))
-    ).all()
-    return {
-        user_id: name if name == username else f"{name} ({username})"
-        for user_id, name, username in found
-    }

@@ -6,7 +6,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from blina.services.accounts import SESSION_COOKIE, log_in, log_out, session_cookie
 from blina.services.errors import LoginBusy, LoginThrottled
-from blina.store.session import transaction
+from blina.services.storage import transaction
 from blina.web.i18n import LANG_COOKIE, LANGUAGES
 from blina.web.render import context_of, redirect, render
 from blina.web.routes._common import WebRoute, home_for, local_target, posted_form, text_field

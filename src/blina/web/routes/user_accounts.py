@@ -20,18 +20,13 @@ from fastapi.concurrency import run_in_threadpool
 from blina.domain.errors import InvalidInput
 from blina.services import account_admin, accounts, password_resets
 from blina.services.actors import Actor
+from blina.services.clinic_settings import clinic_of
 from blina.services.errors import LoginBusy, LoginThrottled, NotFound
-from blina.store.session import read_only, transaction
-from blina.store.tables import User
-from blina.store.types import RecordId
+from blina.services.records import UserRecord
+from blina.services.storage import RecordId, Session, read_only
+from blina.web.deps import FormDep, PageDep, ReadDep, WriteDep
 from blina.web.render import Ctx, context_of, moment_for, redirect, render
-from blina.web.routes._common import (
-    WebRoute,
-    clinic_of,
-    posted_form,
-    public_url_for,
-    text_field,
-)
+from blina.web.routes._common import WebRoute, posted_form, public_url_for, submit, text_field
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -66,72 +61,63 @@ class ShownLink:
 
 
 @router.get("/clinic/users")
-def users_page(request: Request) -> Response:
-    return _users_page(context_of(request))
+def users_page(page: PageDep, session: ReadDep) -> Response:
+    return _users_page(page, session)
 
 
 @router.post("/clinic/users/{user_id}/deactivate")
-async def deactivate_user(request: Request, user_id: RecordId) -> Response:
-    return await _change(request, user_id, "deactivated", account_admin.deactivate_user)
+def deactivate_user(user_id: RecordId, page: PageDep, form: FormDep, session: WriteDep) -> Response:
+    account_admin.deactivate_user(
+        session, actor=page.signed_in(), now=page.state.clock.now(), user_id=user_id
+    )
+    return redirect(page, "/clinic/users?done=deactivated")
 
 
 @router.post("/clinic/users/{user_id}/reactivate")
-async def reactivate_user(request: Request, user_id: RecordId) -> Response:
-    return await _change(request, user_id, "reactivated", account_admin.reactivate_user)
+def reactivate_user(user_id: RecordId, page: PageDep, form: FormDep, session: WriteDep) -> Response:
+    account_admin.reactivate_user(
+        session, actor=page.signed_in(), now=page.state.clock.now(), user_id=user_id
+    )
+    return redirect(page, "/clinic/users?done=reactivated")
 
 
 @router.post("/clinic/users/{user_id}/role")
-async def change_role(request: Request, user_id: RecordId) -> Response:
-    ctx, form = await posted_form(request)
-    actor = ctx.signed_in()
+def change_role(user_id: RecordId, page: PageDep, form: FormDep, session: WriteDep) -> Response:
+    actor = page.signed_in()
     role = text_field(form, "role")
 
-    def save() -> Response:
-        try:
-            with transaction(ctx.state.sessions) as session:
-                account_admin.change_role(
-                    session, actor=actor, now=ctx.state.clock.now(), user_id=user_id, role=role
-                )
-        except InvalidInput as error:
-            return _users_page(ctx, status=422, failed=(user_id, str(error)))
-        return redirect(ctx, "/clinic/users?done=role")
+    def again(reading: Session, error: InvalidInput, status: int) -> Response:
+        return _users_page(page, reading, status=status, failed=(user_id, str(error)))
 
-    return await run_in_threadpool(save)
+    submit(
+        page,
+        lambda: account_admin.change_role(
+            session, actor=actor, now=page.state.clock.now(), user_id=user_id, role=role
+        ),
+        refused={InvalidInput: 422},
+        again=again,
+    )
+    return redirect(page, "/clinic/users?done=role")
 
 
 @router.post("/clinic/users/{user_id}/reset-link")
-async def issue_reset_link(request: Request, user_id: RecordId) -> Response:
-    ctx, _ = await posted_form(request)
-    actor = ctx.signed_in()
-    lifetime = timedelta(hours=ctx.state.settings.password_reset_hours)
-
-    def issue() -> Response:
-        with transaction(ctx.state.sessions) as session:
-            issued = password_resets.issue_reset_link(
-                session, actor=actor, now=ctx.state.clock.now(), user_id=user_id, lifetime=lifetime
-            )
-        url = public_url_for(request, "password_reset_page", token=issued.token)
-        return _users_page(ctx, shown=(issued, url))
-
-    return await run_in_threadpool(issue)
-
-
-async def _change(
-    request: Request, user_id: int, done: str, change: Callable[..., object]
+def issue_reset_link(
+    user_id: RecordId, request: Request, page: PageDep, form: FormDep, session: WriteDep
 ) -> Response:
-    ctx, _ = await posted_form(request)
-    actor = ctx.signed_in()
-
-    def save() -> Response:
-        with transaction(ctx.state.sessions) as session:
-            change(session, actor=actor, now=ctx.state.clock.now(), user_id=user_id)
-        return redirect(ctx, f"/clinic/users?done={done}")
-
-    return await run_in_threadpool(save)
+    issued = password_resets.issue_reset_link(
+        session,
+        actor=page.signed_in(),
+        now=page.state.clock.now(),
+        user_id=user_id,
+        lifetime=timedelta(hours=page.state.settings.password_reset_hours),
+    )
+    url = public_url_for(request, "password_reset_page", token=issued.token)
+    return _users_page(page, session, shown=(issued, url))
 
 
 def _users_page(
     ctx: Ctx,
+    session: Session,
     *,
     status: int = 200,
     failed: tuple[int, str] | None = None,
@@ -140,9 +126,8 @@ def _users_page(
     """The clinic's users; ``failed``: a role change refused (the user, why); ``shown``: a
     reset link just issued, and its address."""
     actor = ctx.signed_in()
-    with read_only(ctx.state.sessions) as session:
-        users = accounts.list_users(session, actor=actor)
-        zone = ZoneInfo(clinic_of(session, actor).zone)
+    users = accounts.list_users(session, actor=actor)
+    zone = ZoneInfo(clinic_of(session, actor=actor).zone)
     moment = moment_for(ctx.language)
     done = ctx.request.query_params.get("done")
     link = None
@@ -163,7 +148,7 @@ def _users_page(
 
 
 def _row(
-    user: User, actor: Actor, moment: Callable[[datetime, ZoneInfo], str], zone: ZoneInfo
+    user: UserRecord, actor: Actor, moment: Callable[[datetime, ZoneInfo], str], zone: ZoneInfo
 ) -> UserRow:
     return UserRow(
         id=user.id,
