@@ -44,7 +44,7 @@ def _open(
     sessions: sessionmaker[Session], actor: Actor, status: str = "open"
 ) -> list[tuple[str, int]]:
     with read_only(sessions) as session:
-        return [(a.level, p.id) for a, p in list_alerts(session, actor=actor, status=status)]
+        return [(a.level, a.patient_id) for a in list_alerts(session, actor=actor, status=status)]
 
 
 def test_the_most_urgent_alert_comes_first_then_the_oldest(
