@@ -334,6 +334,8 @@ def solve(
     lam, alpha = modes(model, cl)
     n, m = lam.shape
     breaks, used = _breakpoints(inputs)
+    if not len(breaks):  # nothing enters: one breakpoint with nothing at it
+        breaks = np.zeros(1, dtype=np.float64)
     count = len(breaks)
     per_patient = (
         np.broadcast_to(
@@ -354,8 +356,7 @@ def solve(
         pushes[int(np.searchsorted(breaks, bolus.at_h))] += bolus.dose_ug
     states = np.zeros((n, m, count), dtype=np.float64)
     integrals = np.zeros((n, m, count), dtype=np.float64)
-    if count:
-        states[:, :, 0] = pushes[0]
+    states[:, :, 0] = pushes[0]
     for j in range(count - 1):
         width = breaks[j + 1] - breaks[j]
         grown = -np.expm1(-lam * width)

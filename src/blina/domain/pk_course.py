@@ -112,6 +112,7 @@ def inputs_from_plan(
     marked. A dose per m2 keeps its per-m2 rate and cap so that a virtual population
     scales it with each patient's BSA (``Infusion.per_m2_ug_per_h``).
     """
+    _check_flushes(flushes)
     pieces = [(bag.start, bag.end, bag.dose) for bag in plan.bags]
     zero = _origin(origin, pieces, flushes)
     scale = _per_m2_scale(plan)
@@ -133,6 +134,7 @@ def inputs_from_delivery(
 ) -> CourseInputs:
     """What the hung bags delivered up to ``now``: each from its hang to its removal time
     (or ``now``), less the stops the log records; hang times are marked as bag changes."""
+    _check_flushes(flushes)
     pieces = delivered_pieces(bags, events, now)
     zero = _origin(origin, pieces, flushes)
     infusions = tuple(
@@ -223,10 +225,7 @@ def _event_marks(origin: datetime, events: Iterable[Event]) -> list[Mark]:
     return marks
 
 
-def _assemble(
-    origin: datetime, infusions: tuple[Infusion, ...], flushes: Sequence[Flush], marks: list[Mark]
-) -> CourseInputs:
-    boluses = []
+def _check_flushes(flushes: Sequence[Flush]) -> None:
     for index, flush in enumerate(flushes):
         _aware(f"flushes[{index}].at", flush.at)
         if not flush.line_volume_ml.is_finite() or flush.line_volume_ml < 0:
@@ -236,6 +235,13 @@ def _assemble(
             raise InvalidInput(
                 f"flushes[{index}].concentration_mcg_per_ml", concentration, ">= 0 mcg/mL"
             )
+
+
+def _assemble(
+    origin: datetime, infusions: tuple[Infusion, ...], flushes: Sequence[Flush], marks: list[Mark]
+) -> CourseInputs:
+    boluses = []
+    for flush in flushes:
         at_h = _hours(origin, flush.at)
         boluses.append(Bolus(at_h, float(flush.dose_mcg)))
         marks.append(Mark(at_h, MarkKind.FLUSH, f"flush {flush.line_volume_ml} mL"))
