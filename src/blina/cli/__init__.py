@@ -5,7 +5,14 @@ what is allowed; never a traceback); 3 a safety hard stop (a correct answer, wit
 reason). Each command group lives in its own module and registers on ``app``.
 """
 
-from blina.cli import pharmacy, plan, service, toxicity, triage  # noqa: F401  (each registers its commands)
+from blina.cli import (  # noqa: F401  (each registers its commands)
+    pharmacy,
+    pk,
+    plan,
+    service,
+    toxicity,
+    triage,
+)
 from blina.cli.app import app
 
 __all__ = ["app", "main"]

@@ -8,25 +8,22 @@ as before units were asked for); ``replan`` prints the planner's JSON plus
 a re-plan with a hard-stop decision prints its answer and exits 3.
 """
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from blina.cli._parse import parse_date, parse_decimal, parse_integer, parse_time
+from blina.cli._course import course_events, course_plan, read_course
+from blina.cli._parse import parse_decimal, parse_integer
 from blina.cli.app import EXIT_HARD_STOP, app, user_errors
 from blina.cli.tables import render_plan
-from blina.domain.body import measure_body
-from blina.domain.errors import InvalidInput, UnknownId
-from blina.domain.planning import plan_course, zone_named
+from blina.domain.errors import InvalidInput
 from blina.domain.replanning import (
     Replan,
     replan,
@@ -53,13 +50,9 @@ from blina.domain.toxicity.tls import (
 )
 from blina.interop.plan_json import dumps
 from blina.interop.toxicity_json import (
-    event_from_dict,
     grading_to_dict,
     json_choice,
-    json_field,
     json_instant,
-    json_number,
-    json_text,
     replan_to_dict,
 )
 from blina.knowledge import load_knowledge
@@ -303,7 +296,7 @@ def replan_command(
 ) -> None:
     """Re-plan a course from its event log: interruptions, restarts, discontinuation."""
     with user_errors():
-        data = _read_course(course)
+        data = read_course(course)
         result = _replan(data, SystemClock().now() if now is None else json_instant("now", now))
     if output is OutputFormat.JSON:
         typer.echo(dumps(replan_to_dict(result)))
@@ -402,60 +395,9 @@ def _sample(field: str, text: str) -> LabSample:
     return LabSample(json_instant(f"{field}.at", at), values, units)
 
 
-def _read_course(path: str) -> Mapping[str, Any]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError:
-        raise InvalidInput("course", path, "a readable COURSE.json file") from None
-    try:
-        data = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        raise InvalidInput(
-            "course", path, f"valid JSON ({error.msg}, line {error.lineno})"
-        ) from None
-    if not isinstance(data, dict):
-        raise InvalidInput("course", path, "a JSON object")
-    return data
-
-
 def _replan(data: Mapping[str, Any], now: datetime) -> Replan:
-    knowledge = load_knowledge()
-    patient = json_field(data, "patient")
-    if not isinstance(patient, dict):
-        raise InvalidInput("patient", json.dumps(patient, default=str), "an object")
-    height = patient.get("height_cm")
-    body = measure_body(
-        weight_kg=json_number(json_field(patient, "weight_kg", "patient"), "patient.weight_kg"),
-        height_cm=None if height is None else json_number(height, "patient.height_cm"),
-        age_years=json_number(json_field(patient, "age_years", "patient"), "patient.age_years"),
-        rules=knowledge.body_rules,
-    )
-    indication = json_text(json_field(data, "indication"), "indication")
-    try:
-        regimen = knowledge.regimen(indication)
-    except UnknownId as error:
-        raise InvalidInput("indication", indication, f"one of {', '.join(error.known)}") from None
-    start = parse_date("start", json_text(json_field(data, "start"), "start"))
-    bag_hours = json_number(data.get("bag_hours", 24), "bag_hours")
-    cycles = data.get("cycles")
-    plan = plan_course(
-        regimen=regimen,
-        body=body,
-        start=start,
-        bag_hours=parse_integer("bag_hours", str(bag_hours)),
-        zone=zone_named(json_text(data.get("zone", "UTC"), "zone")),
-        start_time=parse_time(
-            "start_time", json_text(data.get("start_time", "09:00"), "start_time")
-        ),
-        cycles=None
-        if cycles is None
-        else parse_integer("cycles", str(json_number(cycles, "cycles"))),
-    )
-    events_data = data.get("events", [])
-    if not isinstance(events_data, list):
-        raise InvalidInput("events", json.dumps(events_data, default=str), "a list")
-    events = [event_from_dict(item, f"events[{i}]") for i, item in enumerate(events_data)]
-    return replan(plan, events, rules=knowledge.toxicity.modifications, now=now)
+    rules = load_knowledge().toxicity.modifications
+    return replan(course_plan(data), course_events(data), rules=rules, now=now)
 
 
 # --- printing ------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ Units inside: hours, micrograms, litres (ug/L); concentrations out in pg/mL (= n
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from types import MappingProxyType
@@ -144,6 +144,10 @@ class PkInputs:
         """The last moment anything enters."""
         ends = [i.end_h for i in self.infusions] + [b.at_h for b in self.boluses]
         return max(ends, default=0.0)
+
+    def rate_at(self, at_h: float) -> float:
+        """The infusion rate running at ``at_h`` (ug/h; the rate starting there at a change)."""
+        return sum(i.rate_ug_per_h for i in self.infusions if i.start_h <= at_h < i.end_h)
 
     @property
     def total_ug(self) -> float:
@@ -434,11 +438,14 @@ def exposure(
     *,
     clearance: float,
     below_fraction: float = 0.5,
+    interruptions_h: Sequence[float] | None = None,
 ) -> Exposure:
     """One patient's exposure to ``inputs`` at ``clearance`` (``individual_clearance``).
 
     ``below_fraction`` is the share of steady state that an interruption's
-    ``hours_below`` counts under (0 < f <= 1).
+    ``hours_below`` counts under (0 < f <= 1). ``interruptions_h`` are the moments the
+    course's log says the infusion was interrupted (the end of a cycle is no
+    interruption); None counts every stop of a running infusion.
     """
     if not 0 < below_fraction <= 1:
         raise InvalidInput("below_fraction", below_fraction, "> 0 and <= 1")
@@ -457,7 +464,7 @@ def exposure(
         auc_by_day=np.diff(cumulative),
         steady_states=tuple(SteadyState(r, steady_state_pg_per_ml(r, clearance)) for r in rates),
         flush_peaks=_flush_peaks(solution, inputs.boluses),
-        interruptions=_interruptions(solution, below_fraction, horizon),
+        interruptions=_interruptions(solution, below_fraction, horizon, interruptions_h),
     )
 
 
@@ -485,14 +492,20 @@ def _flush_peaks(solution: Solution, boluses: Iterable[Bolus]) -> tuple[FlushPea
 
 
 def _interruptions(
-    solution: Solution, fraction: float, horizon_h: float
+    solution: Solution, fraction: float, horizon_h: float, only: Sequence[float] | None
 ) -> tuple[InterruptionExposure, ...]:
     """Each stop of a running infusion, with the time spent under ``fraction`` of the
     steady state before it (pkpd.md §4.1: the level falls with t1/2 ~2 h)."""
     rates = solution.rates[0]
     breaks = solution.breaks
     clearance = float(solution.clearance[0])
-    stops = [j for j in range(1, len(breaks)) if rates[j] == 0 and rates[j - 1] > 0]
+    stops = [
+        j
+        for j in range(1, len(breaks))
+        if rates[j] == 0
+        and rates[j - 1] > 0
+        and (only is None or any(abs(breaks[j] - at) < 1e-9 for at in only))
+    ]
     found = []
     for stop in stops:
         restart = next((k for k in range(stop + 1, len(breaks)) if rates[k] > 0), None)

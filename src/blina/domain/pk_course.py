@@ -33,6 +33,7 @@ __all__ = [
     "bag_concentration",
     "inputs_from_delivery",
     "inputs_from_plan",
+    "with_flushes",
 ]
 
 _HOURS_PER_DAY = Decimal(24)
@@ -95,6 +96,11 @@ class CourseInputs:
     def hours(self, when: datetime) -> float:
         return (when - self.origin).total_seconds() / 3600.0
 
+    @property
+    def interruptions_h(self) -> tuple[float, ...]:
+        """When the log says the infusion was interrupted (``exposure``'s stops)."""
+        return tuple(m.at_h for m in self.marks if m.kind is MarkKind.INTERRUPTION)
+
 
 Piece = tuple[datetime, datetime, McgPerDay]
 
@@ -119,9 +125,10 @@ def inputs_from_plan(
     infusions = tuple(
         _infusion(zero, start, end, dose, scale, _cap(plan, start)) for start, end, dose in pieces
     )
-    marks = [*_bag_marks(zero, pieces), *_event_marks(zero, events)]
+    starts = {cycle.infusion_start for cycle in plan.cycles}
+    marks = [*_bag_marks(zero, pieces, starts), *_event_marks(zero, events)]
     marks += [Mark(_hours(zero, moment), MarkKind.STEP_UP, "step-up") for moment in plan.step_ups]
-    return _assemble(zero, infusions, flushes, marks)
+    return with_flushes(_assemble(zero, infusions, marks), flushes)
 
 
 def inputs_from_delivery(
@@ -142,7 +149,7 @@ def inputs_from_delivery(
     )
     hung = sorted(bag.hung_at for bag in bags if bag.hung_at is not None and bag.hung_at < now)
     marks = [Mark(_hours(zero, at), MarkKind.BAG_CHANGE, "bag hung") for at in hung]
-    return _assemble(zero, infusions, flushes, [*marks, *_event_marks(zero, events)])
+    return with_flushes(_assemble(zero, infusions, [*marks, *_event_marks(zero, events)]), flushes)
 
 
 def _origin(origin: datetime | None, pieces: Sequence[Piece], flushes: Sequence[Flush]) -> datetime:
@@ -201,15 +208,17 @@ def _infusion(
     )
 
 
-def _bag_marks(origin: datetime, pieces: Sequence[Piece]) -> list[Mark]:
-    """A bag hung right as the one before ends is a bag change; after a gap, a start."""
-    marks = []
-    previous_end: datetime | None = None
-    for start, end, _ in pieces:
-        kind = MarkKind.BAG_CHANGE if start == previous_end else MarkKind.CYCLE_START
-        marks.append(Mark(_hours(origin, start), kind, str(kind).replace("-", " ")))
-        previous_end = end
-    return marks
+def _bag_marks(
+    origin: datetime, pieces: Sequence[Piece], cycle_starts: set[datetime]
+) -> list[Mark]:
+    """A cycle's first bag marks its start; every other bag is a bag change (the one
+    hung at a restart too: the restart has its own mark)."""
+    return [
+        Mark(_hours(origin, start), MarkKind.CYCLE_START, "cycle start")
+        if start in cycle_starts
+        else Mark(_hours(origin, start), MarkKind.BAG_CHANGE, "bag change")
+        for start, _, _ in pieces
+    ]
 
 
 def _event_marks(origin: datetime, events: Iterable[Event]) -> list[Mark]:
@@ -237,16 +246,25 @@ def _check_flushes(flushes: Sequence[Flush]) -> None:
             )
 
 
-def _assemble(
-    origin: datetime, infusions: tuple[Infusion, ...], flushes: Sequence[Flush], marks: list[Mark]
-) -> CourseInputs:
-    boluses = []
-    for flush in flushes:
-        at_h = _hours(origin, flush.at)
-        boluses.append(Bolus(at_h, float(flush.dose_mcg)))
-        marks.append(Mark(at_h, MarkKind.FLUSH, f"flush {flush.line_volume_ml} mL"))
+def _assemble(origin: datetime, infusions: tuple[Infusion, ...], marks: list[Mark]) -> CourseInputs:
+    return CourseInputs(origin, PkInputs(infusions), tuple(_ordered(marks)))
+
+
+def _ordered(marks: Iterable[Mark]) -> list[Mark]:
+    return sorted(marks, key=lambda mark: (mark.at_h, mark.kind))
+
+
+def with_flushes(course: CourseInputs, flushes: Sequence[Flush]) -> CourseInputs:
+    """``course`` with each flush as a bolus (line volume x bag concentration) and a mark.
+    A caller that needs the running rate to find the bag's concentration builds the
+    course first, reads ``course.inputs.rate_at``, then adds the flushes."""
+    _check_flushes(flushes)
+    boluses = [Bolus(course.hours(f.at), float(f.dose_mcg)) for f in flushes]
+    marks = [
+        Mark(course.hours(f.at), MarkKind.FLUSH, f"flush {f.line_volume_ml} mL") for f in flushes
+    ]
     return CourseInputs(
-        origin=origin,
-        inputs=PkInputs(infusions, tuple(boluses)),
-        marks=tuple(sorted(marks, key=lambda mark: (mark.at_h, mark.kind))),
+        course.origin,
+        PkInputs(course.inputs.infusions, (*course.inputs.boluses, *boluses)),
+        tuple(_ordered([*course.marks, *marks])),
     )
