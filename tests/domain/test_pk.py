@@ -275,3 +275,15 @@ def test_exposure_two_compartments_with_a_flush_at_restart_matches_a_fine_grid(
     assert stop.hours_below == pytest.approx(
         _below_on_a_grid(slow, inputs, 300.0, stop.recovered_h, fraction), abs=2e-3
     )
+
+
+def test_inputs_rate_at_is_the_rate_running_then() -> None:
+    assert RUNNING.rate_at(50.0) == pytest.approx(28 / 24)
+    assert RUNNING.rate_at(100.0) == 0.0  # the stop begins at 100
+    assert RUNNING.rate_at(110.0) == pytest.approx(28 / 24)
+
+
+def test_exposure_counts_only_the_stops_the_log_names() -> None:
+    found = exposure(MODEL, RUNNING, np.array([250.0]), clearance=CL, interruptions_h=[100.0])
+
+    assert [stop.start_h for stop in found.interruptions] == [100.0]

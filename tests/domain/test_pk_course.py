@@ -112,6 +112,7 @@ def test_inputs_from_replan_has_the_gap_and_marks_the_events(knowledge: Knowledg
     running = [(i.start_h, i.end_h) for i in course.inputs.infusions]
     assert not any(start < 206 < end for start, end in running)  # stopped at 200, until 212
     assert max(end for _, end in running) == pytest.approx(300.0)
+    assert course.interruptions_h == (200.0,)
     kinds = {m.kind: m for m in course.marks}
     assert kinds[MarkKind.INTERRUPTION].text == "interruption (crs grade 2)"
     assert kinds[MarkKind.RESTART].at_h == 212.0

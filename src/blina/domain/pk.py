@@ -26,6 +26,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import cached_property
 from types import MappingProxyType
 
 import numpy as np
@@ -132,12 +133,22 @@ class Bolus:
     dose_ug: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PkInputs:
     """What enters the patient, in hours from an origin (the caller's: the first infusion)."""
 
     infusions: tuple[Infusion, ...]
     boluses: tuple[Bolus, ...] = ()
+
+    @cached_property
+    def columns(self) -> tuple[Floats, Floats, Floats]:
+        """The infusions' starts, ends and rates as arrays (read once: a course has
+        hundreds of bags)."""
+        return (
+            np.array([i.start_h for i in self.infusions], dtype=np.float64),
+            np.array([i.end_h for i in self.infusions], dtype=np.float64),
+            np.array([i.rate_ug_per_h for i in self.infusions], dtype=np.float64),
+        )
 
     @property
     def end_h(self) -> float:
@@ -158,15 +169,19 @@ class PkInputs:
 
 def check_inputs(inputs: PkInputs) -> None:
     """Refuse what no pump delivers: a negative or infinite rate, an infusion that ends
-    before it starts, a negative bolus, a time that is not a finite number."""
-    for index, infusion in enumerate(inputs.infusions):
+    before it starts, a negative bolus, a time that is not a finite number. (Checked
+    over arrays: a course has hundreds of bags; the first bad one is named.)"""
+    starts, ends, rates = inputs.columns
+    bad = ~(np.isfinite(starts) & np.isfinite(ends) & (ends >= starts))
+    bad |= ~(np.isfinite(rates) & (rates >= 0))
+    for index in np.flatnonzero(bad)[:1]:
+        infusion = inputs.infusions[index]
         where = f"infusions[{index}]"
         if not (math.isfinite(infusion.start_h) and math.isfinite(infusion.end_h)):
             raise InvalidInput(f"{where}.start_h", infusion.start_h, "finite hours")
         if infusion.end_h < infusion.start_h:
             raise InvalidInput(f"{where}.end_h", infusion.end_h, f">= {infusion.start_h}")
-        if not (math.isfinite(infusion.rate_ug_per_h) and infusion.rate_ug_per_h >= 0):
-            raise InvalidInput(f"{where}.rate_ug_per_h", infusion.rate_ug_per_h, ">= 0")
+        raise InvalidInput(f"{where}.rate_ug_per_h", infusion.rate_ug_per_h, ">= 0")
     for index, bolus in enumerate(inputs.boluses):
         if not math.isfinite(bolus.at_h):
             raise InvalidInput(f"boluses[{index}].at_h", bolus.at_h, "finite hours")
@@ -267,17 +282,18 @@ class Solution:
     clearance: Floats
 
     def _at(self, times_h: Floats) -> tuple[Floats, Floats, Floats, Floats, Floats]:
+        """Each mode's state, integral and rate at the breakpoint before each time (zero
+        before the first: column 0 of the padded arrays), the growth since and the time."""
         times = np.asarray(times_h, dtype=np.float64)
-        index = np.searchsorted(self.breaks, times, side="right") - 1
-        before = index < 0
-        safe = np.maximum(index, 0)
-        elapsed = np.where(before, 0.0, times - self.breaks[safe])  # (T,)
-        lam = self.lam[:, :, None]
-        rate = np.where(before, 0.0, self.rates[:, safe])[:, None, :]  # (n, 1, T)
-        state = np.where(before, 0.0, self.states[:, :, safe])  # (n, m, T)
-        integral = np.where(before, 0.0, self.integrals[:, :, safe])
-        grown = -np.expm1(-lam * elapsed)  # 1 - exp(-lam s)
-        return state, integral, rate, grown, np.broadcast_to(elapsed, grown.shape)
+        index = np.searchsorted(self.breaks, times, side="right")
+        elapsed = times - self.breaks[np.maximum(index - 1, 0)]
+        elapsed[index == 0] = 0.0
+        n, m, _ = self.states.shape
+        rate = np.concatenate([np.zeros((n, 1)), self.rates], axis=1)[:, None, index]
+        state = np.concatenate([np.zeros((n, m, 1)), self.states], axis=2)[:, :, index]
+        integral = np.concatenate([np.zeros((n, m, 1)), self.integrals], axis=2)[:, :, index]
+        grown = -np.expm1(-self.lam[:, :, None] * elapsed)  # 1 - exp(-lam s)
+        return state, integral, rate, grown, elapsed
 
     def concentration(self, times_h: Floats) -> Floats:
         """Concentration (pg/mL) at each time, shape (n, T); right-continuous at a bolus."""
@@ -311,14 +327,6 @@ def _weighted(weights: Floats, levels: Floats) -> Floats:
     return total
 
 
-def _breakpoints(inputs: PkInputs) -> tuple[Floats, list[int]]:
-    times = {i.start_h for i in inputs.infusions if i.end_h > i.start_h}
-    times |= {i.end_h for i in inputs.infusions if i.end_h > i.start_h}
-    times |= {b.at_h for b in inputs.boluses}
-    breaks = np.array(sorted(times), dtype=np.float64)
-    return breaks, [i for i, x in enumerate(inputs.infusions) if x.end_h > x.start_h]
-
-
 def solve(
     model: PkModel,
     inputs: PkInputs,
@@ -330,47 +338,69 @@ def solve(
 
     ``rates`` (n, number of infusions) replaces each infusion's rate per patient (a
     dose per m2 differs with BSA); by default every patient gets ``rate_ug_per_h``.
+    Breakpoints where nothing changes (a bag change at the same dose) are dropped
+    first: they are invisible to the model (pkpd.md §4.1).
     """
     check_inputs(inputs)
     cl = np.atleast_1d(np.asarray(clearance, dtype=np.float64))
     if not (np.all(np.isfinite(cl)) and np.all(cl > 0)):
         raise InvalidInput("clearance_l_per_h", cl.min(), "> 0 and finite")
     lam, alpha = modes(model, cl)
-    n, m = lam.shape
-    breaks, used = _breakpoints(inputs)
-    if not len(breaks):  # nothing enters: one breakpoint with nothing at it
-        breaks = np.zeros(1, dtype=np.float64)
-    count = len(breaks)
-    per_patient = (
-        np.broadcast_to(
-            np.array([x.rate_ug_per_h for x in inputs.infusions], dtype=np.float64),
-            (n, len(inputs.infusions)),
-        )
-        if rates is None
-        else np.asarray(rates, dtype=np.float64).reshape(n, len(inputs.infusions))
+    n = len(cl)
+    starts, ends, given = inputs.columns
+    running = np.flatnonzero(ends > starts)
+    at = np.array([b.at_h for b in inputs.boluses], dtype=np.float64)
+    moments = np.concatenate([starts[running], ends[running], at])
+    # nothing enters: one breakpoint with nothing at it
+    breaks = np.unique(moments) if len(moments) else np.zeros(1, dtype=np.float64)
+    per_patient = np.broadcast_to(
+        given[None, :] if rates is None else np.asarray(rates, dtype=np.float64),
+        (n, len(inputs.infusions)),
     )
-    step_rates = np.zeros((n, count), dtype=np.float64)
-    for column in used:
-        infusion = inputs.infusions[column]
-        first = int(np.searchsorted(breaks, infusion.start_h))
-        last = int(np.searchsorted(breaks, infusion.end_h))
-        step_rates[:, first:last] += per_patient[:, column : column + 1]
-    pushes = np.zeros(count, dtype=np.float64)
-    for bolus in inputs.boluses:
-        pushes[int(np.searchsorted(breaks, bolus.at_h))] += bolus.dose_ug
-    states = np.zeros((n, m, count), dtype=np.float64)
-    integrals = np.zeros((n, m, count), dtype=np.float64)
-    states[:, :, 0] = pushes[0]
-    for j in range(count - 1):
-        width = breaks[j + 1] - breaks[j]
-        grown = -np.expm1(-lam * width)
-        steady = step_rates[:, j : j + 1] / lam
-        here = states[:, :, j]
-        states[:, :, j + 1] = here + (steady - here) * grown + pushes[j + 1]
-        integrals[:, :, j + 1] = (
-            integrals[:, :, j] + steady * width + (here - steady) * (grown / lam)
-        )
+    step_rates = np.zeros((n, len(breaks)), dtype=np.float64)
+    order = running[np.argsort(starts[running], kind="stable")]
+    if not len(order):
+        pass  # nothing infused: boluses alone
+    elif np.all(starts[order][1:] >= ends[order][:-1]):  # one bag at a time: each its own
+        owner = np.searchsorted(starts[order], breaks, side="right") - 1
+        inside = (owner >= 0) & (breaks < ends[order][np.maximum(owner, 0)])
+        step_rates[:, inside] = per_patient[:, order[owner[inside]]]
+    else:  # infusions at the same time add up
+        first = np.searchsorted(breaks, starts)
+        last = np.searchsorted(breaks, ends)
+        for column in running:
+            step_rates[:, first[column] : last[column]] += per_patient[:, column : column + 1]
+    pushes = np.zeros(len(breaks), dtype=np.float64)
+    np.add.at(pushes, np.searchsorted(breaks, at), [b.dose_ug for b in inputs.boluses])
+    keep = np.ones(len(breaks), dtype=bool)
+    keep[1:] = (step_rates[:, 1:] != step_rates[:, :-1]).any(axis=0) | (pushes[1:] != 0)
+    breaks, step_rates, pushes = breaks[keep], step_rates[:, keep], pushes[keep]
+    states, integrals = _step(lam, breaks, step_rates, pushes)
     return Solution(breaks, step_rates, pushes, states, integrals, lam, alpha, cl)
+
+
+def _step(lam: Floats, breaks: Floats, step_rates: Floats, pushes: Floats) -> tuple[Floats, Floats]:
+    """Each mode's state just after every breakpoint, y' = y e^(-lam w) + R/lam (1 -
+    e^(-lam w)) + push (pkpd.md §4.2), and its integral up to there: over each interval,
+    the input less what the state gained, over lam (the mode's own mass balance)."""
+    n, m = lam.shape
+    widths = np.diff(breaks)  # (M-1,)
+    rate = step_rates[:, None, :-1]  # (n, 1, M-1)
+    exponent = -lam[:, :, None] * widths  # (n, m, M-1)
+    gain = rate / lam[:, :, None] * -np.expm1(exponent) + pushes[1:]
+    # the recurrence runs over breakpoints; each step is a vector over patients and modes
+    decay = np.exp(exponent).reshape(n * m, -1).T.copy()
+    gain = gain.reshape(n * m, -1).T.copy()
+    flat = np.empty((len(breaks), n * m), dtype=np.float64)
+    flat[0] = pushes[0]
+    for j in range(len(breaks) - 1):
+        np.multiply(flat[j], decay[j], out=flat[j + 1])
+        flat[j + 1] += gain[j]
+    states = np.ascontiguousarray(flat.T.reshape(n, m, -1))
+    gained = states[:, :, 1:] - pushes[1:] - states[:, :, :-1]
+    integrals = np.zeros_like(states)
+    np.cumsum((rate * widths - gained) / lam[:, :, None], axis=2, out=integrals[:, :, 1:])
+    return states, integrals
 
 
 # --- one patient's exposure, summarised ----------------------------------------------------
@@ -473,10 +503,11 @@ def _flush_peaks(solution: Solution, boluses: Iterable[Bolus]) -> tuple[FlushPea
     peaks = []
     clearance = float(solution.clearance[0])
     jump_per_ug = float(solution.alpha[0].sum()) * PG_PER_ML_PER_UG_PER_L
-    for at_h in sorted({b.at_h for b in boluses}):
+    instants = sorted({b.at_h for b in boluses})
+    afters = solution.concentration(np.array(instants, dtype=np.float64))[0]
+    for at_h, after in zip(instants, afters.tolist(), strict=True):
         index = int(np.searchsorted(solution.breaks, at_h))
         pushed = float(solution.pushes[index])
-        after = float(solution.concentration(np.array([at_h]))[0, 0])
         rate = float(solution.rates[0, index])
         steady = steady_state_pg_per_ml(rate, clearance) if rate > 0 else None
         peaks.append(
@@ -555,31 +586,37 @@ def _pieces(
     """
     if length <= 0:
         return []
-    lam = solution.lam[0]
-    steady = solution.rates[0, index] / lam
-    level = float(np.dot(solution.alpha[0], steady)) * PG_PER_ML_PER_UG_PER_L
-    beta = solution.alpha[0] * (solution.states[0, :, index] - steady) * PG_PER_ML_PER_UG_PER_L
+    lam = [float(x) for x in solution.lam[0]]
+    alpha = [float(x) for x in solution.alpha[0]]
+    rate = float(solution.rates[0, index])
+    state = [float(x) for x in solution.states[0, :, index]]
+    scale = PG_PER_ML_PER_UG_PER_L
+    level = sum(a * rate / k for a, k in zip(alpha, lam, strict=True)) * scale
+    beta = [a * (y - rate / k) * scale for a, y, k in zip(alpha, state, lam, strict=True)]
 
     def value(s: float) -> float:
-        return level + float(np.dot(beta, np.exp(-lam * s)))
+        return level + sum(b * math.exp(-k * s) for b, k in zip(beta, lam, strict=True))
 
     cuts = [0.0, length]
-    slopes = lam * beta
-    if len(lam) == 2 and slopes[0] * slopes[1] < 0:
-        turn = math.log(-slopes[0] / slopes[1]) / float(lam[0] - lam[1])
+    if len(lam) == 2 and lam[0] * beta[0] * lam[1] * beta[1] < 0:
+        turn = math.log(-lam[0] * beta[0] / (lam[1] * beta[1])) / (lam[0] - lam[1])
         if 0 < turn < length:
             cuts.insert(1, turn)
     roots = []
     for low, high in itertools.pairwise(cuts):
         below_low = value(low) < threshold
-        if below_low != (value(high) < threshold):
-            while high - low > 1e-12:
-                middle = (low + high) / 2
-                if (value(middle) < threshold) == below_low:
-                    low = middle
-                else:
-                    high = middle
-            roots.append(high)
+        if below_low == (value(high) < threshold):
+            continue
+        if len(lam) == 1:  # level + beta e^(-lam s) = threshold
+            roots.append(math.log(beta[0] / (threshold - level)) / lam[0])
+            continue
+        while high - low > 1e-12:
+            middle = (low + high) / 2
+            if (value(middle) < threshold) == below_low:
+                low = middle
+            else:
+                high = middle
+        roots.append(high)
     points = [0.0, *roots, length]
     return [
         (first, last, value((first + last) / 2) < threshold)
