@@ -26,7 +26,7 @@ def course_exposure(
         exposure.Basis,
         Query(description="planned (the re-planned course) or delivered (the bags' times)"),
     ] = exposure.Basis.PLANNED,
-    step_hours: Annotated[Decimal, Query(ge=Decimal("0.05"), le=24, max_digits=6)] = Decimal(1),
+    step_hours: Annotated[float, Query(ge=0.05, le=24, description="Output every N hours")] = 1.0,
     population: Annotated[int | None, Query(ge=1, le=exposure.MAX_API_POPULATION)] = None,
     seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> dict[str, Any]:
@@ -41,7 +41,7 @@ def course_exposure(
         knowledge=state.knowledge,
         course_id=course_id,
         basis=basis,
-        step_hours=step_hours,
+        step_hours=Decimal(str(step_hours)),
         population=population,
         seed=seed,
     )
