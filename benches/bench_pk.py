@@ -11,7 +11,7 @@
    through time, percentiles by selection (the general method), 10,000 patients.
 3. One patient: the full 9-cycle course (24-h bags) with 20 events (6 interruptions with
    their restarts after CRS grade 2, 8 flushes of 5 mL), hourly output to a day after
-   the end (13,000+ times): the exposure alone, the inputs from the re-planned course
+   the end (about 12,000 times): the exposure alone, the inputs from the re-planned course
    plus the exposure, and the re-plan plus both.
 
     .venv/bin/python benches/bench_pk.py
@@ -184,7 +184,7 @@ def one_patient(model: PkModel) -> None:
 
     print(
         f"3. one patient, 9 cycles, 20 events, {len(times):,} hourly times, "
-        f"{len(course.inputs.infusions)} bags"
+        f"{len(course.inputs.infusions)} infusion segments"
     )
     for name, run in (
         ("exposure", alone),

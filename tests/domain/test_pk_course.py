@@ -60,15 +60,14 @@ def child(knowledge: Knowledge) -> CoursePlan:
     return _plan(knowledge, "20", "110", "6")
 
 
-def test_inputs_from_plan_one_segment_per_bag_with_its_rate(adult: CoursePlan) -> None:
+def test_inputs_from_plan_one_segment_per_run_of_bags_at_one_dose(adult: CoursePlan) -> None:
     course = inputs_from_plan(adult)
     infusions = course.inputs.infusions
 
     assert course.origin == START
-    assert len(infusions) == 28
-    assert (infusions[0].start_h, infusions[0].end_h) == (0.0, 24.0)
+    assert [(i.start_h, i.end_h) for i in infusions] == [(0.0, 168.0), (168.0, 672.0)]
     assert infusions[0].rate_ug_per_h == pytest.approx(9 / 24)
-    assert infusions[7].rate_ug_per_h == pytest.approx(28 / 24)
+    assert infusions[1].rate_ug_per_h == pytest.approx(28 / 24)
     assert all(i.per_m2_ug_per_h is None and i.cap_ug_per_h is None for i in infusions)
     assert course.inputs.total_ug == pytest.approx(7 * 9 + 21 * 28)
 
@@ -90,7 +89,7 @@ def test_inputs_from_plan_per_m2_keeps_the_rate_per_m2_and_the_cap(child: Course
     assert bsa == pytest.approx(0.78)
     assert infusions[0].per_m2_ug_per_h == pytest.approx(float(child.bags[0].dose.value) / 24 / bsa)
     assert infusions[0].cap_ug_per_h == pytest.approx(9 / 24)
-    assert infusions[7].cap_ug_per_h == pytest.approx(28 / 24)
+    assert infusions[1].cap_ug_per_h == pytest.approx(28 / 24)
 
 
 def test_inputs_from_replan_has_the_gap_and_marks_the_events(knowledge: Knowledge) -> None:

@@ -112,7 +112,8 @@ def inputs_from_plan(
     flushes: Sequence[Flush] = (),
     origin: datetime | None = None,
 ) -> CourseInputs:
-    """The planned (or re-planned) course: one segment per bag at its dose.
+    """The planned (or re-planned) course: one segment per run of bags that follow one
+    another at one dose (a bag change is invisible to the model; it stays a mark).
 
     Pass the re-plan's plan with the ``events`` it was re-planned through; they are
     marked. A dose per m2 keeps its per-m2 rate and cap so that a virtual population
@@ -122,8 +123,15 @@ def inputs_from_plan(
     pieces = [(bag.start, bag.end, bag.dose) for bag in plan.bags]
     zero = _origin(origin, pieces, flushes)
     scale = _per_m2_scale(plan)
+    runs: list[tuple[datetime, datetime, McgPerDay, McgPerDay | None]] = []
+    for start, end, dose in pieces:
+        cap = None if scale is None else _cap(plan, start)
+        if runs and runs[-1][1] == start and runs[-1][2] == dose and runs[-1][3] == cap:
+            runs[-1] = (runs[-1][0], end, dose, cap)
+        else:
+            runs.append((start, end, dose, cap))
     infusions = tuple(
-        _infusion(zero, start, end, dose, scale, _cap(plan, start)) for start, end, dose in pieces
+        _infusion(zero, start, end, dose, scale, cap) for start, end, dose, cap in runs
     )
     starts = {cycle.infusion_start for cycle in plan.cycles}
     marks = [*_bag_marks(zero, pieces, starts), *_event_marks(zero, events)]
@@ -181,9 +189,7 @@ def _per_m2_scale(plan: CoursePlan) -> Decimal | None:
 def _cap(plan: CoursePlan, start: datetime) -> McgPerDay | None:
     """The regimen's cap for the dose step of the cycle running at ``start``: the step of
     the cycle day (the last step once a re-planned cycle runs past its labelled days)."""
-    cycle = next((c for c in reversed(plan.cycles) if c.infusion_start <= start), None)
-    if cycle is None or plan.dose_basis is not DoseBasis.BSA:
-        return None
+    cycle = next(c for c in reversed(plan.cycles) if c.infusion_start <= start)
     steps = plan.regimen.cycles[cycle.number - 1].steps
     day = int((start - cycle.infusion_start).total_seconds() // 86400) + 1
     step = next((s for s in steps if s.first_day <= day <= s.last_day), steps[-1])
