@@ -19,6 +19,10 @@ is stepped from breakpoint to breakpoint with the closed form of pkpd.md §4.2-4
 any output time is evaluated from the breakpoint before it, so the cost is one step per
 breakpoint plus a few vector operations over the output grid, vectorised over patients.
 Units inside: hours, micrograms, litres (ug/L); concentrations out in pg/mL (= ng/L).
+
+A little over 600 lines on purpose: the model, its exact solution and one patient's
+summaries read the same breakpoints and states; the course's inputs (``pk_course``) and
+virtual populations (``pk_population``) live beside it.
 """
 
 import itertools
