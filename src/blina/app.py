@@ -9,7 +9,17 @@ from blina import __version__
 from blina.api.docs import install_docs
 from blina.api.errors import install_error_handlers
 from blina.api.limits import install_request_limits
-from blina.api.routes import alerts, auth, calc, courses, home, people, pharmacy, toxicity
+from blina.api.routes import (
+    alerts,
+    auth,
+    calc,
+    courses,
+    exposure,
+    home,
+    people,
+    pharmacy,
+    toxicity,
+)
 from blina.api.routes.health import install_operations
 from blina.api.state import AppState
 from blina.config import Settings
@@ -66,7 +76,7 @@ def create_app(
 
     # The routes phones and ward screens call most (check-ins, tasks, alerts) are matched first.
     home.add_check_in_route(app, API_PREFIX)
-    for module in (home, alerts, auth, people, courses, pharmacy, toxicity, calc):
+    for module in (home, alerts, auth, people, courses, exposure, pharmacy, toxicity, calc):
         app.include_router(module.router, prefix=API_PREFIX)
     install_web(app)
     if openapi_url is not None:

@@ -146,11 +146,16 @@ def _cited() -> set[Citation]:
     return {c for _, section in ALL_SECTIONS for c in section.sources}
 
 
+# Snapshots that golden tests read and no page cites yet: the exposure model's reference
+# (tests/domain/test_pk_golden.py); the About page cites it once its exposure part lands.
+READ_BY_GOLDEN_TESTS_ONLY = {"pkpd.md"}
+
+
 def test_every_cited_document_has_a_snapshot_and_every_snapshot_is_cited() -> None:
     seeds = {c.seed_file for c in _cited() if c.seed_file}
     references = {c.reference_file for c in _cited() if c.reference_file}
     assert seeds == {p.name for p in SEEDS.glob("*.txt")}
-    assert references == {p.name for p in REFERENCE.glob("*.md")}
+    assert references | READ_BY_GOLDEN_TESTS_ONLY == {p.name for p in REFERENCE.glob("*.md")}
 
 
 @pytest.mark.parametrize("citation", sorted({c.id for c in _cited() if c.section}))

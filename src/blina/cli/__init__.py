@@ -8,6 +8,7 @@ reason). Each command group lives in its own module and registers on ``app``.
 from blina.cli import (  # noqa: F401  (each registers its commands)
     operations,
     pharmacy,
+    pk,
     plan,
     service,
     toxicity,

@@ -6,19 +6,17 @@ planner's JSON plus ``decisions`` and ``status``. Bad input ends with exit 2 and
 line naming the field; a re-plan with a hard-stop decision prints its answer and exits 3.
 """
 
-import json
 import sys
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from blina.cli._course import course_events, course_plan, read_course
 from blina.cli._parse import parse_date, parse_decimal, parse_integer, parse_time
 from blina.cli.app import EXIT_HARD_STOP, app, user_errors
 from blina.cli.tables import render_plan
@@ -31,8 +29,8 @@ from blina.domain.replanning.decisions import Replan
 from blina.domain.replanning.replay import replan
 from blina.interop.ical import plan_to_ical
 from blina.interop.json.plan import plan_to_dict
-from blina.interop.json.replanning import event_from_dict, replan_to_dict
-from blina.interop.json.values import dumps, json_field, json_instant, json_number, json_text
+from blina.interop.json.replanning import replan_to_dict
+from blina.interop.json.values import dumps, json_instant
 from blina.knowledge import load_knowledge
 from blina.services.clock import SystemClock
 
@@ -112,7 +110,7 @@ def replan_command(
 ) -> None:
     """Re-plan a course from its event log: interruptions, restarts, discontinuation."""
     with user_errors():
-        data = _read_course(course)
+        data = read_course(course)
         result = _replan(data, SystemClock().now() if now is None else json_instant("now", now))
     if output is ReplanFormat.JSON:
         typer.echo(dumps(replan_to_dict(result)))
@@ -154,57 +152,9 @@ def _cycle_starts(items: list[str]) -> dict[int, date]:
 # --- re-planning: reading COURSE.json and printing the answer ---------------------------
 
 
-def _read_course(path: str) -> Mapping[str, Any]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError:
-        raise InvalidInput("course", path, "a readable COURSE.json file") from None
-    try:
-        data = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        raise InvalidInput(
-            "course", path, f"valid JSON ({error.msg}, line {error.lineno})"
-        ) from None
-    if not isinstance(data, dict):
-        raise InvalidInput("course", path, "a JSON object")
-    return data
-
-
 def _replan(data: Mapping[str, Any], now: datetime) -> Replan:
-    knowledge = load_knowledge()
-    patient = json_field(data, "patient")
-    if not isinstance(patient, dict):
-        raise InvalidInput("patient", json.dumps(patient, default=str), "an object")
-    height = patient.get("height_cm")
-    body = measure_body(
-        weight_kg=json_number(json_field(patient, "weight_kg", "patient"), "patient.weight_kg"),
-        height_cm=None if height is None else json_number(height, "patient.height_cm"),
-        age_years=json_number(json_field(patient, "age_years", "patient"), "patient.age_years"),
-        rules=knowledge.body_rules,
-    )
-    indication = json_text(json_field(data, "indication"), "indication")
-    regimen = _regimen(indication)
-    start = parse_date("start", json_text(json_field(data, "start"), "start"))
-    bag_hours = json_number(data.get("bag_hours", 24), "bag_hours")
-    cycles = data.get("cycles")
-    plan = plan_course(
-        regimen=regimen,
-        body=body,
-        start=start,
-        bag_hours=parse_integer("bag_hours", str(bag_hours)),
-        zone=zone_named(json_text(data.get("zone", "UTC"), "zone")),
-        start_time=parse_time(
-            "start_time", json_text(data.get("start_time", "09:00"), "start_time")
-        ),
-        cycles=None
-        if cycles is None
-        else parse_integer("cycles", str(json_number(cycles, "cycles"))),
-    )
-    events_data = data.get("events", [])
-    if not isinstance(events_data, list):
-        raise InvalidInput("events", json.dumps(events_data, default=str), "a list")
-    events = [event_from_dict(item, f"events[{i}]") for i, item in enumerate(events_data)]
-    return replan(plan, events, rules=knowledge.toxicity.modifications, now=now)
+    rules = load_knowledge().toxicity.modifications
+    return replan(course_plan(data), course_events(data), rules=rules, now=now)
 
 
 def _print_replan(result: Replan) -> None:

@@ -38,6 +38,7 @@ __all__ = [
     "SlotState",
     "SlotStatus",
     "course_state",
+    "delivered_pieces",
     "slot_status",
 ]
 
@@ -469,6 +470,15 @@ def _delivered(
 ) -> tuple[DeliveredDay, ...]:
     """Hours infused and mcg delivered per calendar day, from the hang and removal times,
     less the time the log says the infusion was stopped."""
+    return _by_day(delivered_pieces(bags, events, now), plan)
+
+
+def delivered_pieces(
+    bags: Sequence[BagRecord], events: Sequence[Event], now: datetime
+) -> list[tuple[datetime, datetime, McgPerDay]]:
+    """What the hung bags infused up to ``now``: (start, stop, dose) from each bag's hang
+    to its removal time (or ``now``), less the time the log says the infusion was
+    stopped. The delivered-dose record that the exposure model reads too."""
     stopped = _stopped_spans(events, now)
     pieces: list[tuple[datetime, datetime, McgPerDay]] = []
     for bag in bags:
@@ -477,7 +487,7 @@ def _delivered(
         end = bag.removed_at if bag.removed_at is not None else now
         for start, stop in _without(bag.hung_at, min(end, now), stopped):
             pieces.append((start, stop, bag.dose))
-    return _by_day(pieces, plan)
+    return pieces
 
 
 def _by_day(

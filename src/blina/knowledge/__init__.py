@@ -12,10 +12,12 @@ from types import MappingProxyType
 
 from blina.domain.body import BodyRules
 from blina.domain.errors import UnknownId
+from blina.domain.pk import PkModel
 from blina.domain.regimens import LabelVersion, Regimen
 from blina.domain.triage.rulebook import TriageRules
 from blina.knowledge._loader import load_body_rules, load_regimens, load_sources
 from blina.knowledge._pharmacy import PharmacyReference, load_pharmacy
+from blina.knowledge._pk import load_pk
 from blina.knowledge._schema import SourceEntry
 from blina.knowledge._toxicity import ToxicityKnowledge, load_toxicity
 from blina.knowledge._triage import load_triage
@@ -33,6 +35,7 @@ class Knowledge:
     pharmacy: PharmacyReference
     toxicity: ToxicityKnowledge
     triage: TriageRules
+    pk: PkModel
 
     @property
     def label(self) -> LabelVersion:
@@ -55,6 +58,7 @@ def load_knowledge_from(directory: Path) -> Knowledge:
         pharmacy=load_pharmacy(directory / "pharmacy.toml", sources),
         toxicity=load_toxicity(directory / "toxicity.toml", sources),
         triage=load_triage(directory / "triage.toml", sources),
+        pk=load_pk(directory / "pk.toml", sources),
     )
 
 
