@@ -16,8 +16,7 @@ from blina.services.access import patient_for, require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.records import PatientRecord, ReportRecord, copy_of
-from blina.services.reports import list_reports
-from blina.store.tables import Patient
+from blina.store.tables import Patient, SymptomReport
 
 __all__ = [
     "check_ins",
@@ -90,7 +89,18 @@ def patient_records(session: Session, *, actor: Actor) -> list[PatientRecord]:
     return [copy_of(PatientRecord, row) for row in list_patients(session, actor=actor)]
 
 
-def check_ins(session: Session, *, actor: Actor, patient_id: int) -> list[ReportRecord]:
-    """The patient's check-ins in the order they came, each with its triage."""
-    rows = list_reports(session, actor=actor, patient_id=patient_id)
-    return [copy_of(ReportRecord, row) for row in rows]
+def check_ins(
+    session: Session, *, actor: Actor, patient_id: int, before: int | None = None, limit: int
+) -> list[ReportRecord]:
+    """The patient's check-ins, each with its triage, newest first: at most ``limit``, of
+    those that came before the check-in ``before`` (None: the newest)."""
+    patient_for(session, actor, patient_id)
+    query = (
+        select(SymptomReport)
+        .where(SymptomReport.patient_id == patient_id)
+        .order_by(SymptomReport.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(SymptomReport.id < before)
+    return [copy_of(ReportRecord, row) for row in session.execute(query).scalars()]

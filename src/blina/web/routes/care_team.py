@@ -25,7 +25,7 @@ from blina.services import (
 )
 from blina.services.actors import Actor, Role
 from blina.services.errors import Conflict
-from blina.services.storage import RecordId, Session
+from blina.services.storage import MAX_RECORD_ID, RecordId, Session
 from blina.web.charts import temperature_chart
 from blina.web.deps import FormDep, PageDep, ReadDep, WriteDep
 from blina.web.render import Ctx, redirect, render
@@ -159,6 +159,23 @@ def _bag_rows(session: Session, actor: Actor, course_id: int, zone: ZoneInfo) ->
     return rows
 
 
+# The check-ins listed on a patient's page at a time (older ones a page further), and the
+# newest whose temperatures the chart draws: a patient with a thousand check-ins still
+# gets a page of a few screens.
+CHECK_INS_SHOWN = 20
+CHECK_INS_CHARTED = 200
+
+
+def _check_ins_before(ctx: Ctx) -> int | None:
+    """The ``?check_ins_before=`` of an older page of check-ins; anything but a record id
+    is the newest page."""
+    given = ctx.request.query_params.get("check_ins_before", "")
+    if not given.isascii() or not given.isdigit() or len(given) > len(str(MAX_RECORD_ID)):
+        return None
+    number = int(given)
+    return number if 0 < number <= MAX_RECORD_ID else None
+
+
 def render_patient_page(
     ctx: Ctx,
     session: Session,
@@ -174,7 +191,15 @@ def render_patient_page(
     patient = patients.patient_record(session, actor=actor, patient_id=patient_id)
     views = course_views(ctx, session, patient_id)
     zone = ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
-    history = patients.check_ins(session, actor=actor, patient_id=patient_id)
+    before = _check_ins_before(ctx)
+    shown = patients.check_ins(
+        session, actor=actor, patient_id=patient_id, before=before, limit=CHECK_INS_SHOWN + 1
+    )
+    older = shown[CHECK_INS_SHOWN - 1].id if len(shown) > CHECK_INS_SHOWN else None
+    shown = shown[:CHECK_INS_SHOWN]
+    charted = patients.check_ins(
+        session, actor=actor, patient_id=patient_id, limit=CHECK_INS_CHARTED
+    )
     latest = courses.current_view(views)
     bags = (
         _bag_rows(session, actor, latest.course.id, zone)
@@ -210,7 +235,9 @@ def render_patient_page(
         segments=[] if latest is None else timeline(latest.plan),
         rows=[] if latest is None else calendar_rows(latest.plan),
         decisions=[] if latest is None else decision_rows(latest.replanned),
-        reports=[(r, r.submitted_at.astimezone(zone)) for r in reversed(history)],
+        reports=[(r, r.submitted_at.astimezone(zone)) for r in shown],
+        older_check_ins=older,
+        paging_check_ins=before is not None,
         triage_rules=triage_rules,
         bags=bags,
         bag_error=bag_error,
@@ -221,7 +248,7 @@ def render_patient_page(
         labs=lab_values,
         lab_terms=lab_term_options(labs.lab_terms(ctx.state.knowledge.toxicity.ctcae)),
         chart=temperature_chart(
-            temperature_readings(history, zone), alerting_temperature_rules(triage_rules)
+            temperature_readings(reversed(charted), zone), alerting_temperature_rules(triage_rules)
         ),
         now_local=now.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         choices={
