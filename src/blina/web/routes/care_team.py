@@ -176,6 +176,18 @@ def _check_ins_before(ctx: Ctx) -> int | None:
     return number if 0 < number <= MAX_RECORD_ID else None
 
 
+def exposure_view(view: courses.CourseView) -> dict[str, object]:
+    """What the exposure section needs: whether the model can run (it needs the body
+    surface area, so a height), and on what: the bags as hung once one was, else the
+    plan."""
+    delivered = any(day.hours > 0 for day in view.state.delivered)
+    return {
+        "course_id": view.course.id,
+        "possible": view.plan.body.bsa is not None,
+        "basis": "delivered" if delivered else "planned",
+    }
+
+
 def render_patient_page(
     ctx: Ctx,
     session: Session,
@@ -236,6 +248,7 @@ def render_patient_page(
         rows=[] if latest is None else calendar_rows(latest.plan),
         decisions=[] if latest is None else decision_rows(latest.replanned),
         reports=[(r, r.submitted_at.astimezone(zone)) for r in shown],
+        exposure=None if latest is None or not actor.is_staff else exposure_view(latest),
         older_check_ins=older,
         paging_check_ins=before is not None,
         triage_rules=triage_rules,
