@@ -146,16 +146,11 @@ def _cited() -> set[Citation]:
     return {c for _, section in ALL_SECTIONS for c in section.sources}
 
 
-# Snapshots that golden tests read and no page cites yet: the exposure model's reference
-# (tests/domain/test_pk_golden.py); the About page cites it once its exposure part lands.
-READ_BY_GOLDEN_TESTS_ONLY = {"pkpd.md"}
-
-
 def test_every_cited_document_has_a_snapshot_and_every_snapshot_is_cited() -> None:
     seeds = {c.seed_file for c in _cited() if c.seed_file}
     references = {c.reference_file for c in _cited() if c.reference_file}
     assert seeds == {p.name for p in SEEDS.glob("*.txt")}
-    assert references | READ_BY_GOLDEN_TESTS_ONLY == {p.name for p in REFERENCE.glob("*.md")}
+    assert references == {p.name for p in REFERENCE.glob("*.md")}
 
 
 @pytest.mark.parametrize("citation", sorted({c.id for c in _cited() if c.section}))
@@ -248,8 +243,13 @@ _GOOD = (LOCALE_DIR / DEFAULT_LANGUAGE / CONTENT_FILE).read_text(encoding="utf-8
         ),
         (
             '"blinatumomab-label.md §7"',
-            '"pkpd.md §7"',
+            '"unknown-reference.md §7"',
             "pages[side-effects].sections[how-common].sources[1]",
+        ),
+        (
+            '  figure = "about-exposure.svg"\n',
+            "",
+            "pages[how-it-is-given].sections[why-all-the-time].figure_alt",
         ),
         ('slug = "driving"', 'slug = "vaccines"', "pages"),
         ('  id = "tests"', '  id = "drip"', "pages[how-it-is-given].sections"),
@@ -268,6 +268,7 @@ _GOOD = (LOCALE_DIR / DEFAULT_LANGUAGE / CONTENT_FILE).read_text(encoding="utf-8
         "bad-id",
         "bad-citation",
         "unknown-document",
+        "figure-without-picture",
         "duplicate-slug",
         "duplicate-section",
         "unknown-key",
@@ -484,3 +485,13 @@ def test_an_unknown_page_is_not_found(clinic: DemoClinic) -> None:
     response = clinic.browser(None).get("/about/no-such-page")
     assert response.status_code == 404
     assert one(page(response), "body")["data-page"] == "error"
+
+
+def test_a_section_shows_its_picture_with_its_words(clinic: DemoClinic) -> None:
+    browser = clinic.browser(None)
+    for language, alt_start in (("en", "A line that rises"), ("es", "Una línea que sube")):
+        response = browser.get("/about/how-it-is-given", headers={"Accept-Language": language})
+        figure = page(response).select_one('[data-section="why-all-the-time"] figure img')
+        assert figure is not None
+        assert str(figure["alt"]).startswith(alt_start)
+        assert browser.get(str(figure["src"])).status_code == 200

@@ -90,6 +90,8 @@ class Section:
     sources: tuple[Citation, ...]
     blocks: tuple[Block, ...]
     parent_blocks: tuple[Block, ...] | None
+    figure: str | None = None
+    figure_alt: str | None = None
 
     @property
     def differs_for_parent(self) -> bool:
@@ -159,6 +161,10 @@ class _SectionFile(_IntroFile):
     id: str = Field(pattern=_ID)
     heading: str = Field(min_length=1)
     sources: tuple[str, ...] = Field(min_length=1)
+    # A picture from web/static shown under the text, with its text for people who
+    # cannot see it (both or neither).
+    figure: str | None = Field(default=None, pattern=r"^[a-z0-9-]+\.svg$")
+    figure_alt: str | None = Field(default=None, min_length=1)
 
 
 class _PageFile(_Strict):
@@ -281,6 +287,8 @@ def _page(page: _PageFile, sources: Mapping[str, str], name: str) -> Page:
 
 
 def _section(section: _SectionFile, where: str, sources: Mapping[str, str], name: str) -> Section:
+    if (section.figure is None) != (section.figure_alt is None):
+        raise KnowledgeError(name, f"{where}.figure_alt", "given with figure, and only with it")
     return Section(
         id=section.id,
         heading=section.heading,
@@ -289,6 +297,8 @@ def _section(section: _SectionFile, where: str, sources: Mapping[str, str], name
         sources=_citations(section.sources, where, sources, name),
         blocks=_blocks(section.text, f"{where}.text", name),
         parent_blocks=_parent_blocks(section.parent_text, f"{where}.parent_text", name),
+        figure=section.figure,
+        figure_alt=section.figure_alt,
     )
 
 
@@ -395,6 +405,8 @@ def _page_gaps(page: Page, other: Page, reference_file: str) -> Iterator[tuple[s
             yield key, f"missing: {have}"
         elif section.parent_text is not None and translated.parent_text is None:
             yield f"{key}.parent_text", f"missing: {have}"
+        elif section.figure != translated.figure:
+            yield f"{key}.figure", f"differs from {reference_file}"
         elif section.parent_text is None and translated.parent_text is not None:
             yield f"{key}.parent_text", f"not in {reference_file}"
         elif [c.id for c in section.sources] != [c.id for c in translated.sources]:
