@@ -1,4 +1,5 @@
-"""Requests generated from /openapi.json never get a 5xx answer (schemathesis).
+"""Requests generated from /openapi.json never get a 5xx answer, and every answer a route
+documents has the shape its schema says (schemathesis).
 
 schemathesis's own pytest plugin does not run under pytest 9 yet, so each operation's
 hypothesis strategy is driven here directly.
@@ -6,6 +7,7 @@ hypothesis strategy is driven here directly.
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import content_type_conformance, response_schema_conformance
 from tests.api.conftest import World
 
 
@@ -28,6 +30,11 @@ def test_generated_requests_never_answer_5xx(world: World) -> None:
                 response = case.call(headers={**world.as_(who), "Idempotency-Key": "generated"})
                 ok = response.status_code < 500 or response.status_code in documented  # noqa: B023 (called in this iteration)
                 assert ok, f"{case.method} {case.formatted_path}: {response.text}"
+                # The body of a documented answer matches its schema, and its content type
+                # the one documented.
+                case.validate_response(
+                    response, checks=[response_schema_conformance, content_type_conformance]
+                )
 
         never_5xx()
         checked.append(f"{operation.method.upper()} {operation.path}")
