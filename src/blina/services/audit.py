@@ -23,6 +23,9 @@ A clinic's audit page verifies only the clinic's events since its last verificat
 
 import hashlib
 import json
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -78,6 +81,7 @@ __all__ = [
     "append_denial",
     "audit_choices",
     "audit_position",
+    "audit_savepoint",
     "check_signed_head",
     "clinic_events",
     "events_for_patient",
@@ -204,11 +208,55 @@ def _appending(session: Session) -> _Appending:
     transaction = session.get_transaction()
     if kept is not None and kept.transaction is transaction:
         return kept
+    _listen(session)
     seq, last_hash, mac_from = _LOCK_HEAD.first(session, {})
     # Taken after the read, which may have begun the transaction.
     appending = _Appending(session.get_transaction(), seq, last_hash, mac_from)
     session.info[_HEAD] = appending
     return appending
+
+
+# The session classes (and plain sessions) whose commits write the events appended.
+_LISTENING: "weakref.WeakSet[object]" = weakref.WeakSet()
+
+
+def _listen(session: Session) -> None:
+    """Have the commits of ``session`` write the events it appends: listeners on the
+    session's own class, added at its first append. A sessionmaker makes a class of its
+    own, so the listeners reach that sessionmaker's sessions and no other (a listener on
+    each session would build that session's event dispatch at every transaction); a
+    ``Session`` made without a sessionmaker gets them on itself."""
+    target: object = type(session)
+    if target is Session:
+        target = session
+    if target in _LISTENING:
+        return
+    sqlalchemy.event.listen(target, "before_commit", _write_pending)
+    sqlalchemy.event.listen(target, "after_commit", _append_signed_head)
+    _LISTENING.add(target)
+
+
+@contextmanager
+def audit_savepoint(session: Session) -> Iterator[None]:
+    """A savepoint for one unit of work among others in a shared transaction (a group
+    commit's): if the unit raises, its writes are rolled back and the events it appended
+    forgotten, so the chain goes on from the event before them."""
+    kept: _Appending | None = session.info.get(_HEAD)
+    if kept is not None and kept.transaction is not session.get_transaction():
+        kept = None
+    before = None
+    if kept is not None:
+        before = (kept.seq, kept.hash, kept.mac_from, kept.starts_keyed, len(kept.events))
+    with session.begin_nested():
+        try:
+            yield
+        except BaseException:
+            if kept is None or before is None:
+                session.info.pop(_HEAD, None)  # the unit's first append read the head
+            else:
+                kept.seq, kept.hash, kept.mac_from, kept.starts_keyed, count = before
+                del kept.events[count:]
+            raise
 
 
 def _event_text(mac_from: int, digest: str) -> bytes:
@@ -222,12 +270,10 @@ def audit_position(session: Session) -> int:
     return seq
 
 
-@sqlalchemy.event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
     """Write the transaction's appended events (one statement for all of them) and move
-    the head row to the last one. Runs just before every commit (a listener on the class:
-    one on each session would build that session's event dispatch), and before any read
-    of the trail in the same transaction."""
+    the head row to the last one. Runs just before the commit (``_listen``), and before
+    any read of the trail in the same transaction."""
     kept: _Appending | None = session.info.get(_HEAD)
     if kept is None or kept.transaction is not session.get_transaction() or not kept.events:
         return
@@ -242,7 +288,6 @@ def _write_pending(session: Session) -> None:
         kept.starts_keyed = False
 
 
-@sqlalchemy.event.listens_for(Session, "after_commit")
 def _append_signed_head(session: Session) -> None:
     """After a commit that moved the head: the signed head, one line in the head file."""
     kept: _Appending | None = session.info.get(_HEAD)
