@@ -58,6 +58,40 @@ def test_a_check_in_without_a_token_is_answered_401_and_not_stored(world: World)
     assert stored == 0
 
 
+def test_the_fast_route_answers_as_the_route_that_documents_it(world: World) -> None:
+    """The Starlette route in front (api.routes.home.check_in_route) and the ordinary
+    FastAPI route behind it give the same answers."""
+    routes = world.client.app.router.routes  # type: ignore[attr-defined]
+    fast = next(r for r in routes if getattr(r, "name", "") == "submit_report_fast")
+    path = f"/patients/{world.patient_a1}/symptom-reports"
+    body = {"temperature": 38.2, "symptoms": {"headache": None}, "interferes": {"headache": True}}
+
+    def answers(key: str) -> list[tuple[int, Any]]:
+        """Stored, answered again, and a bad request: each answer's status and shape (the
+        second check-in's triage compares it with the first, so the values differ)."""
+        sent = [
+            _post(world, "caregiver_a", path, body, **{"Idempotency-Key": key}),
+            _post(world, "caregiver_a", path, body, **{"Idempotency-Key": key}),
+        ]
+        stored = [
+            (r.status_code, sorted(r.json()), sorted(r.json()["report"]), r.json()["replayed"])
+            for r in sent
+        ]
+        bad = _post(world, "caregiver_a", "/patients/0/symptom-reports", {"x": 1})
+        return [*stored, (bad.status_code, bad.json())]
+
+    served = answers("fast-route")
+    position = routes.index(fast)
+    routes.remove(fast)
+    try:
+        documented = answers("documented-route")
+    finally:
+        routes.insert(position, fast)
+
+    assert [answer[0] for answer in served] == [201, 200, 422]
+    assert documented == served
+
+
 def test_the_hot_routes_answers_conform_to_their_openapi_schemas(world: World) -> None:
     """The check-in's answers and the task list are written without FastAPI's response
     validation (api.routes.home): each answer is checked against the schema the OpenAPI

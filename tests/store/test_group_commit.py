@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from blina.services.audit import append_audit, audit_savepoint, verify_chain
@@ -287,3 +287,35 @@ def test_the_audit_events_of_a_failing_unit_are_undone_with_it(
         assert list(subjects.scalars()) == ["a", "b"]
         report = verify_chain(session)
     assert (report.ok, report.events) == (True, 2)
+
+
+def test_only_a_failing_commit_runs_the_units_of_its_batch_again_each_alone(
+    sessions: sessionmaker[Session],
+) -> None:
+    runs: Counter[str] = Counter()
+    failed: list[bool] = []
+
+    def refuse_the_first_commit(session: Session) -> None:
+        if not failed and not session.in_nested_transaction():  # the batch's own commit
+            failed.append(True)
+            raise RuntimeError("the disk is full")
+
+    def trap(session: Session) -> str:
+        event.listen(session, "before_commit", refuse_the_first_commit)
+        return "trap"
+
+    writer = GroupCommit(sessions)
+    writer.start()
+    futures = _batch(
+        writer,
+        [
+            _counted(runs, "a", _add_clinic("a")),
+            _counted(runs, "trap", trap),
+            _counted(runs, "b", _add_clinic("b")),
+        ],
+    )
+
+    assert [f.result(timeout=10) for f in futures] == ["a", "trap", "b"]
+    writer.close()
+    assert runs == {"a": 2, "trap": 2, "b": 2}
+    assert _names(sessions) == {"a", "b"}

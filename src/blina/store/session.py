@@ -64,18 +64,17 @@ def make_engine(url: str) -> Engine:
 
 def _json_text(value: Any) -> str:
     """JSON columns' text, written by pydantic's serializer: the standard library's
-    encoder spent about a sixth of the writer's work per check-in (340,000 instructions,
-    callgrind), mostly on the stored report (about 2.7 kB); with pydantic's, the writer
-    fell from 2.18 to 1.83 million instructions, the datetime change included
-    (docs/design/service.md). Compact, and non-ASCII characters kept as they are."""
+    encoder spent about a sixth of the writer's work per check-in, mostly on the stored
+    report (docs/design/service.md). Compact, and non-ASCII characters kept as they
+    are."""
     return to_json(value).decode()
 
 
 def _json_value(text: str | bytes) -> Any:
     """JSON columns' values, read by pydantic's parser too: the standard library's
-    json.loads (Python layers around its C scanner) took about 2 µs for a check-in's
-    small answers, this 0.3 µs. The same values: objects, arrays, strings, integers,
-    floats, booleans and null."""
+    json.loads wraps its C scanner in Python layers that cost several times as much for a
+    check-in's small answers (docs/design/service.md). The same values: objects, arrays,
+    strings, integers, floats, booleans and null."""
     return from_json(text)
 
 

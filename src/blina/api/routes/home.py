@@ -53,6 +53,8 @@ IdempotencyKey = Annotated[
 ]
 
 
+# The app serves this operation through check_in_route, mounted in front of this route,
+# which declares and documents it (and answers as it does).
 @router.post(
     "/patients/{patient_id}/symptom-reports",
     status_code=201,
@@ -70,10 +72,7 @@ async def submit_report(
     check_in: ReportCreate,
 ) -> Response:
     """Store a symptom check-in. The same Idempotency-Key with the same check-in again
-    stores nothing new (200); with a different check-in it is refused (422).
-
-    The app serves this operation through ``check_in_route`` (mounted in front of this
-    one): the same inputs, read without FastAPI's dependency solving."""
+    stores nothing new (200); with a different check-in it is refused (422)."""
     return await _stored(request, patient_id, idempotency_key, check_in)
 
 
