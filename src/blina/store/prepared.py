@@ -1,5 +1,5 @@
-"""Prepared statements: a Core statement compiled once per dialect, run on the driver,
-inside the group-commit writer only.
+"""Prepared statements: a Core statement compiled once per dialect, run on the driver in
+the group-commit writer (and the read of the task list screens poll).
 
 A check-in from home runs a handful of small statements, and the service takes hundreds
 of check-ins a second (benches/bench_service.py). SQLAlchemy's execution of a compiled
@@ -11,8 +11,12 @@ transaction, after the same autoflush), with the conversion of values SQLAlchemy
 apply (each type's bind and result processors).
 
 Everywhere else (a request's ordinary transaction, the direct check-in writer, the CLI)
-the same statement runs through ``session.execute`` like any other: visible to
-SQLAlchemy's logging and events, and the reference the driver path is tested against.
+the same statement runs through SQLAlchemy's Core execution like any other: visible to
+its logging and events, and the reference the driver path is tested against. One read
+outside the writer keeps the driver: the task list that ward screens poll
+(``read_only(..., prepared_on_the_driver=True)``), where the bench measured the ordinary
+execution of its three statements beyond the 10% the service may lose
+(docs/design/service.md).
 
 Only plain statements qualify: no expanding ``IN`` parameters and, for an insert or an
 update, no column default computed in Python (the caller gives every value). Both are
@@ -30,7 +34,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Insert, Select, Update
 
-from blina.store.session import once_per_transaction
+from blina.store.session import ON_THE_DRIVER, once_per_transaction
 
 __all__ = ["Prepared", "run_on_the_driver"]
 
@@ -196,5 +200,4 @@ def _driver(session: Session) -> tuple[Any, Dialect]:
 
 
 _DRIVER = "blina.prepared.driver"
-# session.info: this session's prepared statements run on the driver
-_ON_THE_DRIVER = "blina.prepared.on_the_driver"
+_ON_THE_DRIVER = ON_THE_DRIVER

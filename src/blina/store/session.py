@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from blina.domain.errors import InvalidInput
 
 __all__ = [
+    "ON_THE_DRIVER",
     "POOL_SIZE",
     "make_engine",
     "make_session_factory",
@@ -29,6 +30,8 @@ __all__ = [
     "writing",
 ]
 
+# session.info: the session's prepared statements run on the driver (store.prepared).
+ON_THE_DRIVER = "blina.prepared.on_the_driver"
 # PostgreSQL connections an API process keeps open (and threads that read at once).
 POOL_SIZE = 10
 _WRITE = "blina_write"
@@ -152,9 +155,15 @@ def once_per_transaction(session: Session, key: Hashable, build: Callable[[Sessi
 
 
 @contextmanager
-def read_only(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A unit of work that only reads; never waits for a writer."""
+def read_only(
+    factory: sessionmaker[Session], *, prepared_on_the_driver: bool = False
+) -> Iterator[Session]:
+    """A unit of work that only reads; never waits for a writer.
+    ``prepared_on_the_driver``: its prepared statements run on the driver
+    (store.prepared; only for the task list screens poll, docs/design/service.md)."""
     with _refused_as_input(), factory() as session, session.begin():
+        if prepared_on_the_driver:
+            session.info[ON_THE_DRIVER] = True
         yield session
 
 
