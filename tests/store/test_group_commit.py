@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from blina.services.audit import append_audit, audit_savepoint, verify_chain
+from blina.services.audit import append_audit, audit_undone_on_error, verify_chain
 from blina.store.group_commit import GroupCommit
 from blina.store.tables import AuditEvent, Clinic
 
@@ -274,7 +274,7 @@ def test_the_audit_events_of_a_failing_unit_are_undone_with_it(
 ) -> None:
     units = [_add_clinic("a"), _add_clinic("b")]
     units.insert(0 if failing_first else 1, _append_then_fail)
-    writer = GroupCommit(sessions, each=audit_savepoint)
+    writer = GroupCommit(sessions, guard=audit_undone_on_error)
     writer.start()
     futures = _batch(writer, units)
     outcomes = [f.exception(timeout=10) or f.result() for f in futures]

@@ -85,7 +85,7 @@ __all__ = [
     "append_denial",
     "audit_choices",
     "audit_position",
-    "audit_savepoint",
+    "audit_undone_on_error",
     "check_signed_head",
     "clinic_events",
     "events_for_patient",
@@ -241,26 +241,25 @@ def _listen(session: Session) -> None:
 
 
 @contextmanager
-def audit_savepoint(session: Session) -> Iterator[None]:
-    """A savepoint for one unit of work among others in a shared transaction (a group
-    commit's): if the unit raises, its writes are rolled back and the events it appended
-    forgotten, so the chain goes on from the event before them."""
+def audit_undone_on_error(session: Session) -> Iterator[None]:
+    """Around one unit of work among others in a shared transaction, inside its savepoint
+    (a group commit's): if the unit raises, the events it appended are forgotten with its
+    writes, so the chain goes on from the event before them."""
     kept: _Appending | None = session.info.get(_HEAD)
     if kept is not None and kept.transaction is not session.get_transaction():
         kept = None
     before = None
     if kept is not None:
         before = (kept.seq, kept.hash, kept.mac_from, kept.starts_keyed, len(kept.events))
-    with session.begin_nested():
-        try:
-            yield
-        except BaseException:
-            if kept is None or before is None:
-                session.info.pop(_HEAD, None)  # the unit's first append read the head
-            else:
-                kept.seq, kept.hash, kept.mac_from, kept.starts_keyed, count = before
-                del kept.events[count:]
-            raise
+    try:
+        yield
+    except BaseException:
+        if kept is None or before is None:
+            session.info.pop(_HEAD, None)  # the unit's first append read the head
+        else:
+            kept.seq, kept.hash, kept.mac_from, kept.starts_keyed, count = before
+            del kept.events[count:]
+        raise
 
 
 def _event_text(mac_from: int, digest: str) -> bytes:
@@ -275,9 +274,8 @@ def audit_position(session: Session) -> int:
 
 
 def _before_commit(session: Session) -> None:
-    """The events are written at the commit of the outermost transaction: a savepoint's
-    release (a unit of a group commit) leaves them to it, so a batch writes them in one
-    statement."""
+    """The events are written at the commit of the outermost transaction: SQLAlchemy also
+    runs this at a nested transaction's release, which leaves them to it."""
     if not session.in_nested_transaction():
         _write_pending(session)
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from blina.knowledge import Knowledge
 from blina.services.accounts import authenticate
 from blina.services.actors import Actor
-from blina.services.audit import audit_savepoint
+from blina.services.audit import audit_undone_on_error
 from blina.services.clock import Clock
 from blina.services.reports import CheckInRequest, SubmittedReport, submit_report
 from blina.store.group_commit import GroupCommit
@@ -118,7 +118,7 @@ class GroupCommitWriter(_Writing):
         max_batch: int = 64,
     ) -> None:
         super().__init__(knowledge, clock)
-        self._group = GroupCommit(sessions, max_batch=max_batch, each=audit_savepoint)
+        self._group = GroupCommit(sessions, max_batch=max_batch, guard=audit_undone_on_error)
 
     def start(self) -> None:
         self._group.start()

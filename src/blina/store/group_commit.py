@@ -5,12 +5,14 @@ takes every unit waiting (up to ``max_batch``), runs them in turn in one transac
 commits once, then answers each caller. A caller is answered only after the commit, so an
 acknowledged unit is durable.
 
-Each unit of a batch runs in a savepoint of its own (``each``): one that raises is rolled
-back to its savepoint and answered with its error, alone; the others go on in the same
-transaction, and nothing of the batch is run twice (a refused sign-in or a bad check-in
-once rolled the whole batch back and replayed every other unit alone). Only when the
-commit itself fails (the disk, the database: no unit's doing) does every unit that had
-succeeded run again alone, in its own transaction.
+Each unit of a batch runs in a savepoint of its own (``prepared.driver_savepoint``, and
+``guard`` for what else a unit leaves behind, such as audit events not yet written): one
+that raises is rolled back to its savepoint and answered with its error, alone; the
+others go on in the same transaction, and nothing of the batch is run twice (a refused
+sign-in or a bad check-in once rolled the whole batch back and replayed every other unit
+alone). Only when the transaction itself is lost (the commit fails, or a failing flush
+ended it: the disk, the database) does every unit that had succeeded run again alone, in
+its own transaction.
 
 The writer's sessions run prepared statements on the driver (``store.prepared``): this
 thread is the hot path they are for.
@@ -32,35 +34,32 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from blina.store.prepared import run_on_the_driver
+from blina.store.prepared import driver_savepoint, run_on_the_driver
 from blina.store.session import transaction
 
 __all__ = ["GroupCommit"]
 
 Unit = Callable[[Session], Any]
 Waiter = Future[Any] | asyncio.Future[Any]
-Savepoint = Callable[[Session], AbstractContextManager[object]]
+Guard = Callable[[Session], AbstractContextManager[object]]
 T = TypeVar("T")
 
 
-def _savepoint(session: Session) -> AbstractContextManager[object]:
-    return session.begin_nested()
-
-
 class GroupCommit:
-    """``each``: the savepoint a unit of a batch runs in (SQLAlchemy's by default; the
-    check-in writer's also undoes the audit events the unit appended)."""
+    """``guard``: around each unit of a batch, inside its savepoint, to undo what the
+    savepoint does not (the check-in writer's forgets the audit events a failing unit
+    appended)."""
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
         *,
         max_batch: int = 64,
-        each: Savepoint = _savepoint,
+        guard: Guard = lambda _session: contextlib.nullcontext(),
     ) -> None:
         self._sessions = sessions
         self._max_batch = max_batch
-        self._each = each
+        self._guard = guard
         self._waiting: queue.SimpleQueue[tuple[Unit, Waiter] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
@@ -124,13 +123,15 @@ class GroupCommit:
                 run_on_the_driver(session)
                 for unit, done in live:
                     try:
-                        with self._each(session):
+                        with driver_savepoint(session), self._guard(session):
                             result = unit(session)
                     except Exception as error:  # handed to its caller; the others go on
                         answers.append((done, None, error))
+                        if not session.is_active:  # a failing flush ended the transaction
+                            raise
                     else:
                         answers.append((done, result, None))
-        except Exception:  # the commit failed: the units that had succeeded run alone
+        except Exception:  # the transaction is lost: the units that had succeeded run alone
             failed = [answer for answer in answers if answer[2] is not None]
             kept = {id(answer[0]) for answer in failed}
             answers = failed + self._alone([(u, d) for u, d in live if id(d) not in kept])

@@ -26,7 +26,8 @@ wrapper of it.
 """
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
@@ -36,7 +37,7 @@ from sqlalchemy.sql.expression import Insert, Select, Update
 
 from blina.store.session import ON_THE_DRIVER, once_per_transaction
 
-__all__ = ["Prepared", "run_on_the_driver"]
+__all__ = ["Prepared", "driver_savepoint", "run_on_the_driver"]
 
 _Statement = Select[Any] | Insert | Update
 
@@ -181,6 +182,33 @@ class Prepared:
                 self.statement, self._columns, dialect
             )
         return driver, compiled
+
+
+@contextmanager
+def driver_savepoint(session: Session) -> Iterator[None]:
+    """A savepoint on the driver around one unit of a shared transaction (the group
+    commit's): if the unit raises, what it wrote is rolled back and its objects leave the
+    session; the transaction goes on.
+
+    SQLAlchemy's own (``Session.begin_nested``) snapshots and restores the session's
+    objects, several times the cost of the two statements here (docs/design/service.md).
+    Instead the unit's objects are flushed inside its savepoint, and after a rollback
+    every object leaves the session (``expunge_all``: the earlier units' are written, and
+    no later unit reads them through the session). An error that the session itself
+    rolled back (a failing flush ends its transaction) passes through: the caller's
+    transaction is lost, and with it the batch."""
+    driver, _ = once_per_transaction(session, _DRIVER, _driver)
+    driver.execute("SAVEPOINT blina_unit")
+    try:
+        yield
+        session.flush()
+    except BaseException:
+        if session.is_active:
+            driver.execute("ROLLBACK TO SAVEPOINT blina_unit")
+            driver.execute("RELEASE SAVEPOINT blina_unit")
+            session.expunge_all()
+        raise
+    driver.execute("RELEASE SAVEPOINT blina_unit")
 
 
 def _connection(session: Session) -> Connection:
