@@ -27,6 +27,7 @@ from blina.domain.body import BodyRules
 from blina.domain.regimens import Regimen
 from blina.knowledge import Knowledge, load_knowledge
 from blina.services import accounts
+from blina.services.check_ins import WRITERS, CheckInWriter
 from blina.services.clock import FixedClock
 from blina.store import migrate
 from blina.store.session import make_engine, make_session_factory
@@ -204,6 +205,21 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 12, 10, 9, 30, tzinfo=UTC))
+
+
+@pytest.fixture(params=sorted(WRITERS))
+def check_in_writer(
+    request: pytest.FixtureRequest,
+    sessions: sessionmaker[Session],
+    knowledge: Knowledge,
+    clock: FixedClock,
+) -> Iterator[CheckInWriter]:
+    """Each check-in writer in turn, running on the test's database: a test that takes it
+    holds the group-commit writer to the answers of the direct one."""
+    writer = WRITERS[request.param](sessions, knowledge=knowledge, clock=clock)
+    writer.start()
+    yield writer
+    writer.close()
 
 
 @pytest.fixture(scope="session", autouse=True)

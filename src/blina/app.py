@@ -35,14 +35,29 @@ API_PREFIX = "/api/v1"
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
-    app.state.blina.close()  # the check-ins already queued are written first
+    """The app's threads run while it serves: the check-in writer, the refusals' audit,
+    SQLite's checkpoints and, for ``blina serve``, the background job."""
+    state: AppState = app.state.blina
+    state.start()
+    try:
+        yield
+    finally:
+        state.close()  # the check-ins already queued are written first
 
 
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, knowledge: Knowledge | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    knowledge: Knowledge | None = None,
+    check_in_writer: str = "group-commit",
+    background_job: bool = False,
 ) -> FastAPI:
-    """The app for an already-migrated database (``blina db upgrade`` or ``blina serve``)."""
+    """The app for an already-migrated database (``blina db upgrade`` or ``blina serve``).
+
+    ``check_in_writer``: which writer stores check-ins (``services.check_ins.WRITERS``);
+    ``background_job``: whether the escalation and notification job runs while the app
+    does (``blina serve``)."""
     engine = make_engine(settings.effective_database_url)
     # The OpenAPI document and its explorer in the local environment only (api.docs).
     openapi_url = "/openapi.json" if settings.environment == "local" else None
@@ -64,6 +79,8 @@ def create_app(
         sessions=make_session_factory(engine),
         clock=clock or SystemClock(),
         knowledge=knowledge or load_knowledge(),
+        check_in_writer=check_in_writer,
+        background_job=background_job,
     )
     install_error_handlers(app)
     install_request_limits(app, settings)
@@ -75,7 +92,7 @@ def create_app(
         return {"status": "ok"}
 
     # The routes phones and ward screens call most (check-ins, tasks, alerts) are matched first.
-    home.add_check_in_route(app, API_PREFIX)
+    app.router.routes.append(home.check_in_route(API_PREFIX))
     for module in (home, alerts, auth, people, courses, exposure, pharmacy, toxicity, calc):
         app.include_router(module.router, prefix=API_PREFIX)
     install_web(app)

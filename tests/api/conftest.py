@@ -15,6 +15,7 @@ from blina.app import create_app
 from blina.config import Settings
 from blina.knowledge import Knowledge
 from blina.services.accounts import create_user, log_in, to_actor
+from blina.services.check_ins import WRITERS
 from blina.services.clock import FixedClock
 from blina.services.courses import CourseRequest, start_course
 from blina.services.login_limits import LoginLimits
@@ -63,6 +64,22 @@ def settings_for(engine: Engine) -> Settings:
 def world(migrated_engine: Engine, knowledge: Knowledge) -> Iterator[World]:
     """Built once per module and engine: the access tests only add records with names of
     their own, so they do not disturb each other."""
+    yield from built_world(migrated_engine, knowledge, check_in_writer="group-commit")
+
+
+@pytest.fixture(scope="module", params=sorted(WRITERS))
+def world_for_each_writer(
+    request: pytest.FixtureRequest, migrated_engine: Engine, knowledge: Knowledge
+) -> Iterator[World]:
+    """The world built once for each check-in writer (services.check_ins.WRITERS): a
+    module of check-in tests takes it as its ``world``, and every test runs against both."""
+    yield from built_world(migrated_engine, knowledge, check_in_writer=request.param)
+
+
+def built_world(
+    migrated_engine: Engine, knowledge: Knowledge, *, check_in_writer: str
+) -> Iterator[World]:
+    """A fresh two-clinic world, its app storing check-ins with ``check_in_writer``."""
     engine = empty_database(migrated_engine)
     sessions = make_session_factory(engine)
     clock = FixedClock(datetime(2026, 12, 10, 9, 30, tzinfo=UTC))
@@ -154,7 +171,7 @@ def world(migrated_engine: Engine, knowledge: Knowledge) -> Iterator[World]:
         )
         assert outcome.token is not None
         tokens[who] = outcome.token
-    app = create_app(settings, clock=clock, knowledge=knowledge)
+    app = create_app(settings, clock=clock, knowledge=knowledge, check_in_writer=check_in_writer)
     with TestClient(app, raise_server_exceptions=True) as client:
         yield World(client, tokens, patients["a1"], patients["a2"], patients["b"], course_id)
     app.state.blina.engine.dispose()

@@ -1,9 +1,16 @@
 """Check-ins under pressure (issue 16, item 12): past the hourly limit a calm check-in is
 refused with 429 and Retry-After; one that alerts the care team is always stored."""
 
+import pytest
 from tests.api.conftest import World
 
 from blina.services.reports import CHECK_INS_PER_HOUR
+
+
+@pytest.fixture(scope="module")
+def world(world_for_each_writer: World) -> World:
+    """Once for each check-in writer (services.check_ins)."""
+    return world_for_each_writer
 
 
 def test_past_the_hourly_limit_a_calm_check_in_gets_429_an_emergency_is_stored(

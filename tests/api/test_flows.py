@@ -1,14 +1,13 @@
-"""Use cases through the API: a course and its plan, 409 on a stale edit, idempotent
-symptom reports, the task list, and the error shape in the CLI's words."""
+"""Use cases through the API: a course and its plan, 409 on a stale edit, the task list,
+and the error shape in the CLI's words (check-ins: test_check_ins)."""
 
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 from tests.api.conftest import World
 
 from blina.api.routes.home import _accepts_gzip
-from blina.store.tables import Course, SymptomReport
+from blina.store.tables import Course
 
 
 def _post(world: World, who: str, path: str, body: Any, **headers: str) -> Any:
@@ -69,60 +68,6 @@ def test_course_change_with_stale_version_answers_409_and_changes_nothing(world:
     with _sessions(world)() as session:
         stored = session.get(Course, created["id"])
         assert (stored.bag_hours, stored.version) == (48, 2)
-
-
-def test_symptom_report_same_idempotency_key_stores_one_report(world: World) -> None:
-    body = {"temperature": 38.6, "symptoms": {"fever": None, "chills": 1}, "note": "after lunch"}
-    path = f"/patients/{world.patient_a1}/symptom-reports"
-    first = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "phone-123"})
-    retry = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "phone-123"})
-
-    assert first.status_code == 201
-    assert retry.status_code == 200
-    assert retry.json()["id"] == first.json()["id"]
-    assert retry.json()["replayed"] is True
-    assert first.json()["report"]["temperature"] == "38.6"  # exact, as entered
-    with _sessions(world)() as session:
-        count = session.execute(
-            select(func.count()).where(SymptomReport.idempotency_key == "phone-123")
-        ).scalar_one()
-    assert count == 1
-
-
-def test_the_same_key_with_another_check_in_is_refused_not_answered_routine(
-    world: World,
-) -> None:
-    """The key first came with a calm check-in; sent again with a fever of 40.5 and a
-    seizure it is refused (422 naming the key), never answered with the first triage, and
-    the same check-in sent under a new key is stored and raises its alert."""
-    path = f"/patients/{world.patient_a1}/symptom-reports"
-    key = {"Idempotency-Key": "phone-7"}
-    calm = _post(world, "caregiver_a", path, {"temperature": 37, "symptoms": {}}, **key)
-    emergency = {"temperature": 40.5, "symptoms": {"seizure": None}}
-
-    reused = _post(world, "caregiver_a", path, emergency, **key)
-    fresh = _post(world, "caregiver_a", path, emergency, **{"Idempotency-Key": "phone-8"})
-
-    assert calm.status_code == 201
-    assert calm.json()["report"]["triage"]["level"] == "routine"
-    assert reused.status_code == 422
-    assert "Idempotency-Key phone-7" in reused.json()["error"]
-    assert "a new key for a new check-in" in reused.json()["error"]
-    assert fresh.status_code == 201
-    assert fresh.json()["report"]["triage"]["level"] == "emergency"
-    assert fresh.json()["alert_id"] is not None
-
-
-def test_a_key_belongs_to_its_sender(world: World) -> None:
-    """A nurse sending the patient's key gets a report of her own, not the family's."""
-    path = f"/patients/{world.patient_a1}/symptom-reports"
-    body = {"symptoms": {"headache": 1}}
-    family = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "shared"})
-    nurse = _post(world, "nurse_a", path, body, **{"Idempotency-Key": "shared"})
-
-    assert (family.status_code, nurse.status_code) == (201, 201)
-    assert nurse.json()["id"] != family.json()["id"]
-    assert nurse.json()["replayed"] is False
 
 
 def test_clinic_tasks_lists_bag_changes_admission_and_premedication(world: World) -> None:
@@ -414,164 +359,6 @@ def test_calc_replan_answers_like_blina_replan(world: World) -> None:
     assert [d["action"] for d in response.json()["decisions"]][-1] == "step-up"
 
 
-def test_check_in_with_fever_and_confusion_alerts_the_team_who_acknowledge_it(world: World) -> None:
-    body = {"temperature": 39.0, "symptoms": {"fever": None, "confusion": 2}}
-    path = f"/patients/{world.patient_a1}/symptom-reports"
-    answer = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "night-1"})
-
-    assert answer.status_code == 201, answer.text
-    triage = answer.json()["report"]["triage"]
-    assert triage["level"] in ("emergency", "call-now")
-    assert triage["alert"] is True
-    assert triage["instructions"]["do_now"]
-    alert_id = answer.json()["alert_id"]
-    assert alert_id is not None
-
-    queue = world.client.get("/api/v1/clinic/alerts", headers=world.as_("nurse_a")).json()
-    assert alert_id in [a["id"] for a in queue]
-    levels = [a["level"] for a in queue]
-    order = ["emergency", "call-now", "same-day", "routine"]
-    assert levels == sorted(levels, key=order.index)
-    assert (
-        world.client.get("/api/v1/clinic/alerts", headers=world.as_("caregiver_a")).status_code
-        == 403
-    )
-
-    taken = _post(
-        world, "nurse_a", f"/alerts/{alert_id}/acknowledge", {"outcome": "patient-called-in"}
-    )
-    again = _post(world, "nurse_a", f"/alerts/{alert_id}/acknowledge", {"outcome": "advice-given"})
-    assert taken.status_code == 200
-    assert taken.json()["status"] == "acknowledged"
-    assert taken.json()["next_escalation_at"] is None
-    assert again.status_code == 409
-    assert (
-        _post(
-            world, "caregiver_a", f"/alerts/{alert_id}/acknowledge", {"outcome": "advice-given"}
-        ).status_code
-        == 403
-    )
-
-
-@pytest.mark.parametrize(
-    ("content", "field", "value"),
-    [
-        (b'{"temperature": "warm"}', "temperature", "warm"),
-        (b'{"temperature_unit": "K"}', "temperature_unit", "K"),
-        (b'{"symptoms": {"headache": "bad"}}', "symptoms.headache", "bad"),
-        (b'{"mood": "low"}', "mood", "low"),
-        (b'{"note": 7}', "note", "7"),
-        (b'{"temperature": 38', "body", '{"temperature": 38'),
-        (b"", "body", ""),
-    ],
-)
-def test_check_in_bad_body_answers_422_naming_the_field_and_stores_nothing(
-    world: World, content: bytes, field: str, value: str
-) -> None:
-    response = world.client.post(
-        f"/api/v1/patients/{world.patient_a1}/symptom-reports",
-        content=content,
-        headers={
-            **world.as_("caregiver_a"),
-            "Idempotency-Key": "bad-body",
-            "Content-Type": "application/json",
-        },
-    )
-
-    assert response.status_code == 422, response.text
-    problem = response.json()["errors"][0]
-    assert (problem["field"], problem["value"]) == (field, value)
-    assert problem["message"].startswith(f"{field} {value} is not allowed: must be ")
-    assert "Invalid JSON" not in problem["message"]
-    assert "Extra inputs" not in problem["message"]
-    with _sessions(world)() as session:
-        stored = session.execute(
-            select(func.count()).where(SymptomReport.idempotency_key == "bad-body")
-        ).scalar_one()
-    assert stored == 0
-
-
-def test_check_in_without_idempotency_key_answers_422_naming_the_header(world: World) -> None:
-    response = _post(
-        world, "caregiver_a", f"/patients/{world.patient_a1}/symptom-reports", {"symptoms": {}}
-    )
-
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "idempotency-key"
-
-
-@pytest.mark.parametrize(
-    ("patient", "key", "problems"),
-    [
-        ("0", "k", {"patient_id": "0"}),
-        ("abc", "k", {"patient_id": "abc"}),
-        ("2147483648", "k", {"patient_id": "2147483648"}),
-        ("1", None, {"idempotency-key": "(missing)"}),
-        ("1", "k" * 101, {"idempotency-key": "k" * 100 + "…"}),  # an excerpt
-        ("0", "", {"patient_id": "0", "idempotency-key": ""}),
-    ],
-)
-def test_check_in_bad_path_or_header_answers_422_with_the_bodys_problems(
-    world: World, patient: str, key: str | None, problems: dict[str, str]
-) -> None:
-    headers = {**world.as_("caregiver_a"), **({} if key is None else {"Idempotency-Key": key})}
-    response = world.client.post(
-        f"/api/v1/patients/{patient}/symptom-reports",
-        json={"temperature": "warm"},
-        headers=headers,
-    )
-
-    assert response.status_code == 422
-    found = {p["field"]: p["value"] for p in response.json()["errors"]}
-    assert found == {**problems, "temperature": "warm"}
-
-
-def test_openapi_documents_the_check_in_body_and_both_answers(world: World) -> None:
-    operation = world.client.get("/openapi.json").json()["paths"][
-        "/api/v1/patients/{patient_id}/symptom-reports"
-    ]["post"]
-
-    body = operation["requestBody"]["content"]["application/json"]["schema"]
-    assert operation["requestBody"]["required"] is True
-    assert set(body["properties"]) == {
-        "temperature",
-        "temperature_unit",
-        "symptoms",
-        "note",
-        "observed_at",
-        "interferes",
-    }
-    assert body["additionalProperties"] is False
-    parameters = {p["name"]: (p["in"], p["required"], p["schema"]) for p in operation["parameters"]}
-    assert parameters["patient_id"][:2] == ("path", True)
-    assert parameters["patient_id"][2]["type"] == "integer"
-    assert (parameters["patient_id"][2]["minimum"], parameters["patient_id"][2]["maximum"]) == (
-        1,
-        2**31 - 1,
-    )
-    assert parameters["idempotency-key"][:2] == ("header", True)
-    key = parameters["idempotency-key"][2]
-    assert (key["type"], key["minLength"], key["maxLength"]) == ("string", 1, 100)
-    for status in ("200", "201"):
-        answer = operation["responses"][status]["content"]["application/json"]["schema"]
-        assert answer == {"$ref": "#/components/schemas/ReportPublic"}
-    assert "422" in operation["responses"]
-
-
-def test_check_in_unknown_symptom_answers_422_naming_it(world: World) -> None:
-    body = {"symptoms": {"purple-spots-on-moon": 1}}
-    response = _post(
-        world,
-        "caregiver_a",
-        f"/patients/{world.patient_a1}/symptom-reports",
-        body,
-        **{"Idempotency-Key": "x1"},
-    )
-
-    assert response.status_code == 422
-    assert "purple-spots-on-moon" in response.json()["error"]
-
-
 def test_trend_lists_temperatures_in_celsius_oldest_first(world: World) -> None:
     path = f"/patients/{world.patient_a2}/symptom-reports"
     caregiver = "caregiver_other"
@@ -680,15 +467,3 @@ def test_clinic_tasks_compressed_for_screens_that_take_gzip(world: World) -> Non
 )
 def test_accept_encoding_is_read_as_the_http_rules_say(header: str, takes: bool) -> None:
     assert _accepts_gzip(header) is takes
-
-
-def test_a_check_in_through_the_api_answers_the_follow_up_question(world: World) -> None:
-    """The answer to the follow-up question for a severity left "not sure" comes through
-    the API as through the web form, and is kept with the check-in."""
-    path = f"/patients/{world.patient_a1}/symptom-reports"
-    body = {"symptoms": {"headache": None}, "interferes": {"headache": True}}
-
-    answer = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "follow-up"})
-
-    assert answer.status_code == 201, answer.text
-    assert answer.json()["report"]["interferes"] == {"headache": True}

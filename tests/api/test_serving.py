@@ -120,7 +120,6 @@ def test_serve_runs_uvicorn_with_the_head_limit(
     monkeypatch.setenv("BLINA_MAX_HEADER_BYTES", "12345")
     monkeypatch.delenv("BLINA_DATABASE_URL", raising=False)
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: ran.update(options))
-    monkeypatch.setattr(service, "start_background_worker", lambda *args, **kwargs: None)
     monkeypatch.setattr(service.gc, "freeze", lambda: None)
 
     result = CliRunner().invoke(cli, ["serve"])

@@ -38,6 +38,7 @@ def clock() -> MovingClock:
 @pytest.fixture
 def denials(sessions: sessionmaker[Session], clock: MovingClock) -> Iterator[DenialLog]:
     log = DenialLog(sessions, clock=clock)
+    log.start()
     yield log
     log.close()
 
@@ -116,6 +117,7 @@ def test_what_is_held_is_written_at_shutdown(
     sessions: sessionmaker[Session], clock: MovingClock, nurse: Actor
 ) -> None:
     log = DenialLog(sessions, clock=clock)
+    log.start()
     log.record(at=AT, actor=nurse, request_line=USERS, reason="no")
 
     log.close()
@@ -128,6 +130,7 @@ def test_too_many_lines_held_are_written_before_the_minute_closes(
     sessions: sessionmaker[Session], clock: MovingClock, nurse: Actor
 ) -> None:
     log = DenialLog(sessions, clock=clock, max_open=3)
+    log.start()
     try:
         for number in range(3):
             log.record(at=AT, actor=nurse, request_line=f"GET /p/{number}", reason="no")

@@ -58,6 +58,7 @@ def test_commits_never_checkpoint_and_the_thread_does_after_its_interval(
 ) -> None:
     engine, path = database
     checkpoints = WalCheckpoints(engine, interval=1.0)
+    checkpoints.start()
     try:
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
@@ -74,6 +75,7 @@ def test_commits_never_checkpoint_and_the_thread_does_after_its_interval(
 def test_an_idle_database_is_never_checkpointed(database: tuple[Engine, Path]) -> None:
     engine, _ = database
     checkpoints = WalCheckpoints(engine, interval=0.01)
+    checkpoints.start()
     try:
         with engine.connect() as connection:
             connection.exec_driver_sql("SELECT count(*) FROM note").scalar()
@@ -88,6 +90,7 @@ def test_close_stops_the_thread_and_checkpoints_what_is_left(
 ) -> None:
     engine, path = database
     checkpoints = WalCheckpoints(engine, interval=60)
+    checkpoints.start()
     before = _size(path)
     _write_pages(engine, 300)
     checkpoints.close()  # at once, not after the interval
@@ -102,6 +105,7 @@ def test_under_steady_writes_the_log_starts_over(database: tuple[Engine, Path]) 
     engine, _ = database
     sessions = make_session_factory(engine)
     checkpoints = WalCheckpoints(engine, interval=0.02, catch_up=100)
+    checkpoints.start()
     try:
         for _ in range(3000):
             with transaction(sessions) as session:

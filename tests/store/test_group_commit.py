@@ -2,15 +2,16 @@
 
 import asyncio
 import threading
+from collections import Counter
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from blina.services.audit import append_audit, verify_chain
+from blina.services.audit import append_audit, audit_undone_on_error, verify_chain
 from blina.store.group_commit import GroupCommit
 from blina.store.tables import AuditEvent, Clinic
 
@@ -65,6 +66,7 @@ def test_group_commit_answers_every_unit_after_one_commit(
     sessions: sessionmaker[Session],
 ) -> None:
     writer = GroupCommit(sessions)
+    writer.start()
     futures = _batch(writer, [_add_clinic(f"clinic {n}") for n in range(10)])
 
     assert [f.result(timeout=10) for f in futures] == [f"clinic {n}" for n in range(10)]
@@ -79,6 +81,7 @@ def test_group_commit_failing_unit_fails_alone_and_keeps_nothing(
     sessions: sessionmaker[Session],
 ) -> None:
     writer = GroupCommit(sessions)
+    writer.start()
     futures = _batch(writer, [_add_clinic("first"), _fail, _add_clinic("last")])
 
     assert futures[0].result(timeout=10) == "first"
@@ -100,6 +103,8 @@ def test_group_commit_batches_are_bounded(sessions: sessionmaker[Session]) -> No
         return 1
 
     writer = GroupCommit(sessions, max_batch=4)
+
+    writer.start()
     futures = _batch(writer, [unit] * 10)
 
     assert sum(f.result(timeout=10) for f in futures) == 10
@@ -109,6 +114,7 @@ def test_group_commit_batches_are_bounded(sessions: sessionmaker[Session]) -> No
 
 def test_group_commit_close_finishes_queued_units(sessions: sessionmaker[Session]) -> None:
     writer = GroupCommit(sessions)
+    writer.start()
     release = _held(writer)
     futures = [writer.submit(_add_clinic(f"queued {n}")) for n in range(3)]
     closing = threading.Thread(target=writer.close)
@@ -124,6 +130,7 @@ def test_audit_chain_is_whole_after_a_batch(
     sessions: sessionmaker[Session],
 ) -> None:
     writer = GroupCommit(sessions)
+    writer.start()
     futures = _batch(writer, [_add_clinic(f"c{n}") for n in range(5)])
     for future in futures:
         future.result(timeout=10)
@@ -162,6 +169,7 @@ def _run_batch(writer: GroupCommit, units: list[Any]) -> tuple[list[Any], int]:
 
 def test_group_commit_answers_a_loop_once_per_batch(sessions: sessionmaker[Session]) -> None:
     writer = GroupCommit(sessions)
+    writer.start()
     outcomes, wake_ups = _run_batch(writer, [_add_clinic(f"awaited {n}") for n in range(8)])
     writer.close()
 
@@ -172,6 +180,7 @@ def test_group_commit_answers_a_loop_once_per_batch(sessions: sessionmaker[Sessi
 
 def test_group_commit_awaited_failing_unit_fails_alone(sessions: sessionmaker[Session]) -> None:
     writer = GroupCommit(sessions)
+    writer.start()
     outcomes, _ = _run_batch(writer, [_add_clinic("before"), _fail, _add_clinic("after")])
     writer.close()
 
@@ -183,6 +192,7 @@ def test_group_commit_awaited_failing_unit_fails_alone(sessions: sessionmaker[Se
 
 def test_group_commit_skips_a_unit_whose_caller_gave_up(sessions: sessionmaker[Session]) -> None:
     writer = GroupCommit(sessions)
+    writer.start()
 
     async def main() -> None:
         release = _held(writer)
@@ -201,6 +211,7 @@ def test_group_commit_skips_a_unit_whose_caller_gave_up(sessions: sessionmaker[S
 
 def test_group_commit_outlives_a_closed_loop(sessions: sessionmaker[Session]) -> None:
     writer = GroupCommit(sessions)
+    writer.start()
     release = _held(writer)
     loop = asyncio.new_event_loop()
     orphan = writer.run(_add_clinic("orphan"))
@@ -214,3 +225,97 @@ def test_group_commit_outlives_a_closed_loop(sessions: sessionmaker[Session]) ->
     writer.close()
     assert _names(sessions) == {"orphan", "later"}  # stored, though nobody heard the answer
     assert not waiting.done()
+
+
+def _counted(runs: "Counter[str]", name: str, unit: Any) -> Any:
+    def counting(session: Session) -> Any:
+        runs[name] += 1
+        return unit(session)
+
+    return counting
+
+
+def test_a_failing_unit_never_replays_the_others(sessions: sessionmaker[Session]) -> None:
+    """Each unit runs once: the failing one is rolled back to its savepoint, the batch
+    goes on and commits once."""
+    runs: Counter[str] = Counter()
+    writer = GroupCommit(sessions)
+    writer.start()
+    futures = _batch(
+        writer,
+        [
+            _counted(runs, "first", _add_clinic("first")),
+            _counted(runs, "failing", _fail),
+            _counted(runs, "last", _add_clinic("last")),
+        ],
+    )
+
+    assert futures[0].result(timeout=10) == "first"
+    with pytest.raises(ValueError, match="refused"):
+        futures[1].result(timeout=10)
+    assert futures[2].result(timeout=10) == "last"
+    writer.close()
+    assert runs == {"first": 1, "failing": 1, "last": 1}
+    assert _names(sessions) == {"first", "last"}
+
+
+def _append_then_fail(session: Session) -> str:
+    session.add(Clinic(name="half-written", zone="UTC", created_at=AT))
+    session.flush()
+    append_audit(
+        session, at=AT, actor=None, action="test.clinic", subject_type="clinic", subject_id="x"
+    )
+    raise ValueError("refused")
+
+
+@pytest.mark.parametrize("failing_first", [True, False])
+def test_the_audit_events_of_a_failing_unit_are_undone_with_it(
+    sessions: sessionmaker[Session], failing_first: bool
+) -> None:
+    units = [_add_clinic("a"), _add_clinic("b")]
+    units.insert(0 if failing_first else 1, _append_then_fail)
+    writer = GroupCommit(sessions, guard=audit_undone_on_error)
+    writer.start()
+    futures = _batch(writer, units)
+    outcomes = [f.exception(timeout=10) or f.result() for f in futures]
+    writer.close()
+
+    assert [o for o in outcomes if isinstance(o, str)] == ["a", "b"]
+    assert _names(sessions) == {"a", "b"}
+    with sessions() as session:
+        subjects = session.execute(select(AuditEvent.subject_id).order_by(AuditEvent.seq))
+        assert list(subjects.scalars()) == ["a", "b"]
+        report = verify_chain(session)
+    assert (report.ok, report.events) == (True, 2)
+
+
+def test_only_a_failing_commit_runs_the_units_of_its_batch_again_each_alone(
+    sessions: sessionmaker[Session],
+) -> None:
+    runs: Counter[str] = Counter()
+    failed: list[bool] = []
+
+    def refuse_the_first_commit(session: Session) -> None:
+        if not failed and not session.in_nested_transaction():  # the batch's own commit
+            failed.append(True)
+            raise RuntimeError("the disk is full")
+
+    def trap(session: Session) -> str:
+        event.listen(session, "before_commit", refuse_the_first_commit)
+        return "trap"
+
+    writer = GroupCommit(sessions)
+    writer.start()
+    futures = _batch(
+        writer,
+        [
+            _counted(runs, "a", _add_clinic("a")),
+            _counted(runs, "trap", trap),
+            _counted(runs, "b", _add_clinic("b")),
+        ],
+    )
+
+    assert [f.result(timeout=10) for f in futures] == ["a", "trap", "b"]
+    writer.close()
+    assert runs == {"a": 2, "trap": 2, "b": 2}
+    assert _names(sessions) == {"a", "b"}

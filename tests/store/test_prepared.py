@@ -1,4 +1,5 @@
-"""Prepared statements give what SQLAlchemy's own execution gives, on every dialect."""
+"""Prepared statements on the driver (the group-commit writer's sessions) give what
+SQLAlchemy's own execution gives, on every dialect."""
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -6,7 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import PASSWORD, add_clinic_with_family
 
@@ -18,7 +19,7 @@ from blina.services.audit import verify_chain
 from blina.services.courses import CourseRequest, start_course
 from blina.services.login_limits import LoginLimits
 from blina.services.reports import CheckInRequest, submit_report
-from blina.store.prepared import Prepared
+from blina.store.prepared import Prepared, run_on_the_driver
 from blina.store.session import transaction
 from blina.store.tables import Alert, AuditEvent, Clinic, table_of
 
@@ -59,6 +60,7 @@ def _patient_with_history(sessions: sessionmaker[Session], knowledge: Knowledge)
     ).token
     assert token is not None
     with transaction(sessions) as session:
+        run_on_the_driver(session)  # as the group-commit writer writes them
         for minutes, key in ((60, "first"), (30, "second")):
             submit_report(
                 session,
@@ -98,6 +100,7 @@ def test_a_prepared_query_reads_what_sqlalchemy_reads(
 ) -> None:
     values = params_for(*_patient_with_history(sessions, knowledge))
     with transaction(sessions) as session:
+        run_on_the_driver(session)
         result = session.execute(prepared.statement, values)
         keys = tuple(result.keys())
         expected = [tuple(row) for row in result]
@@ -113,6 +116,7 @@ def test_first_and_scalar_answer_none_when_nothing_matches(
     sessions: sessionmaker[Session],
 ) -> None:
     with transaction(sessions) as session:
+        run_on_the_driver(session)
         assert accounts._SIGNED_IN.first(session, {"digest": "none"}) is None
         assert accounts._SIGNED_IN.scalar(session, {"digest": "none"}) is None
 
@@ -126,6 +130,7 @@ def test_a_prepared_insert_stores_what_the_orm_reads_back(
     )
     paris = datetime(2026, 12, 10, 10, 30, tzinfo=UTC).astimezone(ZoneInfo("Europe/Paris"))
     with transaction(sessions) as session:
+        run_on_the_driver(session)
         clinic_id = add.scalar(
             session, {"name": "north", "zone": "UTC", "phone": "", "created_at": paris}
         )
@@ -147,10 +152,12 @@ def test_a_prepared_update_changes_what_it_names_and_nothing_else(
     )
     paris = datetime(2026, 12, 10, 10, 30, tzinfo=UTC).astimezone(ZoneInfo("Europe/Paris"))
     with transaction(sessions) as session:
+        run_on_the_driver(session)
         session.add_all(
             [Clinic(name=name, zone="UTC", phone="", created_at=NOW) for name in ("a", "b")]
         )
     with transaction(sessions) as session:
+        run_on_the_driver(session)
         rename.run(session, {"old": "a", "new": "c", "at": paris})
     with sessions() as session:
         stored = session.execute(select(Clinic.name, Clinic.created_at).order_by(Clinic.id)).all()
@@ -166,6 +173,7 @@ def test_a_session_s_next_transaction_runs_its_statements_in_that_transaction(
     add = Prepared(insert(clinics), columns=["name", "zone", "phone", "created_at"])
     count = Prepared(select(func.count()).select_from(clinics))
     with sessions() as session:
+        run_on_the_driver(session)
         with session.begin():
             assert count.scalar(session, {}) == 0
         with session.begin():
@@ -197,6 +205,7 @@ def test_an_object_added_but_not_flushed_is_seen_by_a_prepared_query(
     clinics = table_of(Clinic)
     named = Prepared(select(clinics.c.name).where(clinics.c.name == bindparam("name")))
     with transaction(sessions) as session:
+        run_on_the_driver(session)
         session.add(Clinic(name="pending", zone="UTC", created_at=NOW))
         assert named.scalar(session, {"name": "pending"}) == "pending"
 
@@ -210,7 +219,36 @@ def test_statements_a_prepared_statement_cannot_run_are_refused_at_first_use(
     without_step = Prepared(insert(alerts), columns=["patient_id", "level", "reason"])
     expanding = Prepared(select(clinics.c.id).where(clinics.c.name.in_(bindparam("names"))))
     with transaction(sessions) as session:
+        run_on_the_driver(session)
         with pytest.raises(ValueError, match="every column"):
             without_step.many(session, [{"patient_id": 1, "level": "x", "reason": "y"}])
         with pytest.raises(ValueError, match="expand IN"):
             expanding.all(session, {"names": ["a"]})
+
+
+def test_off_the_driver_a_prepared_statement_runs_through_sqlalchemy(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Outside the group-commit writer the statement is SQLAlchemy's like any other: seen
+    by its events (and so its logging), with the same rows."""
+    clinics = table_of(Clinic)
+    named = Prepared(select(clinics.c.name).where(clinics.c.name == bindparam("name")))
+    seen: list[str] = []
+
+    def executed(_c: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    engine = sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        with transaction(sessions) as session:
+            session.add(Clinic(name="pending", zone="UTC", created_at=NOW))
+            assert named.scalar(session, {"name": "pending"}) == "pending"
+            before_the_driver = len(seen)
+            run_on_the_driver(session)
+            assert named.scalar(session, {"name": "pending"}) == "pending"
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+
+    assert any("FROM clinic" in statement for statement in seen[:before_the_driver])
+    assert not any("FROM clinic" in statement for statement in seen[before_the_driver:])

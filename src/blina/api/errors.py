@@ -1,7 +1,9 @@
 """Every error answers one JSON shape, mapped from the exception type in one table.
 
 ``{"ok": false, "error": message, "errors": [{field, value, allowed, message}], "status": code}``.
-Input errors use the same words as the CLI. A denial (403) is audited.
+Input errors use the same words as the CLI. A denial (403) is audited: counted in memory
+here and written by a thread of its own (services.denials), so a handler, which runs on
+the event loop, never waits for the database.
 """
 
 from typing import Any

@@ -9,8 +9,8 @@
   chunked body). The answer closes the connection, so the rest is never read.
 
 A pure ASGI middleware: a request whose Content-Length is within its limit (or a GET
-without a body) costs one pass over its headers and no wrapper around its messages, about
-1 µs (the check-in route is the busiest; see ``api.routes.home``).
+without a body) costs one pass over its headers and no wrapper around its messages (the
+check-in route is the busiest; docs/design/service.md has the figures).
 """
 
 import sys

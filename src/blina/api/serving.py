@@ -2,10 +2,10 @@
 a request's head.
 
 uvicorn's documented limit on a head, ``h11_max_incomplete_event_size``, holds for its
-h11 protocol only, which parses in Python: about 130 µs a request against httptools' 2 µs
-(a check-in takes about 700 µs of the server's time in all). The httptools parser
-(llhttp) sets no limit of its own, and httptools gathers a header in memory until the
-header ends, so a 50 MB header would be read whole. This protocol counts the bytes that
+h11 protocol only, which parses in Python: a sizeable share of a check-in's time on the
+server, against next to nothing for httptools (docs/design/service.md). The httptools
+parser (llhttp) sets no limit of its own, and httptools gathers a header in memory until
+the header ends, so a 50 MB header would be read whole. This protocol counts the bytes that
 arrive while a head is being read and answers 431 and closes the connection past the
 limit. Bytes are counted per read from the socket, not counting the read in which the
 head began, so a head can pass the limit by at most two reads (the app checks the head it

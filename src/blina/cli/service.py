@@ -18,7 +18,7 @@ from blina.services.audit_key import SignedHead, audit_key_of, use_audit_key
 from blina.services.backups import start_backup_schedule
 from blina.services.clock import SystemClock
 from blina.services.sealed_rows import verify_rows
-from blina.services.worker import run_once, start_background_worker
+from blina.services.worker import run_once
 from blina.store import migrate
 from blina.store.session import make_engine, make_session_factory, read_only
 
@@ -158,10 +158,9 @@ def serve(
     if not migrate.is_current(engine):
         migrate.upgrade(engine)
     engine.dispose()
-    app = create_app(settings)
-    state = app.state.blina
-    start_background_worker(state.sessions, settings=settings, clock=state.clock)
-    start_backup_schedule(state.engine, settings, clock=state.clock)
+    # The background job runs with the app (its lifespan), as the check-in writer does.
+    app = create_app(settings, background_job=True)
+    start_backup_schedule(app.state.blina.engine, settings, clock=app.state.blina.clock)
     # What was built at start-up (knowledge, routes, mappers) lives as long as the process:
     # kept out of the garbage collector's full passes, which would otherwise stall every
     # request for tens of milliseconds at a time.

@@ -379,6 +379,8 @@ def _audit_attempt(
 
 
 def authenticate(session: Session, *, now: datetime, token: str) -> Actor:
+    """Who ``token`` signs in, now: an ordinary SQLAlchemy query on every signed-in
+    request, run on the driver only inside the group-commit writer (store.prepared)."""
     row = _SIGNED_IN.first(session, {"digest": _digest(token)})
     if row is None or row.expires_at <= now or not row.active:
         raise NotAuthenticated("sign in again")

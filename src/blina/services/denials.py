@@ -58,6 +58,14 @@ class DenialLog:
         self._open: dict[_Key, _Count] = {}
         self._early = threading.Event()  # too many counts held: write them all now
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the thread that writes (again after ``close``); nothing if it runs.
+        Until then refusals are counted, and written by ``flush`` or ``close``."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="blina-denials", daemon=True)
         self._thread.start()
 
@@ -134,7 +142,9 @@ class DenialLog:
             return
         self._stop.set()
         self._early.set()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
+        self._early.clear()
         self.flush(everything=True)
 
     def _run(self) -> None:

@@ -1,9 +1,8 @@
 """Patients: create and list, within the actor's reach.
 
 The web pages read records (``patient_record``, ``patient_records``, ``check_ins``); the
-API's people and home routes still read rows through ``get_patient``, ``list_patients``
-and ``reports.list_reports``, until they are converted after the accounts and check-in
-seam work lands.
+API's people routes copy what ``get_patient``, ``list_patients`` and ``create_patient``
+answer into records (``records.copy_of``) before they read it.
 """
 
 from datetime import datetime

@@ -39,6 +39,7 @@ from blina.services.alerts import raise_alert
 from blina.services.audit import append_audit
 from blina.services.courses import get_course, plan_for
 from blina.services.errors import CheckInsThrottled
+from blina.services.records import ReportRecord, copy_of
 from blina.services.sealed_rows import with_audit_mac
 from blina.store.prepared import Prepared
 from blina.store.tables import (
@@ -251,7 +252,7 @@ def list_reports(
     patient_id: int,
     after: int | None = None,
     limit: int | None = None,
-) -> list[SymptomReport]:
+) -> list[ReportRecord]:
     """The patient's check-ins in the order they came, from after the id ``after``, at
     most ``limit`` (None: all)."""
     patient_for(session, actor, patient_id)
@@ -263,7 +264,7 @@ def list_reports(
     )
     if after is not None:
         query = query.where(SymptomReport.id > after)
-    return list(session.execute(query).scalars())
+    return [copy_of(ReportRecord, row) for row in session.execute(query).scalars()]
 
 
 def _check_in(request: CheckInRequest, now: datetime) -> CheckIn:

@@ -2,17 +2,18 @@
 
 By default SQLite checkpoints inside the commit that takes the log past 1,000 pages:
 that commit copies the pages and waits for the disk. Under check-ins from 32 phones
-(benches/bench_service.py), one group commit in twenty took 5 to 30 ms instead of about
-0.3 ms, and the check-ins waiting on those commits made the slowest percent of answers.
-Here commits never checkpoint (``wal_autocheckpoint=0``): a commit wakes this thread,
-which waits ``interval`` and then runs one PASSIVE checkpoint (it never waits for a
-reader or a writer) for every commit of that time. An idle service runs none.
+(benches/bench_service.py), one group commit in twenty took many times as long as the
+others, and the check-ins waiting on those commits made the slowest percent of answers
+(docs/design/service.md has the figures). Here commits never checkpoint
+(``wal_autocheckpoint=0``): a commit wakes this thread, which waits ``interval`` and then
+runs one PASSIVE checkpoint (it never waits for a reader or a writer) for every commit of
+that time. An idle service runs none.
 
 Under a steady stream of writes a passive checkpoint never quite catches up, and SQLite
-starts the log over only once one has: the file would grow without end (160 MB in 25 s
-of the benchmark). So when the log holds more than ``catch_up`` pages, the thread runs a
-second checkpoint during this process's turn to write, for the few pages written
-meanwhile; the next transaction then starts the log over.
+starts the log over only once one has: the file would grow without end. So when the log
+holds more than ``catch_up`` pages, the thread runs a second checkpoint during this
+process's turn to write, for the few pages written meanwhile; the next transaction then
+starts the log over.
 """
 
 import sqlite3
@@ -27,7 +28,8 @@ __all__ = ["WalCheckpoints"]
 
 
 class WalCheckpoints:
-    """Checkpoints for ``engine`` (SQLite), from the engine's first connection on."""
+    """Checkpoints for ``engine`` (SQLite), from ``start()`` (before the engine's first
+    connection) to ``close()``."""
 
     def __init__(self, engine: Engine, *, interval: float = 0.5, catch_up: int = 1000) -> None:
         self._engine = engine
@@ -37,8 +39,16 @@ class WalCheckpoints:
         self._stop = threading.Event()
         self.runs = 0  # checkpoints run by the thread (tests read it)
         self._on_commit = self._committed  # one bound method, to remove what was added
-        event.listen(engine, "connect", _leave_checkpoints_to_the_thread)
-        event.listen(engine, "commit", self._on_commit)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Leave the checkpoints to a thread of their own (again after ``close``);
+        nothing if it runs."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        event.listen(self._engine, "connect", _leave_checkpoints_to_the_thread)
+        event.listen(self._engine, "commit", self._on_commit)
         self._thread = threading.Thread(target=self._run, name="blina-wal-checkpoints", daemon=True)
         self._thread.start()
 
@@ -64,11 +74,12 @@ class WalCheckpoints:
     def close(self) -> None:
         """Stop the thread, then checkpoint what is left (once: an app may be shut down
         twice)."""
-        if self._stop.is_set():
+        if self._thread is None or self._stop.is_set():
             return
         self._stop.set()
         self._due.set()
         self._thread.join()
+        self._due.clear()
         event.remove(self._engine, "commit", self._on_commit)
         event.remove(self._engine, "connect", _leave_checkpoints_to_the_thread)
         self.checkpoint()

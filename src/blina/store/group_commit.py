@@ -5,13 +5,22 @@ takes every unit waiting (up to ``max_batch``), runs them in turn in one transac
 commits once, then answers each caller. A caller is answered only after the commit, so an
 acknowledged unit is durable.
 
-If any unit raises, or the commit fails, the whole batch is rolled back and every unit
-runs again alone, in its own transaction: the failing one fails by itself and nothing of
-it is kept, the others succeed as if they had come one at a time.
+Each unit of a batch runs in a savepoint of its own (``prepared.driver_savepoint``, and
+``guard`` for what else a unit leaves behind, such as audit events not yet written): one
+that raises is rolled back to its savepoint and answered with its error, alone; the
+others go on in the same transaction, and nothing of the batch is run twice (a refused
+sign-in or a bad check-in once rolled the whole batch back and replayed every other unit
+alone). Only when the transaction itself is lost (the commit fails, or a failing flush
+ended it: the disk, the database) does every unit that had succeeded run again alone, in
+its own transaction.
+
+The writer's sessions run prepared statements on the driver (``store.prepared``): this
+thread is the hot path they are for.
 
 Callers on an event loop ``await run(unit)``: the answers of a batch reach their loop in
 one call, so a batch of 30 check-ins wakes the loop once, not 30 times. Other callers
-``submit(unit)`` and get a ``concurrent.futures.Future``.
+``submit(unit)`` and get a ``concurrent.futures.Future``. The thread runs from
+``start()`` to ``close()`` (the app's lifespan).
 """
 
 import asyncio
@@ -20,24 +29,44 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from blina.store.prepared import driver_savepoint, run_on_the_driver
 from blina.store.session import transaction
 
 __all__ = ["GroupCommit"]
 
 Unit = Callable[[Session], Any]
 Waiter = Future[Any] | asyncio.Future[Any]
+Guard = Callable[[Session], AbstractContextManager[object]]
 T = TypeVar("T")
 
 
 class GroupCommit:
-    def __init__(self, sessions: sessionmaker[Session], *, max_batch: int = 64) -> None:
+    """``guard``: around each unit of a batch, inside its savepoint, to undo what the
+    savepoint does not (the check-in writer's forgets the audit events a failing unit
+    appended)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        max_batch: int = 64,
+        guard: Guard = lambda _session: contextlib.nullcontext(),
+    ) -> None:
         self._sessions = sessions
         self._max_batch = max_batch
+        self._guard = guard
         self._waiting: queue.SimpleQueue[tuple[Unit, Waiter] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the writer thread (again after ``close``); nothing if it runs."""
+        if self._thread is not None and self._thread.is_alive():
+            return
         self._thread = threading.Thread(target=self._run, name="blina-group-commit", daemon=True)
         self._thread.start()
 
@@ -55,9 +84,13 @@ class GroupCommit:
         return await done
 
     def close(self) -> None:
-        """Finish the units already queued, then stop the writer thread."""
+        """Finish the units already queued, then stop the writer thread (once: an app may
+        be shut down twice)."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return
         self._waiting.put(None)
-        self._thread.join()
+        thread.join()
 
     def _run(self) -> None:
         while True:
@@ -81,27 +114,42 @@ class GroupCommit:
 
     def _commit(self, batch: list[tuple[Unit, Waiter]]) -> None:
         live = [(unit, done) for unit, done in batch if _claim(done)]
-        if len(live) > 1:
-            try:
-                with transaction(self._sessions) as session:
-                    results = [unit(session) for unit, _ in live]
-            except Exception:  # every unit runs again alone, below
-                pass
-            else:
-                _answer(
-                    [(done, result, None) for (_, done), result in zip(live, results, strict=True)]
-                )
-                return
+        if len(live) == 1:  # no savepoint needed: its transaction is its own
+            _answer(self._alone(live))
+            return
         answers: list[_Answer] = []
-        for unit, done in live:
+        try:
+            with transaction(self._sessions) as session:
+                run_on_the_driver(session)
+                for unit, done in live:
+                    try:
+                        with driver_savepoint(session), self._guard(session):
+                            result = unit(session)
+                    except Exception as error:  # handed to its caller; the others go on
+                        answers.append((done, None, error))
+                        if not session.is_active:  # a failing flush ended the transaction
+                            raise
+                    else:
+                        answers.append((done, result, None))
+        except Exception:  # the transaction is lost: the units that had succeeded run alone
+            failed = [answer for answer in answers if answer[2] is not None]
+            kept = {id(answer[0]) for answer in failed}
+            answers = failed + self._alone([(u, d) for u, d in live if id(d) not in kept])
+        _answer(answers)
+
+    def _alone(self, units: list[tuple[Unit, Waiter]]) -> list["_Answer"]:
+        """Each unit in a transaction of its own."""
+        answers: list[_Answer] = []
+        for unit, done in units:
             try:
                 with transaction(self._sessions) as session:
+                    run_on_the_driver(session)
                     result = unit(session)
             except BaseException as error:  # handed to the caller
                 answers.append((done, None, error))
             else:
                 answers.append((done, result, None))
-        _answer(answers)
+        return answers
 
 
 _Answer = tuple[Waiter, Any, BaseException | None]

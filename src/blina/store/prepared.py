@@ -1,32 +1,43 @@
-"""Prepared statements: a Core statement compiled once per dialect, run on the driver.
+"""Prepared statements: a Core statement compiled once per dialect, run on the driver in
+the group-commit writer (and the read of the task list screens poll).
 
-Executing a compiled Core statement through SQLAlchemy costs about 50 µs of Python
-(execution context, events, result set-up) where the query itself takes about 10 µs on
-SQLite, and nearly all of it is spent again on every call. A check-in from home runs a
-handful of small statements, and the service takes hundreds of check-ins a second
-(benches/bench_service.py), so those few statements are prepared here: compiled once
-for the session's dialect, then run on the driver's cursor of the session's own
-connection (inside its transaction, after the same autoflush), with the conversion of
-values SQLAlchemy would apply (each type's bind and result processors).
+A check-in from home runs a handful of small statements, and the service takes hundreds
+of check-ins a second (benches/bench_service.py). SQLAlchemy's execution of a compiled
+statement costs several times the query itself on SQLite (docs/design/service.md), and
+nearly all of it is spent again on every call. So in the sessions of the group-commit
+writer (``run_on_the_driver``) these statements are compiled once for the session's
+dialect, then run on the driver's cursor of the session's own connection (inside its
+transaction, after the same autoflush), with the conversion of values SQLAlchemy would
+apply (each type's bind and result processors).
+
+Everywhere else (a request's ordinary transaction, the direct check-in writer, the CLI)
+the same statement runs through SQLAlchemy's Core execution like any other: visible to
+its logging and events, and the reference the driver path is tested against. One read
+outside the writer keeps the driver: the task list that ward screens poll
+(``read_only(..., prepared_on_the_driver=True)``), where the bench measured the ordinary
+execution of its three statements beyond the 10% the service may lose
+(docs/design/service.md).
 
 Only plain statements qualify: no expanding ``IN`` parameters and, for an insert or an
 update, no column default computed in Python (the caller gives every value). Both are
-refused when the statement is first compiled. A failing statement raises the driver's own
-error (sqlite3's or psycopg's), not SQLAlchemy's wrapper of it.
+refused when the statement is first compiled for the driver. On the driver a failing
+statement raises the driver's own error (sqlite3's or psycopg's), not SQLAlchemy's
+wrapper of it.
 """
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Dialect
+from sqlalchemy import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Insert, Select, Update
 
-from blina.store.session import once_per_transaction
+from blina.store.session import ON_THE_DRIVER, once_per_transaction
 
-__all__ = ["Prepared"]
+__all__ = ["Prepared", "driver_savepoint", "run_on_the_driver"]
 
 _Statement = Select[Any] | Insert | Update
 
@@ -100,11 +111,17 @@ def _row_type(keys: list[str]) -> Callable[..., Any]:
     return namedtuple("Row", keys, rename=True)
 
 
+def run_on_the_driver(session: Session) -> None:
+    """Let ``session``'s prepared statements run on the driver (the group-commit
+    writer's sessions; see the module's docstring)."""
+    session.info[_ON_THE_DRIVER] = True
+
+
 class Prepared:
-    """``statement``, compiled on first use for each dialect.
+    """``statement``, compiled on first use for each dialect when it runs on the driver.
 
     ``columns``: for an insert, the columns the caller gives (every one of them). Rows
-    come back as named tuples with the statement's column keys.
+    come back as tuples with the statement's column keys as attributes.
     """
 
     def __init__(self, statement: _Statement, *, columns: Sequence[str] = ()) -> None:
@@ -114,6 +131,8 @@ class Prepared:
 
     def all(self, session: Session, params: Mapping[str, Any]) -> list[Any]:
         """Every row, in the session's transaction."""
+        if _ON_THE_DRIVER not in session.info:
+            return list(_connection(session).execute(self.statement, params))
         driver, compiled = self._prepare(session)
         cursor = driver.execute(compiled.sql, compiled.arguments(params))
         try:
@@ -123,11 +142,17 @@ class Prepared:
 
     def run(self, session: Session, params: Mapping[str, Any]) -> None:
         """Run the statement (one that returns no rows) once."""
+        if _ON_THE_DRIVER not in session.info:
+            _connection(session).execute(self.statement, params)
+            return
         driver, compiled = self._prepare(session)
         driver.execute(compiled.sql, compiled.arguments(params)).close()
 
     def many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement (one that returns no rows) once for each of ``rows``."""
+        if _ON_THE_DRIVER not in session.info:
+            _connection(session).execute(self.statement, list(rows))
+            return
         driver, compiled = self._prepare(session)
         cursor = driver.cursor()
         try:
@@ -159,12 +184,48 @@ class Prepared:
         return driver, compiled
 
 
+@contextmanager
+def driver_savepoint(session: Session) -> Iterator[None]:
+    """A savepoint on the driver around one unit of a shared transaction (the group
+    commit's): if the unit raises, what it wrote is rolled back and its objects leave the
+    session; the transaction goes on.
+
+    SQLAlchemy's own (``Session.begin_nested``) snapshots and restores the session's
+    objects, several times the cost of the two statements here (docs/design/service.md).
+    Instead the unit's objects are flushed inside its savepoint, and after a rollback
+    every object leaves the session (``expunge_all``: the earlier units' are written, and
+    no later unit reads them through the session). An error that the session itself
+    rolled back (a failing flush ends its transaction) passes through: the caller's
+    transaction is lost, and with it the batch."""
+    driver, _ = once_per_transaction(session, _DRIVER, _driver)
+    driver.execute("SAVEPOINT blina_unit")
+    try:
+        yield
+        session.flush()
+    except BaseException:
+        if session.is_active:
+            driver.execute("ROLLBACK TO SAVEPOINT blina_unit")
+            driver.execute("RELEASE SAVEPOINT blina_unit")
+            session.expunge_all()
+        raise
+    driver.execute("RELEASE SAVEPOINT blina_unit")
+
+
+def _connection(session: Session) -> Connection:
+    """The connection of the session's transaction, after the session's autoflush (as
+    ``session.execute`` would): Core statements need nothing of the ORM's execution."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()
+
+
 def _driver(session: Session) -> tuple[Any, Dialect]:
     """The driver connection (sqlite3's or psycopg's) of the session's transaction, and
     its dialect: kept for the statements after the first (the session's own look-up of
-    its connection cost about 3 µs per statement)."""
+    its connection costs more than some of them)."""
     connection = session.connection()
     return connection.connection.driver_connection, connection.dialect
 
 
 _DRIVER = "blina.prepared.driver"
+_ON_THE_DRIVER = ON_THE_DRIVER

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from blina.domain.errors import InvalidInput
 
 __all__ = [
+    "ON_THE_DRIVER",
     "POOL_SIZE",
     "make_engine",
     "make_session_factory",
@@ -29,6 +30,8 @@ __all__ = [
     "writing",
 ]
 
+# session.info: the session's prepared statements run on the driver (store.prepared).
+ON_THE_DRIVER = "blina.prepared.on_the_driver"
 # PostgreSQL connections an API process keeps open (and threads that read at once).
 POOL_SIZE = 10
 _WRITE = "blina_write"
@@ -64,18 +67,17 @@ def make_engine(url: str) -> Engine:
 
 def _json_text(value: Any) -> str:
     """JSON columns' text, written by pydantic's serializer: the standard library's
-    encoder spent about a sixth of the writer's work per check-in (340,000 instructions,
-    callgrind), mostly on the stored report (about 2.7 kB); with pydantic's, the writer
-    fell from 2.18 to 1.83 million instructions, the datetime change included
-    (docs/design/service.md). Compact, and non-ASCII characters kept as they are."""
+    encoder spent about a sixth of the writer's work per check-in, mostly on the stored
+    report (docs/design/service.md). Compact, and non-ASCII characters kept as they
+    are."""
     return to_json(value).decode()
 
 
 def _json_value(text: str | bytes) -> Any:
     """JSON columns' values, read by pydantic's parser too: the standard library's
-    json.loads (Python layers around its C scanner) took about 2 µs for a check-in's
-    small answers, this 0.3 µs. The same values: objects, arrays, strings, integers,
-    floats, booleans and null."""
+    json.loads wraps its C scanner in Python layers that cost several times as much for a
+    check-in's small answers (docs/design/service.md). The same values: objects, arrays,
+    strings, integers, floats, booleans and null."""
     return from_json(text)
 
 
@@ -153,9 +155,15 @@ def once_per_transaction(session: Session, key: Hashable, build: Callable[[Sessi
 
 
 @contextmanager
-def read_only(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A unit of work that only reads; never waits for a writer."""
+def read_only(
+    factory: sessionmaker[Session], *, prepared_on_the_driver: bool = False
+) -> Iterator[Session]:
+    """A unit of work that only reads; never waits for a writer.
+    ``prepared_on_the_driver``: its prepared statements run on the driver
+    (store.prepared; only for the task list screens poll, docs/design/service.md)."""
     with _refused_as_input(), factory() as session, session.begin():
+        if prepared_on_the_driver:
+            session.info[ON_THE_DRIVER] = True
         yield session
 
 

@@ -50,8 +50,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
         # SQLite stores the text SQLAlchemy's DATETIME writes ("2026-12-01 09:00:00.000000"),
         # here formatted from a tuple of the fields: a check-in binds seven datetimes, and
-        # the generic path's %-formatting of a dict of fields counted 68,000 instructions
-        # per check-in (callgrind); isoformat() after replace() cost about as much.
+        # the generic path's %-formatting of a dict of fields, or isoformat() after
+        # replace(), cost several times as much (docs/design/service.md).
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
@@ -73,7 +73,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
         # Read back in one step: the generic path (a regular expression, then replace())
-        # cost about 5 µs per value, against 0.2 µs.
+        # cost many times as much per value (docs/design/service.md).
         return _from_sqlite_text
 
 

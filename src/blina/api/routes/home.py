@@ -4,34 +4,34 @@ import gzip
 import hashlib
 import json
 import re
-from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from anyio import to_thread
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
-from sqlalchemy.orm import Session
+from starlette.routing import Route
 
-from blina.api.deps import ActorDep, ReadDep, authenticated
+from blina.api.deps import ActorDep, ReadDep, authenticated, token_of
 from blina.api.paging import LIMIT_DEFAULT, After, Limit, one_page
 from blina.api.schemas import BoundedDate, Number, ReportCreate, ReportPublic, TaskPublic
 from blina.api.state import AppState
 from blina.services import reports, tasks
+from blina.services.actors import Actor
 from blina.services.audit import audit_position
-from blina.store.session import read_only
-from blina.store.tables import SymptomReport
-from blina.store.types import RecordId
+from blina.services.check_ins import PostedCheckIn
+from blina.services.errors import NotAuthenticated
+from blina.services.records import ReportRecord
+from blina.services.storage import RecordId, read_only
 
 router = APIRouter()
 T = TypeVar("T")
 
 
 def _report(
-    row: SymptomReport | reports.SubmittedReport,
+    row: ReportRecord | reports.SubmittedReport,
     replayed: bool = False,
     alert_id: int | None = None,
 ) -> ReportPublic:
@@ -45,52 +45,57 @@ def _report(
     )
 
 
-# The busiest route: phones post check-ins all day. FastAPI's dependency solving, body
-# reading, response validation and router dispatch cost more than the rest of its work
-# on the event loop: with the writer stubbed out, 957,000 instructions per request with
-# them, 468,000 without (docs/design/service.md). So this route reads its path, header
-# and body with pydantic's validators, writes its answer with the model's serializer,
-# runs as its own handler (_ReadsItsRequest) and is added to the app itself. Its
-# parameters and body are documented below as FastAPI documents them, and bad input
-# answers the same 422, every problem at once.
-_PATIENT_ID: TypeAdapter[int] = TypeAdapter(RecordId)
-_IDEMPOTENCY_KEY: TypeAdapter[str] = TypeAdapter(
-    Annotated[str, StringConstraints(min_length=1, max_length=reports.IDEMPOTENCY_KEY_LENGTH)]
-)
-_CHECK_IN: TypeAdapter[ReportCreate] = TypeAdapter(ReportCreate)
-_CHECK_IN_PARAMETERS: list[dict[str, Any]] = [
-    {
-        "name": "patient_id",
-        "in": "path",
-        "required": True,
-        "schema": {**_PATIENT_ID.json_schema(), "title": "Patient Id"},
-    },
-    {
-        "name": "idempotency-key",
-        "in": "header",
-        "required": True,
-        "schema": {**_IDEMPOTENCY_KEY.json_schema(), "title": "Idempotency-Key"},
-    },
+# The check-in's inputs, declared once: the FastAPI route below is documented from them,
+# and the fast route validates with adapters of the same types.
+IdempotencyKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=reports.IDEMPOTENCY_KEY_LENGTH)
 ]
-_CHECK_IN_BODY: dict[str, Any] = {
-    "required": True,
-    "content": {"application/json": {"schema": ReportCreate.model_json_schema()}},
-}
 
 
-class _ReadsItsRequest(APIRoute):
-    """A route whose endpoint reads the request and writes the response itself:
-    documented like the others, run without FastAPI's dependency solving."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
-        return endpoint
-
-
-async def submit_report(request: Request) -> Response:
+# The app serves this operation through check_in_route, mounted in front of this route,
+# which declares and documents it (and answers as it does).
+@router.post(
+    "/patients/{patient_id}/symptom-reports",
+    status_code=201,
+    tags=["home"],
+    response_model=ReportPublic,
+    responses={
+        200: {"model": ReportPublic, "description": "Stored before under this key"},
+        422: {"description": "Bad input: each field, its value and what is allowed"},
+    },
+)
+async def submit_report(
+    request: Request,
+    patient_id: RecordId,
+    idempotency_key: Annotated[IdempotencyKey, Header()],
+    check_in: ReportCreate,
+) -> Response:
     """Store a symptom check-in. The same Idempotency-Key with the same check-in again
     stores nothing new (200); with a different check-in it is refused (422)."""
-    state: AppState = request.app.state.blina
+    return await _stored(request, patient_id, idempotency_key, check_in)
+
+
+def check_in_route(prefix: str) -> Route:
+    """The busiest route (phones post check-ins all day), as a Starlette route of its
+    own: FastAPI's dependency solving, body reading, response validation and router
+    dispatch cost more than the rest of its work on the event loop
+    (docs/design/service.md). It reads the path, the header and the body with the
+    adapters of ``submit_report``'s types, answers bad input with the same 422 (every
+    problem at once), and is documented by ``submit_report``, which it shadows."""
+    return Route(
+        f"{prefix}/patients/{{patient_id}}/symptom-reports",
+        _read_check_in,
+        methods=["POST"],
+        name="submit_report_fast",
+    )
+
+
+_PATIENT_ID: TypeAdapter[int] = TypeAdapter(RecordId)
+_IDEMPOTENCY_KEY: TypeAdapter[str] = TypeAdapter(IdempotencyKey)
+_CHECK_IN: TypeAdapter[ReportCreate] = TypeAdapter(ReportCreate)
+
+
+async def _read_check_in(request: Request) -> Response:
     raw = await request.body()
     problems: list[dict[str, Any]] = []
     patient_id = _valid(
@@ -108,54 +113,43 @@ async def submit_report(request: Request) -> Response:
     assert patient_id is not None
     assert idempotency_key is not None
     assert body is not None
-    check_in = reports.CheckInRequest(
-        symptoms=dict(body.symptoms),
-        temperature=body.temperature,
-        temperature_unit=body.temperature_unit,
-        note=body.note,
-        observed_at=body.observed_at,
-        interferes=dict(body.interferes),
-    )
+    return await _stored(request, patient_id, idempotency_key, body)
 
-    # Phones post often: signing in and storing run together in the group-commit writer,
-    # in the transaction it shares among the check-ins waiting (benches/bench_service.py).
-    def store(session: Session) -> reports.SubmittedReport:
-        actor = authenticated(request, state, session)
-        return reports.submit_report(
-            session,
-            actor=actor,
-            now=state.clock.now(),
-            knowledge=state.knowledge,
+
+async def _stored(
+    request: Request, patient_id: int, idempotency_key: str, body: ReportCreate
+) -> Response:
+    """The check-in handed to the app's writer (services.check_ins), which signs it in,
+    checks it and stores it; the answer written with the model's serializer."""
+    state: AppState = request.app.state.blina
+    token = token_of(request)
+    if token is None:
+        raise NotAuthenticated("sign in first")
+
+    def signed_in(actor: Actor) -> None:
+        request.state.actor = actor  # for the audit of a refusal (api.errors)
+
+    submitted = await state.check_ins.write(
+        PostedCheckIn(
+            token=token,
             patient_id=patient_id,
             idempotency_key=idempotency_key,
-            check_in=check_in,
+            check_in=reports.CheckInRequest(
+                symptoms=dict(body.symptoms),
+                temperature=body.temperature,
+                temperature_unit=body.temperature_unit,
+                note=body.note,
+                observed_at=body.observed_at,
+                interferes=dict(body.interferes),
+            ),
+            signed_in=signed_in,
         )
-
-    submitted = await state.group_commit.run(store)
+    )
     answer = _report(submitted, submitted.replayed, submitted.alert_id)
     return Response(
         _REPORT_JSON.to_json(answer),
         status_code=200 if submitted.replayed else 201,
         media_type="application/json",
-    )
-
-
-def add_check_in_route(app: FastAPI, prefix: str) -> None:
-    """The check-in route, on the app itself rather than through this module's router:
-    an included router's dispatch cost each check-in about 54,000 instructions more."""
-    app.router.add_api_route(
-        f"{prefix}/patients/{{patient_id}}/symptom-reports",
-        submit_report,
-        methods=["POST"],
-        status_code=201,
-        tags=["home"],
-        response_model=ReportPublic,
-        responses={
-            200: {"model": ReportPublic, "description": "Stored before under this key"},
-            422: {"description": "Bad input: each field, its value and what is allowed"},
-        },
-        openapi_extra={"parameters": _CHECK_IN_PARAMETERS, "requestBody": _CHECK_IN_BODY},
-        route_class_override=_ReadsItsRequest,
     )
 
 
@@ -224,7 +218,9 @@ async def clinic_tasks(
 
 def _clinic_tasks(request: Request, day: date | None) -> Response:
     state: AppState = request.app.state.blina
-    with read_only(state.sessions) as session:
+    # Its three small statements (sign-in, the clinic's zone, the audit position) run
+    # prepared on the driver, as in the check-in writer: screens poll it all day.
+    with read_only(state.sessions, prepared_on_the_driver=True) as session:
         actor = authenticated(request, state, session)
         tasks.require_task_reader(actor)
         now = state.clock.now()
