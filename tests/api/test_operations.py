@@ -4,6 +4,8 @@ and JSON log lines that never carry a patient's name or a family's words."""
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,21 +30,32 @@ NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
 TOKEN = "metrics-token-0123456789"
 
 
-def app_for(engine: Engine, folder: Path, knowledge: Knowledge, **more: object) -> TestClient:
+@contextmanager
+def app_for(
+    engine: Engine, folder: Path, knowledge: Knowledge, **more: object
+) -> Iterator[TestClient]:
+    """A client of an app on ``engine``'s database; the app's own engine is closed after."""
     settings = Settings(
         database_url=engine.url.render_as_string(hide_password=False),
         data_dir=folder,
         **more,  # type: ignore[arg-type]
     )
-    return TestClient(create_app(settings, clock=FixedClock(NOW), knowledge=knowledge))
+    app = create_app(settings, clock=FixedClock(NOW), knowledge=knowledge)
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        app.state.blina.engine.dispose()
 
 
 def test_live_answers_without_the_database(tmp_path: Path, knowledge: Knowledge) -> None:
     url = f"sqlite+pysqlite:///{tmp_path / 'absent' / 'never-migrated.sqlite3'}"
     settings = Settings(database_url=url, data_dir=tmp_path)
-    with TestClient(create_app(settings, knowledge=knowledge)) as client:
+    app = create_app(settings, knowledge=knowledge)
+    with TestClient(app) as client:
         assert client.get("/health/live").json() == {"status": "ok"}
         ready = client.get("/health/ready")
+    app.state.blina.engine.dispose()
     assert ready.status_code == 503
     assert "newest schema" in ready.json()["checks"]["database"]
 
@@ -94,6 +107,7 @@ def test_ready_says_when_the_database_does_not_answer(tmp_path: Path, knowledge:
     app = create_app(settings, knowledge=knowledge)
     with TestClient(app) as client:
         ready = client.get("/health/ready")
+    app.state.blina.engine.dispose()
     assert ready.status_code == 503
     assert ready.json()["checks"]["database"] == "the database does not answer (OperationalError)"
 
@@ -115,6 +129,7 @@ def test_metrics_are_off_by_default_and_need_their_token(
         assert client.get("/metrics").status_code == 200
         proxied = client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
         assert proxied.status_code == 401
+    app.state.blina.engine.dispose()
     with app_for(engine, tmp_path, knowledge, metrics=True, metrics_token=TOKEN) as client:
         assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
         client.get("/api/v1/health")
