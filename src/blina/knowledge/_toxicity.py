@@ -9,6 +9,10 @@ Lab measurands (the units each lab value may be entered in, with their exact fac
 the plausible range from ``[plausibility.labs]``) are built first; every CTCAE lab term
 and TLS analyte names its measurand, whose canonical unit must be the unit its thresholds
 are written in.
+
+About 850 lines: the schema of one file (four grading scales, the CTCAE terms, the lab
+measurands, the modification table) and its checks, which refer to each other (a lab
+term names a measurand, a rule names a grade of a scale).
 """
 
 from collections.abc import Mapping, Sequence

@@ -1,5 +1,10 @@
 """A course's forms (physician and nurse): starting one with the planner preview,
-grading CRS and ICANS, lab values with their CTCAE grades, interruptions and restarts."""
+grading CRS and ICANS, lab values with their CTCAE grades, interruptions and restarts.
+
+About 600 lines: five forms that share one parsing of the course's fields and one way
+back to the patient's page when refused; split by form, each would import the others'
+helpers.
+"""
 
 from collections.abc import Callable
 from dataclasses import asdict
