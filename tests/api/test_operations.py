@@ -248,3 +248,37 @@ def test_the_admin_sees_the_backups_and_no_one_else(
     (only,) = listed.json()
     assert only["ok"] is True
     assert only["file"].startswith("blina-20261210T093000Z")
+
+
+def test_check_ins_are_counted_by_their_triage_level(
+    engine: Engine, tmp_path: Path, knowledge: Knowledge
+) -> None:
+    ((patient_id, family),) = families(engine, 1)
+    with app_for(engine, tmp_path, knowledge, metrics=True, metrics_token=TOKEN) as client:
+        state = client.app.state.blina  # type: ignore[attr-defined]
+        outcome = log_in(
+            state.sessions,
+            limits=LoginLimits(state.settings),
+            settings=state.settings,
+            now=NOW,
+            username=family,
+            password=PASSWORD,
+            kind="bearer",
+            source="test",
+        )
+        signed = {"Authorization": f"Bearer {outcome.token}"}
+        levels = []
+        for key, temperature in (("calm", 36.8), ("also-calm", 37.0), ("fever", 39.6)):
+            sent = client.post(
+                f"/api/v1/patients/{patient_id}/symptom-reports",
+                json={"temperature": temperature, "symptoms": {}},
+                headers={**signed, "Idempotency-Key": key},
+            )
+            assert sent.status_code == 201, sent.text
+            levels.append(sent.json()["report"]["triage"]["level"])
+        text = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
+    assert "blina_check_ins_total 3.0" in text
+    for level in set(levels):
+        line = f'blina_check_ins_by_level_total{{level="{level}"}} {float(levels.count(level))}'
+        assert line in text
+    assert len(set(levels)) == 2  # the fever is not triaged as the calm days

@@ -40,6 +40,7 @@ class Figures:
     """Counts for the metrics, read in one transaction."""
 
     check_ins: int
+    check_ins_by_level: dict[str, int]
     alerts_by_level: dict[str, int]
     open_by_level: dict[str, int]
     escalated_open: int
@@ -73,6 +74,11 @@ def worker_age(settings: Settings, now: datetime) -> timedelta | None:
 def figures(sessions: sessionmaker[Session], settings: Settings, *, now: datetime) -> Figures:
     with read_only(sessions) as session:
         check_ins = session.scalar(select(func.count()).select_from(SymptomReport)) or 0
+        level = SymptomReport.report["triage"]["level"].as_string()
+        check_ins_by_level = {
+            str(row[0]): row[1]
+            for row in session.execute(select(level, func.count()).group_by(level))
+        }
         by_level = _by_level(session, None)
         open_by_level = _by_level(session, "open")
         escalated = _count(session, Alert, Alert.status == "open", Alert.escalation_step > 0)
@@ -85,6 +91,7 @@ def figures(sessions: sessionmaker[Session], settings: Settings, *, now: datetim
     backup = last_good_backup(backup_dir(settings))
     return Figures(
         check_ins=check_ins,
+        check_ins_by_level=check_ins_by_level,
         alerts_by_level=by_level,
         open_by_level=open_by_level,
         escalated_open=escalated,

@@ -109,6 +109,12 @@ class _ClinicFigures(Collector):
     def collect(self) -> Iterator[Metric]:
         found = figures(self.state.sessions, self.state.settings, now=self.state.clock.now())
         yield CounterMetricFamily("blina_check_ins", "Check-ins stored", value=found.check_ins)
+        by_level = CounterMetricFamily(
+            "blina_check_ins_by_level", "Check-ins stored, by their triage level", labels=["level"]
+        )
+        for level, count in sorted(found.check_ins_by_level.items()):
+            by_level.add_metric([level], count)
+        yield by_level
         alerts = CounterMetricFamily("blina_alerts", "Alerts raised, by level", labels=["level"])
         for level, count in sorted(found.alerts_by_level.items()):
             alerts.add_metric([level], count)
