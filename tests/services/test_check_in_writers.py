@@ -193,3 +193,21 @@ def test_check_ins_sent_together_are_answered_as_if_they_came_one_at_a_time(
             select(func.count()).where(AuditEvent.action == "symptom-report.submit")
         ).scalar_one()
     assert submits == 4
+
+
+def test_alerting_check_ins_of_one_patient_at_once_are_all_kept(
+    check_in_writer: CheckInWriter, family: Family, sessions: sessionmaker[Session]
+) -> None:
+    """Each one's report holds a share of the patient's row (its foreign key) while it asks
+    for the row's lock to open or join the alert: on PostgreSQL two of them waited for
+    each other, and one was lost to the deadlock detector."""
+    for round_ in range(10):
+        posted = [
+            _posted(family.token, family.patient, f"r{round_}-{n}", FEVER_AND_CONFUSION)
+            for n in range(6)
+        ]
+        answers = _run(_all_at_once(check_in_writer, posted))
+        assert [type(a).__name__ for a in answers] == ["SubmittedReport"] * 6
+    with sessions() as session:
+        alert = session.execute(select(Alert)).scalar_one()
+        assert alert.check_ins == 60

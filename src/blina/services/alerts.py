@@ -37,12 +37,19 @@ __all__ = [
     "alert_notifications",
     "escalate_due",
     "list_alerts",
+    "lock_patient",
     "raise_alert",
 ]
 
 OUTCOMES = ("advice-given", "patient-called-in", "escalated-to-physician", "grading-recorded")
 _MAX_NOTE = 2000
 _URGENCY = [TriageLevel.EMERGENCY, TriageLevel.CALL_NOW, TriageLevel.SAME_DAY, TriageLevel.ROUTINE]
+
+
+def lock_patient(session: Session, patient_id: int) -> None:
+    """Lock the patient's row for the rest of the transaction: taken by an alerting
+    check-in before it writes anything (see ``reports.submit_report``)."""
+    _LOCK_PATIENT.first(session, {"patient_id": patient_id})
 
 
 def raise_alert(

@@ -35,7 +35,7 @@ from blina.domain.triage.engine import triage
 from blina.knowledge import Knowledge
 from blina.services.access import patient_for, require_patient
 from blina.services.actors import Actor
-from blina.services.alerts import raise_alert
+from blina.services.alerts import lock_patient, raise_alert
 from blina.services.audit import append_audit
 from blina.services.courses import get_course, plan_for
 from blina.services.errors import CheckInsThrottled
@@ -148,6 +148,12 @@ def submit_report(
     answer = triage(observed, context, knowledge.triage, now=now)
     if not answer.alert_care_team:
         _refuse_past_the_hourly_limit(session, actor, patient_id, idempotency_key, now)
+    else:
+        # The patient's row is locked before the report is written: the report's foreign
+        # key takes a share lock on that row, and two alerting check-ins of one patient
+        # each holding one while asking for the lock to join or open the alert would wait
+        # for each other (a deadlock on PostgreSQL, one of them lost).
+        lock_patient(session, patient_id)
     # A second insert with the same key stores nothing; the first report is answered again
     # when the check-in is the same.
     sent = request_hash(check_in)
