@@ -2,6 +2,7 @@
 damaged or when they would overwrite data, on SQLite and PostgreSQL."""
 
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from sqlalchemy import Engine, create_engine, select, text
 from blina.app import create_app
 from blina.config import Settings
 from blina.knowledge import Knowledge
+from blina.services import backups
 from blina.services.accounts import create_user, log_in, to_actor
 from blina.services.audit import verify_chain
 from blina.services.audit_key import audit_key_of, read_signed_head, use_audit_key
@@ -272,3 +274,19 @@ def test_pg_dump_missing_is_said_in_words(tmp_path: Path, monkeypatch: pytest.Mo
     assert not record.ok
     assert "pg_dump is not on the PATH" in record.problem
     assert "secret" not in (tmp_path / "backups" / "backups.jsonl").read_text()
+
+
+def test_a_full_disk_is_a_failed_backup_logged_not_a_crash(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_for(engine, tmp_path)
+
+    def full(*_: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(backups, "write_copy", full)
+    record = take_backup(engine, settings, now=NOW)
+    assert not record.ok
+    assert record.problem == "OperationalError: database or disk is full"
+    assert last_backups(tmp_path / "backups") == [record]
+    assert not list((tmp_path / "backups").glob("*blina-*"))

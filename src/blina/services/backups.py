@@ -18,6 +18,7 @@ restore gave up stays visible.
 import json
 import logging
 import secrets
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from blina.config import Settings
@@ -121,6 +123,8 @@ def take_backup(
         _prune(folder, settings.backup_keep)
     except BackupError as error:
         record = BackupRecord(now, False, None, 0, None, str(error))
+    except (SQLAlchemyError, sqlite3.Error, OSError) as error:  # a full disk, a lost server
+        record = BackupRecord(now, False, None, 0, None, f"{type(error).__name__}: {error}")
     _log(folder, record)
     return record
 
