@@ -15,7 +15,8 @@ from blina.services.access import patient_for, require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.records import PatientRecord, ReportRecord, copy_of
-from blina.store.tables import Patient, SymptomReport
+from blina.services.reports import list_reports
+from blina.store.tables import Patient
 
 __all__ = [
     "check_ins",
@@ -93,13 +94,6 @@ def check_ins(
 ) -> list[ReportRecord]:
     """The patient's check-ins, each with its triage, newest first: at most ``limit``, of
     those that came before the check-in ``before`` (None: the newest)."""
-    patient_for(session, actor, patient_id)
-    query = (
-        select(SymptomReport)
-        .where(SymptomReport.patient_id == patient_id)
-        .order_by(SymptomReport.id.desc())
-        .limit(limit)
+    return list_reports(
+        session, actor=actor, patient_id=patient_id, before=before, limit=limit, newest_first=True
     )
-    if before is not None:
-        query = query.where(SymptomReport.id < before)
-    return [copy_of(ReportRecord, row) for row in session.execute(query).scalars()]

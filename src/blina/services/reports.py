@@ -257,19 +257,25 @@ def list_reports(
     actor: Actor,
     patient_id: int,
     after: int | None = None,
+    before: int | None = None,
     limit: int | None = None,
+    newest_first: bool = False,
 ) -> list[ReportRecord]:
-    """The patient's check-ins in the order they came, from after the id ``after``, at
-    most ``limit`` (None: all)."""
+    """The patient's check-ins in the order they came (``newest_first``: the other way),
+    those after the id ``after`` and before the id ``before``, at most ``limit`` (None:
+    all)."""
     patient_for(session, actor, patient_id)
+    order = SymptomReport.id.desc() if newest_first else SymptomReport.id
     query = (
         select(SymptomReport)
         .where(SymptomReport.patient_id == patient_id)
-        .order_by(SymptomReport.id)
+        .order_by(order)
         .limit(limit)
     )
     if after is not None:
         query = query.where(SymptomReport.id > after)
+    if before is not None:
+        query = query.where(SymptomReport.id < before)
     return [copy_of(ReportRecord, row) for row in session.execute(query).scalars()]
 
 

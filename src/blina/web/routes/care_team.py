@@ -204,14 +204,19 @@ def render_patient_page(
     views = course_views(ctx, session, patient_id)
     zone = ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
     before = _check_ins_before(ctx)
-    shown = patients.check_ins(
-        session, actor=actor, patient_id=patient_id, before=before, limit=CHECK_INS_SHOWN + 1
-    )
-    older = shown[CHECK_INS_SHOWN - 1].id if len(shown) > CHECK_INS_SHOWN else None
-    shown = shown[:CHECK_INS_SHOWN]
+    # The newest page is the start of what the chart draws: one read for both.
     charted = patients.check_ins(
         session, actor=actor, patient_id=patient_id, limit=CHECK_INS_CHARTED
     )
+    shown = (
+        charted[: CHECK_INS_SHOWN + 1]
+        if before is None
+        else patients.check_ins(
+            session, actor=actor, patient_id=patient_id, before=before, limit=CHECK_INS_SHOWN + 1
+        )
+    )
+    older = shown[CHECK_INS_SHOWN - 1].id if len(shown) > CHECK_INS_SHOWN else None
+    shown = shown[:CHECK_INS_SHOWN]
     latest = courses.current_view(views)
     bags = (
         _bag_rows(session, actor, latest.course.id, zone)
