@@ -2,7 +2,9 @@
 reads (the baseline, from the same run).
 
 A relapsed/refractory adult course (9 cycles, 24-h bags: 252 slots), interrupted on day 9
-for CRS grade 3 and restarted the next day, with 20 recorded bags, read on day 12.
+for CRS grade 3 and restarted the next day, with 20 recorded bags, read on day 12. The
+last rows re-plan with the 20 bags' hangs as well, every other one hung 20 min late (the
+re-plan then counts the time no bag ran and moves the rest of each segment).
 
     .venv/bin/python benches/bench_course_state.py
 """
@@ -17,7 +19,7 @@ from blina.domain.body import measure_body
 from blina.domain.course_state import BagRecord, BagStatus, course_state
 from blina.domain.modifications import AdverseReaction
 from blina.domain.planning import plan_course
-from blina.domain.replanning.events import Interruption, Restart
+from blina.domain.replanning.events import Hang, Interruption, Restart
 from blina.domain.replanning.replay import replan
 from blina.knowledge import load_knowledge
 
@@ -60,10 +62,31 @@ def main() -> None:
     def both() -> object:
         return replan(plan, events, rules=rules, now=now), state()
 
+    # every other bag hung 20 min after its (already moved) time
+    late = timedelta(minutes=20)
+    hangs = []
+    shift = timedelta(0)
+    restart = events[1].at
+    for i, b in enumerate(replanned.plan.bags[:20]):
+        if b.start == restart:
+            shift = timedelta(0)  # a restart lays its bags out afresh
+        shift += late * (i % 2)
+        hangs.append(Hang(b.key, b.dose, b.start + shift))
+
+    def with_hangs() -> object:
+        return replan(plan, events, rules=rules, now=now, hangs=hangs)
+
+    moved = with_hangs()
+    assert isinstance(moved, type(replanned))
+    counted = [d for d in moved.decisions if d.reasons[0].startswith("No bag ran")]
+    print(f"late hangs counted: {len(counted)} of {len(hangs)} hangs")
+
     for name, run in (
         ("replan (baseline)", lambda: replan(plan, events, rules=rules, now=now)),
         ("course_state", state),
         ("replan + course_state", both),
+        ("replan with 20 hangs", with_hangs),
+        ("  + course_state", lambda: (with_hangs(), state())),
     ):
         times = [t / 200 for t in timeit.repeat(run, number=200, repeat=7)]
         print(

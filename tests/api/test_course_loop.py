@@ -268,9 +268,17 @@ def test_the_loop_follows_the_replanned_course(loop: Loop) -> None:
     removed_first = loop.call("nurse", "GET", f"/courses/{course}/bags").json()
     assert {b["code"]: b["status"] for b in removed_first}[first["code"]] == "removed"
 
+    # The restart's bag went up at 20:20, five minutes after the restart the log gives: no
+    # bag ran meanwhile, so the 7 days at 9 mcg/day count from 20:20.
+    state = _state(loop, course)
+    assert state["next_dose_change"] == {
+        "at": "2026-12-26T20:20:00+00:00",
+        "dose_mcg_per_day": "28",
+    }
+
     # After 7 days without recurrence the bag is at 28 mcg/day again.
     loop.at("2026-12-26T20:00:00+00:00")
-    escalated = _prepare_and_verify(loop, course, bag_start="2026-12-26T20:15:00+00:00")
+    escalated = _prepare_and_verify(loop, course, bag_start="2026-12-26T20:20:00+00:00")
     assert escalated["recipe"]["prescription"]["dose_mcg_per_day"] == 28
 
     # Discontinued: nothing more is prepared, the verified bag is do-not-hang.
@@ -304,6 +312,65 @@ def test_the_loop_follows_the_replanned_course(loop: Loop) -> None:
     )
     assert past.status_code == 422
     assert "confirm_past_start" in past.json()["error"]
+
+
+def test_a_bag_hung_late_moves_the_course_for_the_pharmacy_the_tasks_and_the_pages(
+    loop: Loop,
+) -> None:
+    """The infusion time counted is the time bags ran: bag 1 hung 3 h after its time moves
+    bag 2 (prepared before) and the rest of the cycle 3 h later, everywhere at once."""
+    course = _start(loop)["id"]
+    first = _prepare_and_verify(loop, course)
+    second = _prepare_and_verify(loop, course)
+    assert _instant(second["slot_start"]) == datetime(2026, 12, 11, 8, 0, tzinfo=UTC)
+
+    loop.at("2026-12-10T11:00:00+00:00")
+    assert _hang(loop, first).status_code == 200
+
+    state = _state(loop, course)
+    moved = "2026-12-11T11:00:00+00:00"
+    assert state["upcoming_bags"][1]["start"] == moved
+    assert state["upcoming_bags"][1]["bag"]["code"] == second["code"], "bag 2 keeps its slot"
+    assert state["do_not_hang"] == []
+    assert state["next_dose_change"]["at"] == "2026-12-17T11:00:00+00:00"
+    # the clinic's task list: bag 2's change at its new time, with its bag
+    tasks = loop.call("nurse", "GET", "/clinic/tasks?day=2026-12-11").json()
+    [change] = [t for t in tasks if t["kind"] == "bag-change"]
+    assert change["at"] == moved
+    assert change["bag_code"] == second["code"]
+    assert change["state"] == "due"
+    # the pharmacy's next bag is bag 3, at its moved time
+    third = _prepare_and_verify(loop, course)
+    assert _instant(third["recipe"]["bag_start"]) == datetime(2026, 12, 12, 11, 0, tzinfo=UTC)
+
+    # bag 1 runs its 24 h: bag 2 at its old time would stop it 3 h early
+    loop.at("2026-12-11T07:30:00+00:00")
+    early = _hang(loop, second)
+    assert early.status_code == 422
+    assert "may be hung from 2026-12-11T10:00:00+00:00" in early.json()["error"]
+    loop.at("2026-12-11T11:00:00+00:00")
+    assert _hang(loop, second).status_code == 200
+    tasks = loop.call("nurse", "GET", "/clinic/tasks?day=2026-12-11").json()
+    assert [t["state"] for t in tasks if t["kind"] == "bag-change"] == ["done"]
+
+
+def test_a_bag_hung_four_hours_late_asks_for_the_restart_premedication(loop: Loop) -> None:
+    course = _start(loop)["id"]
+    first = _prepare_and_verify(loop, course)
+    second = _prepare_and_verify(loop, course)
+    loop.at("2026-12-10T08:00:00+00:00")
+    assert _hang(loop, first).status_code == 200
+    loop.at("2026-12-11T13:00:00+00:00")
+    assert _hang(loop, second).status_code == 200
+
+    tasks = loop.call("nurse", "GET", "/clinic/tasks?day=2026-12-11").json()
+    restart = [t for t in tasks if t["kind"] == "premedication"]
+    assert [t["text"] for t in restart] == [
+        "dexamethasone 20 mg IV (route stated in the 2014 label), 1 hour before (before "
+        "restarting after an interruption of 5 h)"
+    ]
+    state = _state(loop, course)
+    assert state["upcoming_bags"][1]["start"] == "2026-12-12T13:00:00+00:00"
 
 
 def test_delivered_hours_follow_the_hang_and_removal(loop: Loop) -> None:

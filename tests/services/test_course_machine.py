@@ -53,7 +53,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from blina.config import Settings
-from blina.domain.course_state import STOPPED, WAITING, BagStatus, CoursePhase, CourseState
+from blina.domain.course_state import (
+    STOPPED,
+    WAITING,
+    BagStatus,
+    CoursePhase,
+    CourseState,
+    SlotState,
+)
 from blina.domain.errors import BlinaError, InvalidInput
 from blina.domain.pharmacy.resolution import ResolvedLibrary
 from blina.domain.replanning.decisions import DecisionKind
@@ -345,7 +352,7 @@ class CourseMachine(RuleBasedStateMachine):
         return chosen[pick % len(chosen)] if chosen else None
 
     def _in_window(self, bag: BagSeen, view: CourseView) -> bool:
-        slot = view.state.slot_at(bag.slot_start)
+        slot = _slot_of(view.state, bag)
         return slot is not None and (
             slot.slot.start - pharmacy.HANG_EARLY <= self.now < slot.slot.end
         )
@@ -524,11 +531,12 @@ class CourseMachine(RuleBasedStateMachine):
                 if view is not None:
                     events = courses.events_of(session, view.course.id)
                     since = events[-1].at if events else self.now
-                    due = [
-                        bag.slot_start
+                    starts = [
+                        slot.slot.start
                         for bag in self._bags(session, view.course.id)
-                        if bag.status in WAITING and since < bag.slot_start <= self.now
+                        if bag.status in WAITING and (slot := _slot_of(view.state, bag)) is not None
                     ]
+                    due = [start for start in starts if since < start <= self.now]
                     at = max(due, default=at)
                     if due:
                         _count("restart at a waiting bag's start")
@@ -605,7 +613,7 @@ class CourseMachine(RuleBasedStateMachine):
         self.bag_count += 1
         with self._read() as session:
             bag = next(b for b in self._bags(session, view.course.id) if b.id == made)
-        assert bag.slot_start == expected.slot.start
+        assert bag.slot_start == expected.slot.key
         assert bag.dose == expected.slot.dose.value
         if then_verify:
             verified = self._write("verify", lambda s: self._verify(s, made, self.pharmacist_b))
@@ -717,7 +725,7 @@ class CourseMachine(RuleBasedStateMachine):
         with self._read() as session:
             bag, view = next((b, v) for b, v in self._patient_bags(session, who) if b.id == bag_id)
         state = view.state
-        slot = state.slot_at(bag.slot_start)
+        slot = _slot_of(state, bag)
         hangable = (
             bag.status in _HANGABLE
             and state.reason_not_to_hang(bag.id) is None
@@ -866,7 +874,7 @@ class CourseMachine(RuleBasedStateMachine):
                 # A hung bag of a stopped infusion: the state says take it off the pump
                 # (it is to a hung bag what do-not-hang is to a waiting one).
                 continue
-            slot = view.state.slot_at(bag.slot_start)
+            slot = _slot_of(view.state, bag, any_dose=True)
             assert slot is not None, (
                 f"{who}'s {bag.status} bag {bag.code} for {bag.slot_start.isoformat()} has no "
                 f"slot in the current plan ({view.state.phase}, to remove: "
@@ -966,7 +974,7 @@ class CourseMachine(RuleBasedStateMachine):
             if upcoming is None:
                 _expect_refused(made, Conflict, why="the state has no next slot")
             else:
-                wanted = (upcoming.slot.start, upcoming.slot.dose.value)
+                wanted = (upcoming.slot.key, upcoming.slot.dose.value)
                 assert made_as == wanted, (
                     f"the state's next bag {wanted[0].isoformat()} at {wanted[1]} mcg/day; "
                     f"the pharmacy: {made!r}"
@@ -1107,3 +1115,13 @@ def test_replay(engine: Engine, knowledge: Knowledge, name: str) -> None:
         getattr(machine, step)(**arguments)
         for check in checks:
             check()
+
+
+def _slot_of(state: CourseState, bag: BagSeen, *, any_dose: bool = False) -> SlotState | None:
+    """The slot of the current plan ``bag`` was made for: its key (a late hang before it
+    moves the slot's start, not its key) and its dose (``any_dose``: the slot at its key
+    whatever the dose, to say what differs)."""
+    keyed = [s for s in state.slots if s.slot.key == bag.slot_start]
+    fitting = [s for s in keyed if s.slot.dose.value == bag.dose]
+    found = fitting or (keyed if any_dose else [])
+    return found[0] if found else None

@@ -358,7 +358,8 @@ def test_hanging_the_next_bag_removes_the_one_on_the_pump(
         second = add_bag(session, world, knowledge, library, course)
     _hang(sessions, world, knowledge, _bag(sessions, world, first)[0])
 
-    tomorrow = FIRST + timedelta(days=1) - timedelta(minutes=30)
+    # the first bag was hung at NOW, 90 min after its time: the next one is due a day later
+    tomorrow = NOW + timedelta(days=1) - timedelta(minutes=30)
     _hang(sessions, world, knowledge, _bag(sessions, world, second)[0], now=tomorrow)
 
     assert _bag(sessions, world, first)[1] is BagStatus.REMOVED

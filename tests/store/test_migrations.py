@@ -417,3 +417,53 @@ def test_0014_adds_password_reset_links_and_the_last_sign_in_and_removes_them(
     assert "password_reset" not in schema.get_table_names()
     assert "last_login_at" not in {c["name"] for c in schema.get_columns("app_user")}
     assert _indexes(empty_engine, "app_user") == indexes_before
+
+
+def test_0015_keeps_a_bag_change_task_s_slot_key_and_removes_it(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0014")
+    tables = MetaData()
+    tables.reflect(empty_engine)
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def add(table: str, *rows: dict[str, object]) -> None:
+        with empty_engine.begin() as connection:
+            connection.execute(insert(tables.tables[table]), list(rows))
+
+    add("clinic", {"id": 1, "name": "c", "zone": "UTC", "phone": "", "created_at": at})
+    add(
+        "app_user",
+        {"id": 1, "clinic_id": 1, "username": "u", "display_name": "u", "role": "physician"}
+        | {"password_hash": "x", "failed_logins": 0, "active": True, "created_at": at},
+    )
+    add("patient", {"id": 1, "clinic_id": 1, "code": "p", "display_name": "p", "created_at": at})
+    add(
+        "course",
+        {"id": 1, "patient_id": 1, "regimen_id": "r", "start": at.date(), "start_time": at.time()}
+        | {"bag_hours": 48, "cycles": 1, "cycle_starts": {}, "weight_kg": 70, "age_years": 40}
+        | {"status": "active", "backdated": False, "version": 1, "prescribed_by": 1}
+        | {"created_at": at, "updated_at": at},
+    )
+    task = {"course_id": 1, "clinic_id": 1, "patient_id": 1, "day": at.date(), "at": at}
+    add(
+        "course_task",
+        task | {"id": 1, "kind": "bag-change", "text": "t", "ref": "28"},
+        task | {"id": 2, "kind": "premedication", "text": "t", "ref": "dexamethasone"},
+    )
+
+    migrate.upgrade(empty_engine, "0015")
+
+    columns = {c["name"]: c for c in inspect(empty_engine).get_columns("course_task")}
+    assert columns["slot_key"]["nullable"]
+    tables = MetaData()
+    tables.reflect(empty_engine, only=["course_task"])
+    rows = tables.tables["course_task"]
+    with empty_engine.connect() as connection:
+        keys = dict(connection.execute(select(rows.c.id, rows.c.slot_key)).all())
+    # a bag change keeps its own time as key; other tasks have none
+    assert keys[2] is None
+    assert keys[1] is not None
+    assert keys[1].replace(tzinfo=UTC) == at
+
+    migrate.downgrade(empty_engine, "0014")
+
+    assert "slot_key" not in {c["name"] for c in inspect(empty_engine).get_columns("course_task")}

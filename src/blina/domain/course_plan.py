@@ -90,12 +90,22 @@ class PremedicationDose:
 
 
 class Bag(NamedTuple):
-    """One infusion bag, hung at ``start`` and replaced or stopped at ``end`` (both UTC)."""
+    """One infusion bag, hung at ``start`` and replaced or stopped at ``end`` (both UTC).
+
+    ``shift`` is how much later than first laid out the bag now starts because bags
+    before it were hung late (since the last restart or cycle start); ``key``, its start
+    less that shift, is the bag's identity: a bag prepared before a late hang still
+    belongs to the slot that moved."""
 
     cycle: int
     start: datetime
     end: datetime
     dose: McgPerDay
+    shift: timedelta = timedelta(0)
+
+    @property
+    def key(self) -> datetime:
+        return self.start - self.shift
 
     @property
     def hours(self) -> Decimal:
@@ -246,17 +256,19 @@ def premedication_dose(
     )
 
 
-def lay_bags(cycle: int, pieces: Iterable[Piece], bag_hours: int) -> list[Bag]:
+def lay_bags(
+    cycle: int, pieces: Iterable[Piece], bag_hours: int, shift: timedelta = timedelta(0)
+) -> list[Bag]:
     """Bags of ``bag_hours`` from the start of each piece; the last bag of a piece stops at
     its end (a dose change, an interruption or the end of the cycle's infusion) and may
-    be shorter."""
+    be shorter. ``shift``: see ``Bag``."""
     length = timedelta(hours=bag_hours)
     bags = []
     for start, end, dose in pieces:
         hung = start
         while hung < end:
             removed = min(hung + length, end)
-            bags.append(Bag(cycle, hung, removed, dose))
+            bags.append(Bag(cycle, hung, removed, dose, shift))
             hung = removed
     return bags
 

@@ -86,8 +86,8 @@ ON_PUMP = frozenset({BagStatus.HUNG, BagStatus.REMOVED})
 
 @dataclass(frozen=True, slots=True)
 class BagRecord:
-    """A bag as recorded: the slot it was made for (start and dose), where it is now, and
-    when it was hung and removed."""
+    """A bag as recorded: the slot it was made for (its key, ``Slot.key``, and dose), where
+    it is now, and when it was hung and removed."""
 
     id: int
     code: str
@@ -101,17 +101,23 @@ class BagRecord:
 @dataclass(frozen=True, slots=True)
 class Slot:
     """One bag of the current plan: the ``number``-th of the course, hung at ``start``,
-    replaced or stopped at ``end``."""
+    replaced or stopped at ``end``. ``shift`` and ``key`` are the bag's (``Bag``): a late
+    hang before it moves its start, not its key, which the bag made for it keeps."""
 
     number: int
     cycle: int
     start: datetime
     end: datetime
     dose: McgPerDay
+    shift: timedelta = timedelta(0)
 
     @property
     def hours(self) -> Decimal:
         return Decimal((self.end - self.start).total_seconds()) / _HOUR
+
+    @property
+    def key(self) -> datetime:
+        return self.start - self.shift
 
 
 class SlotStatus(StrEnum):
@@ -204,8 +210,16 @@ class CourseState:
         return tuple(s for s in self.slots if s.slot.end > self.at)
 
     def slot_at(self, start: datetime) -> SlotState | None:
+        """The slot starting at ``start`` (as the plan shows it now)."""
         for state in self.slots:
             if state.slot.start == start:
+                return state
+        return None
+
+    def slot_of(self, bag: BagRecord) -> SlotState | None:
+        """The slot ``bag`` was made for, wherever late hangs have moved it."""
+        for state in self.slots:
+            if state.slot.key == bag.slot_start and state.slot.dose == bag.dose:
                 return state
         return None
 
@@ -332,8 +346,7 @@ def _off_plan(hung: BagRecord, slots: tuple[Slot, ...], phase: CoursePhase, now:
     if phase in STOPPED or phase is CoursePhase.INTERRUPTED:
         return True
     return not any(
-        slot.start == hung.slot_start and slot.dose == hung.dose and slot.end > now
-        for slot in slots
+        slot.key == hung.slot_start and slot.dose == hung.dose and slot.end > now for slot in slots
     )
 
 
@@ -345,7 +358,7 @@ def _open_interruption(events: Sequence[Event]) -> Interruption | None:
 
 def _slots(plan: CoursePlan) -> tuple[Slot, ...]:
     return tuple(
-        Slot(number, bag.cycle, bag.start, bag.end, bag.dose)
+        Slot(number, bag.cycle, bag.start, bag.end, bag.dose, bag.shift)
         for number, bag in enumerate(plan.bags, start=1)
     )
 
@@ -353,9 +366,9 @@ def _slots(plan: CoursePlan) -> tuple[Slot, ...]:
 def _match(
     slots: tuple[Slot, ...], bags: Sequence[BagRecord], phase: CoursePhase
 ) -> tuple[dict[int, BagRecord], tuple[tuple[BagRecord, str], ...]]:
-    """Each live bag to the slot of the current plan it was made for (same start, same
+    """Each live bag to the slot of the current plan it was made for (same key, same
     dose); a waiting bag with no such slot, or of a stopped infusion, is not to be hung."""
-    by_start = {slot.start: slot for slot in slots}
+    by_start = {slot.key: slot for slot in slots}
     matched: dict[int, BagRecord] = {}
     refused: list[tuple[BagRecord, str]] = []
     for bag in sorted(bags, key=lambda b: b.id):

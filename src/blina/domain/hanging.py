@@ -45,7 +45,7 @@ def hang_problems(
     refused = state.reason_not_to_hang(bag.id)
     if refused is not None:
         found.append(f"do not hang bag {bag.code}: {refused}")
-    slot = state.slot_at(bag.slot_start)
+    slot = state.slot_of(bag)
     if refused is None and slot is not None and slot.bag == bag:
         window_opens = slot.slot.start - early
         if now < window_opens:

@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from blina.domain.body import measure_body
 from blina.domain.course_plan import CoursePlan
 from blina.domain.course_state import (
+    ON_PUMP,
     BagRecord,
     BagStatus,
     CourseState,
@@ -31,7 +32,7 @@ from blina.domain.course_state import (
 from blina.domain.errors import InvalidInput
 from blina.domain.planning import plan_course
 from blina.domain.replanning.decisions import CourseStatus, Replan
-from blina.domain.replanning.events import Discontinuation, Event
+from blina.domain.replanning.events import Discontinuation, Event, Hang
 from blina.domain.replanning.replay import replan
 from blina.domain.units import McgPerDay
 from blina.interop.json.replanning import event_from_dict, event_to_dict
@@ -340,10 +341,11 @@ def view_of(
     events: list[Event],
     now: datetime,
 ) -> CourseView:
-    """The course with its plan, re-planned through ``events`` (its log) when it has any,
-    and its state at ``now``."""
-    plan, replanned = replanned_plan(session, knowledge, course, patient, events, now)
-    return _with_state(session, course, patient, plan, replanned, events, now)
+    """The course with its plan, re-planned through ``events`` (its log) and its bags'
+    hangs when it has any, and its state at ``now``."""
+    bags = bag_records(session, course.id) if course.id is not None else []
+    plan, replanned = replanned_plan(session, knowledge, course, patient, events, now, bags)
+    return _with_state(session, course, patient, plan, replanned, events, now, bags)
 
 
 def replanned_plan(
@@ -353,13 +355,24 @@ def replanned_plan(
     patient: Patient,
     events: list[Event],
     now: datetime,
+    bags: list[BagRecord] | None = None,
 ) -> tuple[CoursePlan, Replan | None]:
-    """The course's current plan (re-planned through its log when it has events), for a
-    reader that needs no bags and no state (triage, the calendar)."""
+    """The course's current plan, re-planned through its log and the hangs of its bags
+    (``bags``, read when not given) when it has either: the infusion time counted is the
+    time bags ran, so a bag hung late moves the rest of the cycle. For a reader that
+    needs no state (triage, the calendar) as for one that does."""
     plan = plan_for(knowledge, course, _zone(session, patient.clinic_id))
-    if not events:
+    course_id = getattr(course, "id", None)
+    if bags is None:
+        bags = bag_records(session, course_id) if course_id is not None else []
+    hangs = [
+        Hang(bag.slot_start, bag.dose, bag.hung_at)
+        for bag in bags
+        if bag.hung_at is not None and bag.status in ON_PUMP
+    ]
+    if not events and not hangs:
         return plan, None
-    replanned = replan(plan, events, rules=knowledge.toxicity.modifications, now=now)
+    replanned = replan(plan, events, rules=knowledge.toxicity.modifications, now=now, hangs=hangs)
     return replanned.plan, replanned
 
 
@@ -371,12 +384,15 @@ def _with_state(
     replanned: Replan | None,
     events: list[Event],
     now: datetime,
+    bags: list[BagRecord] | None = None,
 ) -> CourseView:
+    if bags is None:
+        bags = bag_records(session, course.id) if course.id is not None else []
     state = course_state(
         plan=plan,
         replanned=replanned,
         events=events,
-        bags=bag_records(session, course.id) if course.id is not None else [],
+        bags=bags,
         recorded_status=course.status,
         now=now,
         verify_lead=VERIFY_LEAD,
@@ -641,7 +657,14 @@ def write_tasks(session: Session, view: CourseView) -> None:
     zone = plan.zone
     rows: list[dict[str, object]] = []
 
-    def task(day: date, kind: str, text: str, at: datetime | None = None, ref: str = "") -> None:
+    def task(
+        day: date,
+        kind: str,
+        text: str,
+        at: datetime | None = None,
+        ref: str = "",
+        key: datetime | None = None,
+    ) -> None:
         rows.append(
             {
                 "course_id": course.id,
@@ -652,6 +675,7 @@ def write_tasks(session: Session, view: CourseView) -> None:
                 "kind": kind,
                 "text": text,
                 "ref": ref,
+                "slot_key": key,
             }
         )
 
@@ -665,6 +689,7 @@ def write_tasks(session: Session, view: CourseView) -> None:
             bag_task_text(slot, numbered[slot.slot.cycle], per_cycle[slot.slot.cycle]),
             slot.slot.start,
             str(slot.slot.dose.value),
+            slot.slot.key,
         )
     for dose in plan.premedication:
         local = dose.due.astimezone(zone)

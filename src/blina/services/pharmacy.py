@@ -38,7 +38,7 @@ from blina.knowledge._pharmacy import DEMO_LIBRARY, load_site_library
 from blina.services.access import course_for, require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
-from blina.services.courses import CourseView, events_of, view_of
+from blina.services.courses import CourseView, events_of, sync_course, view_of
 from blina.services.errors import Conflict, NotFound, PermissionDenied
 from blina.services.records import BagPreparationRecord, PatientRecord, copy_of
 from blina.store.tables import BagPreparation, Course, Patient
@@ -144,7 +144,7 @@ def prepare_course_bag(
     row = BagPreparation(
         course_id=course.id,
         code=new_bag_code(),
-        slot_start=slot.start,
+        slot_start=slot.key,
         dose_mcg_per_day=slot.dose.value,
         status=BagStatus.PREPARED.value,
         recipe=recipe,
@@ -290,8 +290,10 @@ def hang_bag(
     row, course, patient = _bag_by_code(session, actor, code)
     if patient.id != patient_id:
         raise HardStop([_stop(f"bag {row.code} is not this patient's: do not hang it")])
-    view = view_of(session, knowledge, course, patient, events_of(session, course.id), now)
+    events = events_of(session, course.id)
+    view = view_of(session, knowledge, course, patient, events, now)
     recipe = read_recipe_dict(row.recipe)
+    slot = view.state.slot_of(_record(row))
     problems = hang_problems(
         state=view.state,
         bag=_record(row),
@@ -316,6 +318,11 @@ def hang_bag(
     row.pump_rate_ml_per_h, row.pump_volume_ml = rate, volume
     program = {"rate_ml_per_h": str(rate), "volume_ml": str(volume)}
     _audit_step(session, actor, now, row, "bag.hang", before, program)
+    if slot is not None and now > slot.slot.start:
+        # Hung after its time: the re-plan counts the time no bag ran, so the rest of the
+        # cycle moves; the task index and the do-not-hang marks follow the new plan.
+        session.flush()
+        sync_course(session, view_of(session, knowledge, course, patient, events, now))
     return _record_of(row)
 
 

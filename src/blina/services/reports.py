@@ -44,6 +44,7 @@ from blina.services.sealed_rows import with_audit_mac
 from blina.store.prepared import Prepared
 from blina.store.tables import (
     Alert,
+    BagPreparation,
     Clinic,
     Course,
     CourseEvent,
@@ -331,7 +332,7 @@ def _context(
         return Context(recent=recent)
     running = True
     restarts: tuple[datetime, ...] = ()
-    if course.has_events:  # re-planned through the log (interruptions are rare)
+    if course.replanned:  # through the log or late hangs (rare: the plan is read otherwise)
         view = get_course(session, actor=actor, now=now, knowledge=knowledge, course_id=course.id)
         plan = view.plan
         # the course state, not the day's plan: an interrupted infusion is not running
@@ -364,9 +365,11 @@ def _context(
 
 # Built once (a check-in runs them every time): the patient with their clinic's zone,
 # and their active course (if any) with the columns its plan is derived from (see
-# services.courses.Prescribed) and whether its log has events.
+# services.courses.Prescribed) and whether it is re-planned (its log has events, or a bag
+# was hung after its time).
 _COURSES = table_of(Course)
 _EVENTS = table_of(CourseEvent)
+_BAGS = table_of(BagPreparation)
 _PATIENTS = table_of(Patient)
 _CLINICS = table_of(Clinic)
 _PATIENT_NOW = Prepared(
@@ -387,10 +390,13 @@ _PATIENT_NOW = Prepared(
         _COURSES.c.weight_kg,
         _COURSES.c.height_cm,
         _COURSES.c.age_years,
-        select(_EVENTS.c.id)
-        .where(_EVENTS.c.course_id == _COURSES.c.id)
-        .exists()
-        .label("has_events"),
+        (
+            select(_EVENTS.c.id).where(_EVENTS.c.course_id == _COURSES.c.id).exists()
+            # a bag hung after its slot's key: the re-plan moved the rest of the cycle
+            | select(_BAGS.c.id)
+            .where(_BAGS.c.course_id == _COURSES.c.id, _BAGS.c.hung_at > _BAGS.c.slot_start)
+            .exists()
+        ).label("replanned"),
     )
     .select_from(_PATIENTS)
     .join(_CLINICS, _CLINICS.c.id == _PATIENTS.c.clinic_id)

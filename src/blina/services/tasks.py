@@ -85,7 +85,7 @@ def tasks_for_day(session: Session, *, actor: Actor, day: date, now: datetime) -
             and_(
                 CourseTask.kind == "bag-change",
                 BagPreparation.course_id == CourseTask.course_id,
-                BagPreparation.slot_start == CourseTask.at,
+                BagPreparation.slot_start == CourseTask.slot_key,
                 BagPreparation.status.not_in(_FREED),
             ),
         )
@@ -101,10 +101,11 @@ def tasks_for_day(session: Session, *, actor: Actor, day: date, now: datetime) -
         .where(CourseTask.clinic_id == actor.clinic_id, CourseTask.day == day)
         .order_by(CourseTask.at, CourseTask.id)
     )
-    # A slot is its start and its dose: a restart at another dose where a bag began leaves
-    # the old dose's bag at the same start (removed, or waiting and marked do not hang).
-    # Each task keeps the bag of its own dose; a task written before bag-change tasks
-    # carried their dose (an empty ref) keeps the bag at its start.
+    # A slot is its key (its first start, which a late hang before it does not move) and
+    # its dose: a restart at another dose where a bag began leaves the old dose's bag at the
+    # same key (removed, or waiting and marked do not hang). Each task keeps the bag of its
+    # own dose; a task written before bag-change tasks carried their dose (an empty ref)
+    # keeps the bag at its key.
     tasks: dict[int, TaskRow] = {}
     for row in session.execute(query):
         task_id, ref, dose = row[11], row[12], row[13]

@@ -492,5 +492,7 @@ class CourseTask(Base):
     kind: Mapped[str] = mapped_column(String(30))
     text: Mapped[str] = mapped_column(Text)
     # What the task's state is read from: the premedication's drug; a bag change's dose in
-    # mcg/day (its bag is found by its course, start ``at`` and this dose).
+    # mcg/day (its bag is found by its course, its slot's key and this dose).
     ref: Mapped[str] = mapped_column(String(100), default="")
+    # A bag change's slot key (``Bag.key``): its start before late hangs moved it.
+    slot_key: Mapped[datetime | None]

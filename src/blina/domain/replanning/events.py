@@ -10,6 +10,7 @@ grade from 1 to 4, a positive restart dose.
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from blina.domain.course_plan import CoursePlan
 from blina.domain.errors import InvalidInput
@@ -19,10 +20,12 @@ from blina.domain.units import McgPerDay
 __all__ = [
     "Discontinuation",
     "Event",
+    "Hang",
     "Interruption",
     "Restart",
     "check_aware",
     "check_events",
+    "check_hangs",
     "in_utc",
 ]
 
@@ -56,6 +59,16 @@ class Discontinuation:
 
 
 Event = Interruption | Restart | Discontinuation
+
+
+class Hang(NamedTuple):
+    """What a bag record tells the re-plan: the bag made for the slot keyed ``slot``
+    (``Bag.key``) at ``dose`` was hung at ``at``. Not an entry of the log: the replay
+    reads hangs to count the time no bag ran between two bags (a bag hung late)."""
+
+    slot: datetime
+    dose: McgPerDay
+    at: datetime
 
 
 def in_utc(event: Event) -> Event:
@@ -98,3 +111,9 @@ def check_events(plan: CoursePlan, events: Sequence[Event]) -> None:
                 raise InvalidInput(f"{where}.dose_mcg_per_day", event.dose.value, "> 0")
             if event.resolved_at is not None:
                 check_aware(f"{where}.resolved_at", event.resolved_at)
+
+
+def check_hangs(hangs: Sequence[Hang]) -> None:
+    for index, hang in enumerate(hangs):
+        check_aware(f"hangs[{index}].slot", hang.slot)
+        check_aware(f"hangs[{index}].at", hang.at)

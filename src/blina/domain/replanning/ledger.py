@@ -50,7 +50,9 @@ class Cap:
 
 @dataclass(slots=True)
 class CycleRun:
-    """One cycle as given: its infusion pieces (start, end, dose) in elapsed time.
+    """One cycle as given: its infusion pieces (start, end, dose) in elapsed time, and
+    for each piece the shift its bags carry (``Bag.shift``: late hangs since the cycle's
+    start or the last restart).
 
     ``premedicated_as`` is the cycle whose premedication rules apply: its own, or the
     earlier cycle whose step-up it repeats (a child's premedication covers the first
@@ -61,6 +63,7 @@ class CycleRun:
     infusion_start: datetime
     doses: tuple[McgPerDay, ...]
     segments: list[tuple[datetime, datetime, McgPerDay]] = field(default_factory=list)
+    shifts: list[timedelta] = field(default_factory=list)
     infused: timedelta = timedelta(0)
     end: date | None = None
     repeats: int | None = None
@@ -121,7 +124,9 @@ class InfusionLedger:
     ``total`` is the infusion time given over the whole course (a cap's end is counted
     in it); ``dose`` the dose of the last piece (the dose at onset of a reaction);
     ``split`` says the next piece starts a new bag segment (after a stop, a new cycle, a
-    restart or a dose change) rather than lengthening the last one.
+    restart or a dose change) rather than lengthening the last one; ``shift`` is the time
+    the infusion stood still between bags (late hangs) since the current cycle's start or
+    the last restart, which the bags laid from now on carry.
     """
 
     def __init__(self, plan: CoursePlan) -> None:
@@ -141,6 +146,7 @@ class InfusionLedger:
         self.total = timedelta(0)
         self.cap: Cap | None = None
         self.split = True
+        self.shift = timedelta(0)
         self.dose = _ZERO
 
     @property
@@ -170,6 +176,7 @@ class InfusionLedger:
         run = CycleRun(spec, start, begins, tuple(self.step_dose(s) for s in spec.steps))
         self.runs.append(run)
         self.split = True
+        self.shift = timedelta(0)
         reason = f"before the first dose of cycle {spec.number}"
         if after_pause is not None:
             reason += f" (a new cycle after an interruption of {duration_text(after_pause)})"
@@ -212,6 +219,26 @@ class InfusionLedger:
     def new_segment(self) -> None:
         """The next piece starts a new bag segment: the infusion stopped or restarted."""
         self.split = True
+
+    def restart(self) -> None:
+        """The infusion restarts: a new bag segment, laid out afresh from the restart."""
+        self.split = True
+        self.shift = timedelta(0)
+
+    def pause(self, delay: timedelta) -> None:
+        """The infusion stood still ``delay`` before the next bag was hung: the next piece
+        starts a new bag segment, and every bag from there is ``delay`` later."""
+        self.split = True
+        self.shift += delay
+
+    def at_bag_change(self) -> bool:
+        """Whether a bag is due to start at the replay's clock: the next piece starts a new
+        segment, or the last segment has run a whole number of bags."""
+        segments = self.current.segments
+        if self.split or not segments:
+            return True
+        start, end, _ = segments[-1]
+        return (end - start) % timedelta(hours=self.plan.bag.hours) == timedelta(0)
 
     def cap_expired(self) -> bool:
         cap = self.cap
@@ -294,6 +321,7 @@ class InfusionLedger:
             segments[-1] = (segments[-1][0], end, dose)
         else:
             segments.append((start, end, dose))
+            run.shifts.append(self.shift)
         self.split = False
         self.dose = dose
 
@@ -341,7 +369,12 @@ class InfusionLedger:
 
     def _bags(self) -> list[Bag]:
         hours = self.plan.bag.hours
-        return [bag for run in self.runs for bag in lay_bags(run.spec.number, run.segments, hours)]
+        return [
+            bag
+            for run in self.runs
+            for segment, shift in zip(run.segments, run.shifts, strict=True)
+            for bag in lay_bags(run.spec.number, [segment], hours, shift)
+        ]
 
     def _spans(self) -> list[Span]:
         spans: list[Span] = []

@@ -11,6 +11,13 @@ Between two events the course is in one ``Phase``:
 - ``Ended``: discontinued (by the log or by a rule) or ended by the label's new-cycle
   rule with no cycle left; nothing is infused any more.
 
+While infusing, the bags' hangs (``Hang``) are read too: a bag hung after its time means
+no bag ran in between, so the cycle goes on that much longer (its labelled infusion time
+is what is counted, as after an interruption of the same cycle) and every later bag of
+the segment moves with it, keeping its key (``Bag.key``); after 4 hours or more the
+label's restart premedication and supervision apply. A pause longer than the same-cycle
+limit is not counted: only a recorded interruption starts the label's new cycle.
+
 The transitions (``Replay.apply``) are the event log's: infusing -> interrupted (or
 ended, when the rule discontinues) on an interruption; interrupted -> infusing (the same
 cycle, or a new one) or ended (too long to resolve; no cycle left) on a restart; any
@@ -31,16 +38,20 @@ from blina.domain.replanning.decisions import CourseStatus, Decision, DecisionKi
 from blina.domain.replanning.events import (
     Discontinuation,
     Event,
+    Hang,
     Interruption,
     Restart,
     check_aware,
     check_events,
+    check_hangs,
     in_utc,
 )
 from blina.domain.replanning.ledger import DAY, Cap, CycleRun, InfusionLedger
 from blina.domain.units import McgPerDay
 
 __all__ = ["Ended", "Infusing", "Interrupted", "Phase", "Replay", "TreatmentFree", "replan"]
+
+_MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +89,12 @@ Phase = Infusing | Interrupted | TreatmentFree | Ended
 
 
 def replan(
-    plan: CoursePlan, events: Sequence[Event], *, rules: ModificationRules, now: datetime
+    plan: CoursePlan,
+    events: Sequence[Event],
+    *,
+    rules: ModificationRules,
+    now: datetime,
+    hangs: Sequence[Hang] = (),
 ) -> Replan:
     """Replay ``plan`` with ``events`` and return the new plan and the decisions.
 
@@ -90,6 +106,7 @@ def replan(
     rules : the label's modification table (``blina.knowledge``).
     now : the current instant; sets ``status`` (completed once the last infusion has
         ended) and whether an open interruption has outlasted its rule.
+    hangs : when the course's bags were hung (any order); a late one moves the rest.
 
     Raises ``InvalidInput`` naming the event field for a naive or out-of-order time, an
     event before the first infusion, an interruption while none runs, a restart with
@@ -97,7 +114,8 @@ def replan(
     """
     check_aware("now", now)
     check_events(plan, events)
-    replay = Replay(plan, rules)
+    check_hangs(hangs)
+    replay = Replay(plan, rules, hangs)
     replay.run([in_utc(event) for event in events])
     return replay.result(now.astimezone(UTC))
 
@@ -106,9 +124,16 @@ class Replay:
     """One pass over the events. ``clock`` is the instant the replay has reached: an event
     before it is refused (a restart the label moved later sets it past the logged one)."""
 
-    def __init__(self, plan: CoursePlan, rules: ModificationRules) -> None:
+    def __init__(
+        self, plan: CoursePlan, rules: ModificationRules, hangs: Sequence[Hang] = ()
+    ) -> None:
         self.plan = plan
         self.rules = rules
+        self.hangs = sorted(
+            (Hang(h.slot.astimezone(UTC), h.dose, h.at.astimezone(UTC)) for h in hangs),
+            key=lambda h: (h.slot, h.at),
+        )
+        self.next_hang = 0
         self.ledger = InfusionLedger(plan)
         first = plan.cycles[0]
         self.ledger.start_cycle(first.infusion_start, first.start, None)
@@ -176,6 +201,11 @@ class Replay:
         ledger = self.ledger
         while True:
             done_at = self.clock + ledger.current.remaining
+            late = self._late_hang(done_at if until is None else min(until, done_at))
+            if late is not None:
+                if self._stand_still(*late, until):
+                    return
+                continue
             if until is not None and until < done_at:
                 self._infuse(until)
                 return
@@ -192,6 +222,40 @@ class Replay:
                 return
             ledger.start_cycle(begins, start, None)
             self.clock = begins
+
+    def _late_hang(self, stop: datetime) -> tuple[datetime, Hang] | None:
+        """The next bag due before ``stop`` that was hung after its time (at least a
+        minute: times are written to the minute), with the instant it was due."""
+        while self.next_hang < len(self.hangs):
+            hang = self.hangs[self.next_hang]
+            due = hang.slot + self.ledger.shift
+            if due >= stop:
+                return None
+            self.next_hang += 1
+            if due >= self.clock and hang.at - due >= _MINUTE:
+                return due, hang
+        return None
+
+    def _stand_still(self, due: datetime, hang: Hang, until: datetime | None) -> bool:
+        """Infusing -> (no bag from ``due`` until the hang, or until the next event) ->
+        infusing. Returns True when the next event came first."""
+        self._infuse(due)
+        ledger = self.ledger
+        run = ledger.current
+        if not ledger.at_bag_change() or ledger.effective(run) != hang.dose:
+            return False  # not a bag of the current layout: it says nothing of a pause
+        resume = hang.at if until is None else min(hang.at, until)
+        delay = resume - due
+        interruptions = self.rules.interruptions
+        if delay > interruptions.same_cycle_max_days * DAY:
+            self.decisions.append(restart_rules.long_pause(delay, due, interruptions))
+            return False
+        ledger.pause(delay)
+        self.clock = resume
+        self.decisions.append(restart_rules.stood_still(delay, due, run, interruptions))
+        if delay >= timedelta(hours=interruptions.restart_care_min_hours):
+            self._restart_care(delay, resume, run, None)
+        return resume != hang.at
 
     def _infuse(self, until: datetime) -> None:
         steps = self.ledger.infuse(self.clock, until)
@@ -242,7 +306,7 @@ class Replay:
             self._restart_same_cycle(event, action, pause, at)
         else:
             self._restart_new_cycle(event, action, pause, at)
-        self.ledger.new_segment()
+        self.ledger.restart()
         return at
 
     def _restart_same_cycle(

@@ -99,6 +99,40 @@ def same_cycle(pause: timedelta, at: datetime, run: CycleRun, rules: Interruptio
     )
 
 
+def stood_still(
+    delay: timedelta, due: datetime, run: CycleRun, rules: InterruptionRules
+) -> Decision:
+    """No bag ran for ``delay`` from ``due`` (the next bag was hung late): the cycle goes
+    on to its labelled infusion time, as after a short interruption."""
+    return Decision(
+        due,
+        DecisionKind.CONTINUE_CYCLE,
+        (
+            f"No bag ran for {duration_text(delay)} from {due.isoformat()} (the bag was hung "
+            f"after its time): cycle {run.spec.number} continues to {run.spec.infusion_days} "
+            f"infusion days in total ({duration_text(run.infused)} given, "
+            f"{duration_text(run.remaining)} to go); the bags after it move with it.",
+        ),
+        rules.same_cycle_source,
+    )
+
+
+def long_pause(delay: timedelta, due: datetime, rules: InterruptionRules) -> Decision:
+    """A bag hung more than the same-cycle limit after its time: the label's new-cycle
+    rule needs the interruption recorded; until then the plan is not moved."""
+    return Decision(
+        due,
+        DecisionKind.INTERRUPT,
+        (
+            f"No bag ran for {duration_text(delay)} from {due.isoformat()} (more than "
+            f"{rules.same_cycle_max_days} days): record the interruption and the restart so "
+            "the label's rule for a long interruption applies; the plan is not moved until then.",
+        ),
+        rules.same_cycle_source,
+        DecisionLevel.SOFT,
+    )
+
+
 def new_cycle(pause: timedelta, at: datetime, run: CycleRun, rules: InterruptionRules) -> Decision:
     """A longer pause: ``run``, the next cycle, starts at the restart."""
     return Decision(

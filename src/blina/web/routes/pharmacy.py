@@ -248,8 +248,9 @@ def _label_of(
 ) -> BagLabel:
     """The label's values from the stored bag and its recipe (as ``read_recipe_dict`` gives
     it). The hang window is the one the hang checks use: from ``HANG_EARLY`` before the
-    bag's slot to ``pharmacy.hang_by``. The beyond-use times are the prepared bag's limits
-    counted from its preparation, each with the recipe's own words; none is made up."""
+    bag's slot (its start when it was prepared) to ``pharmacy.hang_by``. The beyond-use
+    times are the prepared bag's limits counted from its preparation, each with the
+    recipe's own words; none is made up."""
 
     def at(moment: datetime) -> str:
         return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}"
@@ -271,7 +272,7 @@ def _label_of(
         infuse_ml=Decimal(str(recipe["infuse_ml"])),
         rate_ml_per_h=Decimal(str(recipe["rate_ml_per_h"])),
         duration_h=Decimal(str(recipe["duration_h"])),
-        hang_from=at(bag.slot_start - pharmacy.HANG_EARLY),
+        hang_from=at(datetime.fromisoformat(str(recipe["bag_start"])) - pharmacy.HANG_EARLY),
         hang_by=None if hang_by is None else at(hang_by),
         expiry=expiry or None,
         do_not_hang=_not_to_hang(bag),
