@@ -417,3 +417,42 @@ def test_0014_adds_password_reset_links_and_the_last_sign_in_and_removes_them(
     assert "password_reset" not in schema.get_table_names()
     assert "last_login_at" not in {c["name"] for c in schema.get_columns("app_user")}
     assert _indexes(empty_engine, "app_user") == indexes_before
+
+
+def test_0015_adds_family_invitations_and_removes_them(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0014")
+    assert "invitation" not in inspect(empty_engine).get_table_names()
+
+    migrate.upgrade(empty_engine, "0015")
+
+    schema = inspect(empty_engine)
+    columns = {c["name"]: c for c in schema.get_columns("invitation")}
+    assert set(columns) == {
+        "id",
+        "clinic_id",
+        "patient_id",
+        "role",
+        "username",
+        "display_name",
+        "token_sha256",
+        "issued_by",
+        "created_at",
+        "expires_at",
+        "used_at",
+        "revoked_at",
+        "user_id",
+    }
+    for name in ("token_sha256", "expires_at", "username", "role", "patient_id"):
+        assert not columns[name]["nullable"], name
+    for name in ("used_at", "revoked_at", "user_id"):
+        assert columns[name]["nullable"], name
+    assert [u["column_names"] for u in schema.get_unique_constraints("invitation")] == [
+        ["token_sha256"]
+    ]
+    indexes = {i["name"]: i["column_names"] for i in schema.get_indexes("invitation")}
+    assert indexes["ix_invitation_clinic_username"] == ["clinic_id", "username"]
+    assert indexes["ix_invitation_patient_id"] == ["patient_id"]
+
+    migrate.downgrade(empty_engine, "0014")
+
+    assert "invitation" not in inspect(empty_engine).get_table_names()
