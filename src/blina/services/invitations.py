@@ -61,6 +61,7 @@ __all__ = [
     "invitation_target",
     "issue_invitation",
     "list_invitations",
+    "may_invite",
     "revoke_invitation",
 ]
 
@@ -114,6 +115,10 @@ class InvitationTarget:
     invitation_id: int
     username: str
     role: str
+
+
+def may_invite(actor: Actor) -> bool:
+    return actor.role in _INVITING
 
 
 def issue_invitation(
