@@ -121,7 +121,8 @@ def test_register_a_patient_invite_a_caregiver_who_signs_in_to_their_today_page(
     link = nurse.page.locator("[data-invitation-url]")
     expect(link).to_be_visible()
     url = link.get_attribute("data-invitation-url")
-    assert url is not None and "/invite/" in url
+    assert url is not None
+    assert "/invite/" in url
     expect(nurse.page.locator(f'tr[data-username="{caregiver}"]')).to_have_attribute(
         "data-state", "pending"
     )

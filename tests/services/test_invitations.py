@@ -5,6 +5,7 @@ made signs in and sees that patient; every step audited. And an account made by 
 with no password, to be set through a reset link."""
 
 import hashlib
+import threading
 from datetime import timedelta
 
 import pytest
@@ -429,3 +430,60 @@ def test_an_account_made_without_a_password_opens_only_through_its_reset_link(
     assert actor is not None
     with read_only(sessions) as session:
         assert to_actor(session.get_one(User, actor.user_id)) == actor
+
+
+# --- at the same moment ------------------------------------------------------------------------
+
+
+def test_of_two_invitations_of_one_username_at_once_the_later_waits_and_revokes_the_earlier(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    later: list[invitations.IssuedInvitation] = []
+    with transaction(sessions) as session:
+        earlier = invitations.issue_invitation(
+            session,
+            actor=world.nurse,
+            now=NOW,
+            patient_id=world.patient,
+            role="caregiver",
+            username="maria.g",
+            display_name="Maria",
+            lifetime=DAY,
+        )
+        other = threading.Thread(target=lambda: later.append(_issue(sessions, world)))
+        other.start()
+        other.join(timeout=0.5)
+        assert other.is_alive()  # it waits for this transaction (the clinic's row lock)
+    other.join(timeout=30)
+
+    assert len(later) == 1
+    assert _states(sessions, world, timedelta(0)) == {
+        f"maria.g#{later[0].invitation_id}": "pending",
+        f"maria.g#{earlier.invitation_id}": "revoked",
+    }
+
+
+def test_of_two_uses_of_one_invitation_at_once_one_makes_the_account(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    issued = _issue(sessions, world)
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def use(password: str) -> None:
+        start.wait()
+        try:
+            _accept(sessions, issued.token, password=password)
+            outcomes.append("made")
+        except NotFound:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=use, args=(f"password number {n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["made", "refused"]
+    with read_only(sessions) as session:
+        assert len(session.execute(select(User).where(User.username == "maria.g")).all()) == 1
