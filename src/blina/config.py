@@ -81,6 +81,13 @@ class Settings(BaseSettings):
         le=24 * 7,
         description="How long a password reset link an admin issues works (once), in hours",
     )
+    invitation_hours: int = Field(
+        default=72,
+        ge=1,
+        le=24 * 14,
+        description="How long an invitation the care team issues a family member works "
+        "(once), in hours",
+    )
     login_max_failures: int = Field(
         default=5, ge=1, description="Wrong passwords in a row before an account pauses"
     )

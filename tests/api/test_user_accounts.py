@@ -533,3 +533,117 @@ def _blina_audit_verify(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> 
     for made in engines:
         made.dispose()
     return result
+
+
+# --- family invitations (issue 18) ------------------------------------------------------------
+
+CHOSEN = "a password of my own"
+
+
+def _patient_of(clinics: Clinics, who: str) -> int:
+    found = clinics.api.get("/api/v1/patients", headers=clinics.token(who))
+    assert found.status_code == 200, found.text
+    return int(found.json()[0]["id"])
+
+
+def _invite(
+    clinics: Clinics, who: str, patient: int, username: str, role: str = "caregiver"
+) -> Any:
+    return _post(
+        clinics,
+        clinics.token(who),
+        f"/patients/{patient}/invitations",
+        {"role": role, "username": username, "display_name": f"{username} (family)"},
+    )
+
+
+def test_an_invitation_makes_an_account_tied_to_the_patient_and_the_trail_verifies(
+    clinics: Clinics, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient = _patient_of(clinics, "nurse_a")
+    nurse = clinics.token("nurse_a")
+
+    replaced = _invite(clinics, "nurse_a", patient, "grandma")
+    issued = _invite(clinics, "nurse_a", patient, "grandma")
+    withdrawn = _invite(clinics, "nurse_a", patient, "uncle")
+    revoked = _post(
+        clinics, nurse, f"/patients/{patient}/invitations/{withdrawn.json()['id']}/revoke"
+    )
+
+    assert issued.status_code == 201, issued.text
+    assert issued.headers["cache-control"] == "no-store"
+    body = issued.json()
+    assert body["url"].startswith(f"{PUBLIC}/invite/")
+    assert (body["username"], body["role"]) == ("grandma", "caregiver")
+    assert revoked.status_code == 200
+    assert revoked.json()["state"] == "revoked"
+    assert _use(clinics, replaced.json()["url"], CHOSEN).status_code == 404
+    assert _use(clinics, withdrawn.json()["url"], CHOSEN).status_code == 404
+    assert _use(clinics, body["url"], CHOSEN).status_code == 200
+    me = clinics.api.get("/api/v1/me", headers=clinics.token("grandma", CHOSEN))
+    assert (me.json()["role"], me.json()["patient_id"]) == ("caregiver", patient)
+    listed = clinics.api.get(f"/api/v1/patients/{patient}/invitations", headers=nurse).json()
+    assert [(i["username"], i["state"]) for i in listed] == [
+        ("uncle", "revoked"),
+        ("grandma", "used"),
+        ("grandma", "revoked"),
+    ]
+    assert listed[1]["user_id"] is not None
+    assert [a for a in clinics.actions() if a.startswith("invitation.")] == [
+        "invitation.issue",
+        "invitation.issue",
+        "invitation.issue",
+        "invitation.revoke",
+        "invitation.accept",
+    ]
+    assert clinics.verified() == []
+    verify = _blina_audit_verify(clinics.settings, monkeypatch)
+    assert verify.exit_code == 0, verify.output
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("pharmacist_a", 403),
+        ("patient_a", 403),
+        ("caregiver_a", 403),
+        ("nurse_b", 404),
+        ("admin_b", 404),
+        ("admin_a", 201),
+    ],
+)
+def test_only_the_care_team_of_the_patient_s_clinic_invites(
+    clinics: Clinics, who: str, expected: int
+) -> None:
+    patient = _patient_of(clinics, "nurse_a")
+    headers = clinics.token(who)
+
+    issued = _invite(clinics, who, patient, f"invited.by.{who}")
+    listed = clinics.api.get(f"/api/v1/patients/{patient}/invitations", headers=headers)
+    revoked = _post(clinics, headers, f"/patients/{patient}/invitations/1/revoke")
+
+    assert issued.status_code == expected, issued.text
+    assert listed.status_code == (200 if expected == 201 else expected)
+    assert revoked.status_code in ((200, 404) if expected == 201 else (expected,))
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"role": "nurse", "username": "x.y", "display_name": "X"}, "role"),
+        ({"role": "caregiver", "username": "two words", "display_name": "X"}, "username"),
+        ({"role": "caregiver", "username": "nurse_a", "display_name": "X"}, "username"),
+        ({"role": "caregiver", "username": "", "display_name": "X"}, "username"),
+        ({"role": "caregiver", "username": "x.y", "display_name": " "}, "display_name"),
+        ({"role": "caregiver", "username": "x\x00y", "display_name": "X"}, "username"),
+        ({"role": "caregiver", "username": "x.y"}, "display_name"),
+    ],
+)
+def test_a_refused_invitation_names_the_field(
+    clinics: Clinics, body: dict[str, str], field: str
+) -> None:
+    patient = _patient_of(clinics, "nurse_a")
+
+    answer = _post(clinics, clinics.token("nurse_a"), f"/patients/{patient}/invitations", body)
+
+    _refusal(answer, field)

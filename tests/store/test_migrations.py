@@ -467,3 +467,42 @@ def test_0015_keeps_a_bag_change_task_s_slot_key_and_removes_it(empty_engine: En
     migrate.downgrade(empty_engine, "0014")
 
     assert "slot_key" not in {c["name"] for c in inspect(empty_engine).get_columns("course_task")}
+
+
+def test_0016_adds_family_invitations_and_removes_them(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0015")
+    assert "invitation" not in inspect(empty_engine).get_table_names()
+
+    migrate.upgrade(empty_engine, "0016")
+
+    schema = inspect(empty_engine)
+    columns = {c["name"]: c for c in schema.get_columns("invitation")}
+    assert set(columns) == {
+        "id",
+        "clinic_id",
+        "patient_id",
+        "role",
+        "username",
+        "display_name",
+        "token_sha256",
+        "issued_by",
+        "created_at",
+        "expires_at",
+        "used_at",
+        "revoked_at",
+        "user_id",
+    }
+    for name in ("token_sha256", "expires_at", "username", "role", "patient_id"):
+        assert not columns[name]["nullable"], name
+    for name in ("used_at", "revoked_at", "user_id"):
+        assert columns[name]["nullable"], name
+    assert [u["column_names"] for u in schema.get_unique_constraints("invitation")] == [
+        ["token_sha256"]
+    ]
+    indexes = {i["name"]: i["column_names"] for i in schema.get_indexes("invitation")}
+    assert indexes["ix_invitation_clinic_username"] == ["clinic_id", "username"]
+    assert indexes["ix_invitation_patient_id"] == ["patient_id"]
+
+    migrate.downgrade(empty_engine, "0015")
+
+    assert "invitation" not in inspect(empty_engine).get_table_names()

@@ -29,6 +29,9 @@ __all__ = [
     "CourseEventCreate",
     "CourseEventIn",
     "CoursePublic",
+    "InvitationCreate",
+    "InvitationIssued",
+    "InvitationPublic",
     "LoginRequest",
     "LoginResponse",
     "MePublic",
@@ -365,3 +368,36 @@ class TaskPublic(BaseModel):
     patient_name: str
     state: Literal["due", "done", "overdue", "blocked", "do-not-hang"]
     bag_code: str | None
+
+
+# --- family invitations (issue 18) ---------------------------------------------------------
+
+
+class InvitationCreate(_In):
+    role: Literal["patient", "caregiver"]
+    username: str = Field(min_length=1, max_length=120)
+    display_name: str = Field(min_length=1, max_length=200)
+
+
+class InvitationIssued(BaseModel):
+    """An invitation just issued: its link, shown this once (only its hash is kept)."""
+
+    id: int
+    url: str
+    expires_at: datetime
+    username: str
+    role: str
+
+
+class InvitationPublic(BaseModel):
+    id: int
+    patient_id: int
+    role: str
+    username: str
+    display_name: str
+    state: Literal["pending", "used", "expired", "revoked"]
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+    user_id: int | None = Field(description="The account the invitation made, once used")

@@ -14,29 +14,50 @@ from blina.domain.errors import InvalidInput
 from blina.services.access import patient_for, require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
+from blina.services.errors import PermissionDenied
 from blina.services.records import PatientRecord, ReportRecord, copy_of
 from blina.services.reports import list_reports
 from blina.store.tables import Patient
 
 __all__ = [
+    "CODE_MAX",
+    "NAME_MAX",
+    "REGISTERING",
     "check_ins",
+    "clinic_patients",
     "create_patient",
     "get_patient",
     "list_patients",
+    "may_register",
     "patient_record",
     "patient_records",
+    "require_registering",
 ]
+
+
+# Who registers a patient: the care team that meets them, and the admin who runs the clinic.
+REGISTERING = (Role.PHYSICIAN, Role.NURSE, Role.ADMIN)
+CODE_MAX = 64
+NAME_MAX = 200
+
+
+def may_register(actor: Actor) -> bool:
+    return actor.role in REGISTERING
+
+
+def require_registering(actor: Actor) -> None:
+    require_role(actor, *REGISTERING, doing="register a patient")
 
 
 def create_patient(
     session: Session, *, actor: Actor, now: datetime, code: str, display_name: str
 ) -> Patient:
-    require_role(actor, Role.PHYSICIAN, Role.NURSE, Role.ADMIN, doing="register a patient")
+    require_registering(actor)
     code = code.strip()
-    if not code or len(code) > 64:
-        raise InvalidInput("code", code, "1 to 64 characters")
-    if not display_name.strip() or len(display_name) > 200:
-        raise InvalidInput("display_name", display_name, "1 to 200 characters")
+    if not code or len(code) > CODE_MAX:
+        raise InvalidInput("code", code, f"1 to {CODE_MAX} characters")
+    if not display_name.strip() or len(display_name) > NAME_MAX:
+        raise InvalidInput("display_name", display_name, f"1 to {NAME_MAX} characters")
     taken = select(Patient.id).where(Patient.clinic_id == actor.clinic_id, Patient.code == code)
     if session.execute(taken).first() is not None:
         raise InvalidInput("code", code, "a code no other patient of the clinic has")
@@ -87,6 +108,14 @@ def patient_record(session: Session, *, actor: Actor, patient_id: int) -> Patien
 def patient_records(session: Session, *, actor: Actor) -> list[PatientRecord]:
     """The patients the actor may see, by id."""
     return [copy_of(PatientRecord, row) for row in list_patients(session, actor=actor)]
+
+
+def clinic_patients(session: Session, *, actor: Actor) -> list[PatientRecord]:
+    """The clinic's patients, by id, for its staff (the page that registers them and
+    invites their families)."""
+    if not actor.is_staff:
+        raise PermissionDenied("only the clinic's staff list its patients")
+    return patient_records(session, actor=actor)
 
 
 def check_ins(

@@ -38,6 +38,7 @@ __all__ = [
     "Course",
     "CourseEvent",
     "CourseTask",
+    "Invitation",
     "LoginToken",
     "Notification",
     "PasswordReset",
@@ -141,6 +142,31 @@ class PasswordReset(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class Invitation(Base):
+    """A one-time link the care team issued for a family member to make their own account,
+    as the patient or a caregiver of ``patient_id``, under ``username``. As a reset link:
+    only the SHA-256 of its token is stored; it works until ``expires_at``, once
+    (``used_at``, and ``user_id`` is the account it made), and not after a newer
+    invitation of the same username in the clinic or a revocation (``revoked_at``)."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (Index("ix_invitation_clinic_username", "clinic_id", "username"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    username: Mapped[str] = mapped_column(String(120))
+    display_name: Mapped[str] = mapped_column(String(200))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
 
 # The statuses that hold a slot or a patient: a partial unique index keeps one of each.

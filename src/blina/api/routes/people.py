@@ -1,4 +1,9 @@
-"""Users (admin only) and patients (within the actor's reach)."""
+"""Users (admin only), patients (within the actor's reach), and a patient's family
+invitations (the care team).
+
+An invitation is used on its web page only (``/invite/{token}``), as a reset link is: it
+is a link for a person, opened in a browser, who sets a password there; an API door for
+it would be a second way in without signing in, with nothing a page lacks."""
 
 from datetime import timedelta
 
@@ -7,6 +12,9 @@ from fastapi import APIRouter, Request, Response
 from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep
 from blina.api.paging import LIMIT_DEFAULT, After, Limit, one_page
 from blina.api.schemas import (
+    InvitationCreate,
+    InvitationIssued,
+    InvitationPublic,
     PatientCreate,
     PatientPublic,
     ResetLinkPublic,
@@ -14,14 +22,15 @@ from blina.api.schemas import (
     UserCreate,
     UserPublic,
 )
-from blina.services import account_admin, accounts, password_resets, patients
+from blina.services import account_admin, accounts, invitations, password_resets, patients
 from blina.services.records import PatientRecord, UserRecord, copy_of
 from blina.services.storage import RecordId
 
 router = APIRouter()
 
-# The name of the web page a reset link opens (web.routes.user_accounts).
+# The names of the web pages a reset link and an invitation open (web.routes.user_accounts).
 RESET_PAGE = "password_reset_page"
+INVITATION_PAGE = "invitation_page"
 
 
 def _user(user: UserRecord) -> UserPublic:
@@ -147,3 +156,88 @@ def create_patient(
 @router.get("/patients/{patient_id}", tags=["patients"])
 def get_patient(patient_id: RecordId, session: ReadDep, actor: ActorDep) -> PatientPublic:
     return _patient(patients.get_patient(session, actor=actor, patient_id=patient_id))
+
+
+def _invitation(row: invitations.InvitationRecord) -> InvitationPublic:
+    return InvitationPublic(
+        id=row.id,
+        patient_id=row.patient_id,
+        role=row.role,
+        username=row.username,
+        display_name=row.display_name,
+        state=row.state.value,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+        revoked_at=row.revoked_at,
+        user_id=row.user_id,
+    )
+
+
+@router.post("/patients/{patient_id}/invitations", status_code=201, tags=["patients"])
+def issue_invitation(
+    patient_id: RecordId,
+    body: InvitationCreate,
+    request: Request,
+    session: TxDep,
+    state: StateDep,
+    actor: ActorDep,
+) -> InvitationIssued:
+    """A one-time link for a family member to make their own account, as the patient or a
+    caregiver of this patient, under ``username``; shown this once. It works for
+    ``BLINA_INVITATION_HOURS`` and revokes the clinic's older invitations of the same
+    username (physician, nurse or admin)."""
+    issued = invitations.issue_invitation(
+        session,
+        actor=actor,
+        now=state.clock.now(),
+        patient_id=patient_id,
+        role=body.role,
+        username=body.username,
+        display_name=body.display_name,
+        lifetime=timedelta(hours=state.settings.invitation_hours),
+    )
+    # Under BLINA_PUBLIC_URL: outside the local environment, never the request's Host header.
+    url = state.settings.address_for(
+        request.app.url_path_for(INVITATION_PAGE, token=issued.token),
+        as_requested=str(request.url_for(INVITATION_PAGE, token=issued.token)),
+    )
+    return InvitationIssued(
+        id=issued.invitation_id,
+        url=url,
+        expires_at=issued.expires_at,
+        username=issued.username,
+        role=issued.role,
+    )
+
+
+@router.get("/patients/{patient_id}/invitations", tags=["patients"])
+def list_invitations(
+    patient_id: RecordId, session: ReadDep, state: StateDep, actor: ActorDep
+) -> list[InvitationPublic]:
+    """The patient's invitations, newest first, each with its state now (physician, nurse
+    or admin)."""
+    found = invitations.list_invitations(
+        session, actor=actor, now=state.clock.now(), patient_id=patient_id
+    )
+    return [_invitation(row) for row in found]
+
+
+@router.post("/patients/{patient_id}/invitations/{invitation_id}/revoke", tags=["patients"])
+def revoke_invitation(
+    patient_id: RecordId,
+    invitation_id: RecordId,
+    session: TxDep,
+    state: StateDep,
+    actor: ActorDep,
+) -> InvitationPublic:
+    """The invitation stops working if still pending; a used, expired or revoked one is
+    answered as it is (physician, nurse or admin)."""
+    row = invitations.revoke_invitation(
+        session,
+        actor=actor,
+        now=state.clock.now(),
+        patient_id=patient_id,
+        invitation_id=invitation_id,
+    )
+    return _invitation(row)

@@ -11,6 +11,7 @@ from blina.web.routes import (
     courses,
     exposure,
     family,
+    patients_admin,
     pharmacy,
     signing_in,
     user_accounts,
@@ -30,6 +31,7 @@ for area in (
     clinic_audit,
     clinic_settings,
     user_accounts,
+    patients_admin,
 ):
     router.include_router(area.router)
 router.include_router(user_accounts.reset_router)

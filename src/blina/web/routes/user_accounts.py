@@ -1,9 +1,14 @@
-"""Accounts: the admin's page of the clinic's users (deactivate, reactivate, change a role,
-issue a password reset link), every signed-in user's own account page (change the
-password), and the page a reset link opens, without signing in (set a new password).
+"""Accounts: the admin's page of the clinic's users (create one, deactivate, reactivate,
+change a role, issue a password reset link), every signed-in user's own account page
+(change the password), and the pages a link opens, without signing in: a reset link's
+(set a new password) and a family member's invitation (set the password of the account it
+makes, ``services.invitations``).
 
-The reset page's address holds the link's secret token: its answers are never stored
-(``Cache-Control: no-store``) and send no Referer from it (``Referrer-Policy:
+The admin creates a user without a password: the new user sets it through a one-time
+link shown once (the reset link's machinery), so that no one but them ever knows it.
+
+Those two pages' addresses hold the link's secret token: their answers are never stored
+(``Cache-Control: no-store``) and send no Referer from them (``Referrer-Policy:
 no-referrer``), whatever they say, errors included (``_PrivateRoute``).
 """
 
@@ -17,13 +22,15 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from blina.domain import bounds
 from blina.domain.errors import InvalidInput
-from blina.services import account_admin, accounts, password_resets
-from blina.services.actors import Actor
+from blina.services import account_admin, accounts, invitations, password_resets, patients
+from blina.services.access import require_role
+from blina.services.actors import Actor, Role
 from blina.services.clinic_settings import clinic_of
-from blina.services.errors import LoginBusy, LoginThrottled, NotFound
+from blina.services.errors import Conflict, LoginBusy, LoginThrottled, NotFound
 from blina.services.records import UserRecord
-from blina.services.storage import RecordId, Session, read_only
+from blina.services.storage import MAX_RECORD_ID, RecordId, Session, read_only
 from blina.web.deps import FormDep, PageDep, ReadDep, WriteDep
 from blina.web.render import Ctx, context_of, moment_for, redirect, render
 from blina.web.routes._common import WebRoute, posted_form, public_url_for, submit, text_field
@@ -34,6 +41,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 # The status line after a change, by the change (``?done=``).
 _DONE = ("deactivated", "reactivated", "role")
+_NEW_USER_FIELDS = ("username", "display_name", "role", "patient_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +66,7 @@ class ShownLink:
     username: str
     url: str
     expires: str
+    new_user: bool  # the link of a user just created, who has no password yet
 
 
 @router.get("/clinic/users")
@@ -115,6 +124,86 @@ def issue_reset_link(
     return _users_page(page, session, shown=(issued, url))
 
 
+@router.get("/clinic/users/new")
+def new_user_page(page: PageDep, session: ReadDep) -> Response:
+    require_role(page.signed_in(), Role.ADMIN, doing="create a user")
+    return _new_user(page, session, dict.fromkeys(_NEW_USER_FIELDS, ""), {})
+
+
+@router.post("/clinic/users")
+def create_user(request: Request, page: PageDep, form: FormDep, session: WriteDep) -> Response:
+    """A new user with no password, and the one-time link they set it with: the admin
+    never knows it (``accounts.create_user``, ``password_resets``)."""
+    actor = page.signed_in()
+    values = {name: text_field(form, name) for name in _NEW_USER_FIELDS}
+
+    def again(reading: Session, error: InvalidInput, status: int) -> Response:
+        problem = {error.field: _new_user_problem(page, error)}
+        return _new_user(page, reading, values, problem, status)
+
+    def save() -> password_resets.IssuedReset:
+        now = page.state.clock.now()
+        user = accounts.create_user(
+            session,
+            actor=actor,
+            now=now,
+            clinic_id=actor.clinic_id,
+            username=values["username"],
+            display_name=values["display_name"],
+            role=values["role"],
+            password=None,
+            patient_id=_patient_choice(values["patient_id"]),
+        )
+        return password_resets.issue_reset_link(
+            session,
+            actor=actor,
+            now=now,
+            user_id=user.id,
+            lifetime=timedelta(hours=page.state.settings.password_reset_hours),
+        )
+
+    issued = submit(page, save, refused={InvalidInput: 422}, again=again)
+    url = public_url_for(request, "password_reset_page", token=issued.token)
+    return _users_page(page, session, shown=(issued, url), done="created")
+
+
+def _patient_choice(text: str) -> int | None:
+    """The patient chosen for a new user (the form's select), None for none."""
+    return None if not text else bounds.parse_integer("patient_id", text, low=1, high=MAX_RECORD_ID)
+
+
+def _new_user(
+    ctx: Ctx, session: Session, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> Response:
+    actor = ctx.signed_in()
+    return render(
+        ctx,
+        "pages/user_new.html",
+        status=status,
+        values=values,
+        errors=errors,
+        roles=[r.value for r in Role],
+        patients=patients.clinic_patients(session, actor=actor),
+        hours=ctx.state.settings.password_reset_hours,
+    )
+
+
+def _new_user_problem(ctx: Ctx, error: InvalidInput) -> str:
+    if error.field == "username" and "no other" in error.allowed:
+        return ctx.gettext("Someone already has this username: choose another.")
+    if error.field == "username":
+        return ctx.gettext(
+            "Choose a username of 1 to 120 letters, digits, dots, dashes or underscores."
+        )
+    if error.field == "display_name":
+        return ctx.gettext("Give a name of 1 to %(max)s characters.") % {"max": 200}
+    if error.field == "patient_id":
+        return ctx.gettext(
+            "Choose the patient for a patient or a caregiver, and no patient for the staff."
+        )
+    return ctx.gettext("Choose one of the roles.")
+
+
 def _users_page(
     ctx: Ctx,
     session: Session,
@@ -122,6 +211,7 @@ def _users_page(
     status: int = 200,
     failed: tuple[int, str] | None = None,
     shown: tuple[password_resets.IssuedReset, str] | None = None,
+    done: str | None = None,
 ) -> Response:
     """The clinic's users; ``failed``: a role change refused (the user, why); ``shown``: a
     reset link just issued, and its address."""
@@ -129,11 +219,12 @@ def _users_page(
     users = accounts.list_users(session, actor=actor)
     zone = ZoneInfo(clinic_of(session, actor=actor).zone)
     moment = moment_for(ctx.language)
-    done = ctx.request.query_params.get("done")
+    done = done or ctx.request.query_params.get("done")
     link = None
     if shown is not None:
         issued, url = shown
-        link = ShownLink(issued.user_id, issued.username, url, moment(issued.expires_at, zone))
+        expires = moment(issued.expires_at, zone)
+        link = ShownLink(issued.user_id, issued.username, url, expires, done == "created")
     return render(
         ctx,
         "pages/clinic_users.html",
@@ -142,7 +233,7 @@ def _users_page(
         failed_user=None if failed is None else failed[0],
         failure=None if failed is None else failed[1],
         link=link,
-        done=done if done in _DONE else None,
+        done=done if done in (*_DONE, "created") else None,
         zone=zone,
     )
 
@@ -340,3 +431,92 @@ def _unusable(ctx: Ctx) -> Response:
     return render(
         ctx, "pages/password_reset.html", status=404, state="unusable", username="", errors={}
     )
+
+
+# --- the page an invitation opens (no sign-in) ------------------------------------------------
+
+
+@reset_router.get("/invite/{token}", name="invitation_page")
+def invitation_page(request: Request, token: str) -> Response:
+    ctx = context_of(request)
+    try:
+        with read_only(ctx.state.sessions) as session:
+            target = invitations.invitation_target(session, token=token, now=ctx.state.clock.now())
+    except NotFound:
+        return _invitation_unusable(ctx)
+    return _invitation_form(ctx, target, errors={})
+
+
+@reset_router.post("/invite/{token}")
+async def accept_invitation(request: Request, token: str) -> Response:
+    ctx, form = await posted_form(request)
+    state = ctx.state
+    password = text_field(form, "password")
+
+    def usable() -> invitations.InvitationTarget | None:
+        with read_only(state.sessions) as session:
+            try:
+                return invitations.invitation_target(session, token=token, now=state.clock.now())
+            except NotFound:
+                return None
+
+    target = await run_in_threadpool(usable)
+    if target is None:
+        return _invitation_unusable(ctx)
+    if password != text_field(form, "password_again"):
+        message = ctx.gettext("The two new passwords are not the same.")
+        return _invitation_form(ctx, target, errors={"password_again": message}, status=422)
+    try:
+        await run_in_threadpool(
+            invitations.accept_invitation,
+            state.sessions,
+            limits=state.logins,
+            now=state.clock.now(),
+            token=token,
+            password=password,
+        )
+    except NotFound:
+        return _invitation_unusable(ctx)
+    except InvalidInput:
+        errors = {"password": _password_rule(ctx)}
+        return _invitation_form(ctx, target, errors=errors, status=422)
+    except Conflict:
+        return _invitation_page(ctx, target, state="taken", status=409)
+    except LoginThrottled as refusal:
+        refused = _invitation_form(
+            ctx, target, errors={"password": _busy(ctx, refusal)}, status=429
+        )
+        refused.headers["Retry-After"] = str(refusal.retry_after)
+        return refused
+    return _invitation_page(ctx, target, state="done")
+
+
+def _invitation_form(
+    ctx: Ctx, target: invitations.InvitationTarget, *, errors: dict[str, str], status: int = 200
+) -> Response:
+    return _invitation_page(ctx, target, state="form", errors=errors, status=status)
+
+
+def _invitation_page(
+    ctx: Ctx,
+    target: invitations.InvitationTarget | None,
+    *,
+    state: str,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        ctx,
+        "pages/invitation.html",
+        status=status,
+        state=state,
+        target=target,
+        errors=errors or {},
+        password_min=accounts.PASSWORD_MIN,
+        password_max=accounts.PASSWORD_MAX,
+    )
+
+
+def _invitation_unusable(ctx: Ctx) -> Response:
+    """One answer for an unknown, used, revoked or expired invitation."""
+    return _invitation_page(ctx, None, state="unusable", status=404)
