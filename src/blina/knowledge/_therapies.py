@@ -273,11 +273,7 @@ def _cycle_doses(data: CycleDosesFile, file: str) -> CycleDoseFacts:
             limits.response_within_cycles,
             limits.source,
         ),
-        cytoreduction=Cytoreduction(
-            data.cytoreduction.max_blasts_per_mm3,
-            data.cytoreduction.text,
-            data.cytoreduction.source,
-        ),
+        cytoreduction=Cytoreduction(cyto.max_blasts_per_mm3, cyto.text, cyto.source),
         premedication=_premedication(data),
         monitoring=_monitoring(data),
         warnings=_warnings(data),
