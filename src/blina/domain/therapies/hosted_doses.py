@@ -152,6 +152,10 @@ def _undated(facts: HostedDoseFacts, request: HostedDoseRequest) -> list[PlanWar
     missing = [c for c in facts.courses if c.key not in request.host_day1]
     if not missing:
         return []
-    names = ", ".join(f"{c.name} (days {', '.join(map(str, c.days))})" for c in missing)
+    names = ", ".join(f"{c.name} ({_days(c.days)})" for c in missing)
     text = f"Not on this plan until their day 1 is given: {names}"
     return [PlanWarning("undated-host-courses", text, facts.dose_source)]
+
+
+def _days(days: tuple[int, ...]) -> str:
+    return ("days " if len(days) > 1 else "day ") + ", ".join(map(str, days))
