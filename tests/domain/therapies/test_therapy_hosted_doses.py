@@ -127,7 +127,7 @@ def test_gemtuzumab_induction_days_1_4_7_capped_at_one_vial(gemtuzumab: HostedDo
     ]
     assert {_dose(d) for d in plan.days} == {D("4.5")}  # 3 x 1.90 = 5.7 mg, capped
     (dose,) = [e for e in plan.days[0].entries if e.kind is EntryKind.DOSE]
-    assert dose.basis == "3 mg/m2 x 1.90 m2 = 5.70 mg, capped at 4.5 mg per dose"
+    assert dose.basis == "3 mg/m2 x 1.90 m2 = 5.7 mg, capped at 4.5 mg per dose"
     premeds = {e.what: e.dose for e in plan.days[0].entries if e.kind is EntryKind.PREMEDICATION}
     assert premeds == {
         "acetaminophen": D("650"),

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from blina.domain.therapies.model import Entry, EntryKind
 
-__all__ = ["MonitoringFact", "PremedicationFact", "When", "dose_entry", "mg_for_bsa"]
+__all__ = ["MonitoringFact", "PremedicationFact", "When", "dose_entry", "mg_for_bsa", "plain"]
 
 
 class When(StrEnum):
@@ -45,7 +45,7 @@ class PremedicationFact:
             )
         if self.mg_per_kg is None or weight_kg is None:
             return Entry(EntryKind.PREMEDICATION, self.what, self.text, self.source)
-        exact = self.mg_per_kg * weight_kg
+        exact = plain(self.mg_per_kg * weight_kg)
         dose = exact if self.max_mg is None else min(exact, self.max_mg)
         basis = f"{self.mg_per_kg} mg/kg x {weight_kg} kg"
         if dose != exact:
@@ -66,6 +66,17 @@ class MonitoringFact:
         return Entry(EntryKind.MONITORING, self.what, self.text, self.source)
 
 
+def plain(value: Decimal) -> Decimal:
+    """The same number without trailing zeros, never in exponent form.
+
+    >>> plain(Decimal("0.860")), plain(Decimal("650")), plain(Decimal("412.50"))
+    (Decimal('0.86'), Decimal('650'), Decimal('412.5'))
+    """
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
 def mg_for_bsa(mg_per_m2: Decimal, bsa_m2: Decimal, cap_mg: Decimal | None) -> Decimal:
     """The dose in mg for a BSA, never above the per-dose cap; not rounded (the product
     of a dose to 0.1 mg/m2 and a BSA to 0.01 m2 is exact; measuring it is the pharmacy's).
@@ -74,8 +85,10 @@ def mg_for_bsa(mg_per_m2: Decimal, bsa_m2: Decimal, cap_mg: Decimal | None) -> D
     Decimal('4.5')
     >>> mg_for_bsa(Decimal("0.8"), Decimal("1.72"), None)
     Decimal('1.376')
+    >>> mg_for_bsa(Decimal("0.5"), Decimal("1.72"), None)
+    Decimal('0.86')
     """
-    exact = mg_per_m2 * bsa_m2
+    exact = plain(mg_per_m2 * bsa_m2)
     return exact if cap_mg is None else min(exact, cap_mg)
 
 
@@ -91,6 +104,7 @@ def dose_entry(
     """The dose of the day, with the arithmetic that made it (and the cap when it bit)."""
     dose = mg_for_bsa(mg_per_m2, bsa_m2, cap_mg)
     basis = f"{mg_per_m2} mg/m2 x {bsa_m2} m2"
-    if dose != mg_per_m2 * bsa_m2:
-        basis += f" = {mg_per_m2 * bsa_m2} mg, capped at {cap_mg} mg per dose"
+    exact = plain(mg_per_m2 * bsa_m2)
+    if dose != exact:
+        basis += f" = {exact} mg, capped at {cap_mg} mg per dose"
     return Entry(EntryKind.DOSE, what, text, source, dose, "mg", basis)
