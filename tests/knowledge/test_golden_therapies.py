@@ -225,9 +225,6 @@ def test_gemtuzumab_adult_premedication(knowledge: Knowledge) -> None:
 # --- every number in every text, against the section its source cites ---------------------
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-SECTION_REF = re.compile(
-    r"other-immunotherapies\.md \u00a7(\d+(?:\.\d+)?)((?:, \u00a7\d+(?:\.\d+)?)*)"
-)
 
 
 def _load(name: str) -> dict[str, Any]:
