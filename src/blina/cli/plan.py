@@ -20,6 +20,12 @@ from blina.cli._course import course_events, course_plan, read_course
 from blina.cli._parse import parse_date, parse_decimal, parse_integer, parse_time
 from blina.cli.app import EXIT_HARD_STOP, app, user_errors
 from blina.cli.tables import render_plan
+from blina.cli.therapy import (
+    BLINATUMOMAB,
+    TherapyOptions,
+    refuse_therapy_options,
+    run_therapy_plan,
+)
 from blina.domain.body import measure_body
 from blina.domain.course_plan import CoursePlan
 from blina.domain.errors import InvalidInput, UnknownId
@@ -49,11 +55,17 @@ class ReplanFormat(StrEnum):
 @app.command()
 def plan(
     indication: Annotated[
-        str, typer.Option(help="relapsed-refractory, mrd-positive or consolidation")
-    ],
-    weight_kg: Annotated[str, typer.Option(help="Body weight in kg")],
-    age_years: Annotated[str, typer.Option(help="Age in years (decimals allowed, e.g. 0.5)")],
-    start: Annotated[str, typer.Option(help="First infusion day, YYYY-MM-DD")],
+        str | None,
+        typer.Option(help="Blinatumomab: relapsed-refractory, mrd-positive or consolidation"),
+    ] = None,
+    weight_kg: Annotated[str | None, typer.Option(help="Body weight in kg")] = None,
+    age_years: Annotated[
+        str | None, typer.Option(help="Age in years (decimals allowed, e.g. 0.5)")
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(help="First infusion day (inotuzumab: cycle 1 day 1), YYYY-MM-DD"),
+    ] = None,
     height_cm: Annotated[
         str | None, typer.Option(help="Height in cm (needed under 45 kg and for children)")
     ] = None,
@@ -72,23 +84,75 @@ def plan(
     ] = "09:00",
     zone: Annotated[str, typer.Option(help="Clinic time zone (IANA name)")] = "UTC",
     output: Annotated[
-        OutputFormat, typer.Option("--format", help="table, json or ics")
+        OutputFormat, typer.Option("--format", help="table, json or ics (ics: blinatumomab)")
     ] = OutputFormat.TABLE,
+    therapy: Annotated[
+        str,
+        typer.Option(help="blinatumomab (default), inotuzumab, rituximab or gemtuzumab"),
+    ] = BLINATUMOMAB,
+    bsa_m2: Annotated[
+        str | None, typer.Option(help="Other therapies: BSA in m2 (or height and weight)")
+    ] = None,
+    transplant: Annotated[
+        str | None, typer.Option(help="Inotuzumab: planned or not-planned (stem-cell transplant)")
+    ] = None,
+    response: Annotated[
+        list[str] | None,
+        typer.Option(help="Inotuzumab: response after each cycle in order, cr, cri or none"),
+    ] = None,
+    mrd: Annotated[
+        str | None, typer.Option(help="Inotuzumab: MRD after cycle 2, negative or positive")
+    ] = None,
+    first_cycle_days: Annotated[
+        str | None, typer.Option(help="Inotuzumab: cycle 1 length, 21 (label) or 28")
+    ] = None,
+    dose_date: Annotated[
+        list[str] | None,
+        typer.Option(help="Inotuzumab: a dose's actual date, CnDm=YYYY-MM-DD (repeatable)"),
+    ] = None,
+    blasts_per_mm3: Annotated[
+        str | None, typer.Option(help="Inotuzumab: peripheral blasts before the first dose")
+    ] = None,
+    host_day1: Annotated[
+        list[str] | None,
+        typer.Option(help="Rituximab, gemtuzumab: a host course's day 1, COURSE=YYYY-MM-DD"),
+    ] = None,
 ) -> None:
-    """Plan a course day by day: doses, hospital days, premedication, bag changes, precautions."""
+    """Plan a course day by day: doses, hospital days, premedication, bag changes, precautions.
+
+    Blinatumomab by default; --therapy plans inotuzumab, rituximab or gemtuzumab."""
+    options = TherapyOptions(
+        therapy=therapy,
+        bsa_m2=bsa_m2,
+        weight_kg=weight_kg,
+        height_cm=height_cm,
+        start=start,
+        transplant=transplant,
+        response=tuple(response or ()),
+        mrd=mrd,
+        first_cycle_days=first_cycle_days,
+        dose_date=tuple(dose_date or ()),
+        blasts_per_mm3=blasts_per_mm3,
+        host_day1=tuple(host_day1 or ()),
+    )
     with user_errors():
+        if therapy.strip() != BLINATUMOMAB:
+            _refuse_blinatumomab_options(indication, age_years, cycles, cycle_start, output)
+            run_therapy_plan(options, as_json=output is OutputFormat.JSON)
+            return
+        refuse_therapy_options(options)
         knowledge = load_knowledge()
-        regimen = _regimen(indication)
+        regimen = _regimen(_given("indication", indication))
         body = measure_body(
-            weight_kg=parse_decimal("weight_kg", weight_kg),
+            weight_kg=parse_decimal("weight_kg", _given("weight_kg", weight_kg)),
             height_cm=None if height_cm is None else parse_decimal("height_cm", height_cm),
-            age_years=parse_decimal("age_years", age_years),
+            age_years=parse_decimal("age_years", _given("age_years", age_years)),
             rules=knowledge.body_rules,
         )
         course = plan_course(
             regimen=regimen,
             body=body,
-            start=parse_date("start", start),
+            start=parse_date("start", _given("start", start)),
             bag_hours=parse_integer("bag_hours", bag_hours),
             zone=zone_named(zone),
             start_time=parse_time("start_time", start_time),
@@ -127,6 +191,32 @@ def _print_plan(course: CoursePlan, output: OutputFormat) -> None:
         sys.stdout.buffer.write(plan_to_ical(course, generated_at=SystemClock().now()))
     else:
         render_plan(course, load_knowledge().sources, Console(width=140))
+
+
+def _given(field: str, text: str | None) -> str:
+    if text is None:
+        raise InvalidInput(field, "(missing)", "given for blinatumomab")
+    return text
+
+
+def _refuse_blinatumomab_options(
+    indication: str | None,
+    age_years: str | None,
+    cycles: str | None,
+    cycle_start: list[str] | None,
+    output: OutputFormat,
+) -> None:
+    given = {
+        "indication": indication,
+        "age_years": age_years,
+        "cycles": cycles,
+        "cycle_start": ", ".join(cycle_start or ()),
+    }
+    for name, value in given.items():
+        if value:
+            raise InvalidInput(name, value, "used only for blinatumomab")
+    if output is OutputFormat.ICS:
+        raise InvalidInput("format", "ics", "table or json for this therapy")
 
 
 def _regimen(indication: str) -> Regimen:

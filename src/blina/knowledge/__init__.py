@@ -19,6 +19,7 @@ from blina.knowledge._loader import load_body_rules, load_regimens, load_sources
 from blina.knowledge._pharmacy import PharmacyReference, load_pharmacy
 from blina.knowledge._pk import load_pk
 from blina.knowledge._schema import SourceEntry
+from blina.knowledge._therapies import TherapyFacts, load_therapies
 from blina.knowledge._toxicity import ToxicityKnowledge, load_toxicity
 from blina.knowledge._triage import load_triage
 
@@ -36,6 +37,7 @@ class Knowledge:
     toxicity: ToxicityKnowledge
     triage: TriageRules
     pk: PkModel
+    therapies: Mapping[str, TherapyFacts]  # beside blinatumomab, by key (therapy_*.toml)
 
     @property
     def label(self) -> LabelVersion:
@@ -59,6 +61,7 @@ def load_knowledge_from(directory: Path) -> Knowledge:
         toxicity=load_toxicity(directory / "toxicity.toml", sources),
         triage=load_triage(directory / "triage.toml", sources),
         pk=load_pk(directory / "pk.toml", sources),
+        therapies=MappingProxyType(load_therapies(directory, sources)),
     )
 
 

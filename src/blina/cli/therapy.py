@@ -1,0 +1,156 @@
+"""``blina plan --therapy NAME``: the therapies planned beside blinatumomab.
+
+``plan`` (cli/plan.py) keeps blinatumomab as its default and hands any other therapy
+here. This module turns the command-line text into typed inputs (one line naming the
+field on bad input, exit 2), asks the service for the plan and prints it as tables or
+JSON. Options that belong to the other kind of therapy are refused, never ignored.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import typer
+from rich.console import Console
+
+from blina.cli._parse import parse_date, parse_decimal, parse_integer
+from blina.cli.therapy_tables import render_therapy_plan
+from blina.domain.errors import InvalidInput
+from blina.domain.therapies.cycle_doses import Response, Transplant
+from blina.interop.json.therapy_plan import therapy_plan_to_dict
+from blina.interop.json.values import dumps
+from blina.knowledge import load_knowledge
+from blina.services.therapy_planning import BLINATUMOMAB, TherapyInputs, plan_therapy
+
+__all__ = ["BLINATUMOMAB", "TherapyOptions", "refuse_therapy_options", "run_therapy_plan"]
+
+_DOSE_DAY = re.compile(r"^C(\d{1,2})D(\d{1,2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class TherapyOptions:
+    """The command-line text of every option a therapy other than blinatumomab uses."""
+
+    therapy: str
+    bsa_m2: str | None = None
+    weight_kg: str | None = None
+    height_cm: str | None = None
+    start: str | None = None
+    transplant: str | None = None
+    response: tuple[str, ...] = ()
+    mrd: str | None = None
+    first_cycle_days: str | None = None
+    dose_date: tuple[str, ...] = ()
+    blasts_per_mm3: str | None = None
+    host_day1: tuple[str, ...] = ()
+
+
+_ONLY_OTHER = (
+    "bsa_m2",
+    "transplant",
+    "response",
+    "mrd",
+    "first_cycle_days",
+    "dose_date",
+    "blasts_per_mm3",
+    "host_day1",
+)
+
+
+def refuse_therapy_options(options: TherapyOptions) -> None:
+    """Blinatumomab's plan takes none of the other therapies' options."""
+    for name in _ONLY_OTHER:
+        value = getattr(options, name)
+        if value:
+            shown = ", ".join(value) if isinstance(value, tuple) else value
+            raise InvalidInput(name, shown, "used only with --therapy other than blinatumomab")
+
+
+def run_therapy_plan(options: TherapyOptions, *, as_json: bool) -> None:
+    knowledge = load_knowledge()
+    plan = plan_therapy(knowledge, _inputs(options))
+    if as_json:
+        references = {key: entry.reference for key, entry in knowledge.sources.items()}
+        typer.echo(dumps(therapy_plan_to_dict(plan, references)))
+        return
+    name = getattr(knowledge.therapies[plan.therapy], "name", plan.therapy)
+    render_therapy_plan(plan, name, knowledge.sources, Console(width=160))
+
+
+def _inputs(options: TherapyOptions) -> TherapyInputs:
+    return TherapyInputs(
+        therapy=options.therapy.strip(),
+        bsa_m2=_decimal("bsa_m2", options.bsa_m2),
+        weight_kg=_decimal("weight_kg", options.weight_kg),
+        height_cm=_decimal("height_cm", options.height_cm),
+        start=None if options.start is None else parse_date("start", options.start),
+        transplant=_choice("transplant", options.transplant, Transplant),
+        responses=tuple(_response(text) for text in options.response),
+        mrd_negative=_mrd(options.mrd),
+        first_cycle_days=None
+        if options.first_cycle_days is None
+        else parse_integer("first_cycle_days", options.first_cycle_days),
+        dose_dates=_dose_dates(options.dose_date),
+        blasts_per_mm3=_decimal("blasts_per_mm3", options.blasts_per_mm3),
+        host_day1=_host_days(options.host_day1),
+    )
+
+
+def _decimal(field: str, text: str | None) -> Decimal | None:
+    return None if text is None else parse_decimal(field, text)
+
+
+def _choice(field: str, text: str | None, enum: type[Transplant]) -> Transplant | None:
+    if text is None:
+        return None
+    try:
+        return enum(text.strip())
+    except ValueError:
+        raise InvalidInput(field, text, f"one of {', '.join(m.value for m in enum)}") from None
+
+
+def _response(text: str) -> Response:
+    try:
+        return Response(text.strip().lower())
+    except ValueError:
+        allowed = ", ".join(r.value for r in Response)
+        raise InvalidInput("response", text, f"one of {allowed}, in cycle order") from None
+
+
+def _mrd(text: str | None) -> bool | None:
+    if text is None:
+        return None
+    value = text.strip().lower()
+    if value not in ("negative", "positive"):
+        raise InvalidInput("mrd", text, "negative or positive")
+    return value == "negative"
+
+
+def _dose_dates(items: tuple[str, ...]) -> dict[tuple[int, int], date]:
+    dates: dict[tuple[int, int], date] = {}
+    for item in items:
+        key, sep, when = item.partition("=")
+        match = _DOSE_DAY.match(key.strip().upper())
+        if not sep or match is None:
+            raise InvalidInput("dose_date", item, "CnDm=YYYY-MM-DD, for example C1D8=2027-01-12")
+        day = (int(match.group(1)), int(match.group(2)))
+        if day in dates:
+            raise InvalidInput("dose_date", item, "one date per dose day")
+        dates[day] = parse_date("dose_date", when)
+    return dates
+
+
+def _host_days(items: tuple[str, ...]) -> dict[str, date]:
+    days: dict[str, date] = {}
+    for item in items:
+        course, sep, when = item.partition("=")
+        if not sep or not course.strip():
+            raise InvalidInput(
+                "host_day1", item, "COURSE=YYYY-MM-DD, for example copdam1=2027-01-10"
+            )
+        key = course.strip().lower()
+        if key in days:
+            raise InvalidInput("host_day1", item, "one day 1 per course")
+        days[key] = parse_date("host_day1", when)
+    return days
