@@ -1,0 +1,1 @@
+"""Therapies other than blinatumomab's continuous infusion, planned as data."""
