@@ -15,6 +15,7 @@ from blina.domain.errors import UnknownId
 from blina.domain.pk import PkModel
 from blina.domain.regimens import LabelVersion, Regimen
 from blina.domain.triage.rulebook import TriageRules
+from blina.knowledge._car_t import CarTKnowledge, load_car_t
 from blina.knowledge._loader import load_body_rules, load_regimens, load_sources
 from blina.knowledge._pharmacy import PharmacyReference, load_pharmacy
 from blina.knowledge._pk import load_pk
@@ -36,6 +37,7 @@ class Knowledge:
     toxicity: ToxicityKnowledge
     triage: TriageRules
     pk: PkModel
+    car_t: CarTKnowledge
 
     @property
     def label(self) -> LabelVersion:
@@ -59,6 +61,7 @@ def load_knowledge_from(directory: Path) -> Knowledge:
         toxicity=load_toxicity(directory / "toxicity.toml", sources),
         triage=load_triage(directory / "triage.toml", sources),
         pk=load_pk(directory / "pk.toml", sources),
+        car_t=load_car_t(directory / "car_t.toml", sources),
     )
 
 
