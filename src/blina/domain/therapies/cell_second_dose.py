@@ -63,7 +63,7 @@ def decide_second_dose(
     """The second infusion's window after ``reaction`` to the first (None: no reaction).
 
     >>> from decimal import Decimal
-    >>> split = SplitDose(Decimal(410), 1, 10, 2, Decimal(20), (), "s")
+    >>> split = SplitDose(Decimal(410), 6, 1, 10, 2, Decimal(20), (), "s")
     >>> rule = SecondDoseRule(2, 21, 1, 3, "r")
     >>> decide_second_dose(split, rule, FirstDoseReaction(2, 0)).latest_day
     21
