@@ -40,7 +40,8 @@ SOURCES = _toml("sources_car_t.toml")
 
 
 def _section(number: str) -> str:
-    """The text under the heading numbered ``number`` up to the next heading, folded."""
+    """The text under the heading numbered ``number`` (or named: "Open questions") up to
+    the next heading, folded."""
     lines = SNAPSHOT.read_text(encoding="utf-8").splitlines()
     start = next(
         i for i, line in enumerate(lines) if re.match(rf"^#{{2,3}} {re.escape(number)}\.? ", line)
@@ -413,3 +414,42 @@ def test_car_t_knowledge_gaps_cover_every_not_retrieved_of_the_product_sections(
         "stay-near",
         "no-driving",
     } <= topics["obecabtagene"]
+
+
+def _cited_text(source_id: str) -> str:
+    """The reference sections a source cites ("§3.2, open question 6"), folded."""
+    reference = SOURCES[source_id]["reference"]
+    sections = [_section(n) for n in re.findall(r"\u00a7(\d+(?:\.\d+)?)", reference)]
+    if "open question" in reference:
+        sections.append(_section("Open questions"))
+    return " ".join(sections).replace(MINUS, "-")
+
+
+def _texts(data: Any, path: str = "") -> Iterator[tuple[str, str, str]]:
+    """(key path, text, source) for every string of a table that has a source."""
+    if isinstance(data, dict):
+        source = data.get("source")
+        for key, value in data.items():
+            here = f"{path}.{key}" if path else key
+            if isinstance(value, str) and source is not None and key in {"text", "fact", "instead"}:
+                yield here, value, source
+            else:
+                yield from _texts(value, here)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _texts(value, f"{path}[{index}]")
+
+
+def test_car_t_toml_numbers_in_prose_are_in_the_cited_sections() -> None:
+    # A warning or gap may quote a number (25 years, 6 weeks, 1-844-4KYMRIAH): the
+    # sections its source cites must hold it.
+    texts = list(_texts(CAR_T))
+    missing = [
+        (path, number)
+        for path, text, source in texts
+        for number in re.findall(r"\d+(?:\.\d+)?", text)
+        if not re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", _cited_text(source))
+    ]
+
+    assert len(texts) > 30
+    assert missing == []
