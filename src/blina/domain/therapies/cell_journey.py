@@ -14,9 +14,8 @@ Days are labelled as the label counts them ("day -5", "day 0"; obecabtagene "day
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
-from decimal import Decimal
 
 from blina.domain.errors import InvalidInput
 from blina.domain.therapies.car_t import (
@@ -27,6 +26,7 @@ from blina.domain.therapies.car_t import (
     format_cells_as,
     tocilizumab_dose,
 )
+from blina.domain.therapies.cell_inputs import Bridging, Journey, check_before, check_journey
 from blina.domain.therapies.cell_second_dose import (
     FirstDoseReaction,
     SecondDoseDecision,
@@ -41,45 +41,12 @@ from blina.domain.therapies.model import (
     TherapyKind,
     TherapyPlan,
 )
-from blina.domain.units import M2, Kg
+from blina.domain.units import Kg
 
 __all__ = ["Bridging", "Journey", "plan_cell_journey", "replan_after_first_dose"]
 
 _DAY = timedelta(days=1)
 _Dated = tuple[date, Entry]
-
-
-@dataclass(frozen=True, slots=True)
-class Bridging:
-    """Bridging therapy as the physician records it: no drug facts of blina's own."""
-
-    description: str
-    start: date
-
-
-@dataclass(frozen=True, slots=True)
-class Journey:
-    """One patient's CAR-T journey inputs; a re-plan is a new ``Journey`` (``replace``).
-
-    ``first_infusion`` is day 0 (obecabtagene: Day 1). ``weight`` and ``bsa`` are the
-    measured patient (``body.measure_body``). The obecabtagene fields
-    (``marrow_blasts_percent``, ``second_dose_on``, ``first_dose_reaction``,
-    ``second_dose_withheld``) are refused for the single-infusion products.
-    """
-
-    first_infusion: date
-    weight: Kg
-    bsa: M2
-    leukapheresis_on: date | None = None
-    product_ready_on: date | None = None
-    bridging: Bridging | None = None
-    lymphodepletion_start: date | None = None
-    marrow_blasts_percent: Decimal | None = None
-    second_dose_on: date | None = None
-    first_dose_reaction: FirstDoseReaction | None = None
-    second_dose_withheld: bool = False
-    stay_near_days: int | None = None
-    no_driving_days: int | None = None
 
 
 def plan_cell_journey(product: CarTProduct, journey: Journey) -> TherapyPlan:
@@ -114,7 +81,7 @@ def plan_cell_journey(product: CarTProduct, journey: Journey) -> TherapyPlan:
         A date out of order or outside the label's window, a field the product does not
         take, a missing marrow blast percentage; the message names the field and range.
     """
-    _check_fields(product, journey)
+    check_journey(product, journey)
     decision = _second_dose_decision(product, journey)
     second = _second_dose_date(product, journey, decision)
     windows = journey_windows(
@@ -160,47 +127,6 @@ def replan_after_first_dose(
         second_dose_withheld=withheld,
     )
     return changed, plan_cell_journey(product, changed)
-
-
-# --- checks -------------------------------------------------------------------------------
-
-
-def _check_fields(product: CarTProduct, journey: Journey) -> None:
-    split_only = {
-        "marrow_blasts_percent": journey.marrow_blasts_percent is not None,
-        "second_dose_on": journey.second_dose_on is not None,
-        "first_dose_reaction": journey.first_dose_reaction is not None,
-        "second_dose_withheld": journey.second_dose_withheld,
-    }
-    if product.split is None:
-        for field, given in split_only.items():
-            if given:
-                raise InvalidInput(field, "given", f"left out: {product.key} is one infusion")
-    else:
-        blasts = journey.marrow_blasts_percent
-        if blasts is None or not blasts.is_finite() or not 0 <= blasts <= 100:
-            raise InvalidInput(
-                "marrow_blasts_percent", blasts, "a percentage from 0 to 100 (the marrow sample)"
-            )
-    _check_before("leukapheresis_on", journey.leukapheresis_on, journey.first_infusion)
-    ready = journey.product_ready_on
-    _check_before("product_ready_on", ready, journey.first_infusion + _DAY)
-    _check_after("product_ready_on", ready, journey.leukapheresis_on)
-    if journey.bridging is not None:
-        if not journey.bridging.description.strip():
-            raise InvalidInput("bridging", "''", "a description of the therapy the physician chose")
-        _check_before("bridging_start", journey.bridging.start, journey.first_infusion)
-        _check_after("bridging_start", journey.bridging.start, journey.leukapheresis_on)
-
-
-def _check_before(field: str, value: date | None, limit: date) -> None:
-    if value is not None and value >= limit:
-        raise InvalidInput(field, value, f"a date before {limit}")
-
-
-def _check_after(field: str, value: date | None, limit: date | None) -> None:
-    if value is not None and limit is not None and value < limit:
-        raise InvalidInput(field, value, f"a date on or after the leukapheresis, {limit}")
 
 
 # --- the journey before the infusion --------------------------------------------------------
@@ -331,7 +257,7 @@ def _unretrieved_lymphodepletion(product: CarTProduct, journey: Journey) -> Iter
     start = journey.lymphodepletion_start
     if start is None:
         return
-    _check_before("lymphodepletion_start", start, journey.first_infusion)
+    check_before("lymphodepletion_start", start, journey.first_infusion)
     plan = product.lymphodepletion
     text = (
         f"Lymphodepletion starts (recorded): {' and '.join(plan.named)}; doses and days "
