@@ -14,6 +14,7 @@ from blina.domain.therapies.cell_journey import (
     Journey,
     plan_cell_journey,
     replan_after_first_dose,
+    windows_of_journey,
 )
 from blina.domain.therapies.cell_second_dose import FirstDoseReaction
 from blina.domain.therapies.model import Entry, EntryKind, TherapyKind, TherapyPlan
@@ -593,3 +594,24 @@ def test_plan_cell_journey_tocilizumab_capped_for_a_heavy_patient(kymriah: CarTP
     plan = plan_cell_journey(kymriah, _journey(weight=Kg(Decimal("110"))))
 
     assert f"tocilizumab {Mg(Decimal(800))} IV" in _warning(plan, "tocilizumab")
+
+
+def test_windows_of_journey_are_the_plans_dates(aucatzyl: CarTProduct) -> None:
+    journey = _obe(
+        first_dose_reaction=FirstDoseReaction(2, 0),
+        second_dose_on=DAY0 + 15 * ONE,
+        stay_near_days=20,
+    )
+    plan = plan_cell_journey(aucatzyl, journey)
+
+    def dates(what: str) -> list[date]:
+        return [d.on for d in plan.days for e in d.entries if e.what == what]
+
+    windows = windows_of_journey(aucatzyl, journey)
+
+    assert windows.last_infusion == DAY0 + 15 * ONE
+    assert list(windows.daily_checks) == dates("daily-check")
+    assert windows.stay_near_until == max(dates("stay-near"))
+    assert [windows.monitor_until] == dates("monitoring-period")
+    with pytest.raises(InvalidInput, match="second_dose_on"):
+        windows_of_journey(aucatzyl, replace(journey, second_dose_on=DAY0 + 30 * ONE))

@@ -43,7 +43,13 @@ from blina.domain.therapies.model import (
 )
 from blina.domain.units import Kg
 
-__all__ = ["Bridging", "Journey", "plan_cell_journey", "replan_after_first_dose"]
+__all__ = [
+    "Bridging",
+    "Journey",
+    "plan_cell_journey",
+    "replan_after_first_dose",
+    "windows_of_journey",
+]
 
 _DAY = timedelta(days=1)
 _Dated = tuple[date, Entry]
@@ -84,13 +90,7 @@ def plan_cell_journey(product: CarTProduct, journey: Journey) -> TherapyPlan:
     check_journey(product, journey)
     decision = _second_dose_decision(product, journey)
     second = _second_dose_date(product, journey, decision)
-    windows = journey_windows(
-        product,
-        journey.first_infusion,
-        last_infusion=second,
-        stay_near_days=journey.stay_near_days,
-        no_driving_days=journey.no_driving_days,
-    )
+    windows = _windows(product, journey, second)
     dated = [
         *_collection(product, journey),
         *_lymphodepletion(product, journey),
@@ -103,6 +103,25 @@ def plan_cell_journey(product: CarTProduct, journey: Journey) -> TherapyPlan:
         days=_days(product, journey.first_infusion, dated),
         warnings=_warnings(product, journey, windows, decision),
         gaps=tuple(topic.gap for topic in product.gaps),
+    )
+
+
+def windows_of_journey(product: CarTProduct, journey: Journey) -> JourneyWindows:
+    """The windows after the infusion(s) exactly as ``plan_cell_journey`` dates them: for
+    triage and the calendar of a recorded journey (the second obecabtagene infusion, when
+    given, is the last). Raises ``InvalidInput`` as the planner does."""
+    check_journey(product, journey)
+    decision = _second_dose_decision(product, journey)
+    return _windows(product, journey, _second_dose_date(product, journey, decision))
+
+
+def _windows(product: CarTProduct, journey: Journey, second: date | None) -> JourneyWindows:
+    return journey_windows(
+        product,
+        journey.first_infusion,
+        last_infusion=second,
+        stay_near_days=journey.stay_near_days,
+        no_driving_days=journey.no_driving_days,
     )
 
 
