@@ -615,3 +615,14 @@ def test_windows_of_journey_are_the_plans_dates(aucatzyl: CarTProduct) -> None:
     assert [windows.monitor_until] == dates("monitoring-period")
     with pytest.raises(InvalidInput, match="second_dose_on"):
         windows_of_journey(aucatzyl, replace(journey, second_dose_on=DAY0 + 30 * ONE))
+
+
+def test_plan_cell_journey_per_m2_lymphodepletion_needs_the_bsa(
+    kymriah: CarTProduct, aucatzyl: CarTProduct
+) -> None:
+    with pytest.raises(InvalidInput, match=r"^bsa None .* lymphodepletion is dosed in mg/m2"):
+        plan_cell_journey(kymriah, _journey(bsa=None))
+
+    plan = plan_cell_journey(aucatzyl, _obe(bsa=None))
+
+    assert len(_entries(plan, "obecabtagene")) == 2

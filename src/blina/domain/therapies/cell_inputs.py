@@ -35,14 +35,16 @@ class Journey:
     """One patient's CAR-T journey inputs; a re-plan is a new ``Journey`` (``replace``).
 
     ``first_infusion`` is day 0 (obecabtagene: Day 1). ``weight`` and ``bsa`` are the
-    measured patient (``body.measure_body``). The obecabtagene fields
+    measured patient (``body.measure_body``); ``bsa`` is required where the product's
+    lymphodepletion is dosed per m2 (not for obecabtagene, whose doses were not
+    retrieved). The obecabtagene fields
     (``marrow_blasts_percent``, ``second_dose_on``, ``first_dose_reaction``,
     ``second_dose_withheld``) are refused for the single-infusion products.
     """
 
     first_infusion: date
     weight: Kg
-    bsa: M2
+    bsa: M2 | None = None
     leukapheresis_on: date | None = None
     product_ready_on: date | None = None
     bridging: Bridging | None = None
@@ -74,6 +76,12 @@ def check_journey(product: CarTProduct, journey: Journey) -> None:
             raise InvalidInput(
                 "marrow_blasts_percent", blasts, "a percentage from 0 to 100 (the marrow sample)"
             )
+    if product.lymphodepletion.drugs and journey.bsa is None:
+        raise InvalidInput(
+            "bsa",
+            None,
+            f"given (from the height) for {product.key}: lymphodepletion is dosed in mg/m2",
+        )
     check_before("leukapheresis_on", journey.leukapheresis_on, journey.first_infusion)
     ready = journey.product_ready_on
     check_before("product_ready_on", ready, journey.first_infusion + timedelta(days=1))

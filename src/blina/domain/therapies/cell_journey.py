@@ -228,9 +228,11 @@ def _lymphodepletion(product: CarTProduct, journey: Journey) -> Iterator[_Dated]
         return
     start = _lymphodepletion_start(product, journey)
     count = plan.last_offset + 1
+    bsa = journey.bsa
+    assert bsa is not None  # check_journey refuses a per-m2 plan without it
     for drug in plan.drugs:
         for offset in drug.days_from_start:
-            dose = drug.per_m2 * journey.bsa
+            dose = drug.per_m2 * bsa
             text = (
                 f"Lymphodepletion: {drug.drug} {drug.per_m2.value} mg/m2 {drug.route} "
                 f"(day {offset + 1} of {count} of lymphodepletion)."
@@ -244,7 +246,7 @@ def _lymphodepletion(product: CarTProduct, journey: Journey) -> Iterator[_Dated]
                     drug.source,
                     dose=dose.value,
                     unit="mg",
-                    basis=f"{drug.per_m2.value} mg/m2 \u00d7 {journey.bsa.value} m2",
+                    basis=f"{drug.per_m2.value} mg/m2 \u00d7 {bsa.value} m2",
                 ),
             )
 
