@@ -626,3 +626,18 @@ def test_plan_cell_journey_per_m2_lymphodepletion_needs_the_bsa(
     plan = plan_cell_journey(aucatzyl, _obe(bsa=None))
 
     assert len(_entries(plan, "obecabtagene")) == 2
+
+
+@pytest.mark.parametrize("key", ["tisagenlecleucel", "obecabtagene"])
+def test_plan_cell_journey_leukapheresis_after_lymphodepletion_starts_is_refused(
+    knowledge: Knowledge, key: str
+) -> None:
+    start = DAY0 - 6 * ONE  # obecabtagene's recorded start; KYMRIAH's planned one is day -5
+    journey = _journey(
+        leukapheresis_on=DAY0 - 5 * ONE,
+        lymphodepletion_start=start if key == "obecabtagene" else None,
+        marrow_blasts_percent=Decimal(5) if key == "obecabtagene" else None,
+    )
+
+    with pytest.raises(InvalidInput, match=r"^leukapheresis_on .* before lymphodepletion starts"):
+        plan_cell_journey(knowledge.car_t.product(key), journey)

@@ -227,6 +227,7 @@ def _lymphodepletion(product: CarTProduct, journey: Journey) -> Iterator[_Dated]
         yield from _unretrieved_lymphodepletion(product, journey)
         return
     start = _lymphodepletion_start(product, journey)
+    _collected_before(journey, start)
     count = plan.last_offset + 1
     bsa = journey.bsa
     assert bsa is not None  # check_journey refuses a per-m2 plan without it
@@ -273,12 +274,22 @@ def _lymphodepletion_start(product: CarTProduct, journey: Journey) -> date:
     return start
 
 
+def _collected_before(journey: Journey, start: date) -> None:
+    """The cells are collected before lymphodepletion starts (recorded or planned)."""
+    collected = journey.leukapheresis_on
+    if collected is not None and collected >= start:
+        raise InvalidInput(
+            "leukapheresis_on", collected, f"a date before lymphodepletion starts, {start}"
+        )
+
+
 def _unretrieved_lymphodepletion(product: CarTProduct, journey: Journey) -> Iterator[_Dated]:
     """Doses and days not retrieved: the recorded start and the marrow sample due."""
     start = journey.lymphodepletion_start
     if start is None:
         return
     check_before("lymphodepletion_start", start, journey.first_infusion)
+    _collected_before(journey, start)
     plan = product.lymphodepletion
     text = (
         f"Lymphodepletion starts (recorded): {' and '.join(plan.named)}; doses and days "
