@@ -64,14 +64,15 @@ def plan_cell_journey(product: CarTProduct, journey: Journey) -> TherapyPlan:
         The product's knowledge: ``load_knowledge().car_t.product("tisagenlecleucel")``
         (also ``"brexucabtagene"``, ``"obecabtagene"``).
     journey
-        The patient's inputs: the infusion date (day 0; obecabtagene's Day 1), weight (kg)
-        and BSA (m2); optionally the leukapheresis date, the date the product is ready, the
-        bridging the physician chose, the lymphodepletion start (default: the last start
-        the label allows, where it gives a window), and for obecabtagene the marrow blast
-        percentage (required), the second infusion date (default Day 10), the reaction to
-        the first infusion and the physician's decision to withhold the second. The
-        stay-near and no-driving periods may be entered where the current label's was not
-        retrieved, or to lengthen it.
+        The patient's inputs (``Journey``, from ``cell_inputs``, re-exported here): the
+        infusion date (day 0; obecabtagene's Day 1), weight (kg) and BSA (m2, required
+        where lymphodepletion is dosed per m2); optionally the leukapheresis date, the
+        date the product is ready, the bridging the physician chose, the lymphodepletion
+        start (default: the last start the label allows, where it gives a window), and
+        for obecabtagene the marrow blast percentage (required), the second infusion date
+        (default Day 10), the reaction to the first infusion and the physician's decision
+        to withhold the second. The stay-near and no-driving periods may be entered where
+        the current label's was not retrieved, or to lengthen it.
 
     Returns
     -------
@@ -85,7 +86,8 @@ def plan_cell_journey(product: CarTProduct, journey: Journey) -> TherapyPlan:
     ------
     InvalidInput
         A date out of order or outside the label's window, a field the product does not
-        take, a missing marrow blast percentage; the message names the field and range.
+        take, a missing BSA or marrow blast percentage; the message names the field and
+        what is allowed.
     """
     check_journey(product, journey)
     decision = _second_dose_decision(product, journey)
