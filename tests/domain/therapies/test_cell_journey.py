@@ -1,5 +1,9 @@
 """The CAR-T journey planner, step by step, for the three products (reference §2-§5, §8),
-and the re-plan of the obecabtagene second dose after CRS or ICANS (§5.2)."""
+and the re-plan of the obecabtagene second dose after CRS or ICANS (§5.2).
+
+About 650 lines: one planner's specification, in the order of the journey (collection,
+lymphodepletion, infusion, monitoring, re-plan), kept in one file so each step's tests sit
+beside the others that share its fixtures and helpers."""
 
 from dataclasses import replace
 from datetime import date, timedelta
