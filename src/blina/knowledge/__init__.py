@@ -15,6 +15,7 @@ from blina.domain.errors import UnknownId
 from blina.domain.pk import PkModel
 from blina.domain.regimens import LabelVersion, Regimen
 from blina.domain.triage.rulebook import TriageRules
+from blina.knowledge._car_t import CarTKnowledge, load_car_t
 from blina.knowledge._loader import load_body_rules, load_regimens, load_sources
 from blina.knowledge._pharmacy import PharmacyReference, load_pharmacy
 from blina.knowledge._pk import load_pk
@@ -38,6 +39,7 @@ class Knowledge:
     triage: TriageRules
     pk: PkModel
     therapies: Mapping[str, TherapyFacts]  # beside blinatumomab, by key (therapy_*.toml)
+    car_t: CarTKnowledge
 
     @property
     def label(self) -> LabelVersion:
@@ -62,6 +64,7 @@ def load_knowledge_from(directory: Path) -> Knowledge:
         triage=load_triage(directory / "triage.toml", sources),
         pk=load_pk(directory / "pk.toml", sources),
         therapies=MappingProxyType(load_therapies(directory, sources)),
+        car_t=load_car_t(directory / "car_t.toml", sources),
     )
 
 
