@@ -129,6 +129,8 @@ def test_metrics_are_off_by_default_and_need_their_token(
         assert client.get("/metrics").status_code == 200
         proxied = client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
         assert proxied.status_code == 401
+    with TestClient(app, client=("::1", 5000)) as client:
+        assert client.get("/metrics").status_code == 200
     app.state.blina.engine.dispose()
     with app_for(engine, tmp_path, knowledge, metrics=True, metrics_token=TOKEN) as client:
         assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
