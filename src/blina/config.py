@@ -13,9 +13,14 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["PLACEHOLDER_SECRET", "Settings", "default_data_dir"]
+__all__ = ["LOOPBACK_HOSTS", "PLACEHOLDER_SECRET", "Settings", "default_data_dir"]
 
 PLACEHOLDER_SECRET = "change-this-local-only"
+# The names and addresses that reach only this machine: blina bound to one (``host``)
+# cannot be reached from elsewhere, and a request from one that no proxy forwarded came
+# from here. (A request's address is always numeric, so "localhost" only ever matches a
+# bind.)
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def default_data_dir() -> Path:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from tests.services.test_backups import PASSWORD, families
@@ -86,6 +87,22 @@ def test_ready_needs_the_worker_to_have_run_recently(
     assert late.json()["checks"]["worker"] == "the alert worker last ran 120 s ago"
 
 
+def test_ready_reads_the_migration_scripts_once_not_at_every_probe(
+    engine: Engine, tmp_path: Path, knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with app_for(engine, tmp_path, knowledge) as client:
+        first = client.get("/health/ready").json()["checks"]["database"]
+
+        def read_again(*args: object, **kwargs: object) -> None:
+            raise AssertionError("a readiness probe read the migration scripts again")
+
+        monkeypatch.setattr(ScriptDirectory, "from_config", read_again)
+        again = [client.get("/health/ready").json()["checks"]["database"] for _ in range(3)]
+
+    assert first == "ok"
+    assert again == ["ok"] * 3
+
+
 def test_ready_needs_a_recent_backup_when_they_are_scheduled(
     engine: Engine, tmp_path: Path, knowledge: Knowledge
 ) -> None:
@@ -129,6 +146,8 @@ def test_metrics_are_off_by_default_and_need_their_token(
         assert client.get("/metrics").status_code == 200
         proxied = client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
         assert proxied.status_code == 401
+    with TestClient(app, client=("::1", 5000)) as client:
+        assert client.get("/metrics").status_code == 200
     app.state.blina.engine.dispose()
     with app_for(engine, tmp_path, knowledge, metrics=True, metrics_token=TOKEN) as client:
         assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401

@@ -82,6 +82,23 @@ def test_doctor_names_each_missing_production_setting(data_dir: Path) -> None:
     assert len(problems) >= 6
 
 
+@pytest.mark.parametrize(
+    ("host", "warned"),
+    [("127.0.0.1", False), ("::1", False), ("localhost", False), ("0.0.0.0", True)],
+)
+def test_doctor_warns_of_untokened_metrics_only_beyond_loopback(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, host: str, warned: bool
+) -> None:
+    monkeypatch.setenv("BLINA_METRICS", "true")
+    monkeypatch.setenv("BLINA_HOST", host)
+    monkeypatch.delenv("BLINA_METRICS_TOKEN", raising=False)
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+
+    result = runner.invoke(app, ["doctor"])
+
+    assert ("BLINA_METRICS_TOKEN" in result.stdout) is warned
+
+
 def test_doctor_passes_a_complete_deployment(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

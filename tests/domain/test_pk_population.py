@@ -18,7 +18,10 @@ from blina.domain.pk_population import (
 from blina.knowledge import load_knowledge
 
 MODEL = load_knowledge().pk
-ADULTS = BsaDistribution(median_m2=1.88, log_sd=0.12, low_m2=1.3, high_m2=2.7)
+# Adults around the model's reference BSA (knowledge: pk.toml, reference_bsa_m2).
+ADULTS = BsaDistribution(
+    median_m2=float(MODEL.reference_bsa_m2), log_sd=0.12, low_m2=1.3, high_m2=2.7
+)
 FIXED = PkInputs((Infusion(0.0, 168.0, 9 / 24), Infusion(168.0, 672.0, 28 / 24)))
 PER_M2 = PkInputs((Infusion(0.0, 48.0, 0.4, 15 / 24, 28 / 24), Infusion(48.0, 60.0, 0.2)))
 
@@ -32,8 +35,8 @@ PER_M2 = PkInputs((Infusion(0.0, 48.0, 0.4, 15 / 24, 28 / 24), Infusion(48.0, 60
         (BsaDistribution(median_m2=1.0, high_m2=6.0), "bsa_high_m2"),
         (BsaDistribution(median_m2=1.0, log_sd=-0.1), "bsa_log_sd"),
         (BsaDistribution(median_m2=1.0, log_sd=math.nan), "bsa_log_sd"),
-        (BsaDistribution(sample_m2=(1.0, 0.0)), "bsa_sample_m2"),
-        (BsaDistribution(sample_m2=(math.inf,)), "bsa_sample_m2"),
+        (BsaDistribution.of_sample((1.0, 0.0)), "bsa_sample_m2"),
+        (BsaDistribution.of_sample((math.inf,)), "bsa_sample_m2"),
     ],
 )
 def test_bsa_distribution_out_of_range_names_the_field(
@@ -51,15 +54,24 @@ def test_draw_patients_same_seed_same_patients_within_the_bounds() -> None:
     np.testing.assert_array_equal(first.clearance_l_per_h, again.clearance_l_per_h)
     assert first.bsa_m2.min() >= 1.3
     assert first.bsa_m2.max() <= 2.7
-    assert np.median(first.bsa_m2) == pytest.approx(1.88, rel=0.02)
+    assert np.median(first.bsa_m2) == pytest.approx(1.876, rel=0.02)
     spread = np.log(first.clearance_l_per_h / (2.22 * (first.bsa_m2 / 1.876) ** 0.62))
     assert spread.std() == pytest.approx(0.476, rel=0.05)
 
 
 def test_draw_patients_from_a_sample_only_uses_its_values() -> None:
-    drawn = draw_patients(MODEL, count=100, seed=3, bsa=BsaDistribution(sample_m2=(0.8, 1.2)))
+    sample = BsaDistribution.of_sample([0.8, 1.2, 1.0])
 
-    assert set(drawn.bsa_m2.tolist()) <= {0.8, 1.2}
+    drawn = draw_patients(MODEL, count=100, seed=3, bsa=sample)
+
+    assert sample.median_m2 == 1.0
+    assert set(drawn.bsa_m2.tolist()) <= {0.8, 1.0, 1.2}
+
+
+def test_an_empty_bsa_sample_is_refused() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        BsaDistribution.of_sample(())
+    assert caught.value.field == "bsa_sample_m2"
 
 
 @pytest.mark.parametrize(

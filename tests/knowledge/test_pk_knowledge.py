@@ -76,3 +76,22 @@ def test_pk_toml_transfer_clearance_other_than_zero_is_refused(tmp_path: Path) -
         "pk.toml",
         "peripheral.intercompartmental_l_per_h",
     )
+
+
+def test_pk_toml_discrepancy_tolerance_must_be_a_fraction(tmp_path: Path) -> None:
+    copy = shutil.copytree(KNOWLEDGE_DIR, tmp_path / "knowledge")
+    path = copy / "pk.toml"
+    text = path.read_text(encoding="utf-8")
+    assert "tolerance = 0.20" in text
+    path.write_text(text.replace("tolerance = 0.20", "tolerance = 20", 1), encoding="utf-8")
+
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge_from(copy)
+    assert (caught.value.file, caught.value.key_path) == ("pk.toml", "discrepancy[0].tolerance")
+
+
+def test_pk_discrepancies_each_cite_a_known_source(knowledge: Knowledge) -> None:
+    noted = knowledge.pk.discrepancies
+
+    assert noted  # the golden tests say which (tests/domain/test_pk_golden.py)
+    assert all(entry.source in knowledge.sources for entry in noted)

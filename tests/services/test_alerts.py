@@ -1,18 +1,22 @@
 """Alerts: raised from a triaged check-in, escalated along the clinic's chain on time,
 stopped by an acknowledgement; notifications queued in the outbox."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from blina.knowledge import Knowledge
+from blina.services import alerts, reports
 from blina.services.actors import Actor
 from blina.services.alerts import acknowledge_alert, escalate_due
 from blina.services.patients import create_patient
 from blina.services.reports import CheckInRequest, submit_report
+from blina.store.prepared import Prepared
 from blina.store.session import transaction
 from blina.store.tables import Alert, AlertPolicy, ClinicContact, Notification
 from tests.factories import add_clinic_with_family
@@ -219,3 +223,40 @@ def test_a_patients_further_check_ins_join_the_open_alert_a_more_urgent_one_tell
             session, actor=staff, now=NOW, alert_id=first, outcome="patient-called-in"
         )
     assert send("d", FEVER_AND_CONFUSION) != first
+
+
+class _CountingLock:
+    """``alerts._LOCK_PATIENT``, counting how often the patient's row is locked."""
+
+    def __init__(self, locks: Prepared) -> None:
+        self.locks = locks
+        self.taken = 0
+
+    def first(self, session: Session, params: Mapping[str, Any]) -> Any:
+        self.taken += 1
+        return self.locks.first(session, params)
+
+
+def test_an_alerting_check_in_locks_the_patient_row_once(
+    sessions: sessionmaker[Session], knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, family, patient = _clinic(sessions, minutes=10)
+    counting = _CountingLock(alerts._LOCK_PATIENT)
+    monkeypatch.setattr(alerts, "_LOCK_PATIENT", counting)
+
+    _submit(sessions, knowledge, family, patient)
+
+    assert counting.taken == 1
+
+
+def test_raise_alert_refuses_when_the_patient_row_was_not_locked_first(
+    sessions: sessionmaker[Session], knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, family, patient = _clinic(sessions, minutes=10)
+    monkeypatch.setattr(reports, "lock_patient", lambda session, patient_id: None)
+
+    with pytest.raises(RuntimeError, match="without lock_patient"):
+        _submit(sessions, knowledge, family, patient)
+
+    with sessions() as session:
+        assert session.execute(select(Alert)).first() is None

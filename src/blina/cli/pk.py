@@ -314,7 +314,7 @@ def _distribution(
     knowledge: Knowledge,
 ) -> BsaDistribution:
     if bodies is not None:
-        return BsaDistribution(sample_m2=_bodies(bodies, knowledge))
+        return BsaDistribution.of_sample(_bodies(bodies, knowledge))
     middle = bsa if median is None else float(parse_decimal("bsa_median", median))
     distribution = BsaDistribution(
         median_m2=middle,

@@ -45,6 +45,7 @@ __all__ = [
     "FlushPeak",
     "Infusion",
     "InterruptionExposure",
+    "PkDiscrepancy",
     "PkInputs",
     "PkModel",
     "Solution",
@@ -68,6 +69,20 @@ _DAY_H = 24.0
 
 
 @dataclass(frozen=True, slots=True)
+class PkDiscrepancy:
+    """A sanity target of the reference (pkpd.md §3) that the model does not meet within
+    the target's tolerance: what the reference says, what the model gives, and why."""
+
+    target: str
+    case: str
+    reference_pg_per_ml: Decimal
+    tolerance: Decimal
+    model_pg_per_ml: Decimal
+    why: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class PkModel:
     """A population PK model, each parameter with the source id it comes from.
 
@@ -75,6 +90,7 @@ class PkModel:
     effects; ``residual_log_sd`` the SD of the log-scale residual. With
     ``intercompartmental_l_per_h`` zero the model has one compartment and
     ``peripheral_volume_l`` is not used (None: NOT RETRIEVED for blinatumomab).
+    ``discrepancies``: where the model and the reference's sanity targets part.
     """
 
     id: str
@@ -90,6 +106,7 @@ class PkModel:
     sources: Mapping[str, str]
     intercompartmental_l_per_h: Decimal = Decimal(0)
     peripheral_volume_l: Decimal | None = None
+    discrepancies: tuple[PkDiscrepancy, ...] = ()
 
     @property
     def compartments(self) -> int:

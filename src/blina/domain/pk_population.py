@@ -23,6 +23,7 @@ N x T array:
 """
 
 import math
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -63,14 +64,26 @@ class BsaDistribution:
     """Body surface area of the virtual patients: log-normal with ``median_m2`` and
     ``log_sd`` (0: everyone the median), kept within ``low_m2``..``high_m2`` by drawing
     again; or, when ``sample_m2`` is given, drawn from those values with replacement
-    (for instance the BSAs of a clinic's patients, from their weights and heights).
+    (for instance the BSAs of a clinic's patients, from their weights and heights; made
+    by ``of_sample``, whose median is the sample's).
+
+    The median has no default: the caller gives its patients' (the model's reference
+    BSA is ``PkModel.reference_bsa_m2``, from the knowledge).
     """
 
-    median_m2: float = 1.876
+    median_m2: float
     log_sd: float = 0.0
     low_m2: float = 0.1
     high_m2: float = 4.0
     sample_m2: tuple[float, ...] = ()
+
+    @classmethod
+    def of_sample(cls, sample_m2: Sequence[float]) -> "BsaDistribution":
+        """Draws from ``sample_m2`` with replacement; its median is the sample's."""
+        values = tuple(float(v) for v in sample_m2)
+        if not values:
+            raise InvalidInput("bsa_sample_m2", "(none)", "at least one BSA")
+        return cls(median_m2=statistics.median(values), sample_m2=values)
 
     def check(self) -> None:
         if self.sample_m2:

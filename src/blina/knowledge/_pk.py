@@ -1,7 +1,8 @@
 """Load ``pk.toml``: the population PK model that exposure estimates are computed with.
 
 Each group of parameters names its source; ``PkModel.sources`` keeps them by group so
-that every page, table and picture can say where a number comes from.
+that every page, table and picture can say where a number comes from. The
+``[[discrepancy]]`` entries note the reference's sanity targets the model does not meet.
 """
 
 from collections.abc import Mapping
@@ -11,7 +12,7 @@ from types import MappingProxyType
 
 from pydantic import Field
 
-from blina.domain.pk import PkModel
+from blina.domain.pk import PkDiscrepancy, PkModel
 from blina.knowledge._loader import check_sources, read_toml, validate
 from blina.knowledge._schema import SourceEntry, _Strict
 
@@ -56,6 +57,16 @@ class PeripheralFile(_Strict):
     source: str
 
 
+class DiscrepancyFile(_Strict):
+    target: str = Field(pattern=r"^T\d+$")
+    case: str = Field(min_length=1)
+    reference_pg_per_ml: Decimal = _Positive
+    tolerance: Decimal = Field(gt=0, lt=1)
+    model_pg_per_ml: Decimal = _Positive
+    why: str = Field(min_length=1)
+    source: str
+
+
 class PkFile(_Strict):
     model: ModelFile
     clearance: ClearanceFile
@@ -63,6 +74,7 @@ class PkFile(_Strict):
     variability: VariabilityFile
     residual: ResidualFile
     peripheral: PeripheralFile
+    discrepancy: tuple[DiscrepancyFile, ...] = ()
 
 
 def load_pk(path: Path, sources: Mapping[str, SourceEntry]) -> PkModel:
@@ -91,4 +103,5 @@ def load_pk(path: Path, sources: Mapping[str, SourceEntry]) -> PkModel:
                 "peripheral": data.peripheral.source,
             }
         ),
+        discrepancies=tuple(PkDiscrepancy(**entry.model_dump()) for entry in data.discrepancy),
     )

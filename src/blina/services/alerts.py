@@ -48,8 +48,16 @@ _URGENCY = [TriageLevel.EMERGENCY, TriageLevel.CALL_NOW, TriageLevel.SAME_DAY, T
 
 def lock_patient(session: Session, patient_id: int) -> None:
     """Lock the patient's row for the rest of the transaction: taken by an alerting
-    check-in before it writes anything (see ``reports.submit_report``)."""
+    check-in before it writes anything (see ``reports.submit_report``); ``raise_alert``
+    requires it. Always asks the database, even for a patient locked earlier in the
+    transaction (rolling back a group commit's savepoint releases the row), and notes
+    the patient as locked for ``raise_alert`` to check."""
     _LOCK_PATIENT.first(session, {"patient_id": patient_id})
+    _locked_patients(session).add(patient_id)
+
+
+def _locked_patients(session: Session) -> set[int]:
+    return once_per_transaction(session, _PATIENT_LOCKED, lambda _: set())
 
 
 def raise_alert(
@@ -62,14 +70,23 @@ def raise_alert(
     triage: Triage,
 ) -> int | None:
     """The id of the alert for a triaged check-in, or None when the care team is not
-    alerted. While the patient has an open alert, the check-in joins it (``_join``)."""
+    alerted. While the patient has an open alert, the check-in joins it (``_join``).
+
+    Precondition, when the care team is alerted: the caller took ``lock_patient`` for
+    this patient in this transaction, before it wrote the report (whose foreign key
+    shares the patient's row; locking only here would deadlock two alerting check-ins of
+    one patient on PostgreSQL). Under that lock two check-ins of one patient at once find
+    the same open alert (or the second finds the first one's), never open two. It does
+    not lock again: it refuses (RuntimeError) when ``lock_patient`` was not called.
+    """
     if not triage.alert_care_team:
         return None
+    if patient_id not in _locked_patients(session):
+        raise RuntimeError(
+            f"raise_alert for patient {patient_id} without lock_patient in this transaction"
+        )
     reason = triage.rules[0].reason if triage.rules else str(triage.level)
     level = str(triage.level)
-    # The patient's row, locked: two check-ins of one patient at once find the same open
-    # alert (or the second finds the first one's), never open two.
-    _LOCK_PATIENT.first(session, {"patient_id": patient_id})
     opened = _OPEN_ALERT.first(session, {"patient_id": patient_id})
     if opened is not None:
         _join(session, opened, now=now, clinic_id=clinic_id, report_id=report_id, triage=triage)
@@ -379,6 +396,7 @@ _RAISE_LEVEL = Prepared(
     )
 )
 _PATIENTS = table_of(Patient)
+_PATIENT_LOCKED = "alerts.patients-locked"  # session.info key: this transaction's
 _LOCK_PATIENT = Prepared(
     select(_PATIENTS.c.id).where(_PATIENTS.c.id == bindparam("patient_id")).with_for_update()
 )

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from blina.config import PLACEHOLDER_SECRET, Settings
+from blina.config import LOOPBACK_HOSTS, PLACEHOLDER_SECRET, Settings
 from blina.services.backups import backup_dir
 from blina.store import migrate
 from blina.store.session import make_engine, make_session_factory, read_only
@@ -25,7 +25,6 @@ from blina.store.tables import Clinic, ClinicContact
 __all__ = ["check_deployment"]
 
 _CONNECT_SECONDS = 3.0
-_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def check_deployment(settings: Settings) -> list[str]:
@@ -62,7 +61,7 @@ def _settings_problems(settings: Settings) -> list[str]:
             "BLINA_PUBLIC_URL is not an https address: links blina hands out (calendar "
             "feeds, password resets) need it"
         )
-    if settings.metrics and settings.metrics_token is None and settings.host not in _LOOPBACK:
+    if settings.metrics and settings.metrics_token is None and settings.host not in LOOPBACK_HOSTS:
         problems.append(
             "BLINA_METRICS is on, blina listens beyond loopback and BLINA_METRICS_TOKEN is "
             "not set: /metrics would be refused to every scraper but one on this machine"

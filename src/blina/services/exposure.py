@@ -106,6 +106,11 @@ def course_exposure(
         if not 1 <= population <= MAX_API_POPULATION:
             raise InvalidInput("population", population, f">= 1 and <= {MAX_API_POPULATION:,}")
         crowd = bands(
-            model, course.inputs, times, count=population, seed=seed, bsa=BsaDistribution(bsa)
+            model,
+            course.inputs,
+            times,
+            count=population,
+            seed=seed,
+            bsa=BsaDistribution(median_m2=bsa),
         )
     return CourseExposure(model, course, found, crowd, plan.zone, basis)

@@ -1,12 +1,13 @@
 """Apply Alembic migrations from the package (``blina db upgrade``)."""
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, inspect
 
-__all__ = ["downgrade", "is_current", "upgrade"]
+__all__ = ["downgrade", "heads", "is_current", "upgrade"]
 
 _SCRIPTS = Path(__file__).parent / "migrations"
 
@@ -32,13 +33,23 @@ def downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(config, revision)
 
 
+@cache
+def heads() -> frozenset[str]:
+    """The newest revisions of blina's migration scripts. They ship inside the package
+    and never change while it runs, so the folder is read once, at the first call (the
+    start-up check of ``blina serve``), not at every readiness probe."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(_SCRIPTS))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
 def is_current(engine: Engine) -> bool:
     """True when the database has blina's tables at the newest revision."""
     from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
 
-    heads = set(ScriptDirectory.from_config(_config(engine)).get_heads())
     if "alembic_version" not in inspect(engine).get_table_names():
         return False
     with engine.connect() as connection:
-        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads()

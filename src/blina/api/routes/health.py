@@ -21,13 +21,13 @@ from pydantic import BaseModel
 from blina.api.deps import ActorDep, StateDep
 from blina.api.operations import RequestMetrics
 from blina.api.state import AppState
+from blina.config import LOOPBACK_HOSTS
 from blina.services.backups import backups_seen_by
 from blina.services.health import figures, readiness
 
 __all__ = ["install_operations"]
 
 router = APIRouter(tags=["health"])
-_LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
 @router.get("/health/live")
@@ -91,7 +91,7 @@ def _may_scrape(request: Request) -> bool:
     token = request.app.state.blina.settings.metrics_token
     if token is None:
         client = request.client.host if request.client else ""
-        return client in _LOOPBACK and "x-forwarded-for" not in request.headers
+        return client in LOOPBACK_HOSTS and "x-forwarded-for" not in request.headers
     given = request.headers.get("authorization", "")
     expected = f"Bearer {token.get_secret_value()}"
     return hmac.compare_digest(given.encode(), expected.encode())
