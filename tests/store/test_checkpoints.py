@@ -1,5 +1,6 @@
 """SQLite's log is checkpointed by a thread of its own, never inside a commit."""
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -123,3 +124,31 @@ def test_under_steady_writes_the_log_starts_over(database: tuple[Engine, Path]) 
 def _log_pages(engine: Engine) -> int:
     with engine.connect() as connection:
         return int(connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()[1])
+
+
+class _ClearedLate(threading.Event):
+    """A wake-up whose clearing waits until a stop was asked: the thread clears it after
+    ``close`` set it, the narrow window that once left the thread waiting for ever."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__()
+        self._stop = stop
+
+    def clear(self) -> None:
+        self._stop.wait(5)
+        super().clear()
+
+
+def test_close_returns_when_it_wakes_the_thread_just_before_the_thread_clears_the_wake_up(
+    database: tuple[Engine, Path],
+) -> None:
+    engine, _ = database
+    checkpoints = WalCheckpoints(engine, interval=0.01)
+    checkpoints._due = _ClearedLate(checkpoints._stop)  # the race's window, forced
+    checkpoints.start()
+    _write_pages(engine, 1)  # the thread wakes, waits its interval, then clears late
+    time.sleep(0.1)
+    closing = threading.Thread(target=checkpoints.close, daemon=True)
+    closing.start()
+    closing.join(10)
+    assert not closing.is_alive(), "close() waits for a thread that waits for ever"

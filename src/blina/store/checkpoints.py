@@ -88,7 +88,9 @@ class WalCheckpoints:
         self._due.set()
 
     def _run(self) -> None:
-        while True:
+        # The stop is checked before each wait: ``close`` may set it (and wake this
+        # thread) just before the wake-up below is cleared after a checkpoint.
+        while not self._stop.is_set():
             self._due.wait()  # a commit is under way
             # The interval first: the commit lands meanwhile, and those that follow it
             # are checkpointed together.
