@@ -417,3 +417,21 @@ def test_0014_adds_password_reset_links_and_the_last_sign_in_and_removes_them(
     assert "password_reset" not in schema.get_table_names()
     assert "last_login_at" not in {c["name"] for c in schema.get_columns("app_user")}
     assert _indexes(empty_engine, "app_user") == indexes_before
+
+
+def test_0016_lets_an_alert_say_what_was_done_and_removes_it(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0014")
+    assert "what_was_done" not in {c["name"] for c in inspect(empty_engine).get_columns("alert")}
+
+    migrate.upgrade(empty_engine, "0016")
+
+    columns = {c["name"]: c for c in inspect(empty_engine).get_columns("alert")}
+    assert columns["what_was_done"]["nullable"]
+    assert getattr(columns["what_was_done"]["type"], "length", None) == 280
+    indexes = {i["name"]: i["column_names"] for i in inspect(empty_engine).get_indexes("alert")}
+    assert indexes["ix_alert_acknowledged_at"] == ["acknowledged_at", "id"]
+
+    migrate.downgrade(empty_engine, "0014")
+
+    assert "what_was_done" not in {c["name"] for c in inspect(empty_engine).get_columns("alert")}
+    assert "ix_alert_acknowledged_at" not in {name for name, _, _ in _indexes(empty_engine, "alert")}
