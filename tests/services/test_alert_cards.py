@@ -22,7 +22,7 @@ from blina.services.alerts import (
 from blina.services.errors import PermissionDenied
 from blina.services.reports import CheckInRequest, submit_report
 from blina.store.session import read_only, transaction
-from tests.clinic_factories import NOW, World, add_course, child_course, audited
+from tests.clinic_factories import NOW, World, add_course, audited, child_course
 
 FEVER_AND_CONFUSION = CheckInRequest(
     symptoms={"fever": None, "confusion": 2}, temperature=Decimal("39.2"), note="very sleepy"
@@ -80,7 +80,8 @@ def test_a_card_says_who_reported_what_when_and_the_patient_s_name_and_age(
     newest, joined = _check_in(
         sessions, knowledge, world.nurse, SEIZURE, NOW - timedelta(minutes=5), world.patient
     )
-    assert alert is not None and joined == alert
+    assert alert is not None
+    assert joined == alert
 
     with read_only(sessions) as session:
         [card] = open_alert_cards(session, actor=world.pharmacist)
@@ -142,7 +143,9 @@ def test_cards_follow_the_open_list_and_stay_in_the_clinic(
 
 
 @pytest.mark.parametrize(
-    "given", ["", "   ", "\n\t", "x" * (WHAT_WAS_DONE_MAX + 1)], ids=["empty", "spaces", "ws", "long"]
+    "given",
+    ["", "   ", "\n\t", "x" * (WHAT_WAS_DONE_MAX + 1)],
+    ids=["empty", "spaces", "whitespace", "too-long"],
 )
 def test_what_was_done_is_refused_outside_its_bounds_naming_the_field(
     sessions: sessionmaker[Session], world: World, knowledge: Knowledge, given: str
@@ -170,7 +173,8 @@ def test_what_was_done_is_kept_trimmed_named_and_audited(
     assert taken.what_was_done == longest
     assert (taken.acknowledged_by, taken.acknowledged_by_name) == (world.nurse.user_id, "nurse")
     assert taken.acknowledged_at == NOW
-    assert event.after is not None and event.after["what_was_done"] == longest
+    assert event.after is not None
+    assert event.after["what_was_done"] == longest
 
 
 def test_an_api_client_may_leave_what_was_done_unsaid(

@@ -434,4 +434,5 @@ def test_0016_lets_an_alert_say_what_was_done_and_removes_it(empty_engine: Engin
     migrate.downgrade(empty_engine, "0014")
 
     assert "what_was_done" not in {c["name"] for c in inspect(empty_engine).get_columns("alert")}
-    assert "ix_alert_acknowledged_at" not in {name for name, _, _ in _indexes(empty_engine, "alert")}
+    names = {name for name, _, _ in _indexes(empty_engine, "alert")}
+    assert "ix_alert_acknowledged_at" not in names
