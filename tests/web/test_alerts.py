@@ -69,12 +69,17 @@ def _check_in_fever_and_confusion(clinic: DemoClinic, key: str) -> str:
 
 
 def _acknowledge(
-    browser: TestClient, alert_id: int, *, outcome: str = "advice-given", note: str = ""
+    browser: TestClient,
+    alert_id: int,
+    *,
+    outcome: str = "advice-given",
+    note: str = "",
+    done: str = "called the family back",
 ) -> tuple[int, BeautifulSoup]:
     token = csrf_of(page(browser.get("/")))
     response = browser.post(
         f"/alerts/{alert_id}/acknowledge",
-        data={"csrf_token": token, "outcome": outcome, "note": note},
+        data={"csrf_token": token, "outcome": outcome, "note": note, "what_was_done": done},
         follow_redirects=False,
     )
     return response.status_code, page(response)
@@ -110,9 +115,12 @@ def test_home_lists_open_alerts_most_urgent_first_then_oldest(clinic: DemoClinic
         ("same-day", "P-002", 180, 0),
     ]
     for li in rows:
-        assert one(li, "a")["href"] == f"/patients/{li['data-patient']}"
+        # the patient's link heads the patient's card (issue 18: one card per patient)
+        card = li.find_parent("li", attrs={"data-card": True})
+        assert card is not None
+        assert one(card, "a.patient")["href"] == f"/patients/{li['data-patient']}"
         assert one(li, ".reason").get_text(strip=True) == f"test alert ({li['data-level']})"
-        assert one(li, "time")["datetime"] == li["data-created"]
+        assert one(li, "time.raised")["datetime"] == li["data-created"]
     levels = [str(li["data-level"]) for li in soup.select("section.alerts li[data-alert]")]
     rank = ["emergency", "call-now", "same-day", "routine"]
     assert levels == sorted(levels, key=rank.index), "the whole list is most urgent first"
