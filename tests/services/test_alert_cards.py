@@ -11,13 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from blina.domain.errors import InvalidInput
 from blina.knowledge import Knowledge
 from blina.services.actors import Actor
+from blina.services.alert_cards import CARD_CHECK_INS, open_alert_cards
 from blina.services.alerts import (
-    CARD_CHECK_INS,
     WHAT_WAS_DONE_MAX,
     acknowledge_alert,
     acknowledged_alerts,
     list_alerts,
-    open_alert_cards,
 )
 from blina.services.errors import PermissionDenied
 from blina.services.reports import CheckInRequest, submit_report

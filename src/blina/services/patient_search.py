@@ -31,8 +31,9 @@ def search_text(given: str) -> str:
 
 def matches(text: str, *words: str) -> bool:
     """Whether ``text`` (as ``search_text`` gives it) is in one of ``words``, ignoring
-    case; the empty search matches everything. The same test as ``find_patients``
-    makes in the database, for lists built in memory (today's tasks)."""
+    case; the empty search matches everything. ``find_patients``'s test, for lists built
+    in memory (today's tasks); SQLite's ``lower()`` folds ASCII letters only, so there a
+    search for "maría" misses "MARÍA" (PostgreSQL folds both)."""
     wanted = text.casefold()
     return any(wanted in word.casefold() for word in words)
 

@@ -12,7 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from blina.services.alerts import OUTCOMES, AlertCard, GatheredCheckIn
+from blina.services.alert_cards import AlertCard, GatheredCheckIn
+from blina.services.alerts import OUTCOMES
 from blina.services.records import AlertRecord
 
 __all__ = [

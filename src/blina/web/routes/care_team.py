@@ -12,6 +12,7 @@ from blina.domain.modifications import AdverseReaction
 from blina.domain.toxicity.crs import Hypotension, OxygenSupport
 from blina.domain.toxicity.icans import CerebralEdema, Consciousness, Seizure
 from blina.services import (
+    alert_cards,
     alerts,
     audit,
     clinic_settings,
@@ -94,7 +95,7 @@ def _home_page(
     found = patient_search.find_patients(
         session, actor=actor, text=text, after=after, limit=PATIENTS_PER_PAGE + 1
     )
-    cards = patient_cards(alerts.open_alert_cards(session, actor=actor), now)
+    cards = patient_cards(alert_cards.open_alert_cards(session, actor=actor), now)
     handled = alerts.acknowledged_alerts(
         session,
         actor=actor,
