@@ -104,6 +104,8 @@ def test_nurse_acknowledges_the_alert_from_a_check_in(open_tab: OpenTab, tmp_pat
     nurse.screenshot(tmp_path, "nurse-alerts")
     alert.locator('select[name="outcome"]').select_option("patient-called-in")
     alert.locator('textarea[name="note"]').fill("called the family; coming in now")
+    # issue 18: the acknowledgement says what was done (required)
+    alert.locator('input[name="what_was_done"]').fill("asked the family to come in now")
     alert.locator('button[data-action="acknowledge"]').click()
     expect(nurse.page.locator("body")).to_have_attribute("data-page", "home")
     expect(nurse.page.locator(f'section.alerts li[data-alert="{alert_id}"]')).to_have_count(0)

@@ -506,3 +506,22 @@ def test_0016_adds_family_invitations_and_removes_them(empty_engine: Engine) -> 
     migrate.downgrade(empty_engine, "0015")
 
     assert "invitation" not in inspect(empty_engine).get_table_names()
+
+
+def test_0017_lets_an_alert_say_what_was_done_and_removes_it(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0016")
+    assert "what_was_done" not in {c["name"] for c in inspect(empty_engine).get_columns("alert")}
+
+    migrate.upgrade(empty_engine, "0017")
+
+    columns = {c["name"]: c for c in inspect(empty_engine).get_columns("alert")}
+    assert columns["what_was_done"]["nullable"]
+    assert getattr(columns["what_was_done"]["type"], "length", None) == 280
+    indexes = {i["name"]: i["column_names"] for i in inspect(empty_engine).get_indexes("alert")}
+    assert indexes["ix_alert_acknowledged_at"] == ["acknowledged_at", "id"]
+
+    migrate.downgrade(empty_engine, "0016")
+
+    assert "what_was_done" not in {c["name"] for c in inspect(empty_engine).get_columns("alert")}
+    names = {name for name, _, _ in _indexes(empty_engine, "alert")}
+    assert "ix_alert_acknowledged_at" not in names

@@ -7,13 +7,14 @@ attributes, never on substrings of the HTML.
 from datetime import timedelta
 
 import pytest
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from blina.services.alerts import OUTCOMES
+from blina.services.alerts import OUTCOMES, WHAT_WAS_DONE_MAX
 from blina.store.session import read_only, transaction
 from blina.store.tables import Alert
+from blina.web.routes.care_team import HANDLED_PER_PAGE
 from tests.web.conftest import NOW, DemoClinic
 from tests.web.soup import csrf_of, one, page
 
@@ -69,12 +70,17 @@ def _check_in_fever_and_confusion(clinic: DemoClinic, key: str) -> str:
 
 
 def _acknowledge(
-    browser: TestClient, alert_id: int, *, outcome: str = "advice-given", note: str = ""
+    browser: TestClient,
+    alert_id: int,
+    *,
+    outcome: str = "advice-given",
+    note: str = "",
+    done: str = "called the family back",
 ) -> tuple[int, BeautifulSoup]:
     token = csrf_of(page(browser.get("/")))
     response = browser.post(
         f"/alerts/{alert_id}/acknowledge",
-        data={"csrf_token": token, "outcome": outcome, "note": note},
+        data={"csrf_token": token, "outcome": outcome, "note": note, "what_was_done": done},
         follow_redirects=False,
     )
     return response.status_code, page(response)
@@ -110,9 +116,12 @@ def test_home_lists_open_alerts_most_urgent_first_then_oldest(clinic: DemoClinic
         ("same-day", "P-002", 180, 0),
     ]
     for li in rows:
-        assert one(li, "a")["href"] == f"/patients/{li['data-patient']}"
+        # the patient's link heads the patient's card (issue 18: one card per patient)
+        card = li.find_parent("li", attrs={"data-card": True})
+        assert card is not None
+        assert one(card, "a.patient")["href"] == f"/patients/{li['data-patient']}"
         assert one(li, ".reason").get_text(strip=True) == f"test alert ({li['data-level']})"
-        assert one(li, "time")["datetime"] == li["data-created"]
+        assert one(li, "time.raised")["datetime"] == li["data-created"]
     levels = [str(li["data-level"]) for li in soup.select("section.alerts li[data-alert]")]
     rank = ["emergency", "call-now", "same-day", "routine"]
     assert levels == sorted(levels, key=rank.index), "the whole list is most urgent first"
@@ -250,3 +259,193 @@ def test_further_check_ins_join_the_open_alert_and_a_more_urgent_one_raises_it(
     assert row["data-level"] == "emergency"
     assert row["data-escalation-step"] == "0"
     assert one(row, "[data-check-ins]")["data-check-ins"] == "3"
+
+
+# --- issue 18: cards that say what happened, the acknowledged list -----------------------
+
+
+def _card(soup: BeautifulSoup, patient_id: int) -> Tag:
+    return one(soup, f'section.alerts li[data-card="{patient_id}"]')
+
+
+def test_a_card_says_what_was_reported_by_whom_when_and_how_to_call_back(
+    clinic: DemoClinic,
+) -> None:
+    _close_open_alerts(clinic, "P-001")
+    caregiver = clinic.browser("alex.partner")
+    patient = clinic.patients["P-001"]
+    form = page(caregiver.get(f"/patients/{patient}/check-in"))
+    sent = caregiver.post(
+        f"/patients/{patient}/check-in",
+        data={
+            "csrf_token": csrf_of(form),
+            "idempotency_key": "card-content",
+            "temperature": "39.2",
+            "temperature_unit": "C",
+            "symptom": ["confusion", "headache"],
+            "severity-headache": "2",
+            "note": "he does not know where he is",
+        },
+    )
+    report = one(page(sent), "section.triage")["data-report"]
+
+    card = _card(page(clinic.browser("dr.lee").get("/")), patient)
+    assert card["data-level"] == "call-now"
+    assert one(card, "a.patient")["href"] == f"/patients/{patient}"
+    assert one(card, "a.patient").get_text(strip=True) == "Alex (adult, in hospital on cycle 1)"
+    assert one(card, "[data-code]")["data-code"] == "P-001"
+    assert one(card, "[data-age]")["data-age"] == "41"
+    assert one(card, "[data-in-hospital]")["data-in-hospital"] == "yes"
+    assert one(card, "[data-cycle-day]")["data-cycle-day"] == "3"
+    assert one(card, "[data-level-word]").get_text(" ", strip=True).endswith("Call now")
+
+    [line] = card.select("ol.reported > li")
+    assert line["data-check-in"] == report
+    assert line["data-alerted"] == "yes"
+    assert one(line, "[data-minutes-ago]")["data-minutes-ago"] == "0"
+    assert one(line, "time")["datetime"] == NOW.isoformat()
+    # the clinic is in Paris: 09:30 UTC is 10:30 there
+    assert "10:30" in one(line, "time").get_text()
+    reporter = one(line, "[data-reporter]")
+    assert (reporter["data-reporter"], reporter["data-role"]) == ("alex.partner", "caregiver")
+    temperature = one(line, "[data-temperature]")
+    assert (temperature["data-temperature"], temperature["data-fired"]) == ("39.2 C", "yes")
+    symptoms = {
+        str(li["data-symptom"]): (li["data-severity"], li["data-history"], li["data-fired"])
+        for li in line.select("[data-symptom]")
+    }
+    # confusion may have been reported by another test of this clinic: new or persisting
+    assert symptoms["confusion"][0] == ""
+    assert symptoms["confusion"][1] in ("new", "persisting")
+    assert symptoms["confusion"][2] == "yes"
+    assert symptoms["headache"][:2] == ("2", "new")
+    assert one(line, '[data-symptom="headache"] em').get_text(strip=True) == "new"
+    fired_first = [li["data-fired"] for li in line.select("[data-symptom]")]
+    assert fired_first == sorted(fired_first, key=lambda f: f != "yes")
+    assert one(line, "[data-free-text] q").get_text() == "he does not know where he is"
+    call_back = one(card, "[data-call-back]")
+    assert call_back["data-call-back"] == "none"
+    assert [s["data-reported-by"] for s in call_back.select("[data-reported-by]")] == [
+        "alex.partner"
+    ]
+    assert not card.select('a[href^="tel:"]'), "no number blina does not have"
+
+
+def test_a_patient_s_alerts_share_one_card_most_urgent_on_top_emergency_cards_first(
+    clinic: DemoClinic,
+) -> None:
+    _close_open_alerts(clinic, "P-002")
+    _close_open_alerts(clinic, "P-003")
+    _close_open_alerts(clinic, "P-004")
+    call_now = _add_alert(clinic, "P-003", "call-now", 300)
+    same_day = _add_alert(clinic, "P-002", "same-day", 200)
+    emergency = _add_alert(clinic, "P-002", "emergency", 5)
+    soup = page(clinic.browser("nurse.kim").get("/"))
+    cards = soup.select("section.alerts li[data-card]")
+    wanted = {str(clinic.patients[code]) for code in ("P-002", "P-003")}
+    ours = [c for c in cards if c["data-card"] in wanted]
+    assert [c["data-card"] for c in ours] == [
+        str(clinic.patients["P-002"]),
+        str(clinic.patients["P-003"]),
+    ]
+    levels = [str(c["data-level"]) for c in cards]
+    rank = ["emergency", "call-now", "same-day", "routine"]
+    assert levels == sorted(levels, key=rank.index), "emergency cards first"
+    grouped, alone = ours
+    assert [int(str(li["data-alert"])) for li in grouped.select("li[data-alert]")] == [
+        emergency,
+        same_day,
+    ]
+    assert grouped["data-level"] == "emergency"
+    assert [int(str(li["data-alert"])) for li in alone.select("li[data-alert]")] == [call_now]
+    # not colour alone: each level has its word and its icon
+    badges = {
+        c["data-level"]: one(c, ".alert-card-head [data-level-word]") for c in (grouped, alone)
+    }
+    words = {level: b.get_text(" ", strip=True) for level, b in badges.items()}
+    assert words["emergency"] != words["call-now"]
+    assert "Emergency" in words["emergency"]
+    assert "Call now" in words["call-now"]
+    icons = {level: one(b, '[aria-hidden="true"]').get_text() for level, b in badges.items()}
+    assert icons["emergency"] != icons["call-now"]
+    assert soup.select_one("section.alerts")["data-open-alerts"] == str(
+        len(soup.select("section.alerts li[data-alert]"))
+    )
+
+
+@pytest.mark.parametrize(
+    "done",
+    ["", "   ", "x" * (WHAT_WAS_DONE_MAX + 1)],
+    ids=["empty", "spaces", "too-long"],
+)
+def test_what_was_done_is_required_and_bounded_and_its_refusal_names_it(
+    clinic: DemoClinic, done: str
+) -> None:
+    alert_id = _add_alert(clinic, "P-004", "call-now", 3)
+    nurse = clinic.browser("nurse.kim")
+    form = one(page(nurse.get("/")), f'li[data-alert="{alert_id}"] form.acknowledge')
+    field = one(form, 'input[name="what_was_done"]')
+    assert field.has_attr("required")
+    assert field["maxlength"] == str(WHAT_WAS_DONE_MAX)
+    assert one(form, f'label[for="{field["id"]}"]').get_text(strip=True)
+
+    status, soup = _acknowledge(
+        nurse, alert_id, outcome="sent-to-emergency", note="kept", done=done
+    )
+    assert status == 422
+    row = one(soup, f'section.alerts li[data-alert="{alert_id}"]')
+    error = one(row, f'[data-error-for="acknowledge-{alert_id}"]')
+    assert error["data-field"] == "what_was_done"
+    assert "what_was_done" in error.get_text()
+    assert f"1 to {WHAT_WAS_DONE_MAX} characters" in error.get_text()
+    again = one(row, 'input[name="what_was_done"]')
+    assert again["aria-invalid"] == "true"
+    assert again["aria-describedby"] == error["id"]
+    assert one(row, "textarea").get_text() == "kept"
+    assert one(row, "option[selected]")["value"] == "sent-to-emergency"
+    assert _status_of(clinic, alert_id) == ("open", None)
+    _acknowledge(nurse, alert_id)  # out of the other tests' way
+
+
+def _handled_pages(browser: TestClient) -> list[list[int]]:
+    """The acknowledged list's pages, following its "earlier" links to the end."""
+    pages: list[list[int]] = []
+    address: str | None = "/"
+    while address is not None and len(pages) < 100:
+        soup = page(browser.get(address))
+        pages.append([int(str(li["data-handled"])) for li in soup.select("li[data-handled]")])
+        following = soup.select_one('section.handled a[data-page="handled-next"]')
+        address = None if following is None else str(following["href"]).split("#")[0]
+    return pages
+
+
+def test_the_acknowledged_list_says_who_when_and_what_was_done_each_once_across_pages(
+    clinic: DemoClinic,
+) -> None:
+    _close_open_alerts(clinic, "P-003")
+    nurse = clinic.browser("nurse.kim")
+    taken = []
+    for i in range(HANDLED_PER_PAGE * 2 + 3):
+        alert_id = _add_alert(clinic, "P-003", "call-now", 30)
+        status, _ = _acknowledge(nurse, alert_id, outcome="admitted", done=f"admitted, bed {i}")
+        assert status == 303
+        taken.append(alert_id)
+
+    pages = _handled_pages(clinic.browser("admin"))
+    walked = [a for p in pages for a in p]
+    assert len(walked) == len(set(walked)), "each acknowledged alert once"
+    assert all(len(p) <= HANDLED_PER_PAGE for p in pages)
+    assert len(pages) >= 3
+    # all acknowledged at the same instant (the clinic's clock stands still): newest id first
+    assert [a for a in walked if a in taken] == taken[::-1]
+
+    row = one(page(nurse.get("/")), f'li[data-handled="{taken[-1]}"]')
+    assert row["data-acknowledged-by"] == "nurse.kim"
+    assert row["data-outcome"] == "admitted"
+    assert (
+        one(row, "[data-what-was-done]")
+        .get_text(" ", strip=True)
+        .endswith(f"admitted, bed {len(taken) - 1}")
+    )
+    assert one(row, "time.acknowledged-at")["datetime"] == NOW.isoformat()
+    assert row["data-level"] == "call-now"

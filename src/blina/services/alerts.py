@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, case, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, case, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from blina.domain.errors import InvalidInput
 from blina.domain.triage.result import Triage
@@ -28,12 +28,22 @@ from blina.services.notify import AlertNotice, Contact, queue_notifications
 from blina.services.records import AlertRecord, copy_of
 from blina.store.prepared import Prepared
 from blina.store.session import once_per_transaction
-from blina.store.tables import Alert, AlertPolicy, ClinicContact, Notification, Patient, table_of
+from blina.store.tables import (
+    Alert,
+    AlertPolicy,
+    ClinicContact,
+    Notification,
+    Patient,
+    User,
+    table_of,
+)
 
 __all__ = [
     "OUTCOMES",
+    "WHAT_WAS_DONE_MAX",
     "SentTo",
     "acknowledge_alert",
+    "acknowledged_alerts",
     "alert_notifications",
     "escalate_due",
     "list_alerts",
@@ -41,8 +51,18 @@ __all__ = [
     "raise_alert",
 ]
 
-OUTCOMES = ("advice-given", "patient-called-in", "escalated-to-physician", "grading-recorded")
+OUTCOMES = (
+    "advice-given",
+    "patient-called-in",
+    "escalated-to-physician",
+    "grading-recorded",
+    "sent-to-emergency",
+    "admitted",
+)
 _MAX_NOTE = 2000
+# The acknowledger's line for the hand-over: a sentence or two, not a clinical note (the
+# note and the patient's record hold those).
+WHAT_WAS_DONE_MAX = 280
 _URGENCY = [TriageLevel.EMERGENCY, TriageLevel.CALL_NOW, TriageLevel.SAME_DAY, TriageLevel.ROUTINE]
 
 
@@ -177,14 +197,24 @@ def _join(
 
 
 def acknowledge_alert(
-    session: Session, *, actor: Actor, now: datetime, alert_id: int, outcome: str, note: str = ""
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    alert_id: int,
+    outcome: str,
+    note: str = "",
+    what_was_done: str | None = None,
 ) -> AlertRecord:
-    """A nurse or physician takes the alert and records what was done; escalation stops."""
+    """A nurse or physician takes the alert and records what was done; escalation stops.
+    ``what_was_done`` is the short line for the hand-over: the pages always ask for it;
+    None (an API client of before it was asked) leaves it unsaid."""
     require_role(actor, Role.NURSE, Role.PHYSICIAN, doing="acknowledge an alert")
     if outcome not in OUTCOMES:
         raise InvalidInput("outcome", outcome, f"one of {', '.join(OUTCOMES)}")
     if len(note) > _MAX_NOTE:
         raise InvalidInput("note", f"({len(note)} characters)", f"at most {_MAX_NOTE} characters")
+    done = _what_was_done(what_was_done)
     alert = session.get(Alert, alert_id, with_for_update=True)
     if alert is None:
         raise NotFound(f"alert {alert_id} not found")
@@ -195,6 +225,7 @@ def acknowledge_alert(
     alert.acknowledged_by = actor.user_id
     alert.acknowledged_at = now
     alert.outcome = f"{outcome}: {note}".strip().rstrip(":")
+    alert.what_was_done = done
     alert.next_escalation_at = None
     append_audit(
         session,
@@ -204,36 +235,103 @@ def acknowledge_alert(
         subject_type="alert",
         subject_id=alert.id,
         before={"status": "open"},
-        after={"status": "acknowledged", "outcome": alert.outcome},
+        after={"status": "acknowledged", "outcome": alert.outcome, "what_was_done": done},
     )
-    return copy_of(AlertRecord, alert, patient_code=patient.code)
+    taker = session.get(User, actor.user_id)
+    return _record(alert, patient, None if taker is None else taker.display_name)
+
+
+def _what_was_done(given: str | None) -> str | None:
+    """The hand-over line as kept (spaces trimmed), or refused naming its bounds."""
+    if given is None:
+        return None
+    done = " ".join(given.split())
+    if not 1 <= len(done) <= WHAT_WAS_DONE_MAX:
+        shown = f"({len(done)} characters)" if done else "(empty)"
+        raise InvalidInput(
+            "what_was_done", shown, f"1 to {WHAT_WAS_DONE_MAX} characters saying what was done"
+        )
+    return done
+
+
+def _record(alert: Alert, patient: Patient, acknowledged_by: str | None) -> AlertRecord:
+    return copy_of(
+        AlertRecord,
+        alert,
+        patient_code=patient.code,
+        patient_name=patient.display_name,
+        acknowledged_by_name=acknowledged_by,
+    )
 
 
 def list_alerts(session: Session, *, actor: Actor, status: str = "open") -> list[AlertRecord]:
     """The clinic's alerts, most urgent first, then oldest first."""
-    require_role(
-        actor,
-        Role.NURSE,
-        Role.PHYSICIAN,
-        Role.PHARMACIST,
-        Role.ADMIN,
-        doing="see the clinic's alerts",
-    )
+    _require_alert_reader(actor, "see the clinic's alerts")
     urgency = case(
         {str(level): rank for rank, level in enumerate(_URGENCY)},
         value=Alert.level,
         else_=len(_URGENCY),
     )
     query = (
-        select(Alert, Patient)
+        select(Alert, Patient, _ACKNOWLEDGER.display_name)
         .join(Patient, Patient.id == Alert.patient_id)
+        .outerjoin(_ACKNOWLEDGER, _ACKNOWLEDGER.id == Alert.acknowledged_by)
         .where(Patient.clinic_id == actor.clinic_id, Alert.status == status)
         .order_by(urgency, Alert.created_at, Alert.id)
     )
-    return [
-        copy_of(AlertRecord, alert, patient_code=patient.code)
-        for alert, patient in session.execute(query)
-    ]
+    return [_record(alert, patient, name) for alert, patient, name in session.execute(query)]
+
+
+_ACKNOWLEDGER = aliased(User)
+
+
+def acknowledged_alerts(
+    session: Session, *, actor: Actor, before: int | None = None, limit: int
+) -> list[AlertRecord]:
+    """The clinic's acknowledged alerts, the latest acknowledgement first (then the
+    highest id): at most ``limit``, of those after the alert ``before`` in that order (the
+    last of the previous page; None, or an alert not on the list: the first page). An
+    acknowledgement never changes, so a page once read keeps its rows while new ones
+    arrive at the top."""
+    _require_alert_reader(actor, "see the clinic's alerts")
+    query = (
+        select(Alert, Patient, _ACKNOWLEDGER.display_name)
+        .join(Patient, Patient.id == Alert.patient_id)
+        .outerjoin(_ACKNOWLEDGER, _ACKNOWLEDGER.id == Alert.acknowledged_by)
+        .where(
+            Patient.clinic_id == actor.clinic_id,
+            Alert.status == "acknowledged",
+            Alert.acknowledged_at.is_not(None),
+        )
+        .order_by(Alert.acknowledged_at.desc(), Alert.id.desc())
+        .limit(limit)
+    )
+    cursor = None if before is None else _acknowledged_at(session, actor, before)
+    if cursor is not None:
+        query = query.where(
+            or_(
+                Alert.acknowledged_at < cursor,
+                and_(Alert.acknowledged_at == cursor, Alert.id < before),
+            )
+        )
+    return [_record(alert, patient, name) for alert, patient, name in session.execute(query)]
+
+
+def _acknowledged_at(session: Session, actor: Actor, alert_id: int) -> datetime | None:
+    found: datetime | None = session.execute(
+        select(Alert.acknowledged_at)
+        .join(Patient, Patient.id == Alert.patient_id)
+        .where(
+            Alert.id == alert_id,
+            Patient.clinic_id == actor.clinic_id,
+            Alert.status == "acknowledged",
+        )
+    ).scalar()
+    return found
+
+
+def _require_alert_reader(actor: Actor, doing: str) -> None:
+    require_role(actor, Role.NURSE, Role.PHYSICIAN, Role.PHARMACIST, Role.ADMIN, doing=doing)
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,11 +187,15 @@ class ReportRecord:
 
 @dataclass(frozen=True, slots=True)
 class AlertRecord:
-    """An alert for the care team, with the code of its patient."""
+    """An alert for the care team, with the code and name of its patient, and once
+    acknowledged who took it (``acknowledged_by_name``) and what was done
+    (``outcome``: the outcome chosen and the note; ``what_was_done``: the short line for
+    the hand-over, None when it was not asked)."""
 
     id: int
     patient_id: int
     patient_code: str
+    patient_name: str
     symptom_report_id: int | None
     check_ins: int
     latest_report_id: int | None
@@ -204,6 +208,8 @@ class AlertRecord:
     acknowledged_by: int | None
     acknowledged_at: datetime | None
     outcome: str | None
+    what_was_done: str | None
+    acknowledged_by_name: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -372,7 +372,10 @@ class Alert(Base):
     own included), ``latest_report_id`` is the newest, ``level`` the most urgent seen."""
 
     __tablename__ = "alert"
-    __table_args__ = (Index("ix_alert_due", "status", "next_escalation_at"),)
+    __table_args__ = (
+        Index("ix_alert_due", "status", "next_escalation_at"),
+        Index("ix_alert_acknowledged_at", "acknowledged_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
@@ -390,6 +393,8 @@ class Alert(Base):
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     acknowledged_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(Text)
+    # The acknowledger's own short line for the hand-over (None: not asked, see 0016).
+    what_was_done: Mapped[str | None] = mapped_column(String(280))
 
 
 class ClinicContact(Base):

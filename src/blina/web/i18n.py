@@ -84,6 +84,8 @@ DYNAMIC_MESSAGES = (
     "patient-called-in",
     "escalated-to-physician",
     "grading-recorded",
+    "sent-to-emergency",
+    "admitted",
     # the grading and course-event forms: CRS, ICANS and adverse-reaction choices, and
     # the label's action
     "none",

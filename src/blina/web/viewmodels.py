@@ -29,7 +29,6 @@ from blina.domain.triage.check_in import Temperature, TemperatureUnit
 from blina.domain.triage.rulebook import TriageRules
 from blina.domain.triage.rules import Symptom, TemperatureRule
 from blina.services.records import (
-    AlertRecord,
     AssessmentRecord,
     AuditRecord,
     FeedRecord,
@@ -37,8 +36,6 @@ from blina.services.records import (
 )
 
 __all__ = [
-    "AlertError",
-    "AlertRow",
     "AuditChange",
     "AuditRow",
     "BagRow",
@@ -54,7 +51,6 @@ __all__ = [
     "PremedicationLine",
     "Segment",
     "TodayView",
-    "alert_row",
     "alerting_temperature_rules",
     "audit_row",
     "banner",
@@ -297,57 +293,6 @@ class BagRow:
     code: str = ""
     status: str = ""
     do_not_hang: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRow:
-    """An open alert as the care team's queue shows it; its age in whole minutes.
-    ``report_id`` is its newest check-in, of ``check_ins`` it gathered."""
-
-    id: int
-    patient_id: int
-    patient_code: str
-    report_id: int | None
-    level: str
-    reason: str
-    created_at: datetime
-    age_minutes: int
-    escalation_step: int
-    check_ins: int = 1
-
-    @property
-    def age(self) -> tuple[int, int, int]:
-        """The age as (days, hours, minutes)."""
-        hours, minutes = divmod(self.age_minutes, 60)
-        days, hours = divmod(hours, 24)
-        return days, hours, minutes
-
-
-@dataclass(frozen=True, slots=True)
-class AlertError:
-    """Why acknowledging an alert failed, and what the form held (to show it again)."""
-
-    alert_id: int
-    message: str
-    outcome: str
-    note: str
-
-
-def alert_row(alert: AlertRecord, now: datetime) -> AlertRow:
-    created = alert.created_at
-    minutes = max(0, int((now - created).total_seconds() // 60))
-    return AlertRow(
-        alert.id,
-        alert.patient_id,
-        alert.patient_code,
-        alert.latest_report_id or alert.symptom_report_id,
-        alert.level,
-        alert.reason,
-        created,
-        minutes,
-        alert.escalation_step,
-        alert.check_ins,
-    )
 
 
 @dataclass(frozen=True, slots=True)

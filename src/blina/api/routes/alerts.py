@@ -39,15 +39,31 @@ class AlertPublic(BaseModel):
     acknowledged_by: int | None
     acknowledged_at: datetime | None
     outcome: str | None
+    patient_name: str
+    acknowledged_by_name: str | None = Field(description="Who acknowledged it, by name")
+    what_was_done: str | None = Field(
+        description="The acknowledger's line for the hand-over (None: not given)"
+    )
 
 
 class Acknowledgement(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: Literal[
-        "advice-given", "patient-called-in", "escalated-to-physician", "grading-recorded"
+        "advice-given",
+        "patient-called-in",
+        "escalated-to-physician",
+        "grading-recorded",
+        "sent-to-emergency",
+        "admitted",
     ]
     note: str = Field(default="", max_length=2000)
+    what_was_done: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=alerts.WHAT_WAS_DONE_MAX,
+        description="What was done, in a few words for the hand-over (the pages ask for it)",
+    )
 
 
 class NotificationPublic(BaseModel):
@@ -119,6 +135,9 @@ def _public(alert: AlertRecord) -> AlertPublic:
         acknowledged_by=alert.acknowledged_by,
         acknowledged_at=alert.acknowledged_at,
         outcome=alert.outcome,
+        patient_name=alert.patient_name,
+        acknowledged_by_name=alert.acknowledged_by_name,
+        what_was_done=alert.what_was_done,
     )
 
 
@@ -142,6 +161,7 @@ def acknowledge(
         alert_id=alert_id,
         outcome=body.outcome,
         note=body.note,
+        what_was_done=body.what_was_done,
     )
     return _public(alert)
 

@@ -1,7 +1,8 @@
 """The care team's pages: the clinic's home (tasks, alerts, patients), a patient's
 page and audit trail, acknowledging an alert."""
 
-from datetime import datetime
+from datetime import date, datetime
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Response
@@ -11,11 +12,13 @@ from blina.domain.modifications import AdverseReaction
 from blina.domain.toxicity.crs import Hypotension, OxygenSupport
 from blina.domain.toxicity.icans import CerebralEdema, Consciousness, Seizure
 from blina.services import (
+    alert_cards,
     alerts,
     audit,
     clinic_settings,
     courses,
     labs,
+    patient_search,
     patients,
     pharmacy,
     premedication,
@@ -26,17 +29,17 @@ from blina.services import (
 from blina.services.actors import Actor, Role
 from blina.services.errors import Conflict
 from blina.services.storage import MAX_RECORD_ID, RecordId, Session
+from blina.web.alert_cards import AcknowledgeError, handled_rows, patient_cards
 from blina.web.charts import temperature_chart
 from blina.web.deps import FormDep, PageDep, ReadDep, WriteDep
 from blina.web.render import Ctx, redirect, render
 from blina.web.routes._common import WebRoute, course_views, submit, text_field
 from blina.web.viewmodels import (
-    AlertError,
     BagRow,
+    CourseStatusView,
     FormError,
     GradingRow,
     LabRow,
-    alert_row,
     alerting_temperature_rules,
     banner,
     calendar_rows,
@@ -63,55 +66,114 @@ def home(ctx: PageDep, session: ReadDep) -> Response:
     return _home_page(ctx, session)
 
 
+# Clinic today shows the patients a page at a time, and the acknowledged alerts (the
+# hand-over list) a shorter page at a time: the page stays a few screens long in a
+# clinic of hundreds of patients.
+PATIENTS_PER_PAGE = 25
+HANDLED_PER_PAGE = 10
+
+
 def _home_page(
-    ctx: Ctx, session: Session, *, status: int = 200, alert_error: AlertError | None = None
+    ctx: Ctx, session: Session, *, status: int = 200, alert_error: AcknowledgeError | None = None
 ) -> Response:
     actor = ctx.signed_in()
     now = ctx.state.clock.now()
+    given = ctx.request.query_params
+    search_error = None
+    try:
+        text = patient_search.search_text(given.get("q", ""))
+    except InvalidInput as refused:
+        text, search_error, status = "", str(refused), 422
+    after = _record_id(given.get("after"))
     day = tasks.clinic_today(session, actor=actor, now=now)
-    task_rows = tasks.tasks_for_day(session, actor=actor, day=day, now=now)
+    task_rows = [
+        task
+        for task in tasks.tasks_for_day(session, actor=actor, day=day, now=now)
+        if patient_search.matches(text, task.patient_code, task.patient_name)
+    ]
     zone = ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
-    open_alerts = [alert_row(alert, now) for alert in alerts.list_alerts(session, actor=actor)]
-    rows = []
-    for patient in patients.patient_records(session, actor=actor):
-        views = course_views(ctx, session, patient.id)
-        status_view = None
-        if views:
-            # an interrupted or discontinued course shows that, not a cycle and day
-            latest = views[-1].course
-            status_view = logged_course_status(
-                latest.id,
-                latest.status,
-                views[-1].plan,
-                day,
-                courses.events_of(session, latest.id),
-            )
-        rows.append((patient, status_view))
+    found = patient_search.find_patients(
+        session, actor=actor, text=text, after=after, limit=PATIENTS_PER_PAGE + 1
+    )
+    cards = patient_cards(alert_cards.open_alert_cards(session, actor=actor), now)
+    handled = alerts.acknowledged_alerts(
+        session,
+        actor=actor,
+        before=_record_id(given.get("handled_before")),
+        limit=HANDLED_PER_PAGE + 1,
+    )
     return render(
         ctx,
         "pages/home.html",
         status=status,
         day=day,
         tasks=task_rows,
-        patients=rows,
+        patients=[
+            (patient, _status_view(ctx, session, patient.id, day))
+            for patient in found[:PATIENTS_PER_PAGE]
+        ],
+        search=text,
+        search_error=search_error,
+        first_page=None if after is None else _here(ctx, after=None),
+        next_page=_here(ctx, after=found[PATIENTS_PER_PAGE - 1].id)
+        if len(found) > PATIENTS_PER_PAGE
+        else None,
         zone=zone,
-        alerts=open_alerts,
+        cards=cards,
+        open_ids=[alert.id for card in cards for alert in card.alerts],
+        handled=handled_rows(handled[:HANDLED_PER_PAGE]),
+        handled_first=None if "handled_before" not in given else _here(ctx, handled_before=None),
+        handled_next=_here(ctx, handled_before=handled[HANDLED_PER_PAGE - 1].id)
+        if len(handled) > HANDLED_PER_PAGE
+        else None,
+        severity_words=ctx.state.knowledge.triage.severity_words,
         alert_error=alert_error,
         outcomes=alerts.OUTCOMES,
+        what_was_done_max=alerts.WHAT_WAS_DONE_MAX,
         may_acknowledge=actor.role in (Role.NURSE, Role.PHYSICIAN),
     )
+
+
+def _status_view(ctx: Ctx, session: Session, patient_id: int, day: date) -> CourseStatusView | None:
+    """The patient's latest course as the list shows it (None: no course): an interrupted
+    or discontinued one shows that, not a cycle and day."""
+    views = course_views(ctx, session, patient_id)
+    if not views:
+        return None
+    latest = views[-1].course
+    return logged_course_status(
+        latest.id, latest.status, views[-1].plan, day, courses.events_of(session, latest.id)
+    )
+
+
+def _record_id(given: str | None) -> int | None:
+    """A paging cursor (a record id) from the query; anything else is the first page."""
+    if not given or not given.isascii() or not given.isdigit() or len(given) > 10:
+        return None
+    number = int(given)
+    return number if 0 < number <= MAX_RECORD_ID else None
+
+
+def _here(ctx: Ctx, **changes: int | None) -> str:
+    """This page's address with the query's ``changes`` (None: left out)."""
+    query = {k: v for k, v in ctx.request.query_params.items() if k not in changes}
+    query |= {k: str(v) for k, v in changes.items() if v is not None}
+    return f"/?{urlencode(query)}" if query else "/"
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
 def acknowledge_alert(
     alert_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep
 ) -> Response:
-    """A nurse or physician takes an alert; it leaves the clinic's open list."""
+    """A nurse or physician takes an alert, saying what was done; it leaves the clinic's
+    open list for the acknowledged one."""
     actor = ctx.signed_in()
     outcome, note = text_field(form, "outcome"), text_field(form, "note")
+    done = text_field(form, "what_was_done")
 
     def again(reading: Session, error: BlinaError, status: int) -> Response:
-        failed = AlertError(alert_id, str(error), outcome, note)
+        field = error.field if isinstance(error, InvalidInput) else None
+        failed = AcknowledgeError(alert_id, str(error), field, outcome, note, done)
         return _home_page(ctx, reading, status=status, alert_error=failed)
 
     submit(
@@ -123,6 +185,7 @@ def acknowledge_alert(
             alert_id=alert_id,
             outcome=outcome,
             note=note,
+            what_was_done=done,
         ),
         refused={InvalidInput: 422, Conflict: 409},
         again=again,
