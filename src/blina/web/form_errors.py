@@ -207,7 +207,6 @@ def plain_words(
     field = field_of(error)
     known = field in fields
     label = gettext(fields[field][0]) if known else field.replace("_", " ")
-    value = str(error.value)
     allowed = in_clinic_time(
         _EVENT_TIME.sub(gettext("the time of the event before"), error.allowed), moment
     )
