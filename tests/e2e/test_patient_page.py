@@ -52,7 +52,7 @@ def test_a_refused_event_is_summarised_in_view_with_the_focus(
     summary = tab.page.locator('form[data-form="event"] > .error-summary')
     expect(summary).to_be_focused()
     expect(summary).to_be_in_viewport()
-    # not under the sections' navigation, which stays at the top where it fits one line
+    # not under the sections' navigation (were it to stay on screen while scrolling)
     top = summary.bounding_box()
     nav = tab.page.locator("nav.sections").bounding_box()
     assert top is not None
