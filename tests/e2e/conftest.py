@@ -212,12 +212,15 @@ def make_records(browser: Browser, server: str) -> Records:
 
     nurse = signed_in("nurse.kim")
     nurse.go("/patients/1")
+    # each entry form of the patient page opens from its summary
+    nurse.page.locator('details[data-panel="crs"] > summary').click()
     crs = nurse.page.locator('form[data-form="crs"]')
     crs.locator("#crs-temperature_c").fill("39.5")
     crs.locator("#crs-hypotension").select_option("one-vasopressor")
     crs.locator("#crs-oxygen").select_option("low-flow")
     crs.locator('button[data-submit="crs"]').click()
     nurse.page.locator("tr[data-grading]").first.wait_for()
+    nurse.page.locator('details[data-panel="icans"] > summary').click()
     icans = nurse.page.locator('form[data-form="icans"]')
     icans.locator("#icans-consciousness").select_option("awake")
     icans.locator("#icans-ice_score").fill("2")  # grade 3: a rule with a gap to confirm
@@ -226,6 +229,7 @@ def make_records(browser: Browser, server: str) -> Records:
 
     physician = signed_in("dr.lee")
     physician.go("/patients/1")
+    physician.page.locator('details[data-panel="lab"] > summary').click()
     lab = physician.page.locator('form[data-form="lab"]')
     lab.locator("#lab-term").select_option("alt")
     lab.locator("#lab-value").fill("130")

@@ -49,7 +49,8 @@ def test_restart_then_prepare_verify_and_hang_by_typed_code(
     expect(banner.locator(".restart-needs li").first).to_be_visible()
     doctor.screenshot(tmp_path, "banner-interrupted-1280")
 
-    # The restart, at the form's default time (now).
+    # The restart, at the form's default time (now), from the form opened on the page.
+    doctor.page.locator('details[data-panel="event"] > summary').click()
     doctor.page.locator('form[data-form="event"] input[name="kind"][value="restart"]').check()
     doctor.page.locator('button[data-submit="event"]').click()
     expect(banner).to_have_attribute("data-phase", "infusing")

@@ -103,14 +103,17 @@ def test_a_bad_value_is_shown_beside_its_field(
     assert one(soup, "[data-grade-result]")["data-grade"] == "none"
     slot = one(soup, f"#{params['scale']}-{field}-error")
     assert slot["hx-swap-oob"] == "true"
-    assert one(slot, f'[data-error-for="{field}"]').get_text().startswith(field)
+    # named by the form's label, not by the field's code name
+    label = {"temperature_c": "Temperature (C): ", "ice_score": "ICE score (0-10, from 12 years): "}
+    assert one(slot, f'[data-error-for="{field}"]').get_text().startswith(label[field])
 
 
 @pytest.mark.parametrize(
     ("who", "forms"),
     [
-        ("dr.lee", ["crs", "icans", "lab", "event", "end", "hang"]),
-        ("nurse.kim", ["crs", "icans", "lab", "hang"]),
+        # in the page's sections: Plan (end), Bags (hang), Toxicity (crs, icans, event), Labs
+        ("dr.lee", ["end", "hang", "crs", "icans", "event", "lab"]),
+        ("nurse.kim", ["hang", "crs", "icans", "lab"]),
         ("pharm.ana", []),
         ("admin", []),
         ("alex", []),
@@ -127,7 +130,7 @@ def test_a_nurse_records_a_grading(clinic: DemoClinic) -> None:
     course = clinic.courses["P-001"]
     soup = _patient(clinic, browser, "P-001")
     form = one(soup, 'form[data-form="crs"]')
-    assert form["action"] == f"/courses/{course}/assessments"
+    assert form["action"] == f"/courses/{course}/assessments#crs-problems"
     data = {**CRS_GRADE_3, "csrf_token": csrf_of(soup)}
     response = browser.post(form["action"], data=data, follow_redirects=False)
     assert response.status_code == 303

@@ -142,7 +142,8 @@ def test_haemoglobin_75_without_its_unit_comes_back_naming_g_per_l(clinic: DemoC
     form = one(page(response), 'form[data-form="lab"]')
     message = one(form, '[data-error-for="value"]').get_text()
     assert message == (
-        "value 75 g/dL is not allowed: must be within the plausible range of haemoglobin, "
+        "Result (in the unit chosen above): 75 g/dL is not allowed: must be within the "
+        "plausible range of haemoglobin, "
         ">= 1 and <= 25 g/dL; did you mean 75 g/L?"
     )
     assert one(form, 'input[name="value"]')["aria-invalid"] == "true"
@@ -169,7 +170,8 @@ def test_a_unit_the_test_has_not_comes_back_beside_the_unit(clinic: DemoClinic) 
     form = one(page(response), 'form[data-form="lab"]')
     message = one(form, '[data-error-for="unit"]').get_text()
     assert message == (
-        "unit mmol/L is not allowed: must be a unit of haemoglobin: one of g/dL, g/L"
+        "Unit (of the result and of the limits and baseline below): mmol/L is not allowed: "
+        "must be a unit of haemoglobin: one of g/dL, g/L"
     )
     unit = one(form, 'select[name="unit"]')
     assert unit["aria-invalid"] == "true"

@@ -147,7 +147,7 @@ def test_the_lab_form_offers_the_lab_terms_of_the_knowledge_file(
 ) -> None:
     soup = _patient(clinic, clinic.browser("nurse.kim"), "P-002")
     form = one(soup, 'form[data-form="lab"]')
-    assert form["action"] == f"/courses/{clinic.courses['P-002']}/labs"
+    assert form["action"] == f"/courses/{clinic.courses['P-002']}/labs#lab-problems"
     assert form["hx-get"] == f"/courses/{clinic.courses['P-002']}/labs/grade"
     options = {o["value"]: o for o in form.select('select[name="term"] option')}
     lab_terms = [t for t in knowledge.toxicity.ctcae.terms.values() if t.bands and not t.febrile]
@@ -236,9 +236,21 @@ def test_the_live_grade_names_a_missing_reference(clinic: DemoClinic) -> None:
     )
     assert one(soup, '[data-grade-result="lab"]')["data-grade"] == "none"
     message = one(one(soup, "#lab-uln-error"), '[data-error-for="uln"]').get_text()
-    assert message.startswith("uln (missing) is not allowed: must be given for alt")
+    assert message.startswith(
+        "Upper limit of normal (ULN), where the test is graded against it or against a "
+        "baseline: nothing entered: must be given for alt"
+    )
 
 
+LAB_LABELS = {
+    "value": "Result (in the unit chosen above)",
+    "lln": "Lower limit of normal (LLN), where the test is graded against it",
+    "uln": "Upper limit of normal (ULN), where the test is graded against it or against a baseline",
+    "baseline": "Baseline (optional), where the test is graded against it",
+    "term": "Test",
+    "symptomatic": "Symptoms (where the grade depends on them)",
+    "taken_at": "Sample taken (clinic time)",
+}
 NEUTROPHILS = {"term": "neutrophils", "value": "800", "lln": "1500"}
 
 
@@ -272,7 +284,7 @@ def test_a_bad_lab_value_is_refused_beside_its_field_and_nothing_is_stored(
     assert response.status_code == 422
     form = one(page(response), 'form[data-form="lab"]')
     message = one(form, f'[data-error-for="{field}"]').get_text()
-    assert message.startswith(f"{field} ")
+    assert message.startswith(f"{LAB_LABELS[field]}: ")  # the form's label, not the field's name
     assert allowed in message.split("must be", 1)[1]
     assert len(form.select("[data-error-for]")) == 1
     if field in ("value", "lln", "uln", "baseline", "taken_at"):

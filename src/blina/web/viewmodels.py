@@ -34,6 +34,7 @@ from blina.services.records import (
     FeedRecord,
     ReportRecord,
 )
+from blina.web.form_errors import FormError
 
 __all__ = [
     "AuditChange",
@@ -66,6 +67,7 @@ __all__ = [
     "red_flags",
     "temperature_readings",
     "timeline",
+    "today_mark",
     "today_view",
 ]
 
@@ -152,6 +154,15 @@ def timeline(plan: CoursePlan) -> list[Segment]:
             )
         )
     return segments
+
+
+def today_mark(plan: CoursePlan, today: date) -> str | None:
+    """Where today is on the timeline (percent of the course, the middle of the day), or
+    None when the course is not running today (not begun, or over)."""
+    if not plan.first_day <= today <= plan.last_day:
+        return None
+    total = (plan.last_day - plan.first_day).days + 1
+    return f"{100 * ((today - plan.first_day).days + 0.5) / total:.3f}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,16 +304,6 @@ class BagRow:
     code: str = ""
     status: str = ""
     do_not_hang: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FormError:
-    """Why a form on the patient page was refused: which form, the message beside each
-    field (``form`` for the form as a whole) and what it held (to show it again)."""
-
-    form: str  # crs | icans | lab | event | end | premedication | hang
-    errors: dict[str, str]
-    values: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,8 @@ from blina.services.errors import (
 )
 from blina.services.storage import Session, read_only
 from blina.web.deps import CsrfRefused, checked_form, query_form, undo_request
-from blina.web.render import Ctx, WebState, context_of, redirect, render
+from blina.web.form_errors import FormError, refused_form
+from blina.web.render import Ctx, WebState, context_of, moment_for, redirect, render
 
 __all__ = [
     "CsrfRefused",
@@ -47,6 +48,7 @@ __all__ = [
     "posted_form",
     "public_url_for",
     "query_form",
+    "refused",
     "submit",
     "text_field",
     "whole_field",
@@ -230,6 +232,32 @@ def audit_denial(ctx: Ctx, reason: str) -> None:
         request_line=f"{ctx.request.method} {ctx.request.url.path}",
         reason=reason,
         via="web",
+    )
+
+
+def refused(
+    ctx: Ctx,
+    zone: ZoneInfo,
+    form: str,
+    error: BlinaError,
+    values: Mapping[str, str] | None = None,
+    *,
+    whole: str | None = None,
+    fields_of: str | None = None,
+    suffix: str = "",
+) -> FormError:
+    """A refused form of the patient page, in the reader's words and the clinic's time
+    (``blina.web.form_errors``)."""
+    moment = moment_for(ctx.language)
+    return refused_form(
+        form,
+        error,
+        values or {},
+        ctx.gettext,
+        lambda at: moment(at, zone),
+        whole=whole,
+        fields_of=fields_of,
+        suffix=suffix,
     )
 
 

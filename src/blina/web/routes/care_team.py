@@ -5,6 +5,7 @@ from datetime import date, datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from fastapi import APIRouter, Response
 
 from blina.domain.errors import BlinaError, InvalidInput
@@ -52,6 +53,7 @@ from blina.web.viewmodels import (
     masking_given,
     temperature_readings,
     timeline,
+    today_mark,
 )
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -257,7 +259,6 @@ def render_patient_page(
     patient_id: int,
     *,
     status: int = 200,
-    bag_error: tuple[int | str | None, str] | None = None,
     override_codes: list[str] | None = None,
     form_error: FormError | None = None,
 ) -> Response:
@@ -313,6 +314,8 @@ def render_patient_page(
         if latest is None
         else course_status(latest.course.id, latest.course.status, latest.plan, day),
         segments=[] if latest is None else timeline(latest.plan),
+        today_mark=None if latest is None else today_mark(latest.plan, day),
+        day_label=lambda d: format_date(d, "EEE d MMM", locale=ctx.language),
         rows=[] if latest is None else calendar_rows(latest.plan),
         decisions=[] if latest is None else decision_rows(latest.replanned),
         reports=[(r, r.submitted_at.astimezone(zone)) for r in shown],
@@ -321,7 +324,6 @@ def render_patient_page(
         paging_check_ins=before is not None,
         triage_rules=triage_rules,
         bags=bags,
-        bag_error=bag_error,
         override_codes=override_codes or [],
         today=day,
         form_error=form_error,

@@ -38,6 +38,7 @@ from blina.services.errors import Conflict, PermissionDenied
 from blina.services.gradings import grade_crs_findings, grade_icans_findings
 from blina.services.storage import RecordId, Session
 from blina.web.deps import FormDep, PageDep, QueryFormDep, ReadDep, WriteDep
+from blina.web.form_errors import FormError, premedication_suffix
 from blina.web.render import Ctx, redirect, render
 from blina.web.routes._common import (
     E,
@@ -45,15 +46,13 @@ from blina.web.routes._common import (
     date_field,
     decimal_field,
     moment_field,
+    refused,
     submit,
     text_field,
     whole_field,
 )
 from blina.web.routes.care_team import render_patient_page
-from blina.web.viewmodels import (
-    FormError,
-    calendar_rows,
-)
+from blina.web.viewmodels import calendar_rows
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -82,14 +81,16 @@ def _course_request(form: FormData) -> courses.CourseRequest:
     )
 
 
-def _field_errors(error: BlinaError) -> dict[str, str]:
-    if isinstance(error, UnknownId):
-        return {"indication": str(error)}
+def _course_refused(
+    ctx: Ctx, zone: ZoneInfo, error: BlinaError, values: dict[str, str]
+) -> FormError:
+    """The course form's message beside its field, in the form's words (``form``: the
+    form as a whole)."""
     if isinstance(error, InvalidInput):
-        field = error.field.split(".")[0].split("[")[0]
-        aliases = {"weight": "weight_kg", "height": "height_cm", "age": "age_years"}
-        return {aliases.get(field, field): str(error)}
-    return {"form": str(error)}
+        # a course's own field path names the field first (``weight.kg``)
+        first = error.field.split(".")[0].split("[")[0]
+        error = InvalidInput(first, error.value, error.allowed)
+    return refused(ctx, zone, "course", error, values, whole="form")
 
 
 def _course_form(
@@ -98,7 +99,7 @@ def _course_form(
     patient_id: int,
     *,
     values: dict[str, str],
-    errors: dict[str, str],
+    failed: FormError | None = None,
     status: int = 200,
 ) -> Response:
     patient = patients.patient_record(session, actor=ctx.signed_in(), patient_id=patient_id)
@@ -112,7 +113,8 @@ def _course_form(
             {b.hours for r in ctx.state.knowledge.regimens_by_id.values() for b in r.bag_options}
         ),
         values=values,
-        errors=errors,
+        errors=failed.errors if failed else {},
+        failed=failed,
         preview=None,
     )
 
@@ -122,7 +124,7 @@ def new_course(patient_id: RecordId, ctx: PageDep, session: ReadDep) -> Response
     require_role(ctx.signed_in(), Role.PHYSICIAN, doing="prescribe a course")
     today = ctx.state.clock.now().date()
     values = {"start": today.isoformat(), "start_time": "09:00", "bag_hours": "24"}
-    return _course_form(ctx, session, patient_id, values=values, errors={})
+    return _course_form(ctx, session, patient_id, values=values)
 
 
 @router.get("/patients/{patient_id}/courses/preview")
@@ -151,7 +153,8 @@ def preview_course(
             cycles=wanted.cycles,
         )
     except (InvalidInput, UnknownId) as error:
-        return render(ctx, "_plan_preview.html", plan=None, rows=[], errors=_field_errors(error))
+        errors = _course_refused(ctx, zone, error, {}).errors
+        return render(ctx, "_plan_preview.html", plan=None, rows=[], errors=errors)
     return render(ctx, "_plan_preview.html", plan=planned, rows=calendar_rows(planned), errors={})
 
 
@@ -163,10 +166,12 @@ def create_course(patient_id: RecordId, ctx: PageDep, form: FormDep, session: Wr
         for name in (*_COURSE_FIELDS, "bag_hours", "cycles", "confirm_past_start")
     }
 
+    zone = _clinic_zone(session, actor)
+
     def again(reading: Session, error: BlinaError, status: int) -> Response:
-        # a conflict: the patient has an active course
-        errors = {"form": str(error)} if isinstance(error, Conflict) else _field_errors(error)
-        return _course_form(ctx, reading, patient_id, values=values, errors=errors, status=status)
+        # a conflict (the patient has an active course) is the form's as a whole
+        failed = _course_refused(ctx, zone, error, values)
+        return _course_form(ctx, reading, patient_id, values=values, failed=failed, status=status)
 
     submit(
         ctx,
@@ -206,8 +211,6 @@ _GRADE_FIELDS = {
         "cerebral_edema",
     ),
 }
-# a domain field named in InvalidInput -> the form field it is shown beside
-_GRADE_ALIASES = {"ice_items": "ice_score", "capd_answers": "capd_score"}
 _EVENT_FIELDS = ("kind", "at", "cause", "grade", "dose_mcg_per_day", "reason")
 
 
@@ -276,9 +279,14 @@ def _grade_form(
     raise InvalidInput("scale", scale or "(missing)", "crs or icans")
 
 
-def _grade_errors(error: InvalidInput) -> dict[str, str]:
-    field = error.field.split(".")[0].split("[")[0]
-    return {_GRADE_ALIASES.get(field, field): str(error)}
+def _grade_errors(
+    ctx: Ctx, zone: ZoneInfo, scale: str, error: InvalidInput, values: dict[str, str]
+) -> FormError:
+    """A refused grading: the message beside its field (``scale`` for one the form does
+    not have), in the form's words."""
+    known = scale if scale in _GRADE_FIELDS else "crs"
+    failed = refused(ctx, zone, known, error, values, whole="scale")
+    return FormError(scale, failed.errors, failed.values, failed.problems)
 
 
 @router.get("/courses/{course_id}/grade")
@@ -290,7 +298,7 @@ def grade_preview(
     actor = ctx.signed_in()
     require_role(actor, Role.PHYSICIAN, Role.NURSE, doing="grade a reaction")
     scale = text_field(form, "scale")
-    courses.course_patient(session, actor=actor, course_id=course_id)
+    zone = _course_zone(session, actor, course_id)
     try:
         scale_, grading, reaction, _ = _grade_form(form, ctx.state.knowledge)
     except InvalidInput as error:
@@ -300,7 +308,7 @@ def grade_preview(
             scale=scale,
             grading=None,
             action=None,
-            errors=_grade_errors(error),
+            errors=_grade_errors(ctx, zone, scale, error, {}).errors,
             fields=_GRADE_FIELDS.get(scale, ()),
             oob=True,
         )
@@ -346,6 +354,7 @@ def record_grading(course_id: RecordId, ctx: PageDep, form: FormDep, session: Wr
     scale = text_field(form, "scale")
     values = {name: text_field(form, name) for name in _GRADE_FIELDS.get(scale, ())}
     patient_id = courses.course_patient(session, actor=actor, course_id=course_id).id
+    zone = _clinic_zone(session, actor)
 
     def save() -> None:
         _, grading, reaction, inputs = _grade_form(form, ctx.state.knowledge)
@@ -365,7 +374,7 @@ def record_grading(course_id: RecordId, ctx: PageDep, form: FormDep, session: Wr
         save,
         refused={InvalidInput: 422},
         again=_on_patient_page(
-            ctx, patient_id, lambda error: FormError(scale, _grade_errors(error), values)
+            ctx, patient_id, lambda error: _grade_errors(ctx, zone, scale, error, values)
         ),
     )
     return redirect(ctx, f"/patients/{patient_id}#gradings")
@@ -394,8 +403,10 @@ def _lab_request(form: FormData, zone: ZoneInfo) -> labs.LabRequest:
     )
 
 
-def _lab_errors(error: InvalidInput) -> dict[str, str]:
-    return {error.field if error.field in _LAB_FIELDS else "value": str(error)}
+def _lab_errors(ctx: Ctx, zone: ZoneInfo, error: InvalidInput, values: dict[str, str]) -> FormError:
+    """A refused lab value: the message beside its field (beside the result for one the
+    form does not have), in the form's words."""
+    return refused(ctx, zone, "lab", error, values, whole="value")
 
 
 @router.get("/courses/{course_id}/labs/grade")
@@ -410,7 +421,7 @@ def lab_grade_preview(
     try:
         grading = labs.grade_lab(_lab_request(form, zone), ctx.state.knowledge)
     except InvalidInput as error:
-        grading, errors = None, _lab_errors(error)
+        grading, errors = None, _lab_errors(ctx, zone, error, {}).errors
     else:
         errors = {}
     return render(
@@ -465,7 +476,7 @@ def record_lab_value(
         ),
         refused={InvalidInput: 422},
         again=_on_patient_page(
-            ctx, patient_id, lambda error: FormError("lab", _lab_errors(error), values)
+            ctx, patient_id, lambda error: _lab_errors(ctx, zone, error, values)
         ),
     )
     return redirect(ctx, f"/patients/{patient_id}#labs")
@@ -529,19 +540,13 @@ def record_course_event(
             event=_event(form, zone),
         )
 
-    def refusal(error: BlinaError) -> FormError:
-        if not isinstance(error, InvalidInput):
-            return FormError("event", {"event": str(error)}, values)
-        field = error.field.rsplit(".", 1)[-1]
-        return FormError(
-            "event", {field if field in _EVENT_FIELDS else "event": str(error)}, values
-        )
-
     submit(
         ctx,
         save,
         refused={InvalidInput: 422, Conflict: 409},
-        again=_on_patient_page(ctx, patient_id, refusal),
+        again=_on_patient_page(
+            ctx, patient_id, lambda error: refused(ctx, zone, "event", error, values)
+        ),
     )
     return redirect(ctx, f"/patients/{patient_id}#decisions")
 
@@ -553,6 +558,7 @@ def end_course(course_id: RecordId, ctx: PageDep, form: FormDep, session: WriteD
     actor = ctx.signed_in()
     require_role(actor, Role.PHYSICIAN, doing="end a course")
     patient_id = courses.course_patient(session, actor=actor, course_id=course_id).id
+    zone = _clinic_zone(session, actor)
     values = {"outcome": text_field(form, "outcome"), "reason": text_field(form, "reason")}
     submit(
         ctx,
@@ -568,7 +574,7 @@ def end_course(course_id: RecordId, ctx: PageDep, form: FormDep, session: WriteD
         ),
         refused={InvalidInput: 422, Conflict: 409},
         again=_on_patient_page(
-            ctx, patient_id, lambda error: FormError("end", {"end": str(error)}, values)
+            ctx, patient_id, lambda error: refused(ctx, zone, "end", error, values)
         ),
     )
     return redirect(ctx, f"/patients/{patient_id}#state")
@@ -605,7 +611,14 @@ def premedication_given(
         again=_on_patient_page(
             ctx,
             patient_id,
-            lambda error: FormError("premedication", {"premedication": str(error)}, {}),
+            lambda error: refused(
+                ctx,
+                zone,
+                "premedication",
+                error,
+                {name: text_field(form, name) for name in ("drug", "due", "given_at")},
+                suffix=premedication_suffix(text_field(form, "drug"), text_field(form, "due")),
+            ),
         ),
     )
     return redirect(ctx, f"/patients/{patient_id}#state")

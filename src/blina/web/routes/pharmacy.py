@@ -28,11 +28,11 @@ from blina.web.render import Ctx, redirect, render
 from blina.web.routes._common import (
     WebRoute,
     decimal_field,
+    refused,
     submit,
     text_field,
 )
 from blina.web.routes.care_team import render_patient_page
-from blina.web.viewmodels import FormError
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -51,18 +51,21 @@ def prepare_bag(course_id: RecordId, ctx: PageDep, form: FormDep, session: Write
     patient_id = courses.course_patient(session, actor=actor, course_id=course_id).id
     library = pharmacy.library_for(ctx.state.settings, ctx.state.knowledge)
 
+    zone = _zone(session, actor)
+
     def again(reading: Session, error: BlinaError, status: int) -> Response:
         codes = (
             [c.strip() for c in str(error.value).split(",")]
             if isinstance(error, InvalidInput) and error.field == "override_reasons"
             else []
         )
+        suffix = f"-{codes[0]}" if codes else ""
         return render_patient_page(
             ctx,
             reading,
             patient_id,
             status=status,
-            bag_error=(None, str(error)),
+            form_error=refused(ctx, zone, "prepare", error, suffix=suffix),
             override_codes=codes,
         )
 
@@ -139,10 +142,13 @@ def _bag_step(
     the step; a refusal is shown beside the bag."""
     actor = ctx.signed_in()
     patient_id = pharmacy.bag_patient(session, actor=actor, bag_id=bag_id).id
+    zone = _zone(session, actor)
 
     def again(reading: Session, error: BlinaError, status: int) -> Response:
-        failed = (bag_id, str(error))
-        return render_patient_page(ctx, reading, patient_id, status=status, bag_error=failed)
+        failed = refused(
+            ctx, zone, f"bag-{bag_id}", error, fields_of="bag", whole="bag", suffix=f"-{bag_id}"
+        )
+        return render_patient_page(ctx, reading, patient_id, status=status, form_error=failed)
 
     submit(
         ctx,
@@ -158,6 +164,7 @@ def hang_bag(patient_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDe
     """Hang a bag by its code (scanned or typed) with the pump's program as entered: every
     mismatch is a hard stop shown on the page, naming the difference."""
     actor = ctx.signed_in()
+    zone = _zone(session, actor)
 
     def save() -> None:
         rate = decimal_field(form, "rate_ml_per_h")
@@ -178,14 +185,8 @@ def hang_bag(patient_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDe
     def again(reading: Session, error: BlinaError, status: int) -> Response:
         # The form comes back as it was sent: the nurse corrects the one field named.
         entered = {name: text_field(form, name) for name in _HANG_FIELDS}
-        return render_patient_page(
-            ctx,
-            reading,
-            patient_id,
-            status=status,
-            bag_error=("hang", str(error)),
-            form_error=FormError("hang", {}, entered),
-        )
+        failed = refused(ctx, zone, "hang", error, entered)
+        return render_patient_page(ctx, reading, patient_id, status=status, form_error=failed)
 
     submit(
         ctx,
@@ -197,6 +198,10 @@ def hang_bag(patient_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDe
 
 
 _HANG_FIELDS = ("code", "rate_ml_per_h", "volume_ml")
+
+
+def _zone(session: Session, actor: Actor) -> ZoneInfo:
+    return ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
 
 
 # --- a stored bag's worksheet (the clinic's staff) ----------------------------------------
