@@ -53,11 +53,13 @@ def _load_edited(tmp_path: Path, old: str, new: str) -> TriageRules:
             "areas[1].id",
             "area whole-body appears twice",
         ),
-        ('red_flag = true\narea = "head-brain"', 'red_flag = true', "symptoms[0].area", "required"),
+        ('red_flag = true\narea = "head-brain"', "red_flag = true", "symptoms[0].area", "required"),
     ],
     ids=["unknown-area", "area-twice", "area-missing"],
 )
-def test_a_bad_area_is_named(tmp_path: Path, old: str, new: str, key_path: str, problem: str) -> None:
+def test_a_bad_area_is_named(
+    tmp_path: Path, old: str, new: str, key_path: str, problem: str
+) -> None:
     with pytest.raises(KnowledgeError) as raised:
         _load_edited(tmp_path, old, new)
     assert raised.value.key_path == key_path

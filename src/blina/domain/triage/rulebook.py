@@ -99,9 +99,7 @@ class TriageRules:
         ``min_severity`` (a yes/no sign: none). Asked first on the check-in form and
         listed under "get help now" on the family's today page."""
         alone = [
-            rule
-            for rule in self.rules
-            if rule.level is TriageLevel.EMERGENCY and rule.fires_alone
+            rule for rule in self.rules if rule.level is TriageLevel.EMERGENCY and rule.fires_alone
         ]
         signs = []
         for symptom in self.symptoms.values():
