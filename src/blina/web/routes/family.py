@@ -1,5 +1,9 @@
 """The family's pages: today, the calendar (page, .ics and subscription feeds), the
-symptom check-in and its triage answer."""
+symptom check-in and its triage answer.
+
+A check-in from the page (the form, or an emergency sign's button) is written by the
+app's check-in writer (``services.check_ins``), as a phone's through the API is: the same
+sign-in, idempotency, hourly limit, triage and alert, in the writer's transaction."""
 
 import uuid
 from typing import Any
