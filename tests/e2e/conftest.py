@@ -177,9 +177,18 @@ def send_check_in(tab: Tab, temperature: str, *symptoms: str) -> None:
     tab.page.locator("#temperature").fill(temperature)
     tab.page.locator('input[name="temperature_unit"][value="C"]').check()
     for symptom in symptoms:
-        tab.page.locator(f'input[data-symptom="{symptom}"]').check()
+        tick_symptom(tab.page, symptom)
     tab.page.locator('button[data-action="send-check-in"]').click()
     tab.page.wait_for_load_state()
+
+
+def tick_symptom(page: Page, symptom: str) -> None:
+    """Tick a symptom on the check-in form, opening its body area first (the areas are
+    closed on a calm day)."""
+    box = page.locator(f'input[data-symptom="{symptom}"]')
+    if not box.is_visible():
+        page.locator(f'details.area:has(input[data-symptom="{symptom}"]) > summary').click()
+    box.check()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from blina.domain.triage.rules import TriageLevel
 from blina.knowledge import Knowledge
 from blina.web import i18n
-from tests.e2e.conftest import Records, Tab, send_check_in
+from tests.e2e.conftest import Records, Tab, send_check_in, tick_symptom
 
 pytestmark = pytest.mark.e2e
 
@@ -71,7 +71,7 @@ def test_caregiver_reports_fever_and_a_seizure(open_tab: OpenTab, tmp_path: Path
     tab.page.locator('a[data-link="check-in"]').click()
     tab.page.locator("#temperature").fill("39.0")
     tab.page.locator('input[name="temperature_unit"][value="C"]').check()
-    tab.page.locator('input[data-symptom="seizure"]').check()
+    tick_symptom(tab.page, "seizure")
     tab.page.locator('button[data-action="send-check-in"]').click()
     answer = tab.page.locator("section.triage")
     expect(answer).to_have_attribute("data-level", "emergency")
@@ -87,7 +87,7 @@ def test_nurse_acknowledges_the_alert_from_a_check_in(open_tab: OpenTab, tmp_pat
     family.page.locator('a[data-link="check-in"]').click()
     family.page.locator("#temperature").fill("39.0")
     family.page.locator('input[name="temperature_unit"][value="C"]').check()
-    family.page.locator('input[data-symptom="seizure"]').check()
+    tick_symptom(family.page, "seizure")
     family.page.locator('button[data-action="send-check-in"]').click()
     answer = family.page.locator("section.triage")
     expect(answer).to_have_attribute("data-alert", "yes")

@@ -80,7 +80,9 @@ def test_check_in_form_asks_the_follow_up_for_each_graded_symptom(
     soup = page(clinic.browser("alex").get(f"/patients/{clinic.patients['P-001']}/check-in"))
 
     asked = [str(d["data-follow-up"]) for d in soup.select("details[data-follow-up]")]
-    assert asked == [s.id for s in rules.symptoms.values() if s.has_severity]
+    # each graded symptom once; in the order of the body areas (issue 18)
+    graded = [s for s in rules.symptoms.values() if s.has_severity]
+    assert asked == [s.id for area in rules.areas for s in graded if s.area == area]
     headache = one(soup, 'details[data-follow-up="headache"]')
     assert one(headache, "legend").get_text(strip=True) == rules.follow_up
     choices = [str(i["value"]) for i in headache.select('input[name="interferes-headache"]')]

@@ -48,6 +48,8 @@ def _knowledge_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
     for group in rules.groups.values():
         yield group.name, f"triage.toml groups[{group.id}].name"
         yield from _guidance(group.guidance, f"triage.toml groups[{group.id}]")
+    for area in rules.areas.values():
+        yield area.name, f"triage.toml areas[{area.id}].name"
     for symptom in rules.symptoms.values():
         yield symptom.name, f"triage.toml symptoms[{symptom.id}].name"
     for rule in rules.rules:
@@ -194,8 +196,9 @@ def test_english_is_the_knowledge_text_itself(knowledge: Knowledge) -> None:
 def test_the_check_in_form_in_spanish(clinic: DemoClinic, knowledge: Knowledge) -> None:
     rules = knowledge.triage
     soup = page(spanish(clinic, "alex").get(f"/patients/{clinic.patients['P-001']}/check-in"))
-    for group in rules.groups.values():
-        assert text_of(soup, f'legend[data-group="{group.id}"]') == [es(group.name)]
+    # the symptoms under their body areas (issue 18; the groups are on the today page)
+    for area in rules.areas.values():
+        assert text_of(soup, f'details[data-area="{area.id}"] .area-name') == [es(area.name)]
     for symptom in rules.symptoms.values():
         label = one(soup, f'label[for="symptom-{symptom.id}"]')
         assert " ".join(label.get_text().split()) == es(symptom.name) != symptom.name

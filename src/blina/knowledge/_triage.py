@@ -28,6 +28,7 @@ from blina.domain.triage.rules import (
     RuleHistory,
     SameDayEscalation,
     Symptom,
+    SymptomArea,
     SymptomGroup,
     SymptomRule,
     TemperatureRule,
@@ -72,10 +73,16 @@ class GroupFile(GuidanceFile):
     source: str
 
 
+class AreaFile(_Strict):
+    id: str = _Id
+    name: str = _Text
+
+
 class SymptomFile(_Strict):
     id: str = _Id
     name: str = _Text
     group: str
+    area: str
     severity: bool
     red_flag: bool
     crisis_line: bool = False
@@ -162,6 +169,7 @@ class TriageFile(_Strict):
     infusing: GuidanceFile
     pediatric: NoteFile
     groups: list[GroupFile] = Field(min_length=1)
+    areas: list[AreaFile] = Field(min_length=1)
     symptoms: list[SymptomFile] = Field(min_length=1)
     rules: list[RuleFile] = Field(min_length=1)
     no_rule: OutcomeFile
@@ -183,7 +191,8 @@ def load_triage(path: Path, sources: Mapping[str, SourceEntry]) -> TriageRules:
     temperature_c = _range(data.plausibility.temperature_c, file, "plausibility.temperature_c")
     temperature_f = _range(data.plausibility.temperature_f, file, "plausibility.temperature_f")
     groups = _groups(data.groups, file)
-    symptoms = _symptoms(data.symptoms, groups, file)
+    areas = _areas(data.areas, file)
+    symptoms = _symptoms(data.symptoms, groups, areas, file)
     max_severity = len(data.severity.words) - 1
     severity = data.severity
     if not severity.unknown_counts_as < severity.interferes_counts_as <= max_severity:
@@ -210,6 +219,7 @@ def load_triage(path: Path, sources: Mapping[str, SourceEntry]) -> TriageRules:
     return TriageRules(
         symptoms=MappingProxyType(symptoms),
         groups=MappingProxyType(groups),
+        areas=MappingProxyType(areas),
         rules=rules,
         temperature_rules=temperature_rules,
         levels=MappingProxyType(_levels(data.levels, file)),
@@ -287,8 +297,20 @@ def _groups(entries: list[GroupFile], file: str) -> dict[str, SymptomGroup]:
     return groups
 
 
+def _areas(entries: list[AreaFile], file: str) -> dict[str, SymptomArea]:
+    areas: dict[str, SymptomArea] = {}
+    for index, entry in enumerate(entries):
+        if entry.id in areas:
+            raise KnowledgeError(file, f"areas[{index}].id", f"area {entry.id} appears twice")
+        areas[entry.id] = SymptomArea(entry.id, entry.name)
+    return areas
+
+
 def _symptoms(
-    entries: list[SymptomFile], groups: Mapping[str, SymptomGroup], file: str
+    entries: list[SymptomFile],
+    groups: Mapping[str, SymptomGroup],
+    areas: Mapping[str, SymptomArea],
+    file: str,
 ) -> dict[str, Symptom]:
     symptoms: dict[str, Symptom] = {}
     for index, entry in enumerate(entries):
@@ -297,6 +319,8 @@ def _symptoms(
             raise KnowledgeError(file, f"{where}.id", f"symptom {entry.id} appears twice")
         if entry.group not in groups:
             raise KnowledgeError(file, f"{where}.group", f"group {entry.group!r} is not in groups")
+        if entry.area not in areas:
+            raise KnowledgeError(file, f"{where}.area", f"area {entry.area!r} is not in areas")
         symptoms[entry.id] = Symptom(
             entry.id,
             entry.name,
@@ -305,6 +329,7 @@ def _symptoms(
             entry.red_flag,
             entry.source,
             entry.crisis_line,
+            entry.area,
         )
     return symptoms
 

@@ -16,6 +16,7 @@ from blina.config import Settings
 from blina.knowledge import Knowledge
 from blina.services.accounts import SESSION_COOKIE, authenticate
 from blina.services.actors import Actor
+from blina.services.check_ins import CheckInWriter
 from blina.services.clock import Clock
 from blina.services.denials import DenialLog
 from blina.services.errors import NotAuthenticated
@@ -59,6 +60,8 @@ class WebState(Protocol):
     def logins(self) -> LoginLimits: ...
     @property
     def denials(self) -> DenialLog: ...
+    @property
+    def check_ins(self) -> CheckInWriter: ...
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from blina.domain.body import Range
 from blina.domain.triage.index import RuleIndex
 from blina.domain.triage.rules import (
+    EmergencySign,
     Guidance,
     History,
     Instruction,
@@ -19,6 +20,7 @@ from blina.domain.triage.rules import (
     Outcome,
     SameDayEscalation,
     Symptom,
+    SymptomArea,
     SymptomGroup,
     SymptomRule,
     TemperatureRule,
@@ -39,12 +41,15 @@ class TriageRules:
     reference gives no value. The shipped knowledge names a conservative default window
     (a site parameter, not a clinical fact) and leaves the acknowledgement times None.
 
+    ``areas`` are where the check-in form shows the symptoms (no rule reads them).
+
     ``index`` is derived from the rest when the rules are made (see ``RuleIndex``);
     it is neither shown nor compared.
     """
 
     symptoms: Mapping[str, Symptom]
     groups: Mapping[str, SymptomGroup]
+    areas: Mapping[str, SymptomArea]
     rules: tuple[SymptomRule, ...]
     temperature_rules: tuple[TemperatureRule, ...]
     levels: Mapping[TriageLevel, LevelGuide]
@@ -87,6 +92,24 @@ class TriageRules:
     @property
     def max_severity(self) -> int:
         return len(self.severity_words) - 1
+
+    def emergency_signs(self) -> tuple[EmergencySign, ...]:
+        """The signs that alone make a check-in an emergency, in the symptom list's order:
+        each symptom of an emergency rule that fires on it alone, at the rule's lowest
+        ``min_severity`` (a yes/no sign: none). Asked first on the check-in form and
+        listed under "get help now" on the family's today page."""
+        alone = [
+            rule for rule in self.rules if rule.level is TriageLevel.EMERGENCY and rule.fires_alone
+        ]
+        signs = []
+        for symptom in self.symptoms.values():
+            firing = [rule for rule in alone if symptom.id in rule.symptoms]
+            if not firing:
+                continue
+            rule = min(firing, key=lambda r: r.min_severity or 0)
+            severity = rule.min_severity if symptom.has_severity else None
+            signs.append(EmergencySign(symptom.id, severity, rule.id, rule.source))
+        return tuple(signs)
 
     def rules_for(
         self, symptom: str, severity: int | None, history: History

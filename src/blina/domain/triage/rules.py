@@ -20,6 +20,7 @@ from enum import StrEnum
 
 __all__ = [
     "Compare",
+    "EmergencySign",
     "Guidance",
     "History",
     "Instruction",
@@ -28,6 +29,7 @@ __all__ = [
     "RuleHistory",
     "SameDayEscalation",
     "Symptom",
+    "SymptomArea",
     "SymptomGroup",
     "SymptomRule",
     "TemperatureRule",
@@ -144,6 +146,8 @@ class Symptom:
     ``has_severity``: answered on the 0-4 severity scale (else a yes/no sign).
     ``red_flag``: always at least call-now, whatever the history.
     ``crisis_line``: the answer shows the clinic's crisis line.
+    ``area``: the part of the body the check-in form shows it under (a ``SymptomArea``);
+    only a way of showing the list, which no rule reads.
     """
 
     id: str
@@ -153,6 +157,28 @@ class Symptom:
     red_flag: bool
     source: str
     crisis_line: bool = False
+    area: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SymptomArea:
+    """A part of the body, in plain words, under which the check-in form lists symptoms."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencySign:
+    """A sign that alone makes a check-in an emergency: ``symptom`` reported at
+    ``severity`` (None for a yes/no sign) fires ``rule``, whatever else was reported and
+    whatever the history. The family is asked about these first (``TriageRules.
+    emergency_signs``)."""
+
+    symptom: str
+    severity: int | None
+    rule: str
+    source: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +215,18 @@ class SymptomRule:
     also_source: str | None = None
     max_severity: int | None = None
     min_rise: int | None = None
+
+    @property
+    def fires_alone(self) -> bool:
+        """Fires on one of its symptoms alone, at its ``min_severity``: no condition on
+        the history, a rise, other symptoms or the course, and no upper bound."""
+        return (
+            self.history is RuleHistory.ANY
+            and not self.with_any
+            and not self.early_course
+            and self.min_rise is None
+            and self.max_severity is None
+        )
 
     def meets(self, severity: int | None, history: History) -> bool:
         """The conditions on one symptom alone: its severity (as counted) and its history.

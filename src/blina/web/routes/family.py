@@ -1,14 +1,20 @@
 """The family's pages: today, the calendar (page, .ics and subscription feeds), the
-symptom check-in and its triage answer."""
+symptom check-in and its triage answer.
+
+A check-in from the page (the form, or an emergency sign's button) is written by the
+app's check-in writer (``services.check_ins``), as a phone's through the API is: the same
+sign-in, idempotency, hourly limit, triage and alert, in the writer's transaction."""
 
 import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from anyio import from_thread
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
 
 from blina.domain.errors import BlinaError, InvalidInput
+from blina.domain.triage.rulebook import TriageRules
 from blina.domain.triage.rules import TriageLevel
 from blina.interop.ical import plan_to_ical
 from blina.services import (
@@ -19,6 +25,7 @@ from blina.services import (
     reports,
     users,
 )
+from blina.services.check_ins import PostedCheckIn
 from blina.services.errors import (
     CheckInsThrottled,
     NotFound,
@@ -26,6 +33,14 @@ from blina.services.errors import (
 from blina.services.records import ClinicRecord
 from blina.services.storage import RecordId, Session
 from blina.web.deps import FormDep, PageDep, ReadDep, WriteDep
+from blina.web.family_views import (
+    emergency_sign_views,
+    emergency_symptom,
+    group_views,
+    sent_check_in,
+    symptom_areas,
+    with_emergency_sign,
+)
 from blina.web.render import Ctx, WebState, redirect, render
 from blina.web.routes._common import (
     WebRoute,
@@ -39,7 +54,6 @@ from blina.web.routes._common import (
 from blina.web.viewmodels import (
     calendar_rows,
     feed_rows,
-    red_flags,
     timeline,
     today_view,
 )
@@ -77,7 +91,9 @@ def today_page(ctx: PageDep, session: ReadDep) -> Response:
         today=None
         if latest is None
         else today_view(latest.course.id, latest.course.status, latest.plan, now),
-        flags=red_flags(ctx.state.knowledge.triage),
+        signs=emergency_sign_views(ctx.state.knowledge.triage),
+        call_now=group_views(ctx.state.knowledge.triage, red_flag=True),
+        report_if=group_views(ctx.state.knowledge.triage, red_flag=False),
     )
 
 
@@ -148,28 +164,28 @@ def _check_in_form(
     status: int = 200,
     wait_minutes: int | None = None,
 ) -> Response:
-    """The check-in form; ``wait_minutes``: the patient's check-ins reached the hourly
-    limit, and this one was not stored."""
+    """The check-in form: the emergency signs first (each a button that sends the
+    check-in at once), then the temperature, the symptoms by body area and the note.
+    ``wait_minutes``: the patient's check-ins reached the hourly limit, and this one was
+    not stored."""
     actor = ctx.signed_in()
     patient = patients.patient_record(session, actor=actor, patient_id=patient_id)
     clinic = clinic_settings.clinic_of(session, actor=actor)
     rules = ctx.state.knowledge.triage
-    groups = [
-        (group, [s for s in rules.symptoms.values() if s.group == group.id])
-        for group in rules.groups.values()
-    ]
     return render(
         ctx,
         "pages/check_in.html",
         status=status,
         patient=patient,
         clinic=clinic,
-        groups=[(g, s) for g, s in groups if s],
+        signs=emergency_sign_views(rules),
+        areas=symptom_areas(rules, values.get("symptoms", [])),
         severity_words=rules.severity_words,
         follow_up=rules.follow_up,
         errors=errors,
         values=values,
         key=uuid.uuid4().hex,
+        sign_key=uuid.uuid4().hex,
         wait_minutes=wait_minutes,
     )
 
@@ -189,9 +205,11 @@ def check_in_page(patient_id: RecordId, ctx: PageDep, session: ReadDep) -> Respo
 _INTERFERES = {"yes": True, "no": False}
 
 
-def _check_in(form: FormData) -> reports.CheckInRequest:
+def _check_in(form: FormData, rules: TriageRules) -> reports.CheckInRequest:
     """The check-in as entered; the follow-up answer ("Is it getting in the way of daily
-    activities?") counts only for a symptom ticked with its severity left "not sure"."""
+    activities?") counts only for a symptom ticked with its severity left "not sure", and
+    a severity only for a symptom ticked. A "yes" to an emergency sign (its button) adds
+    the sign at the severity at which it alone is an emergency."""
     symptoms: dict[str, int | None] = {}
     interferes: dict[str, bool] = {}
     for value in form.getlist("symptom"):
@@ -200,6 +218,9 @@ def _check_in(form: FormData) -> reports.CheckInRequest:
             answer = _INTERFERES.get(text_field(form, f"interferes-{value}"))
             if symptoms[value] is None and answer is not None:
                 interferes[value] = answer
+    if "emergency_sign" in form:
+        sign, severity = emergency_symptom(rules, text_field(form, "emergency_sign"))
+        symptoms = with_emergency_sign(symptoms, sign, severity)
     return reports.CheckInRequest(
         symptoms=symptoms,
         temperature=decimal_field(form, "temperature", required=False),
@@ -209,13 +230,9 @@ def _check_in(form: FormData) -> reports.CheckInRequest:
     )
 
 
-@router.post("/patients/{patient_id}/check-in")
-def submit_check_in(
-    patient_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep
-) -> Response:
-    actor = ctx.signed_in()
-    now = ctx.state.clock.now()
-    values = {
+def _entered(form: FormData) -> dict[str, Any]:
+    """The form's values as entered, to show the form again with them."""
+    return {
         "temperature": text_field(form, "temperature"),
         "unit": text_field(form, "temperature_unit") or "C",
         "note": text_field(form, "note"),
@@ -231,29 +248,47 @@ def submit_check_in(
             if str(k).startswith("interferes-")
         },
     }
+
+
+def _write(
+    ctx: Ctx, patient_id: int, key: str, check_in: reports.CheckInRequest
+) -> reports.SubmittedReport:
+    """The check-in handed to the app's writer (``services.check_ins``), as the API's
+    are: it signs the session in, checks, triages, stores and alerts in a transaction of
+    its own. Called from the request's worker thread, it waits there for the writer."""
+    posted = PostedCheckIn(
+        token=ctx.session_token or "",
+        patient_id=patient_id,
+        idempotency_key=key,
+        check_in=check_in,
+    )
+    return from_thread.run(ctx.state.check_ins.write, posted)
+
+
+# Where a refused field's message is shown on the form.
+_ERROR_PLACE = {"note": "note", "free_text": "note", "emergency_sign": "emergency"}
+
+
+@router.post("/patients/{patient_id}/check-in")
+def submit_check_in(
+    patient_id: RecordId, ctx: PageDep, form: FormDep, session: ReadDep
+) -> Response:
+    """A check-in from the form, or from an emergency sign's button: written through the
+    app's check-in writer, with the same idempotency, hourly limit and alerting as a
+    check-in from a phone."""
+    actor = ctx.signed_in()
+    values = _entered(form)
     clinic = clinic_settings.clinic_of(session, actor=actor)
 
     def save() -> reports.SubmittedReport:
-        wanted = _check_in(form)
+        wanted = _check_in(form, ctx.state.knowledge.triage)
         key = text_field(form, "idempotency_key") or uuid.uuid4().hex
-
-        def sent(key: str) -> reports.SubmittedReport:
-            return reports.submit_report(
-                session,
-                actor=actor,
-                now=now,
-                knowledge=ctx.state.knowledge,
-                patient_id=patient_id,
-                idempotency_key=key,
-                check_in=wanted,
-            )
-
         try:
-            return sent(key)
+            return _write(ctx, patient_id, key, wanted)
         except reports.KeyReused:
             # The form's key guards against a double click or a reload; a form sent
             # again with other answers (Back, changed, sent) is a new check-in.
-            return sent(uuid.uuid4().hex)
+            return _write(ctx, patient_id, uuid.uuid4().hex, wanted)
 
     def again(reading: Session, error: BlinaError, status: int) -> Response:
         if isinstance(error, CheckInsThrottled):
@@ -271,8 +306,7 @@ def submit_check_in(
         assert isinstance(error, InvalidInput)
         field = error.field
         key = "temperature" if field.startswith("temperature") else "symptoms"
-        if field in ("note", "free_text"):
-            key = "note"
+        key = _ERROR_PLACE.get(field, key)
         return _check_in_form(
             ctx, reading, patient_id, errors={key: str(error)}, values=values, status=status
         )
@@ -295,6 +329,8 @@ def _triage_page(
         ctx,
         "pages/check_in_answer.html",
         patient_id=patient_id,
+        sent=sent_check_in(ctx.state.knowledge.triage, submitted.report, ctx.language),
+        follow_up=ctx.state.knowledge.triage.follow_up,
         answer=answer,
         level=str(level),
         guide=ctx.state.knowledge.triage.levels[level],

@@ -1,0 +1,170 @@
+"""What the family's check-in, its answer and the Today page show (issue 18), arranged from
+the rule set: the emergency signs asked first, the symptoms under their body area, the
+check-in as it was sent, and the signs grouped by how soon to act.
+
+Nothing here decides a level: which signs are emergencies is ``TriageRules.
+emergency_signs()``, and the answer is the stored triage.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from babel.numbers import format_decimal
+
+from blina.domain.errors import InvalidInput
+from blina.domain.triage.rulebook import TriageRules
+from blina.domain.triage.rules import Symptom, SymptomArea, SymptomGroup
+
+__all__ = [
+    "AreaView",
+    "EmergencySignView",
+    "SentCheckIn",
+    "SentSymptom",
+    "emergency_sign_views",
+    "emergency_symptom",
+    "group_views",
+    "sent_check_in",
+    "symptom_areas",
+    "with_emergency_sign",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencySignView:
+    """An emergency sign as the family reads it: the symptom's name and, for a graded
+    one, the severity word at which it alone is an emergency ("severe")."""
+
+    id: str
+    name: str
+    severity_word: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AreaView:
+    """A body area of the check-in form with its symptoms; ``ticked``: how many of them
+    the form holds ticked (an area with one is shown open)."""
+
+    area: SymptomArea
+    symptoms: tuple[Symptom, ...]
+    ticked: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentSymptom:
+    """A symptom of a stored check-in: its name, its severity word (None for a yes/no
+    sign, "not sure" left as None too: ``not_sure``) and the answer to the follow-up."""
+
+    id: str
+    name: str
+    severity_word: str | None
+    not_sure: bool
+    interferes: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class SentCheckIn:
+    """A stored check-in as it was sent: the temperature (in the reader's number format),
+    the emergency signs, the other symptoms and the note."""
+
+    temperature: str | None
+    temperature_unit: str
+    signs: tuple[SentSymptom, ...]
+    symptoms: tuple[SentSymptom, ...]
+    note: str
+
+
+def emergency_sign_views(rules: TriageRules) -> list[EmergencySignView]:
+    return [
+        EmergencySignView(
+            sign.symptom,
+            rules.symptoms[sign.symptom].name,
+            None if sign.severity is None else rules.severity_words[sign.severity],
+        )
+        for sign in rules.emergency_signs()
+    ]
+
+
+def emergency_symptom(rules: TriageRules, sign: str) -> tuple[str, int | None]:
+    """The symptom and severity a "yes" to the emergency sign ``sign`` reports; a sign
+    that is not one is refused, naming the field and the signs allowed."""
+    for known in rules.emergency_signs():
+        if known.symptom == sign:
+            return known.symptom, known.severity
+    allowed = ", ".join(s.symptom for s in rules.emergency_signs())
+    raise InvalidInput("emergency_sign", sign or "(empty)", f"one of {allowed}")
+
+
+def with_emergency_sign(
+    symptoms: Mapping[str, int | None], symptom: str, severity: int | None
+) -> dict[str, int | None]:
+    """``symptoms`` with the emergency sign added: where the same symptom was ticked too,
+    the worse of the two answers is kept ("not sure" is no answer)."""
+    merged = dict(symptoms)
+    ticked = merged.get(symptom)
+    if ticked is None or (severity is not None and severity > ticked):
+        merged[symptom] = severity
+    return merged
+
+
+def symptom_areas(rules: TriageRules, ticked: Sequence[str]) -> list[AreaView]:
+    """The body areas in the knowledge file's order, each with its symptoms; an area
+    with no symptom is left out."""
+    views = []
+    for area in rules.areas.values():
+        symptoms = tuple(s for s in rules.symptoms.values() if s.area == area.id)
+        if symptoms:
+            count = sum(1 for s in symptoms if s.id in ticked)
+            views.append(AreaView(area, symptoms, count))
+    return views
+
+
+def group_views(rules: TriageRules, *, red_flag: bool) -> list[tuple[SymptomGroup, list[Symptom]]]:
+    """The symptom groups with their red-flag signs (``red_flag``) or the others, in the
+    knowledge file's order; a group with none is left out."""
+    groups = [
+        (
+            group,
+            [s for s in rules.symptoms.values() if s.group == group.id and s.red_flag is red_flag],
+        )
+        for group in rules.groups.values()
+    ]
+    return [(group, symptoms) for group, symptoms in groups if symptoms]
+
+
+def sent_check_in(rules: TriageRules, report: Mapping[str, Any], language: str) -> SentCheckIn:
+    """The check-in of a stored ``report`` (``reports._as_entered``), named from the rule
+    set; a symptom the rule set no longer has keeps its id."""
+    emergency = {sign.symptom for sign in rules.emergency_signs()}
+    interferes: Mapping[str, bool] = report.get("interferes") or {}
+    signs: list[SentSymptom] = []
+    others: list[SentSymptom] = []
+    for symptom_id, severity in (report.get("symptoms") or {}).items():
+        symptom = rules.symptoms.get(symptom_id)
+        graded = symptom is not None and symptom.has_severity
+        sent = SentSymptom(
+            symptom_id,
+            symptom_id if symptom is None else symptom.name,
+            None if severity is None else rules.severity_words[int(severity)],
+            graded and severity is None,
+            interferes.get(symptom_id),
+        )
+        (signs if symptom_id in emergency else others).append(sent)
+    return SentCheckIn(
+        _number(report.get("temperature"), language),
+        str(report.get("temperature_unit") or "C"),
+        tuple(signs),
+        tuple(others),
+        str(report.get("note") or ""),
+    )
+
+
+def _number(value: object, language: str) -> str | None:
+    """A stored decimal in the reader's format (a decimal comma in Spanish)."""
+    if value in (None, ""):
+        return None
+    try:
+        return format_decimal(Decimal(str(value)), format="#,##0.0##", locale=language)
+    except InvalidOperation:
+        return str(value)
