@@ -27,9 +27,18 @@ from blina.store.tables import (
     table_of,
 )
 
-__all__ = ["TASK_STATES", "TaskRow", "clinic_today", "require_task_reader", "tasks_for_day"]
+__all__ = ["TASK_KINDS", "TASK_STATES", "TaskRow", "clinic_today", "require_task_reader", "tasks_for_day"]
 
 TASK_STATES = ("due", "done", "overdue", "blocked", "do-not-hang")
+TASK_KINDS = (
+    "bag-change",
+    "premedication",
+    "admission",
+    "discharge",
+    "supervision",
+    "labs",
+    "do-not-hang",
+)
 
 
 @dataclass(frozen=True, slots=True)
