@@ -506,3 +506,19 @@ def test_0016_adds_family_invitations_and_removes_them(empty_engine: Engine) -> 
     migrate.downgrade(empty_engine, "0015")
 
     assert "invitation" not in inspect(empty_engine).get_table_names()
+
+
+def test_0017_keeps_a_task_s_figures_beside_its_text_and_removes_them(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0016")
+    assert "params" not in {c["name"] for c in inspect(empty_engine).get_columns("course_task")}
+
+    migrate.upgrade(empty_engine, "0017")
+
+    columns = {c["name"]: c for c in inspect(empty_engine).get_columns("course_task")}
+    assert columns["params"]["nullable"]  # a task written before keeps its text alone
+
+    migrate.downgrade(empty_engine, "0016")
+
+    assert "params" not in {c["name"] for c in inspect(empty_engine).get_columns("course_task")}

@@ -66,6 +66,10 @@ def _knowledge_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
             where = f"regimens.toml regimens[{regimen.id}].premedication[{index}]"
             yield premedication.drug, f"{where}.drug"
             yield premedication.timing, f"{where}.timing"
+            yield premedication.route, f"{where}.route"
+        yield regimen.supervision.text, "regimens.toml supervision.text"
+        for index, monitoring in enumerate(regimen.monitoring):
+            yield monitoring.what, f"regimens.toml monitoring[{index}].what"
 
 
 def _instruction_texts(knowledge: Knowledge) -> set[str]:

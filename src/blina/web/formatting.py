@@ -19,6 +19,7 @@ filter             English                                     Spanish
 ``unit``           mcg/day                                     mcg/día
 ``duration``       24 h, 2 days 6 h, 7 h 52 min                24 h, 2 días 6 h
 ``status``         active, do-not-hang                         activo, no colocar
+``task_words``     a clinic task (``blina.web.task_words``)    its Spanish words
 ``zone_name``      Spain (Madrid) Time                         hora de España (Madrid)
 =================  ==========================================  =========================
 
@@ -52,6 +53,7 @@ from blina.services.courses import END_OUTCOMES
 from blina.services.invitations import InvitationState
 from blina.services.tasks import TASK_KINDS, TASK_STATES
 from blina.web.i18n import Gettext, gettext_for
+from blina.web.task_words import task_words
 
 __all__ = [
     "DAY_PATTERN",
@@ -186,6 +188,8 @@ class Formatter:
                 return str(span)
             minutes = int((hours * 60).to_integral_value())
         hours_total, rest = divmod(minutes, 60)
+        if not hours_total:
+            return f"{rest} min"
         if hours_total <= 48:
             text = f"{hours_total} h"
             return f"{text} {rest} min" if rest else text
@@ -255,8 +259,15 @@ def _filter(name: str) -> Callable[..., str]:
     return apply
 
 
+@pass_context
+def _task_words(context: Context, task: Any) -> str:
+    return task_words(task, context["fmt"], context["clinical"])
+
+
 def install(env: Environment) -> Environment:
-    """Register the filters on ``env``; a template reads the ``fmt`` it is rendered with."""
+    """Register the filters on ``env``; a template reads the ``fmt`` it is rendered with
+    (and ``clinical``, the knowledge files' words, for ``task_words``)."""
     for name in FILTERS:
         env.filters[name] = _filter(name)
+    env.filters["task_words"] = _task_words
     return env
