@@ -18,6 +18,7 @@ filter             English                                     Spanish
 ``quantity``       9 mcg/day, 38.0 °C                          9 mcg/día, 38,0 °C
 ``unit``           mcg/day                                     mcg/día
 ``duration``       24 h, 2 days 6 h, 7 h 52 min                24 h, 2 días 6 h
+``temperature``    38.0 °C, 100.4 °F = 38.00 °C (converted...)  38,0 °C
 ``status``         active, do-not-hang                         activo, no colocar
 ``task_words``     a clinic task (``blina.web.task_words``)    its Spanish words
 ``zone_name``      Spain (Madrid) Time                         hora de España (Madrid)
@@ -76,6 +77,7 @@ STATUS_VALUES: Mapping[str, tuple[str, ...]] = {
     "slot status": tuple(s.value for s in SlotStatus),
     "task state": TASK_STATES,
     "task kind": TASK_KINDS,
+    "where a span is spent": ("hospital", "home", "treatment-free", "between-cycles"),
     "alert level": tuple(level.value for level in TriageLevel),
     "alert outcome": OUTCOMES,
     "decision": tuple(k.value for k in DecisionKind),
@@ -200,6 +202,15 @@ class Formatter:
             words = self.gettext("%(days)s days") % {"days": days}
         return f"{words} {hours_left} h" if hours_left else words
 
+    def temperature(self, reading: Any) -> str:
+        """A temperature as entered (``Temperature``), from F with its conversion to C."""
+        if str(reading.unit) == "C":
+            return self.quantity(reading.value, "C")
+        return self.gettext("%(f)s = %(c)s (converted: (F - 32) x 5 / 9)") % {
+            "f": self.quantity(reading.value, "F"),
+            "c": self.quantity(reading.celsius_shown, "C"),
+        }
+
     # --- words --------------------------------------------------------------------------
     def status(self, value: object) -> str:
         """A stored status, state, level or kind in words; unknown values as stored."""
@@ -244,6 +255,7 @@ FILTERS = (
     "unit",
     "quantity",
     "duration",
+    "temperature",
     "status",
 )
 
