@@ -10,8 +10,10 @@ searched for each English msgid, whole words only.
 
 Left out, each for a reason:
 
-- elements marked ``lang="en"``: the words the domain writes in English and the page
-  says so (a pharmacy check's reason); the report lists them as still to translate;
+- elements marked ``lang="en"``: sentences the domain or the knowledge files write in
+  English, which the page declares English (a pharmacy check's reason; a grading's
+  decisive findings, the label's rule and its reasons): not the pages' catalog, still to
+  be translated through the clinical catalog;
 - the language switch, which names "English" in English on purpose;
 - the people's and the clinic's own data: usernames and the patients' names (the demo's
   are English descriptions, "Alex (adult, in hospital on cycle 1)"), the site library's
@@ -242,3 +244,19 @@ def test_the_check_finds_english_left_in_a_spanish_page() -> None:
         "html.parser",
     )
     assert english_in(spanish) == []
+
+
+def test_the_grade_preview_in_spanish(clinic: DemoClinic) -> None:
+    """The htmx fragment a grading form shows: the label's action and the restart dose in
+    the reader's words and units."""
+    browser = clinic.browser("nurse.kim")
+    browser.cookies.set(LANG_COOKIE, "es")
+    crs_grade_3 = {"scale": "crs", "temperature_c": "39.0", "hypotension": "one-vasopressor"}
+    fragment = browser.get(f"/courses/{clinic.courses['P-001']}/grade", params=crs_grade_3)
+    assert fragment.status_code == 200
+    soup = BeautifulSoup(f"<html><body>{fragment.text}</body></html>", "html.parser")
+    action = soup.select_one("[data-action]")
+    assert action is not None
+    assert action["data-action"] == "interrupt"
+    assert "interrumpir" in action.get_text().lower()
+    assert english_in(soup) == []

@@ -46,6 +46,7 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
 from blina.domain.course_state import BagStatus, CoursePhase, SlotStatus
+from blina.domain.modifications import ActionKind
 from blina.domain.replanning.decisions import CourseStatus, DecisionKind, DecisionLevel
 from blina.domain.triage.rules import TriageLevel
 from blina.services.actors import Role
@@ -81,6 +82,7 @@ STATUS_VALUES: Mapping[str, tuple[str, ...]] = {
     "alert level": tuple(level.value for level in TriageLevel),
     "alert outcome": OUTCOMES,
     "decision": tuple(k.value for k in DecisionKind),
+    "label action": tuple(k.value for k in ActionKind),
     "decision level": tuple(level.value for level in DecisionLevel),
     "invitation": tuple(s.value for s in InvitationState),
     "role": tuple(r.value for r in Role),
