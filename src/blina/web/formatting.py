@@ -18,7 +18,7 @@ filter             English                                     Spanish
 ``quantity``       9 mcg/day, 38.0 °C                          9 mcg/día, 38,0 °C
 ``unit``           mcg/day                                     mcg/día
 ``duration``       24 h, 2 days 6 h, 7 h 52 min                24 h, 2 días 6 h
-``temperature``    38.0 °C, 100.4 °F = 38.00 °C (converted...)  38,0 °C
+``temperature``    38.0 °C, 100.4 °F = 38.00 °C (...)          38,0 °C
 ``status``         active, do-not-hang                         activo, no colocar
 ``task_words``     a clinic task (``blina.web.task_words``)    its Spanish words
 ``zone_name``      Spain (Madrid) Time                         hora de España (Madrid)
@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, get_timezone_location, get_timezone_name
@@ -104,15 +104,6 @@ UNIT_WORDS: Mapping[str, str] = {
     "m2": "m2",
 }
 _UNIT_ALIASES = {"C": "°C", "F": "°F"}
-
-
-class _Quantity(Protocol):
-    """A domain quantity (``blina.domain.units``): a Decimal and its unit."""
-
-    @property
-    def value(self) -> Decimal: ...
-
-    UNIT: str
 
 
 @dataclass(frozen=True, slots=True)
