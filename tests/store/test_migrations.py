@@ -525,3 +525,19 @@ def test_0017_lets_an_alert_say_what_was_done_and_removes_it(empty_engine: Engin
     assert "what_was_done" not in {c["name"] for c in inspect(empty_engine).get_columns("alert")}
     names = {name for name, _, _ in _indexes(empty_engine, "alert")}
     assert "ix_alert_acknowledged_at" not in names
+
+
+def test_0018_keeps_a_task_s_figures_beside_its_text_and_removes_them(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0017")
+    assert "params" not in {c["name"] for c in inspect(empty_engine).get_columns("course_task")}
+
+    migrate.upgrade(empty_engine, "0018")
+
+    columns = {c["name"]: c for c in inspect(empty_engine).get_columns("course_task")}
+    assert columns["params"]["nullable"]  # a task written before keeps its text alone
+
+    migrate.downgrade(empty_engine, "0017")
+
+    assert "params" not in {c["name"] for c in inspect(empty_engine).get_columns("course_task")}

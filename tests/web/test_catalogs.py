@@ -6,16 +6,21 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from blina.web import i18n
+from blina.interop import worksheet
+from blina.web import formatting, i18n
 
 WEB = Path(i18n.__file__).parent
+# The pharmacy worksheet and the bag label are written through the pages' catalog too.
+INTEROP = Path(worksheet.__file__).parent
 _MESSAGE = re.compile(r"""(?:\b_|gettext)\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\)""")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def used_messages() -> set[str]:
-    found = set(i18n.DYNAMIC_MESSAGES)
-    for source in [*WEB.rglob("*.html"), *WEB.rglob("*.py")]:
+    found = {*i18n.DYNAMIC_MESSAGES, *worksheet.DYNAMIC_MESSAGES}
+    found.update(formatting.STATUS_WORDS.values(), formatting.UNIT_WORDS.values())
+    interop = [*INTEROP.glob("templates/*.html"), INTEROP / "worksheet.py"]
+    for source in [*WEB.rglob("*.html"), *WEB.rglob("*.py"), *interop]:
         for match in _MESSAGE.finditer(source.read_text()):
             found.add(match.group(1) if match.group(1) is not None else match.group(2))
     return found - {"..."}  # the docstring's example

@@ -68,6 +68,27 @@ def _knowledge_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
             where = f"regimens.toml regimens[{regimen.id}].premedication[{index}]"
             yield premedication.drug, f"{where}.drug"
             yield premedication.timing, f"{where}.timing"
+            yield premedication.route, f"{where}.route"
+        yield regimen.supervision.text, "regimens.toml supervision.text"
+        for index, monitoring in enumerate(regimen.monitoring):
+            yield monitoring.what, f"regimens.toml monitoring[{index}].what"
+    yield from _pharmacy_texts(knowledge)
+
+
+def _pharmacy_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
+    """The knowledge words of the pharmacy worksheet: kinds of water and saline, storage
+    temperatures in words, the warnings and the steps (templates with their fields)."""
+    pharmacy = knowledge.pharmacy
+    yield pharmacy.reconstitution.water_kind, "pharmacy.toml reconstitution.water_kind"
+    for hours, bag in pharmacy.bags.items():
+        yield bag.saline_kind, f"pharmacy.toml bags[{hours} h].saline_kind"
+    for rule in pharmacy.stability:
+        if any(letter.isalpha() for letter in rule.temperature.replace("C", "")):
+            yield rule.temperature, f"pharmacy.toml stability[{rule.item}].temperature"
+    for advisory in pharmacy.advisories:
+        yield advisory.text, f"pharmacy.toml advisories[{advisory.code}].text"
+    for step in pharmacy.steps:
+        yield step.text, f"pharmacy.toml steps[{step.code}].text"
 
 
 def _instruction_texts(knowledge: Knowledge) -> set[str]:

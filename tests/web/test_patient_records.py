@@ -453,5 +453,5 @@ def test_the_chart_table_holds_the_same_readings_as_the_check_ins(
         if cell.get_text().strip()
     ]
     assert len(rows) == len(reported) == sum(1 for _, t, _ in check_ins if t is not None)
-    fahrenheit = [r for r in table.select("tbody tr") if " F = " in r.get_text()]
+    fahrenheit = [r for r in table.select("tbody tr") if " °F = " in r.get_text()]
     assert len(fahrenheit) == 1

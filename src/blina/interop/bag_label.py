@@ -8,7 +8,8 @@ module with the 4-module quiet zone that ISO/IEC 18004 asks for (29 mm for an 8-
 code, version 1), twice the 0.5 mm below which phone cameras read paper codes badly. The
 code is printed beside it in large monospaced characters for typing when no camera works.
 
-Values arrive already read and formatted (``BagLabel``): this module only renders them.
+Values arrive already read (``BagLabel``; its times already written): this module only
+renders them, its words and figures in the reader's language (``Words``).
 A missing beyond-use time is shown as missing, never filled in; a bag the plan no longer
 has says DO NOT HANG, with the reason, above everything else. Jinja2 autoescapes every
 value; the SVG is segno's own output for a code of letters and digits.
@@ -20,6 +21,8 @@ from decimal import Decimal
 
 import segno
 from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from blina.interop.worksheet import ENGLISH, Words, install_filters
 
 __all__ = ["QR_BORDER_MODULES", "QR_MODULE_MM", "BagLabel", "qr_code", "qr_svg", "render_bag_label"]
 
@@ -33,6 +36,7 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+install_filters(_ENV)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +69,7 @@ def qr_code(code: str) -> segno.QRCode:
     return segno.make_qr(code, error="m")
 
 
-def qr_svg(code: str) -> str:
+def qr_svg(code: str, title: str | None = None) -> str:
     """``code``'s QR code as an SVG element (with its namespace, no XML declaration), sized
     in millimetres for print: ``QR_MODULE_MM`` per module, ``QR_BORDER_MODULES`` of quiet
     zone, black on white."""
@@ -82,11 +86,17 @@ def qr_svg(code: str) -> str:
         dark="#000",
         light="#fff",
         svgclass="bag-label-qr-code",
-        title=f"QR code of bag {code}",
+        title=f"QR code of bag {code}" if title is None else title,
     )
     return out.getvalue().decode("utf-8")
 
 
-def render_bag_label(label: BagLabel) -> str:
-    """The label as an HTML fragment (no ``<html>``, no styles) for a page that has them."""
-    return _ENV.get_template("_bag_label.html").render(label=label, qr=qr_svg(label.code))
+def render_bag_label(label: BagLabel, words: Words = ENGLISH) -> str:
+    """The label as an HTML fragment (no ``<html>``, no styles) for a page that has them,
+    in ``words``' language (English, figures as given, by default)."""
+    return _ENV.get_template("_bag_label.html").render(
+        label=label,
+        qr=qr_svg(label.code, words.gettext("QR code of bag %(code)s") % {"code": label.code}),
+        words=words,
+        _=words.gettext,
+    )

@@ -661,6 +661,7 @@ def write_tasks(session: Session, view: CourseView) -> None:
         day: date,
         kind: str,
         text: str,
+        params: dict[str, str],
         at: datetime | None = None,
         ref: str = "",
         key: datetime | None = None,
@@ -676,6 +677,7 @@ def write_tasks(session: Session, view: CourseView) -> None:
                 "text": text,
                 "ref": ref,
                 "slot_key": key,
+                "params": params,
             }
         )
 
@@ -683,10 +685,18 @@ def write_tasks(session: Session, view: CourseView) -> None:
     numbered: Counter[int] = Counter()
     for slot in view.state.slots:
         numbered[slot.slot.cycle] += 1
+        number, total = numbered[slot.slot.cycle], per_cycle[slot.slot.cycle]
         task(
             slot.slot.start.astimezone(zone).date(),
             "bag-change",
-            bag_task_text(slot, numbered[slot.slot.cycle], per_cycle[slot.slot.cycle]),
+            bag_task_text(slot, number, total),
+            {
+                "cycle": str(slot.slot.cycle),
+                "number": str(number),
+                "total": str(total),
+                "dose_mcg_per_day": str(slot.slot.dose.value),
+                "hours": str(slot.slot.hours),
+            },
             slot.slot.start,
             str(slot.slot.dose.value),
             slot.slot.key,
@@ -697,6 +707,13 @@ def write_tasks(session: Session, view: CourseView) -> None:
             local.date(),
             "premedication",
             f"{dose.drug} {dose.dose} {dose.route}, {dose.timing} ({dose.reason})",
+            {
+                "drug": dose.drug,
+                "dose_mg": str(dose.dose.value),
+                "route": dose.route,
+                "timing": dose.timing,
+                "reason": dose.reason,
+            },
             dose.due,
             dose.drug,
         )
@@ -706,22 +723,26 @@ def write_tasks(session: Session, view: CourseView) -> None:
                 cycle.start,
                 "admission",
                 f"Admission: cycle {cycle.number}, {cycle.inpatient_days} days",
+                {"cycle": str(cycle.number), "days": str(cycle.inpatient_days)},
             )
             last = cycle.start.toordinal() + cycle.inpatient_days
             task(
                 date.fromordinal(last),
                 "discharge",
                 f"Discharge after cycle {cycle.number}'s hospital days",
+                {"cycle": str(cycle.number)},
             )
         else:
+            supervision = plan.regimen.supervision.text
             task(
                 cycle.start,
                 "supervision",
-                f"Cycle {cycle.number} start: {plan.regimen.supervision.text}",
+                f"Cycle {cycle.number} start: {supervision}",
+                {"cycle": str(cycle.number), "supervision": supervision},
             )
     first = plan.days[0]
     for item in first.monitoring:
-        task(first.date, "labs", item)
+        task(first.date, "labs", item, {"item": item})
     if rows:
         session.execute(insert(CourseTask), rows)
 

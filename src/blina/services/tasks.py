@@ -4,6 +4,7 @@ plan), each with its state now: done (the bag hung, the premedication given), du
 overdue, blocked (no verified bag two hours before it is due), or do-not-hang (a bag the
 current plan no longer has, still waiting in the pharmacy or on the ward)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,9 +28,25 @@ from blina.store.tables import (
     table_of,
 )
 
-__all__ = ["TASK_STATES", "TaskRow", "clinic_today", "require_task_reader", "tasks_for_day"]
+__all__ = [
+    "TASK_KINDS",
+    "TASK_STATES",
+    "TaskRow",
+    "clinic_today",
+    "require_task_reader",
+    "tasks_for_day",
+]
 
 TASK_STATES = ("due", "done", "overdue", "blocked", "do-not-hang")
+TASK_KINDS = (
+    "bag-change",
+    "premedication",
+    "admission",
+    "discharge",
+    "supervision",
+    "labs",
+    "do-not-hang",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +61,13 @@ class TaskRow:
     patient_name: str
     state: str = "due"
     bag_code: str | None = None
+    # The figures and names ``text`` was written from, by kind, for a page to write the
+    # task in its reader's language (``blina.web.task_words``); None for a task stored
+    # before they were kept. All strings:
+    # bag-change: cycle, number, total, dose_mcg_per_day, hours; premedication: drug,
+    # dose_mg, route, timing, reason; admission: cycle, days; discharge: cycle;
+    # supervision: cycle, supervision; labs: item; do-not-hang: code, reason.
+    params: Mapping[str, str] | None = None
 
 
 def require_task_reader(actor: Actor) -> None:
@@ -78,6 +102,7 @@ def tasks_for_day(session: Session, *, actor: Actor, day: date, now: datetime) -
             CourseTask.id,
             CourseTask.ref,
             BagPreparation.dose_mcg_per_day,
+            CourseTask.params,
         )
         .join(Patient, Patient.id == CourseTask.patient_id)
         .outerjoin(
@@ -116,6 +141,7 @@ def tasks_for_day(session: Session, *, actor: Actor, day: date, now: datetime) -
                 row.kind, row.at, None if bag is None else row[9], row[10] is not None, now
             ),
             bag_code=bag,
+            params=row[14],
         )
         if task_id not in tasks or bag is not None:
             tasks[task_id] = task
@@ -180,6 +206,7 @@ def _do_not_hang(session: Session, clinic_id: int, day: date, now: datetime) -> 
             patient_name,
             state="do-not-hang",
             bag_code=code,
+            params={"code": code, "reason": reason},
         )
         for start, code, reason, course_id, patient_id, patient_code, patient_name in (
             session.execute(query)

@@ -527,3 +527,7 @@ class CourseTask(Base):
     ref: Mapped[str] = mapped_column(String(100), default="")
     # A bag change's slot key (``Bag.key``): its start before late hangs moved it.
     slot_key: Mapped[datetime | None]
+    # The figures and names the task's words are written from (see
+    # ``blina.services.tasks.TaskRow.params``), so that a page writes them in its reader's
+    # language; None for a row written before they were kept (its ``text`` is shown).
+    params: Mapped[dict[str, Any] | None]

@@ -62,6 +62,7 @@ class ChartThreshold:
 class ChartTick:
     position: str
     text: str
+    at: datetime | None = None  # a time tick's moment, which the page writes in its language
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,10 +172,10 @@ def _x_ticks(
     first: datetime, last: datetime, x_of: Callable[[datetime], float]
 ) -> tuple[ChartTick, ...]:
     if last == first:
-        return (ChartTick(_n(x_of(first)), f"{first:%Y-%m-%d %H:%M}"),)
+        return (ChartTick(_n(x_of(first)), f"{first:%Y-%m-%d %H:%M}", first),)
     return (
-        ChartTick(_n(x_of(first)), f"{first:%Y-%m-%d %H:%M}"),
-        ChartTick(_n(x_of(last)), f"{last:%Y-%m-%d %H:%M}"),
+        ChartTick(_n(x_of(first)), f"{first:%Y-%m-%d %H:%M}", first),
+        ChartTick(_n(x_of(last)), f"{last:%Y-%m-%d %H:%M}", last),
     )
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from babel.dates import format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -22,6 +21,7 @@ from blina.services.denials import DenialLog
 from blina.services.errors import NotAuthenticated
 from blina.services.login_limits import LoginLimits
 from blina.services.storage import Sessions, read_only
+from blina.web.formatting import Formatter, install
 from blina.web.i18n import (
     LANG_COOKIE,
     LANGUAGES,
@@ -36,12 +36,14 @@ __all__ = ["TEMPLATE_DIR", "Ctx", "WebState", "context_of", "moment_for", "redir
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
-_ENV = Environment(
-    loader=FileSystemLoader(TEMPLATE_DIR),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
+_ENV = install(
+    Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 )
 
 
@@ -119,17 +121,15 @@ def context_of(request: Request) -> Ctx:
 def moment_for(language: str) -> Callable[[datetime, tzinfo], str]:
     """A moment as people read it in the page's language and the clinic's zone: the
     weekday, day, month and time ("Mon 7 Dec 09:00", "lun 7 dic 09:00")."""
-
-    def moment(at: datetime, zone: tzinfo) -> str:
-        return format_datetime(at.astimezone(zone), "EEE d MMM HH:mm", locale=language)
-
-    return moment
+    return Formatter(language, gettext_for(language)).moment
 
 
 def render(ctx: Ctx, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
+    fmt = Formatter(ctx.language, ctx.gettext)
     page = _ENV.get_template(template).render(
         _=ctx.gettext,
-        moment=moment_for(ctx.language),
+        fmt=fmt,
+        moment=fmt.moment,
         clinical=clinical_gettext_for(ctx.language),
         lang=ctx.language,
         languages=LANGUAGES,

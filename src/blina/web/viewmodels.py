@@ -176,7 +176,9 @@ class CalendarRow:
     kind: str
     dose: str
     premedication: tuple["PremedicationLine", ...]
-    bag_changes: tuple[str, ...]
+    # each bag change in the span (clinic time); the page lists up to 3, else the count
+    # and the first
+    bag_changes: tuple[datetime, ...]
 
 
 def calendar_rows(plan: CoursePlan) -> list[CalendarRow]:
@@ -185,11 +187,7 @@ def calendar_rows(plan: CoursePlan) -> list[CalendarRow]:
     hung = [bag.start.astimezone(zone) for bag in plan.bags]
     rows = []
     for span in plan.spans:
-        inside = [moment for moment in hung if span.first <= moment.date() <= span.last]
-        if len(inside) <= 3:
-            bags = tuple(f"{moment:%d %b %H:%M}" for moment in inside)
-        else:
-            bags = (f"{len(inside)} x, from {inside[0]:%d %b %H:%M}",)
+        bags = tuple(moment for moment in hung if span.first <= moment.date() <= span.last)
         premedication = tuple(
             PremedicationLine(dose.due.astimezone(zone), dose.drug, str(dose.dose), dose.timing)
             for dose in plan.premedication

@@ -13,7 +13,13 @@ from blina.domain.course_state import BagStatus
 from blina.domain.errors import BlinaError, InvalidInput
 from blina.interop.bag_label import BagLabel, render_bag_label
 from blina.interop.json.recipe import read_recipe_dict
-from blina.interop.worksheet import FilledIn, Signature, render_worksheet_sections
+from blina.interop.worksheet import (
+    FilledIn,
+    Signature,
+    Words,
+    limit_text,
+    render_worksheet_sections,
+)
 from blina.services import clinic_settings, courses, pharmacy, users
 from blina.services.actors import Actor
 from blina.services.errors import (
@@ -24,6 +30,8 @@ from blina.services.errors import (
 from blina.services.records import BagPreparationRecord
 from blina.services.storage import RecordId, Session
 from blina.web.deps import FormDep, PageDep, ReadDep, WriteDep
+from blina.web.formatting import Formatter
+from blina.web.i18n import clinical_gettext_for
 from blina.web.render import Ctx, redirect, render
 from blina.web.routes._common import (
     WebRoute,
@@ -33,6 +41,7 @@ from blina.web.routes._common import (
     text_field,
 )
 from blina.web.routes.care_team import render_patient_page
+from blina.web.worksheet_words import worksheet_words
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -219,11 +228,13 @@ def bag_worksheet(bag_id: RecordId, ctx: PageDep, session: ReadDep) -> Response:
         session, actor=actor, ids={bag.prepared_by, bag.verified_by or bag.prepared_by}
     )
     recipe = read_recipe_dict(bag.recipe)
+    fmt = Formatter(ctx.language, ctx.gettext)
+    words = worksheet_words(fmt, clinical_gettext_for(ctx.language), ctx.state.knowledge, zone)
 
     def signed(user_id: int | None, at: datetime | None) -> Signature | None:
         if user_id is None or at is None:
             return None
-        return Signature(people.get(user_id, str(user_id)), f"{at.astimezone(zone):%Y-%m-%d %H:%M}")
+        return Signature(people.get(user_id, str(user_id)), fmt.stamp(at, zone))
 
     filled = FilledIn(
         patient_name=patient.display_name,
@@ -233,9 +244,11 @@ def bag_worksheet(bag_id: RecordId, ctx: PageDep, session: ReadDep) -> Response:
         overrides={str(k): str(v) for k, v in dict(recipe.get("overrides") or {}).items()},
     )
     sections = render_worksheet_sections(
-        recipe, printed_at=ctx.state.clock.now().astimezone(zone), filled=filled
+        recipe, printed_at=ctx.state.clock.now().astimezone(zone), filled=filled, words=words
     )
-    label = render_bag_label(_label_of(bag, patient.display_name, patient.code, recipe, zone))
+    label = render_bag_label(
+        _label_of(bag, patient.display_name, patient.code, recipe, zone, fmt, words), words
+    )
     return render(
         ctx,
         "pages/worksheet.html",
@@ -249,7 +262,13 @@ def bag_worksheet(bag_id: RecordId, ctx: PageDep, session: ReadDep) -> Response:
 
 
 def _label_of(
-    bag: BagPreparationRecord, name: str, identifier: str, recipe: dict[str, Any], zone: ZoneInfo
+    bag: BagPreparationRecord,
+    name: str,
+    identifier: str,
+    recipe: dict[str, Any],
+    zone: ZoneInfo,
+    fmt: Formatter,
+    words: Words,
 ) -> BagLabel:
     """The label's values from the stored bag and its recipe (as ``read_recipe_dict`` gives
     it). The hang window is the one the hang checks use: from ``HANG_EARLY`` before the
@@ -258,12 +277,13 @@ def _label_of(
     recipe's own words; none is made up."""
 
     def at(moment: datetime) -> str:
-        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+        return f"{fmt.stamp(moment, zone)} {moment.astimezone(zone):%Z}"
 
     hang_by = pharmacy.hang_by(recipe, bag.prepared_at)
     limits = dict(recipe["expiry"].get("prepared-bag") or {})
     expiry = "; ".join(
-        f"{at(bag.prepared_at + timedelta(hours=float(limit['hours'])))} ({limit['text']})"
+        f"{at(bag.prepared_at + timedelta(hours=float(limit['hours'])))}"
+        f" ({limit_text(limit, words)})"
         for limit in (limits.get("refrigerated"), limits.get("room-temperature"))
         if limit
     )
@@ -280,13 +300,18 @@ def _label_of(
         hang_from=at(datetime.fromisoformat(str(recipe["bag_start"])) - pharmacy.HANG_EARLY),
         hang_by=None if hang_by is None else at(hang_by),
         expiry=expiry or None,
-        do_not_hang=_not_to_hang(bag),
+        do_not_hang=_not_to_hang(bag, fmt),
     )
 
 
-def _not_to_hang(bag: BagPreparationRecord) -> str | None:
+def _not_to_hang(bag: BagPreparationRecord, fmt: Formatter) -> str | None:
     """Why the label says DO NOT HANG: the plan no longer has the bag, or the bag was
-    voided or discarded (a label printed again from its worksheet must not look usable)."""
+    voided or discarded (a label printed again from its worksheet must not look usable).
+    The plan's reason is the course state's English sentence."""
     if bag.status in (BagStatus.VOIDED, BagStatus.DISCARDED):
-        return f"this bag was {bag.status}: {bag.ended_reason or 'no reason recorded'}"
+        reason = bag.ended_reason or fmt.gettext("no reason recorded")
+        return fmt.gettext("this bag was %(status)s: %(reason)s") % {
+            "status": fmt.status(bag.status),
+            "reason": reason,
+        }
     return bag.do_not_hang

@@ -1,0 +1,262 @@
+"""A page read in Spanish holds no English from the pages' catalog: no msgid whose Spanish
+differs from it (a heading, a label, a status word, a unit, a task's frame) is left in
+the text a reader reads, as each role sees the page.
+
+Every page of the calendar, the worksheet and its bag label, the About pages, the
+account pages, the clinic's users, numbers, patients and audit pages, the login page and
+the error page is rendered as each role that may see it, with the ``blina_lang=es``
+cookie, and its visible text (and the aria-labels and titles a screen reader reads) is
+searched for each English msgid, whole words only.
+
+Left out, each for a reason:
+
+- elements marked ``lang="en"``: sentences the domain or the knowledge files write in
+  English, which the page declares English (a pharmacy check's reason; a grading's
+  decisive findings, the label's rule and its reasons): not the pages' catalog, still to
+  be translated through the clinical catalog;
+- the language switch, which names "English" in English on purpose;
+- the people's and the clinic's own data: usernames and the patients' names (the demo's
+  are English descriptions, "Alex (adult, in hospital on cycle 1)"), the site library's
+  name, sources' ids, and the audit trail's stored keys, values and action codes
+  (``<code>``, ``[data-code]``, ``.who``, ...);
+- ``IGNORED``: msgids that are also ordinary Spanish, or a proper noun / code the
+  Spanish keeps (below, each with why).
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+
+import pytest
+from babel.messages.pofile import read_po
+from bs4 import BeautifulSoup
+
+from blina.demo import DEMO_PATIENTS, DEMO_USERS
+from blina.web.i18n import LANG_COOKIE, LOCALE_DIR
+from tests.web.conftest import DemoClinic
+from tests.web.soup import csrf_of, page
+
+# msgids the Spanish text may contain for another reason
+IGNORED = frozenset(
+    {
+        "blina",  # the product's name
+        "No",  # Spanish "No" at the start of a sentence (the msgid is the word "no")
+        "info",  # short for "información" in Spanish too
+        "Total",  # Spanish "total" ("Volumen total")
+        "C%(cycle)s D%(day)s",  # C1 D1: ciclo, día
+    }
+)
+# Elements whose text is the clinic's data or a code, not the pages' words.
+DATA = ", ".join(
+    [
+        "[lang=en]",
+        "nav.languages",
+        ".who",
+        "[data-username]",
+        "code",
+        "[data-code]",
+        "script",
+        "style",
+        ".source",
+        "[data-field=library_name]",
+        "[data-field=validated_by]",
+        "[data-field=patient_name]",
+        "[data-label-field=patient_name]",
+        "[data-signed-by]",
+    ]
+)
+
+
+@cache
+def _english_msgids() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(msgid, pattern) of each msgid whose Spanish differs; a msgid with placeholders is
+    searched for by its longest literal piece (of two words or more)."""
+    catalogs = {}
+    for language in ("en", "es"):
+        with (LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+            catalogs[language] = {str(m.id): str(m.string) for m in read_po(po) if m.id}
+    found = []
+    for msgid, spanish in catalogs["es"].items():
+        english = catalogs["en"].get(msgid) or msgid
+        if not spanish or spanish == english or msgid in IGNORED:
+            continue
+        for text in {msgid, english}:
+            piece = _searchable(text)
+            if piece:
+                found.append((msgid, re.compile(rf"(?<![\w-]){re.escape(piece)}(?![\w-])")))
+    return tuple(found)
+
+
+def _searchable(text: str) -> str | None:
+    """The part of ``text`` to search for: all of it without placeholders, else its
+    longest piece between placeholders if that is two words or more."""
+    pieces = [p.strip(" ,.:;()·") for p in re.split(r"%\(\w+\)s|%%", text)]
+    if len(pieces) == 1:
+        return pieces[0] if re.search(r"[A-Za-z]{2,}", pieces[0]) else None
+    longest = max(pieces, key=len)
+    return longest if len(longest.split()) >= 2 else None
+
+
+# The clinic's data: the demo's usernames and patients' names.
+NAMES = sorted({*DEMO_USERS, *(patient.name for patient in DEMO_PATIENTS)}, key=len, reverse=True)
+
+
+def _readable(soup: BeautifulSoup) -> str:
+    """The text a reader reads: the visible text, the aria-labels, titles and alt texts,
+    without the clinic's data."""
+    body = soup.body
+    assert body is not None
+    for element in body.select(DATA):
+        element.decompose()
+    said = [" ".join(body.get_text(" ").split())]
+    for attribute in ("aria-label", "title", "alt", "placeholder"):
+        said.extend(str(e[attribute]) for e in body.select(f"[{attribute}]"))
+    text = " | ".join(said)
+    for name in NAMES:
+        text = text.replace(name, "")
+    return text
+
+
+def english_in(soup: BeautifulSoup) -> list[str]:
+    text = _readable(soup)
+    return sorted({msgid for msgid, pattern in _english_msgids() if pattern.search(text)})
+
+
+# --- the pages ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    bag_id: int
+
+
+Address = Callable[[DemoClinic, Prepared], str]
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    who: tuple[str | None, ...]
+    path: Address
+    status: int = 200
+
+
+STAFF = ("admin", "dr.lee", "nurse.kim", "pharm.ana")
+EVERYONE = (*STAFF, "alex", "alex.partner")
+
+
+def _fixed(path: str) -> Address:
+    return lambda _clinic, _prepared: path
+
+
+def _patient(code: str, then: str) -> Address:
+    return lambda clinic, _: f"/patients/{clinic.patients[code]}{then}"
+
+
+PAGES = (
+    Page("login", (None,), _fixed("/login")),
+    Page("error", ("nurse.kim",), _fixed("/no-such-page"), 404),
+    Page("about", EVERYONE, _fixed("/about")),
+    Page("about-page", ("alex", "nurse.kim"), _fixed("/about/what-it-is")),
+    Page("account", EVERYONE, _fixed("/account")),
+    Page("audit", ("admin", "dr.lee"), _fixed("/audit")),
+    Page("clinic-numbers", STAFF, _fixed("/clinic/numbers")),
+    Page("clinic-patients", ("admin", "dr.lee", "nurse.kim"), _fixed("/clinic/patients")),
+    Page("patient-new", ("dr.lee", "nurse.kim"), _fixed("/clinic/patients/new")),
+    Page("patient-family", ("dr.lee", "nurse.kim"), _patient("P-001", "/family")),
+    Page("clinic-users", ("admin",), _fixed("/clinic/users")),
+    Page("user-new", ("admin",), _fixed("/clinic/users/new")),
+    Page("password-reset", (None,), _fixed("/reset/not-a-token"), 404),
+    Page("invitation", (None,), _fixed("/invite/not-a-token"), 404),
+    Page("calendar", ("alex", "alex.partner"), _patient("P-001", "/calendar")),
+    Page("course-new", ("dr.lee",), _patient("P-002", "/courses/new")),
+    Page(
+        "worksheet",
+        ("pharm.ana", "pharm.ben", "nurse.kim", "dr.lee"),
+        lambda _, prepared: f"/bags/{prepared.bag_id}/worksheet",
+    ),
+)
+
+
+def _cases() -> Iterator[tuple[Page, str | None]]:
+    for shown in PAGES:
+        for who in shown.who:
+            yield shown, who
+
+
+CASES = list(_cases())
+
+
+@pytest.fixture(scope="module")
+def prepared(clinic: DemoClinic) -> Prepared:
+    """A bag pharm.ana prepared for P-002 through the pages (its soft checks overridden)."""
+    ana = clinic.browser("pharm.ana")
+    course = clinic.courses["P-002"]
+    soup = page(ana.get(f"/patients/{clinic.patients['P-002']}"))
+    first = ana.post(f"/courses/{course}/bags", data={"csrf_token": csrf_of(soup)})
+    reasons = {
+        str(field["name"]): "checked against the current label"
+        for field in page(first).select("form.prepare input[name^=override-]")
+    }
+    done = ana.post(
+        f"/courses/{course}/bags",
+        data={"csrf_token": csrf_of(soup), **reasons},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    bags = page(ana.get(f"/patients/{clinic.patients['P-002']}")).select("tr[data-bag]")
+    return Prepared(bag_id=int(str(bags[-1]["data-bag"])))
+
+
+def _spanish(clinic: DemoClinic, prepared: Prepared, shown: Page, who: str | None) -> BeautifulSoup:
+    browser = clinic.browser(who)
+    browser.cookies.set(LANG_COOKIE, "es")
+    response = browser.get(shown.path(clinic, prepared))
+    assert response.status_code == shown.status, response.text[:500]
+    soup = page(response)
+    assert soup.html is not None
+    assert soup.html["lang"] == "es"
+    return soup
+
+
+@pytest.mark.parametrize(
+    ("shown", "who"), CASES, ids=[f"{shown.name}-{who or 'anonymous'}" for shown, who in CASES]
+)
+def test_a_spanish_page_has_no_catalog_english(
+    clinic: DemoClinic, prepared: Prepared, shown: Page, who: str | None
+) -> None:
+    soup = _spanish(clinic, prepared, shown, who)
+    assert english_in(soup) == []
+
+
+def test_the_check_finds_english_left_in_a_spanish_page() -> None:
+    """The test above can fail: English headings, units and status words are found."""
+    soup = BeautifulSoup(
+        "<html lang=es><body><h2>Patients</h2><p>9 mcg/day</p><p>Estado: hung</p>"
+        "<p lang=en>Patients</p><span aria-label='Bag code'></span></body></html>",
+        "html.parser",
+    )
+    assert {"Patients", "mcg/day", "hung", "Bag code"} <= set(english_in(soup))
+    spanish = BeautifulSoup(
+        "<html lang=es><body><h2>Pacientes</h2><p>9 mcg/día · colocada</p>"
+        "<p lang=en>Patients</p></body></html>",
+        "html.parser",
+    )
+    assert english_in(spanish) == []
+
+
+def test_the_grade_preview_in_spanish(clinic: DemoClinic) -> None:
+    """The htmx fragment a grading form shows: the label's action and the restart dose in
+    the reader's words and units."""
+    browser = clinic.browser("nurse.kim")
+    browser.cookies.set(LANG_COOKIE, "es")
+    crs_grade_3 = {"scale": "crs", "temperature_c": "39.0", "hypotension": "one-vasopressor"}
+    fragment = browser.get(f"/courses/{clinic.courses['P-001']}/grade", params=crs_grade_3)
+    assert fragment.status_code == 200
+    soup = BeautifulSoup(f"<html><body>{fragment.text}</body></html>", "html.parser")
+    action = soup.select_one("[data-action]")
+    assert action is not None
+    assert action["data-action"] == "interrupt"
+    assert "interrumpir" in action.get_text().lower()
+    assert english_in(soup) == []
