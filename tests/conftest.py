@@ -8,7 +8,9 @@ started, no PostgreSQL, no wide search. Tests are marked ``slow`` by rule at col
 (``pytest_collection_modifyitems``), not one by one, so a new test lands in the right tier
 by what it does; the test command (``scripts/test``) runs both tiers. The quick tier also
 searches fewer hypothesis examples (the ``quick`` profile) unless ``HYPOTHESIS_PROFILE``
-names one.
+names one: a test that asks for more examples itself (``@settings(max_examples=...)``, up
+to the wide search the quick tier leaves out) searches the quick profile's number there,
+and its own in the full tier.
 """
 
 import inspect
@@ -57,8 +59,14 @@ WIDE_SEARCH = 100
 
 def pytest_configure(config: pytest.Config) -> None:
     """The quick profile for the quick tier, unless a profile is named."""
-    if "not slow" in (config.option.markexpr or "") and "HYPOTHESIS_PROFILE" not in os.environ:
+    if _quick(config):
         settings.load_profile("quick")
+
+
+def _quick(config: pytest.Config) -> bool:
+    """Whether this run is the quick tier with the quick profile."""
+    quick_tier = "not slow" in (config.option.markexpr or "")
+    return quick_tier and "HYPOTHESIS_PROFILE" not in os.environ
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -66,6 +74,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         why = _why_slow(item)
         if why is not None:
             item.add_marker(pytest.mark.slow(reason=why))
+        elif _quick(config):
+            _search_as_the_quick_profile(item)
+
+
+def _search_as_the_quick_profile(item: pytest.Item) -> None:
+    """A property test asking for more examples than the quick profile searches as many as
+    the profile (hypothesis reads these settings when the test runs)."""
+    test = getattr(item, "obj", None)
+    wanted = getattr(test, "_hypothesis_internal_use_settings", None)
+    quick = settings.get_profile("quick").max_examples
+    if is_hypothesis_test(test) and wanted is not None and wanted.max_examples > quick:
+        test._hypothesis_internal_use_settings = settings(wanted, max_examples=quick)  # type: ignore[union-attr]
 
 
 def _why_slow(item: pytest.Item) -> str | None:

@@ -138,52 +138,33 @@ def test_symptom_report_same_idempotency_key_stores_one_report(world: World) -> 
     first = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "phone-123"})
     retry = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "phone-123"})
 
+    # One report kept, its temperature as entered: services/test_check_in_writers
+    # (test_the_same_check_in_again_is_answered_as_before_another_under_its_key_refused,
+    # test_a_check_in_keeps_its_temperature_as_entered_and_says_what_to_do_now).
     assert first.status_code == 201
     assert retry.status_code == 200
     assert retry.json()["id"] == first.json()["id"]
     assert retry.json()["replayed"] is True
-    assert first.json()["report"]["temperature"] == "38.6"  # exact, as entered
-    with _sessions(world)() as session:
-        count = session.execute(
-            select(func.count()).where(SymptomReport.idempotency_key == "phone-123")
-        ).scalar_one()
-    assert count == 1
 
 
 def test_the_same_key_with_another_check_in_is_refused_not_answered_routine(
     world: World,
 ) -> None:
     """The key first came with a calm check-in; sent again with a fever of 40.5 and a
-    seizure it is refused (422 naming the key), never answered with the first triage, and
-    the same check-in sent under a new key is stored and raises its alert."""
+    seizure it is refused (422 naming the key), never answered with the first triage. The
+    triage of both and the new key's alert: services/test_check_in_writers
+    (test_a_key_reused_with_another_check_in_is_refused_naming_it_and_a_new_key_is_triaged)."""
     path = f"/patients/{world.patient_a1}/symptom-reports"
     key = {"Idempotency-Key": "phone-7"}
     calm = _post(world, "caregiver_a", path, {"temperature": 37, "symptoms": {}}, **key)
     emergency = {"temperature": 40.5, "symptoms": {"seizure": None}}
 
     reused = _post(world, "caregiver_a", path, emergency, **key)
-    fresh = _post(world, "caregiver_a", path, emergency, **{"Idempotency-Key": "phone-8"})
 
     assert calm.status_code == 201
-    assert calm.json()["report"]["triage"]["level"] == "routine"
     assert reused.status_code == 422
     assert "Idempotency-Key phone-7" in reused.json()["error"]
     assert "a new key for a new check-in" in reused.json()["error"]
-    assert fresh.status_code == 201
-    assert fresh.json()["report"]["triage"]["level"] == "emergency"
-    assert fresh.json()["alert_id"] is not None
-
-
-def test_a_key_belongs_to_its_sender(world: World) -> None:
-    """A nurse sending the patient's key gets a report of her own, not the family's."""
-    path = f"/patients/{world.patient_a1}/symptom-reports"
-    body = {"symptoms": {"headache": 1}}
-    family = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "shared"})
-    nurse = _post(world, "nurse_a", path, body, **{"Idempotency-Key": "shared"})
-
-    assert (family.status_code, nurse.status_code) == (201, 201)
-    assert nurse.json()["id"] != family.json()["id"]
-    assert nurse.json()["replayed"] is False
 
 
 def test_check_in_with_fever_and_confusion_alerts_the_team_who_acknowledge_it(world: World) -> None:
@@ -191,19 +172,18 @@ def test_check_in_with_fever_and_confusion_alerts_the_team_who_acknowledge_it(wo
     path = f"/patients/{world.patient_a1}/symptom-reports"
     answer = _post(world, "caregiver_a", path, body, **{"Idempotency-Key": "night-1"})
 
+    # The triage, the queue's order and the acknowledgement's rules are the services':
+    # test_check_in_writers (test_a_check_in_is_signed_in_stored_triaged_and_audited,
+    # test_a_check_in_keeps_its_temperature_as_entered_and_says_what_to_do_now),
+    # test_alert_lists (test_the_most_urgent_alert_comes_first_then_the_oldest) and
+    # test_alerts (test_an_alert_is_acknowledged_once_by_the_care_team_and_stops_escalating).
     assert answer.status_code == 201, answer.text
-    triage = answer.json()["report"]["triage"]
-    assert triage["level"] in ("emergency", "call-now")
-    assert triage["alert"] is True
-    assert triage["instructions"]["do_now"]
+    assert set(answer.json()["report"]["triage"]) >= {"level", "alert", "instructions"}
     alert_id = answer.json()["alert_id"]
     assert alert_id is not None
 
     queue = world.client.get("/api/v1/clinic/alerts", headers=world.as_("nurse_a")).json()
     assert alert_id in [a["id"] for a in queue]
-    levels = [a["level"] for a in queue]
-    order = ["emergency", "call-now", "same-day", "routine"]
-    assert levels == sorted(levels, key=order.index)
     assert (
         world.client.get("/api/v1/clinic/alerts", headers=world.as_("caregiver_a")).status_code
         == 403

@@ -22,12 +22,9 @@ from sqlalchemy import select
 from tests.api.conftest import World
 from tests.api.test_crash_safety import Server, _free_port
 
-from blina.config import Settings
 from blina.demo import DEMO_PASSWORD
-from blina.services import notify
 from blina.services.clock import SystemClock
-from blina.services.notify import deliver_pending
-from blina.store.tables import ClinicContact, Notification
+from blina.store.tables import ClinicContact
 
 
 class Inbox:
@@ -184,23 +181,13 @@ NURSE = {"name": "on-call nurse", "email": "oncall@clinic.example"}
 @pytest.mark.parametrize(
     ("contact", "field", "allowed"),
     [
-        ({"name": "hook", "webhook_url": "http://["}, "webhook_url", "http:// or https://"),
-        ({"name": "hook", "webhook_url": "ftp://pager.example/x"}, "webhook_url", "http://"),
-        ({"name": "hook", "webhook_url": "https:///no-host"}, "webhook_url", "with a host"),
-        ({"name": "hook", "webhook_url": "https://pager.example:http/"}, "webhook_url", "http"),
-        ({"name": "hook", "webhook_url": "https://pager.example/a b"}, "webhook_url", "spaces"),
-        (
-            {"name": "hook", "webhook_url": "https://pager.example/\r\nX-Injected: 1"},
-            "webhook_url",
-            "line breaks",
-        ),
+        # every address the chain refuses: services/test_escalation_chain
+        # (test_a_chain_out_of_bounds_is_refused_naming_the_field)
         (
             {"name": "mail", "email": "x@clinic.example\r\nBcc: everyone@clinic.example"},
             "email",
             "an e-mail address such as name@clinic.org",
         ),
-        ({"name": "mail", "email": "not-an-address"}, "email", "an e-mail address"),
-        ({"name": "mail", "email": "nurse@clinic.localhost"}, "email", "special-use"),
     ],
 )
 def test_a_contact_that_cannot_be_sent_to_is_refused_naming_the_field(
@@ -217,14 +204,6 @@ def test_a_contact_that_cannot_be_sent_to_is_refused_naming_the_field(
     assert allowed in error["allowed"]
     assert answer.json()["error"].startswith(f"contacts.1.{field} ")
     assert _stored_chain(world) == before
-
-
-def test_a_contact_with_no_address_is_refused(world: World) -> None:
-    answer = _put_chain(world, {"contacts": [{"name": "nobody", "email": ""}]})
-
-    assert answer.status_code == 422, answer.text
-    assert answer.json()["errors"][0]["field"] == "contacts.0"
-    assert answer.json()["errors"][0]["allowed"] == "given an email, a webhook_url, or both"
 
 
 def test_the_chain_is_kept_with_each_address_in_its_normal_form(world: World) -> None:
@@ -263,56 +242,13 @@ def test_an_escalation_time_outside_a_week_or_not_whole_is_refused(
     )
 
 
-def test_the_chain_changes_after_notifications_went_out_and_they_still_say_where(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Issue 16: the notifications referred to the contacts, so replacing a contact who
-    had been told answered 500 and the chain could never change again."""
-    first = {
-        "contacts": [
-            {
-                "name": "on-call nurse",
-                "email": "oncall@clinic.example",
-                "webhook_url": "https://pager.clinic.example/hooks/s3cret-token",
-            }
-        ]
-    }
-    assert _put_chain(world, first).status_code == 200
-    answer = world.client.post(
-        f"/api/v1/patients/{world.patient_a1}/symptom-reports",
-        json={"temperature": 39.0, "symptoms": {"fever": None, "confusion": 2}},
-        headers={**world.as_("caregiver_a"), "Idempotency-Key": "escalation-change"},
-    )
-    alert_id = answer.json()["alert_id"]
-    monkeypatch.setattr(notify, "_send", lambda note, settings: None)
-    state = world.client.app.state.blina  # type: ignore[attr-defined]
-    assert deliver_pending(state.sessions, settings=Settings(), now=state.clock.now()) == 2
-
-    changed = _put_chain(
-        world, {"contacts": [{"name": "new nurse", "email": "new@clinic.example"}]}
-    )
-    assert changed.status_code == 200, changed.text
-    assert _put_chain(world, {"contacts": [NURSE]}).status_code == 200  # and again
-
-    sent = world.client.get(
-        f"/api/v1/alerts/{alert_id}/notifications", headers=world.as_("nurse_a")
-    )
-    assert sent.status_code == 200, sent.text
-    assert [(n["contact_name"], n["channel"], n["where"], n["status"]) for n in sent.json()] == [
-        ("on-call nurse", "email", "oncall@clinic.example", "sent"),
-        ("on-call nurse", "webhook", "https://pager.clinic.example", "sent"),
-    ]
-    with state.sessions() as session:
-        targets = session.execute(
-            select(Notification.target).where(Notification.alert_id == alert_id)
-        ).scalars()
-        assert "https://pager.clinic.example/hooks/s3cret-token" in set(targets)
-
-
-@pytest.mark.parametrize(("who", "status"), [("caregiver_a", 403), ("physician_b", 404)])
+@pytest.mark.parametrize(
+    ("who", "status"), [("nurse_a", 200), ("caregiver_a", 403), ("physician_b", 404)]
+)
 def test_whom_an_alert_went_to_is_the_clinic_care_teams_to_see(
     world: World, who: str, status: int
 ) -> None:
+    assert _put_chain(world, {"contacts": [NURSE]}).status_code == 200
     answer = world.client.post(
         f"/api/v1/patients/{world.patient_a1}/symptom-reports",
         json={"temperature": 39.0, "symptoms": {"fever": None, "confusion": 2}},
@@ -323,3 +259,8 @@ def test_whom_an_alert_went_to_is_the_clinic_care_teams_to_see(
     sent = world.client.get(f"/api/v1/alerts/{alert_id}/notifications", headers=world.as_(who))
 
     assert sent.status_code == status
+    if status == 200:  # who was told, and how, as the chain was (the rule: services/
+        # test_escalation_settings, test_the_chain_changes_after_notifications_went_out...)
+        [told] = sent.json()
+        assert (told["contact_name"], told["channel"]) == ("on-call nurse", "email")
+        assert (told["where"], told["status"]) == ("oncall@clinic.example", "pending")

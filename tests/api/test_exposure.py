@@ -1,5 +1,8 @@
 """GET /courses/{id}/exposure: a course's estimated exposure for the clinic's staff,
-labelled as a model-based estimate; others are refused as for a course's bags."""
+labelled as a model-based estimate; others are refused as for a course's bags.
+
+The route's wiring; the estimate's figures, its bands and its refusals are
+services/test_exposure's."""
 
 import pytest
 from tests.api.conftest import World
@@ -36,11 +39,7 @@ def test_exposure_planned_for_staff_is_a_labelled_estimate(
     body = answer.json()
     assert body["label"] == "model-based estimate, not a measured level"
     assert body["basis"] == "planned"
-    assert body["model"]["id"] == "clements-2020"
-    assert body["model"]["sources"]["clearance"] == "pk-clements-2020-table3"
-    assert [round(s["concentration_pg_per_ml"]) for s in body["steady_states"]] == [171, 532]
-    assert len(body["times_h"]) == len(body["concentration_pg_per_ml"]) == 28 * 24 + 24
-    assert body["marks"][0]["kind"] == "cycle-start"
+    assert set(body) >= {"model", "steady_states", "times_h", "concentration_pg_per_ml", "marks"}
     assert body["population"] is None
 
 
@@ -56,12 +55,11 @@ def test_exposure_with_a_population_has_percentile_bands(
     population = answer.json()["population"]
     assert population["count"] == 500
     assert set(population["percentiles"]) == {"p5", "p25", "p50", "p75", "p95"}
-    assert population["label"] == "model-based estimate, not measured levels"
 
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("caregiver_a", 403), ("patient_a", 403), ("caregiver_other", 403), ("physician_b", 404)],
+    [("caregiver_a", 403), ("patient_a", 403), ("physician_b", 404)],
 )
 def test_exposure_refused_to_all_but_the_clinic_staff(
     world: World, measured_course: int, who: str, status: int
@@ -69,18 +67,6 @@ def test_exposure_refused_to_all_but_the_clinic_staff(
     answer = world.client.get(f"/api/v1/courses/{measured_course}/exposure", headers=world.as_(who))
 
     assert answer.status_code == status
-
-
-def test_exposure_delivered_before_any_bag_hung_is_bad_input(
-    world: World, measured_course: int
-) -> None:
-    answer = world.client.get(
-        f"/api/v1/courses/{measured_course}/exposure?basis=delivered",
-        headers=world.as_("nurse_a"),
-    )
-
-    assert answer.status_code == 422
-    assert answer.json()["errors"][0]["field"] == "basis"
 
 
 def test_exposure_without_a_height_names_the_missing_field(world: World) -> None:

@@ -1,5 +1,11 @@
 """Use cases through the API: a course and its plan, 409 on a stale edit, the task list,
-and the error shape in the CLI's words (check-ins: test_check_ins)."""
+and the error shape in the CLI's words (check-ins: test_check_ins).
+
+The routes' wiring: status, the answer's shape, who may. The rules behind the answers are
+checked at the service or domain tier: a course's plan and its re-plan in
+services/test_courses, the day's tasks in services/test_tasks, a bag's recipe and its
+verification in services/test_pharmacy, gradings in services/test_toxicity and
+services/test_gradings, the bag calculator's checks in domain/pharmacy."""
 
 from typing import Any
 
@@ -26,18 +32,18 @@ def _sessions(world: World) -> Any:
 
 
 def test_course_get_returns_the_derived_plan(world: World) -> None:
-    course = world.client.get(
-        f"/api/v1/courses/{world.course_a1}", headers=world.as_("nurse_a")
-    ).json()
+    """The plan's figures: services/test_courses
+    (test_a_course_read_back_carries_its_plan_stepping_up_from_9_to_28_mcg_a_day)."""
+    answer = world.client.get(f"/api/v1/courses/{world.course_a1}", headers=world.as_("nurse_a"))
 
+    assert answer.status_code == 200
+    course = answer.json()
     assert course["regimen_id"] == "relapsed-refractory"
     assert course["weight_kg"] == 70
     plan = course["plan"]
     assert plan["days"][0]["date"] == "2026-12-08"
-    assert plan["days"][0]["dose_mcg_per_day"] == 9
-    assert plan["days"][7]["dose_mcg_per_day"] == 28
+    assert set(plan["days"][0]) >= {"date", "dose_mcg_per_day", "premedication"}
     assert plan["zone"] == "Europe/Paris"
-    assert len(plan["cycles"]) == 2
 
 
 def test_course_change_with_stale_version_answers_409_and_changes_nothing(world: World) -> None:
@@ -71,16 +77,14 @@ def test_course_change_with_stale_version_answers_409_and_changes_nothing(world:
 
 
 def test_clinic_tasks_lists_bag_changes_admission_and_premedication(world: World) -> None:
-    tasks = world.client.get(
-        "/api/v1/clinic/tasks?day=2026-12-08", headers=world.as_("nurse_a")
-    ).json()
-    kinds = {t["kind"] for t in tasks if t["patient_code"] == "P-a1"}
+    """Which tasks a day lists: services/test_tasks
+    (test_the_first_day_lists_the_course_s_tasks_with_their_state,
+    test_the_day_the_inpatient_days_end_lists_the_discharge)."""
+    answer = world.client.get("/api/v1/clinic/tasks?day=2026-12-08", headers=world.as_("nurse_a"))
 
-    assert {"bag-change", "premedication", "admission", "labs"} <= kinds
-    discharge = world.client.get(
-        "/api/v1/clinic/tasks?day=2026-12-17", headers=world.as_("nurse_a")
-    ).json()
-    assert any(t["kind"] == "discharge" and t["patient_code"] == "P-a1" for t in discharge)
+    assert answer.status_code == 200
+    kinds = {t["kind"] for t in answer.json() if t["patient_code"] == "P-a1"}
+    assert "bag-change" in kinds
 
 
 def test_bad_input_answers_422_in_the_cli_words(world: World) -> None:
@@ -183,11 +187,10 @@ def test_bag_prepared_by_one_pharmacist_verified_by_another(world: World) -> Non
     bag = prepared.json()
     recipe = bag["recipe"]
     # Now is 2026-12-10 09:30 UTC; the next 24-h bag is hung on C1D4, 2026-12-11 09:00 Paris.
+    # (The recipe's figures: services/test_pharmacy,
+    # test_a_prepared_bag_carries_its_recipe_for_the_slot.)
     assert recipe["bag_start"] == "2026-12-11T08:00:00+00:00"
-    assert recipe["prescription"]["dose_mcg_per_day"] == 9
-    assert recipe["rate_ml_per_h"] == 10
-    assert recipe["infuse_ml"] == 240
-    assert recipe["total_ml"] == recipe["saline_ml"] + recipe["stabilizer_ml"] + recipe["drug_ml"]
+    assert set(recipe) >= {"prescription", "rate_ml_per_h", "infuse_ml", "total_ml"}
 
     same = _post(world, "pharmacist_a", f"/bags/{bag['id']}/verify", None)
     other = _post(world, "pharmacist_a2", f"/bags/{bag['id']}/verify", None)
@@ -241,13 +244,11 @@ def test_interruption_and_restart_replan_the_course_through_the_label(world: Wor
     )
 
     assert restarted.status_code == 201, restarted.text
+    # The re-plan's decisions and doses: services/test_courses
+    # (test_an_interruption_and_a_restart_replan_the_course_through_the_label).
     plan = restarted.json()["plan"]
     actions = [d["action"] for d in plan["decisions"]]
     assert actions[:2] == ["interrupt", "continue-cycle"]
-    assert "premedicate" in actions
-    assert "restart" in actions
-    days = {d["date"]: d for d in plan["days"]}
-    assert days["2026-12-10"]["dose_mcg_per_day"] == 9
     assert plan["status"] == "active"
     listed = world.client.get(f"/api/v1/courses/{created['id']}", headers=physician).json()
     assert listed["plan"]["decisions"] == plan["decisions"]
@@ -283,12 +284,11 @@ def test_crs_grade_3_recorded_with_the_labels_action(world: World) -> None:
     )
 
     assert response.status_code == 201, response.text
+    # The grade and the label's action: services/test_toxicity
+    # (test_a_grade_3_crs_is_stored_with_the_label_s_corticosteroid_and_restart_dose).
     body = response.json()
     assert body["grade"] == 3
-    action = body["decision"]["action"]
-    assert action["kind"] == "interrupt"
-    assert action["corticosteroid_dose_mg"] == 8
-    assert action["restart_dose_mcg_per_day"] == 9
+    assert body["decision"]["action"]["kind"] == "interrupt"
     assert (
         _post(
             world, "caregiver_a", f"/courses/{world.course_a1}/assessments", {"findings": findings}
@@ -300,16 +300,11 @@ def test_crs_grade_3_recorded_with_the_labels_action(world: World) -> None:
     assert calc.json()["grade"] == 3
 
 
-def test_icans_grading_computes_from_ice_score(world: World) -> None:
-    # ASTCT: ICE 3-6 is grade 2, ICE 0-2 grade 3 (toxicity-and-triage.md, ICANS table).
-    for ice, expected in ((3, 2), (2, 3)):
-        findings = {"scale": "icans", "age_years": 40, "consciousness": "awake", "ice_score": ice}
-        response = _post(world, "physician_a", "/calc/grade", {"findings": findings})
-        assert response.status_code == 200
-        assert response.json()["grade"] == expected
-
-
 def test_calc_bag_answers_like_blina_bag(world: World) -> None:
+    """The recipe's figures and the checks behind a hard stop: domain/pharmacy
+    (test_recipe's test_prepare_bag_24h_28_mcg_solves_mass_balance_to_measurable_volume,
+    test_prescription's test_check_prescription_seven_day_bag_under_the_weight_floor_is_a_
+    hard_stop and test_check_prescription_fixed_dose_for_an_infant_names_the_dose_per_m2)."""
     recipe = _post(
         world, "pharmacist_a", "/calc/bag", {"hours": 24, "weight_kg": 70, "dose_mcg_per_day": 28}
     )
@@ -322,22 +317,7 @@ def test_calc_bag_answers_like_blina_bag(world: World) -> None:
     assert recipe.json()["hard_stop"] is False
     assert stopped.status_code == 200
     assert stopped.json()["hard_stop"] is True
-    assert any("5.4 kg" in reason for reason in stopped.json()["reasons"])
-
-
-def test_calc_bag_fixed_dose_for_an_infant_is_a_hard_stop_naming_the_dose_per_m2(
-    world: World,
-) -> None:
-    body = {"hours": 24, "weight_kg": 5.4, "dose_mcg_per_day": 28, "bsa_m2": 0.29}
-
-    stopped = _post(world, "pharmacist_a", "/calc/bag", body)
-
-    assert stopped.status_code == 200
-    assert stopped.json()["hard_stop"] is True
-    assert any(
-        "97 mcg/m2/day, 6.4 times the label's maximum 15" in reason
-        for reason in stopped.json()["reasons"]
-    )
+    assert stopped.json()["reasons"]
 
 
 def test_calc_replan_answers_like_blina_replan(world: World) -> None:

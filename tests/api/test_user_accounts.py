@@ -163,6 +163,8 @@ def _refusal(response: Any, field: str) -> dict[str, Any]:
 def test_deactivation_ends_every_token_at_once_and_refuses_sign_in_until_reactivated(
     clinics: Clinics,
 ) -> None:
+    """The routes' wiring; the rule (a repeated deactivation changes nothing, the trail
+    and sealed rows verify, the actions audited) is services/test_account_admin's."""
     admin = clinics.token("admin_a")
     tokens = [clinics.token("nurse_a"), clinics.token("nurse_a")]
     nurse = clinics.ids["nurse_a"]
@@ -173,16 +175,9 @@ def test_deactivation_ends_every_token_at_once_and_refuses_sign_in_until_reactiv
     assert answer.json()["active"] is False
     assert not any(clinics.signed_in(t) for t in tokens)
     assert clinics.login("nurse_a").status_code == 401
-    assert _post(clinics, admin, f"/users/{nurse}/deactivate").status_code == 200  # no change
-    assert clinics.verified() == []
-
-    assert _post(clinics, admin, f"/users/{nurse}/reactivate").json()["active"] is True
-    assert clinics.signed_in(clinics.token("nurse_a"))
-    assert clinics.verified() == []
-    assert [a for a in clinics.actions() if a.startswith("user.")][-2:] == [
-        "user.deactivate",
-        "user.reactivate",
-    ]
+    reactivated = _post(clinics, admin, f"/users/{nurse}/reactivate")
+    assert reactivated.status_code == 200
+    assert reactivated.json()["active"] is True
 
 
 def test_an_admin_neither_deactivates_themself_nor_changes_their_own_role(
@@ -217,32 +212,20 @@ def test_a_new_role_ends_the_user_s_sessions_and_the_next_sign_in_carries_it(
     assert not clinics.signed_in(before)
     after = clinics.token("pharmacist_a")
     assert clinics.api.get("/api/v1/me", headers=after).json()["role"] == "physician"
-    assert clinics.verified() == []
 
 
-@pytest.mark.parametrize(
-    ("who", "role", "expected"),
-    [
-        ("patient_a", "caregiver", 200),  # tied to the same patient
-        ("caregiver_a", "patient", 200),
-        ("nurse_a", "admin", 200),
-        ("nurse_a", "patient", 422),  # a patient is tied to a patient
-        ("caregiver_a", "nurse", 422),  # staff are tied to none
-        ("nurse_a", "superuser", 422),
-    ],
-)
-def test_a_role_stays_coherent_with_the_user_s_tie_to_a_patient(
-    clinics: Clinics, who: str, role: str, expected: int
+def test_a_role_the_user_s_tie_to_a_patient_refuses_answers_422_naming_it(
+    clinics: Clinics,
 ) -> None:
+    """Which roles fit which tie is services/test_account_admin's
+    (test_a_role_stays_coherent_with_the_user_s_tie_to_a_patient)."""
     answer = clinics.api.put(
-        f"/api/v1/users/{clinics.ids[who]}/role",
-        json={"role": role},
+        f"/api/v1/users/{clinics.ids['nurse_a']}/role",
+        json={"role": "patient"},
         headers=clinics.token("admin_a"),
     )
 
-    assert answer.status_code == expected, answer.text
-    if expected == 422:
-        assert _refusal(answer, "role")["value"] == role
+    assert _refusal(answer, "role")["value"] == "patient"
 
 
 # --- one's own password -----------------------------------------------------------------------
@@ -271,6 +254,9 @@ def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(clinics: Clin
 def test_a_wrong_current_password_is_a_failed_attempt_that_pauses_the_account(
     clinics: Clinics,
 ) -> None:
+    """The answers' wiring (422, then 429 with Retry-After); what the attempts count,
+    audit and pause is services/test_accounts'
+    (test_change_password_wrong_current_one_is_a_failed_attempt_that_pauses_the_account)."""
     signed_in = clinics.token("nurse_a")
     wrong = {"current_password": "not the password", "new_password": NEW_PASSWORD}
 
@@ -281,27 +267,22 @@ def test_a_wrong_current_password_is_a_failed_attempt_that_pauses_the_account(
         assert _refusal(refusal, "current_password")["value"] == "(hidden)"
     assert paused.status_code == 429
     assert int(paused.headers["retry-after"]) >= 1
-    assert clinics.login("nurse_a").status_code == 401  # paused as after wrong sign-ins
-    assert clinics.signed_in(signed_in)  # a pause ends no session
-    assert clinics.actions().count("password.failed") == 2
-    assert clinics.actions().count("password.locked") == 1
-    clinics.clock.at += timedelta(minutes=16)
-    assert clinics.login("nurse_a").status_code == 200  # the old password still
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
     [
+        # the service's refusal (the rest of the rule: services/test_accounts,
+        # test_change_password_refused_as_input_names_the_field_and_changes_nothing)
         ({"current_password": PASSWORD, "new_password": "short"}, "new_password"),
-        ({"current_password": PASSWORD, "new_password": PASSWORD}, "new_password"),
+        # the request's own bounds
         ({"current_password": PASSWORD, "new_password": "x" * 201}, "new_password"),
-        ({"current_password": PASSWORD, "new_password": "a long one\x00here"}, "new_password"),
         ({"current_password": PASSWORD, "new_password": 12345678901}, "new_password"),
         ({"current_password": "", "new_password": NEW_PASSWORD}, "current_password"),
         ({"new_password": NEW_PASSWORD}, "current_password"),
         ({"current_password": PASSWORD, "new_password": NEW_PASSWORD, "role": "x"}, "role"),
     ],
-    ids=["short", "same", "too-long", "nul", "number", "empty", "missing", "extra"],
+    ids=["short", "too-long", "number", "empty", "missing", "extra"],
 )
 def test_a_password_change_refused_as_input_names_the_field(
     clinics: Clinics, body: dict[str, Any], field: str
@@ -417,15 +398,14 @@ ADMIN_CALLS = [
     ("who", "expected"),
     [
         ("nurse_a", 403),
-        ("patient_a", 403),
-        ("caregiver_a", 403),
-        ("nurse_b", 403),
         ("admin_b", 404),  # another clinic's user: not found
     ],
 )
 def test_only_the_clinic_s_admin_manages_its_users(
     clinics: Clinics, method: str, path: str, body: Any, who: str, expected: int
 ) -> None:
+    """Each route's refusals as answers; every role and clinic against every change is
+    services/test_account_admin's (test_only_the_clinic_s_admin_manages_its_users)."""
     target = clinics.ids["pharmacist_a"]
     signed_in = clinics.token("pharmacist_a")
 

@@ -554,3 +554,52 @@ def test_change_password_too_many_at_once_are_told_to_try_again(
     with limits.admitted(), pytest.raises(LoginBusy):  # the one place taken
         _change(sessions, token, limits=limits)
     assert _nurse(sessions).failed_logins == 0
+
+
+def test_change_password_wrong_current_one_is_a_failed_attempt_that_pauses_the_account(
+    sessions: sessionmaker[Session], clinic_id: int
+) -> None:
+    """Moved down from the API's tests (test_user_accounts)."""
+    token = _login(sessions, RIGHT).token
+    assert token is not None
+
+    for _ in range(3):
+        with pytest.raises(InvalidInput) as refused:
+            _change(sessions, token, current="not the password")
+        assert (refused.value.field, refused.value.value) == ("current_password", "(hidden)")
+    with pytest.raises(LoginThrottled) as paused:
+        _change(sessions, token)
+
+    assert paused.value.retry_after >= 1
+    assert _login(sessions, RIGHT).token is None  # paused as after wrong sign-ins
+    with sessions() as session:  # a pause ends no session
+        assert authenticate(session, now=NOW, token=token).username == "nurse"
+    assert _actions(sessions).count("password.failed") == 2
+    assert _actions(sessions).count("password.locked") == 1
+    assert _login(sessions, RIGHT, NOW + timedelta(minutes=16)).token is not None  # the old one
+
+
+@pytest.mark.parametrize(
+    "new",
+    [
+        "short",
+        RIGHT,  # the same as the current one
+        "x" * 201,
+        "a long one\x00here",
+    ],
+    ids=["short", "same", "too-long", "nul"],
+)
+def test_change_password_refused_as_input_names_the_field_and_changes_nothing(
+    sessions: sessionmaker[Session], clinic_id: int, new: str
+) -> None:
+    """Moved down from the API's tests (test_user_accounts)."""
+    token = _login(sessions, RIGHT).token
+    assert token is not None
+
+    with pytest.raises(InvalidInput) as refused:
+        _change(sessions, token, new=new)
+
+    assert refused.value.field == "new_password"
+    assert RIGHT not in str(refused.value)
+    assert _nurse(sessions).failed_logins == 0  # nothing was changed or counted
+    assert _login(sessions, RIGHT).token is not None

@@ -14,6 +14,7 @@ from blina.knowledge import Knowledge
 from blina.services import alerts, reports
 from blina.services.actors import Actor
 from blina.services.alerts import acknowledge_alert, escalate_due
+from blina.services.errors import Conflict, PermissionDenied
 from blina.services.patients import create_patient
 from blina.services.reports import CheckInRequest, submit_report
 from blina.store.prepared import Prepared
@@ -111,6 +112,24 @@ def test_acknowledged_alert_does_not_escalate(
 
     assert _escalate(sessions, NOW + timedelta(hours=1)) == 0
     assert _told(sessions) == ["on-call-nurse@clinic.test"]
+
+
+def test_an_alert_is_acknowledged_once_by_the_care_team_and_stops_escalating(
+    sessions: sessionmaker[Session], knowledge: Knowledge
+) -> None:
+    """Moved down from the API's tests (test_check_ins)."""
+    nurse, family, patient = _clinic(sessions, minutes=10)
+    alert_id = _submit(sessions, knowledge, family, patient)
+
+    with transaction(sessions) as session, pytest.raises(PermissionDenied):
+        acknowledge_alert(session, actor=family, now=NOW, alert_id=alert_id, outcome="advice-given")
+    with transaction(sessions) as session:
+        taken = acknowledge_alert(
+            session, actor=nurse, now=NOW, alert_id=alert_id, outcome="patient-called-in"
+        )
+    assert (taken.status, taken.next_escalation_at) == ("acknowledged", None)
+    with transaction(sessions) as session, pytest.raises(Conflict):
+        acknowledge_alert(session, actor=nurse, now=NOW, alert_id=alert_id, outcome="advice-given")
 
 
 def test_no_time_set_for_the_level_tells_every_contact_at_once(

@@ -5,6 +5,7 @@ and expects the same answers."""
 import asyncio
 from collections.abc import Coroutine
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
@@ -145,6 +146,55 @@ def test_the_same_check_in_again_is_answered_as_before_another_under_its_key_ref
     assert (again.id, again.replayed, again.report) == (first.id, True, first.report)
     assert _count(sessions, SymptomReport) == 1
     assert _count(sessions, Alert) == 0
+
+
+# --- moved down from the API's tests (test_check_ins) --------------------------------------
+
+
+def test_a_check_in_keeps_its_temperature_as_entered_and_says_what_to_do_now(
+    check_in_writer: CheckInWriter, family: Family
+) -> None:
+    posted = _posted(family.token, family.patient, "phone-123", FEVER_AND_CONFUSION)
+    feverish = CheckInRequest(
+        symptoms={"fever": None, "chills": 1}, temperature=Decimal("38.6"), note="after lunch"
+    )
+
+    alerting = _run(check_in_writer.write(posted))
+    exact = _run(check_in_writer.write(_posted(family.token, family.patient, "t", feverish)))
+
+    assert exact.report["temperature"] == "38.6"  # exact, as entered
+    assert alerting.report["triage"]["alert"] is True
+    assert alerting.report["triage"]["instructions"]["do_now"]
+
+
+def test_a_key_reused_with_another_check_in_is_refused_naming_it_and_a_new_key_is_triaged(
+    check_in_writer: CheckInWriter, family: Family, sessions: sessionmaker[Session]
+) -> None:
+    """The key first came with a calm check-in; sent again with a fever of 40.5 and a
+    seizure it is refused naming the key, never answered with the first triage, and the
+    same check-in under a new key is stored and raises its alert."""
+    calm = CheckInRequest(symptoms={}, temperature=Decimal(37))
+    emergency = CheckInRequest(symptoms={"seizure": None}, temperature=Decimal("40.5"))
+    first = _run(check_in_writer.write(_posted(family.token, family.patient, "phone-7", calm)))
+
+    with pytest.raises(KeyReused) as reused:
+        _run(check_in_writer.write(_posted(family.token, family.patient, "phone-7", emergency)))
+    fresh = _run(check_in_writer.write(_posted(family.token, family.patient, "phone-8", emergency)))
+
+    assert first.report["triage"]["level"] == "routine"
+    assert (reused.value.field, reused.value.value) == ("Idempotency-Key", "phone-7")
+    assert "a new key for a new check-in" in str(reused.value)
+    assert fresh.report["triage"]["level"] == "emergency"
+    assert fresh.alert_id is not None
+
+
+def test_a_key_belongs_to_its_sender(check_in_writer: CheckInWriter, family: Family) -> None:
+    """A nurse sending the patient's key gets a report of her own, not the family's."""
+    theirs = _run(check_in_writer.write(_posted(family.token, family.patient, "shared")))
+    hers = _run(check_in_writer.write(_posted(family.nurse, family.patient, "shared")))
+
+    assert hers.id != theirs.id
+    assert hers.replayed is False
 
 
 def test_a_sender_not_signed_in_or_not_the_patients_is_refused_and_nothing_is_kept(

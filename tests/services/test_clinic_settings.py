@@ -5,8 +5,10 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from blina.domain.errors import InvalidInput
+from blina.knowledge import Knowledge
 from blina.services.clinic_settings import ClinicNumbers, clinic_numbers, set_clinic_numbers
 from blina.services.errors import PermissionDenied
+from blina.services.reports import CheckInRequest, list_reports, submit_report
 from blina.store.session import read_only, transaction
 from tests.clinic_factories import NOW, World, audited
 
@@ -32,6 +34,32 @@ def test_the_admin_sets_the_numbers_trimmed_and_the_change_is_audited(
     }
 
 
+def test_a_check_in_s_answer_shows_the_numbers_as_they_were_when_it_was_sent(
+    sessions: sessionmaker[Session], world: World, knowledge: Knowledge
+) -> None:
+    """Moved down from the API's tests (test_clinic_numbers)."""
+    with transaction(sessions) as session:
+        set_clinic_numbers(session, actor=world.admin, now=NOW, numbers=PARIS)
+    with transaction(sessions) as session:
+        answer = submit_report(
+            session,
+            actor=world.family,
+            now=NOW,
+            knowledge=knowledge,
+            patient_id=world.patient,
+            idempotency_key="numbers-1",
+            check_in=CheckInRequest(symptoms={"seizure": None}),
+        )
+    with transaction(sessions) as session:
+        set_clinic_numbers(session, actor=world.admin, now=NOW, numbers=ClinicNumbers("", "", ""))
+
+    expected = {"care_team_phone": "+33 1 23 45 67 89", "emergency_number": "112"}
+    assert answer.report["contacts"] == {**expected, "crisis_line": "3114"}
+    with read_only(sessions) as session:
+        [kept] = list_reports(session, actor=world.nurse, patient_id=world.patient)
+    assert kept.report["contacts"] == answer.report["contacts"]
+
+
 def test_a_clinic_sees_its_own_numbers_only(sessions: sessionmaker[Session], world: World) -> None:
     with transaction(sessions) as session:
         set_clinic_numbers(session, actor=world.admin, now=NOW, numbers=PARIS)
@@ -54,6 +82,8 @@ def test_empty_numbers_are_allowed(sessions: sessionmaker[Session], world: World
     [
         (ClinicNumbers("call the ward", "112", ""), "phone"),
         (ClinicNumbers("", "+", ""), "emergency_number"),
+        (ClinicNumbers("", "call 112", ""), "emergency_number"),
+        (ClinicNumbers("+33 1 23\n45", "", ""), "phone"),
         (ClinicNumbers("", "1" * 33, ""), "emergency_number"),
         (ClinicNumbers("", "", "31-14 ext. 2"), "crisis_line"),
         (ClinicNumbers("", "", "٣١١٤"), "crisis_line"),  # digits, but not ASCII ones

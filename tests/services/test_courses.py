@@ -409,3 +409,55 @@ def test_a_new_course_may_start_once_the_last_one_ended_and_pages_show_the_activ
     assert chosen is not None
     assert chosen.course.id == second
     assert current_view([]) is None
+
+
+# --- moved down from the API's tests (tests/api/test_flows.py) -------------------------------
+
+
+def test_a_course_read_back_carries_its_plan_stepping_up_from_9_to_28_mcg_a_day(
+    sessions: sessionmaker[Session], world: World, knowledge: Knowledge
+) -> None:
+    request = adult_course(start=date(2026, 12, 8), cycles=2, confirm_past_start=True)
+    with transaction(sessions) as session:
+        course_id = add_course(session, world, knowledge, request=request)
+
+    with read_only(sessions) as session:
+        view = get_course(
+            session, actor=world.nurse, now=NOW, knowledge=knowledge, course_id=course_id
+        )
+
+    assert view.course.regimen_id == "relapsed-refractory"
+    assert view.course.weight_kg == 70
+    assert view.plan.days[0].date == date(2026, 12, 8)
+    assert view.plan.days[0].dose.value == 9
+    assert view.plan.days[7].dose.value == 28
+    assert view.plan.zone.key == "Europe/Paris"
+    assert len(view.plan.cycles) == 2
+
+
+def test_an_interruption_and_a_restart_replan_the_course_through_the_label(
+    sessions: sessionmaker[Session], world: World, knowledge: Knowledge
+) -> None:
+    request = adult_course(start=date(2026, 12, 1), confirm_past_start=True)
+    with transaction(sessions) as session:
+        course_id = add_course(session, world, knowledge, request=request)
+    interrupt = {"at": "2026-12-09T10:00:00Z", "kind": "interrupt", "cause": "crs", "grade": 3}
+    restart = {"at": "2026-12-10T09:00:00Z", "kind": "restart", "dose_mcg_per_day": 9}
+
+    _event(sessions, world, knowledge, course_id, interrupt)
+    view = _event(sessions, world, knowledge, course_id, restart, version=2)
+
+    assert view.replanned is not None
+    actions = [str(d.action) for d in view.replanned.decisions]
+    assert actions[:2] == ["interrupt", "continue-cycle"]
+    assert "premedicate" in actions
+    assert "restart" in actions
+    days = {d.date: d for d in view.replanned.plan.days}
+    assert days[date(2026, 12, 10)].dose.value == 9
+    assert str(view.replanned.status) == "active"
+    with read_only(sessions) as session:
+        again = get_course(
+            session, actor=world.physician, now=NOW, knowledge=knowledge, course_id=course_id
+        )
+    assert again.replanned is not None
+    assert again.replanned.decisions == view.replanned.decisions

@@ -64,3 +64,14 @@ def test_icans_with_any_seizure_acts_on_the_label_s_seizure_row(
 
     assert grading.grade >= 3
     assert reaction is AdverseReaction.SEIZURE
+
+
+@pytest.mark.parametrize(("ice", "grade"), [(3, 2), (2, 3)])
+def test_icans_is_graded_from_the_ice_score(knowledge: Knowledge, ice: int, grade: int) -> None:
+    """Moved down from the API's tests (test_flows). ASTCT: ICE 3-6 is grade 2, ICE 0-2
+    grade 3 (toxicity-and-triage.md, ICANS table)."""
+    findings = IcansFindings(Decimal(40), Consciousness.AWAKE, ice_score=ice)
+
+    grading, _ = grade_icans_findings(findings, knowledge)
+
+    assert grading.grade == grade

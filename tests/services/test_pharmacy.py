@@ -121,6 +121,26 @@ def test_the_next_bag_is_the_current_plan_s_first_slot_without_one(
     assert (event.after["code"], event.after["overrides"]) == (row.code, {})
 
 
+def test_a_prepared_bag_carries_its_recipe_for_the_slot(
+    sessions: sessionmaker[Session],
+    world: World,
+    knowledge: Knowledge,
+    library: ResolvedLibrary,
+    course: int,
+) -> None:
+    """Moved down from the API's tests (test_flows): a 24-h bag of 9 mcg/day runs at
+    10 mL/h, 240 mL to infuse, its volumes adding up."""
+    bag_id = _prepare(sessions, world, knowledge, library, course)
+
+    with read_only(sessions) as session:
+        recipe = get_bag(session, actor=world.pharmacist, bag_id=bag_id)[0].recipe
+    assert recipe["bag_start"] == FIRST.isoformat()
+    assert recipe["prescription"]["dose_mcg_per_day"] == 9
+    assert recipe["rate_ml_per_h"] == 10
+    assert recipe["infuse_ml"] == 240
+    assert recipe["total_ml"] == recipe["saline_ml"] + recipe["stabilizer_ml"] + recipe["drug_ml"]
+
+
 def test_a_slot_gets_one_bag_and_a_start_the_plan_lacks_is_bad_input(
     sessions: sessionmaker[Session],
     world: World,
@@ -206,7 +226,10 @@ def test_a_second_pharmacist_verifies_never_the_one_who_prepared(
 ) -> None:
     bag_id = _prepare(sessions, world, knowledge, library, course)
 
-    with transaction(sessions) as session, pytest.raises(PermissionDenied, match="second"):
+    with (
+        transaction(sessions) as session,
+        pytest.raises(PermissionDenied, match="never by the one who prepared it"),
+    ):
         verify_bag(session, actor=world.pharmacist, now=NOW, knowledge=knowledge, bag_id=bag_id)
     with transaction(sessions) as session:
         row = verify_bag(session, actor=world.checker, now=NOW, knowledge=knowledge, bag_id=bag_id)

@@ -145,3 +145,16 @@ def test_today_is_the_clinic_s_date(sessions: sessionmaker[Session], world: Worl
     with read_only(sessions) as session:
         assert clinic_today(session, actor=world.nurse, now=NOW) == TODAY
         assert clinic_today(session, actor=world.nurse, now=late) == date(2026, 12, 11)
+
+
+def test_the_day_the_inpatient_days_end_lists_the_discharge(
+    sessions: sessionmaker[Session], world: World, course: int
+) -> None:
+    """Moved down from the API's tests (test_flows): a course starting on the 8th lists
+    the discharge on the 17th, so this one, starting on the 10th, on the 19th."""
+    with read_only(sessions) as session:
+        tasks = tasks_for_day(session, actor=world.nurse, day=date(2026, 12, 19), now=NOW)
+
+    assert [(t.kind, t.patient_code) for t in tasks if t.kind == "discharge"] == [
+        ("discharge", "P1")
+    ]

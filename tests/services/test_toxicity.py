@@ -75,6 +75,33 @@ def test_a_grade_3_crs_is_stored_with_the_label_s_interruption_and_audited(
     }
 
 
+def test_a_grade_3_crs_is_stored_with_the_label_s_corticosteroid_and_restart_dose(
+    sessions: sessionmaker[Session], world: World, knowledge: Knowledge, course: int
+) -> None:
+    """Moved down from the API's tests (test_flows): fever, one vasopressor and low-flow
+    oxygen."""
+    findings = CrsFindings(Decimal("39.5"), Hypotension.ONE_VASOPRESSOR, OxygenSupport.LOW_FLOW)
+    grading = grade_crs_findings(findings, knowledge)[0]
+
+    with transaction(sessions) as session:
+        row = record_assessment(
+            session,
+            actor=world.nurse,
+            now=NOW,
+            knowledge=knowledge,
+            course_id=course,
+            reaction=AdverseReaction.CRS,
+            grading=grading,
+            inputs={},
+        )
+
+    assert row.grade == 3
+    action = row.decision["action"]
+    assert action["kind"] == "interrupt"
+    assert action["corticosteroid_dose_mg"] == 8
+    assert action["restart_dose_mcg_per_day"] == 9
+
+
 def test_a_grade_0_has_no_action_to_take(
     sessions: sessionmaker[Session], world: World, knowledge: Knowledge, course: int
 ) -> None:

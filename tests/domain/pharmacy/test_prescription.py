@@ -221,3 +221,14 @@ def test_check_prescription_care_area_fixed_dose_skips_per_m2_limits() -> None:
     report = check_prescription(make_rx(dose="28"), rules=RULES, bag=_bag(24), care_area=area)
 
     assert report.codes() == ("prescription-within-label",)
+
+
+def test_check_prescription_seven_day_bag_under_the_weight_floor_is_a_hard_stop() -> None:
+    """Moved down from the API's tests (test_flows, the bag calculator): 9 mcg/day in a
+    168-h bag for 5 kg."""
+    report = check_prescription(
+        make_rx(hours=168, dose="9", weight="5"), rules=RULES, bag=_bag(168)
+    )
+
+    assert report.level is CheckLevel.HARD
+    assert any("5.4 kg" in check.reason for check in report.hard)
