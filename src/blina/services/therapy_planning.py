@@ -16,6 +16,10 @@ from decimal import Decimal
 
 from blina.domain.body import BodyRules, Range, bsa_mosteller
 from blina.domain.errors import InvalidInput
+from blina.domain.therapies.car_t import CarTProduct
+from blina.domain.therapies.cell_inputs import Bridging, Journey
+from blina.domain.therapies.cell_journey import plan_cell_journey
+from blina.domain.therapies.cell_second_dose import FirstDoseReaction
 from blina.domain.therapies.cycle_doses import (
     CycleDoseFacts,
     CycleDoseRequest,
@@ -28,10 +32,6 @@ from blina.domain.therapies.hosted_doses import (
     HostedDoseRequest,
     plan_hosted_doses,
 )
-from blina.domain.therapies.car_t import CarTProduct
-from blina.domain.therapies.cell_inputs import Bridging, Journey
-from blina.domain.therapies.cell_journey import plan_cell_journey
-from blina.domain.therapies.cell_second_dose import FirstDoseReaction
 from blina.domain.therapies.model import TherapyPlan
 from blina.domain.units import M2, Cm, Kg
 from blina.knowledge import Knowledge
