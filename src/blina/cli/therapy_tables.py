@@ -4,7 +4,8 @@ One row per planned day: what is given (dose with its arithmetic), the premedica
 the checks due; then the plan's warnings, the facts the sources lack (gaps) and the
 sources cited. Generic over the plan's kind, so the CAR-T journeys render here too: a
 dose of another drug than the therapy (lymphodepletion) is named, cells are written as
-the label writes them (3.8 x 10^7 as its superscript form), and a dose band with no single dose shows its band.
+the label writes them (3.8 x 10^7, in superscript), and a dose band with no single
+dose shows its band.
 """
 
 from collections.abc import Mapping
