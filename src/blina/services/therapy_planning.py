@@ -102,6 +102,9 @@ _DOSE_FIELDS = (
 )
 
 
+_UNGIVEN = TherapyInputs(therapy="")  # every field at its default: not given
+
+
 def therapy_keys(knowledge: Knowledge) -> tuple[str, ...]:
     """Every therapy ``blina plan --therapy`` knows: blinatumomab first, then the drugs,
     then the CAR-T products (each group sorted)."""
@@ -229,10 +232,10 @@ def _reaction(inputs: TherapyInputs) -> FirstDoseReaction | None:
 _GRADE_WITH = "a grade from 0 (none) to 4, given with first_dose_"
 
 
-def _refuse(inputs: TherapyInputs, fields: tuple[str, ...], allowed: str) -> None:
-    for name in fields:
-        value = getattr(inputs, name)
-        if value is not None and value is not False and value != () and value != {}:
+def _refuse(inputs: TherapyInputs, names: tuple[str, ...], allowed: str) -> None:
+    """A field given (not its default) for a therapy that does not take it is refused."""
+    for name in names:
+        if getattr(inputs, name) != getattr(_UNGIVEN, name):
             raise InvalidInput(name, "given", allowed)
 
 
