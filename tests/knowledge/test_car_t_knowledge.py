@@ -35,6 +35,11 @@ def test_car_t_knowledge_has_the_three_products(knowledge: Knowledge) -> None:
 
     assert list(products) == ["tisagenlecleucel", "brexucabtagene", "obecabtagene"]
     assert [p.brand for p in products.values()] == ["KYMRIAH", "TECARTUS", "AUCATZYL"]
+    assert [p.name for p in products.values()] == [
+        "Tisagenlecleucel (KYMRIAH)",
+        "Brexucabtagene autoleucel (TECARTUS)",
+        "Obecabtagene autoleucel (AUCATZYL)",
+    ]
     assert products["obecabtagene"].split is not None
     assert products["tisagenlecleucel"].split is None
 

@@ -64,7 +64,10 @@ def plan(
     ] = None,
     start: Annotated[
         str | None,
-        typer.Option(help="First infusion day (inotuzumab: cycle 1 day 1), YYYY-MM-DD"),
+        typer.Option(
+            help="First infusion day (inotuzumab: cycle 1 day 1; CAR-T: day 0, the first "
+            "cell infusion), YYYY-MM-DD"
+        ),
     ] = None,
     height_cm: Annotated[
         str | None, typer.Option(help="Height in cm (needed under 45 kg and for children)")
@@ -88,10 +91,17 @@ def plan(
     ] = OutputFormat.TABLE,
     therapy: Annotated[
         str,
-        typer.Option(help="blinatumomab (default), inotuzumab, rituximab or gemtuzumab"),
+        typer.Option(
+            help="blinatumomab (default), inotuzumab, rituximab, gemtuzumab, or a CAR-T "
+            "product: tisagenlecleucel, brexucabtagene or obecabtagene"
+        ),
     ] = BLINATUMOMAB,
     bsa_m2: Annotated[
-        str | None, typer.Option(help="Other therapies: BSA in m2 (or height and weight)")
+        str | None,
+        typer.Option(
+            help="Other therapies: BSA in m2 (or height and weight; CAR-T: where "
+            "lymphodepletion is per m2)"
+        ),
     ] = None,
     transplant: Annotated[
         str | None, typer.Option(help="Inotuzumab: planned or not-planned (stem-cell transplant)")
@@ -117,10 +127,54 @@ def plan(
         list[str] | None,
         typer.Option(help="Rituximab, gemtuzumab: a host course's day 1, COURSE=YYYY-MM-DD"),
     ] = None,
+    leukapheresis_on: Annotated[
+        str | None, typer.Option(help="CAR-T: leukapheresis date, YYYY-MM-DD")
+    ] = None,
+    product_ready_on: Annotated[
+        str | None, typer.Option(help="CAR-T: date the product is ready (recorded)")
+    ] = None,
+    bridging: Annotated[
+        str | None, typer.Option(help="CAR-T: bridging therapy as the physician records it")
+    ] = None,
+    bridging_start: Annotated[
+        str | None, typer.Option(help="CAR-T: bridging start date (with --bridging)")
+    ] = None,
+    lymphodepletion_start: Annotated[
+        str | None,
+        typer.Option(help="CAR-T: lymphodepletion start date (default: the label's last start)"),
+    ] = None,
+    marrow_blasts_percent: Annotated[
+        str | None,
+        typer.Option(help="Obecabtagene: marrow blasts in % (decides the dose split; required)"),
+    ] = None,
+    second_dose_on: Annotated[
+        str | None,
+        typer.Option(help="Obecabtagene: second infusion date (default Day 10), YYYY-MM-DD"),
+    ] = None,
+    first_dose_crs_grade: Annotated[
+        str | None,
+        typer.Option(help="Obecabtagene: worst CRS grade after Day 1, 0-4 (re-plan)"),
+    ] = None,
+    first_dose_icans_grade: Annotated[
+        str | None,
+        typer.Option(help="Obecabtagene: worst ICANS grade after Day 1, 0-4 (re-plan)"),
+    ] = None,
+    second_dose_withheld: Annotated[
+        bool, typer.Option(help="Obecabtagene: the physician withholds the second infusion")
+    ] = False,
+    stay_near_days: Annotated[
+        str | None,
+        typer.Option(help="CAR-T: days to stay near the centre (where the label's is missing)"),
+    ] = None,
+    no_driving_days: Annotated[
+        str | None,
+        typer.Option(help="CAR-T: days not to drive (where the label's is missing, or longer)"),
+    ] = None,
 ) -> None:
     """Plan a course day by day: doses, hospital days, premedication, bag changes, precautions.
 
-    Blinatumomab by default; --therapy plans inotuzumab, rituximab or gemtuzumab."""
+    Blinatumomab by default; --therapy plans inotuzumab, rituximab, gemtuzumab, or the
+    journey around a CAR-T infusion (tisagenlecleucel, brexucabtagene, obecabtagene)."""
     options = TherapyOptions(
         therapy=therapy,
         bsa_m2=bsa_m2,
@@ -134,6 +188,18 @@ def plan(
         dose_date=tuple(dose_date or ()),
         blasts_per_mm3=blasts_per_mm3,
         host_day1=tuple(host_day1 or ()),
+        leukapheresis_on=leukapheresis_on,
+        product_ready_on=product_ready_on,
+        bridging=bridging,
+        bridging_start=bridging_start,
+        lymphodepletion_start=lymphodepletion_start,
+        marrow_blasts_percent=marrow_blasts_percent,
+        second_dose_on=second_dose_on,
+        first_dose_crs_grade=first_dose_crs_grade,
+        first_dose_icans_grade=first_dose_icans_grade,
+        second_dose_withheld=second_dose_withheld,
+        stay_near_days=stay_near_days,
+        no_driving_days=no_driving_days,
     )
     with user_errors():
         if therapy.strip() != BLINATUMOMAB:

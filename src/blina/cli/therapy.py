@@ -1,9 +1,11 @@
-"""``blina plan --therapy NAME``: the therapies planned beside blinatumomab.
+"""``blina plan --therapy NAME``: the therapies planned beside blinatumomab (the drugs
+and the CAR-T journeys).
 
 ``plan`` (cli/plan.py) keeps blinatumomab as its default and hands any other therapy
 here. This module turns the command-line text into typed inputs (one line naming the
 field on bad input, exit 2), asks the service for the plan and prints it as tables or
-JSON. Options that belong to the other kind of therapy are refused, never ignored.
+JSON. Options that belong to the other kind of therapy are refused, never ignored:
+blinatumomab's here, the drugs' and CAR-T's by the service.
 """
 
 import re
@@ -21,7 +23,13 @@ from blina.domain.therapies.cycle_doses import Response, Transplant
 from blina.interop.json.therapy_plan import therapy_plan_to_dict
 from blina.interop.json.values import dumps
 from blina.knowledge import load_knowledge
-from blina.services.therapy_planning import BLINATUMOMAB, TherapyInputs, plan_therapy
+from blina.services.therapy_planning import (
+    BLINATUMOMAB,
+    CELL_FIELDS,
+    TherapyInputs,
+    plan_therapy,
+    therapy_name,
+)
 
 __all__ = ["BLINATUMOMAB", "TherapyOptions", "refuse_therapy_options", "run_therapy_plan"]
 
@@ -44,38 +52,67 @@ class TherapyOptions:
     dose_date: tuple[str, ...] = ()
     blasts_per_mm3: str | None = None
     host_day1: tuple[str, ...] = ()
+    leukapheresis_on: str | None = None
+    product_ready_on: str | None = None
+    bridging: str | None = None
+    bridging_start: str | None = None
+    lymphodepletion_start: str | None = None
+    marrow_blasts_percent: str | None = None
+    second_dose_on: str | None = None
+    first_dose_crs_grade: str | None = None
+    first_dose_icans_grade: str | None = None
+    second_dose_withheld: bool = False
+    stay_near_days: str | None = None
+    no_driving_days: str | None = None
 
 
-_ONLY_OTHER = (
-    "bsa_m2",
-    "transplant",
-    "response",
-    "mrd",
-    "first_cycle_days",
-    "dose_date",
-    "blasts_per_mm3",
-    "host_day1",
-)
+_INOTUZUMAB = "inotuzumab"
+_DRUG_ONLY = {
+    "transplant": _INOTUZUMAB,
+    "response": _INOTUZUMAB,
+    "mrd": _INOTUZUMAB,
+    "first_cycle_days": _INOTUZUMAB,
+    "dose_date": _INOTUZUMAB,
+    "blasts_per_mm3": _INOTUZUMAB,
+    "host_day1": "rituximab or gemtuzumab",
+}
+_ONLY_OTHER = ("bsa_m2", *_DRUG_ONLY, *CELL_FIELDS)
 
 
 def refuse_therapy_options(options: TherapyOptions) -> None:
     """Blinatumomab's plan takes none of the other therapies' options."""
-    for name in _ONLY_OTHER:
-        value = getattr(options, name)
-        if value:
-            shown = ", ".join(value) if isinstance(value, tuple) else value
-            raise InvalidInput(name, shown, "used only with --therapy other than blinatumomab")
+    _refuse(options, _ONLY_OTHER, "used only with --therapy other than blinatumomab")
 
 
 def run_therapy_plan(options: TherapyOptions, *, as_json: bool) -> None:
     knowledge = load_knowledge()
+    cars = knowledge.car_t.products
+    if options.therapy.strip() in cars:
+        for name, owner in _DRUG_ONLY.items():
+            _refuse(options, (name,), f"used only for {owner}")
+    elif options.therapy.strip() in knowledge.therapies:
+        _refuse(options, CELL_FIELDS, f"used only for CAR-T: {', '.join(cars)}")
     plan = plan_therapy(knowledge, _inputs(options))
     if as_json:
         references = {key: entry.reference for key, entry in knowledge.sources.items()}
         typer.echo(dumps(therapy_plan_to_dict(plan, references)))
         return
-    name = getattr(knowledge.therapies[plan.therapy], "name", plan.therapy)
+    name = therapy_name(knowledge, plan.therapy)
     render_therapy_plan(plan, name, knowledge.sources, Console(width=160))
+
+
+def _refuse(options: TherapyOptions, names: tuple[str, ...], allowed: str) -> None:
+    """An option of another therapy is one line naming it, never ignored."""
+    for name in names:
+        value = getattr(options, name)
+        if value is not None and value is not False and value != ():
+            raise InvalidInput(name, _shown(value), allowed)
+
+
+def _shown(value: str | bool | tuple[str, ...]) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    return "given" if value is True else str(value)
 
 
 def _inputs(options: TherapyOptions) -> TherapyInputs:
@@ -94,11 +131,31 @@ def _inputs(options: TherapyOptions) -> TherapyInputs:
         dose_dates=_dose_dates(options.dose_date),
         blasts_per_mm3=_decimal("blasts_per_mm3", options.blasts_per_mm3),
         host_day1=_host_days(options.host_day1),
+        leukapheresis_on=_date("leukapheresis_on", options.leukapheresis_on),
+        product_ready_on=_date("product_ready_on", options.product_ready_on),
+        bridging=options.bridging,
+        bridging_start=_date("bridging_start", options.bridging_start),
+        lymphodepletion_start=_date("lymphodepletion_start", options.lymphodepletion_start),
+        marrow_blasts_percent=_decimal("marrow_blasts_percent", options.marrow_blasts_percent),
+        second_dose_on=_date("second_dose_on", options.second_dose_on),
+        first_dose_crs_grade=_integer("first_dose_crs_grade", options.first_dose_crs_grade),
+        first_dose_icans_grade=_integer("first_dose_icans_grade", options.first_dose_icans_grade),
+        second_dose_withheld=options.second_dose_withheld,
+        stay_near_days=_integer("stay_near_days", options.stay_near_days),
+        no_driving_days=_integer("no_driving_days", options.no_driving_days),
     )
 
 
 def _decimal(field: str, text: str | None) -> Decimal | None:
     return None if text is None else parse_decimal(field, text)
+
+
+def _date(field: str, text: str | None) -> date | None:
+    return None if text is None else parse_date(field, text)
+
+
+def _integer(field: str, text: str | None) -> int | None:
+    return None if text is None else parse_integer(field, text)
 
 
 def _choice(field: str, text: str | None, enum: type[Transplant]) -> Transplant | None:

@@ -2,7 +2,10 @@
 
 One row per planned day: what is given (dose with its arithmetic), the premedication and
 the checks due; then the plan's warnings, the facts the sources lack (gaps) and the
-sources cited. Generic over the plan's kind, so the CAR-T journeys render here too.
+sources cited. Generic over the plan's kind, so the CAR-T journeys render here too: a
+dose of another drug than the therapy (lymphodepletion) is named, cells are written as
+the label writes them (3.8 x 10^7, in superscript), and a dose band with no single
+dose shows its band.
 """
 
 from collections.abc import Mapping
@@ -12,6 +15,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from blina.domain.therapies.car_t import format_cells
 from blina.domain.therapies.model import Entry, EntryKind, TherapyDay, TherapyPlan
 from blina.interop.json.therapy_plan import sources_used
 from blina.knowledge import SourceEntry
@@ -51,24 +55,28 @@ def _calendar(plan: TherapyPlan) -> Table:
     for column in ("Date", "Day", *columns):
         table.add_column(column)
     for day in plan.days:
-        cells = _cells(day)
+        cells = _cells(day, plan.therapy)
         table.add_row(f"{day.on:%a %d %b %Y}", day.label, *(cells[c] for c in columns))
     return table
 
 
-def _cells(day: TherapyDay) -> dict[str, str]:
+def _cells(day: TherapyDay, therapy: str) -> dict[str, str]:
     by_kind: dict[str, list[str]] = {column: [] for column in (*_COLUMNS.values(), "Other")}
     for entry in day.entries:
-        by_kind[_COLUMNS.get(entry.kind, "Other")].append(_short(entry))
+        by_kind[_COLUMNS.get(entry.kind, "Other")].append(_short(entry, therapy))
     return {column: ", ".join(items) for column, items in by_kind.items()}
 
 
-def _short(entry: Entry) -> str:
+def _short(entry: Entry, therapy: str) -> str:
+    if entry.kind is EntryKind.DOSE and entry.dose is None and entry.basis:
+        return f"{entry.what} ({escape(entry.basis)})"  # a band: no single dose
     if entry.dose is None:
         return entry.what
+    amount = format_cells(entry.dose) if entry.unit == "cells" else str(entry.dose)
     if entry.kind is EntryKind.DOSE:
-        return f"[bold]{entry.dose} {entry.unit}[/bold] ({escape(entry.basis or '')})"
-    return f"{entry.what} {entry.dose} {entry.unit}"
+        named = "" if entry.what == therapy else f"{entry.what} "
+        return f"{named}[bold]{amount} {entry.unit}[/bold] ({escape(entry.basis or '')})"
+    return f"{entry.what} {amount} {entry.unit}"
 
 
 def _legend(plan: TherapyPlan) -> Table:

@@ -225,6 +225,7 @@ class PeriodsFile(_Strict):
 
 
 class ProductFile(_Strict):
+    name: str
     brand: str
     anchor_day: NonNegativeInt
     anchor_source: str
@@ -275,6 +276,7 @@ def _product(key: str, entry: ProductFile, shared: SharedFile, file: str, at: st
         raise KnowledgeError(file, at, "a split dose and its second_dose_rule go together")
     return CarTProduct(
         key=key,
+        name=entry.name,
         brand=entry.brand,
         anchor_day=entry.anchor_day,
         anchor_source=entry.anchor_source,

@@ -271,6 +271,7 @@ class CarTProduct:
     """One product's journey facts, with the class facts folded in."""
 
     key: str  # "tisagenlecleucel", "brexucabtagene", "obecabtagene"
+    name: str  # "Tisagenlecleucel (KYMRIAH)": the generic name and the brand, for headings
     brand: str
     anchor_day: int  # how the label numbers the (first) infusion day: 0, or 1 for obe-cel
     anchor_source: str

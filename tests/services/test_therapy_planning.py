@@ -1,0 +1,189 @@
+"""``plan_therapy`` for the CAR-T products: the same ``TherapyPlan`` as the journey
+planner, the inputs of the other kind refused by field name (for the API as for the
+CLI), and the obecabtagene re-plan as the same call with the reaction given."""
+
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from blina.domain.body import bsa_mosteller
+from blina.domain.errors import InvalidInput
+from blina.domain.therapies.cell_journey import (
+    Bridging,
+    Journey,
+    plan_cell_journey,
+    replan_after_first_dose,
+)
+from blina.domain.therapies.cell_second_dose import FirstDoseReaction
+from blina.domain.therapies.cycle_doses import Response, Transplant
+from blina.domain.units import M2, Cm, Kg
+from blina.knowledge import Knowledge
+from blina.services.therapy_planning import (
+    CELL_FIELDS,
+    TherapyInputs,
+    plan_therapy,
+    therapy_keys,
+    therapy_name,
+)
+
+DAY0 = date(2027, 3, 1)
+ONE = timedelta(days=1)
+KYMRIAH = TherapyInputs(
+    therapy="tisagenlecleucel",
+    start=DAY0,
+    weight_kg=Decimal(38),
+    height_cm=Decimal(140),
+)
+AUCATZYL = TherapyInputs(
+    therapy="obecabtagene",
+    start=DAY0,
+    weight_kg=Decimal(60),
+    marrow_blasts_percent=Decimal(12),
+)
+INOTUZUMAB = TherapyInputs(
+    therapy="inotuzumab",
+    bsa_m2=Decimal("1.72"),
+    start=date(2027, 1, 4),
+    transplant=Transplant.NOT_PLANNED,
+)
+
+
+def test_therapy_keys_list_the_car_t_products_after_the_drugs(knowledge: Knowledge) -> None:
+    keys = therapy_keys(knowledge)
+
+    assert keys[0] == "blinatumomab"
+    assert keys[-3:] == ("brexucabtagene", "obecabtagene", "tisagenlecleucel")
+    assert set(keys[1:-3]) == set(knowledge.therapies)
+
+
+def test_therapy_name_of_a_product_a_drug_and_an_unknown_key(knowledge: Knowledge) -> None:
+    assert therapy_name(knowledge, "brexucabtagene") == "Brexucabtagene autoleucel (TECARTUS)"
+    assert therapy_name(knowledge, "inotuzumab") == "Inotuzumab ozogamicin (BESPONSA)"
+    assert therapy_name(knowledge, "blinatumomab") == "blinatumomab"
+
+
+def test_car_t_plan_is_the_journey_planners_with_the_bsa_from_height(
+    knowledge: Knowledge,
+) -> None:
+    inputs = replace(
+        KYMRIAH,
+        leukapheresis_on=DAY0 - 40 * ONE,
+        product_ready_on=DAY0 - 10 * ONE,
+        bridging="vincristine",
+        bridging_start=DAY0 - 30 * ONE,
+        lymphodepletion_start=DAY0 - 8 * ONE,
+        stay_near_days=21,
+        no_driving_days=28,
+    )
+    bsa = bsa_mosteller(
+        weight=Kg(Decimal(38)), height=Cm(Decimal(140)), quantum=knowledge.body_rules.bsa_quantum_m2
+    )
+    expected = plan_cell_journey(
+        knowledge.car_t.product("tisagenlecleucel"),
+        Journey(
+            first_infusion=DAY0,
+            weight=Kg(Decimal(38)),
+            bsa=M2(bsa.value),
+            leukapheresis_on=DAY0 - 40 * ONE,
+            product_ready_on=DAY0 - 10 * ONE,
+            bridging=Bridging("vincristine", DAY0 - 30 * ONE),
+            lymphodepletion_start=DAY0 - 8 * ONE,
+            stay_near_days=21,
+            no_driving_days=28,
+        ),
+    )
+
+    assert plan_therapy(knowledge, inputs) == expected
+
+
+def test_obecabtagene_needs_no_bsa_and_its_replan_is_the_same_call(knowledge: Knowledge) -> None:
+    product = knowledge.car_t.product("obecabtagene")
+    journey = Journey(
+        first_infusion=DAY0, weight=Kg(Decimal(60)), marrow_blasts_percent=Decimal(12)
+    )
+    assert plan_therapy(knowledge, AUCATZYL) == plan_cell_journey(product, journey)
+
+    second = DAY0 + 18 * ONE
+    after = replace(
+        AUCATZYL, first_dose_crs_grade=2, first_dose_icans_grade=0, second_dose_on=second
+    )
+    _, expected = replan_after_first_dose(
+        product, journey, FirstDoseReaction(2, 0), second_dose_on=second
+    )
+    assert plan_therapy(knowledge, after) == expected
+    withheld = replace(AUCATZYL, first_dose_crs_grade=0, first_dose_icans_grade=0)
+    _, expected = replan_after_first_dose(product, journey, FirstDoseReaction(0, 0), withheld=True)
+    assert plan_therapy(knowledge, replace(withheld, second_dose_withheld=True)) == expected
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"start": None}, "start"),
+        ({"weight_kg": None}, "weight_kg"),
+        ({"height_cm": None}, "bsa_m2"),
+        ({"bsa_m2": Decimal("1.2")}, "bsa_m2"),  # with the height: never both
+        ({"transplant": Transplant.PLANNED}, "transplant"),
+        ({"responses": (Response.CR,)}, "responses"),
+        ({"mrd_negative": False}, "mrd_negative"),
+        ({"first_cycle_days": 28}, "first_cycle_days"),
+        ({"dose_dates": {(1, 8): DAY0}}, "dose_dates"),
+        ({"blasts_per_mm3": Decimal(0)}, "blasts_per_mm3"),
+        ({"host_day1": {"induction": DAY0}}, "host_day1"),
+        ({"marrow_blasts_percent": Decimal(0)}, "marrow_blasts_percent"),
+        ({"second_dose_on": DAY0}, "second_dose_on"),
+        ({"first_dose_crs_grade": 0}, "first_dose_crs_grade"),
+        ({"first_dose_icans_grade": 0}, "first_dose_icans_grade"),
+        ({"second_dose_withheld": True}, "second_dose_withheld"),
+        ({"bridging": "vincristine"}, "bridging_start"),
+        ({"bridging_start": DAY0 - ONE}, "bridging"),
+    ],
+)
+def test_car_t_inputs_refused_name_the_field(
+    knowledge: Knowledge, changes: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        plan_therapy(knowledge, replace(KYMRIAH, **changes))  # type: ignore[arg-type]
+
+    assert raised.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"first_dose_crs_grade": 2}, "first_dose_icans_grade"),
+        ({"first_dose_icans_grade": 2}, "first_dose_crs_grade"),
+        ({"first_dose_crs_grade": 5, "first_dose_icans_grade": 0}, "first_dose_crs_grade"),
+        ({"first_dose_crs_grade": 0, "first_dose_icans_grade": 5}, "first_dose_icans_grade"),
+        ({"marrow_blasts_percent": None}, "marrow_blasts_percent"),
+    ],
+)
+def test_obecabtagene_reaction_is_both_grades_or_none(
+    knowledge: Knowledge, changes: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        plan_therapy(knowledge, replace(AUCATZYL, **changes))  # type: ignore[arg-type]
+
+    assert raised.value.field == field
+
+
+@pytest.mark.parametrize("name", CELL_FIELDS)
+def test_car_t_fields_are_refused_for_the_drugs(knowledge: Knowledge, name: str) -> None:
+    value: object = {
+        "bridging": "vincristine",
+        "marrow_blasts_percent": Decimal(0),
+        "first_dose_crs_grade": 0,
+        "first_dose_icans_grade": 0,
+        "second_dose_withheld": True,
+        "stay_near_days": 28,
+        "no_driving_days": 56,
+    }.get(name, DAY0)
+    rituximab = TherapyInputs(therapy="rituximab", bsa_m2=Decimal(1), host_day1={"copdam1": DAY0})
+    for inputs in (INOTUZUMAB, rituximab):
+        with pytest.raises(InvalidInput) as raised:
+            plan_therapy(knowledge, replace(inputs, **{name: value}))  # type: ignore[arg-type]
+
+        assert raised.value.field == name
+        assert "CAR-T" in raised.value.allowed
