@@ -3,9 +3,9 @@
 One all-day event per planned day: the summary names the therapy, the day as the label
 counts it and what happens (the dose first); the description lists every entry with its
 dose, how the dose was computed and its source. The plan's warnings and gaps go into the
-calendar's own description (RFC 7986), where a calendar app shows them once. UIDs come from the therapy,
-the plan's first day and the day's date, so importing the same plan again updates its
-events instead of duplicating them.
+calendar's own description (RFC 7986), where a calendar app shows them once. UIDs come
+from the therapy, the plan's first day and the day's date, so importing the same plan
+again updates its events instead of duplicating them.
 """
 
 import hashlib
