@@ -41,8 +41,6 @@ __all__ = ["router"]
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 _HOST_DAY = "host_day1."  # one date field per host course: host_day1.<course key>
-# The planner's own field names where the form's differ.
-_FIELD_OF_ERROR = {"dose_date": "dose_dates", "mrd_negative": "mrd", "responses": "responses"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +100,8 @@ def _shown(ctx: Ctx, info: TherapyInfo | None, form: FormData) -> _Shown:
     try:
         plan = plan_therapy(ctx.state.knowledge, _inputs(info, form))
     except InvalidInput as error:
-        field = _FIELD_OF_ERROR.get(error.field, error.field)
-        return _Shown(None, {field: str(error)}, asked=True)
+        # The form's fields carry the planner's names, so the refusal lands beside its field.
+        return _Shown(None, {error.field: str(error)}, asked=True)
     return _Shown(replace(plan, warnings=warnings_boxed_first(plan)), {}, asked=True)
 
 
@@ -124,7 +122,7 @@ _FORM_FIELDS = (
     "mrd",
     "first_cycle_days",
     "blasts_per_mm3",
-    "dose_dates",
+    "dose_date",
 )
 
 
@@ -143,7 +141,7 @@ def _inputs(info: TherapyInfo, form: FormData) -> TherapyInputs:
         first_cycle_days=bounds.parse_integer("first_cycle_days", first_days)
         if first_days
         else None,
-        dose_dates=_dose_dates(text_field(form, "dose_dates")),
+        dose_dates=_dose_dates(text_field(form, "dose_date")),
         blasts_per_mm3=decimal_field(form, "blasts_per_mm3", required=False),
         host_day1=_host_days(info, form),
     )
@@ -188,10 +186,8 @@ def _dose_dates(text: str) -> dict[tuple[int, int], date]:
         key, sep, when = item.partition("=")
         cycle, dsep, day = key.strip().upper().removeprefix("C").partition("D")
         if not sep or not dsep or not cycle.isdigit() or not day.isdigit():
-            raise InvalidInput(
-                "dose_dates", item, "CnDm=YYYY-MM-DD by commas, e.g. C1D8=2027-01-12"
-            )
-        dates[int(cycle), int(day)] = bounds.parse_date("dose_dates", when.strip())
+            raise InvalidInput("dose_date", item, "CnDm=YYYY-MM-DD by commas, e.g. C1D8=2027-01-12")
+        dates[int(cycle), int(day)] = bounds.parse_date("dose_date", when.strip())
     return dates
 
 
