@@ -49,7 +49,6 @@ class _Shown:
 
     plan: TherapyPlan | None
     errors: dict[str, str]
-    asked: bool
 
 
 def _staff(ctx: Ctx) -> None:
@@ -96,13 +95,13 @@ def _chosen(ctx: Ctx, form: FormData) -> TherapyInfo | None:
 
 def _shown(ctx: Ctx, info: TherapyInfo | None, form: FormData) -> _Shown:
     if info is None or not _filled(form):
-        return _Shown(None, {}, asked=False)
+        return _Shown(None, {})
     try:
         plan = plan_therapy(ctx.state.knowledge, _inputs(info, form))
     except InvalidInput as error:
         # The form's fields carry the planner's names, so the refusal lands beside its field.
-        return _Shown(None, {error.field: str(error)}, asked=True)
-    return _Shown(replace(plan, warnings=warnings_boxed_first(plan)), {}, asked=True)
+        return _Shown(None, {error.field: str(error)})
+    return _Shown(replace(plan, warnings=warnings_boxed_first(plan)), {})
 
 
 def _filled(form: FormData) -> bool:
@@ -214,7 +213,6 @@ def _partial_values(ctx: Ctx, shown: _Shown) -> dict[str, Any]:
     return {
         "plan": plan,
         "errors": shown.errors,
-        "asked": shown.asked,
         "kinds": _kind_names(ctx),
         "is_boxed": is_boxed,
         "entry_dose": _entry_dose,
