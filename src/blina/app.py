@@ -18,6 +18,7 @@ from blina.api.routes import (
     home,
     people,
     pharmacy,
+    therapies,
     toxicity,
 )
 from blina.api.routes.health import install_operations
@@ -93,7 +94,18 @@ def create_app(
 
     # The routes phones and ward screens call most (check-ins, tasks, alerts) are matched first.
     app.router.routes.append(home.check_in_route(API_PREFIX))
-    for module in (home, alerts, auth, people, courses, exposure, pharmacy, toxicity, calc):
+    for module in (
+        home,
+        alerts,
+        auth,
+        people,
+        courses,
+        exposure,
+        pharmacy,
+        toxicity,
+        calc,
+        therapies,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     install_web(app)
     if openapi_url is not None:

@@ -356,7 +356,6 @@ def test_obecabtagene_withheld_second_dose() -> None:
             [*KYMRIAH, "--first-dose-crs-grade", "1", "--first-dose-icans-grade", "0"],
             "first_dose_crs_grade",
         ),
-        ([*KYMRIAH, "--format", "ics"], "format"),
         ([*KYMRIAH, "--indication", "relapsed-refractory"], "indication"),
     ],
 )
@@ -437,3 +436,11 @@ def test_help_says_which_therapy_each_car_t_option_belongs_to() -> None:
     for option, _ in CAR_T_OPTIONS:
         line = next(line for line in lines if f"{option} " in line)
         assert "CAR-T:" in line or "Obecabtagene:" in line, line
+
+
+def test_a_car_t_journey_exports_as_a_calendar_with_its_day_0() -> None:
+    code, out, err = _plan(*KYMRIAH, "--format", "ics")
+    assert code == 0, err
+    assert out.startswith("BEGIN:VCALENDAR")
+    assert f"DTSTART;VALUE=DATE:{DAY0:%Y%m%d}" in out
+    assert "day 0" in out

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from icalendar import Calendar
 from typer.testing import CliRunner
 
 from blina.cli import app
@@ -188,7 +189,6 @@ def test_gemtuzumab_table_shows_the_cap() -> None:
         ([*INOTUZUMAB, "--height-cm", "170"], "bsa_m2"),
         ([*INOTUZUMAB, "--indication", "relapsed-refractory"], "indication"),
         ([*INOTUZUMAB, "--age-years", "40"], "age_years"),
-        ([*INOTUZUMAB, "--format", "ics"], "format"),
         (["--therapy", "rituximab", "--bsa-m2", "1"], "host_day1"),
         ([*RITUXIMAB, "--host-day1", "=2027-01-01"], "host_day1"),
         ([*RITUXIMAB, "--host-day1", "copdam1=2027-02-01"], "host_day1"),
@@ -226,3 +226,26 @@ def test_bad_input_names_the_field_and_exits_2(args: list[str], field: str) -> N
     assert out == ""
     assert err.startswith(f"blina: {field} ")
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args", [INOTUZUMAB, RITUXIMAB, GEMTUZUMAB], ids=lambda a: a[1])
+def test_ics_has_one_all_day_event_per_planned_day(args: list[str]) -> None:
+    planned = _json(*args)
+    result = runner.invoke(app, ["plan", *args, "--format", "ics"])
+    assert result.exit_code == 0, result.stderr
+    calendar = Calendar.from_ical(result.stdout_bytes)
+    events = list(calendar.walk("VEVENT"))
+    assert [e.decoded("dtstart").isoformat() for e in events] == [
+        d["date"] for d in planned["days"]
+    ]
+    assert [str(e["summary"]).split(":")[0] for e in events] == [
+        f"{planned_name(args[1])} {d['label']}" for d in planned["days"]
+    ]
+
+
+def planned_name(therapy: str) -> str:
+    return {
+        "inotuzumab": "Inotuzumab ozogamicin (BESPONSA)",
+        "rituximab": "Rituximab",
+        "gemtuzumab": "Gemtuzumab ozogamicin (MYLOTARG)",
+    }[therapy]

@@ -196,6 +196,10 @@ def _cut_parent_text(text: str) -> str:
     return text.replace(block, shorter)
 
 
+def _cut_therapy(text: str) -> str:
+    return text.replace('slug = "rituximab"\ntherapy = "rituximab"\n', 'slug = "rituximab"\n', 1)
+
+
 def _cut_source(text: str) -> str:
     return re.sub(r'"other-immunotherapies\.md" = .*\n', "", text, count=1)
 
@@ -207,8 +211,9 @@ def _cut_source(text: str) -> str:
         (_cut_section, "pages[side-effects].sections[crs]"),
         (_cut_parent_text, "pages[how-it-is-given].sections[hospital].parent_text"),
         (_cut_source, "other-immunotherapies.md"),
+        (_cut_therapy, "pages[rituximab].therapy"),
     ],
-    ids=["page", "section", "parent-text", "source"],
+    ids=["page", "section", "parent-text", "source", "therapy"],
 )
 def test_a_missing_translation_fails_naming_the_key(
     tmp_path: Path, cut: Callable[[str], str], key: str

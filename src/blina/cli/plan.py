@@ -87,7 +87,7 @@ def plan(
     ] = "09:00",
     zone: Annotated[str, typer.Option(help="Clinic time zone (IANA name)")] = "UTC",
     output: Annotated[
-        OutputFormat, typer.Option("--format", help="table, json or ics (ics: blinatumomab)")
+        OutputFormat, typer.Option("--format", help="table, json or ics")
     ] = OutputFormat.TABLE,
     therapy: Annotated[
         str,
@@ -203,8 +203,8 @@ def plan(
     )
     with user_errors():
         if therapy.strip() != BLINATUMOMAB:
-            _refuse_blinatumomab_options(indication, age_years, cycles, cycle_start, output)
-            run_therapy_plan(options, as_json=output is OutputFormat.JSON)
+            _refuse_blinatumomab_options(indication, age_years, cycles, cycle_start)
+            run_therapy_plan(options, output=str(output))
             return
         refuse_therapy_options(options)
         knowledge = load_knowledge()
@@ -270,7 +270,6 @@ def _refuse_blinatumomab_options(
     age_years: str | None,
     cycles: str | None,
     cycle_start: list[str] | None,
-    output: OutputFormat,
 ) -> None:
     given = {
         "indication": indication,
@@ -281,8 +280,6 @@ def _refuse_blinatumomab_options(
     for name, value in given.items():
         if value:
             raise InvalidInput(name, value, "used only for blinatumomab")
-    if output is OutputFormat.ICS:
-        raise InvalidInput("format", "ics", "table or json for this therapy")
 
 
 def _regimen(indication: str) -> Regimen:

@@ -4,12 +4,13 @@ and the CAR-T journeys).
 ``plan`` (cli/plan.py) keeps blinatumomab as its default and hands any other therapy
 here. This module turns the command-line text into typed inputs (one line naming the
 field on bad input, exit 2), asks the service for the plan and prints it as tables or
-JSON. Options that belong to the other kind of therapy are refused, never ignored:
-blinatumomab's here, the drugs' and CAR-T's by the service.
+JSON or iCalendar. Options that belong to the other kind of therapy are refused, never
+ignored: blinatumomab's here, the drugs' and CAR-T's by the service.
 """
 
 import re
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -22,7 +23,10 @@ from blina.domain.errors import InvalidInput
 from blina.domain.therapies.cycle_doses import Response, Transplant
 from blina.interop.json.therapy_plan import therapy_plan_to_dict
 from blina.interop.json.values import dumps
+from blina.interop.therapy_ical import therapy_plan_to_ical
 from blina.knowledge import load_knowledge
+from blina.services.clock import SystemClock
+from blina.services.therapy_catalog import warnings_boxed_first
 from blina.services.therapy_planning import (
     BLINATUMOMAB,
     CELL_FIELDS,
@@ -84,7 +88,8 @@ def refuse_therapy_options(options: TherapyOptions) -> None:
     _refuse(options, _ONLY_OTHER, "used only with --therapy other than blinatumomab")
 
 
-def run_therapy_plan(options: TherapyOptions, *, as_json: bool) -> None:
+def run_therapy_plan(options: TherapyOptions, *, output: str) -> None:
+    """Print the plan as ``output`` says: ``table``, ``json`` or ``ics``."""
     knowledge = load_knowledge()
     cars = knowledge.car_t.products
     if options.therapy.strip() in cars:
@@ -93,11 +98,16 @@ def run_therapy_plan(options: TherapyOptions, *, as_json: bool) -> None:
     elif options.therapy.strip() in knowledge.therapies:
         _refuse(options, CELL_FIELDS, f"used only for CAR-T: {', '.join(cars)}")
     plan = plan_therapy(knowledge, _inputs(options))
-    if as_json:
+    if output == "json":
         references = {key: entry.reference for key, entry in knowledge.sources.items()}
         typer.echo(dumps(therapy_plan_to_dict(plan, references)))
         return
     name = therapy_name(knowledge, plan.therapy)
+    if output == "ics":
+        ordered = replace(plan, warnings=warnings_boxed_first(plan))
+        calendar = therapy_plan_to_ical(ordered, name, generated_at=SystemClock().now())
+        sys.stdout.buffer.write(calendar)
+        return
     render_therapy_plan(plan, name, knowledge.sources, Console(width=160))
 
 

@@ -292,6 +292,8 @@ def _cycle_doses(data: CycleDosesFile, file: str) -> CycleDoseFacts:
             other_toxicity_gap=_gap(mods.other_toxicity_gap),
             marrow_condition_gap=_gap(mods.marrow_condition_gap),
         ),
+        label=data.therapy.label,
+        label_source=data.therapy.source,
     )
 
 
@@ -326,4 +328,6 @@ def _hosted_doses(data: HostedDosesFile, file: str) -> HostedDoseFacts:
         monitoring=_monitoring(data),
         warnings=_warnings(data),
         gaps=tuple(_gap(g) for g in data.gaps),
+        label=data.therapy.label,
+        label_source=data.therapy.source,
     )

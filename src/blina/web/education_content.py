@@ -3,8 +3,10 @@
 Each language's pages live in ``locale/<language>/about.toml`` beside its message
 catalog (the package data already ships everything under ``locale/``). A file holds an
 ``intro``, a ``sources`` table (cited document -> title shown to the reader) and the
-``pages``; each page has ``sections`` with the text for an adult patient (``text``),
-the text for the parent of a child where it differs (``parent_text``), and ``sources``.
+``pages``; a page about a therapy other than blinatumomab names it (``therapy``), and
+the About index lists those apart. Each page has ``sections`` with the text for an adult
+patient (``text``), the text for the parent of a child where it differs
+(``parent_text``), and ``sources``.
 
 A citation is ``"seed <file>.txt"`` (a seed document) or ``"<file>.md §<n>"`` (a section
 of a clinical reference file). Text is plain: paragraphs are separated by a blank line, a
@@ -115,6 +117,7 @@ class Page:
     summary: str
     check_in_link: bool
     sections: tuple[Section, ...]
+    therapy: str | None = None  # a therapy other than blinatumomab the page is about
 
     def citations(self) -> tuple[Citation, ...]:
         """Every citation of the page's sections, once each, in order of first use."""
@@ -172,6 +175,7 @@ class _PageFile(_Strict):
     title: str = Field(min_length=1)
     summary: str = Field(min_length=1)
     check_in_link: bool = False
+    therapy: str | None = Field(default=None, pattern=_ID)
     sections: tuple[_SectionFile, ...] = Field(min_length=1)
 
 
@@ -283,7 +287,7 @@ def _page(page: _PageFile, sources: Mapping[str, str], name: str) -> Page:
         _section(section, f"{where}.sections[{section.id}]", sources, name)
         for section in page.sections
     )
-    return Page(page.slug, page.title, page.summary, page.check_in_link, sections)
+    return Page(page.slug, page.title, page.summary, page.check_in_link, sections, page.therapy)
 
 
 def _section(section: _SectionFile, where: str, sources: Mapping[str, str], name: str) -> Section:
@@ -397,6 +401,8 @@ def _page_gaps(page: Page, other: Page, reference_file: str) -> Iterator[tuple[s
     have = f"{reference_file} has it"
     if page.check_in_link != other.check_in_link:
         yield f"{where}.check_in_link", f"differs from {reference_file}"
+    if page.therapy != other.therapy:
+        yield f"{where}.therapy", f"differs from {reference_file}"
     theirs = {section.id: section for section in other.sections}
     for section in page.sections:
         key = f"{where}.sections[{section.id}]"

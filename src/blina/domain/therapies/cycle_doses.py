@@ -120,6 +120,8 @@ class CycleDoseFacts:
     warnings: tuple[PlanWarning, ...]
     gaps: tuple[Gap, ...]
     changes: ChangeRules
+    label: str  # the label revision the facts encode, e.g. "US PI 3/2024"
+    label_source: str
 
     @property
     def kind(self) -> TherapyKind:

@@ -60,6 +60,8 @@ class HostedDoseFacts:
     monitoring: tuple[MonitoringFact, ...]
     warnings: tuple[PlanWarning, ...]
     gaps: tuple[Gap, ...]
+    label: str  # the label revision the facts encode, e.g. "US PI 8/2021"
+    label_source: str
 
     @property
     def kind(self) -> TherapyKind:

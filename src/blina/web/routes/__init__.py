@@ -14,6 +14,7 @@ from blina.web.routes import (
     patients_admin,
     pharmacy,
     signing_in,
+    therapy_planner,
     user_accounts,
 )
 from blina.web.routes._common import WebRoute, error_page
@@ -32,6 +33,7 @@ for area in (
     clinic_settings,
     user_accounts,
     patients_admin,
+    therapy_planner,
 ):
     router.include_router(area.router)
 router.include_router(user_accounts.reset_router)

@@ -1,0 +1,237 @@
+"""The staff planner for the therapies beside blinatumomab (``/plan``): pick a therapy,
+fill in what its planner reads, see the plan day by day with its warnings (boxed first),
+the facts the sources lack and the sources cited. Nothing is stored.
+
+The form is a GET, so the page works without JavaScript (the button shows the plan);
+with htmx the plan follows the form as it is filled (``/plan/preview``, the partial
+alone). The therapies and the inputs each reads come from ``services.therapy_catalog``,
+so a therapy family registered there (the CAR-T products) is offered here too once its
+inputs have form fields below. Blinatumomab is planned where its course is started, on
+the patient's page: the picker links there.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Response
+from starlette.datastructures import FormData
+
+from blina.domain import bounds
+from blina.domain.errors import InvalidInput
+from blina.domain.therapies.cycle_doses import Response as CycleResponse
+from blina.domain.therapies.cycle_doses import Transplant
+from blina.domain.therapies.model import Entry, EntryKind, TherapyPlan
+from blina.interop.json.therapy_plan import sources_used
+from blina.services.errors import PermissionDenied
+from blina.services.therapy_catalog import (
+    TherapyInfo,
+    is_boxed,
+    therapy_catalog,
+    therapy_info,
+    warnings_boxed_first,
+)
+from blina.services.therapy_planning import TherapyInputs, plan_therapy
+from blina.web.deps import PageDep, QueryFormDep
+from blina.web.render import Ctx, render
+from blina.web.routes._common import WebRoute, decimal_field, text_field
+
+__all__ = ["router"]
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+_HOST_DAY = "host_day1."  # one date field per host course: host_day1.<course key>
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """The partial's values: a plan, or the refusals by form field, or nothing yet."""
+
+    plan: TherapyPlan | None
+    errors: dict[str, str]
+
+
+def _staff(ctx: Ctx) -> None:
+    if not ctx.signed_in().is_staff:
+        raise PermissionDenied("only clinic staff may plan a therapy")
+
+
+@router.get("/plan")
+def planner(ctx: PageDep, form: QueryFormDep) -> Response:
+    _staff(ctx)
+    catalog = therapy_catalog(ctx.state.knowledge)
+    info = _chosen(ctx, form)
+    shown = _shown(ctx, info, form)
+    return render(
+        ctx,
+        "pages/therapy_plan.html",
+        status=422 if shown.errors else 200,
+        therapies=catalog,
+        info=info,
+        values=_values(form),
+        **_partial_values(ctx, shown),
+    )
+
+
+@router.get("/plan/preview")
+def preview(ctx: PageDep, form: QueryFormDep) -> Response:
+    """The plan for the form as filled so far (an htmx fragment)."""
+    _staff(ctx)
+    info = _chosen(ctx, form)
+    return render(
+        ctx, "_therapy_plan.html", info=info, **_partial_values(ctx, _shown(ctx, info, form))
+    )
+
+
+def _chosen(ctx: Ctx, form: FormData) -> TherapyInfo | None:
+    key = text_field(form, "therapy")
+    if not key:
+        return None
+    info = therapy_info(ctx.state.knowledge, key)
+    if info is None or not info.planned_here:
+        raise InvalidInput("therapy", key, "a therapy from the list on this page")
+    return info
+
+
+def _shown(ctx: Ctx, info: TherapyInfo | None, form: FormData) -> _Shown:
+    if info is None or not _filled(form):
+        return _Shown(None, {})
+    try:
+        plan = plan_therapy(ctx.state.knowledge, _inputs(info, form))
+    except InvalidInput as error:
+        # The form's fields carry the planner's names, so the refusal lands beside its field.
+        return _Shown(None, {error.field: str(error)})
+    return _Shown(replace(plan, warnings=warnings_boxed_first(plan)), {})
+
+
+def _filled(form: FormData) -> bool:
+    """The button pressed, or anything of the therapy's inputs given: the picker's link
+    alone asks for no plan."""
+    names = [*_FORM_FIELDS, "show", *(n for n in form if n.startswith(_HOST_DAY))]
+    return any(text_field(form, name) for name in names)
+
+
+_FORM_FIELDS = (
+    "bsa_m2",
+    "height_cm",
+    "weight_kg",
+    "start",
+    "transplant",
+    "responses",
+    "mrd",
+    "first_cycle_days",
+    "blasts_per_mm3",
+    "dose_date",
+)
+
+
+def _inputs(info: TherapyInfo, form: FormData) -> TherapyInputs:
+    start = text_field(form, "start")
+    first_days = text_field(form, "first_cycle_days")
+    return TherapyInputs(
+        therapy=info.key,
+        bsa_m2=decimal_field(form, "bsa_m2", required=False),
+        weight_kg=decimal_field(form, "weight_kg", required=False),
+        height_cm=decimal_field(form, "height_cm", required=False),
+        start=bounds.parse_date("start", start) if start else None,
+        transplant=_transplant(text_field(form, "transplant")),
+        responses=_responses(text_field(form, "responses")),
+        mrd_negative=_mrd(text_field(form, "mrd")),
+        first_cycle_days=bounds.parse_integer("first_cycle_days", first_days)
+        if first_days
+        else None,
+        dose_dates=_dose_dates(text_field(form, "dose_date")),
+        blasts_per_mm3=decimal_field(form, "blasts_per_mm3", required=False),
+        host_day1=_host_days(info, form),
+    )
+
+
+def _transplant(text: str) -> Transplant | None:
+    if not text:
+        return None
+    try:
+        return Transplant(text)
+    except ValueError:
+        allowed = " or ".join(t.value for t in Transplant)
+        raise InvalidInput("transplant", text, allowed) from None
+
+
+def _responses(text: str) -> tuple[CycleResponse, ...]:
+    found = []
+    for item in (part.strip().lower() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            found.append(CycleResponse(item))
+        except ValueError:
+            allowed = ", ".join(r.value for r in CycleResponse)
+            raise InvalidInput("responses", item, f"one of {allowed}, by commas") from None
+    return tuple(found)
+
+
+def _mrd(text: str) -> bool | None:
+    if not text:
+        return None
+    if text not in ("negative", "positive"):
+        raise InvalidInput("mrd", text, "negative or positive")
+    return text == "negative"
+
+
+def _dose_dates(text: str) -> dict[tuple[int, int], date]:
+    dates: dict[tuple[int, int], date] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        key, sep, when = item.partition("=")
+        cycle, dsep, day = key.strip().upper().removeprefix("C").partition("D")
+        if not sep or not dsep or not cycle.isdigit() or not day.isdigit():
+            raise InvalidInput("dose_date", item, "CnDm=YYYY-MM-DD by commas, e.g. C1D8=2027-01-12")
+        dates[int(cycle), int(day)] = bounds.parse_date("dose_date", when.strip())
+    return dates
+
+
+def _host_days(info: TherapyInfo, form: FormData) -> dict[str, date]:
+    days: dict[str, date] = {}
+    for course in info.host_courses:
+        text = text_field(form, _HOST_DAY + course.key)
+        if text:
+            days[course.key] = bounds.parse_date("host_day1", text)
+    return days
+
+
+def _values(form: FormData) -> dict[str, str]:
+    return {name: value for name, value in form.multi_items() if isinstance(value, str)}
+
+
+# --- what the partial shows -------------------------------------------------------------
+
+
+def _partial_values(ctx: Ctx, shown: _Shown) -> dict[str, Any]:
+    sources = ctx.state.knowledge.sources
+    plan = shown.plan
+    cited = [] if plan is None else sorted(sources_used(plan))
+    return {
+        "plan": plan,
+        "errors": shown.errors,
+        "kinds": _kind_names(ctx),
+        "is_boxed": is_boxed,
+        "entry_dose": _entry_dose,
+        "sources": [(key, sources[key].reference) for key in cited],
+    }
+
+
+def _kind_names(ctx: Ctx) -> dict[str, str]:
+    _ = ctx.gettext
+    return {
+        EntryKind.DOSE: _("Dose"),
+        EntryKind.PREMEDICATION: _("Premedication"),
+        EntryKind.MONITORING: _("Check"),
+        EntryKind.STEP: _("Step"),
+        EntryKind.STAY_NEAR: _("Stay near the treatment centre"),
+        EntryKind.NO_DRIVING: _("No driving"),
+        EntryKind.VISIT: _("Visit"),
+    }
+
+
+def _entry_dose(entry: Entry) -> str:
+    return "" if entry.dose is None else f"{entry.dose} {entry.unit}"
