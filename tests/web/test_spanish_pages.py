@@ -288,6 +288,18 @@ def test_the_check_in_answer_in_spanish(prepared: Prepared) -> None:
     assert english_in(soup) == []
 
 
+def test_the_home_page_read_holds_an_open_and_an_acknowledged_alert(
+    clinic: DemoClinic, prepared: Prepared
+) -> None:
+    """The home page the test above reads has both alert lists, the temperatures in the
+    reader's numbers: the cards and the handled list are checked, not an empty page."""
+    soup = _spanish(clinic, prepared, PAGES[0], "nurse.kim")
+    assert soup.select("section.alerts li[data-alert]")
+    assert soup.select("section.handled li[data-handled]")
+    temperatures = [" ".join(t.get_text().split()) for t in soup.select("[data-temperature]")]
+    assert any(t.startswith("Temperatura 101,3 °F = 38,50 °C") for t in temperatures), temperatures
+
+
 def test_the_check_finds_english_left_in_a_spanish_page() -> None:
     """The test above can fail: English headings, units and status words are found."""
     soup = BeautifulSoup(
