@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from urllib.parse import urlencode
 
 import pytest
 from babel.messages.pofile import read_po
@@ -39,6 +40,7 @@ from blina.demo import DEMO_PATIENTS, DEMO_USERS
 from blina.web.i18n import LANG_COOKIE, LOCALE_DIR
 from tests.web.conftest import DemoClinic
 from tests.web.soup import csrf_of, page
+from tests.web.test_therapy_planner import FORMS
 
 # msgids the Spanish text may contain for another reason
 IGNORED = frozenset(
@@ -153,6 +155,12 @@ STAFF = ("admin", "dr.lee", "nurse.kim", "pharm.ana")
 EVERYONE = (*STAFF, "alex", "alex.partner")
 
 
+# Each therapy the planner plans, its plan shown.
+PLANNED = {
+    therapy: {"therapy": therapy, **fields, "show": "1"} for therapy, fields in FORMS.items()
+}
+
+
 def _fixed(path: str) -> Address:
     return lambda _clinic, _prepared: path
 
@@ -167,6 +175,10 @@ PAGES = (
     Page("patient-with-bags", STAFF, _patient("P-002", "")),
     Page("patient-audit", ("admin", "dr.lee"), _patient("P-001", "/audit")),
     Page("planner", ("dr.lee", "nurse.kim", "pharm.ana"), _fixed("/plan")),
+    *(
+        Page(f"planner-{therapy}", ("dr.lee",), _fixed(f"/plan?{urlencode(fields)}"))
+        for therapy, fields in sorted(PLANNED.items())
+    ),
     Page("today", ("alex", "alex.partner"), _fixed("/today")),
     Page("check-in", ("alex", "alex.partner"), _patient("P-001", "/check-in")),
     Page("login", (None,), _fixed("/login")),
