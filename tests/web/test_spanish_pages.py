@@ -121,8 +121,8 @@ def _readable(soup: BeautifulSoup) -> str:
     for attribute in ("aria-label", "title", "alt", "placeholder"):
         said.extend(str(e[attribute]) for e in body.select(f"[{attribute}]"))
     text = " | ".join(said)
-    for name in NAMES:
-        text = text.replace(name, "")
+    for name in NAMES:  # whole names: "admin" is a user, "administrado" a word
+        text = re.sub(rf"(?<![\w.]){re.escape(name)}(?!\w|\.\w)", "", text)
     return text
 
 
