@@ -2,11 +2,13 @@
 differs from it (a heading, a label, a status word, a unit, a task's frame) is left in
 the text a reader reads, as each role sees the page.
 
-Every page of the calendar, the worksheet and its bag label, the About pages, the
-account pages, the clinic's users, numbers, patients and audit pages, the login page and
-the error page is rendered as each role that may see it, with the ``blina_lang=es``
-cookie, and its visible text (and the aria-labels and titles a screen reader reads) is
-searched for each English msgid, whole words only.
+Every page (the clinic's home with its open and acknowledged alerts, the patient's page,
+the planner, the family's Today, check-in and the check-in's answer, the calendar, the
+worksheet and its bag label, the About pages, the account pages, the clinic's users,
+numbers, patients and audit pages, the login page and the error page) is rendered as each
+role that may see it, with the ``blina_lang=es`` cookie, and its visible text (and the
+aria-labels and titles a screen reader reads) is searched for each English msgid, whole
+words only.
 
 Left out, each for a reason:
 
@@ -17,7 +19,8 @@ Left out, each for a reason:
 - the language switch, which names "English" in English on purpose;
 - the people's and the clinic's own data: usernames and the patients' names (the demo's
   are English descriptions, "Alex (adult, in hospital on cycle 1)"), the site library's
-  name, sources' ids, and the audit trail's stored keys, values and action codes
+  name, sources' ids, the reasons a pharmacist typed to override a soft check
+  (``[data-override]``), and the audit trail's stored keys, values and action codes
   (``<code>``, ``[data-code]``, ``.who``, ...);
 - ``IGNORED``: msgids that are also ordinary Spanish, or a proper noun / code the
   Spanish keeps (below, each with why).
@@ -27,6 +30,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from urllib.parse import urlencode
 
 import pytest
 from babel.messages.pofile import read_po
@@ -36,6 +40,7 @@ from blina.demo import DEMO_PATIENTS, DEMO_USERS
 from blina.web.i18n import LANG_COOKIE, LOCALE_DIR
 from tests.web.conftest import DemoClinic
 from tests.web.soup import csrf_of, page
+from tests.web.test_therapy_planner import FORMS
 
 # msgids the Spanish text may contain for another reason
 IGNORED = frozenset(
@@ -45,6 +50,8 @@ IGNORED = frozenset(
         "info",  # short for "información" in Spanish too
         "Total",  # Spanish "total" ("Volumen total")
         "C%(cycle)s D%(day)s",  # C1 D1: ciclo, día
+        "focal",  # Spanish "focal" too ("Convulsión focal o generalizada"); the msgid is a
+        # grading choice whose Spanish is the whole sentence
     }
 )
 # Elements whose text is the clinic's data or a code, not the pages' words.
@@ -64,6 +71,7 @@ DATA = ", ".join(
         "[data-field=patient_name]",
         "[data-label-field=patient_name]",
         "[data-signed-by]",
+        "[data-override]",
     ]
 )
 
@@ -113,8 +121,8 @@ def _readable(soup: BeautifulSoup) -> str:
     for attribute in ("aria-label", "title", "alt", "placeholder"):
         said.extend(str(e[attribute]) for e in body.select(f"[{attribute}]"))
     text = " | ".join(said)
-    for name in NAMES:
-        text = text.replace(name, "")
+    for name in NAMES:  # whole names: "admin" is a user, "administrado" a word
+        text = re.sub(rf"(?<![\w.]){re.escape(name)}(?!\w|\.\w)", "", text)
     return text
 
 
@@ -129,6 +137,7 @@ def english_in(soup: BeautifulSoup) -> list[str]:
 @dataclass(frozen=True)
 class Prepared:
     bag_id: int
+    answer: str  # the check-in's answer page, as the family read it after sending
 
 
 Address = Callable[[DemoClinic, Prepared], str]
@@ -146,6 +155,12 @@ STAFF = ("admin", "dr.lee", "nurse.kim", "pharm.ana")
 EVERYONE = (*STAFF, "alex", "alex.partner")
 
 
+# Each therapy the planner plans, its plan shown.
+PLANNED = {
+    therapy: {"therapy": therapy, **fields, "show": "1"} for therapy, fields in FORMS.items()
+}
+
+
 def _fixed(path: str) -> Address:
     return lambda _clinic, _prepared: path
 
@@ -155,6 +170,17 @@ def _patient(code: str, then: str) -> Address:
 
 
 PAGES = (
+    Page("home", STAFF, _fixed("/")),
+    Page("patient", STAFF, _patient("P-001", "")),
+    Page("patient-with-bags", STAFF, _patient("P-002", "")),
+    Page("patient-audit", ("admin", "dr.lee"), _patient("P-001", "/audit")),
+    Page("planner", ("dr.lee", "nurse.kim", "pharm.ana"), _fixed("/plan")),
+    *(
+        Page(f"planner-{therapy}", ("dr.lee",), _fixed(f"/plan?{urlencode(fields)}"))
+        for therapy, fields in sorted(PLANNED.items())
+    ),
+    Page("today", ("alex", "alex.partner"), _fixed("/today")),
+    Page("check-in", ("alex", "alex.partner"), _patient("P-001", "/check-in")),
     Page("login", (None,), _fixed("/login")),
     Page("error", ("nurse.kim",), _fixed("/no-such-page"), 404),
     Page("about", EVERYONE, _fixed("/about")),
@@ -206,7 +232,42 @@ def prepared(clinic: DemoClinic) -> Prepared:
     )
     assert done.status_code == 303, done.text
     bags = page(ana.get(f"/patients/{clinic.patients['P-002']}")).select("tr[data-bag]")
-    return Prepared(bag_id=int(str(bags[-1]["data-bag"])))
+    return Prepared(bag_id=int(str(bags[-1]["data-bag"])), answer=_alerts(clinic))
+
+
+def _check_in(clinic: DemoClinic, who: str, data: dict[str, str | list[str]]) -> str:
+    browser = clinic.browser(who)
+    browser.cookies.set(LANG_COOKIE, "es")
+    path = f"/patients/{clinic.patients['P-001']}/check-in"
+    token = csrf_of(page(browser.get(path)))
+    answer = browser.post(path, data={"csrf_token": token, **data})
+    assert answer.status_code == 200, answer.text[:500]
+    return answer.text
+
+
+def _alerts(clinic: DemoClinic) -> str:
+    """An alert acknowledged (the home page's list of handled alerts) and one still open
+    from check-ins in C and F with symptoms (its card); the last check-in's answer."""
+    fever = {"temperature": "38,6", "temperature_unit": "C", "symptom": ["headache"]}
+    _check_in(clinic, "alex", {"idempotency_key": "es-1", **fever, "severity-headache": "2"})
+    kim = clinic.browser("nurse.kim")
+    home = page(kim.get("/"))
+    alert = home.select_one("li[data-alert]")
+    assert alert is not None
+    done = kim.post(
+        f"/alerts/{alert['data-alert']}/acknowledge",
+        data={
+            "csrf_token": csrf_of(home),
+            "outcome": "advice-given",
+            "what_was_done": "called the family",
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text[:500]
+    fever_f = {"temperature": "101.3", "temperature_unit": "F", "symptom": ["nausea"]}
+    return _check_in(
+        clinic, "alex.partner", {"idempotency_key": "es-2", **fever_f, "severity-nausea": ""}
+    )
 
 
 def _spanish(clinic: DemoClinic, prepared: Prepared, shown: Page, who: str | None) -> BeautifulSoup:
@@ -228,6 +289,27 @@ def test_a_spanish_page_has_no_catalog_english(
 ) -> None:
     soup = _spanish(clinic, prepared, shown, who)
     assert english_in(soup) == []
+
+
+def test_the_check_in_answer_in_spanish(prepared: Prepared) -> None:
+    """The answer to a check-in (a POST's page): what was sent, in the reader's words."""
+    soup = BeautifulSoup(prepared.answer, "html.parser")
+    assert soup.html is not None
+    assert soup.html["lang"] == "es"
+    assert soup.select("[data-sent]"), "the answer repeats the check-in"
+    assert english_in(soup) == []
+
+
+def test_the_home_page_read_holds_an_open_and_an_acknowledged_alert(
+    clinic: DemoClinic, prepared: Prepared
+) -> None:
+    """The home page the test above reads has both alert lists, the temperatures in the
+    reader's numbers: the cards and the handled list are checked, not an empty page."""
+    soup = _spanish(clinic, prepared, PAGES[0], "nurse.kim")
+    assert soup.select("section.alerts li[data-alert]")
+    assert soup.select("section.handled li[data-handled]")
+    temperatures = [" ".join(t.get_text().split()) for t in soup.select("[data-temperature]")]
+    assert any(t.startswith("Temperatura 101,3 °F = 38,50 °C") for t in temperatures), temperatures
 
 
 def test_the_check_finds_english_left_in_a_spanish_page() -> None:

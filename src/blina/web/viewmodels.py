@@ -289,7 +289,7 @@ def red_flags(rules: TriageRules) -> list[Symptom]:
 @dataclass(frozen=True, slots=True)
 class BagRow:
     id: int
-    bag_start: str
+    bag_start: datetime
     dose_mcg_per_day: str
     total_ml: str
     rate_ml_per_h: str

@@ -5,7 +5,6 @@ from datetime import date, datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from fastapi import APIRouter, Response
 
 from blina.domain.errors import BlinaError, InvalidInput
@@ -33,6 +32,7 @@ from blina.services.storage import MAX_RECORD_ID, RecordId, Session
 from blina.web.alert_cards import AcknowledgeError, handled_rows, patient_cards
 from blina.web.charts import temperature_chart
 from blina.web.deps import FormDep, PageDep, ReadDep, WriteDep
+from blina.web.formatting import formatter_for
 from blina.web.render import Ctx, redirect, render
 from blina.web.routes._common import WebRoute, course_views, submit, text_field
 from blina.web.viewmodels import (
@@ -206,7 +206,7 @@ def _bag_rows(session: Session, actor: Actor, course_id: int, zone: ZoneInfo) ->
         rows.append(
             BagRow(
                 bag.id,
-                f"{start.astimezone(zone):%d %b %Y %H:%M}",
+                start.astimezone(zone),
                 str(recipe.get("prescription", {}).get("dose_mcg_per_day", "")),
                 str(recipe.get("total_ml", "")),
                 str(recipe.get("rate_ml_per_h", "")),
@@ -315,7 +315,7 @@ def render_patient_page(
         else course_status(latest.course.id, latest.course.status, latest.plan, day),
         segments=[] if latest is None else timeline(latest.plan),
         today_mark=None if latest is None else today_mark(latest.plan, day),
-        day_label=lambda d: format_date(d, "EEE d MMM", locale=ctx.language),
+        day_label=formatter_for(ctx.language).day,
         rows=[] if latest is None else calendar_rows(latest.plan),
         decisions=[] if latest is None else decision_rows(latest.replanned),
         reports=[(r, r.submitted_at.astimezone(zone)) for r in shown],

@@ -41,6 +41,7 @@ from blina.web.family_views import (
     symptom_areas,
     with_emergency_sign,
 )
+from blina.web.formatting import formatter_for
 from blina.web.render import Ctx, WebState, redirect, render
 from blina.web.routes._common import (
     WebRoute,
@@ -55,6 +56,7 @@ from blina.web.viewmodels import (
     calendar_rows,
     feed_rows,
     timeline,
+    today_mark,
     today_view,
 )
 
@@ -121,6 +123,7 @@ def _calendar_page(
     feeds = calendar_feeds.list_feeds(session, actor=actor, patient_id=patient_id)
     names = users.usernames(session, actor=actor, ids={feed.created_by for feed in feeds})
     latest = courses.current_view(views)
+    day = ctx.state.clock.now().astimezone(zone).date()
     response = render(
         ctx,
         "pages/calendar.html",
@@ -128,6 +131,9 @@ def _calendar_page(
         patient=patient,
         view=latest,
         segments=[] if latest is None else timeline(latest.plan),
+        today=day,
+        today_mark=None if latest is None else today_mark(latest.plan, day),
+        day_label=formatter_for(ctx.language).day,
         rows=[] if latest is None else calendar_rows(latest.plan),
         feeds=feed_rows(feeds, names, zone),
         feed_url=feed_url,
