@@ -33,6 +33,31 @@ FORMS = {
         "host_day1.cym-cyve1": "2027-03-01",
     },
     "gemtuzumab": {"bsa_m2": "1.9", "weight_kg": "80", "host_day1.induction": "2027-01-04"},
+    "tisagenlecleucel": {
+        "start": "2027-03-01",
+        "weight_kg": "38",
+        "height_cm": "140",
+        "leukapheresis_on": "2027-01-20",
+        "product_ready_on": "2027-02-19",
+        "bridging": "vincristine and dexamethasone",
+        "bridging_start": "2027-02-01",
+    },
+    "brexucabtagene": {
+        "start": "2027-03-01",
+        "weight_kg": "70",
+        "bsa_m2": "1.85",
+        "lymphodepletion_start": "2027-02-25",
+        "stay_near_days": "28",
+        "no_driving_days": "56",
+    },
+    "obecabtagene": {
+        "start": "2027-03-01",
+        "weight_kg": "60",
+        "marrow_blasts_percent": "12",
+        "first_dose_crs_grade": "2",
+        "first_dose_icans_grade": "0",
+        "second_dose_on": "2027-03-18",
+    },
 }
 
 
@@ -57,6 +82,34 @@ def _expected(knowledge: Knowledge, therapy: str) -> TherapyPlan:
             bsa_m2=Decimal("1.9"),
             weight_kg=Decimal(80),
             host_day1={"induction": date(2027, 1, 4)},
+        ),
+        "tisagenlecleucel": TherapyInputs(
+            "tisagenlecleucel",
+            start=date(2027, 3, 1),
+            weight_kg=Decimal(38),
+            height_cm=Decimal(140),
+            leukapheresis_on=date(2027, 1, 20),
+            product_ready_on=date(2027, 2, 19),
+            bridging="vincristine and dexamethasone",
+            bridging_start=date(2027, 2, 1),
+        ),
+        "brexucabtagene": TherapyInputs(
+            "brexucabtagene",
+            start=date(2027, 3, 1),
+            weight_kg=Decimal(70),
+            bsa_m2=Decimal("1.85"),
+            lymphodepletion_start=date(2027, 2, 25),
+            stay_near_days=28,
+            no_driving_days=56,
+        ),
+        "obecabtagene": TherapyInputs(
+            "obecabtagene",
+            start=date(2027, 3, 1),
+            weight_kg=Decimal(60),
+            marrow_blasts_percent=Decimal(12),
+            first_dose_crs_grade=2,
+            first_dose_icans_grade=0,
+            second_dose_on=date(2027, 3, 18),
         ),
     }[therapy]
     plan = plan_therapy(knowledge, inputs)
@@ -147,10 +200,11 @@ def test_the_picker_lists_every_therapy_and_sends_blinatumomab_to_its_course_pla
 ) -> None:
     soup = page(clinic.browser("dr.lee").get("/plan"))
     listed = [li["data-therapy"] for li in soup.select(".therapy-picker li")]
-    assert listed == ["blinatumomab", *sorted(knowledge.therapies)]
+    products = sorted(knowledge.car_t.products)
+    assert listed == ["blinatumomab", *sorted(knowledge.therapies), *products]
     blinatumomab = one(soup, '[data-therapy="blinatumomab"] a')
     assert blinatumomab["href"] == "/clinic/patients"
-    for key in knowledge.therapies:
+    for key in [*knowledge.therapies, *products]:
         assert one(soup, f'[data-therapy="{key}"] a')["href"] == f"/plan?therapy={key}"
     assert not soup.select("form.therapy-form")
 
@@ -173,6 +227,47 @@ def test_the_picker_lists_every_therapy_and_sends_blinatumomab_to_its_course_pla
         ("rituximab", {**FORMS["rituximab"], "weight_kg": "2000"}, "weight_kg"),
         ("rituximab", {**FORMS["rituximab"], "height_cm": "abc"}, "height_cm"),
         ("gemtuzumab", {**FORMS["gemtuzumab"], "host_day1.induction": "soon"}, "host_day1"),
+        ("tisagenlecleucel", {**FORMS["tisagenlecleucel"], "start": ""}, "start"),
+        ("tisagenlecleucel", {**FORMS["tisagenlecleucel"], "weight_kg": ""}, "weight_kg"),
+        ("tisagenlecleucel", {**FORMS["tisagenlecleucel"], "height_cm": ""}, "bsa_m2"),
+        ("tisagenlecleucel", {**FORMS["tisagenlecleucel"], "bridging": ""}, "bridging"),
+        (
+            "tisagenlecleucel",
+            {**FORMS["tisagenlecleucel"], "leukapheresis_on": "2027-03-05"},
+            "leukapheresis_on",
+        ),
+        (
+            "tisagenlecleucel",
+            {**FORMS["tisagenlecleucel"], "stay_near_days": "3"},
+            "stay_near_days",
+        ),
+        (
+            "brexucabtagene",
+            {**FORMS["brexucabtagene"], "lymphodepletion_start": "2027-02-28"},
+            "lymphodepletion_start",
+        ),
+        ("brexucabtagene", {**FORMS["brexucabtagene"], "no_driving_days": "x"}, "no_driving_days"),
+        (
+            "obecabtagene",
+            {**FORMS["obecabtagene"], "marrow_blasts_percent": ""},
+            "marrow_blasts_percent",
+        ),
+        (
+            "obecabtagene",
+            {**FORMS["obecabtagene"], "marrow_blasts_percent": "120"},
+            "marrow_blasts_percent",
+        ),
+        (
+            "obecabtagene",
+            {**FORMS["obecabtagene"], "first_dose_icans_grade": ""},
+            "first_dose_icans_grade",
+        ),
+        (
+            "obecabtagene",
+            {**FORMS["obecabtagene"], "first_dose_crs_grade": "5"},
+            "first_dose_crs_grade",
+        ),
+        ("obecabtagene", {**FORMS["obecabtagene"], "first_dose_crs_grade": "3"}, "second_dose_on"),
     ],
 )
 @pytest.mark.parametrize("language", ["en", "es"])
@@ -194,6 +289,32 @@ def test_a_refusal_names_the_field_beside_it(
     preview = browser.get(_url("/plan/preview", therapy, fields))
     assert preview.status_code == 200  # htmx swaps a 200 only
     assert one(page(preview), f'[data-error-for="{field}"]').get_text() == message
+
+
+@pytest.mark.parametrize(
+    ("therapy", "field", "value"),
+    [
+        ("tisagenlecleucel", "marrow_blasts_percent", "12"),
+        ("tisagenlecleucel", "second_dose_withheld", "1"),
+        ("inotuzumab", "bridging", "dexamethasone"),
+        ("obecabtagene", "transplant", "planned"),
+    ],
+)
+def test_a_field_of_another_therapy_is_refused_not_ignored(
+    clinic: DemoClinic, therapy: str, field: str, value: str
+) -> None:
+    """A field the chosen therapy's form does not show (a hand-made URL) is refused as the
+    service refuses it, in the plan's place."""
+    response = clinic.browser("dr.lee").get(
+        _url("/plan", therapy, {**FORMS[therapy], field: value, "show": "1"})
+    )
+    assert response.status_code == 422
+    soup = page(response)
+    assert not soup.select(f'form [name="{field}"]')
+    message = one(soup, f'#therapy-plan [data-error-for="{field}"]').get_text()
+    assert message.startswith(field)
+    assert "left out" in message
+    assert not soup.select('[data-preview="plan"]')
 
 
 def test_an_unknown_therapy_is_refused_naming_the_field(clinic: DemoClinic) -> None:

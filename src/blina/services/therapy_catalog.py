@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
+from blina.domain.therapies.car_t import CarTProduct
 from blina.domain.therapies.hosted_doses import HostedDoseFacts
 from blina.domain.therapies.model import PlanWarning, TherapyKind, TherapyPlan
 from blina.knowledge import Knowledge
@@ -121,7 +122,6 @@ def _car_t(knowledge: Knowledge) -> Iterator[TherapyInfo]:
     products = knowledge.car_t.products
     for key in sorted(products):
         product = products[key]
-        inputs = INPUTS[TherapyKind.CELL_JOURNEY]
         yield TherapyInfo(
             key=key,
             name=product.name,
@@ -129,10 +129,17 @@ def _car_t(knowledge: Knowledge) -> Iterator[TherapyInfo]:
             label=product.label,
             label_source=product.label_source,
             sources=tuple(sorted(sources_of(product))),
-            inputs=inputs
-            if product.split is not None
-            else tuple(n for n in inputs if n not in _SPLIT_ONLY),
+            inputs=_cell_inputs(product),
         )
+
+
+def _cell_inputs(product: CarTProduct) -> tuple[str, ...]:
+    """A product's inputs: height and BSA only where lymphodepletion is dosed per m2, the
+    split-dose fields only where the infusion is split."""
+    left_out = set() if product.split is not None else set(_SPLIT_ONLY)
+    if not product.lymphodepletion.drugs:
+        left_out |= {"bsa_m2", "height_cm"}
+    return tuple(n for n in INPUTS[TherapyKind.CELL_JOURNEY] if n not in left_out)
 
 
 # One entry per family of therapies; a new family registers here (and its planner in
