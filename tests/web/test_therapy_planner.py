@@ -341,3 +341,68 @@ def test_someone_signed_out_is_sent_to_sign_in(clinic: DemoClinic) -> None:
 def test_every_staff_member_has_the_planner_in_the_navigation(clinic: DemoClinic, who: str) -> None:
     soup = page(clinic.browser(who).get("/plan"))
     assert one(soup, 'nav [data-link="therapy-planner"]')["href"] == "/plan"
+
+
+CELL_FIELDS = [
+    "start",
+    "leukapheresis_on",
+    "product_ready_on",
+    "bridging",
+    "bridging_start",
+    "lymphodepletion_start",
+]
+SPLIT_FIELDS = [
+    "marrow_blasts_percent",
+    "first_dose_crs_grade",
+    "first_dose_icans_grade",
+    "second_dose_on",
+    "second_dose_withheld",
+]
+PERIOD_FIELDS = ["stay_near_days", "no_driving_days"]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("therapy", ["tisagenlecleucel", "brexucabtagene", "obecabtagene"])
+def test_each_car_t_form_asks_what_its_journey_reads(
+    clinic: DemoClinic, knowledge: Knowledge, therapy: str, language: str
+) -> None:
+    """Day 0, weight, height/BSA where lymphodepletion is per m2, the journey's recorded
+    dates, obecabtagene's split-dose fields, the periods; labels in the page's language."""
+    product = knowledge.car_t.products[therapy]
+    soup = page(
+        clinic.browser("dr.lee").get(
+            f"/plan?therapy={therapy}", headers={"accept-language": language}
+        )
+    )
+    _ = gettext_for(language)
+    form = one(soup, "form.therapy-form")
+    names = [i["name"] for i in form.select("[name]") if i["name"] not in ("therapy", "show")]
+    body = ["bsa_m2", "height_cm"] if product.lymphodepletion.drugs else []
+    split = SPLIT_FIELDS if product.split is not None else []
+    assert names == [*body, "weight_kg", *CELL_FIELDS, *split, *PERIOD_FIELDS]
+    assert one(form, ".cell-journey legend").get_text() == _("CAR-T journey")
+    start = one(form, 'label[for="start"]').get_text()
+    day = "Day 1: the first cell infusion" if split else "Day 0: the cell infusion"
+    assert start == _(day)
+    assert one(form, 'label[for="no_driving_days"]').get_text() == _("Days without driving")
+    assert one(form, "#bridging").get("inputmode") is None  # words, not a number
+    assert one(form, "#stay_near_days")["inputmode"] == "numeric"
+    if split:
+        assert one(form, ".split-dose legend").get_text() == _("Split dose")
+        grades = [o["value"] for o in form.select("#first_dose_crs_grade option")]
+        assert grades == ["", "0", "1", "2", "3", "4"]
+    if language == "es":
+        assert one(form, ".cell-journey legend").get_text() == "Recorrido CAR-T"
+
+
+def test_the_car_t_form_keeps_what_was_entered(clinic: DemoClinic) -> None:
+    soup = page(
+        clinic.browser("dr.lee").get(
+            _url("/plan", "obecabtagene", {**FORMS["obecabtagene"], "second_dose_withheld": "1"})
+        )
+    )
+    form = one(soup, "form.therapy-form")
+    assert one(form, "#bridging")["value"] == ""
+    assert one(form, "#marrow_blasts_percent")["value"] == "12"
+    assert one(form, '#first_dose_crs_grade option[value="2"]').has_attr("selected")
+    assert one(form, "#second_dose_withheld").has_attr("checked")
