@@ -33,6 +33,31 @@ FORMS = {
         "host_day1.cym-cyve1": "2027-03-01",
     },
     "gemtuzumab": {"bsa_m2": "1.9", "weight_kg": "80", "host_day1.induction": "2027-01-04"},
+    "tisagenlecleucel": {
+        "start": "2027-03-01",
+        "weight_kg": "38",
+        "height_cm": "140",
+        "leukapheresis_on": "2027-01-20",
+        "product_ready_on": "2027-02-19",
+        "bridging": "vincristine and dexamethasone",
+        "bridging_start": "2027-02-01",
+    },
+    "brexucabtagene": {
+        "start": "2027-03-01",
+        "weight_kg": "70",
+        "bsa_m2": "1.85",
+        "lymphodepletion_start": "2027-02-25",
+        "stay_near_days": "28",
+        "no_driving_days": "56",
+    },
+    "obecabtagene": {
+        "start": "2027-03-01",
+        "weight_kg": "60",
+        "marrow_blasts_percent": "12",
+        "first_dose_crs_grade": "2",
+        "first_dose_icans_grade": "0",
+        "second_dose_on": "2027-03-18",
+    },
 }
 
 
@@ -57,6 +82,34 @@ def _expected(knowledge: Knowledge, therapy: str) -> TherapyPlan:
             bsa_m2=Decimal("1.9"),
             weight_kg=Decimal(80),
             host_day1={"induction": date(2027, 1, 4)},
+        ),
+        "tisagenlecleucel": TherapyInputs(
+            "tisagenlecleucel",
+            start=date(2027, 3, 1),
+            weight_kg=Decimal(38),
+            height_cm=Decimal(140),
+            leukapheresis_on=date(2027, 1, 20),
+            product_ready_on=date(2027, 2, 19),
+            bridging="vincristine and dexamethasone",
+            bridging_start=date(2027, 2, 1),
+        ),
+        "brexucabtagene": TherapyInputs(
+            "brexucabtagene",
+            start=date(2027, 3, 1),
+            weight_kg=Decimal(70),
+            bsa_m2=Decimal("1.85"),
+            lymphodepletion_start=date(2027, 2, 25),
+            stay_near_days=28,
+            no_driving_days=56,
+        ),
+        "obecabtagene": TherapyInputs(
+            "obecabtagene",
+            start=date(2027, 3, 1),
+            weight_kg=Decimal(60),
+            marrow_blasts_percent=Decimal(12),
+            first_dose_crs_grade=2,
+            first_dose_icans_grade=0,
+            second_dose_on=date(2027, 3, 18),
         ),
     }[therapy]
     plan = plan_therapy(knowledge, inputs)
@@ -147,10 +200,11 @@ def test_the_picker_lists_every_therapy_and_sends_blinatumomab_to_its_course_pla
 ) -> None:
     soup = page(clinic.browser("dr.lee").get("/plan"))
     listed = [li["data-therapy"] for li in soup.select(".therapy-picker li")]
-    assert listed == ["blinatumomab", *sorted(knowledge.therapies)]
+    products = sorted(knowledge.car_t.products)
+    assert listed == ["blinatumomab", *sorted(knowledge.therapies), *products]
     blinatumomab = one(soup, '[data-therapy="blinatumomab"] a')
     assert blinatumomab["href"] == "/clinic/patients"
-    for key in knowledge.therapies:
+    for key in [*knowledge.therapies, *products]:
         assert one(soup, f'[data-therapy="{key}"] a')["href"] == f"/plan?therapy={key}"
     assert not soup.select("form.therapy-form")
 
@@ -173,6 +227,47 @@ def test_the_picker_lists_every_therapy_and_sends_blinatumomab_to_its_course_pla
         ("rituximab", {**FORMS["rituximab"], "weight_kg": "2000"}, "weight_kg"),
         ("rituximab", {**FORMS["rituximab"], "height_cm": "abc"}, "height_cm"),
         ("gemtuzumab", {**FORMS["gemtuzumab"], "host_day1.induction": "soon"}, "host_day1"),
+        ("tisagenlecleucel", {**FORMS["tisagenlecleucel"], "start": ""}, "start"),
+        ("tisagenlecleucel", {**FORMS["tisagenlecleucel"], "weight_kg": ""}, "weight_kg"),
+        ("tisagenlecleucel", {**FORMS["tisagenlecleucel"], "height_cm": ""}, "bsa_m2"),
+        ("tisagenlecleucel", {**FORMS["tisagenlecleucel"], "bridging": ""}, "bridging"),
+        (
+            "tisagenlecleucel",
+            {**FORMS["tisagenlecleucel"], "leukapheresis_on": "2027-03-05"},
+            "leukapheresis_on",
+        ),
+        (
+            "tisagenlecleucel",
+            {**FORMS["tisagenlecleucel"], "stay_near_days": "3"},
+            "stay_near_days",
+        ),
+        (
+            "brexucabtagene",
+            {**FORMS["brexucabtagene"], "lymphodepletion_start": "2027-02-28"},
+            "lymphodepletion_start",
+        ),
+        ("brexucabtagene", {**FORMS["brexucabtagene"], "no_driving_days": "x"}, "no_driving_days"),
+        (
+            "obecabtagene",
+            {**FORMS["obecabtagene"], "marrow_blasts_percent": ""},
+            "marrow_blasts_percent",
+        ),
+        (
+            "obecabtagene",
+            {**FORMS["obecabtagene"], "marrow_blasts_percent": "120"},
+            "marrow_blasts_percent",
+        ),
+        (
+            "obecabtagene",
+            {**FORMS["obecabtagene"], "first_dose_icans_grade": ""},
+            "first_dose_icans_grade",
+        ),
+        (
+            "obecabtagene",
+            {**FORMS["obecabtagene"], "first_dose_crs_grade": "5"},
+            "first_dose_crs_grade",
+        ),
+        ("obecabtagene", {**FORMS["obecabtagene"], "first_dose_crs_grade": "3"}, "second_dose_on"),
     ],
 )
 @pytest.mark.parametrize("language", ["en", "es"])
@@ -194,6 +289,32 @@ def test_a_refusal_names_the_field_beside_it(
     preview = browser.get(_url("/plan/preview", therapy, fields))
     assert preview.status_code == 200  # htmx swaps a 200 only
     assert one(page(preview), f'[data-error-for="{field}"]').get_text() == message
+
+
+@pytest.mark.parametrize(
+    ("therapy", "field", "value"),
+    [
+        ("tisagenlecleucel", "marrow_blasts_percent", "12"),
+        ("tisagenlecleucel", "second_dose_withheld", "1"),
+        ("inotuzumab", "bridging", "dexamethasone"),
+        ("obecabtagene", "transplant", "planned"),
+    ],
+)
+def test_a_field_of_another_therapy_is_refused_not_ignored(
+    clinic: DemoClinic, therapy: str, field: str, value: str
+) -> None:
+    """A field the chosen therapy's form does not show (a hand-made URL) is refused as the
+    service refuses it, in the plan's place."""
+    response = clinic.browser("dr.lee").get(
+        _url("/plan", therapy, {**FORMS[therapy], field: value, "show": "1"})
+    )
+    assert response.status_code == 422
+    soup = page(response)
+    assert not soup.select(f'form [name="{field}"]')
+    message = one(soup, f'#therapy-plan [data-error-for="{field}"]').get_text()
+    assert message.startswith(field)
+    assert "left out" in message
+    assert not soup.select('[data-preview="plan"]')
 
 
 def test_an_unknown_therapy_is_refused_naming_the_field(clinic: DemoClinic) -> None:
@@ -220,3 +341,68 @@ def test_someone_signed_out_is_sent_to_sign_in(clinic: DemoClinic) -> None:
 def test_every_staff_member_has_the_planner_in_the_navigation(clinic: DemoClinic, who: str) -> None:
     soup = page(clinic.browser(who).get("/plan"))
     assert one(soup, 'nav [data-link="therapy-planner"]')["href"] == "/plan"
+
+
+CELL_FIELDS = [
+    "start",
+    "leukapheresis_on",
+    "product_ready_on",
+    "bridging",
+    "bridging_start",
+    "lymphodepletion_start",
+]
+SPLIT_FIELDS = [
+    "marrow_blasts_percent",
+    "first_dose_crs_grade",
+    "first_dose_icans_grade",
+    "second_dose_on",
+    "second_dose_withheld",
+]
+PERIOD_FIELDS = ["stay_near_days", "no_driving_days"]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("therapy", ["tisagenlecleucel", "brexucabtagene", "obecabtagene"])
+def test_each_car_t_form_asks_what_its_journey_reads(
+    clinic: DemoClinic, knowledge: Knowledge, therapy: str, language: str
+) -> None:
+    """Day 0, weight, height/BSA where lymphodepletion is per m2, the journey's recorded
+    dates, obecabtagene's split-dose fields, the periods; labels in the page's language."""
+    product = knowledge.car_t.products[therapy]
+    soup = page(
+        clinic.browser("dr.lee").get(
+            f"/plan?therapy={therapy}", headers={"accept-language": language}
+        )
+    )
+    _ = gettext_for(language)
+    form = one(soup, "form.therapy-form")
+    names = [i["name"] for i in form.select("[name]") if i["name"] not in ("therapy", "show")]
+    body = ["bsa_m2", "height_cm"] if product.lymphodepletion.drugs else []
+    split = SPLIT_FIELDS if product.split is not None else []
+    assert names == [*body, "weight_kg", *CELL_FIELDS, *split, *PERIOD_FIELDS]
+    assert one(form, ".cell-journey legend").get_text() == _("CAR-T journey")
+    start = one(form, 'label[for="start"]').get_text()
+    day = "Day 1: the first cell infusion" if split else "Day 0: the cell infusion"
+    assert start == _(day)
+    assert one(form, 'label[for="no_driving_days"]').get_text() == _("Days without driving")
+    assert one(form, "#bridging").get("inputmode") is None  # words, not a number
+    assert one(form, "#stay_near_days")["inputmode"] == "numeric"
+    if split:
+        assert one(form, ".split-dose legend").get_text() == _("Split dose")
+        grades = [o["value"] for o in form.select("#first_dose_crs_grade option")]
+        assert grades == ["", "0", "1", "2", "3", "4"]
+    if language == "es":
+        assert one(form, ".cell-journey legend").get_text() == "Recorrido CAR-T"
+
+
+def test_the_car_t_form_keeps_what_was_entered(clinic: DemoClinic) -> None:
+    soup = page(
+        clinic.browser("dr.lee").get(
+            _url("/plan", "obecabtagene", {**FORMS["obecabtagene"], "second_dose_withheld": "1"})
+        )
+    )
+    form = one(soup, "form.therapy-form")
+    assert one(form, "#bridging")["value"] == ""
+    assert one(form, "#marrow_blasts_percent")["value"] == "12"
+    assert one(form, '#first_dose_crs_grade option[value="2"]').has_attr("selected")
+    assert one(form, "#second_dose_withheld").has_attr("checked")

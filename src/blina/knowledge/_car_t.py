@@ -229,6 +229,8 @@ class ProductFile(_Strict):
     brand: str
     anchor_day: NonNegativeInt
     anchor_source: str
+    label: str
+    label_source: str
     indication: TextFile
     leukapheresis: LeukapheresisFile | None = None
     manufacturing: ManufacturingFile | None = None
@@ -280,6 +282,8 @@ def _product(key: str, entry: ProductFile, shared: SharedFile, file: str, at: st
         brand=entry.brand,
         anchor_day=entry.anchor_day,
         anchor_source=entry.anchor_source,
+        label=entry.label,
+        label_source=entry.label_source,
         indication=_warning(entry.indication),
         leukapheresis=None if entry.leukapheresis is None else _leukapheresis(entry.leukapheresis),
         manufacturing=None if entry.manufacturing is None else _manufacturing(entry.manufacturing),

@@ -4,20 +4,22 @@ inputs its planner reads.
 
 A therapy family registers itself once, in ``FAMILIES``: a function from the knowledge to
 the ``TherapyInfo`` of each of its therapies. Blinatumomab (its own course planner) and
-the dose therapies of ``knowledge.therapies`` are registered here; a new family (the CAR-T
-products) adds one function to the tuple, and everything that lists therapies (the API,
-the planner page, the About index's links) lists it too. The inputs a kind of therapy
-reads are named by ``INPUTS``, fields of ``therapy_planning.TherapyInputs``.
+the dose therapies of ``knowledge.therapies`` and the CAR-T products of ``knowledge.car_t``
+are registered here; a new family adds one function to the tuple, and everything that
+lists therapies (the API, the planner page, the About index's links) lists it too. The
+inputs a kind of therapy reads are named by ``INPUTS``, fields of
+``therapy_planning.TherapyInputs``.
 """
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
+from blina.domain.therapies.car_t import CarTProduct
 from blina.domain.therapies.hosted_doses import HostedDoseFacts
 from blina.domain.therapies.model import PlanWarning, TherapyKind, TherapyPlan
 from blina.knowledge import Knowledge
-from blina.services.therapy_planning import BLINATUMOMAB
+from blina.services.therapy_planning import BLINATUMOMAB, CELL_FIELDS
 
 __all__ = [
     "FAMILIES",
@@ -46,7 +48,11 @@ INPUTS: Mapping[TherapyKind, tuple[str, ...]] = {
         "dose_dates",
     ),
     TherapyKind.HOSTED_DOSES: (*_BODY, "host_day1"),
+    # ``start`` is day 0 (obecabtagene: Day 1, its first infusion); the split-dose fields
+    # only where the product is split (``_SPLIT_ONLY``).
+    TherapyKind.CELL_JOURNEY: (*_BODY, "start", *CELL_FIELDS),
 }
+_SPLIT_ONLY = frozenset(CELL_FIELDS[5:10])
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +118,33 @@ def _dose_therapies(knowledge: Knowledge) -> Iterator[TherapyInfo]:
         )
 
 
+def _car_t(knowledge: Knowledge) -> Iterator[TherapyInfo]:
+    products = knowledge.car_t.products
+    for key in sorted(products):
+        product = products[key]
+        yield TherapyInfo(
+            key=key,
+            name=product.name,
+            kind=TherapyKind.CELL_JOURNEY,
+            label=product.label,
+            label_source=product.label_source,
+            sources=tuple(sorted(sources_of(product))),
+            inputs=_cell_inputs(product),
+        )
+
+
+def _cell_inputs(product: CarTProduct) -> tuple[str, ...]:
+    """A product's inputs: height and BSA only where lymphodepletion is dosed per m2, the
+    split-dose fields only where the infusion is split."""
+    left_out = set() if product.split is not None else set(_SPLIT_ONLY)
+    if not product.lymphodepletion.drugs:
+        left_out |= {"bsa_m2", "height_cm"}
+    return tuple(n for n in INPUTS[TherapyKind.CELL_JOURNEY] if n not in left_out)
+
+
 # One entry per family of therapies; a new family registers here (and its planner in
 # ``therapy_planning.plan_therapy``).
-FAMILIES: tuple[Family, ...] = (_blinatumomab, _dose_therapies)
+FAMILIES: tuple[Family, ...] = (_blinatumomab, _dose_therapies, _car_t)
 
 
 def therapy_catalog(knowledge: Knowledge) -> tuple[TherapyInfo, ...]:

@@ -36,6 +36,7 @@ router = APIRouter(tags=["therapies"])
 _Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
 _DoseDay = Annotated[str, StringConstraints(pattern=r"^[Cc]\d{1,2}[Dd]\d{1,2}$")]
 _MAX_CYCLES = 12  # more than any cycle limit the knowledge holds; the service checks its own
+_Bridging = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class SourcePublic(BaseModel):
@@ -83,7 +84,9 @@ def therapies(state: StateDep, actor: ActorDep) -> list[TherapyPublic]:
 
 class TherapyPlanRequest(RequestBody):
     """`blina plan --therapy NAME` as JSON. Each therapy reads the fields that
-    ``GET /therapies`` lists for it; a field another therapy uses is ignored."""
+    ``GET /therapies`` lists for it. A CAR-T field for a drug, a drug's field for a CAR-T
+    product or obecabtagene's split-dose fields for a one-infusion product are refused
+    (422 naming the field), as the CLI refuses them."""
 
     therapy: _Key = Field(description="A key from GET /therapies, other than blinatumomab")
     bsa_m2: BoundedDecimal | None = Field(
@@ -93,7 +96,11 @@ class TherapyPlanRequest(RequestBody):
     weight_kg: BoundedDecimal | None = Field(
         default=None, description="Body weight; weight-based premedication doses use it"
     )
-    start: BoundedDate | None = Field(default=None, description="Cycle doses: cycle 1 day 1")
+    start: BoundedDate | None = Field(
+        default=None,
+        description="Cycle doses: cycle 1 day 1. CAR-T: day 0, the cell infusion "
+        "(obecabtagene: Day 1, its first infusion)",
+    )
     transplant: Transplant | None = Field(
         default=None, description="Cycle doses: a stem-cell transplant planned or not"
     )
@@ -121,6 +128,53 @@ class TherapyPlanRequest(RequestBody):
         max_length=20,
         description="Hosted doses: each host course's day 1, by course key",
     )
+    leukapheresis_on: BoundedDate | None = Field(
+        default=None, description="CAR-T: the leukapheresis (cell collection) date"
+    )
+    product_ready_on: BoundedDate | None = Field(
+        default=None, description="CAR-T: the date the manufactured product is ready, recorded"
+    )
+    bridging: _Bridging | None = Field(
+        default=None,
+        description="CAR-T: the bridging therapy as the physician records it (with bridging_start)",
+    )
+    bridging_start: BoundedDate | None = Field(
+        default=None, description="CAR-T: the first day of bridging (with bridging)"
+    )
+    lymphodepletion_start: BoundedDate | None = Field(
+        default=None,
+        description="CAR-T: lymphodepletion's first day, within the label's window before day 0 "
+        "(default: ending as late as the window allows)",
+    )
+    marrow_blasts_percent: BoundedDecimal | None = Field(
+        default=None,
+        description="Obecabtagene (required): marrow blasts in %, 0 to 100; decides the split",
+    )
+    second_dose_on: BoundedDate | None = Field(
+        default=None, description="Obecabtagene: the chosen date of the second infusion"
+    )
+    first_dose_crs_grade: BoundedInteger | None = Field(
+        default=None,
+        description="Obecabtagene: worst ASTCT CRS grade after the first infusion, 0 to 4 "
+        "(with first_dose_icans_grade)",
+    )
+    first_dose_icans_grade: BoundedInteger | None = Field(
+        default=None,
+        description="Obecabtagene: worst ICANS grade after the first infusion, 0 to 4 "
+        "(with first_dose_crs_grade)",
+    )
+    second_dose_withheld: bool = Field(
+        default=False, description="Obecabtagene: the physician withholds the second infusion"
+    )
+    stay_near_days: BoundedInteger | None = Field(
+        default=None,
+        description="CAR-T: days to stay near the treatment centre from the current label, "
+        "where blina's is not retrieved; never shorter than a known label period",
+    )
+    no_driving_days: BoundedInteger | None = Field(
+        default=None,
+        description="CAR-T: days without driving from the current label, as stay_near_days",
+    )
 
     def inputs(self) -> TherapyInputs:
         return TherapyInputs(
@@ -136,6 +190,18 @@ class TherapyPlanRequest(RequestBody):
             dose_dates={_dose_day(key): when for key, when in self.dose_dates.items()},
             blasts_per_mm3=self.blasts_per_mm3,
             host_day1=dict(self.host_day1),
+            leukapheresis_on=self.leukapheresis_on,
+            product_ready_on=self.product_ready_on,
+            bridging=self.bridging,
+            bridging_start=self.bridging_start,
+            lymphodepletion_start=self.lymphodepletion_start,
+            marrow_blasts_percent=self.marrow_blasts_percent,
+            second_dose_on=self.second_dose_on,
+            first_dose_crs_grade=self.first_dose_crs_grade,
+            first_dose_icans_grade=self.first_dose_icans_grade,
+            second_dose_withheld=self.second_dose_withheld,
+            stay_near_days=self.stay_near_days,
+            no_driving_days=self.no_driving_days,
         )
 
 

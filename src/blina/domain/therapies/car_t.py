@@ -275,6 +275,8 @@ class CarTProduct:
     brand: str
     anchor_day: int  # how the label numbers the (first) infusion day: 0, or 1 for obe-cel
     anchor_source: str
+    label: str  # the US label version the facts encode ("US PI 2024-2025")
+    label_source: str
     indication: PlanWarning
     leukapheresis: Leukapheresis | None
     manufacturing: Manufacturing | None

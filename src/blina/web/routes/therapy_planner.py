@@ -4,10 +4,10 @@ the facts the sources lack and the sources cited. Nothing is stored.
 
 The form is a GET, so the page works without JavaScript (the button shows the plan);
 with htmx the plan follows the form as it is filled (``/plan/preview``, the partial
-alone). The therapies and the inputs each reads come from ``services.therapy_catalog``,
-so a therapy family registered there (the CAR-T products) is offered here too once its
-inputs have form fields below. Blinatumomab is planned where its course is started, on
-the patient's page: the picker links there.
+alone). The therapies and the inputs each reads come from ``services.therapy_catalog``;
+the form shows the fields of the chosen therapy's kind (cycle doses, host courses, the
+CAR-T journey with obecabtagene's split dose). Blinatumomab is planned where its course is
+started, on the patient's page: the picker links there.
 """
 
 from dataclasses import dataclass, replace
@@ -41,6 +41,13 @@ __all__ = ["router"]
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 _HOST_DAY = "host_day1."  # one date field per host course: host_day1.<course key>
+_CELL_DATES = (
+    "leukapheresis_on",
+    "product_ready_on",
+    "bridging_start",
+    "lymphodepletion_start",
+    "second_dose_on",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,28 +129,69 @@ _FORM_FIELDS = (
     "first_cycle_days",
     "blasts_per_mm3",
     "dose_date",
+    *_CELL_DATES,
+    "bridging",
+    "marrow_blasts_percent",
+    "first_dose_crs_grade",
+    "first_dose_icans_grade",
+    "second_dose_withheld",
+    "stay_near_days",
+    "no_driving_days",
 )
 
 
 def _inputs(info: TherapyInfo, form: FormData) -> TherapyInputs:
     start = text_field(form, "start")
     first_days = text_field(form, "first_cycle_days")
-    return TherapyInputs(
-        therapy=info.key,
-        bsa_m2=decimal_field(form, "bsa_m2", required=False),
-        weight_kg=decimal_field(form, "weight_kg", required=False),
-        height_cm=decimal_field(form, "height_cm", required=False),
-        start=bounds.parse_date("start", start) if start else None,
-        transplant=_transplant(text_field(form, "transplant")),
-        responses=_responses(text_field(form, "responses")),
-        mrd_negative=_mrd(text_field(form, "mrd")),
-        first_cycle_days=bounds.parse_integer("first_cycle_days", first_days)
-        if first_days
-        else None,
-        dose_dates=_dose_dates(text_field(form, "dose_date")),
-        blasts_per_mm3=decimal_field(form, "blasts_per_mm3", required=False),
-        host_day1=_host_days(info, form),
+    return _cell_inputs(
+        form,
+        TherapyInputs(
+            therapy=info.key,
+            bsa_m2=decimal_field(form, "bsa_m2", required=False),
+            weight_kg=decimal_field(form, "weight_kg", required=False),
+            height_cm=decimal_field(form, "height_cm", required=False),
+            start=bounds.parse_date("start", start) if start else None,
+            transplant=_transplant(text_field(form, "transplant")),
+            responses=_responses(text_field(form, "responses")),
+            mrd_negative=_mrd(text_field(form, "mrd")),
+            first_cycle_days=bounds.parse_integer("first_cycle_days", first_days)
+            if first_days
+            else None,
+            dose_dates=_dose_dates(text_field(form, "dose_date")),
+            blasts_per_mm3=decimal_field(form, "blasts_per_mm3", required=False),
+            host_day1=_host_days(info, form),
+        ),
     )
+
+
+def _cell_inputs(form: FormData, inputs: TherapyInputs) -> TherapyInputs:
+    """The CAR-T journey's fields as filled (none given for a drug's form, so the
+    service's refusal of a CAR-T field for a drug holds here too)."""
+    return replace(
+        inputs,
+        leukapheresis_on=_date(form, "leukapheresis_on"),
+        product_ready_on=_date(form, "product_ready_on"),
+        bridging_start=_date(form, "bridging_start"),
+        lymphodepletion_start=_date(form, "lymphodepletion_start"),
+        second_dose_on=_date(form, "second_dose_on"),
+        bridging=text_field(form, "bridging") or None,
+        marrow_blasts_percent=decimal_field(form, "marrow_blasts_percent", required=False),
+        first_dose_crs_grade=_integer(form, "first_dose_crs_grade"),
+        first_dose_icans_grade=_integer(form, "first_dose_icans_grade"),
+        second_dose_withheld=bool(text_field(form, "second_dose_withheld")),
+        stay_near_days=_integer(form, "stay_near_days"),
+        no_driving_days=_integer(form, "no_driving_days"),
+    )
+
+
+def _date(form: FormData, name: str) -> date | None:
+    text = text_field(form, name)
+    return bounds.parse_date(name, text) if text else None
+
+
+def _integer(form: FormData, name: str) -> int | None:
+    text = text_field(form, name)
+    return bounds.parse_integer(name, text) if text else None
 
 
 def _transplant(text: str) -> Transplant | None:
