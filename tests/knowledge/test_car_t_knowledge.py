@@ -194,22 +194,22 @@ def _load_edited(tmp_path: Path, old: str, new: str) -> None:
             "a current period needs its source, and only it",
         ),
         (
-            'monitor_source = "obecabtagene-monitoring"\n',
-            "",
-            "products.obecabtagene.periods.monitor_source",
-            "monitor_days needs its source",
+            'days = 14\nsource = "obecabtagene-monitoring"\n',
+            "days = 14\n",
+            "products.obecabtagene.periods.monitor.source",
+            "Field required",
         ),
         (
-            'older_daily_source = "brexucabtagene-monitoring-2021"\n',
-            "",
-            f"{B_PERIODS}.older_daily_source",
-            "older_daily_days needs its source",
+            'days = 14\nsource = "brexucabtagene-monitoring-2021"\n',
+            "days = 14\n",
+            f"{B_PERIODS}.older_daily.source",
+            "Field required",
         ),
         (
-            'superseded_stay_near_source = "brexucabtagene-monitoring-2021"\n',
-            "",
-            f"{B_PERIODS}.superseded_stay_near_source",
-            "superseded_stay_near_weeks needs its source",
+            'weeks = 4\nsource = "brexucabtagene-monitoring-2021"\n',
+            "weeks = 4\n",
+            f"{B_PERIODS}.superseded_stay_near.source",
+            "Field required",
         ),
     ],
 )
@@ -228,6 +228,6 @@ def test_car_t_toml_unknown_source_is_refused(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeError, match=r"source 'nowhere' is not in sources\.toml"):
         _load_edited(
             tmp_path,
-            'brand = "KYMRIAH"\nanchor_day = 0\nanchor_source = "car-t-journey"',
-            'brand = "KYMRIAH"\nanchor_day = 0\nanchor_source = "nowhere"',
+            'brand = "KYMRIAH"\nanchor_day = 0\nsource = "car-t-journey"',
+            'brand = "KYMRIAH"\nanchor_day = 0\nsource = "nowhere"',
         )

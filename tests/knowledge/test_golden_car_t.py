@@ -175,8 +175,8 @@ ROWS = [
         "2",
         WEEK,
     ),
-    Row(f"{K}.periods.superseded_stay_near_weeks", "3.3", "| \u2265 4 weeks (2018 PI);", "4"),
-    Row(f"{K}.periods.superseded_no_driving_weeks", "3.3", "| \u2265 8 weeks (2018 PI) |", "8"),
+    Row(f"{K}.periods.superseded_stay_near.weeks", "3.3", "| \u2265 4 weeks (2018 PI);", "4"),
+    Row(f"{K}.periods.superseded_no_driving.weeks", "3.3", "| \u2265 8 weeks (2018 PI) |", "8"),
     # §4 brexucabtagene autoleucel
     Row(f"{B}.anchor_day", "4.2", "| Infusion day 0 |", "0"),
     Row(
@@ -216,12 +216,12 @@ ROWS = [
     Row(f"{B}.premedication.minutes_before_high", "4.2", "~30\u201360 min before", "60"),
     Row(f"{B}.infusion.within_minutes", "4.2", "Contents of the bag within 30 min", "30"),
     Row(
-        f"{B}.periods.superseded_stay_near_weeks",
+        f"{B}.periods.superseded_stay_near.weeks",
         "4.3",
         "stay within proximity for \u2265 4 weeks",
         "4",
     ),
-    Row(f"{B}.periods.older_daily_days", "4.3", "monitor **daily for at least 14 days**", "14"),
+    Row(f"{B}.periods.older_daily.days", "4.3", "monitor **daily for at least 14 days**", "14"),
     # §5 obecabtagene autoleucel
     Row(f"{O}.anchor_day", "8", "| Obecabtagene | First infusion = Day 1 |", "1"),
     Row(
@@ -283,19 +283,19 @@ ROWS = [
         "3",
     ),
     Row(
-        f"{O}.periods.monitor_days",
+        f"{O}.periods.monitor.days",
         "5.3",
         "Monitoring for CRS for **at least 14 days** after treatment",
         "14",
     ),
     Row(
-        f"{O}.periods.superseded_stay_near_weeks",
+        f"{O}.periods.superseded_stay_near.weeks",
         "5.3",
         "\u2265 4 weeks proximity and \u2265 8 weeks no driving",
         "4",
     ),
     Row(
-        f"{O}.periods.superseded_no_driving_weeks",
+        f"{O}.periods.superseded_no_driving.weeks",
         "5.3",
         "\u2265 4 weeks proximity and \u2265 8 weeks no driving",
         "8",

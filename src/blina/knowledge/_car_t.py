@@ -210,25 +210,34 @@ class InfusionFile(_Strict):
     source: str
 
 
+class DaysFile(_Strict):
+    days: PositiveInt
+    source: str
+
+
+class WeeksFile(_Strict):
+    weeks: PositiveInt
+    source: str
+
+
 class PeriodsFile(_Strict):
+    """The current periods (with their source), and each other figure in a table of its
+    own with its source."""
+
     stay_near_days: PositiveInt | None = None
     no_driving_days: PositiveInt | None = None
     source: str | None = None
-    monitor_days: PositiveInt | None = None
-    monitor_source: str | None = None
-    superseded_stay_near_weeks: PositiveInt | None = None
-    superseded_stay_near_source: str | None = None
-    superseded_no_driving_weeks: PositiveInt | None = None
-    superseded_no_driving_source: str | None = None
-    older_daily_days: PositiveInt | None = None
-    older_daily_source: str | None = None
+    monitor: DaysFile | None = None
+    superseded_stay_near: WeeksFile | None = None
+    superseded_no_driving: WeeksFile | None = None
+    older_daily: DaysFile | None = None
 
 
 class ProductFile(_Strict):
     name: str
     brand: str
     anchor_day: NonNegativeInt
-    anchor_source: str
+    source: str  # of anchor_day
     label: str
     label_source: str
     indication: TextFile
@@ -281,7 +290,7 @@ def _product(key: str, entry: ProductFile, shared: SharedFile, file: str, at: st
         name=entry.name,
         brand=entry.brand,
         anchor_day=entry.anchor_day,
-        anchor_source=entry.anchor_source,
+        anchor_source=entry.source,
         label=entry.label,
         label_source=entry.label_source,
         indication=_warning(entry.indication),
@@ -494,30 +503,22 @@ def _periods(entry: PeriodsFile, shared: SharedFile, file: str, at: str) -> Peri
     current = (entry.stay_near_days, entry.no_driving_days)
     if (entry.source is None) != all(days is None for days in current):
         raise KnowledgeError(file, f"{at}.source", "a current period needs its source, and only it")
-    if (entry.monitor_days is None) != (entry.monitor_source is None):
-        raise KnowledgeError(file, f"{at}.monitor_source", "monitor_days needs its source")
-    if (entry.older_daily_days is None) != (entry.older_daily_source is None):
-        raise KnowledgeError(file, f"{at}.older_daily_source", "older_daily_days needs its source")
-    for stem in ("superseded_stay_near", "superseded_no_driving"):
-        if (getattr(entry, f"{stem}_weeks") is None) != (getattr(entry, f"{stem}_source") is None):
-            raise KnowledgeError(file, f"{at}.{stem}_source", f"{stem}_weeks needs its source")
     monitoring, old = shared.monitoring, shared.superseded
-    near_weeks = entry.superseded_stay_near_weeks or old.stay_near_weeks
-    drive_weeks = entry.superseded_no_driving_weeks or old.no_driving_weeks
+    near, drive, monitor = entry.superseded_stay_near, entry.superseded_no_driving, entry.monitor
     return Periods(
         daily_days=monitoring.daily_days,
         daily_source=monitoring.source,
-        monitor_days=monitoring.at_least_days if entry.monitor_days is None else entry.monitor_days,
-        monitor_source=monitoring.source if entry.monitor_source is None else entry.monitor_source,
+        monitor_days=monitoring.at_least_days if monitor is None else monitor.days,
+        monitor_source=monitoring.source if monitor is None else monitor.source,
         stay_near_days=entry.stay_near_days,
         no_driving_days=entry.no_driving_days,
         source=entry.source,
-        superseded_stay_near_days=near_weeks * _WEEK,
-        superseded_stay_near_source=entry.superseded_stay_near_source or old.source,
-        superseded_no_driving_days=drive_weeks * _WEEK,
-        superseded_no_driving_source=entry.superseded_no_driving_source or old.source,
-        older_daily_days=entry.older_daily_days,
-        older_daily_source=entry.older_daily_source,
+        superseded_stay_near_days=(old.stay_near_weeks if near is None else near.weeks) * _WEEK,
+        superseded_stay_near_source=old.source if near is None else near.source,
+        superseded_no_driving_days=(old.no_driving_weeks if drive is None else drive.weeks) * _WEEK,
+        superseded_no_driving_source=old.source if drive is None else drive.source,
+        older_daily_days=None if entry.older_daily is None else entry.older_daily.days,
+        older_daily_source=None if entry.older_daily is None else entry.older_daily.source,
     )
 
 

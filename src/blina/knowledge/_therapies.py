@@ -135,7 +135,7 @@ class ModificationsFile(_Strict):
     ast_alt_max_x_uln: Decimal = _Positive
     non_hematologic_hold_from_grade: int = Field(ge=1, le=4)
     non_hematologic_source: str
-    general_source: str
+    source: str  # the general rules'
     interruption_gap: GapFile
     other_toxicity_gap: GapFile
     marrow_condition_gap: GapFile
@@ -287,7 +287,7 @@ def _cycle_doses(data: CycleDosesFile, file: str) -> CycleDoseFacts:
             ast_alt_max_x_uln=mods.ast_alt_max_x_uln,
             non_hematologic_hold_from_grade=mods.non_hematologic_hold_from_grade,
             non_hematologic_source=mods.non_hematologic_source,
-            general_source=mods.general_source,
+            general_source=mods.source,
             interruption_gap=_gap(mods.interruption_gap),
             other_toxicity_gap=_gap(mods.other_toxicity_gap),
             marrow_condition_gap=_gap(mods.marrow_condition_gap),
