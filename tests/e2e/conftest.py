@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,10 +46,10 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The demo clinic in a fresh data directory, served until the session ends."""
-    data = tmp_path_factory.mktemp("e2e-data")
+@contextmanager
+def serving_demo(data: Path) -> Iterator[str]:
+    """The demo clinic created in ``data`` and served on a free port until the block ends;
+    its address."""
     env = {**os.environ, "BLINA_DATA_DIR": str(data)}
     env.pop("BLINA_DATABASE_URL", None)
     subprocess.run(
@@ -73,9 +74,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.kill()
             raise AssertionError("server did not start within 60 s")
         time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo clinic in a fresh data directory, served until the session ends."""
+    with serving_demo(tmp_path_factory.mktemp("e2e-data")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -11,18 +11,13 @@ Screenshots go under the test's tmp_path (the paths are printed); the README's
 run's.
 """
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx2
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import Tab, _free_port, new_tab
+from tests.e2e.conftest import Tab, new_tab, serving_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -33,34 +28,8 @@ CHOSEN = "a password of my own"
 @pytest.fixture(scope="module")
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo clinic in a data directory of its own, served until the module ends."""
-    data = tmp_path_factory.mktemp("e2e-admin-data")
-    env = {**os.environ, "BLINA_DATA_DIR": str(data)}
-    env.pop("BLINA_DATABASE_URL", None)
-    subprocess.run(
-        [sys.executable, "-m", "blina", "demo"], env=env, check=True, capture_output=True
-    )
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "blina", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx2.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx2.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError("server did not start within 60 s")
-        time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with serving_demo(tmp_path_factory.mktemp("e2e-admin-data")) as url:
+        yield url
 
 
 @pytest.fixture
