@@ -664,6 +664,28 @@ def test_delivered_a_bag_paused_and_resumed_over_a_short_interruption(
     )
 
 
+def test_delivered_a_day_of_many_pieces_rounds_once(
+    plan: CoursePlan, rules: ModificationRules
+) -> None:
+    """Three pauses of a third of a second cut 10 March into four pieces whose lengths a
+    binary fraction of a second cannot hold: the day still sums to the exact microseconds
+    it ran, divided once."""
+    third = timedelta(microseconds=333_333)
+    events: list[Event] = []
+    for hour in (9, 12, 15):
+        events += [Interruption(_utc(3, 10, hour), AdverseReaction.INFECTION, 2)]
+        events += [Restart(_utc(3, 10, hour) + third)]
+    bag = _bag(6, _utc(3, 10), TWENTY_EIGHT, BagStatus.REMOVED, _utc(3, 10), _utc(3, 11))
+
+    state = _state(plan, _utc(3, 12), [bag], events, rules)
+
+    # 10 March from 09:00 Paris: 15 h less the three pauses.
+    ran = Decimal(15 * 3_600_000_000 - 3 * 333_333)
+    assert state.delivered[0] == DeliveredDay(
+        date(2027, 3, 10), ran / 3_600_000_000, 28 * ran / 86_400_000_000
+    )
+
+
 def test_delivered_an_open_interruption_stops_counting(
     plan: CoursePlan, rules: ModificationRules
 ) -> None:

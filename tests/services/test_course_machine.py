@@ -998,9 +998,9 @@ class CourseMachine(RuleBasedStateMachine):
                 continue
             elapsed = Decimal((self.now - min(hangs[view.course.id])).total_seconds()) / 3600
             total = sum((d.hours for d in delivered), Decimal(0))
-            # Each day's hours are a 28-digit quotient: their sum may pass the elapsed time
-            # by a unit of the last digit. Times are kept to the microsecond, so a day may
-            # round by that much at most, never more.
+            # Each day's hours are one 28-digit quotient of its whole microseconds: their
+            # sum may pass the elapsed time by a unit of the last digit a day, far below
+            # the microsecond the times are kept to, never more.
             slack = len(delivered) * _MICROSECOND_H
             assert total <= elapsed + slack, (
                 f"{total} h delivered in {elapsed} h since the first hang"

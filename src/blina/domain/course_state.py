@@ -43,6 +43,9 @@ __all__ = [
 ]
 
 _HOUR = Decimal(3600)
+_MICROSECOND = timedelta(microseconds=1)
+_HOUR_US = Decimal(3_600_000_000)
+_DAY_US = 24 * _HOUR_US
 # How late a bag that follows on from the one before may still be the pharmacy's next.
 LATE = timedelta(hours=1)
 _DAY = timedelta(days=1)
@@ -506,8 +509,11 @@ def delivered_pieces(
 def _by_day(
     pieces: Sequence[tuple[datetime, datetime, McgPerDay]], plan: CoursePlan
 ) -> tuple[DeliveredDay, ...]:
-    """Hours and mcg per calendar day (clinic zone) of infusion pieces (start, stop, dose)."""
-    days: dict[date, tuple[Decimal, Decimal]] = {}
+    """Hours and mcg per calendar day (clinic zone) of infusion pieces (start, stop, dose).
+
+    Each day sums whole microseconds (and dose x microseconds) exactly and divides once,
+    so a day's figure rounds once however many pieces it holds."""
+    days: dict[date, tuple[int, Decimal]] = {}
     for start, stop, dose in pieces:
         clock = start
         while clock < stop:
@@ -516,11 +522,14 @@ def _by_day(
             midnight = (day_start + _DAY).replace(tzinfo=plan.zone).astimezone(UTC)
             piece_end = min(stop.astimezone(UTC), midnight)
             # elapsed time in UTC: a daylight-saving day is 23 or 25 hours long
-            hours = Decimal((piece_end - clock.astimezone(UTC)).total_seconds()) / _HOUR
-            held = days.get(local.date(), (Decimal(0), Decimal(0)))
-            days[local.date()] = (held[0] + hours, held[1] + dose.value * hours / 24)
+            micros = (piece_end - clock.astimezone(UTC)) // _MICROSECOND
+            held = days.get(local.date(), (0, Decimal(0)))
+            days[local.date()] = (held[0] + micros, held[1] + dose.value * micros)
             clock = piece_end
-    return tuple(DeliveredDay(day, hours, mcg) for day, (hours, mcg) in sorted(days.items()))
+    return tuple(
+        DeliveredDay(day, Decimal(micros) / _HOUR_US, dosed / _DAY_US)
+        for day, (micros, dosed) in sorted(days.items())
+    )
 
 
 def _stopped_spans(events: Sequence[Event], now: datetime) -> list[tuple[datetime, datetime]]:
