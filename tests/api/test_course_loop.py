@@ -443,6 +443,28 @@ def test_a_check_in_after_an_interruption_is_triaged_on_the_replanned_course(loo
     }
 
 
+@pytest.mark.parametrize(("hung_at", "infusing"), [("08:00", False), ("11:00", True)])
+def test_a_check_in_after_a_late_hang_is_triaged_on_the_moved_course(
+    loop: Loop, hung_at: str, infusing: bool
+) -> None:
+    """Bag 1 hung 3 h late moves cycle 1's end from 08:00 to 11:00 UTC on 7 January: a
+    check-in at 09:00 that day is triaged as during the infusion; hung on time, after it."""
+    course = _start(loop)["id"]
+    first = _prepare_and_verify(loop, course)
+    loop.at(f"2026-12-10T{hung_at}:00+00:00")
+    assert _hang(loop, first).status_code == 200
+    loop.at("2027-01-07T09:00:00+00:00")
+
+    answer = loop.client.post(
+        f"/api/v1/patients/{loop.patient}/symptom-reports",
+        json={"symptoms": {"nausea": 1}},
+        headers={"Authorization": f"Bearer {loop.tokens['nurse']}", "Idempotency-Key": "k-3"},
+    )
+
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["report"]["triage"]["context"]["infusing"] is infusing
+
+
 def test_a_check_in_after_a_restart_counts_the_early_window_from_the_restart(
     loop: Loop,
 ) -> None:
