@@ -23,7 +23,7 @@ from blina.cli import service as cli_service
 from blina.config import Settings
 from blina.knowledge import Knowledge
 from blina.services.accounts import create_user, to_actor
-from blina.services.audit import verify_chain
+from blina.services.audit_checks import verify_chain
 from blina.services.audit_key import audit_key_of, use_audit_key
 from blina.services.patients import create_patient
 from blina.services.sealed_rows import verify_rows

@@ -19,7 +19,7 @@ from blina.domain.errors import InvalidInput
 from blina.services import account_admin, password_resets
 from blina.services.accounts import authenticate, create_user, log_in, to_actor
 from blina.services.actors import Actor
-from blina.services.audit import verify_chain
+from blina.services.audit_checks import verify_chain
 from blina.services.audit_key import AuditKey, use_audit_key
 from blina.services.errors import NotAuthenticated, NotFound, PermissionDenied
 from blina.services.login_limits import LoginLimits

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from blina.services.audit import _jsonable, append_audit, verify_chain, verify_clinic_trail
+from blina.services.audit import _jsonable, append_audit
+from blina.services.audit_checks import verify_chain, verify_clinic_trail
 from blina.store.session import transaction
 from blina.store.tables import AuditCheckpoint, AuditEvent, AuditHead, Clinic
 from tests.factories import add_clinic_with_family

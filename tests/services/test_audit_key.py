@@ -17,12 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blina.config import Settings
 from blina.knowledge import Knowledge
-from blina.services.audit import (
-    GENESIS,
-    AuditKeyMissing,
-    _content,
-    _hash,
-    append_audit,
+from blina.services.audit import GENESIS, AuditKeyMissing, append_audit, event_content, event_hash
+from blina.services.audit_checks import (
     check_signed_head,
     signed_head,
     verify_chain,
@@ -93,7 +89,7 @@ def _rehash(engine: Engine) -> None:
     with engine.begin() as connection:
         previous = GENESIS
         for event in connection.execute(select(_EVENTS).order_by(_EVENTS.c.seq)).all():
-            digest = _hash(previous, _content(event))
+            digest = event_hash(previous, event_content(event))
             connection.execute(
                 update(_EVENTS)
                 .where(_EVENTS.c.seq == event.seq)

@@ -19,7 +19,7 @@ from blina.config import Settings
 from blina.knowledge import Knowledge
 from blina.services import backups
 from blina.services.accounts import create_user, log_in, to_actor
-from blina.services.audit import verify_chain
+from blina.services.audit_checks import verify_chain
 from blina.services.audit_key import audit_key_of, read_signed_head, use_audit_key
 from blina.services.backups import (
     BackupError,

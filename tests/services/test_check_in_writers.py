@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from blina.config import Settings
 from blina.services.accounts import create_user, log_in, to_actor
 from blina.services.actors import Actor
-from blina.services.audit import verify_chain
+from blina.services.audit_checks import verify_chain
 from blina.services.check_ins import CheckInWriter, PostedCheckIn
 from blina.services.clock import FixedClock
 from blina.services.errors import NotAuthenticated, NotFound

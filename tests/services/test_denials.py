@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from blina.services.actors import Actor
-from blina.services.audit import verify_chain
+from blina.services.audit_checks import verify_chain
 from blina.services.denials import DenialLog
 from blina.store.session import transaction
 from blina.store.tables import AuditEvent

@@ -18,7 +18,8 @@ from blina.domain.errors import InvalidInput
 from blina.services import invitations, password_resets
 from blina.services.accounts import NO_PASSWORD, create_user, log_in, to_actor
 from blina.services.actors import Actor, Role
-from blina.services.audit import events_for_patient, verify_chain
+from blina.services.audit_checks import verify_chain
+from blina.services.audit_reading import events_for_patient
 from blina.services.errors import Conflict, NotFound, PermissionDenied
 from blina.services.invitations import InvitationState
 from blina.services.login_limits import LoginLimits

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from blina.demo import seed_demo_clinic
 from blina.knowledge import Knowledge
 from blina.services.actors import Actor, Role
-from blina.services.audit import events_for_patient
+from blina.services.audit_reading import events_for_patient
 from blina.services.courses import list_courses
 from blina.services.errors import NotFound, PermissionDenied
 from blina.store.session import read_only

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from blina.services.audit import append_audit, audit_undone_on_error, verify_chain
+from blina.services.audit import append_audit, audit_undone_on_error
+from blina.services.audit_checks import verify_chain
 from blina.store.group_commit import GroupCommit
 from blina.store.tables import AuditEvent, Clinic
 

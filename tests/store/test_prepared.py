@@ -15,7 +15,7 @@ from blina.config import Settings
 from blina.knowledge import Knowledge
 from blina.services import accounts, reports
 from blina.services.accounts import log_in
-from blina.services.audit import verify_chain
+from blina.services.audit_checks import verify_chain
 from blina.services.courses import CourseRequest, start_course
 from blina.services.login_limits import LoginLimits
 from blina.services.reports import CheckInRequest, submit_report

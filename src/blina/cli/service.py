@@ -13,7 +13,7 @@ from blina.cli.app import EXIT_BAD_INPUT, app, settings_or_exit, user_errors
 from blina.config import Settings
 from blina.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo_clinic
 from blina.knowledge import load_knowledge
-from blina.services.audit import check_signed_head, signed_head, verify_chain
+from blina.services.audit_checks import check_signed_head, signed_head, verify_chain
 from blina.services.audit_key import SignedHead, audit_key_of, use_audit_key
 from blina.services.backups import start_backup_schedule
 from blina.services.clock import SystemClock

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from blina.config import Settings
 from blina.services.access import require_role
 from blina.services.actors import Actor, Role
-from blina.services.audit import signed_head, verify_chain
+from blina.services.audit_checks import signed_head, verify_chain
 from blina.services.audit_key import (
     AuditKey,
     SignedHead,

@@ -14,7 +14,7 @@ from blina.domain.toxicity.icans import CerebralEdema, Consciousness, Seizure
 from blina.services import (
     alert_cards,
     alerts,
-    audit,
+    audit_reading,
     clinic_settings,
     courses,
     labs,
@@ -364,7 +364,7 @@ def patient_page(patient_id: RecordId, ctx: PageDep, session: ReadDep) -> Respon
 @router.get("/patients/{patient_id}/audit")
 def audit_page(patient_id: RecordId, ctx: PageDep, session: ReadDep) -> Response:
     actor = ctx.signed_in()
-    events = audit.events_for_patient(session, actor=actor, patient_id=patient_id)
+    events = audit_reading.events_for_patient(session, actor=actor, patient_id=patient_id)
     patient = patients.patient_record(session, actor=actor, patient_id=patient_id)
     zone = ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
     ids = {e.actor_id for e in events if e.actor_id is not None}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from blina.domain import bounds
 from blina.domain.errors import InvalidInput
-from blina.services import audit, clinic_settings, users
+from blina.services import audit_checks, audit_reading, clinic_settings, users
 from blina.services.access import require_role
 from blina.services.actors import Role
 from blina.services.storage import StoredInteger
@@ -27,7 +27,7 @@ _AUDIT_FILTERS = ("who", "action", "from", "to")
 
 def _audit_filters(
     request: Request, zone: ZoneInfo
-) -> tuple[audit.AuditFilters, dict[str, str], dict[str, str]]:
+) -> tuple[audit_reading.AuditFilters, dict[str, str], dict[str, str]]:
     """The filters the address asks for, what the form held, and the message beside
     each field that could not be read. Dates are the clinic's days, both included."""
     values = {name: request.query_params.get(name, "").strip() for name in _AUDIT_FILTERS}
@@ -50,7 +50,7 @@ def _audit_filters(
                 days[name] = bounds.parse_date(name, values[name])
             except InvalidInput as error:
                 errors[name] = str(error)
-    filters = audit.AuditFilters(
+    filters = audit_reading.AuditFilters(
         actor_id=actor_id,
         action=values["action"] or None,
         since=_midnight(days["from"], zone) if "from" in days else None,
@@ -76,11 +76,11 @@ def clinic_audit_page(
     require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read the clinic's audit trail")
     zone = ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
     filters, values, errors = _audit_filters(ctx.request, zone)
-    choices = audit.audit_choices(session, actor=actor)
+    choices = audit_reading.audit_choices(session, actor=actor)
     found = (
-        audit.AuditPage([], None, None)
+        audit_reading.AuditPage([], None, None)
         if errors
-        else audit.clinic_events(
+        else audit_reading.clinic_events(
             session,
             actor=actor,
             filters=filters,
@@ -92,7 +92,7 @@ def clinic_audit_page(
     ids = {e.actor_id for e in found.events if e.actor_id is not None}
     names = users.usernames(session, actor=actor, ids=ids)
     # The clinic's events since the page last verified them (a checkpoint), not all.
-    chain = audit.verify_clinic_trail(ctx.state.sessions, actor=actor)
+    chain = audit_checks.verify_clinic_trail(ctx.state.sessions, actor=actor)
     kept = {name: value for name, value in values.items() if value}
 
     def page_of(cursor: str, seq: int | None) -> str | None:
