@@ -169,6 +169,41 @@ def test_obecabtagene_reaction_is_both_grades_or_none(
     assert raised.value.field == field
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("start", DAY0),
+        ("transplant", Transplant.NOT_PLANNED),
+        ("responses", (Response.CR,)),
+        ("mrd_negative", True),
+        ("first_cycle_days", 28),
+        ("dose_dates", {(1, 1): DAY0}),
+        ("blasts_per_mm3", Decimal(5000)),
+    ],
+)
+@pytest.mark.parametrize("therapy", ["rituximab", "gemtuzumab"])
+def test_cycle_inputs_are_refused_for_doses_inside_a_host_regimen(
+    knowledge: Knowledge, therapy: str, name: str, value: object
+) -> None:
+    host = knowledge.therapies[therapy].courses[0].key  # type: ignore[union-attr]
+    inputs = TherapyInputs(therapy=therapy, bsa_m2=Decimal(1), host_day1={host: DAY0})
+    plan_therapy(knowledge, inputs)  # planned without it
+
+    with pytest.raises(InvalidInput) as raised:
+        plan_therapy(knowledge, replace(inputs, **{name: value}))  # type: ignore[arg-type]
+
+    assert raised.value.field == name
+    assert "host_day1" in raised.value.allowed
+
+
+def test_host_days_are_refused_for_cycle_doses(knowledge: Knowledge) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        plan_therapy(knowledge, replace(INOTUZUMAB, host_day1={"copdam1": DAY0}))
+
+    assert raised.value.field == "host_day1"
+    assert raised.value.allowed == "left out for inotuzumab: used only for gemtuzumab or rituximab"
+
+
 @pytest.mark.parametrize("name", CELL_FIELDS)
 def test_car_t_fields_are_refused_for_the_drugs(knowledge: Knowledge, name: str) -> None:
     value: object = {

@@ -100,6 +100,10 @@ _DOSE_FIELDS = (
     "blasts_per_mm3",
     "host_day1",
 )
+# Cycle doses (inotuzumab) start on cycle 1 day 1; hosted doses on their host courses'
+# day 1: each kind refuses the other's, never ignores it.
+_CYCLE_FIELDS = ("start", *_DOSE_FIELDS[:6])
+_HOSTED_FIELDS = _DOSE_FIELDS[6:]
 
 
 _UNGIVEN = TherapyInputs(therapy="")  # every field at its default: not given
@@ -129,10 +133,14 @@ def plan_therapy(knowledge: Knowledge, inputs: TherapyInputs) -> TherapyPlan:
         raise InvalidInput("therapy", inputs.therapy, f"one of {known} (or blinatumomab)")
     cars = ", ".join(knowledge.car_t.products)
     _refuse(inputs, CELL_FIELDS, f"left out for {inputs.therapy}: used only for CAR-T ({cars})")
-    bsa = _bsa(knowledge.body_rules, inputs)
     if isinstance(facts, CycleDoseFacts):
-        return plan_cycle_doses(facts, _cycle_request(inputs, bsa))
-    return _hosted(facts, inputs, bsa)
+        hosts = " or ".join(
+            k for k, f in knowledge.therapies.items() if not isinstance(f, CycleDoseFacts)
+        )
+        _refuse(inputs, _HOSTED_FIELDS, f"left out for {inputs.therapy}: used only for {hosts}")
+        return plan_cycle_doses(facts, _cycle_request(inputs, _bsa(knowledge.body_rules, inputs)))
+    _refuse(inputs, _CYCLE_FIELDS, f"left out for {inputs.therapy}: its days come from host_day1")
+    return _hosted(facts, inputs, _bsa(knowledge.body_rules, inputs))
 
 
 def _hosted(facts: HostedDoseFacts, inputs: TherapyInputs, bsa: Decimal) -> TherapyPlan:
