@@ -143,6 +143,14 @@ def _hang(loop: Loop, bag: dict[str, Any], **program: Any) -> Any:
     return loop.call("nurse", "POST", f"/patients/{loop.patient}/bags/hang", body)
 
 
+def _check_in(loop: Loop, key: str, body: dict[str, Any]) -> Any:
+    """A check-in sent by the nurse for the loop's patient, under ``key``."""
+    headers = {"Authorization": f"Bearer {loop.tokens['nurse']}", "Idempotency-Key": key}
+    return loop.client.post(
+        f"/api/v1/patients/{loop.patient}/symptom-reports", json=body, headers=headers
+    )
+
+
 def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
@@ -423,10 +431,10 @@ def test_a_check_in_after_an_interruption_is_triaged_on_the_replanned_course(loo
         {"kind": "interrupt", "at": "2026-12-12T11:00:00+00:00", "cause": "crs", "grade": 3},
     )
     assert stopped.status_code == 201, stopped.text
-    answer = loop.client.post(
-        f"/api/v1/patients/{loop.patient}/symptom-reports",
-        json={"temperature": "39.2", "temperature_unit": "C", "symptoms": {"confusion": None}},
-        headers={"Authorization": f"Bearer {loop.tokens['nurse']}", "Idempotency-Key": "k-1"},
+    answer = _check_in(
+        loop,
+        "k-1",
+        {"temperature": "39.2", "temperature_unit": "C", "symptoms": {"confusion": None}},
     )
     assert answer.status_code == 201, answer.text
     triage = answer.json()["report"]["triage"]
@@ -455,11 +463,7 @@ def test_a_check_in_after_a_late_hang_is_triaged_on_the_moved_course(
     assert _hang(loop, first).status_code == 200
     loop.at("2027-01-07T09:00:00+00:00")
 
-    answer = loop.client.post(
-        f"/api/v1/patients/{loop.patient}/symptom-reports",
-        json={"symptoms": {"nausea": 1}},
-        headers={"Authorization": f"Bearer {loop.tokens['nurse']}", "Idempotency-Key": "k-3"},
-    )
+    answer = _check_in(loop, "k-3", {"symptoms": {"nausea": 1}})
 
     assert answer.status_code == 201, answer.text
     assert answer.json()["report"]["triage"]["context"]["infusing"] is infusing
@@ -482,11 +486,7 @@ def test_a_check_in_after_a_restart_counts_the_early_window_from_the_restart(
     assert restarted.status_code == 201, restarted.text
     loop.at("2026-12-28T09:00:00+00:00")
 
-    answer = loop.client.post(
-        f"/api/v1/patients/{loop.patient}/symptom-reports",
-        json={"symptoms": {"nausea": 2}},
-        headers={"Authorization": f"Bearer {loop.tokens['nurse']}", "Idempotency-Key": "k-2"},
-    )
+    answer = _check_in(loop, "k-2", {"symptoms": {"nausea": 2}})
 
     assert answer.status_code == 201, answer.text
     triage = answer.json()["report"]["triage"]
