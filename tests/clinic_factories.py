@@ -19,6 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blina.domain.pharmacy.resolution import ResolvedLibrary
+from blina.domain.therapies.cycle_doses import Transplant
+from blina.domain.therapies.inputs import TherapyInputs
 from blina.knowledge import Knowledge
 from blina.services.accounts import create_user, to_actor
 from blina.services.actors import Actor
@@ -26,8 +28,6 @@ from blina.services.courses import CourseRequest, start_course
 from blina.services.patients import create_patient
 from blina.services.pharmacy import prepare_course_bag, verify_bag
 from blina.services.therapy_courses import start_therapy_course
-from blina.domain.therapies.cycle_doses import Transplant
-from blina.domain.therapies.inputs import TherapyInputs
 from blina.store.tables import AuditEvent, Clinic
 
 __all__ = [
