@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from blina.domain.errors import InvalidInput
 from blina.domain.therapies.cycle_doses import Response
 from blina.knowledge import Knowledge
+from blina.services.audit import events_for_patient
 from blina.services.audit_key import AuditKey, use_audit_key
 from blina.services.courses import end_course, update_course
 from blina.services.errors import Conflict, NotFound, PermissionDenied
@@ -592,3 +593,21 @@ def test_a_therapy_course_is_sealed_and_a_direct_edit_of_its_inputs_is_named(
     with read_only(keyed) as session:
         changed = verify_rows(session, key, every_row_signed=True).changed
     assert [(c.table, c.row_id) for c in changed] == [("therapy_course", course_id)]
+
+
+def test_the_patients_audit_trail_holds_its_therapy_courses(
+    sessions: sessionmaker[Session], world: World, knowledge: Knowledge
+) -> None:
+    with transaction(sessions) as session:
+        course_id = add_therapy_course(session, world, knowledge)
+        add_therapy_course(session, world, knowledge, patient=world.other_patient)
+    _end(sessions, world, knowledge, course_id, outcome="completed", reason="")
+
+    with read_only(sessions) as session:
+        trail = events_for_patient(session, actor=world.physician, patient_id=world.patient)
+
+    about = [(e.action, e.subject_id) for e in trail if e.subject_type == "therapy_course"]
+    assert about == [
+        ("therapy_course.start", str(course_id)),
+        ("therapy_course.end.completed", str(course_id)),
+    ]
