@@ -19,12 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blina.domain.pharmacy.resolution import ResolvedLibrary
+from blina.domain.therapies.cycle_doses import Transplant
+from blina.domain.therapies.inputs import TherapyInputs
 from blina.knowledge import Knowledge
 from blina.services.accounts import create_user, to_actor
 from blina.services.actors import Actor
 from blina.services.courses import CourseRequest, start_course
 from blina.services.patients import create_patient
 from blina.services.pharmacy import prepare_course_bag, verify_bag
+from blina.services.therapy_courses import start_therapy_course
 from blina.store.tables import AuditEvent, Clinic
 
 __all__ = [
@@ -33,10 +36,13 @@ __all__ = [
     "World",
     "add_bag",
     "add_course",
+    "add_therapy_course",
     "add_world",
     "adult_course",
     "audited",
+    "car_t_course",
     "child_course",
+    "inotuzumab_course",
 ]
 
 NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
@@ -135,6 +141,52 @@ def add_course(
         knowledge=knowledge,
         patient_id=world.patient if patient is None else patient,
         request=adult_course() if request is None else request,
+    )
+    return view.course.id
+
+
+def inotuzumab_course(**changes: object) -> TherapyInputs:
+    """Inotuzumab for a 1.72-m2 adult, no transplant planned, cycle 1 day 1 on ``NOW``'s
+    day (doses on days 1, 8 and 15)."""
+    inputs = TherapyInputs(
+        therapy="inotuzumab",
+        bsa_m2=Decimal("1.72"),
+        start=date(2026, 12, 10),
+        transplant=Transplant.NOT_PLANNED,
+    )
+    return replace(inputs, **changes)
+
+
+def car_t_course(**changes: object) -> TherapyInputs:
+    """Obecabtagene for a 60-kg adult with 12 % marrow blasts, its first infusion (Day 1)
+    four days after ``NOW``'s day."""
+    inputs = TherapyInputs(
+        therapy="obecabtagene",
+        start=date(2026, 12, 14),
+        weight_kg=Decimal(60),
+        marrow_blasts_percent=Decimal(12),
+    )
+    return replace(inputs, **changes)
+
+
+def add_therapy_course(
+    session: Session,
+    world: World,
+    knowledge: Knowledge,
+    *,
+    now: datetime = NOW,
+    inputs: TherapyInputs | None = None,
+    patient: int | None = None,
+) -> int:
+    """A therapy course started by the physician, by default ``inotuzumab_course()`` for
+    "P1"; its id."""
+    view = start_therapy_course(
+        session,
+        actor=world.physician,
+        now=now,
+        knowledge=knowledge,
+        patient_id=world.patient if patient is None else patient,
+        inputs=inotuzumab_course() if inputs is None else inputs,
     )
     return view.course.id
 

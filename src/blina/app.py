@@ -19,6 +19,7 @@ from blina.api.routes import (
     people,
     pharmacy,
     therapies,
+    therapy_courses,
     toxicity,
 )
 from blina.api.routes.health import install_operations
@@ -105,6 +106,7 @@ def create_app(
         toxicity,
         calc,
         therapies,
+        therapy_courses,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     install_web(app)

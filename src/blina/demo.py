@@ -4,14 +4,17 @@ The people are invented; their plans come from the real knowledge data. Demo pas
 are for a local demo only.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from blina.domain.therapies.cycle_doses import Transplant
+from blina.domain.therapies.inputs import TherapyInputs
 from blina.knowledge import Knowledge
 from blina.services.accounts import create_user, to_actor
 from blina.services.actors import Role
@@ -19,6 +22,7 @@ from blina.services.audit import append_audit
 from blina.services.courses import CourseRequest, record_event, start_course
 from blina.services.patients import create_patient
 from blina.services.records import CourseRecord
+from blina.services.therapy_courses import start_therapy_course
 from blina.store.session import transaction
 from blina.store.tables import Clinic, User
 
@@ -26,9 +30,11 @@ __all__ = [
     "DEMO_CLINIC",
     "DEMO_PASSWORD",
     "DEMO_PATIENTS",
+    "DEMO_THERAPY_PATIENTS",
     "DEMO_USERS",
     "DEMO_ZONE",
     "DemoPatient",
+    "DemoTherapyPatient",
     "seed_demo_clinic",
 ]
 
@@ -102,6 +108,47 @@ DEMO_PATIENTS = (
         24,
         5,
         interrupted=True,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoTherapyPatient:
+    """A patient on a course of another therapy: its inputs, their dates counted in
+    days from the demo's today (``days``: field -> offset)."""
+
+    code: str
+    name: str
+    inputs: TherapyInputs
+    days: tuple[tuple[str, int], ...]
+
+
+DEMO_THERAPY_PATIENTS = (
+    DemoTherapyPatient(
+        "P-005",
+        "Robin (adult, CAR-T: obecabtagene in 4 days)",
+        TherapyInputs(
+            therapy="obecabtagene",
+            weight_kg=Decimal(68),
+            marrow_blasts_percent=Decimal(8),
+            bridging="inotuzumab, as the physician chose",
+        ),
+        (
+            ("start", 4),
+            ("leukapheresis_on", -26),
+            ("product_ready_on", -1),
+            ("bridging_start", -20),
+        ),
+    ),
+    DemoTherapyPatient(
+        "P-006",
+        "Chris (adult, inotuzumab cycle 1)",
+        TherapyInputs(
+            therapy="inotuzumab",
+            bsa_m2=Decimal("1.86"),
+            transplant=Transplant.PLANNED,
+        ),
+        (("start", -7),),
     ),
 )
 
@@ -182,6 +229,21 @@ def seed_demo_clinic(
                             password=DEMO_PASSWORD,
                             patient_id=patient.id,
                         )
+        for therapy in DEMO_THERAPY_PATIENTS:
+            patient = create_patient(
+                session, actor=physician, now=now, code=therapy.code, display_name=therapy.name
+            )
+            dates: dict[str, Any] = {
+                name: today + timedelta(days=offset) for name, offset in therapy.days
+            }
+            start_therapy_course(
+                session,
+                actor=physician,
+                now=now,
+                knowledge=knowledge,
+                patient_id=patient.id,
+                inputs=replace(therapy.inputs, **dates),
+            )
         return True
 
 

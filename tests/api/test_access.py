@@ -112,6 +112,22 @@ CASES: list[tuple[str, str, str, Any, Callable[[str], int]]] = [
         _expect({"physician_a"}, 200, lambda who: 404 if who == "physician_b" else 403),
     ),
     (
+        "therapy-courses-list",
+        "GET",
+        "/patients/{a1}/therapy-courses",
+        None,
+        _expect(SEES_A1, 200, 404),
+    ),
+    (
+        # a1 has its active course of blinatumomab: the physician of the clinic reaches
+        # the one-active-treatment rule (409); everyone else is stopped before it.
+        "therapy-course-start",
+        "POST",
+        "/patients/{a1}/therapy-courses",
+        {"therapy": "inotuzumab", "bsa_m2": 1.7, "start": "2026-12-20", "transplant": "planned"},
+        _expect({"physician_a"}, 409, lambda who: 404 if who == "physician_b" else 403),
+    ),
+    (
         "report-submit",
         "POST",
         "/patients/{a1}/symptom-reports",

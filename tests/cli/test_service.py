@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from blina.cli import app
-from blina.demo import DEMO_PATIENTS, DEMO_USERS
+from blina.demo import DEMO_PATIENTS, DEMO_THERAPY_PATIENTS, DEMO_USERS
 
 runner = CliRunner()
 
@@ -38,7 +38,7 @@ def test_demo_creates_clinic_once_and_prints_every_login(data_dir: Path) -> None
             "SELECT count(*) FROM course_task WHERE kind = 'admission'"
         ).fetchone()[0]
     assert roles == {"patient", "caregiver", "nurse", "pharmacist", "physician", "admin"}
-    assert patients == len(DEMO_PATIENTS)
+    assert patients == len(DEMO_PATIENTS) + len(DEMO_THERAPY_PATIENTS)
     assert interruptions == 1
     assert inpatient_today >= 1
 

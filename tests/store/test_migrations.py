@@ -541,3 +541,25 @@ def test_0018_keeps_a_task_s_figures_beside_its_text_and_removes_them(
     migrate.downgrade(empty_engine, "0017")
 
     assert "params" not in {c["name"] for c in inspect(empty_engine).get_columns("course_task")}
+
+
+def test_0019_adds_therapy_courses_with_one_active_per_patient_and_removes_them(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0018")
+    assert "therapy_course" not in inspect(empty_engine).get_table_names()
+
+    migrate.upgrade(empty_engine, "0019")
+
+    schema = inspect(empty_engine)
+    columns = {c["name"]: c for c in schema.get_columns("therapy_course")}
+    assert not columns["inputs"]["nullable"]
+    assert columns["ended_reason"]["nullable"]
+    assert columns["audit_mac"]["nullable"]
+    indexes = {i["name"]: i for i in schema.get_indexes("therapy_course")}
+    assert indexes["ux_therapy_course_active_patient"]["unique"]
+    assert indexes["ix_therapy_course_patient_id"]["column_names"] == ["patient_id"]
+
+    migrate.downgrade(empty_engine, "0018")
+
+    assert "therapy_course" not in inspect(empty_engine).get_table_names()

@@ -36,7 +36,7 @@ import pytest
 from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
 
-from blina.demo import DEMO_PATIENTS, DEMO_USERS
+from blina.demo import DEMO_PATIENTS, DEMO_THERAPY_PATIENTS, DEMO_USERS
 from blina.web.i18n import LANG_COOKIE, LOCALE_DIR
 from tests.web.conftest import DemoClinic
 from tests.web.soup import csrf_of, page
@@ -107,7 +107,11 @@ def _searchable(text: str) -> str | None:
 
 
 # The clinic's data: the demo's usernames and patients' names.
-NAMES = sorted({*DEMO_USERS, *(patient.name for patient in DEMO_PATIENTS)}, key=len, reverse=True)
+NAMES = sorted(
+    {*DEMO_USERS, *(patient.name for patient in (*DEMO_PATIENTS, *DEMO_THERAPY_PATIENTS))},
+    key=len,
+    reverse=True,
+)
 
 
 def _readable(soup: BeautifulSoup) -> str:

@@ -29,6 +29,7 @@ from blina.store.tables import (
     CalendarFeed,
     Course,
     SymptomReport,
+    TherapyCourse,
     User,
 )
 
@@ -44,7 +45,7 @@ __all__ = [
 
 def events_for_patient(session: Session, *, actor: Actor, patient_id: int) -> list[AuditRecord]:
     """A patient's audit trail (admin or physician): the events about the patient, their
-    courses, bags and check-ins, oldest first."""
+    courses (of every therapy), bags and check-ins, oldest first."""
     require_role(actor, Role.ADMIN, Role.PHYSICIAN, doing="read a patient's audit trail")
     write_pending(session)
     patient = patient_for(session, actor, patient_id)
@@ -52,6 +53,7 @@ def events_for_patient(session: Session, *, actor: Actor, patient_id: int) -> li
     bag_ids = select(BagPreparation.id).where(BagPreparation.course_id.in_(course_ids))
     report_ids = select(SymptomReport.id).where(SymptomReport.patient_id == patient.id)
     feed_ids = select(CalendarFeed.id).where(CalendarFeed.patient_id == patient.id)
+    therapy_ids = select(TherapyCourse.id).where(TherapyCourse.patient_id == patient.id)
     subjects = [
         (AuditEvent.subject_type == "patient") & (AuditEvent.subject_id == str(patient.id)),
         (AuditEvent.subject_type == "course")
@@ -61,6 +63,8 @@ def events_for_patient(session: Session, *, actor: Actor, patient_id: int) -> li
         & AuditEvent.subject_id.in_(_texts(session, report_ids)),
         (AuditEvent.subject_type == "calendar_feed")
         & AuditEvent.subject_id.in_(_texts(session, feed_ids)),
+        (AuditEvent.subject_type == "therapy_course")
+        & AuditEvent.subject_id.in_(_texts(session, therapy_ids)),
     ]
     rows = session.execute(
         select(AuditEvent)

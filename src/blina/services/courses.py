@@ -42,6 +42,7 @@ from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.errors import Conflict
 from blina.services.records import CourseRecord, PatientRecord, copy_of
+from blina.services.treatments import refuse_active_treatment
 from blina.store.tables import BagPreparation, Clinic, Course, CourseEvent, CourseTask, Patient
 
 __all__ = [
@@ -232,14 +233,9 @@ def start_course(
 
 
 def _refuse_second_course(session: Session, patient: Patient) -> None:
-    active = session.execute(
-        select(Course.id).where(Course.patient_id == patient.id, Course.status == "active")
-    ).scalar()
-    if active is not None:
-        raise Conflict(
-            f"patient {patient.code} already has an active course (course {active}): end it "
-            "first (completed, discontinued with a reason, or cancelled as entered in error)"
-        )
+    """One active treatment per patient: no second course of blinatumomab, and none
+    beside an active course of another therapy (``treatments``)."""
+    refuse_active_treatment(session, patient)
 
 
 def get_course(

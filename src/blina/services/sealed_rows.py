@@ -15,8 +15,8 @@ comes back from its insert, and a second statement per check-in is what the hot 
 cannot pay.
 
 Columns left out are derived or bookkeeping, rewritten by plain UPDATEs that are no change
-of the record: a course's ``plan_end`` and ``version``, a bag's ``do_not_hang``, a user's
-``failed_logins`` and ``locked_until``.
+of the record: a course's ``plan_end`` and ``version`` (a therapy course's ``version``), a
+bag's ``do_not_hang``, a user's ``failed_logins`` and ``locked_until``.
 
 A row's columns are signed as they read back: datetimes in UTC, and JSON as the engine
 writes it (pydantic's serializer keeps a dict's order, and so do SQLite's text and
@@ -40,6 +40,7 @@ from blina.store.tables import (
     Base,
     Course,
     SymptomReport,
+    TherapyCourse,
     ToxicityAssessment,
     User,
     table_of,
@@ -111,6 +112,17 @@ AUDITED: dict[type[Base], tuple[str, ...]] = {
         "ended_by",
         "ended_at",
         "ended_reason",
+    ),
+    TherapyCourse: (
+        "id",
+        "patient_id",
+        "therapy",
+        "inputs",
+        "status",
+        "ended_reason",
+        "prescribed_by",
+        "created_at",
+        "updated_at",
     ),
     ToxicityAssessment: (
         "id",

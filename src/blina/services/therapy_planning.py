@@ -9,9 +9,6 @@ missing or impossible one is ``InvalidInput`` naming the field, and so is a fiel
 other kind (a CAR-T input for a drug, a drug's input for a CAR-T journey).
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 
 from blina.domain.body import BodyRules, Range, bsa_mosteller
@@ -23,7 +20,6 @@ from blina.domain.therapies.cell_second_dose import FirstDoseReaction
 from blina.domain.therapies.cycle_doses import (
     CycleDoseFacts,
     CycleDoseRequest,
-    Response,
     Transplant,
     plan_cycle_doses,
 )
@@ -32,6 +28,7 @@ from blina.domain.therapies.hosted_doses import (
     HostedDoseRequest,
     plan_hosted_doses,
 )
+from blina.domain.therapies.inputs import TherapyInputs
 from blina.domain.therapies.model import TherapyPlan
 from blina.domain.units import M2, Cm, Kg
 from blina.knowledge import Knowledge
@@ -39,39 +36,6 @@ from blina.knowledge import Knowledge
 __all__ = ["CELL_FIELDS", "TherapyInputs", "plan_therapy", "therapy_keys", "therapy_name"]
 
 BLINATUMOMAB = "blinatumomab"  # planned by blina.domain.planning, not here
-
-
-@dataclass(frozen=True, slots=True)
-class TherapyInputs:
-    """Everything any therapy's planner may need; each planner says what it requires."""
-
-    therapy: str
-    bsa_m2: Decimal | None = None
-    weight_kg: Decimal | None = None
-    height_cm: Decimal | None = None
-    start: date | None = None  # cycle 1 day 1 (cycle doses)
-    transplant: Transplant | None = None
-    responses: tuple[Response, ...] = ()
-    mrd_negative: bool | None = None
-    first_cycle_days: int | None = None
-    dose_dates: Mapping[tuple[int, int], date] = field(default_factory=dict)
-    blasts_per_mm3: Decimal | None = None
-    host_day1: Mapping[str, date] = field(default_factory=dict)
-    # CAR-T (``start`` is day 0, the first cell infusion; weight required; BSA where the
-    # product's lymphodepletion is per m2). The last five before the periods are
-    # obecabtagene's split dose; the grades are the worst ASTCT grades after its Day 1.
-    leukapheresis_on: date | None = None
-    product_ready_on: date | None = None
-    bridging: str | None = None  # the bridging therapy as the physician records it
-    bridging_start: date | None = None
-    lymphodepletion_start: date | None = None
-    marrow_blasts_percent: Decimal | None = None
-    second_dose_on: date | None = None
-    first_dose_crs_grade: int | None = None
-    first_dose_icans_grade: int | None = None
-    second_dose_withheld: bool = False
-    stay_near_days: int | None = None
-    no_driving_days: int | None = None
 
 
 # The inputs only a CAR-T journey takes, those only obecabtagene's split dose takes, and

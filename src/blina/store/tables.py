@@ -45,6 +45,7 @@ __all__ = [
     "Patient",
     "PremedicationGiven",
     "SymptomReport",
+    "TherapyCourse",
     "ToxicityAssessment",
     "User",
 ]
@@ -219,6 +220,47 @@ class Course(Base):
     audit_mac: Mapped[str | None] = mapped_column(String(64))
 
     # UPDATE ... WHERE version = <read version>: a concurrent change makes the write fail.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class TherapyCourse(Base):
+    """A course of a therapy other than blinatumomab (inotuzumab, rituximab, gemtuzumab,
+    a CAR-T product): the physician's planning inputs as JSON
+    (``blina.interop.json.therapy_inputs``), re-planned on every read; what happens
+    (a response, a dose given, the product ready, a reaction graded) is a change of the
+    inputs at a new version.
+
+    Status as a course's: active, completed, discontinued, or cancelled (entered in
+    error), ``ended_reason`` saying why. A patient has at most one active therapy course
+    (the index below) and, by the services' rule, no active therapy course beside an
+    active course of blinatumomab.
+    """
+
+    __tablename__ = "therapy_course"
+    __table_args__ = (
+        Index(
+            "ux_therapy_course_active_patient",
+            "patient_id",
+            unique=True,
+            sqlite_where=_ACTIVE_COURSE,
+            postgresql_where=_ACTIVE_COURSE,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    therapy: Mapped[str] = mapped_column(String(64))
+    inputs: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20))
+    ended_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    prescribed_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # The audit key's HMAC of the audited columns (blina.services.sealed_rows); None
+    # when written without a key.
+    audit_mac: Mapped[str | None] = mapped_column(String(64))
+
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 

@@ -8,6 +8,7 @@ and magnitude are checked here; its clinical range by the service, in the CLI's 
 (422 naming the field and the range).
 """
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -24,12 +25,20 @@ from blina.domain.therapies.model import TherapyPlan
 from blina.interop.json.therapy_plan import therapy_plan_to_dict
 from blina.interop.json.values import to_json_ready
 from blina.interop.therapy_ical import therapy_plan_to_ical
+from blina.knowledge import Knowledge
 from blina.services.access import require_role
 from blina.services.actors import STAFF_ROLES, Actor
 from blina.services.therapy_catalog import therapy_catalog, therapy_info, warnings_boxed_first
 from blina.services.therapy_planning import BLINATUMOMAB, TherapyInputs, plan_therapy
 
-__all__ = ["TherapyPlanPublic", "TherapyPlanRequest", "TherapyPublic", "router"]
+__all__ = [
+    "TherapyFields",
+    "TherapyPlanPublic",
+    "TherapyPlanRequest",
+    "TherapyPublic",
+    "plan_answer",
+    "router",
+]
 
 router = APIRouter(tags=["therapies"])
 
@@ -82,13 +91,12 @@ def therapies(state: StateDep, actor: ActorDep) -> list[TherapyPublic]:
     ]
 
 
-class TherapyPlanRequest(RequestBody):
-    """`blina plan --therapy NAME` as JSON. Each therapy reads the fields that
-    ``GET /therapies`` lists for it. A CAR-T field for a drug, a drug's field for a CAR-T
-    product or obecabtagene's split-dose fields for a one-infusion product are refused
-    (422 naming the field), as the CLI refuses them."""
+class TherapyFields(RequestBody):
+    """A therapy's planning inputs, as `blina plan --therapy NAME` reads them. Each
+    therapy reads the fields that ``GET /therapies`` lists for it. A CAR-T field for a
+    drug, a drug's field for a CAR-T product or obecabtagene's split-dose fields for a
+    one-infusion product are refused (422 naming the field), as the CLI refuses them."""
 
-    therapy: _Key = Field(description="A key from GET /therapies, other than blinatumomab")
     bsa_m2: BoundedDecimal | None = Field(
         default=None, description="BSA in m2; or height_cm with weight_kg (Mosteller)"
     )
@@ -176,33 +184,32 @@ class TherapyPlanRequest(RequestBody):
         description="CAR-T: days without driving from the current label, as stay_near_days",
     )
 
+    def input_values(self, names: Iterable[str]) -> dict[str, Any]:
+        """The fields ``names`` as ``TherapyInputs`` names and values (``mrd`` is
+        ``mrd_negative``; the dose dates keyed by cycle and day)."""
+        values: dict[str, Any] = {}
+        for name in names:
+            value = getattr(self, name)
+            if name == "mrd":
+                values["mrd_negative"] = None if value is None else value == "negative"
+            elif name == "responses":
+                values[name] = tuple(value)
+            elif name == "dose_dates":
+                values[name] = {_dose_day(key): when for key, when in value.items()}
+            elif name == "host_day1":
+                values[name] = dict(value)
+            else:
+                values[name] = value
+        return values
+
+
+class TherapyPlanRequest(TherapyFields):
+    """`blina plan --therapy NAME` as JSON: the therapy and its planning inputs."""
+
+    therapy: _Key = Field(description="A key from GET /therapies, other than blinatumomab")
+
     def inputs(self) -> TherapyInputs:
-        return TherapyInputs(
-            therapy=self.therapy,
-            bsa_m2=self.bsa_m2,
-            weight_kg=self.weight_kg,
-            height_cm=self.height_cm,
-            start=self.start,
-            transplant=self.transplant,
-            responses=tuple(self.responses),
-            mrd_negative=None if self.mrd is None else self.mrd == "negative",
-            first_cycle_days=self.first_cycle_days,
-            dose_dates={_dose_day(key): when for key, when in self.dose_dates.items()},
-            blasts_per_mm3=self.blasts_per_mm3,
-            host_day1=dict(self.host_day1),
-            leukapheresis_on=self.leukapheresis_on,
-            product_ready_on=self.product_ready_on,
-            bridging=self.bridging,
-            bridging_start=self.bridging_start,
-            lymphodepletion_start=self.lymphodepletion_start,
-            marrow_blasts_percent=self.marrow_blasts_percent,
-            second_dose_on=self.second_dose_on,
-            first_dose_crs_grade=self.first_dose_crs_grade,
-            first_dose_icans_grade=self.first_dose_icans_grade,
-            second_dose_withheld=self.second_dose_withheld,
-            stay_near_days=self.stay_near_days,
-            no_driving_days=self.no_driving_days,
-        )
+        return TherapyInputs(therapy=self.therapy, **self.input_values(TherapyFields.model_fields))
 
 
 def _dose_day(key: str) -> tuple[int, int]:
@@ -253,8 +260,12 @@ class TherapyPlanPublic(BaseModel):
 def therapy_plan(body: TherapyPlanRequest, state: StateDep, actor: ActorDep) -> dict[str, Any]:
     """Plan a therapy other than blinatumomab day by day, with its warnings, the facts the
     sources lack (gaps) and the sources cited; nothing is stored."""
-    plan = _plan(body, state, actor)
-    references = {key: entry.reference for key, entry in state.knowledge.sources.items()}
+    return plan_answer(state.knowledge, _plan(body, state, actor))
+
+
+def plan_answer(knowledge: Knowledge, plan: TherapyPlan) -> dict[str, Any]:
+    """A plan as ``TherapyPlanPublic`` reads it, each source cited with its reference."""
+    references = {key: entry.reference for key, entry in knowledge.sources.items()}
     answer: dict[str, Any] = to_json_ready(therapy_plan_to_dict(plan, references))
     return answer
 

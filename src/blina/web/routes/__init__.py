@@ -14,6 +14,7 @@ from blina.web.routes import (
     patients_admin,
     pharmacy,
     signing_in,
+    therapy_courses,
     therapy_planner,
     user_accounts,
 )
@@ -34,6 +35,7 @@ for area in (
     user_accounts,
     patients_admin,
     therapy_planner,
+    therapy_courses,
 ):
     router.include_router(area.router)
 router.include_router(user_accounts.reset_router)

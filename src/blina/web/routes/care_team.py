@@ -2,6 +2,7 @@
 page and audit trail, acknowledging an alert."""
 
 from datetime import date, datetime
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -23,18 +24,21 @@ from blina.services import (
     pharmacy,
     premedication,
     tasks,
+    therapy_courses,
     toxicity,
     users,
 )
 from blina.services.actors import Actor, Role
 from blina.services.errors import Conflict
 from blina.services.storage import MAX_RECORD_ID, RecordId, Session
+from blina.services.therapy_catalog import therapy_info
 from blina.web.alert_cards import AcknowledgeError, handled_rows, patient_cards
 from blina.web.charts import temperature_chart
 from blina.web.deps import FormDep, PageDep, ReadDep, WriteDep
 from blina.web.formatting import formatter_for
 from blina.web.render import Ctx, redirect, render
 from blina.web.routes._common import WebRoute, course_views, submit, text_field
+from blina.web.routes.therapy_planner import form_values, plan_values
 from blina.web.viewmodels import (
     BagRow,
     CourseStatusView,
@@ -303,6 +307,7 @@ def render_patient_page(
         "pages/patient.html",
         status=status,
         patient=patient,
+        **_therapy_course_values(ctx, session, patient_id),
         view=latest,
         banner=None
         if latest is None
@@ -343,6 +348,23 @@ def render_patient_page(
             "cause": list(AdverseReaction),
         },
     )
+
+
+def _therapy_course_values(ctx: Ctx, session: Session, patient_id: int) -> dict[str, Any]:
+    """The patient's therapy course the page shows (the active one, else the latest), its
+    plan as ``_therapy_plan.html`` reads it, and what the physician's forms open with."""
+    views = therapy_courses.list_therapy_courses(
+        session, actor=ctx.signed_in(), knowledge=ctx.state.knowledge, patient_id=patient_id
+    )
+    shown = therapy_courses.current_therapy_view(views)
+    if shown is None:
+        return {"therapy": None}
+    return {
+        "therapy": shown,
+        "therapy_info": therapy_info(ctx.state.knowledge, shown.course.therapy),
+        "therapy_values": form_values(shown.inputs),
+        "therapy_plan": plan_values(ctx, shown.plan, {}),
+    }
 
 
 def _course_records(

@@ -37,6 +37,7 @@ from blina.services.actors import Actor, Role
 from blina.services.errors import Conflict, PermissionDenied
 from blina.services.gradings import grade_crs_findings, grade_icans_findings
 from blina.services.storage import RecordId, Session
+from blina.services.therapy_catalog import therapy_catalog
 from blina.web.deps import FormDep, PageDep, QueryFormDep, ReadDep, WriteDep
 from blina.web.form_errors import FormError, premedication_suffix
 from blina.web.render import Ctx, redirect, render
@@ -108,6 +109,7 @@ def _course_form(
         "pages/course_new.html",
         status=status,
         patient=patient,
+        therapies=therapy_catalog(ctx.state.knowledge),
         regimens=list(ctx.state.knowledge.regimens_by_id.values()),
         bag_hours=sorted(
             {b.hours for r in ctx.state.knowledge.regimens_by_id.values() for b in r.bag_options}

@@ -36,7 +36,7 @@ from blina.web.deps import PageDep, QueryFormDep
 from blina.web.render import Ctx, render
 from blina.web.routes._common import WebRoute, decimal_field, text_field
 
-__all__ = ["router"]
+__all__ = ["form_values", "inputs_from_form", "plan_values", "router"]
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -104,7 +104,7 @@ def _shown(ctx: Ctx, info: TherapyInfo | None, form: FormData) -> _Shown:
     if info is None or not _filled(form):
         return _Shown(None, {})
     try:
-        plan = plan_therapy(ctx.state.knowledge, _inputs(info, form))
+        plan = plan_therapy(ctx.state.knowledge, inputs_from_form(info, form))
     except InvalidInput as error:
         # The form's fields carry the planner's names, so the refusal lands beside its field.
         return _Shown(None, {error.field: str(error)})
@@ -140,7 +140,8 @@ _FORM_FIELDS = (
 )
 
 
-def _inputs(info: TherapyInfo, form: FormData) -> TherapyInputs:
+def inputs_from_form(info: TherapyInfo, form: FormData) -> TherapyInputs:
+    """The therapy's inputs as the form's fields give them (``_therapy_fields.html``)."""
     start = text_field(form, "start")
     first_days = text_field(form, "first_cycle_days")
     return _cell_inputs(
@@ -247,6 +248,39 @@ def _host_days(info: TherapyInfo, form: FormData) -> dict[str, date]:
     return days
 
 
+def form_values(inputs: TherapyInputs) -> dict[str, str]:
+    """The form's fields holding ``inputs`` (the inverse of ``inputs_from_form``): the
+    "record what happened" form opens with the course's inputs as they stand."""
+    values: dict[str, str] = {}
+    for name in _FORM_FIELDS:
+        value = getattr(inputs, _INPUT_OF.get(name, name), None)
+        # not given: None, an empty collection, the flag unset (a grade 0 is given)
+        if value is None or value is False or (isinstance(value, tuple | dict) and not value):
+            continue
+        values[name] = _written(name, value)
+    for key, day in inputs.host_day1.items():
+        values[_HOST_DAY + key] = day.isoformat()
+    return values
+
+
+# The form's names that are not the inputs' own.
+_INPUT_OF = {"mrd": "mrd_negative", "dose_date": "dose_dates"}
+
+
+def _written(name: str, value: Any) -> str:
+    if name == "responses":
+        return ", ".join(str(r) for r in value)
+    if name == "mrd":
+        return "negative" if value else "positive"
+    if name == "dose_date":
+        return ", ".join(f"C{c}D{d}={when.isoformat()}" for (c, d), when in sorted(value.items()))
+    if name == "second_dose_withheld":
+        return "1"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 def _values(form: FormData) -> dict[str, str]:
     return {name: value for name, value in form.multi_items() if isinstance(value, str)}
 
@@ -255,12 +289,17 @@ def _values(form: FormData) -> dict[str, str]:
 
 
 def _partial_values(ctx: Ctx, shown: _Shown) -> dict[str, Any]:
+    return plan_values(ctx, shown.plan, shown.errors)
+
+
+def plan_values(ctx: Ctx, plan: TherapyPlan | None, errors: dict[str, str]) -> dict[str, Any]:
+    """What ``_therapy_plan.html`` reads: the plan (or the refusals by field), the names
+    of its entries' kinds and the sources it cites with their references."""
     sources = ctx.state.knowledge.sources
-    plan = shown.plan
     cited = [] if plan is None else sorted(sources_used(plan))
     return {
         "plan": plan,
-        "errors": shown.errors,
+        "errors": errors,
         "kinds": _kind_names(ctx),
         "is_boxed": is_boxed,
         "entry_dose": _entry_dose,

@@ -1,0 +1,46 @@
+"""One active treatment per patient: the rule both kinds of course are started under.
+
+A patient has at most one active course of any therapy: a course of blinatumomab
+(``courses``) or a course of another therapy (``therapy_courses``). Two treatments at
+once is what blina cannot plan safely (their premedications, monitoring and toxicity
+rules would be read apart), so starting a second is refused (409) naming the one active,
+until the physician ends it.
+
+Each table's partial unique index keeps one active row of its own kind against a race;
+across the two tables the patient's row is locked first (``SELECT ... FOR UPDATE`` on
+PostgreSQL; SQLite writes one transaction at a time), so two physicians starting one of
+each kind at the same moment are taken one after the other.
+"""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from blina.services.errors import Conflict
+from blina.store.tables import Course, Patient, TherapyCourse
+
+__all__ = ["refuse_active_treatment"]
+
+_END_IT = "end it first (completed, discontinued with a reason, or cancelled as entered in error)"
+
+
+def refuse_active_treatment(session: Session, patient: Patient) -> None:
+    """Conflict when ``patient`` has an active course of any therapy; the patient's row
+    stays locked until the caller's transaction ends."""
+    session.execute(select(Patient.id).where(Patient.id == patient.id).with_for_update())
+    course = session.execute(
+        select(Course.id).where(Course.patient_id == patient.id, Course.status == "active")
+    ).scalar()
+    if course is not None:
+        raise Conflict(
+            f"patient {patient.code} already has an active course (course {course}): {_END_IT}"
+        )
+    therapy = session.execute(
+        select(TherapyCourse.id, TherapyCourse.therapy).where(
+            TherapyCourse.patient_id == patient.id, TherapyCourse.status == "active"
+        )
+    ).first()
+    if therapy is not None:
+        raise Conflict(
+            f"patient {patient.code} already has an active course of {therapy.therapy} "
+            f"(therapy course {therapy.id}): {_END_IT}"
+        )
