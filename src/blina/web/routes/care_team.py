@@ -10,6 +10,7 @@ from fastapi import APIRouter, Response
 
 from blina.domain.errors import BlinaError, InvalidInput
 from blina.domain.modifications import AdverseReaction
+from blina.domain.therapies.today import clinic_entries, therapy_today
 from blina.domain.toxicity.crs import Hypotension, OxygenSupport
 from blina.domain.toxicity.icans import CerebralEdema, Consciousness, Seizure
 from blina.services import (
@@ -94,7 +95,9 @@ def _home_page(
     day = tasks.clinic_today(session, actor=actor, now=now)
     task_rows = [
         task
-        for task in tasks.tasks_for_day(session, actor=actor, day=day, now=now)
+        for task in tasks.tasks_for_day(
+            session, actor=actor, day=day, now=now, knowledge=ctx.state.knowledge
+        )
         if patient_search.matches(text, task.patient_code, task.patient_name)
     ]
     zone = ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
@@ -307,7 +310,7 @@ def render_patient_page(
         "pages/patient.html",
         status=status,
         patient=patient,
-        **_therapy_course_values(ctx, session, patient_id),
+        **_therapy_course_values(ctx, session, patient_id, day),
         view=latest,
         banner=None
         if latest is None
@@ -350,9 +353,13 @@ def render_patient_page(
     )
 
 
-def _therapy_course_values(ctx: Ctx, session: Session, patient_id: int) -> dict[str, Any]:
+def _therapy_course_values(
+    ctx: Ctx, session: Session, patient_id: int, day: date
+) -> dict[str, Any]:
     """The patient's therapy course the page shows (the active one, else the latest), its
-    plan as ``_therapy_plan.html`` reads it, and what the physician's forms open with."""
+    plan as ``_therapy_plan.html`` reads it, what the physician's forms open with, and,
+    for the active one, its plan read on ``day`` ("Now": today's entries the care team
+    acts on, the next dose, the restrictions holding)."""
     views = therapy_courses.list_therapy_courses(
         session, actor=ctx.signed_in(), knowledge=ctx.state.knowledge, patient_id=patient_id
     )
@@ -364,6 +371,8 @@ def _therapy_course_values(ctx: Ctx, session: Session, patient_id: int) -> dict[
         "therapy_info": therapy_info(ctx.state.knowledge, shown.course.therapy),
         "therapy_values": form_values(shown.inputs),
         "therapy_plan": plan_values(ctx, shown.plan, {}),
+        "therapy_now": therapy_today(shown.plan, day) if shown.course.status == "active" else None,
+        "clinic_entries": clinic_entries,
     }
 
 
