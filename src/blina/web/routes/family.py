@@ -103,6 +103,7 @@ def today_page(ctx: PageDep, session: ReadDep) -> Response:
     return render(
         ctx,
         "pages/today.html",
+        therapy_today=None,
         state=None if latest is None else latest.state,
         clinic_zone=ZoneInfo(clinic.zone),
         patient=patient,
