@@ -83,7 +83,7 @@ def test_a_card_says_who_reported_what_when_and_the_patient_s_name_and_age(
     assert joined == alert
 
     with read_only(sessions) as session:
-        [card] = open_alert_cards(session, actor=world.pharmacist)
+        [card] = open_alert_cards(session, actor=world.pharmacist, now=NOW, knowledge=knowledge)
 
     assert (card.alert.id, card.alert.patient_code, card.alert.patient_name) == (
         alert,
@@ -120,7 +120,7 @@ def test_a_card_shows_the_newest_check_ins_only_and_a_patient_without_a_course_n
         for m in range(CARD_CHECK_INS + 3, 0, -1)
     ]
     with read_only(sessions) as session:
-        [card] = open_alert_cards(session, actor=world.nurse)
+        [card] = open_alert_cards(session, actor=world.nurse, now=NOW, knowledge=knowledge)
     assert card.alert.check_ins == CARD_CHECK_INS + 3
     assert [c.id for c in card.check_ins] == sent[::-1][:CARD_CHECK_INS]
     assert (card.age_years, card.course_start) == (None, None)
@@ -132,11 +132,11 @@ def test_cards_follow_the_open_list_and_stay_in_the_clinic(
     _check_in(sessions, knowledge, world.family, FEVER_AND_CONFUSION, NOW - timedelta(hours=1))
     _check_in(sessions, knowledge, world.other_family, SEIZURE, NOW)
     with read_only(sessions) as session:
-        cards = open_alert_cards(session, actor=world.admin)
+        cards = open_alert_cards(session, actor=world.admin, now=NOW, knowledge=knowledge)
         listed = list_alerts(session, actor=world.admin)
-        assert open_alert_cards(session, actor=world.outsider) == []
+        assert open_alert_cards(session, actor=world.outsider, now=NOW, knowledge=knowledge) == []
         with pytest.raises(PermissionDenied):
-            open_alert_cards(session, actor=world.family)
+            open_alert_cards(session, actor=world.family, now=NOW, knowledge=knowledge)
     assert [c.alert for c in cards] == listed
     assert [c.alert.patient_name for c in cards] == ["Sam", "Alex"]
 

@@ -541,3 +541,23 @@ def test_0018_keeps_a_task_s_figures_beside_its_text_and_removes_them(
     migrate.downgrade(empty_engine, "0017")
 
     assert "params" not in {c["name"] for c in inspect(empty_engine).get_columns("course_task")}
+
+
+def test_0019_gives_patients_and_users_a_phone_number_and_removes_it(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0018")
+    for table in ("patient", "app_user"):
+        assert "phone" not in {c["name"] for c in inspect(empty_engine).get_columns(table)}
+
+    migrate.upgrade(empty_engine, "0019")
+
+    for table in ("patient", "app_user"):
+        columns = {c["name"]: c for c in inspect(empty_engine).get_columns(table)}
+        assert columns["phone"]["nullable"]  # optional: rows written before have none
+        assert getattr(columns["phone"]["type"], "length", None) == 32
+
+    migrate.downgrade(empty_engine, "0018")
+
+    for table in ("patient", "app_user"):
+        assert "phone" not in {c["name"] for c in inspect(empty_engine).get_columns(table)}

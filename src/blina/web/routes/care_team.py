@@ -97,7 +97,10 @@ def _home_page(
     found = patient_search.find_patients(
         session, actor=actor, text=text, after=after, limit=PATIENTS_PER_PAGE + 1
     )
-    cards = patient_cards(alert_cards.open_alert_cards(session, actor=actor), now)
+    cards = patient_cards(
+        alert_cards.open_alert_cards(session, actor=actor, now=now, knowledge=ctx.state.knowledge),
+        now,
+    )
     handled = alerts.acknowledged_alerts(
         session,
         actor=actor,
