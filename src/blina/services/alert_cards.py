@@ -21,7 +21,6 @@ from blina.knowledge import Knowledge
 from blina.services.actors import Actor, Role
 from blina.services.alerts import list_alerts
 from blina.services.courses import CourseView, current_views
-from blina.services.phones import dialable
 from blina.services.records import AlertRecord
 from blina.store.tables import Alert, Patient, SymptomReport, User
 
@@ -94,11 +93,6 @@ class CallBack:
     name: str
     role: str
 
-    @property
-    def tel(self) -> str:
-        """The number as a link a phone dials."""
-        return f"tel:{dialable(self.phone)}"
-
 
 # The reporters whose own number is the one to call: the family, not a staff member who
 # entered a check-in for them.
@@ -148,7 +142,7 @@ def open_alert_cards(
 
 def _phones(session: Session, patient_ids: set[int]) -> dict[int, str | None]:
     rows = session.execute(select(Patient.id, Patient.phone).where(Patient.id.in_(patient_ids)))
-    return {patient_id: phone for patient_id, phone in rows}
+    return dict(rows.all())
 
 
 def _gathered(session: Session, alert_ids: list[int]) -> dict[int, list[GatheredCheckIn]]:
