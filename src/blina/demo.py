@@ -27,6 +27,7 @@ __all__ = [
     "DEMO_PASSWORD",
     "DEMO_PATIENTS",
     "DEMO_USERS",
+    "DEMO_USER_PHONES",
     "DEMO_ZONE",
     "DemoPatient",
     "seed_demo_clinic",
@@ -46,6 +47,9 @@ DEMO_USERS = {
     "alex": Role.PATIENT,
     "alex.partner": Role.CAREGIVER,
 }
+# The family's own numbers, fictional (the +1 555 01xx range is kept for fiction): a
+# check-in from alex.partner is called back on theirs, one from alex on the patient's.
+DEMO_USER_PHONES = {"alex.partner": "+1 555 0111"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,7 @@ class DemoPatient:
     bag_hours: int
     days_into_course: int
     interrupted: bool = False
+    phone: str | None = None  # fictional; one patient has none, to show how that reads
 
 
 DEMO_PATIENTS = (
@@ -71,6 +76,7 @@ DEMO_PATIENTS = (
         Decimal(41),
         24,
         2,
+        phone="+1 555 0101",
     ),
     DemoPatient(
         "P-002",
@@ -81,6 +87,7 @@ DEMO_PATIENTS = (
         Decimal(33),
         168,
         14,
+        phone="+1 555 0102",
     ),
     DemoPatient(
         "P-003",
@@ -91,6 +98,7 @@ DEMO_PATIENTS = (
         Decimal(7),
         48,
         10,
+        phone="+1 555 0103",
     ),
     DemoPatient(
         "P-004",
@@ -146,7 +154,12 @@ def seed_demo_clinic(
         today = now.astimezone(DEMO_ZONE).date()
         for index, demo in enumerate(DEMO_PATIENTS):
             patient = create_patient(
-                session, actor=physician, now=now, code=demo.code, display_name=demo.name
+                session,
+                actor=physician,
+                now=now,
+                code=demo.code,
+                display_name=demo.name,
+                phone=demo.phone,
             )
             request = CourseRequest(
                 confirm_past_start=True,
@@ -181,6 +194,7 @@ def seed_demo_clinic(
                             role=role,
                             password=DEMO_PASSWORD,
                             patient_id=patient.id,
+                            phone=DEMO_USER_PHONES.get(name),
                         )
         return True
 
