@@ -287,16 +287,20 @@ def current_views(
     out."""
     if not patient_ids:
         return {}
+    # The clinic's row too: held here, the plans find its zone in the identity map.
     query = (
-        select(Course, Patient)
+        select(Course, Patient, Clinic)
         .join(Patient, Patient.id == Course.patient_id)
+        .join(Clinic, Clinic.id == Patient.clinic_id)
         .where(Course.patient_id.in_(patient_ids), Patient.clinic_id == actor.clinic_id)
         .order_by(Course.id)
     )
     if not actor.is_staff:
         query = query.where(Patient.id == actor.patient_id)
     chosen: dict[int, tuple[Course, Patient]] = {}
-    for course, patient in session.execute(query):
+    clinics = set()
+    for course, patient, clinic in session.execute(query):
+        clinics.add(clinic)
         kept = chosen.get(patient.id)
         # by id, so the latest comes last; an active course stays the one shown
         if kept is None or course.status == "active" or kept[0].status != "active":
