@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from bs4 import BeautifulSoup, Tag
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from blina.demo import DEMO_PATIENTS, DEMO_USER_PHONES
 from blina.store.session import read_only, transaction
@@ -364,3 +364,36 @@ def test_an_invited_caregiver_gives_their_number_with_their_password(clinic: Dem
     assert done.status_code == 200
     assert one(page(done), "[data-invitation]")["data-invitation"] == "done"
     assert _user_phone(clinic, "phone.caregiver") == "+1 555 0114"
+
+
+def test_clinic_today_reads_no_more_for_more_cards(clinic: DemoClinic) -> None:
+    """The cards' courses, numbers and check-ins are read for all of them at once: a page
+    with a card for every demo patient takes as many statements as one with a card for
+    one (the patient list below reads its own page of patients either way)."""
+    for code in DEMO_PHONES:
+        _close_open_alerts(clinic, code)
+    nurse = clinic.browser("nurse.kim")
+    _add_alert(clinic, "P-001")
+    one_card = _statements_of(clinic, nurse)
+    for code in ("P-002", "P-003", "P-004"):
+        _add_alert(clinic, code)
+    four_cards = _statements_of(clinic, nurse)
+
+    assert four_cards == one_card
+
+
+def _statements_of(clinic: DemoClinic, browser: TestClient) -> int:
+    engine = clinic.app.state.blina.engine
+    executed: list[object] = []
+
+    def count(*args: object) -> None:
+        executed.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        soup = page(browser.get("/"))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    cards = soup.select("section.alerts li[data-card]")
+    assert all(card.select("[data-course-now]") for card in cards)
+    return len(executed)
