@@ -32,6 +32,7 @@ __all__ = [
     "DEMO_PATIENTS",
     "DEMO_THERAPY_PATIENTS",
     "DEMO_USERS",
+    "DEMO_USER_PHONES",
     "DEMO_ZONE",
     "DemoPatient",
     "DemoTherapyPatient",
@@ -52,6 +53,9 @@ DEMO_USERS = {
     "alex": Role.PATIENT,
     "alex.partner": Role.CAREGIVER,
 }
+# The family's own numbers, fictional (the +1 555 01xx range is kept for fiction): a
+# check-in from alex.partner is called back on theirs, one from alex on the patient's.
+DEMO_USER_PHONES = {"alex.partner": "+1 555 0111"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,7 @@ class DemoPatient:
     bag_hours: int
     days_into_course: int
     interrupted: bool = False
+    phone: str | None = None  # fictional; one patient has none, to show how that reads
 
 
 DEMO_PATIENTS = (
@@ -77,6 +82,7 @@ DEMO_PATIENTS = (
         Decimal(41),
         24,
         2,
+        phone="+1 555 0101",
     ),
     DemoPatient(
         "P-002",
@@ -87,6 +93,7 @@ DEMO_PATIENTS = (
         Decimal(33),
         168,
         14,
+        phone="+1 555 0102",
     ),
     DemoPatient(
         "P-003",
@@ -97,6 +104,7 @@ DEMO_PATIENTS = (
         Decimal(7),
         48,
         10,
+        phone="+1 555 0103",
     ),
     DemoPatient(
         "P-004",
@@ -193,7 +201,12 @@ def seed_demo_clinic(
         today = now.astimezone(DEMO_ZONE).date()
         for index, demo in enumerate(DEMO_PATIENTS):
             patient = create_patient(
-                session, actor=physician, now=now, code=demo.code, display_name=demo.name
+                session,
+                actor=physician,
+                now=now,
+                code=demo.code,
+                display_name=demo.name,
+                phone=demo.phone,
             )
             request = CourseRequest(
                 confirm_past_start=True,
@@ -228,6 +241,7 @@ def seed_demo_clinic(
                             role=role,
                             password=DEMO_PASSWORD,
                             patient_id=patient.id,
+                            phone=DEMO_USER_PHONES.get(name),
                         )
         for therapy in DEMO_THERAPY_PATIENTS:
             patient = create_patient(
