@@ -111,6 +111,8 @@ def test_triage_json_context_is_echoed() -> None:
         "age_group": "pediatric",
         "recent_check_ins": 0,
         "in_hospital": None,
+        "therapy": None,
+        "days_since_cell_infusion": None,
     }
     assert data["free_text"] == "tired since lunch"
     assert len(data["notes"]) == 2
