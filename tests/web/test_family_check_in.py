@@ -21,6 +21,7 @@ from blina.services.check_ins import PostedCheckIn
 from blina.services.reports import SubmittedReport
 from blina.store.session import read_only
 from blina.store.tables import Alert, SymptomReport
+from blina.web.family_views import asked, group_views, symptom_areas
 from tests.web.conftest import DemoClinic
 from tests.web.soup import csrf_of, one, page
 
@@ -356,3 +357,27 @@ def test_another_patient_s_check_in_is_refused_by_the_writer(clinic: DemoClinic,
     assert response.status_code in (403, 404)
     assert [p.patient_id for p in spy.posted] == [clinic.patients["P-002"]]
     assert _reports(clinic) == before
+
+
+def test_a_sign_asked_only_of_some_therapies_is_left_out_of_the_pages(
+    knowledge: Knowledge,
+) -> None:
+    """Issue 19: the pages know no therapy yet, so a sign for some therapies' patients
+    (trouble writing after CAR-T cells, the VOD signs) is asked of nobody there."""
+    rules = knowledge.triage
+    limited = [s for s in rules.symptoms.values() if s.therapies]
+    assert limited
+
+    shown = {s.id for area in symptom_areas(rules, []) for s in area.symptoms}
+    listed = {
+        s.id
+        for red_flag in (True, False)
+        for _, symptoms in group_views(rules, red_flag=red_flag)
+        for s in symptoms
+    }
+    for symptom in limited:
+        assert symptom.id not in shown | listed
+        assert not asked(symptom)
+        assert all(asked(symptom, therapy) for therapy in symptom.therapies)
+        assert not asked(symptom, rules.default_therapy)
+    assert shown == {s.id for s in rules.symptoms.values() if not s.therapies} == listed
