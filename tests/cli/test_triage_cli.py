@@ -411,8 +411,8 @@ def test_triage_list_therapies_json_names_each_window_with_its_source() -> None:
     assert [row["id"] for row in rows] == list(rules.therapies)
     by_id = {row["id"]: row for row in rows}
     assert by_id["blinatumomab"]["default"] is True
-    assert by_id["brexucabtagene"]["window_days"] == 28
-    assert by_id["brexucabtagene"]["window_source"] == "brexucabtagene-monitoring-2021"
+    assert by_id["obecabtagene"]["window_days"] == 14
+    assert by_id["obecabtagene"]["window_source"] == "obecabtagene-monitoring"
     assert by_id["rituximab"]["window_days"] is None
 
 

@@ -322,12 +322,13 @@ WINDOWS = {
         "monitor for **at least 2 weeks**, including **daily monitoring for at least the "
         "first week**",
     ),
-    # The 2021 label's 4 weeks: whether the current label shortened it was not retrieved,
-    # so the stricter older period acts.
+    # Its current wording was not retrieved: the class period, as the journey plans it
+    # (the 2021 label's 4 weeks came before the June 2025 change).
     "brexucabtagene": (
-        28,
-        "brexucabtagene-monitoring-2021",
-        "continue monitoring for CRS and neurologic toxicity for **4 weeks**",
+        14,
+        "car-t-fda-2025-monitoring",
+        "Whether the ALL-specific 14-day daily monitoring was kept or shortened to the class "
+        "wording: **NOT RETRIEVED**",
     ),
     "obecabtagene": (
         14,
@@ -338,7 +339,7 @@ WINDOWS = {
 
 
 @pytest.mark.parametrize("product", WINDOWS)
-def test_golden_car_t_windows(rules: TriageRules, product: str) -> None:
+def test_golden_car_t_windows(rules: TriageRules, knowledge: Knowledge, product: str) -> None:
     days, source, quote = WINDOWS[product]
     therapy = rules.therapies[product]
 
@@ -348,6 +349,8 @@ def test_golden_car_t_windows(rules: TriageRules, product: str) -> None:
         source,
     )
     assert quote in _text(OTHERS)
+    # the same period as the journey's monitoring (one course, one truth)
+    assert therapy.window_days == knowledge.car_t.product(product).periods.monitor_days
 
 
 def test_golden_only_the_car_t_products_are_cell_therapies(
@@ -580,11 +583,15 @@ def test_load_triage_malformed_therapy_names_file_and_key_path(
     assert problem in raised.value.problem
 
 
+def _monitoring(knowledge: Knowledge) -> dict[str, int]:
+    return {key: p.periods.monitor_days for key, p in knowledge.car_t.products.items()}
+
+
 def test_check_therapy_keys_refuses_a_therapy_the_knowledge_lacks(knowledge: Knowledge) -> None:
     others = [key for key in knowledge.therapies if key != "rituximab"]
 
     with pytest.raises(KnowledgeError) as raised:
-        check_therapy_keys(RULES, others, knowledge.car_t.products, "triage.toml")
+        check_therapy_keys(RULES, others, _monitoring(knowledge), "triage.toml")
 
     assert raised.value.key_path == f"therapies[{THERAPY_AT['rituximab']}].id"
     assert "'rituximab' is not a therapy of the knowledge" in raised.value.problem
@@ -604,14 +611,26 @@ def test_check_therapy_keys_matches_cell_therapies_to_car_t_products(
     antibodies = {*knowledge.therapies, *knowledge.car_t.products} - cells
 
     with pytest.raises(KnowledgeError) as raised:
-        check_therapy_keys(RULES, antibodies, cells, "triage.toml")
+        check_therapy_keys(RULES, antibodies, dict.fromkeys(cells, 14), "triage.toml")
 
     assert raised.value.key_path == f"therapies[{THERAPY_AT[moved]}].cell_therapy"
     assert expected in raised.value.problem
 
 
+def test_check_therapy_keys_refuses_a_window_shorter_than_the_journey_s_monitoring(
+    knowledge: Knowledge,
+) -> None:
+    longer = _monitoring(knowledge) | {"obecabtagene": 15}
+
+    with pytest.raises(KnowledgeError) as raised:
+        check_therapy_keys(RULES, knowledge.therapies, longer, "triage.toml")
+
+    assert raised.value.key_path == f"therapies[{THERAPY_AT['obecabtagene']}].window.days"
+    assert "must be at least 15, the product's monitoring period" in raised.value.problem
+
+
 def test_check_therapy_keys_accepts_the_shipped_knowledge(knowledge: Knowledge) -> None:
-    check_therapy_keys(knowledge.triage, knowledge.therapies, knowledge.car_t.products, "t")
+    check_therapy_keys(knowledge.triage, knowledge.therapies, _monitoring(knowledge), "t")
 
     assert knowledge.triage.default_therapy == "blinatumomab"
 

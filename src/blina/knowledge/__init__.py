@@ -59,7 +59,8 @@ def load_knowledge_from(directory: Path) -> Knowledge:
     therapies = load_therapies(directory, sources)
     car_t = load_car_t(directory / "car_t.toml", sources)
     # Triage's therapies are the knowledge's: a key no therapy file has would never match.
-    check_therapy_keys(triage, therapies, car_t.products, "triage.toml")
+    monitoring = {key: p.periods.monitor_days for key, p in car_t.products.items()}
+    check_therapy_keys(triage, therapies, monitoring, "triage.toml")
     return Knowledge(
         sources=MappingProxyType(sources),
         body_rules=load_body_rules(directory / "body.toml", sources),

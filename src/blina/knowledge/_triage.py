@@ -414,24 +414,35 @@ def _check_limits(data: TriageFile, therapies: Mapping[str, TherapyGuide], file:
 
 
 def check_therapy_keys(
-    rules: TriageRules, therapy_keys: Iterable[str], cell_therapy_keys: Iterable[str], file: str
+    rules: TriageRules,
+    therapy_keys: Iterable[str],
+    monitoring_days: Mapping[str, int],
+    file: str,
 ) -> None:
     """Every therapy triage knows is a therapy of the knowledge (``therapy_keys``, with
-    the default therapy) and is a cell therapy exactly when it is a CAR-T product
-    (``cell_therapy_keys``)."""
-    cells = set(cell_therapy_keys)
-    known = {rules.default_therapy, *therapy_keys, *cells}
+    the default therapy, and the CAR-T products, keys of ``monitoring_days``); it is a
+    cell therapy exactly when it is a CAR-T product, and then its window after the
+    infusion is never shorter than the product's monitoring period (``car_t.toml``), so
+    triage never stops escalating while the journey still monitors."""
+    known = {rules.default_therapy, *therapy_keys, *monitoring_days}
     for index, (key, therapy) in enumerate(rules.therapies.items()):
+        where = f"therapies[{index}]"
         if key not in known:
-            raise KnowledgeError(
-                file, f"therapies[{index}].id", f"{key!r} is not a therapy of the knowledge"
-            )
-        if therapy.cell_therapy is not (key in cells):
+            raise KnowledgeError(file, f"{where}.id", f"{key!r} is not a therapy of the knowledge")
+        product = key in monitoring_days
+        if therapy.cell_therapy is not product:
             raise KnowledgeError(
                 file,
-                f"therapies[{index}].cell_therapy",
-                f"must be {'true' if key in cells else 'false'}: "
-                f"{key} is {'a' if key in cells else 'not a'} CAR-T product",
+                f"{where}.cell_therapy",
+                f"must be {'true' if product else 'false'}: "
+                f"{key} is {'a' if product else 'not a'} CAR-T product",
+            )
+        if product and (therapy.window_days or 0) < monitoring_days[key]:
+            raise KnowledgeError(
+                file,
+                f"{where}.window.days",
+                f"must be at least {monitoring_days[key]}, the product's monitoring period "
+                "in car_t.toml",
             )
 
 
