@@ -119,3 +119,15 @@ def red_flags(rules: TriageRules) -> st.SearchStrategy[SymptomAnswer]:
 def celsius_tenths() -> st.SearchStrategy[Decimal]:
     """Temperatures 30.0-45.0 C to 0.1 C: each has an exact Fahrenheit twin (x 9/5 + 32)."""
     return decimals("30", "45", places=1)
+
+
+@st.composite
+def therapy_courses(draw: st.DrawFn, rules: TriageRules) -> tuple[str, int | None]:
+    """A therapy the rules know and, for a cell therapy, the days since the cell infusion
+    (around its window's edges, or not known); None for the others."""
+    therapy = draw(st.sampled_from(sorted(rules.therapies)))
+    window = rules.therapies[therapy].window_days
+    if window is None:
+        return therapy, None
+    days = draw(st.none() | st.integers(0, window + 3) | st.integers(0, 400))
+    return therapy, days

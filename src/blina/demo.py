@@ -32,6 +32,7 @@ __all__ = [
     "DEMO_PATIENTS",
     "DEMO_THERAPY_PATIENTS",
     "DEMO_USERS",
+    "DEMO_USER_PHONES",
     "DEMO_ZONE",
     "DemoPatient",
     "DemoTherapyPatient",
@@ -61,6 +62,9 @@ DEMO_FAMILY = {
     "robin": "P-005",
     "robin.partner": "P-005",
 }
+# The family's own numbers, fictional (the +1 555 01xx range is kept for fiction): a
+# check-in from alex.partner is called back on theirs, one from alex on the patient's.
+DEMO_USER_PHONES = {"alex.partner": "+1 555 0111"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,7 @@ class DemoPatient:
     bag_hours: int
     days_into_course: int
     interrupted: bool = False
+    phone: str | None = None  # fictional; one patient has none, to show how that reads
 
 
 DEMO_PATIENTS = (
@@ -86,6 +91,7 @@ DEMO_PATIENTS = (
         Decimal(41),
         24,
         2,
+        phone="+1 555 0101",
     ),
     DemoPatient(
         "P-002",
@@ -96,6 +102,7 @@ DEMO_PATIENTS = (
         Decimal(33),
         168,
         14,
+        phone="+1 555 0102",
     ),
     DemoPatient(
         "P-003",
@@ -106,6 +113,7 @@ DEMO_PATIENTS = (
         Decimal(7),
         48,
         10,
+        phone="+1 555 0103",
     ),
     DemoPatient(
         "P-004",
@@ -202,7 +210,12 @@ def seed_demo_clinic(
         today = now.astimezone(DEMO_ZONE).date()
         for demo in DEMO_PATIENTS:
             patient = create_patient(
-                session, actor=physician, now=now, code=demo.code, display_name=demo.name
+                session,
+                actor=physician,
+                now=now,
+                code=demo.code,
+                display_name=demo.name,
+                phone=demo.phone,
             )
             request = CourseRequest(
                 confirm_past_start=True,
@@ -260,6 +273,7 @@ def _add_families(session: Session, clinic_id: int, now: datetime) -> None:
             role=DEMO_USERS[name],
             password=DEMO_PASSWORD,
             patient_id=codes[code],
+            phone=DEMO_USER_PHONES.get(name),
         )
 
 

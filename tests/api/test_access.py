@@ -83,9 +83,18 @@ CASES: list[tuple[str, str, str, Any, Callable[[str], int]]] = [
             ("deactivate", "POST", None),
             ("reactivate", "POST", None),
             ("role", "PUT", {"role": "nurse"}),
+            ("phone", "PUT", {"phone": "+1 555 0100"}),
             ("reset-link", "POST", None),
         ]
     ],
+    # One's own number: the family's, for the care team to call back.
+    (
+        "me-phone",
+        "PUT",
+        "/me/phone",
+        {"phone": "+1 555 0101"},
+        _expect({"patient_a", "caregiver_a", "caregiver_other", "patient_b"}, 200, 403),
+    ),
     ("patients-list", "GET", "/patients", None, _expect(EVERYONE, 200, 0)),
     (
         "patients-create",
@@ -95,6 +104,13 @@ CASES: list[tuple[str, str, str, Any, Callable[[str], int]]] = [
         _expect({"admin_a", "physician_a", "nurse_a", "physician_b"}, 201, 403),
     ),
     ("patient-get", "GET", "/patients/{a1}", None, _expect(SEES_A1, 200, 404)),
+    (
+        "patient-phone",
+        "PUT",
+        "/patients/{a1}/phone",
+        {"phone": "(555) 010-0102"},
+        _expect({"physician_a", "nurse_a"}, 200, lambda who: 404 if who == "physician_b" else 403),
+    ),
     ("courses-list", "GET", "/patients/{a1}/courses", None, _expect(SEES_A1, 200, 404)),
     (
         "course-start",

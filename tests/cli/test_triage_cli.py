@@ -111,6 +111,8 @@ def test_triage_json_context_is_echoed() -> None:
         "age_group": "pediatric",
         "recent_check_ins": 0,
         "in_hospital": None,
+        "therapy": None,
+        "days_since_cell_infusion": None,
     }
     assert data["free_text"] == "tired since lunch"
     assert len(data["notes"]) == 2
@@ -300,3 +302,126 @@ def test_triage_check_in_in_the_future_exits_2_with_one_line() -> None:
     assert err.startswith("blina: observed_at 2199-01-01T00:00:00+00:00 is not allowed: ")
     assert "must be no later than now (" in err
     assert len(err.strip().splitlines()) == 1
+
+
+# --- therapies (issue 19) --------------------------------------------------------------------
+
+
+def test_triage_with_a_therapy_adds_its_rules_and_instructions() -> None:
+    without = _json("--symptom", "headache:1", "--days-since-start", "20", *PAST)
+    data = _json(
+        "--symptom", "headache:1", "--days-since-start", "20", "--therapy", "rituximab", *PAST
+    )
+
+    assert without["level"] == "routine"
+    assert data["level"] == "call-now"
+    assert "infusion-reaction-signs" in [rule["id"] for rule in data["rules"]]
+    assert data["context"]["therapy"] == "rituximab"
+    tell = [item["text"] for item in data["instructions"]["tell_team"]]
+    assert any("rituximab" in text for text in tell)
+    assert not any("blinatumomab" in text for text in tell)
+
+
+@pytest.mark.parametrize(
+    ("days", "level"), [("0", "call-now"), ("14", "call-now"), ("15", "routine")]
+)
+def test_triage_car_t_window_edges_from_the_command_line(days: str, level: str) -> None:
+    data = _json(
+        "--symptom",
+        "tremor:1",
+        "--days-since-start",
+        "20",
+        "--therapy",
+        "tisagenlecleucel",
+        "--days-since-infusion",
+        days,
+        *PAST,
+    )
+
+    assert data["level"] == level
+    assert data["context"]["days_since_cell_infusion"] == int(days)
+
+
+def test_triage_table_names_the_therapy_s_instructions() -> None:
+    code, out, err = _run("--symptom", "belly-swelling", "--therapy", "inotuzumab", *PAST)
+
+    assert code == 0, err
+    assert "Level: call-now" in out
+    assert "vod-signs [belly-swelling]" in out
+    assert "inotuzumab ozogamicin (Besponsa)" in out
+    assert "Never flush the blinatumomab line" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "allowed"),
+    [
+        (
+            ["--therapy", "aspirin"],
+            "therapy",
+            "one of blinatumomab, brexucabtagene, gemtuzumab, inotuzumab, obecabtagene, "
+            "rituximab, tisagenlecleucel",
+        ),
+        (
+            ["--therapy", "rituximab", "--days-since-infusion", "2"],
+            "days_since_cell_infusion",
+            "left out unless the therapy is a cell therapy (brexucabtagene, obecabtagene, "
+            "tisagenlecleucel)",
+        ),
+        (
+            ["--days-since-infusion", "2"],
+            "days_since_cell_infusion",
+            "left out unless the therapy is a cell therapy (brexucabtagene, obecabtagene, "
+            "tisagenlecleucel)",
+        ),
+        (
+            ["--therapy", "obecabtagene", "--days-since-infusion", "-1"],
+            "days_since_cell_infusion",
+            "a whole number from 0 to 2147483647",
+        ),
+        (
+            ["--therapy", "obecabtagene", "--days-since-infusion", "2147483648"],
+            "days_since_cell_infusion",
+            "a whole number from 0 to 2147483647",
+        ),
+        (
+            ["--therapy", "obecabtagene", "--days-since-infusion", "two"],
+            "days_since_cell_infusion",
+            "a whole number from 0 to 2147483647, written with the digits 0-9",
+        ),
+    ],
+    ids=[
+        "unknown-therapy",
+        "days-for-an-antibody",
+        "days-without-a-therapy",
+        "days-negative",
+        "days-too-large",
+        "days-not-a-number",
+    ],
+)
+def test_triage_bad_therapy_input_exits_2_with_one_line(
+    args: list[str], field: str, allowed: str
+) -> None:
+    _one_line_error([*args, *PAST], field, allowed)
+
+
+def test_triage_list_therapies_json_names_each_window_with_its_source() -> None:
+    rows = _json("--list-therapies")
+    rules = load_knowledge().triage
+
+    assert [row["id"] for row in rows] == list(rules.therapies)
+    by_id = {row["id"]: row for row in rows}
+    assert by_id["blinatumomab"]["default"] is True
+    assert by_id["obecabtagene"]["window_days"] == 14
+    assert by_id["obecabtagene"]["window_source"] == "obecabtagene-monitoring"
+    assert by_id["rituximab"]["window_days"] is None
+
+
+def test_triage_list_therapies_table() -> None:
+    code, out, err = _run("--list-therapies")
+
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("Therapies (--therapy)")
+    assert any(line.split()[:2] == ["blinatumomab", "*"] for line in lines)
+    kymriah = next(line for line in lines if line.strip().startswith("tisagenlecleucel"))
+    assert "days 0-14 after the cell infusion (car-t-fda-2025-monitoring)" in kymriah

@@ -273,5 +273,8 @@ def test_each_red_flag_alone_and_persisting_is_at_least_call_now(symptom: str) -
     severity = 1 if RULES.symptoms[symptom].has_severity else None
     answer = SymptomAnswer(symptom, severity)
     earlier = CheckIn(NOW, (answer,))
+    # A sign asked only of some therapies' patients is a red flag for each of them.
+    for therapy in sorted(RULES.symptoms[symptom].therapies) or [None]:
+        context = Context(recent=(earlier,), therapy=therapy)
 
-    assert _rank(CheckIn(NOW, (answer,)), Context(recent=(earlier,))) >= CALL_NOW
+        assert _rank(CheckIn(NOW, (answer,)), context) >= CALL_NOW, therapy

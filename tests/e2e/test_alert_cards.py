@@ -122,3 +122,50 @@ def test_clinic_today_finds_a_patient_by_name_or_code(open_tab: OpenTab) -> None
     nurse.page.locator("#search-q").press("Enter")
     expect(rows).to_have_count(4)
     assert nurse.errors == []
+
+
+def test_the_card_at_a_tablet_width_gives_the_number_to_call_and_the_dose_running(
+    open_tab: OpenTab, tmp_path: Path
+) -> None:
+    """Issue 18: the caregiver who reported gave their own number, so the card gives it as
+    a link a phone dials, with whose it is; the dose running and the hospital day are the
+    patient page's "Now"; the emergency looks unlike the rest; at 768 px nothing scrolls
+    sideways and axe finds nothing serious."""
+    family = open_tab()
+    family.log_in("alex.partner")
+    send_check_in(family, "", "seizure")
+    assert family.errors_besides(422) == []
+
+    nurse = open_tab(bypass_csp=True, width=768, height=1024)
+    nurse.log_in("nurse.kim")
+    card = nurse.page.locator('section.alerts li[data-card="1"]')
+    expect(card).to_have_attribute("data-level", "emergency")
+    call_back = card.locator('[data-call-back="reporter"]')
+    expect(call_back).to_be_visible()
+    number = call_back.locator('a[href^="tel:"]')
+    expect(number).to_be_visible()
+    expect(number).to_have_attribute("href", "tel:+15550111")
+    expect(number).to_have_text("alex.partner (caregiver): +1 555 0111")
+    running = card.locator('[data-course-now="infusing"]')
+    expect(running).to_be_visible()
+    dose = running.get_attribute("data-dose")
+    expect(running).to_contain_text("mcg/day")
+    expect(card.locator('[data-in-hospital="yes"]')).to_be_visible()
+    badge = card.locator(".alert-card-head [data-level-word]")
+    filled = badge.evaluate("b => getComputedStyle(b).backgroundColor")
+    assert filled not in ("rgba(0, 0, 0, 0)", "transparent", "rgb(255, 255, 255)")
+    assert nurse.page.evaluate(_SIDEWAYS) <= 0, "nothing scrolls sideways"
+    box = number.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= 768, "the number is on screen whole"
+    card.screenshot(path=str(tmp_path / "alert-card-768.png"))
+    print(f"screenshot: {tmp_path / 'alert-card-768.png'}")
+    assert _serious(nurse) == []
+
+    # the same dose as the patient page's "Now"
+    nurse.go("/patients/1")
+    expect(nurse.page.locator('#state [data-state="infusing"]')).to_have_attribute(
+        "data-dose", str(dose)
+    )
+    assert nurse.errors == []

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from blina.config import Settings
 from blina.domain.errors import InvalidInput
 from blina.services import account_admin, password_resets
-from blina.services.accounts import authenticate, create_user, log_in, to_actor
+from blina.services.accounts import (
+    authenticate,
+    create_user,
+    log_in,
+    own_account,
+    set_own_phone,
+    to_actor,
+)
 from blina.services.actors import Actor
 from blina.services.audit_checks import verify_chain
 from blina.services.audit_key import AuditKey, use_audit_key
@@ -253,3 +260,111 @@ def test_only_the_clinic_s_admin_manages_its_users(
         change(session, actor, world.pharmacist.user_id)
 
     assert _signed_in(keyed, signed_in) is not None  # nothing happened to the user
+
+
+# --- a user's own phone number (issue 18) ----------------------------------------------------
+
+
+def test_a_family_member_s_own_number_set_by_them_or_the_admin_is_audited_and_sealed_rows_hold(
+    keyed: sessionmaker[Session], key: AuditKey, people: tuple[World, dict[str, Actor]]
+) -> None:
+    world, more = people
+    with transaction(keyed) as session:
+        mine = set_own_phone(session, actor=world.family, now=NOW, phone=" +1 555 0111 ")
+        same = set_own_phone(session, actor=world.family, now=NOW, phone="+1 555 0111")
+        theirs = account_admin.set_phone(
+            session, actor=world.admin, now=NOW, user_id=more["patient"].user_id, phone="5550100122"
+        )
+    with read_only(keyed) as session:
+        own = own_account(session, actor=world.family)
+        events = session.execute(
+            select(AuditEvent.actor_id, AuditEvent.subject_id, AuditEvent.before, AuditEvent.after)
+            .where(AuditEvent.action == "user.phone")
+            .order_by(AuditEvent.seq)
+        ).all()
+
+    assert (mine.phone, same.phone, own.phone) == ("+1 555 0111",) * 3
+    assert theirs.phone == "5550100122"
+    assert [tuple(e) for e in events] == [
+        (
+            world.family.user_id,
+            str(world.family.user_id),
+            {"phone": None},
+            {"phone": "+1 555 0111"},
+        ),
+        (
+            world.admin.user_id,
+            str(more["patient"].user_id),
+            {"phone": None},
+            {"phone": "5550100122"},
+        ),
+    ], "the same number again records nothing"
+    assert _verified(keyed, key) == []
+
+
+def test_a_number_is_refused_naming_it_and_only_the_family_or_the_admin_set_one(
+    keyed: sessionmaker[Session], people: tuple[World, dict[str, Actor]]
+) -> None:
+    world, more = people
+    target = more["patient"].user_id
+    with transaction(keyed) as session, pytest.raises(InvalidInput) as refused:
+        set_own_phone(session, actor=world.family, now=NOW, phone="five 55555")
+    assert refused.value.field == "phone"
+    with transaction(keyed) as session, pytest.raises(PermissionDenied):
+        set_own_phone(session, actor=world.nurse, now=NOW, phone="+1 555 0100")
+    with transaction(keyed) as session, pytest.raises(PermissionDenied):
+        account_admin.set_phone(
+            session, actor=world.nurse, now=NOW, user_id=target, phone="+1 555 0100"
+        )
+    with transaction(keyed) as session, pytest.raises(NotFound):
+        account_admin.set_phone(
+            session, actor=more["outsider_admin"], now=NOW, user_id=target, phone="+1 555 0100"
+        )
+    with transaction(keyed) as session, pytest.raises(InvalidInput):
+        account_admin.set_phone(session, actor=world.admin, now=NOW, user_id=target, phone="+")
+    with read_only(keyed) as session:
+        assert own_account(session, actor=world.family).phone is None
+        assert own_account(session, actor=more["patient"]).phone is None
+        assert not session.execute(
+            select(AuditEvent.seq).where(AuditEvent.action == "user.phone")
+        ).first()
+
+
+def test_an_admin_gives_a_new_user_a_number_audited_with_the_creation(
+    keyed: sessionmaker[Session], people: tuple[World, dict[str, Actor]]
+) -> None:
+    world, _ = people
+    with transaction(keyed) as session:
+        made = create_user(
+            session,
+            actor=world.admin,
+            now=NOW,
+            clinic_id=world.clinic_id,
+            username="maria.g",
+            display_name="Maria",
+            role="caregiver",
+            password=None,
+            patient_id=world.patient,
+            phone="+1 555 0133",
+        )
+        with pytest.raises(InvalidInput):
+            create_user(
+                session,
+                actor=world.admin,
+                now=NOW,
+                clinic_id=world.clinic_id,
+                username="other.g",
+                display_name="Other",
+                role="caregiver",
+                password=None,
+                patient_id=world.patient,
+                phone="0",
+            )
+    with read_only(keyed) as session:
+        after = session.execute(
+            select(AuditEvent.after).where(
+                AuditEvent.action == "user.create", AuditEvent.subject_id == str(made.id)
+            )
+        ).scalar_one()
+    assert made.phone == "+1 555 0133"
+    assert after["phone"] == "+1 555 0133"

@@ -6,22 +6,33 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from blina.domain.course_state import CoursePhase
 from blina.domain.errors import InvalidInput
 from blina.knowledge import Knowledge
+from blina.services.accounts import set_own_phone
 from blina.services.actors import Actor
-from blina.services.alert_cards import CARD_CHECK_INS, open_alert_cards
+from blina.services.alert_cards import (
+    CARD_CHECK_INS,
+    CallBack,
+    GatheredCheckIn,
+    call_back,
+    open_alert_cards,
+)
 from blina.services.alerts import (
     WHAT_WAS_DONE_MAX,
     acknowledge_alert,
     acknowledged_alerts,
     list_alerts,
 )
+from blina.services.courses import current_view, current_views, end_course, list_courses
 from blina.services.errors import PermissionDenied
+from blina.services.patients import set_patient_phone
 from blina.services.reports import CheckInRequest, submit_report
 from blina.store.session import read_only, transaction
-from tests.clinic_factories import NOW, World, add_course, audited, child_course
+from tests.clinic_factories import NOW, World, add_course, adult_course, audited, child_course
 
 FEVER_AND_CONFUSION = CheckInRequest(
     symptoms={"fever": None, "confusion": 2}, temperature=Decimal("39.2"), note="very sleepy"
@@ -83,7 +94,7 @@ def test_a_card_says_who_reported_what_when_and_the_patient_s_name_and_age(
     assert joined == alert
 
     with read_only(sessions) as session:
-        [card] = open_alert_cards(session, actor=world.pharmacist)
+        [card] = open_alert_cards(session, actor=world.pharmacist, now=NOW, knowledge=knowledge)
 
     assert (card.alert.id, card.alert.patient_code, card.alert.patient_name) == (
         alert,
@@ -120,7 +131,7 @@ def test_a_card_shows_the_newest_check_ins_only_and_a_patient_without_a_course_n
         for m in range(CARD_CHECK_INS + 3, 0, -1)
     ]
     with read_only(sessions) as session:
-        [card] = open_alert_cards(session, actor=world.nurse)
+        [card] = open_alert_cards(session, actor=world.nurse, now=NOW, knowledge=knowledge)
     assert card.alert.check_ins == CARD_CHECK_INS + 3
     assert [c.id for c in card.check_ins] == sent[::-1][:CARD_CHECK_INS]
     assert (card.age_years, card.course_start) == (None, None)
@@ -132,11 +143,11 @@ def test_cards_follow_the_open_list_and_stay_in_the_clinic(
     _check_in(sessions, knowledge, world.family, FEVER_AND_CONFUSION, NOW - timedelta(hours=1))
     _check_in(sessions, knowledge, world.other_family, SEIZURE, NOW)
     with read_only(sessions) as session:
-        cards = open_alert_cards(session, actor=world.admin)
+        cards = open_alert_cards(session, actor=world.admin, now=NOW, knowledge=knowledge)
         listed = list_alerts(session, actor=world.admin)
-        assert open_alert_cards(session, actor=world.outsider) == []
+        assert open_alert_cards(session, actor=world.outsider, now=NOW, knowledge=knowledge) == []
         with pytest.raises(PermissionDenied):
-            open_alert_cards(session, actor=world.family)
+            open_alert_cards(session, actor=world.family, now=NOW, knowledge=knowledge)
     assert [c.alert for c in cards] == listed
     assert [c.alert.patient_name for c in cards] == ["Sam", "Alex"]
 
@@ -230,3 +241,172 @@ def test_the_acknowledged_list_is_newest_first_and_each_alert_once_across_pages(
             assert [a.id for a in found] == expected[:2]
         with pytest.raises(PermissionDenied):
             acknowledged_alerts(session, actor=world.family, limit=2)
+
+
+# --- the number to call back, and the course now (issue 18) ---------------------------------
+
+
+def _gathered(id_: int, role: str, phone: str | None, name: str = "someone") -> GatheredCheckIn:
+    return GatheredCheckIn(id_, NOW, NOW, id_, name, role, {}, phone)
+
+
+@pytest.mark.parametrize(
+    ("check_ins", "patient_phone", "expected"),
+    [
+        pytest.param(
+            [_gathered(1, "patient", None), _gathered(2, "caregiver", "+1 555 0111", "Maria")],
+            "+1 555 0101",
+            CallBack("+1 555 0111", "reporter", "Maria", "caregiver"),
+            id="newest-caregiver-with-a-number",
+        ),
+        pytest.param(
+            [_gathered(3, "patient", "+1 555 0122", "Alex"), _gathered(2, "caregiver", None)],
+            None,
+            CallBack("+1 555 0122", "reporter", "Alex", "patient"),
+            id="newest-is-the-patient-whatever-the-order",
+        ),
+        pytest.param(
+            [_gathered(1, "caregiver", "+1 555 0111"), _gathered(2, "caregiver", None)],
+            "+1 555 0101",
+            CallBack("+1 555 0101", "patient", "Alex", "patient"),
+            id="newest-without-a-number-the-patient-s",
+        ),
+        pytest.param(
+            [_gathered(1, "caregiver", "+1 555 0111"), _gathered(2, "nurse", "+1 555 0199")],
+            "+1 555 0101",
+            CallBack("+1 555 0101", "patient", "Alex", "patient"),
+            id="a-nurse-who-entered-it-is-not-called",
+        ),
+        pytest.param(
+            [],
+            "+1 555 0101",
+            CallBack("+1 555 0101", "patient", "Alex", "patient"),
+            id="no-check-in-the-patient-s",
+        ),
+        pytest.param([_gathered(1, "caregiver", None)], None, None, id="none-on-file"),
+    ],
+)
+def test_call_back_is_the_newest_family_reporter_s_number_else_the_patient_s(
+    check_ins: list[GatheredCheckIn], patient_phone: str | None, expected: CallBack | None
+) -> None:
+    assert call_back(check_ins, patient_name="Alex", patient_phone=patient_phone) == expected
+
+
+def test_a_card_carries_both_numbers_and_the_course_the_patient_page_shows(
+    sessions: sessionmaker[Session], world: World, knowledge: Knowledge
+) -> None:
+    with transaction(sessions) as session:
+        add_course(session, world, knowledge)
+        set_patient_phone(
+            session, actor=world.nurse, now=NOW, patient_id=world.patient, phone="+1 555 0101"
+        )
+        set_own_phone(session, actor=world.family, now=NOW, phone="+1 555 0111")
+    _check_in(sessions, knowledge, world.family, FEVER_AND_CONFUSION, NOW)
+
+    with read_only(sessions) as session:
+        [card] = open_alert_cards(session, actor=world.nurse, now=NOW, knowledge=knowledge)
+        page = current_view(
+            list_courses(
+                session, actor=world.nurse, now=NOW, knowledge=knowledge, patient_id=world.patient
+            )
+        )
+
+    assert card.patient_phone == "+1 555 0101"
+    assert [c.reporter_phone for c in card.check_ins] == ["+1 555 0111"]
+    assert card.course is not None
+    assert page is not None
+    assert card.course.course == page.course
+    assert card.course.state == page.state
+    assert card.course.state.phase is CoursePhase.INFUSING
+    assert card.age_years == page.course.age_years
+
+
+def test_the_card_s_course_is_the_active_one_else_the_latest(
+    sessions: sessionmaker[Session], world: World, knowledge: Knowledge
+) -> None:
+    with transaction(sessions) as session:
+        first = add_course(session, world, knowledge)
+        _end(session, world, knowledge, first)
+        active = add_course(session, world, knowledge, request=adult_course(start=NOW.date()))
+        ended = add_course(session, world, knowledge, patient=world.other_patient)
+        _end(session, world, knowledge, ended)
+    ids = {world.patient, world.other_patient, world.outsider_patient}
+
+    with read_only(sessions) as session:
+        views = current_views(
+            session, actor=world.nurse, now=NOW, knowledge=knowledge, patient_ids=ids
+        )
+        family = current_views(
+            session, actor=world.family, now=NOW, knowledge=knowledge, patient_ids=ids
+        )
+        outsider = current_views(
+            session, actor=world.outsider, now=NOW, knowledge=knowledge, patient_ids=ids
+        )
+        assert (
+            current_views(session, actor=world.nurse, now=NOW, knowledge=knowledge, patient_ids=())
+            == {}
+        )
+
+    assert {p: v.course.id for p, v in views.items()} == {
+        world.patient: active,
+        world.other_patient: ended,
+    }
+    assert views[world.other_patient].state.phase is CoursePhase.CANCELLED
+    assert set(family) == {world.patient}, "a family member sees their patient only"
+    assert outsider == {}, "another clinic's patients are not read"
+
+
+def _end(session: Session, world: World, knowledge: Knowledge, course_id: int) -> None:
+    end_course(
+        session,
+        actor=world.physician,
+        now=NOW,
+        knowledge=knowledge,
+        course_id=course_id,
+        expected_version=1,
+        outcome="cancelled",
+        reason="entered in error",
+    )
+
+
+def test_the_cards_take_as_many_queries_for_many_patients_as_for_one(
+    engine: Engine, sessions: sessionmaker[Session], world: World, knowledge: Knowledge
+) -> None:
+    """Clinic today reads every card's course, numbers and check-ins in a fixed number of
+    queries: the count does not grow with the patients on the cards."""
+    with transaction(sessions) as session:
+        add_course(session, world, knowledge)
+    _check_in(sessions, knowledge, world.family, FEVER_AND_CONFUSION, NOW)
+    one_patient = _statements(engine, sessions, world, knowledge)
+
+    with transaction(sessions) as session:
+        add_course(session, world, knowledge, patient=world.other_patient)
+    _check_in(sessions, knowledge, world.other_family, SEIZURE, NOW)
+    _check_in(sessions, knowledge, world.family, SEIZURE, NOW + timedelta(minutes=1))
+    two_patients = _statements(engine, sessions, world, knowledge)
+
+    assert two_patients == one_patient
+    # the alerts; the courses with their patients and clinic; their logs; their bags; the
+    # patients' numbers; the check-ins with their reporters
+    assert one_patient == 6
+
+
+def _statements(
+    engine: Engine, sessions: sessionmaker[Session], world: World, knowledge: Knowledge
+) -> int:
+    """How many SQL statements reading the open cards takes (and that they were read)."""
+    executed: list[str] = []
+
+    def count(*args: object) -> None:
+        executed.append(str(args[2]))
+
+    with read_only(sessions) as session:
+        session.execute(select(1))  # the transaction's own opening, not the cards'
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            cards = open_alert_cards(session, actor=world.nurse, now=NOW, knowledge=knowledge)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert cards
+    assert all(card.course is not None for card in cards)
+    return len(executed)

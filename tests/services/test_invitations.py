@@ -387,6 +387,7 @@ def test_every_step_is_audited_in_the_patient_s_trail_and_the_chain_holds(
                 "user_id": user_id,
                 "username": "alex.h",
                 "role": "patient",
+                "phone": None,
             },
         ),
     ]
@@ -488,3 +489,26 @@ def test_of_two_uses_of_one_invitation_at_once_one_makes_the_account(
     assert sorted(outcomes) == ["made", "refused"]
     with read_only(sessions) as session:
         assert len(session.execute(select(User).where(User.username == "maria.g")).all()) == 1
+
+
+def test_the_invitee_gives_their_own_number_kept_and_audited_or_refused_naming_it(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    issued = _issue(sessions, world)
+    limits = LoginLimits(SETTINGS)
+
+    with pytest.raises(InvalidInput) as refused:
+        invitations.accept_invitation(
+            sessions, limits=limits, now=NOW, token=issued.token, password=CHOSEN, phone="555-01"
+        )
+    assert refused.value.field == "phone"
+    invitations.accept_invitation(
+        sessions, limits=limits, now=NOW, token=issued.token, password=CHOSEN, phone=" +1 555 0111"
+    )
+
+    with read_only(sessions) as session:
+        phone = session.execute(select(User.phone).where(User.username == "maria.g")).scalar_one()
+        event = audited(session, "invitation.accept")[-1]
+    assert phone == "+1 555 0111"
+    assert event.after is not None
+    assert event.after["phone"] == "+1 555 0111"

@@ -6,7 +6,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blina.domain.errors import InvalidInput
 from blina.services.errors import NotFound, PermissionDenied
-from blina.services.patients import create_patient, get_patient, list_patients
+from blina.services.patients import (
+    create_patient,
+    get_patient,
+    list_patients,
+    patient_record,
+    set_patient_phone,
+)
 from blina.store.session import read_only, transaction
 from tests.clinic_factories import NOW, World, audited
 
@@ -27,7 +33,7 @@ def test_staff_register_a_patient_trimmed_and_audited(
     assert (found.code, found.display_name, found.clinic_id) == ("P3", "Robin", world.clinic_id)
     assert (event.subject_id, event.after) == (
         str(created),
-        {"code": "P3", "display_name": "Robin"},
+        {"code": "P3", "display_name": "Robin", "phone": None},
     )
 
 
@@ -86,3 +92,79 @@ def test_a_family_lists_and_reads_its_own_patient_only(
             get_patient(session, actor=world.family, patient_id=world.other_patient)
         with pytest.raises(NotFound):
             get_patient(session, actor=world.physician, patient_id=world.outsider_patient)
+
+
+# --- the number to call back (issue 18) ----------------------------------------------------
+
+
+def test_a_patient_registered_with_a_number_keeps_it_trimmed_and_audited(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    with transaction(sessions) as session:
+        created = create_patient(
+            session, actor=world.nurse, now=NOW, code="P3", display_name="R", phone=" +1 555 0103 "
+        ).id
+    with read_only(sessions) as session:
+        found = patient_record(session, actor=world.family, patient_id=world.patient)
+        event = audited(session, "patient.create")[-1]
+        assert get_patient(session, actor=world.nurse, patient_id=created).phone == "+1 555 0103"
+    assert found.phone is None  # registered without one
+    assert event.after == {"code": "P3", "display_name": "R", "phone": "+1 555 0103"}
+
+
+def test_a_refused_number_names_the_field_and_registers_no_one(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    with transaction(sessions) as session, pytest.raises(InvalidInput) as refused:
+        create_patient(session, actor=world.nurse, now=NOW, code="P3", display_name="R", phone="1")
+    assert refused.value.field == "phone"
+    with read_only(sessions) as session:
+        assert "P3" not in {p.code for p in list_patients(session, actor=world.nurse)}
+
+
+@pytest.mark.parametrize("who", ["physician", "nurse"])
+def test_the_care_team_changes_the_number_audited_before_and_after(
+    sessions: sessionmaker[Session], world: World, who: str
+) -> None:
+    actor = getattr(world, who)
+    with transaction(sessions) as session:
+        first = set_patient_phone(
+            session, actor=actor, now=NOW, patient_id=world.patient, phone="+1 555 0101"
+        )
+        again = set_patient_phone(
+            session, actor=actor, now=NOW, patient_id=world.patient, phone=" +1 555 0101"
+        )
+        cleared = set_patient_phone(
+            session, actor=actor, now=NOW, patient_id=world.patient, phone="  "
+        )
+    with read_only(sessions) as session:
+        events = audited(session, "patient.phone")
+    assert (first.phone, again.phone, cleared.phone) == ("+1 555 0101", "+1 555 0101", None)
+    assert [(e.before, e.after) for e in events] == [
+        ({"phone": None}, {"phone": "+1 555 0101"}),
+        ({"phone": "+1 555 0101"}, {"phone": None}),
+    ], "the same number again records nothing"
+    assert {e.subject_id for e in events} == {str(world.patient)}
+
+
+@pytest.mark.parametrize(
+    ("who", "patient", "refusal"),
+    [
+        ("pharmacist", "patient", PermissionDenied),
+        ("admin", "patient", PermissionDenied),
+        ("family", "patient", PermissionDenied),
+        ("outsider", "patient", NotFound),
+        ("nurse", "outsider_patient", NotFound),
+    ],
+)
+def test_no_one_else_changes_the_number(
+    sessions: sessionmaker[Session], world: World, who: str, patient: str, refusal: type[Exception]
+) -> None:
+    with transaction(sessions) as session, pytest.raises(refusal):
+        set_patient_phone(
+            session,
+            actor=getattr(world, who),
+            now=NOW,
+            patient_id=getattr(world, patient),
+            phone="+1 555 0199",
+        )

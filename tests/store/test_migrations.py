@@ -563,3 +563,23 @@ def test_0019_adds_therapy_courses_with_one_active_per_patient_and_removes_them(
     migrate.downgrade(empty_engine, "0018")
 
     assert "therapy_course" not in inspect(empty_engine).get_table_names()
+
+
+def test_0020_gives_patients_and_users_a_phone_number_and_removes_it(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0019")
+    for table in ("patient", "app_user"):
+        assert "phone" not in {c["name"] for c in inspect(empty_engine).get_columns(table)}
+
+    migrate.upgrade(empty_engine, "0020")
+
+    for table in ("patient", "app_user"):
+        columns = {c["name"]: c for c in inspect(empty_engine).get_columns(table)}
+        assert columns["phone"]["nullable"]  # optional: rows written before have none
+        assert getattr(columns["phone"]["type"], "length", None) == 32
+
+    migrate.downgrade(empty_engine, "0019")
+
+    for table in ("patient", "app_user"):
+        assert "phone" not in {c["name"] for c in inspect(empty_engine).get_columns(table)}

@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup, Tag
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from blina.demo import DEMO_USER_PHONES
 from blina.services.alerts import OUTCOMES, WHAT_WAS_DONE_MAX
 from blina.store.session import read_only, transaction
 from blina.store.tables import Alert
@@ -324,11 +325,15 @@ def test_a_card_says_what_was_reported_by_whom_when_and_how_to_call_back(
     assert fired_first == sorted(fired_first, key=lambda f: f != "yes")
     assert one(line, "[data-free-text] q").get_text() == "he does not know where he is"
     call_back = one(card, "[data-call-back]")
-    assert call_back["data-call-back"] == "none"
+    # the caregiver who reported gave their own number: the one to call
+    assert call_back["data-call-back"] == "reporter"
+    number = one(call_back, 'a[href^="tel:"]')
+    mine = DEMO_USER_PHONES["alex.partner"]
+    assert number["href"] == "tel:" + mine.replace(" ", "")
+    assert number.get_text(strip=True) == f"alex.partner (caregiver): {mine}"
     assert [s["data-reported-by"] for s in call_back.select("[data-reported-by]")] == [
         "alex.partner"
     ]
-    assert not card.select('a[href^="tel:"]'), "no number blina does not have"
 
 
 def test_a_patient_s_alerts_share_one_card_most_urgent_on_top_emergency_cards_first(

@@ -50,6 +50,8 @@ def _knowledge_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
         yield from _guidance(group.guidance, f"triage.toml groups[{group.id}]")
     for area in rules.areas.values():
         yield area.name, f"triage.toml areas[{area.id}].name"
+    for therapy in rules.therapies.values():
+        yield from _guidance(therapy.guidance, f"triage.toml therapies[{therapy.id}]")
     for symptom in rules.symptoms.values():
         yield symptom.name, f"triage.toml symptoms[{symptom.id}].name"
     for rule in rules.rules:
@@ -102,6 +104,7 @@ def _instruction_texts(knowledge: Knowledge) -> set[str]:
         rules.always,
         rules.infusing,
         *(group.guidance for group in rules.groups.values()),
+        *(therapy.guidance for therapy in rules.therapies.values()),
     ]:
         texts.update(text for text, _ in _guidance(guidance, ""))
     texts.update(rule.reason for rule in rules.rules)
@@ -220,7 +223,7 @@ def test_the_check_in_form_in_spanish(clinic: DemoClinic, knowledge: Knowledge) 
     # the symptoms under their body areas (issue 18; the groups are on the today page)
     for area in rules.areas.values():
         assert text_of(soup, f'details[data-area="{area.id}"] .area-name') == [es(area.name)]
-    for symptom in rules.symptoms.values():
+    for symptom in (s for s in rules.symptoms.values() if not s.therapies):
         label = one(soup, f'label[for="symptom-{symptom.id}"]')
         assert " ".join(label.get_text().split()) == es(symptom.name) != symptom.name
     severity = one(soup, 'select[name="severity-confusion"]')
@@ -264,7 +267,7 @@ def test_the_today_page_in_spanish_shows_what_to_watch_for(
     clinic: DemoClinic, knowledge: Knowledge
 ) -> None:
     soup = page(spanish(clinic, "alex").get("/today"))
-    flags = [s for s in knowledge.triage.symptoms.values() if s.red_flag]
+    flags = [s for s in knowledge.triage.symptoms.values() if s.red_flag and not s.therapies]
     assert [li["data-red-flag"] for li in soup.select("[data-red-flag]")] == [s.id for s in flags]
     shown = text_of(soup, "[data-red-flag]")
     assert shown == [es(s.name) for s in flags]

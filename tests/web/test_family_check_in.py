@@ -21,6 +21,7 @@ from blina.services.check_ins import PostedCheckIn
 from blina.services.reports import SubmittedReport
 from blina.store.session import read_only
 from blina.store.tables import Alert, SymptomReport
+from blina.web.family_views import asked, group_views, symptom_areas
 from tests.web.conftest import DemoClinic
 from tests.web.soup import csrf_of, one, page
 
@@ -95,6 +96,7 @@ def test_the_symptoms_sit_closed_under_their_body_areas(
     clinic: DemoClinic, knowledge: Knowledge
 ) -> None:
     rules = knowledge.triage
+    asked = [s for s in rules.symptoms.values() if not s.therapies]
     soup = _form(clinic.browser("alex.partner"), clinic)
 
     areas = soup.select("form.check-in details.area")
@@ -104,11 +106,12 @@ def test_the_symptoms_sit_closed_under_their_body_areas(
         legend = one(area, ":scope > fieldset > legend")
         assert legend.get_text(strip=True) == rules.areas[str(area["data-area"])].name
         shown = [str(i["value"]) for i in area.select('input[name="symptom"]')]
-        assert shown == [s.id for s in rules.symptoms.values() if s.area == area["data-area"]]
-    # every symptom once; each graded one with its "How bad?" beside its tick box
+        assert shown == [s.id for s in asked if s.area == area["data-area"]]
+    # every symptom asked of everyone once (a sign asked only of some therapies' patients is
+    # left out: the pages know none yet); each graded one with its "How bad?" beside its box
     ticks = [str(i["value"]) for i in soup.select('input[name="symptom"]')]
-    assert sorted(ticks) == sorted(rules.symptoms)
-    for symptom in rules.symptoms.values():
+    assert sorted(ticks) == sorted(s.id for s in asked)
+    for symptom in asked:
         tick = one(soup, f'div.symptom > label > input[name="symptom"][value="{symptom.id}"]')
         box = tick.find_parent("div")
         assert box is not None
@@ -354,3 +357,27 @@ def test_another_patient_s_check_in_is_refused_by_the_writer(clinic: DemoClinic,
     assert response.status_code in (403, 404)
     assert [p.patient_id for p in spy.posted] == [clinic.patients["P-002"]]
     assert _reports(clinic) == before
+
+
+def test_a_sign_asked_only_of_some_therapies_is_left_out_of_the_pages(
+    knowledge: Knowledge,
+) -> None:
+    """Issue 19: the pages know no therapy yet, so a sign for some therapies' patients
+    (trouble writing after CAR-T cells, the VOD signs) is asked of nobody there."""
+    rules = knowledge.triage
+    limited = [s for s in rules.symptoms.values() if s.therapies]
+    assert limited
+
+    shown = {s.id for area in symptom_areas(rules, []) for s in area.symptoms}
+    listed = {
+        s.id
+        for red_flag in (True, False)
+        for _, symptoms in group_views(rules, red_flag=red_flag)
+        for s in symptoms
+    }
+    for symptom in limited:
+        assert symptom.id not in shown | listed
+        assert not asked(symptom)
+        assert all(asked(symptom, therapy) for therapy in symptom.therapies)
+        assert not asked(symptom, rules.default_therapy)
+    assert shown == {s.id for s in rules.symptoms.values() if not s.therapies} == listed

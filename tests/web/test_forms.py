@@ -111,9 +111,10 @@ def test_a_bad_value_is_shown_beside_its_field(
 @pytest.mark.parametrize(
     ("who", "forms"),
     [
-        # in the page's sections: Plan (end), Bags (hang), Toxicity (crs, icans, event), Labs
-        ("dr.lee", ["end", "hang", "crs", "icans", "event", "lab"]),
-        ("nurse.kim", ["hang", "crs", "icans", "lab"]),
+        # the number to call back at the top; in the page's sections: Plan (end), Bags
+        # (hang), Toxicity (crs, icans, event), Labs
+        ("dr.lee", ["patient-phone", "end", "hang", "crs", "icans", "event", "lab"]),
+        ("nurse.kim", ["patient-phone", "hang", "crs", "icans", "lab"]),
         ("pharm.ana", []),
         ("admin", []),
         ("alex", []),

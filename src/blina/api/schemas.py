@@ -171,12 +171,36 @@ class MePublic(BaseModel):
     patient_id: int | None
 
 
+class AccountPublic(MePublic):
+    """One's own account as stored now (``/me``): who is signed in, and their own number."""
+
+    phone: str | None = Field(description="One's own number to be called back on; null: none")
+
+
+# A phone number as a request gives it; its rule is the service's (``services.phones``),
+# refused in its words naming the field.
+PhoneGiven = Annotated[
+    str | None,
+    Field(
+        description=(
+            "Empty or null for none; else at most 32 characters of digits, spaces and "
+            "+ - ( ) ., with at least 6 digits"
+        )
+    ),
+]
+
+
+class PhoneChange(_In):
+    phone: PhoneGiven
+
+
 class UserCreate(_In):
     username: str
     display_name: str = Field(min_length=1, max_length=200)
     role: str
     password: str
     patient_id: RecordId | None = None
+    phone: PhoneGiven = None
 
 
 class UserPublic(BaseModel):
@@ -186,6 +210,7 @@ class UserPublic(BaseModel):
     role: str
     patient_id: int | None
     active: bool
+    phone: str | None = Field(description="The user's own number; null: none")
 
 
 class RoleChange(_In):
@@ -212,12 +237,16 @@ class ResetLinkPublic(BaseModel):
 class PatientCreate(_In):
     code: str = Field(min_length=1, max_length=64)
     display_name: str = Field(min_length=1, max_length=200)
+    phone: PhoneGiven = None
 
 
 class PatientPublic(BaseModel):
     id: int
     code: str
     display_name: str
+    phone: str | None = Field(
+        description="The patient's or family's number to call back; null: none"
+    )
 
 
 class CourseCreate(_In):

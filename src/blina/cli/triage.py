@@ -36,6 +36,9 @@ from blina.services.clock import SystemClock
 __all__ = ["triage_command"]
 
 _LIST_HINT = "one of the ids listed by blina triage --list-symptoms"
+_MAX_DAYS = bounds.MAX_INTEGER
+"""Days since a cell infusion: any whole day an INTEGER column holds (follow-up after
+CAR-T cells is life-long, so no clinical upper bound applies)."""
 _FORMATS = ("table", "json")
 
 
@@ -62,6 +65,20 @@ def triage_command(
     days_since_start: Annotated[
         str | None, typer.Option(help="Days since the cycle started or the dose last stepped up")
     ] = None,
+    therapy: Annotated[
+        str | None,
+        typer.Option(
+            help="The therapy the patient is on (blina triage --list-therapies); "
+            "default: blinatumomab, or not known"
+        ),
+    ] = None,
+    days_since_infusion: Annotated[
+        str | None,
+        typer.Option(
+            help="For a CAR-T product: whole days since the (last) cell infusion, 0 on its day "
+            "(default: not known, counted as inside the window after it)"
+        ),
+    ] = None,
     infusing: Annotated[
         bool | None,
         typer.Option(
@@ -76,6 +93,10 @@ def triage_command(
     list_symptoms: Annotated[
         bool, typer.Option("--list-symptoms", help="List the symptom ids and names, then stop")
     ] = False,
+    list_therapies: Annotated[
+        bool,
+        typer.Option("--list-therapies", help="List the therapies triage knows, then stop"),
+    ] = False,
     output: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """Triage a symptom check-in: emergency, call-now, same-day or routine, with reasons."""
@@ -86,6 +107,9 @@ def triage_command(
         rules = knowledge.triage
         if list_symptoms:
             _print_symptoms(rules, output)
+            return
+        if list_therapies:
+            _print_therapies(rules, output)
             return
         now = SystemClock().now()
         at = now if observed_at is None else _instant("observed_at", observed_at)
@@ -104,6 +128,12 @@ def triage_command(
             else parse_integer("days_since_start", days_since_start),
             age_group=None if age_years is None else _age_group(age_years, knowledge),
             recent=recent,
+            therapy=None if therapy is None else therapy.strip(),
+            days_since_cell_infusion=None
+            if days_since_infusion is None
+            else parse_integer(
+                "days_since_cell_infusion", days_since_infusion, low=0, high=_MAX_DAYS
+            ),
         )
         result = triage(check_in, context, rules, now=now)
         if output == "json":
@@ -233,4 +263,34 @@ def _print_symptoms(rules: TriageRules, output: str) -> None:
             scale = f"0-{rules.max_severity}" if row["severity_applies"] else "yes/no"
             flag = "*" if row["red_flag"] else " "
             lines.append(f"  {row['id']:<{width}}  {scale:<6} {flag} {row['name']}")
+    typer.echo("\n".join(lines))
+
+
+def _print_therapies(rules: TriageRules, output: str) -> None:
+    rows: list[dict[str, Any]] = [
+        {
+            "id": therapy.id,
+            "name": therapy.name,
+            "default": therapy.id == rules.default_therapy,
+            "cell_therapy": therapy.cell_therapy,
+            "window_days": therapy.window_days,
+            "window_source": therapy.window_source,
+            "source": therapy.source,
+        }
+        for therapy in rules.therapies.values()
+    ]
+    if output == "json":
+        typer.echo(dumps(rows))
+        return
+    width = max(len(row["id"]) for row in rows)
+    lines = ["Therapies (--therapy); * = the default when none is given:"]
+    for row in rows:
+        flag = "*" if row["default"] else " "
+        window = (
+            f"; CAR-T signs escalated on days 0-{row['window_days']} after the cell infusion "
+            f"({row['window_source']})"
+            if row["window_days"] is not None
+            else ""
+        )
+        lines.append(f"  {row['id']:<{width}} {flag} {row['name']}{window}")
     typer.echo("\n".join(lines))

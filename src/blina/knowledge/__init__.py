@@ -22,7 +22,7 @@ from blina.knowledge._pk import load_pk
 from blina.knowledge._schema import SourceEntry
 from blina.knowledge._therapies import TherapyFacts, load_therapies
 from blina.knowledge._toxicity import ToxicityKnowledge, load_toxicity
-from blina.knowledge._triage import load_triage
+from blina.knowledge._triage import check_therapy_keys, load_triage
 
 __all__ = ["KNOWLEDGE_DIR", "Knowledge", "SourceEntry", "load_knowledge", "load_knowledge_from"]
 
@@ -55,16 +55,22 @@ class Knowledge:
 def load_knowledge_from(directory: Path) -> Knowledge:
     """Load and validate every knowledge file in ``directory``."""
     sources = load_sources(directory)
+    triage = load_triage(directory / "triage.toml", sources)
+    therapies = load_therapies(directory, sources)
+    car_t = load_car_t(directory / "car_t.toml", sources)
+    # Triage's therapies are the knowledge's: a key no therapy file has would never match.
+    monitoring = {key: p.periods.monitor_days for key, p in car_t.products.items()}
+    check_therapy_keys(triage, therapies, monitoring, "triage.toml")
     return Knowledge(
         sources=MappingProxyType(sources),
         body_rules=load_body_rules(directory / "body.toml", sources),
         regimens_by_id=MappingProxyType(load_regimens(directory / "regimens.toml", sources)),
         pharmacy=load_pharmacy(directory / "pharmacy.toml", sources),
         toxicity=load_toxicity(directory / "toxicity.toml", sources),
-        triage=load_triage(directory / "triage.toml", sources),
+        triage=triage,
         pk=load_pk(directory / "pk.toml", sources),
-        therapies=MappingProxyType(load_therapies(directory, sources)),
-        car_t=load_car_t(directory / "car_t.toml", sources),
+        therapies=MappingProxyType(therapies),
+        car_t=car_t,
     )
 
 

@@ -5,8 +5,12 @@ builds the frozen ``TriageRules`` and checks what a schema cannot: every level o
 unique, every rule naming symptoms and groups that exist, every red-flag symptom always
 at least call-now, a persisting symptom never more urgent than the same symptom new at
 the same severity, no emergency rule that a "not sure" alone can reach (source
-``triage-not-sure``), temperature thresholds inside the plausible range. Any problem is a
-``KnowledgeError`` naming the file and the key path.
+``triage-not-sure``), temperature thresholds inside the plausible range, every therapy
+named (by a rule, a symptom or an instruction) among ``[[therapies]]``, no rule limited to
+the default therapy (so that naming a therapy only adds rules) and a window after the cell
+infusion only on a rule for cell therapies. ``check_therapy_keys`` then checks the
+therapies against the therapy knowledge. Any problem is a ``KnowledgeError`` naming the
+file and the key path.
 """
 
 from collections.abc import Iterable, Mapping
@@ -32,12 +36,13 @@ from blina.domain.triage.rules import (
     SymptomGroup,
     SymptomRule,
     TemperatureRule,
+    TherapyGuide,
     TriageLevel,
 )
 from blina.knowledge._loader import check_sources, read_toml, validate
 from blina.knowledge._schema import BoundFile, SourceEntry, _Strict
 
-__all__ = ["KEBAB_CASE", "load_triage"]
+__all__ = ["KEBAB_CASE", "check_therapy_keys", "load_triage"]
 
 KEBAB_CASE = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
@@ -51,6 +56,7 @@ _Text = Field(min_length=1)
 class InstructionFile(_Strict):
     text: str = _Text
     source: str
+    therapies: list[str] = Field(default_factory=list)
 
 
 class GuidanceFile(_Strict):
@@ -73,6 +79,19 @@ class GroupFile(GuidanceFile):
     source: str
 
 
+class WindowFile(_Strict):
+    days: NonNegativeInt
+    source: str
+
+
+class TherapyFile(GuidanceFile):
+    id: str = _Id
+    name: str = _Text
+    cell_therapy: bool = False
+    source: str
+    window: WindowFile | None = None
+
+
 class AreaFile(_Strict):
     id: str = _Id
     name: str = _Text
@@ -86,6 +105,7 @@ class SymptomFile(_Strict):
     severity: bool
     red_flag: bool
     crisis_line: bool = False
+    therapies: list[str] = Field(default_factory=list)
     source: str
 
 
@@ -101,6 +121,8 @@ class RuleFile(_Strict):
     history: RuleHistory = RuleHistory.ANY
     with_any: list[str] = Field(default_factory=list)
     early_course: bool = False
+    therapies: list[str] = Field(default_factory=list)
+    infusion_window: bool = False
     reason: str = _Text
     source: str
     also_source: str | None = None
@@ -111,6 +133,8 @@ class TemperatureRuleFile(_Strict):
     level: TriageLevel
     compare: Compare
     threshold_c: Decimal
+    therapies: list[str] = Field(default_factory=list)
+    infusion_window: bool = False
     reason: str = _Text
     source: str
     also_source: str | None = None
@@ -162,6 +186,7 @@ class AcknowledgementFile(_Strict):
 
 
 class TriageFile(_Strict):
+    default_therapy: str
     plausibility: PlausibilityFile
     severity: SeverityFile
     levels: list[LevelFile]
@@ -177,6 +202,7 @@ class TriageFile(_Strict):
     temperature_rules: list[TemperatureRuleFile] = Field(default_factory=list)
     early_course: EarlyCourseFile
     acknowledgement: list[AcknowledgementFile]
+    therapies: list[TherapyFile] = Field(min_length=1)
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -190,6 +216,12 @@ def load_triage(path: Path, sources: Mapping[str, SourceEntry]) -> TriageRules:
     file = path.name
     temperature_c = _range(data.plausibility.temperature_c, file, "plausibility.temperature_c")
     temperature_f = _range(data.plausibility.temperature_f, file, "plausibility.temperature_f")
+    therapies = _therapies(data.therapies, file)
+    if data.default_therapy not in therapies:
+        raise KnowledgeError(
+            file, "default_therapy", f"therapy {data.default_therapy!r} is not in therapies"
+        )
+    _check_therapies_named(data, therapies, file)
     groups = _groups(data.groups, file)
     areas = _areas(data.areas, file)
     symptoms = _symptoms(data.symptoms, groups, areas, file)
@@ -209,8 +241,9 @@ def load_triage(path: Path, sources: Mapping[str, SourceEntry]) -> TriageRules:
         _temperature_rule(rule, temperature_c, file, f"temperature_rules[{index}]")
         for index, rule in enumerate(data.temperature_rules)
     )
+    _check_limits(data, therapies, file)
     _check_unique_rule_ids(data, file)
-    _check_red_flags(data.symptoms, rules, file)
+    _check_red_flags(data.symptoms, symptoms, rules, file)
     _check_persisting(data.rules, rules, symptoms, max_severity, file)
     _check_not_sure_never_emergency(rules, severity.unknown_counts_as, file)
     escalation = data.same_day_escalation
@@ -245,6 +278,8 @@ def load_triage(path: Path, sources: Mapping[str, SourceEntry]) -> TriageRules:
         early_course_source=data.early_course.source,
         acknowledgement_minutes=MappingProxyType(_acknowledgement(data.acknowledgement, file)),
         acknowledgement_source=data.acknowledgement[0].source,
+        therapies=MappingProxyType(therapies),
+        default_therapy=data.default_therapy,
         unknown_severity=severity.unknown_counts_as,
         interferes_severity=severity.interferes_counts_as,
         follow_up=severity.follow_up,
@@ -257,9 +292,12 @@ def _range(bound: BoundFile, file: str, where: str) -> Range:
     return Range(bound.low, bound.high, bound.low_inclusive)
 
 
+def _instructions(items: list[InstructionFile]) -> tuple[Instruction, ...]:
+    return tuple(Instruction(item.text, item.source, frozenset(item.therapies)) for item in items)
+
+
 def _guidance(entry: GuidanceFile) -> Guidance:
-    def instructions(items: list[InstructionFile]) -> tuple[Instruction, ...]:
-        return tuple(Instruction(item.text, item.source) for item in items)
+    instructions = _instructions
 
     return Guidance(
         instructions(entry.do_now), instructions(entry.tell_team), instructions(entry.do_not)
@@ -277,7 +315,7 @@ def _levels(entries: list[LevelFile], file: str) -> dict[TriageLevel, LevelGuide
             entry.alert_care_team,
             _guidance(entry),
             entry.source,
-            tuple(Instruction(item.text, item.source) for item in entry.in_hospital),
+            _instructions(entry.in_hospital),
         )
     missing = [str(level) for level in TriageLevel if level not in levels]
     if missing:
@@ -286,6 +324,126 @@ def _levels(entries: list[LevelFile], file: str) -> dict[TriageLevel, LevelGuide
         if not guide.guidance.do_now:
             raise KnowledgeError(file, "levels", f"level {level} says nothing to do now")
     return levels
+
+
+def _therapies(entries: list[TherapyFile], file: str) -> dict[str, TherapyGuide]:
+    therapies: dict[str, TherapyGuide] = {}
+    for index, entry in enumerate(entries):
+        if entry.id in therapies:
+            raise KnowledgeError(
+                file, f"therapies[{index}].id", f"therapy {entry.id} appears twice"
+            )
+        window = entry.window
+        if window is not None and not entry.cell_therapy:
+            raise KnowledgeError(
+                file, f"therapies[{index}].window", "only a cell therapy has a window"
+            )
+        therapies[entry.id] = TherapyGuide(
+            entry.id,
+            entry.name,
+            entry.cell_therapy,
+            _guidance(entry),
+            entry.source,
+            None if window is None else window.days,
+            None if window is None else window.source,
+        )
+    return therapies
+
+
+def _named_therapies(data: TriageFile) -> Iterable[tuple[str, list[str]]]:
+    """(key path, therapies) of everything in the file that may name therapies."""
+    guides: list[tuple[str, GuidanceFile]] = [("always", data.always), ("infusing", data.infusing)]
+    guides += [(f"levels[{i}]", entry) for i, entry in enumerate(data.levels)]
+    guides += [(f"groups[{i}]", entry) for i, entry in enumerate(data.groups)]
+    guides += [(f"therapies[{i}]", entry) for i, entry in enumerate(data.therapies)]
+    for where, guide in guides:
+        parts = [("do_now", guide.do_now), ("tell_team", guide.tell_team)]
+        parts += [("do_not", guide.do_not)]
+        if isinstance(guide, LevelFile):
+            parts.append(("in_hospital", guide.in_hospital))
+        for part, items in parts:
+            for index, item in enumerate(items):
+                yield f"{where}.{part}[{index}].therapies", item.therapies
+    for index, symptom in enumerate(data.symptoms):
+        yield f"symptoms[{index}].therapies", symptom.therapies
+    for index, rule in enumerate(data.rules):
+        yield f"rules[{index}].therapies", rule.therapies
+    for index, temperature in enumerate(data.temperature_rules):
+        yield f"temperature_rules[{index}].therapies", temperature.therapies
+
+
+def _check_therapies_named(
+    data: TriageFile, therapies: Mapping[str, TherapyGuide], file: str
+) -> None:
+    for where, named in _named_therapies(data):
+        _check_known(named, therapies, file, where, "therapy")
+
+
+def _check_limits(data: TriageFile, therapies: Mapping[str, TherapyGuide], file: str) -> None:
+    """A rule limited to therapies never names the default therapy (naming a therapy
+    adds rules, never removes one), a rule in the window after the cell infusion is only
+    for cell therapies that have a window, and a rule that reads the history as
+    persisting is for everyone (the check that a persisting symptom is never more urgent
+    than a new one compares rules for everyone)."""
+    limited: list[tuple[str, list[str], bool]] = [
+        (f"rules[{i}]", r.therapies, r.infusion_window) for i, r in enumerate(data.rules)
+    ]
+    limited += [
+        (f"temperature_rules[{i}]", r.therapies, r.infusion_window)
+        for i, r in enumerate(data.temperature_rules)
+    ]
+    for where, named, window in limited:
+        if data.default_therapy in named:
+            raise KnowledgeError(
+                file,
+                f"{where}.therapies",
+                f"must not name the default therapy {data.default_therapy}: leave "
+                "therapies out for a rule that fires for everyone",
+            )
+        if window and not (named and all(therapies[k].window_days is not None for k in named)):
+            raise KnowledgeError(
+                file,
+                f"{where}.infusion_window",
+                "only on a rule whose therapies are all cell therapies with a window",
+            )
+    for index, rule in enumerate(data.rules):
+        if (rule.therapies or rule.infusion_window) and rule.history is RuleHistory.PERSISTING:
+            raise KnowledgeError(
+                file, f"rules[{index}].history", "a rule for therapies is not for persisting only"
+            )
+
+
+def check_therapy_keys(
+    rules: TriageRules,
+    therapy_keys: Iterable[str],
+    monitoring_days: Mapping[str, int],
+    file: str,
+) -> None:
+    """Every therapy triage knows is a therapy of the knowledge (``therapy_keys``, with
+    the default therapy, and the CAR-T products, keys of ``monitoring_days``); it is a
+    cell therapy exactly when it is a CAR-T product, and then its window after the
+    infusion is never shorter than the product's monitoring period (``car_t.toml``), so
+    triage never stops escalating while the journey still monitors."""
+    known = {rules.default_therapy, *therapy_keys, *monitoring_days}
+    for index, (key, therapy) in enumerate(rules.therapies.items()):
+        where = f"therapies[{index}]"
+        if key not in known:
+            raise KnowledgeError(file, f"{where}.id", f"{key!r} is not a therapy of the knowledge")
+        product = key in monitoring_days
+        if therapy.cell_therapy is not product:
+            raise KnowledgeError(
+                file,
+                f"{where}.cell_therapy",
+                f"must be {'true' if product else 'false'}: "
+                f"{key} is {'a' if product else 'not a'} CAR-T product",
+            )
+        if product and (therapy.window_days or 0) < monitoring_days[key]:
+            raise KnowledgeError(
+                file,
+                f"{where}.window.days",
+                f"must be at least {monitoring_days[key]}, the product's monitoring period "
+                "in car_t.toml",
+            )
 
 
 def _groups(entries: list[GroupFile], file: str) -> dict[str, SymptomGroup]:
@@ -330,6 +488,7 @@ def _symptoms(
             entry.source,
             entry.crisis_line,
             entry.area,
+            frozenset(entry.therapies),
         )
     return symptoms
 
@@ -389,6 +548,8 @@ def _rule(
         also_source=entry.also_source,
         max_severity=entry.max_severity,
         min_rise=entry.min_rise,
+        therapies=frozenset(entry.therapies),
+        infusion_window=entry.infusion_window,
     )
 
 
@@ -415,6 +576,8 @@ def _temperature_rule(
         entry.reason,
         entry.source,
         entry.also_source,
+        frozenset(entry.therapies),
+        entry.infusion_window,
     )
 
 
@@ -430,7 +593,9 @@ def _check_unique_rule_ids(data: TriageFile, file: str) -> None:
         seen.add(rule_id)
 
 
-def _is_unconditional(rule: SymptomRule) -> bool:
+def _is_unconditional(rule: SymptomRule, symptom: Symptom) -> bool:
+    """The rule fires whenever ``symptom`` is reported by a patient it is asked of: for
+    every patient, or for those of the symptom's therapies (none of them in a window)."""
     return (
         rule.min_severity is None
         and rule.max_severity is None
@@ -438,7 +603,14 @@ def _is_unconditional(rule: SymptomRule) -> bool:
         and not rule.with_any
         and not rule.early_course
         and rule.history is RuleHistory.ANY
+        and not rule.infusion_window
+        and (not rule.therapies or _covers(rule.therapies, symptom.therapies))
     )
+
+
+def _covers(rule_therapies: frozenset[str], symptom_therapies: frozenset[str]) -> bool:
+    """A rule for some therapies covers a symptom asked only of some of them."""
+    return bool(symptom_therapies) and symptom_therapies <= rule_therapies
 
 
 def _fires_at(rule: SymptomRule, severity: int | None) -> bool:
@@ -449,10 +621,15 @@ def _fires_at(rule: SymptomRule, severity: int | None) -> bool:
     return low <= severity <= high
 
 
-def _check_red_flags(entries: list[SymptomFile], rules: tuple[SymptomRule, ...], file: str) -> None:
+def _check_red_flags(
+    entries: list[SymptomFile],
+    symptoms: Mapping[str, Symptom],
+    rules: tuple[SymptomRule, ...],
+    file: str,
+) -> None:
     for index, entry in enumerate(entries):
         if entry.red_flag and not any(
-            _is_unconditional(rule)
+            _is_unconditional(rule, symptoms[entry.id])
             and entry.id in rule.symptoms
             and rule.level.rank >= TriageLevel.CALL_NOW.rank
             for rule in rules
@@ -484,6 +661,8 @@ def _check_persisting(
                         other.level.rank
                         for other in rules
                         if symptom in other.symptoms
+                        and not other.therapies
+                        and not other.infusion_window
                         and other.history is not RuleHistory.PERSISTING
                         and other.min_rise is None
                         and not other.with_any

@@ -1,5 +1,5 @@
-"""What the admin of a clinic changes in its users' accounts: deactivation, reactivation
-and role (issue 16, item 11). Password reset links are ``password_resets``'.
+"""What the admin of a clinic changes in its users' accounts: deactivation, reactivation,
+role (issue 16, item 11) and phone number (issue 18). Password reset links are ``password_resets``'.
 
 Each change is the admin's alone, within their clinic: another role is refused (403), and
 a user of another clinic, like one that does not exist, is not found (404). An admin
@@ -17,15 +17,16 @@ from sqlalchemy.orm import Session
 
 from blina.domain.errors import InvalidInput
 from blina.services.access import require_role
-from blina.services.accounts import roles_for
+from blina.services.accounts import change_phone, roles_for
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.credentials import end_sessions, revoke_reset_links
 from blina.services.errors import NotFound, PermissionDenied
+from blina.services.phones import check_phone
 from blina.services.records import UserRecord, copy_of
 from blina.store.tables import User
 
-__all__ = ["change_role", "deactivate_user", "managed_user", "reactivate_user"]
+__all__ = ["change_role", "deactivate_user", "managed_user", "reactivate_user", "set_phone"]
 
 
 def managed_user(session: Session, *, actor: Actor, user_id: int, doing: str) -> User:
@@ -108,6 +109,16 @@ def change_role(
         before={"role": before},
         after={"role": new_role.value, "sessions_ended": ended},
     )
+    return copy_of(UserRecord, user)
+
+
+def set_phone(
+    session: Session, *, actor: Actor, now: datetime, user_id: int, phone: str | None
+) -> UserRecord:
+    """The user's own number, set by the admin (for a family member who asks at the
+    desk; empty or None: none). Audited when it changes."""
+    user = managed_user(session, actor=actor, user_id=user_id, doing="change a user's phone")
+    change_phone(session, actor=actor, now=now, user=user, phone=check_phone("phone", phone))
     return copy_of(UserRecord, user)
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blina.config import Settings
 from blina.domain.errors import BlinaError, InvalidInput
+from blina.services.access import require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.credentials import end_sessions, revoke_reset_links
@@ -34,6 +35,7 @@ from blina.services.errors import (
     PermissionDenied,
 )
 from blina.services.login_limits import LoginLimits
+from blina.services.phones import check_phone
 from blina.services.records import UserRecord, copy_of
 from blina.store.prepared import Prepared
 from blina.store.session import read_only, transaction
@@ -41,6 +43,7 @@ from blina.store.tables import LoginToken, Patient, User, table_of
 
 __all__ = [
     "NO_PASSWORD",
+    "OWN_PHONE_ROLES",
     "PASSWORD_MAX",
     "PASSWORD_MIN",
     "SESSION_COOKIE",
@@ -48,6 +51,7 @@ __all__ = [
     "add_user",
     "authenticate",
     "change_password",
+    "change_phone",
     "check_display_name",
     "check_new_password",
     "check_role",
@@ -57,8 +61,10 @@ __all__ = [
     "list_users",
     "log_in",
     "log_out",
+    "own_account",
     "roles_for",
     "session_cookie",
+    "set_own_phone",
     "to_actor",
     "username_taken",
 ]
@@ -78,6 +84,8 @@ _PATIENT_ROLES = (Role.PATIENT, Role.CAREGIVER)
 # The hash of a user who has no password yet (made with a set-password link): no argon2
 # hash, so no password matches it; a sign-in checks the dummy hash instead, at the same cost.
 NO_PASSWORD = "!no-password"
+# Who sets their own phone number: the people the care team calls back about a patient.
+OWN_PHONE_ROLES = _PATIENT_ROLES
 
 
 def session_cookie(settings: Settings, token: str) -> dict[str, Any]:
@@ -161,15 +169,18 @@ def create_user(
     role: str,
     password: str | None,
     patient_id: int | None = None,
+    phone: str | None = None,
 ) -> User:
     """Create a user. Only an admin of the clinic may (``actor`` None: system set-up).
     ``password`` None: the user has none until they set one through a reset link
-    (``password_resets``); no password signs them in meanwhile."""
+    (``password_resets``); no password signs them in meanwhile. ``phone``: the user's
+    own number (``phones.check_phone``; empty or None: none)."""
     if actor is not None and (actor.role is not Role.ADMIN or actor.clinic_id != clinic_id):
         raise PermissionDenied("only an admin of the clinic manages users")
     check_role(role, patient_id=patient_id)
     check_username(username)
     display_name = check_display_name(display_name)
+    phone = check_phone("phone", phone)
     if password is not None:
         check_new_password("password", password)
     if patient_id is not None:
@@ -187,6 +198,7 @@ def create_user(
         role=role,
         password_hash=NO_PASSWORD if password is None else hash_password(password),
         patient_id=patient_id,
+        phone=phone,
     )
     append_audit(
         session,
@@ -196,7 +208,7 @@ def create_user(
         action="user.create",
         subject_type="user",
         subject_id=user.id,
-        after={"username": username, "role": role, "patient_id": patient_id},
+        after={"username": username, "role": role, "patient_id": patient_id, "phone": phone},
     )
     return user
 
@@ -211,6 +223,7 @@ def add_user(
     role: str,
     password_hash: str,
     patient_id: int | None,
+    phone: str | None = None,
 ) -> User:
     """The new user's row, active, written (and sealed, ``sealed_rows``) as given: the
     caller checked it and audits it."""
@@ -225,6 +238,7 @@ def add_user(
         locked_until=None,
         active=True,
         created_at=now,
+        phone=phone,
     )
     session.add(user)
     session.flush()
@@ -238,6 +252,50 @@ def list_users(session: Session, *, actor: Actor) -> list[UserRecord]:
         select(User).where(User.clinic_id == actor.clinic_id).order_by(User.id)
     ).scalars()
     return [copy_of(UserRecord, user) for user in found]
+
+
+def own_account(session: Session, *, actor: Actor) -> UserRecord:
+    """The signed-in user's own account (their page and ``/me``)."""
+    user = session.get(User, actor.user_id)
+    if user is None or not user.active:
+        raise NotAuthenticated("sign in again")
+    return copy_of(UserRecord, user)
+
+
+def set_own_phone(
+    session: Session, *, actor: Actor, now: datetime, phone: str | None
+) -> UserRecord:
+    """A patient or caregiver sets their own number, for the care team to call them back
+    (empty or None: no number). Audited with the number before and after; the same
+    number again changes and records nothing."""
+    require_role(actor, *OWN_PHONE_ROLES, doing="set their own phone number")
+    phone = check_phone("phone", phone)
+    user = session.get(User, actor.user_id, with_for_update=True)
+    if user is None or not user.active:
+        raise NotAuthenticated("sign in again")
+    change_phone(session, actor=actor, now=now, user=user, phone=phone)
+    return copy_of(UserRecord, user)
+
+
+def change_phone(
+    session: Session, *, actor: Actor, now: datetime, user: User, phone: str | None
+) -> None:
+    """``user``'s number, checked by the caller, written and audited if it is new."""
+    if user.phone == phone:
+        return
+    before = user.phone
+    user.phone = phone
+    session.flush()
+    append_audit(
+        session,
+        at=now,
+        actor=actor,
+        action="user.phone",
+        subject_type="user",
+        subject_id=user.id,
+        before={"phone": before},
+        after={"phone": phone},
+    )
 
 
 @dataclass(frozen=True, slots=True)

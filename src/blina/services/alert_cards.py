@@ -1,24 +1,37 @@
 """An open alert as the care team's card reads it: the patient's age as blina keeps it,
-and the check-ins behind the alert with who sent each (``open_alert_cards``).
+their course now (the one course state the patient page shows), the check-ins behind the
+alert with who sent each, and the number to call back (``open_alert_cards``,
+``call_back``).
 
 Kept apart from ``alerts`` (raising, escalating, acknowledging): this is a read model
-only, read once per Clinic today page.
+only, read once per Clinic today page, in a number of queries that does not grow with
+the number of cards.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from blina.services.actors import Actor
+from blina.knowledge import Knowledge
+from blina.services.actors import Actor, Role
 from blina.services.alerts import list_alerts
+from blina.services.courses import CourseView, current_views
 from blina.services.records import AlertRecord
-from blina.store.tables import Alert, Course, SymptomReport, User
+from blina.store.tables import Alert, Patient, SymptomReport, User
 
-__all__ = ["CARD_CHECK_INS", "AlertCard", "GatheredCheckIn", "open_alert_cards"]
+__all__ = [
+    "CARD_CHECK_INS",
+    "AlertCard",
+    "CallBack",
+    "GatheredCheckIn",
+    "call_back",
+    "open_alert_cards",
+]
 
 # The newest check-ins an alert card shows (a patient's flood of check-ins stays a card).
 CARD_CHECK_INS = 5
@@ -37,6 +50,7 @@ class GatheredCheckIn:
     reporter_name: str
     reporter_role: str
     report: dict[str, Any]
+    reporter_phone: str | None = None  # the reporter's own number, if they gave one
 
     @property
     def alerted(self) -> bool:
@@ -45,40 +59,90 @@ class GatheredCheckIn:
 
 @dataclass(frozen=True, slots=True)
 class AlertCard:
-    """An open alert with what the care team needs to act on it: the patient's age as
-    blina keeps it (``age_years`` of the patient's latest course, given when it was
-    prescribed; None without a course) and the check-ins from the one that raised it to
-    its newest, newest first, at most ``CARD_CHECK_INS`` (``alert.check_ins`` counts the
-    alerting ones in all)."""
+    """An open alert with what the care team needs to act on it: the patient's course as
+    their page shows it now (``course``: the active one, else the latest; None without a
+    course), the check-ins from the one that raised it to its newest, newest first, at
+    most ``CARD_CHECK_INS`` (``alert.check_ins`` counts the alerting ones in all), and
+    the patient's number to call back (None: none on file)."""
 
     alert: AlertRecord
-    age_years: Decimal | None
-    course_start: date | None  # the start of the course the age is from
+    course: CourseView | None
     check_ins: tuple[GatheredCheckIn, ...]
+    patient_phone: str | None = None
+
+    @property
+    def age_years(self) -> Decimal | None:
+        """The patient's age as blina keeps it: given with the course, when prescribed."""
+        return None if self.course is None else self.course.course.age_years
+
+    @property
+    def course_start(self) -> date | None:
+        """The start of the course the age is from."""
+        return None if self.course is None else self.course.course.start
 
 
-def open_alert_cards(session: Session, *, actor: Actor) -> list[AlertCard]:
-    """The clinic's open alerts as ``list_alerts`` orders them, each with its card."""
+@dataclass(frozen=True, slots=True)
+class CallBack:
+    """The number to call back and whose it is: the reporter's own (``whose`` "reporter":
+    a patient or caregiver who sent the newest check-in, by ``name`` and ``role``), or the
+    patient's on file (``whose`` "patient": the patient's or family's number, ``name`` the
+    patient's)."""
+
+    phone: str
+    whose: Literal["reporter", "patient"]
+    name: str
+    role: str
+
+
+# The reporters whose own number is the one to call: the family, not a staff member who
+# entered a check-in for them.
+_CALLED_BACK = (Role.PATIENT.value, Role.CAREGIVER.value)
+
+
+def call_back(
+    check_ins: Iterable[GatheredCheckIn], *, patient_name: str, patient_phone: str | None
+) -> CallBack | None:
+    """Whom to call about a patient's alerts: the reporter of the newest of
+    ``check_ins`` on their own number when they are the patient or a caregiver and gave
+    one, else the patient's number; None when neither is on file."""
+    newest = max(check_ins, key=lambda c: c.id, default=None)
+    if newest is not None and newest.reporter_role in _CALLED_BACK and newest.reporter_phone:
+        return CallBack(
+            newest.reporter_phone, "reporter", newest.reporter_name, newest.reporter_role
+        )
+    if patient_phone:
+        return CallBack(patient_phone, "patient", patient_name, Role.PATIENT.value)
+    return None
+
+
+def open_alert_cards(
+    session: Session, *, actor: Actor, now: datetime, knowledge: Knowledge
+) -> list[AlertCard]:
+    """The clinic's open alerts as ``list_alerts`` orders them, each with its card; the
+    courses are read for all the cards' patients at once (``courses.current_views``)."""
     found = list_alerts(session, actor=actor)
     if not found:
         return []
-    ages = _ages(session, {a.patient_id for a in found})
-    gathered = _gathered(session, [a.id for a in found])
-    cards = []
-    for alert in found:
-        age, start = ages.get(alert.patient_id, (None, None))
-        cards.append(AlertCard(alert, age, start, tuple(gathered.get(alert.id, ()))))
-    return cards
-
-
-def _ages(session: Session, patient_ids: set[int]) -> dict[int, tuple[Decimal, date]]:
-    """Each patient's age at the start of their latest course, and that start."""
-    rows = session.execute(
-        select(Course.patient_id, Course.age_years, Course.start)
-        .where(Course.patient_id.in_(patient_ids))
-        .order_by(Course.start, Course.id)
+    patient_ids = {a.patient_id for a in found}
+    views = current_views(
+        session, actor=actor, now=now, knowledge=knowledge, patient_ids=patient_ids
     )
-    return {patient_id: (age, start) for patient_id, age, start in rows}
+    phones = _phones(session, patient_ids)
+    gathered = _gathered(session, [a.id for a in found])
+    return [
+        AlertCard(
+            alert,
+            views.get(alert.patient_id),
+            tuple(gathered.get(alert.id, ())),
+            phones.get(alert.patient_id),
+        )
+        for alert in found
+    ]
+
+
+def _phones(session: Session, patient_ids: set[int]) -> dict[int, str | None]:
+    rows = session.execute(select(Patient.id, Patient.phone).where(Patient.id.in_(patient_ids)))
+    return dict(rows.all())
 
 
 def _gathered(session: Session, alert_ids: list[int]) -> dict[int, list[GatheredCheckIn]]:
@@ -104,14 +168,14 @@ def _gathered(session: Session, alert_ids: list[int]) -> dict[int, list[Gathered
         .subquery()
     )
     rows = session.execute(
-        select(spans.c.alert_id, SymptomReport, User.display_name, User.role)
+        select(spans.c.alert_id, SymptomReport, User.display_name, User.role, User.phone)
         .join(SymptomReport, SymptomReport.id == spans.c.report_id)
         .join(User, User.id == SymptomReport.submitted_by)
         .where(spans.c.rank <= CARD_CHECK_INS)
         .order_by(spans.c.alert_id, SymptomReport.id.desc())
     )
     found: dict[int, list[GatheredCheckIn]] = {}
-    for alert_id, report, name, role in rows:
+    for alert_id, report, name, role, phone in rows:
         found.setdefault(alert_id, []).append(
             GatheredCheckIn(
                 report.id,
@@ -121,6 +185,7 @@ def _gathered(session: Session, alert_ids: list[int]) -> dict[int, list[Gathered
                 name,
                 role,
                 report.report,
+                phone,
             )
         )
     return found

@@ -7,6 +7,7 @@ of the course (the plan and the index may never disagree); it lives here rather 
 """
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -54,6 +55,7 @@ __all__ = [
     "bag_records",
     "course_patient",
     "current_view",
+    "current_views",
     "end_course",
     "events_of",
     "get_course",
@@ -266,20 +268,73 @@ def list_courses(
     ]
 
 
+def current_views(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    knowledge: Knowledge,
+    patient_ids: Collection[int],
+) -> dict[int, CourseView]:
+    """Each patient's course as their page shows it (``current_view``: the active one,
+    else the latest), for many patients at once: the courses with their patients, their
+    logs and their bags are read in one query each, however many patients (Clinic
+    today's alert cards). Patients the actor may not see, or without a course, are left
+    out."""
+    if not patient_ids:
+        return {}
+    # The clinic's row too: held here, the plans find its zone in the identity map.
+    query = (
+        select(Course, Patient, Clinic)
+        .join(Patient, Patient.id == Course.patient_id)
+        .join(Clinic, Clinic.id == Patient.clinic_id)
+        .where(Course.patient_id.in_(patient_ids), Patient.clinic_id == actor.clinic_id)
+        .order_by(Course.id)
+    )
+    if not actor.is_staff:
+        query = query.where(Patient.id == actor.patient_id)
+    chosen: dict[int, tuple[Course, Patient]] = {}
+    clinics = set()
+    for course, patient, clinic in session.execute(query):
+        clinics.add(clinic)
+        kept = chosen.get(patient.id)
+        # by id, so the latest comes last; an active course stays the one shown
+        if kept is None or course.status == "active" or kept[0].status != "active":
+            chosen[patient.id] = (course, patient)
+    course_ids = [course.id for course, _ in chosen.values()]
+    events = _events_of_courses(session, course_ids)
+    bags = _bags_of_courses(session, course_ids)
+    views = {}
+    for patient_id, (course, patient) in chosen.items():
+        logged, hung = events.get(course.id, []), bags.get(course.id, [])
+        plan, replanned = replanned_plan(session, knowledge, course, patient, logged, now, hung)
+        views[patient_id] = _with_state(
+            session, course, patient, plan, replanned, logged, now, hung
+        )
+    return views
+
+
 def events_of(session: Session, course_id: int) -> list[Event]:
+    return _events_of_courses(session, [course_id]).get(course_id, [])
+
+
+def _events_of_courses(session: Session, course_ids: list[int]) -> dict[int, list[Event]]:
+    """Each course's log, in order."""
     rows = session.execute(
         select(CourseEvent)
-        .where(CourseEvent.course_id == course_id)
+        .where(CourseEvent.course_id.in_(course_ids))
         .order_by(CourseEvent.at, CourseEvent.id)
     ).scalars()
-    # A JSON column keeps the dose as text (exact); the event reader wants a number.
-    return [
-        event_from_dict(
-            {k: Decimal(v) if k == "dose_mcg_per_day" else v for k, v in row.details.items()},
-            f"course_event[{row.id}]",
+    found: dict[int, list[Event]] = {}
+    for row in rows:
+        # A JSON column keeps the dose as text (exact); the event reader wants a number.
+        found.setdefault(row.course_id, []).append(
+            event_from_dict(
+                {k: Decimal(v) if k == "dose_mcg_per_day" else v for k, v in row.details.items()},
+                f"course_event[{row.id}]",
+            )
         )
-        for row in rows
-    ]
+    return found
 
 
 def record_event(
@@ -400,8 +455,13 @@ def _with_state(
 
 def bag_records(session: Session, course_id: int) -> list[BagRecord]:
     """The course's bags as the course state reads them."""
+    return _bags_of_courses(session, [course_id]).get(course_id, [])
+
+
+def _bags_of_courses(session: Session, course_ids: list[int]) -> dict[int, list[BagRecord]]:
     rows = session.execute(
         select(
+            BagPreparation.course_id,
             BagPreparation.id,
             BagPreparation.code,
             BagPreparation.slot_start,
@@ -409,12 +469,14 @@ def bag_records(session: Session, course_id: int) -> list[BagRecord]:
             BagPreparation.status,
             BagPreparation.hung_at,
             BagPreparation.removed_at,
-        ).where(BagPreparation.course_id == course_id)
+        ).where(BagPreparation.course_id.in_(course_ids))
     ).all()
-    return [
-        BagRecord(id_, code, start, McgPerDay(dose), BagStatus(status), hung, removed)
-        for id_, code, start, dose, status, hung, removed in rows
-    ]
+    found: dict[int, list[BagRecord]] = {}
+    for course_id, id_, code, start, dose, status, hung, removed in rows:
+        found.setdefault(course_id, []).append(
+            BagRecord(id_, code, start, McgPerDay(dose), BagStatus(status), hung, removed)
+        )
+    return found
 
 
 def update_course(
@@ -744,8 +806,8 @@ def write_tasks(session: Session, view: CourseView) -> None:
 
 
 def _zone(session: Session, clinic_id: int) -> ZoneInfo:
-    clinic = session.execute(select(Clinic).where(Clinic.id == clinic_id)).scalar_one()
-    return ZoneInfo(clinic.zone)
+    # by the identity map: many courses of one clinic read its row once
+    return ZoneInfo(session.get_one(Clinic, clinic_id).zone)
 
 
 def _snapshot(course: Course) -> dict[str, object]:

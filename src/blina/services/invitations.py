@@ -48,6 +48,7 @@ from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.errors import Conflict, NotFound
 from blina.services.login_limits import LoginLimits
+from blina.services.phones import check_phone
 from blina.store.session import read_only, transaction
 from blina.store.tables import Clinic, Invitation, table_of
 
@@ -241,9 +242,11 @@ def accept_invitation(
     now: datetime,
     token: str,
     password: str,
+    phone: str | None = None,
 ) -> InvitationTarget:
-    """Make the invited account, with ``password``, through the invitation with
-    ``token``, once.
+    """Make the invited account, with ``password`` (and ``phone``, the family member's own
+    number for the care team to call back; empty or None: none), through the invitation
+    with ``token``, once.
 
     As a reset link is used (``password_resets.use_reset_link``): the invitation is
     checked first (an unusable one costs no hash), then the password's rule; the password
@@ -255,18 +258,24 @@ def accept_invitation(
     with read_only(sessions) as session:
         target = invitation_target(session, token=token, now=now)
     check_new_password("password", password)
+    phone = check_phone("phone", phone)
     with limits.admitted():
         new_hash = limits.in_turn(lambda: hash_password(password))
     try:
         with transaction(sessions) as session:
-            _make_account(session, target=target, now=now, password_hash=new_hash)
+            _make_account(session, target=target, now=now, password_hash=new_hash, phone=phone)
     except IntegrityError:  # the same username written at the same moment by another
         raise _taken(target.username) from None
     return target
 
 
 def _make_account(
-    session: Session, *, target: InvitationTarget, now: datetime, password_hash: str
+    session: Session,
+    *,
+    target: InvitationTarget,
+    now: datetime,
+    password_hash: str,
+    phone: str | None,
 ) -> None:
     claimed = session.execute(
         update(_INVITATIONS)
@@ -289,6 +298,7 @@ def _make_account(
         role=target.role,
         password_hash=password_hash,
         patient_id=patient_id,
+        phone=phone,
     )
     invitation.user_id = user.id
     session.flush()
@@ -304,6 +314,7 @@ def _make_account(
             "user_id": user.id,
             "username": user.username,
             "role": user.role,
+            "phone": phone,
         },
     )
 

@@ -15,6 +15,7 @@ from blina.services.access import patient_for, require_role
 from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.errors import PermissionDenied
+from blina.services.phones import check_phone
 from blina.services.records import PatientRecord, ReportRecord, copy_of
 from blina.services.reports import list_reports
 from blina.store.tables import Patient
@@ -22,6 +23,7 @@ from blina.store.tables import Patient
 __all__ = [
     "CODE_MAX",
     "NAME_MAX",
+    "PHONE_SETTING",
     "REGISTERING",
     "check_ins",
     "clinic_patients",
@@ -32,11 +34,14 @@ __all__ = [
     "patient_record",
     "patient_records",
     "require_registering",
+    "set_patient_phone",
 ]
 
 
 # Who registers a patient: the care team that meets them, and the admin who runs the clinic.
 REGISTERING = (Role.PHYSICIAN, Role.NURSE, Role.ADMIN)
+# Who changes a patient's number later: the care team that calls them back.
+PHONE_SETTING = (Role.PHYSICIAN, Role.NURSE)
 CODE_MAX = 64
 NAME_MAX = 200
 
@@ -50,19 +55,32 @@ def require_registering(actor: Actor) -> None:
 
 
 def create_patient(
-    session: Session, *, actor: Actor, now: datetime, code: str, display_name: str
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    code: str,
+    display_name: str,
+    phone: str | None = None,
 ) -> Patient:
+    """A new patient of the actor's clinic; ``phone``: the patient's or family's number to
+    call back (``phones.check_phone``; empty or None: none)."""
     require_registering(actor)
     code = code.strip()
     if not code or len(code) > CODE_MAX:
         raise InvalidInput("code", code, f"1 to {CODE_MAX} characters")
     if not display_name.strip() or len(display_name) > NAME_MAX:
         raise InvalidInput("display_name", display_name, f"1 to {NAME_MAX} characters")
+    phone = check_phone("phone", phone)
     taken = select(Patient.id).where(Patient.clinic_id == actor.clinic_id, Patient.code == code)
     if session.execute(taken).first() is not None:
         raise InvalidInput("code", code, "a code no other patient of the clinic has")
     patient = Patient(
-        clinic_id=actor.clinic_id, code=code, display_name=display_name.strip(), created_at=now
+        clinic_id=actor.clinic_id,
+        code=code,
+        display_name=display_name.strip(),
+        created_at=now,
+        phone=phone,
     )
     session.add(patient)
     session.flush()
@@ -73,9 +91,35 @@ def create_patient(
         action="patient.create",
         subject_type="patient",
         subject_id=patient.id,
-        after={"code": code, "display_name": patient.display_name},
+        after={"code": code, "display_name": patient.display_name, "phone": phone},
     )
     return patient
+
+
+def set_patient_phone(
+    session: Session, *, actor: Actor, now: datetime, patient_id: int, phone: str | None
+) -> PatientRecord:
+    """The patient's number to call back, changed by a physician or nurse of their clinic
+    (empty or None: no number). Audited with the number before and after; the same
+    number again changes and records nothing."""
+    require_role(actor, *PHONE_SETTING, doing="change a patient's phone number")
+    patient = patient_for(session, actor, patient_id)
+    phone = check_phone("phone", phone)
+    if patient.phone != phone:
+        before = patient.phone
+        patient.phone = phone
+        session.flush()
+        append_audit(
+            session,
+            at=now,
+            actor=actor,
+            action="patient.phone",
+            subject_type="patient",
+            subject_id=patient.id,
+            before={"phone": before},
+            after={"phone": phone},
+        )
+    return copy_of(PatientRecord, patient)
 
 
 def get_patient(session: Session, *, actor: Actor, patient_id: int) -> Patient:

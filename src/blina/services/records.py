@@ -67,6 +67,7 @@ class UserRecord:
     patient_id: int | None
     active: bool
     last_login_at: datetime | None
+    phone: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class PatientRecord:
     code: str
     display_name: str
     created_at: datetime
+    phone: str | None
 
 
 @dataclass(frozen=True, slots=True)

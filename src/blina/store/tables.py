@@ -90,6 +90,8 @@ class Patient(Base):
     code: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    # The patient's or family's number to call back (services.phones); None: none given.
+    phone: Mapped[str | None] = mapped_column(String(32))
 
 
 class User(Base):
@@ -112,6 +114,8 @@ class User(Base):
     # The audit key's HMAC of the audited columns (blina.services.sealed_rows); None
     # when written without a key.
     audit_mac: Mapped[str | None] = mapped_column(String(64))
+    # The user's own number (a patient's or caregiver's, to call back; services.phones).
+    phone: Mapped[str | None] = mapped_column(String(32))
 
 
 class LoginToken(Base):

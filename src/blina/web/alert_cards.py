@@ -1,6 +1,7 @@
 """The care team's alert cards and hand-over list, arranged from the alerts service's
-read models: one card per patient (its alerts most urgent first), each alert with the
-check-ins behind it as reported, and the acknowledged alerts with what was done.
+read models: one card per patient (its alerts most urgent first, the patient's course
+now and the number to call back), each alert with the check-ins behind it as reported,
+and the acknowledged alerts with what was done.
 
 Nothing here decides a level or a rule: the triage stored with each check-in says which
 rule fired and on what; this module only picks what a nurse reads first.
@@ -11,18 +12,24 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from blina.services.alert_cards import AlertCard, GatheredCheckIn
+from blina.domain.course_state import CourseState
+from blina.services.alert_cards import AlertCard, CallBack, GatheredCheckIn, call_back
 from blina.services.alerts import OUTCOMES
+from blina.services.courses import CourseView
 from blina.services.records import AlertRecord
+from blina.web.viewmodels import CourseStatusView, course_status
 
 __all__ = [
     "AcknowledgeError",
     "AlertLine",
     "CheckInLine",
+    "CourseNow",
     "HandledRow",
     "PatientCard",
     "SymptomLine",
+    "course_now",
     "handled_rows",
     "minutes_between",
     "patient_cards",
@@ -93,9 +100,36 @@ class AlertLine:
 
 
 @dataclass(frozen=True, slots=True)
+class CourseNow:
+    """The patient's course now as the patient page's "Now" says it, read from the same
+    two places: its state (the dose running and since when, stopped since when, or over)
+    and where its plan stands today (``course_status``: the cycle day, a hospital day)."""
+
+    state: CourseState
+    status: CourseStatusView
+    zone: ZoneInfo
+
+    @property
+    def in_hospital(self) -> bool | None:
+        """Whether today is a hospital day of the plan (blina keeps no admission record);
+        None when the course is over or today is outside its plan."""
+        if self.state.stopped or not self.status.on_plan:
+            return None
+        return self.status.inpatient
+
+
+def course_now(view: CourseView) -> CourseNow:
+    zone = view.plan.zone
+    day = view.state.at.astimezone(zone).date()
+    status = course_status(view.course.id, view.course.status, view.plan, day)
+    return CourseNow(view.state, status, zone)
+
+
+@dataclass(frozen=True, slots=True)
 class PatientCard:
     """A patient's open alerts on one card, the most urgent level on top; the reporters
-    are the people who sent its check-ins (for the call back)."""
+    are the people who sent its check-ins, ``call_back`` the number to call (None: none
+    on file), ``course`` the patient's course now (None: no course)."""
 
     patient_id: int
     code: str
@@ -105,6 +139,8 @@ class PatientCard:
     level: str
     alerts: tuple[AlertLine, ...]
     reporters: tuple[tuple[str, str], ...]
+    course: CourseNow | None = None
+    call_back: CallBack | None = None
 
     @property
     def age(self) -> str | None:
@@ -180,6 +216,12 @@ def _patient_card(found: list[AlertCard], now: datetime) -> PatientCard:
         first.alert.level,
         alerts,
         tuple(reporters),
+        None if first.course is None else course_now(first.course),
+        call_back(
+            (check_in for card in found for check_in in card.check_ins),
+            patient_name=first.alert.patient_name,
+            patient_phone=first.patient_phone,
+        ),
     )
 
 

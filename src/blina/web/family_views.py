@@ -22,6 +22,7 @@ __all__ = [
     "EmergencySignView",
     "SentCheckIn",
     "SentSymptom",
+    "asked",
     "emergency_sign_views",
     "emergency_symptom",
     "group_views",
@@ -108,12 +109,19 @@ def with_emergency_sign(
     return merged
 
 
+def asked(symptom: Symptom, therapy: str | None = None) -> bool:
+    """Whether the check-in form and the today page show ``symptom`` to a patient of
+    ``therapy`` (None: the rule set's default, as the pages know no therapy yet): a sign
+    asked only of some therapies' patients is left out for the others."""
+    return not symptom.therapies or therapy in symptom.therapies
+
+
 def symptom_areas(rules: TriageRules, ticked: Sequence[str]) -> list[AreaView]:
-    """The body areas in the knowledge file's order, each with its symptoms; an area
-    with no symptom is left out."""
+    """The body areas in the knowledge file's order, each with the symptoms asked of the
+    patient; an area with no symptom is left out."""
     views = []
     for area in rules.areas.values():
-        symptoms = tuple(s for s in rules.symptoms.values() if s.area == area.id)
+        symptoms = tuple(s for s in rules.symptoms.values() if s.area == area.id and asked(s))
         if symptoms:
             count = sum(1 for s in symptoms if s.id in ticked)
             views.append(AreaView(area, symptoms, count))
@@ -121,12 +129,16 @@ def symptom_areas(rules: TriageRules, ticked: Sequence[str]) -> list[AreaView]:
 
 
 def group_views(rules: TriageRules, *, red_flag: bool) -> list[tuple[SymptomGroup, list[Symptom]]]:
-    """The symptom groups with their red-flag signs (``red_flag``) or the others, in the
-    knowledge file's order; a group with none is left out."""
+    """The symptom groups with their red-flag signs (``red_flag``) or the others asked of
+    the patient, in the knowledge file's order; a group with none is left out."""
     groups = [
         (
             group,
-            [s for s in rules.symptoms.values() if s.group == group.id and s.red_flag is red_flag],
+            [
+                s
+                for s in rules.symptoms.values()
+                if s.group == group.id and s.red_flag is red_flag and asked(s)
+            ],
         )
         for group in rules.groups.values()
     ]

@@ -20,6 +20,7 @@ from blina.services.clock import Clock
 from blina.services.denials import DenialLog
 from blina.services.errors import NotAuthenticated
 from blina.services.login_limits import LoginLimits
+from blina.services.phones import PHONE_MAX, PHONE_MIN_DIGITS, dialable
 from blina.services.storage import Sessions, read_only
 from blina.web.formatting import Formatter, install
 from blina.web.i18n import (
@@ -45,6 +46,9 @@ _ENV = install(
         lstrip_blocks=True,
     )
 )
+# A phone number's bounds (its inputs say them) and its tel: link.
+_ENV.globals.update(phone_max=PHONE_MAX, phone_min_digits=PHONE_MIN_DIGITS)
+_ENV.filters["tel"] = lambda phone: f"tel:{dialable(phone)}"
 
 
 class WebState(Protocol):

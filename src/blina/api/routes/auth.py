@@ -4,17 +4,27 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from blina.api.deps import ActorDep, StateDep, token_of
-from blina.api.schemas import LoginRequest, LoginResponse, MePublic, PasswordChange
+from blina.api.deps import ActorDep, ReadDep, StateDep, TxDep, token_of
+from blina.api.schemas import (
+    AccountPublic,
+    LoginRequest,
+    LoginResponse,
+    MePublic,
+    PasswordChange,
+    PhoneChange,
+)
 from blina.services.accounts import (
     SESSION_COOKIE,
     change_password,
     log_in,
     log_out,
+    own_account,
     session_cookie,
+    set_own_phone,
 )
 from blina.services.actors import Actor
 from blina.services.errors import LoginThrottled
+from blina.services.records import UserRecord
 from blina.services.storage import transaction
 
 router = APIRouter(tags=["auth"])
@@ -72,10 +82,30 @@ def logout(request: Request, response: Response, state: StateDep, actor: ActorDe
     response.delete_cookie(SESSION_COOKIE)
 
 
+def _account(user: UserRecord) -> AccountPublic:
+    return AccountPublic(
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        clinic_id=user.clinic_id,
+        patient_id=user.patient_id,
+        phone=user.phone,
+    )
+
+
 @router.get("/me")
-def me(actor: ActorDep) -> MePublic:
-    """Who is signed in."""
-    return me_of(actor)
+def me(session: ReadDep, actor: ActorDep) -> AccountPublic:
+    """Who is signed in, and their own phone number."""
+    return _account(own_account(session, actor=actor))
+
+
+@router.put("/me/phone")
+def set_my_phone(
+    body: PhoneChange, session: TxDep, state: StateDep, actor: ActorDep
+) -> AccountPublic:
+    """One's own number for the care team to call back, empty or null for none (a
+    patient or caregiver); audited."""
+    return _account(set_own_phone(session, actor=actor, now=state.clock.now(), phone=body.phone))
 
 
 @router.post("/me/password", status_code=204)

@@ -17,6 +17,7 @@ from blina.api.schemas import (
     InvitationPublic,
     PatientCreate,
     PatientPublic,
+    PhoneChange,
     ResetLinkPublic,
     RoleChange,
     UserCreate,
@@ -41,12 +42,15 @@ def _user(user: UserRecord) -> UserPublic:
         role=user.role,
         patient_id=user.patient_id,
         active=user.active,
+        phone=user.phone,
     )
 
 
 def _patient(row: object) -> PatientPublic:
     patient = copy_of(PatientRecord, row)
-    return PatientPublic(id=patient.id, code=patient.code, display_name=patient.display_name)
+    return PatientPublic(
+        id=patient.id, code=patient.code, display_name=patient.display_name, phone=patient.phone
+    )
 
 
 @router.get("/users", tags=["users"])
@@ -68,6 +72,7 @@ def create_user(body: UserCreate, session: TxDep, state: StateDep, actor: ActorD
         role=body.role,
         password=body.password,
         patient_id=body.patient_id,
+        phone=body.phone,
     )
     return _user(copy_of(UserRecord, user))
 
@@ -101,6 +106,17 @@ def change_role(
     sessions end (admin of their clinic; not one's own role)."""
     user = account_admin.change_role(
         session, actor=actor, now=state.clock.now(), user_id=user_id, role=body.role
+    )
+    return _user(user)
+
+
+@router.put("/users/{user_id}/phone", tags=["users"])
+def set_user_phone(
+    user_id: RecordId, body: PhoneChange, session: TxDep, state: StateDep, actor: ActorDep
+) -> UserPublic:
+    """The user's own number, empty or null for none (admin of their clinic); audited."""
+    user = account_admin.set_phone(
+        session, actor=actor, now=state.clock.now(), user_id=user_id, phone=body.phone
     )
     return _user(user)
 
@@ -148,7 +164,12 @@ def create_patient(
 ) -> PatientPublic:
     """Register a patient (physician, nurse or admin)."""
     patient = patients.create_patient(
-        session, actor=actor, now=state.clock.now(), code=body.code, display_name=body.display_name
+        session,
+        actor=actor,
+        now=state.clock.now(),
+        code=body.code,
+        display_name=body.display_name,
+        phone=body.phone,
     )
     return _patient(patient)
 
@@ -156,6 +177,18 @@ def create_patient(
 @router.get("/patients/{patient_id}", tags=["patients"])
 def get_patient(patient_id: RecordId, session: ReadDep, actor: ActorDep) -> PatientPublic:
     return _patient(patients.get_patient(session, actor=actor, patient_id=patient_id))
+
+
+@router.put("/patients/{patient_id}/phone", tags=["patients"])
+def set_patient_phone(
+    patient_id: RecordId, body: PhoneChange, session: TxDep, state: StateDep, actor: ActorDep
+) -> PatientPublic:
+    """The patient's or family's number to call back, empty or null for none (physician
+    or nurse); audited."""
+    patient = patients.set_patient_phone(
+        session, actor=actor, now=state.clock.now(), patient_id=patient_id, phone=body.phone
+    )
+    return _patient(patient)
 
 
 def _invitation(row: invitations.InvitationRecord) -> InvitationPublic:

@@ -121,6 +121,14 @@ class Context:
     of them reported is new; else the latest one that answered it tells whether it is
     worse or persisting. ``days_since_start_or_step_up`` counts from the latest cycle
     start, step-up or restart. ``in_hospital``: the patient is recorded as in hospital.
+
+    ``therapy``: the therapy the patient is on, a key of the therapy knowledge
+    (``"inotuzumab"``, ``"tisagenlecleucel"``, ...); None is the rule set's default
+    (blinatumomab, or not known), which is today's rules. A therapy adds its own rules
+    and instructions; it never takes away a rule that fires for everyone.
+    ``days_since_cell_infusion``: for a CAR-T product, whole days since the (last) cell
+    infusion, 0 on its day; None: not known, which counts as within every window after
+    the infusion. The engine checks both against the rule set.
     """
 
     cycle_day: int | None = None
@@ -129,10 +137,15 @@ class Context:
     age_group: AgeGroup | None = None
     recent: tuple[CheckIn, ...] = ()
     in_hospital: bool | None = None
+    therapy: str | None = None
+    days_since_cell_infusion: int | None = None
 
     def __post_init__(self) -> None:
         _check_whole("cycle_day", self.cycle_day, 1)
         _check_whole("days_since_start_or_step_up", self.days_since_start_or_step_up, 0)
+        _check_whole("days_since_cell_infusion", self.days_since_cell_infusion, 0)
+        if self.therapy is not None and type(self.therapy) is not str:
+            raise InvalidInput("therapy", repr(self.therapy), "a therapy key, or left out")
 
 
 def _check_whole(field_name: str, value: int | None, low: int) -> None:

@@ -23,7 +23,11 @@ Safety over convenience (source ``triage-safety-first``):
 - the answers are a set: their order never matters;
 - the instructions are shown in full: what to do now, what to tell the team, and what
   never to do (flush the line, change the pump settings); a patient recorded as in
-  hospital is told to call the nurse, not an ambulance (source ``triage-in-hospital``).
+  hospital is told to call the nurse, not an ambulance (source ``triage-in-hospital``);
+- a therapy named in the context (issue 19) adds the rules and instructions written for
+  it and never takes away a rule that fires for everyone, so its level is never less
+  urgent than with no therapy named; a rule limited to a window after a CAR-T cell
+  infusion fires on day 0 to the window's last day, and when the day is not known.
 """
 
 from collections.abc import Iterable
@@ -63,8 +67,9 @@ def triage(check_in: CheckIn, context: Context, rules: TriageRules, *, now: date
         The answers, the temperature (C or F) and the time they were observed.
     context
         The course now: cycle day, infusing, days since a start, step-up or restart, age
-        group, in hospital, earlier check-ins. An unknown course field never lowers the
-        level; without earlier check-ins every symptom is new.
+        group, in hospital, earlier check-ins, the therapy and the days since a CAR-T
+        cell infusion. An unknown course field never lowers the level; without earlier
+        check-ins every symptom is new.
     rules
         The triage rules (``load_knowledge().triage``).
     now
@@ -81,15 +86,18 @@ def triage(check_in: CheckIn, context: Context, rules: TriageRules, *, now: date
     InvalidInput
         An unknown symptom, a severity outside 0-4 (or given for a yes/no sign), a
         follow-up answer given with a severity, a temperature outside the plausible
-        range, a naive time, or a check-in dated after ``now``.
+        range, a naive time, a check-in dated after ``now``, a therapy the rules do not
+        know, or days since a cell infusion for a therapy that is not a cell therapy.
     """
     _check_time(check_in.observed_at, now)
+    therapy = _therapy(context, rules)
+    in_window = rules.therapies[therapy].in_window(context.days_since_cell_infusion)
     answers = _merge(check_in.answers, rules)
     previous = _previous(check_in.observed_at, context.recent, rules) if context.recent else {}
     findings, rises = _findings(answers, previous, rules)
-    fired = _symptom_rules(findings, rises, context, rules)
+    fired = _symptom_rules(findings, rises, context, (therapy, in_window), rules)
     if check_in.temperature is not None:
-        fired += _temperature_rules(check_in.temperature, rules)
+        fired += _temperature_rules(check_in.temperature, (therapy, in_window), rules)
     fired = _escalate(fired, rules)
     if fired:
         # Stable: within a level, rules keep their order in the file.
@@ -103,7 +111,7 @@ def triage(check_in: CheckIn, context: Context, rules: TriageRules, *, now: date
         level=level,
         alert_care_team=rules.levels[level].alert_care_team,
         rules=tuple(fired),
-        instructions=_guidance(level, findings, context, rules),
+        instructions=_guidance(level, findings, context, therapy, rules),
         findings=findings,
         temperature=check_in.temperature,
         context=context,
@@ -112,6 +120,26 @@ def triage(check_in: CheckIn, context: Context, rules: TriageRules, *, now: date
         free_text=check_in.free_text,
         crisis_line=any(finding.symptom in rules.index.crisis for finding in findings),
     )
+
+
+def _therapy(context: Context, rules: TriageRules) -> str:
+    """The context's therapy, checked against the rule set (None: the default)."""
+    key = context.therapy
+    if key is None:
+        therapy = rules.default_therapy
+    elif key in rules.therapies:
+        therapy = key
+    else:
+        raise InvalidInput("therapy", key, f"one of {', '.join(sorted(rules.therapies))}")
+    days = context.days_since_cell_infusion
+    if days is not None and not rules.therapies[therapy].cell_therapy:
+        cells = sorted(k for k, t in rules.therapies.items() if t.cell_therapy)
+        raise InvalidInput(
+            "days_since_cell_infusion",
+            days,
+            f"left out unless the therapy is a cell therapy ({', '.join(cells)})",
+        )
+    return therapy
 
 
 def _by_rank(rule: FiredRule) -> int:
@@ -323,8 +351,14 @@ def _history(counted: int | None, before: int | None) -> tuple[History, int | No
 
 
 def _symptom_rules(
-    findings: tuple[Finding, ...], rises: dict[str, int], context: Context, rules: TriageRules
+    findings: tuple[Finding, ...],
+    rises: dict[str, int],
+    context: Context,
+    course: tuple[str, bool],
+    rules: TriageRules,
 ) -> list[FiredRule]:
+    """The symptom rules that fired; ``course`` is the therapy and whether the day is in
+    its window after the cell infusion."""
     matching = rules.index.matching
     triggers: dict[int, list[str]] = {}
     for finding in findings:
@@ -354,6 +388,8 @@ def _symptom_rules(
             continue
         if rule.early_course and not _in_early_course(context, rules):
             continue
+        if (rule.therapies or rule.infusion_window) and not rule.applies_to(*course):
+            continue
         symptoms = triggers[index]
         if len(symptoms) == 1:
             fired.append(rules.index.fired_by[index, symptoms[0]])
@@ -370,7 +406,9 @@ def _in_early_course(context: Context, rules: TriageRules) -> bool:
     return days is None or days <= window
 
 
-def _temperature_rules(temperature: Temperature, rules: TriageRules) -> list[FiredRule]:
+def _temperature_rules(
+    temperature: Temperature, course: tuple[str, bool], rules: TriageRules
+) -> list[FiredRule]:
     allowed = rules.temperature_c if temperature.unit is TemperatureUnit.C else rules.temperature_f
     if temperature.value not in allowed:
         raise InvalidInput(temperature.field, temperature.value, allowed.describe())
@@ -378,7 +416,7 @@ def _temperature_rules(temperature: Temperature, rules: TriageRules) -> list[Fir
     return [
         fired
         for rule, fired in rules.index.fired_by_temperature
-        if COMPARE[rule.compare](celsius, rule.threshold_c)
+        if COMPARE[rule.compare](celsius, rule.threshold_c) and rule.applies_to(*course)
     ]
 
 
@@ -400,7 +438,11 @@ def _escalate(fired: list[FiredRule], rules: TriageRules) -> list[FiredRule]:
 
 
 def _guidance(
-    level: TriageLevel, findings: tuple[Finding, ...], context: Context, rules: TriageRules
+    level: TriageLevel,
+    findings: tuple[Finding, ...],
+    context: Context,
+    therapy: str,
+    rules: TriageRules,
 ) -> Guidance:
     guided = rules.index.guided_group
     groups: list[SymptomGroup] = []
@@ -411,10 +453,10 @@ def _guidance(
     infusing = context.infusing is not False
     hospital = context.in_hospital is True
     if not groups:
-        return rules.index.base[level, infusing, hospital]
+        return rules.index.base[therapy, level, infusing, hospital]
     if len(groups) == 1:
-        return rules.index.base_with_group[level, infusing, hospital, groups[0].id]
-    guidance = rules.index.base[level, infusing, hospital]
+        return rules.index.base_with_group[therapy, level, infusing, hospital, groups[0].id]
+    guidance = rules.index.base[therapy, level, infusing, hospital]
     for group in groups:
-        guidance += group.guidance
+        guidance += group.guidance.for_therapy(therapy)
     return guidance

@@ -24,6 +24,7 @@ from blina.domain.triage.rules import (
     SymptomGroup,
     SymptomRule,
     TemperatureRule,
+    TherapyGuide,
     TriageLevel,
 )
 
@@ -38,10 +39,11 @@ class RuleIndex:
     (as counted) with a history, leaving out the rules on the rise, which are in
     ``rising``. ``finding``: each possible answer as a ``Finding``. ``fired_by`` and
     ``fired_by_temperature``: each rule as fired by one trigger. ``base``: a level's
-    instructions with the always-shown and infusing ones, at home or in hospital;
-    ``base_with_group`` the same with one group's instructions added, for the symptoms in
-    ``guided_group``. ``symptom_order``: the display order. ``crisis``: the symptoms that
-    show the crisis line.
+    instructions with the always-shown and infusing ones, at home or in hospital, for a
+    therapy (its own instructions added, the others' left out); ``base_with_group`` the
+    same with one group's instructions added, for the symptoms in ``guided_group``.
+    ``symptom_order``: the display order. ``crisis``: the symptoms that show the crisis
+    line.
     """
 
     matching: Mapping[tuple[str, int | None, History], tuple[int, ...]]
@@ -51,8 +53,8 @@ class RuleIndex:
     fired_by_temperature: tuple[tuple[TemperatureRule, FiredRule], ...]
     symptom_order: Mapping[str, int]
     guided_group: Mapping[str, SymptomGroup]
-    base: Mapping[tuple[TriageLevel, bool, bool], Guidance]
-    base_with_group: Mapping[tuple[TriageLevel, bool, bool, str], Guidance]
+    base: Mapping[tuple[str, TriageLevel, bool, bool], Guidance]
+    base_with_group: Mapping[tuple[str, TriageLevel, bool, bool, str], Guidance]
     crisis: frozenset[str]
 
     @classmethod
@@ -66,6 +68,8 @@ class RuleIndex:
         levels: Mapping[TriageLevel, LevelGuide],
         always: Guidance,
         infusing: Guidance,
+        therapies: Mapping[str, TherapyGuide],
+        default_therapy: str,
         max_severity: int,
         unknown_severity: int,
         interferes_severity: int,
@@ -88,10 +92,15 @@ class RuleIndex:
             return interferes_severity if interferes else unknown_severity
 
         guided = {s.id: groups[s.group] for s in symptoms.values() if groups[s.group].guidance}
+        own = {key: therapy.guidance for key, therapy in therapies.items()}
         base = {
-            (level, infused, hospital): _level_guidance(guide, hospital)
-            + always
-            + (infusing if infused else Guidance())
+            (therapy, level, infused, hospital): (
+                _level_guidance(guide, hospital)
+                + always
+                + (infusing if infused else Guidance())
+                + own.get(therapy, Guidance())
+            ).for_therapy(therapy)
+            for therapy in {default_therapy, *therapies}
             for level, guide in levels.items()
             for infused in (False, True)
             for hospital in (False, True)
@@ -130,8 +139,9 @@ class RuleIndex:
             guided_group=guided,
             base=base,
             base_with_group={
-                (level, infused, hospital, group.id): guidance + group.guidance
-                for (level, infused, hospital), guidance in base.items()
+                (therapy, level, infused, hospital, group.id): guidance
+                + group.guidance.for_therapy(therapy)
+                for (therapy, level, infused, hospital), guidance in base.items()
                 for group in set(guided.values())
             },
             crisis=frozenset(s.id for s in symptoms.values() if s.crisis_line),

@@ -130,6 +130,8 @@ class Triage(NamedTuple):
                 "age_group": None if context.age_group is None else str(context.age_group),
                 "recent_check_ins": len(context.recent),
                 "in_hospital": context.in_hospital,
+                "therapy": context.therapy,
+                "days_since_cell_infusion": context.days_since_cell_infusion,
             },
             "observed_at": self.observed_at.isoformat(),
             "notes": list(self.notes),

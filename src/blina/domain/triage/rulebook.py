@@ -24,6 +24,7 @@ from blina.domain.triage.rules import (
     SymptomGroup,
     SymptomRule,
     TemperatureRule,
+    TherapyGuide,
     TriageLevel,
 )
 
@@ -42,6 +43,11 @@ class TriageRules:
     (a site parameter, not a clinical fact) and leaves the acknowledgement times None.
 
     ``areas`` are where the check-in form shows the symptoms (no rule reads them).
+
+    ``therapies`` are the therapies triage knows, by key, each with the instructions added
+    to its patients' answers; ``default_therapy`` (one of them) is what a context that
+    names no therapy counts as. A rule limited to therapies never names the default, so
+    naming a therapy only adds rules (checked when the rules are loaded).
 
     ``index`` is derived from the rest when the rules are made (see ``RuleIndex``);
     it is neither shown nor compared.
@@ -72,6 +78,8 @@ class TriageRules:
     early_course_source: str
     acknowledgement_minutes: Mapping[TriageLevel, int | None]
     acknowledgement_source: str
+    therapies: Mapping[str, TherapyGuide]
+    default_therapy: str
     index: RuleIndex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -83,6 +91,8 @@ class TriageRules:
             levels=self.levels,
             always=self.always,
             infusing=self.infusing,
+            therapies=self.therapies,
+            default_therapy=self.default_therapy,
             max_severity=self.max_severity,
             unknown_severity=self.unknown_severity,
             interferes_severity=self.interferes_severity,
@@ -116,8 +126,8 @@ class TriageRules:
     ) -> tuple[SymptomRule, ...]:
         """The rules that fire for ``symptom`` at ``severity`` (as counted: a "not sure"
         already made moderate or severe) with ``history``, before the conditions on the
-        rise (``min_rise``), on other symptoms (``with_any``) and on the course
-        (``early_course``)."""
+        rise (``min_rise``), on other symptoms (``with_any``), on the course
+        (``early_course``) and on the therapy (``therapies``, ``infusion_window``)."""
         matching = self.index.matching[symptom, severity, history]
         rising = tuple(
             rule

@@ -33,6 +33,7 @@ __all__ = [
     "SymptomGroup",
     "SymptomRule",
     "TemperatureRule",
+    "TherapyGuide",
     "TriageLevel",
 ]
 
@@ -98,10 +99,16 @@ per temperature rule."""
 
 @dataclass(frozen=True, slots=True)
 class Instruction:
-    """One plain-language instruction and its source id."""
+    """One plain-language instruction and its source id.
+
+    ``therapies``: shown only to the patients of these therapies (``TherapyGuide`` ids;
+    empty: to every patient). The rule set's default therapy stands for a context that
+    names none.
+    """
 
     text: str
     source: str
+    therapies: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +128,15 @@ class Guidance:
 
     def __bool__(self) -> bool:
         return bool(self.do_now or self.tell_team or self.do_not)
+
+    def for_therapy(self, therapy: str) -> "Guidance":
+        """The instructions shown to a patient of ``therapy``: those for every therapy and
+        those for this one, in their order."""
+
+        def shown(items: tuple[Instruction, ...]) -> tuple[Instruction, ...]:
+            return tuple(i for i in items if not i.therapies or therapy in i.therapies)
+
+        return Guidance(shown(self.do_now), shown(self.tell_team), shown(self.do_not))
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +164,9 @@ class Symptom:
     ``crisis_line``: the answer shows the clinic's crisis line.
     ``area``: the part of the body the check-in form shows it under (a ``SymptomArea``);
     only a way of showing the list, which no rule reads.
+    ``therapies``: a sign asked only of the patients of these therapies (empty: of
+    everyone); the check-in form may leave it out for the others, and its ``red_flag``
+    holds for these therapies.
     """
 
     id: str
@@ -158,6 +177,7 @@ class Symptom:
     source: str
     crisis_line: bool = False
     area: str = ""
+    therapies: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +186,36 @@ class SymptomArea:
 
     id: str
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TherapyGuide:
+    """A therapy triage knows: a key of the therapy knowledge (``therapy_*.toml``,
+    ``car_t.toml``), its name, the instructions added to every answer for its patients,
+    and for a cell therapy (a CAR-T product) ``window_days``: the days after the cell
+    infusion within which the rules with ``infusion_window`` fire (its monitoring period,
+    with its own source)."""
+
+    id: str
+    name: str
+    cell_therapy: bool
+    guidance: Guidance
+    source: str
+    window_days: int | None = None
+    window_source: str | None = None
+
+    def in_window(self, days_since_infusion: int | None) -> bool:
+        """Whether ``days_since_infusion`` is inside the window: from day 0 (the
+        infusion) to ``window_days`` inclusive, or not known (an unknown course field
+        never lowers the level); never for a therapy without a window.
+
+        >>> car_t = TherapyGuide("car-t", "CAR-T", True, Guidance(), "s", window_days=14)
+        >>> car_t.in_window(14), car_t.in_window(15), car_t.in_window(None)
+        (True, False, True)
+        """
+        if self.window_days is None:
+            return False
+        return days_since_infusion is None or days_since_infusion <= self.window_days
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +251,9 @@ class SymptomRule:
     points since the latest earlier answer for the symptom (none reported: no rise).
     ``with_any``: only if one of these is reported too. ``early_course``: only within the
     site's window after a start, step-up or restart (never when the site set none).
+    ``therapies``: only for the patients of these therapies (empty: for everyone).
+    ``infusion_window``: only inside the therapy's window after the cell infusion (see
+    ``TherapyGuide.in_window``).
     """
 
     id: str
@@ -215,17 +268,30 @@ class SymptomRule:
     also_source: str | None = None
     max_severity: int | None = None
     min_rise: int | None = None
+    therapies: frozenset[str] = frozenset()
+    infusion_window: bool = False
 
     @property
     def fires_alone(self) -> bool:
         """Fires on one of its symptoms alone, at its ``min_severity``: no condition on
-        the history, a rise, other symptoms or the course, and no upper bound."""
+        the history, a rise, other symptoms, the therapy or the course, and no upper
+        bound."""
         return (
             self.history is RuleHistory.ANY
             and not self.with_any
             and not self.early_course
             and self.min_rise is None
             and self.max_severity is None
+            and not self.therapies
+            and not self.infusion_window
+        )
+
+    def applies_to(self, therapy: str, in_window: bool) -> bool:
+        """Whether the rule is in force for a patient of ``therapy`` (the default therapy
+        when the context names none), ``in_window`` saying whether the day is inside the
+        therapy's window after the cell infusion."""
+        return (not self.therapies or therapy in self.therapies) and (
+            in_window or not self.infusion_window
         )
 
     def meets(self, severity: int | None, history: History) -> bool:
@@ -248,7 +314,8 @@ class SymptomRule:
 
 @dataclass(frozen=True, slots=True)
 class TemperatureRule:
-    """Fires when the temperature in C ``compare``s true against ``threshold_c``."""
+    """Fires when the temperature in C ``compare``s true against ``threshold_c``;
+    ``therapies`` and ``infusion_window`` limit it as a ``SymptomRule``'s do."""
 
     id: str
     level: TriageLevel
@@ -257,9 +324,17 @@ class TemperatureRule:
     reason: str
     source: str
     also_source: str | None = None
+    therapies: frozenset[str] = frozenset()
+    infusion_window: bool = False
 
     def applies(self, celsius: Decimal) -> bool:
         return COMPARE[self.compare](celsius, self.threshold_c)
+
+    def applies_to(self, therapy: str, in_window: bool) -> bool:
+        """As ``SymptomRule.applies_to``."""
+        return (not self.therapies or therapy in self.therapies) and (
+            in_window or not self.infusion_window
+        )
 
 
 @dataclass(frozen=True, slots=True)

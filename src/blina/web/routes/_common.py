@@ -29,6 +29,7 @@ from blina.services.errors import (
     NotFound,
     PermissionDenied,
 )
+from blina.services.phones import PHONE_MAX, PHONE_MIN_DIGITS
 from blina.services.storage import Session, read_only
 from blina.web.deps import CsrfRefused, checked_form, query_form, undo_request
 from blina.web.form_errors import FormError, refused_form
@@ -45,6 +46,7 @@ __all__ = [
     "home_for",
     "local_target",
     "moment_field",
+    "phone_problem",
     "posted_form",
     "public_url_for",
     "query_form",
@@ -111,6 +113,14 @@ class WebRoute(APIRoute):
                 return await run_in_threadpool(error_page, request, error)
 
         return guarded
+
+
+def phone_problem(ctx: Ctx) -> str:
+    """Why a phone number was refused (``services.phones``), in the page's language."""
+    return ctx.gettext(
+        "Give a phone number of digits, spaces and + - ( ) . with at least %(digits)s digits "
+        "and at most %(max)s characters, or leave it empty."
+    ) % {"digits": PHONE_MIN_DIGITS, "max": PHONE_MAX}
 
 
 # --- the form skeleton -------------------------------------------------------------------

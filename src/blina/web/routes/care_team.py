@@ -36,9 +36,16 @@ from blina.services.therapy_catalog import therapy_info
 from blina.web.alert_cards import AcknowledgeError, handled_rows, patient_cards
 from blina.web.charts import temperature_chart
 from blina.web.deps import FormDep, PageDep, ReadDep, WriteDep
+from blina.web.form_errors import Problem
 from blina.web.formatting import formatter_for
 from blina.web.render import Ctx, redirect, render
-from blina.web.routes._common import WebRoute, course_views, submit, text_field
+from blina.web.routes._common import (
+    WebRoute,
+    course_views,
+    phone_problem,
+    submit,
+    text_field,
+)
 from blina.web.routes.therapy_planner import form_values, plan_values
 from blina.web.viewmodels import (
     BagRow,
@@ -104,7 +111,10 @@ def _home_page(
     found = patient_search.find_patients(
         session, actor=actor, text=text, after=after, limit=PATIENTS_PER_PAGE + 1
     )
-    cards = patient_cards(alert_cards.open_alert_cards(session, actor=actor), now)
+    cards = patient_cards(
+        alert_cards.open_alert_cards(session, actor=actor, now=now, knowledge=ctx.state.knowledge),
+        now,
+    )
     handled = alerts.acknowledged_alerts(
         session,
         actor=actor,
@@ -390,6 +400,38 @@ def _course_records(
 @router.get("/patients/{patient_id}")
 def patient_page(patient_id: RecordId, ctx: PageDep, session: ReadDep) -> Response:
     return render_patient_page(ctx, session, patient_id)
+
+
+@router.post("/patients/{patient_id}/phone")
+def set_patient_phone(
+    patient_id: RecordId, ctx: PageDep, form: FormDep, session: WriteDep
+) -> Response:
+    """A physician or nurse changes the patient's number to call back (empty: none)."""
+    phone = text_field(form, "phone")
+
+    def again(reading: Session, _: InvalidInput, status: int) -> Response:
+        message = phone_problem(ctx)
+        failed = FormError(
+            "phone",
+            {"phone": message},
+            {"phone": phone},
+            (Problem("phone", "patient-phone", message),),
+        )
+        return render_patient_page(ctx, reading, patient_id, status=status, form_error=failed)
+
+    submit(
+        ctx,
+        lambda: patients.set_patient_phone(
+            session,
+            actor=ctx.signed_in(),
+            now=ctx.state.clock.now(),
+            patient_id=patient_id,
+            phone=phone,
+        ),
+        refused={InvalidInput: 422},
+        again=again,
+    )
+    return redirect(ctx, f"/patients/{patient_id}#phone")
 
 
 @router.get("/patients/{patient_id}/audit")

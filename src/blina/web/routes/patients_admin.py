@@ -20,13 +20,19 @@ from blina.services.clinic_settings import clinic_of
 from blina.services.storage import RecordId, Session
 from blina.web.deps import FormDep, PageDep, ReadDep, WriteDep
 from blina.web.render import Ctx, moment_for, redirect, render
-from blina.web.routes._common import WebRoute, public_url_for, submit, text_field
+from blina.web.routes._common import (
+    WebRoute,
+    phone_problem,
+    public_url_for,
+    submit,
+    text_field,
+)
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 # The name of the page an invitation opens (user_accounts.invitation_page).
 INVITATION_PAGE = "invitation_page"
-_PATIENT_FIELDS = ("code", "display_name")
+_PATIENT_FIELDS = ("code", "display_name", "phone")
 _INVITE_FIELDS = ("role", "username", "display_name")
 
 
@@ -67,6 +73,7 @@ def register_patient(page: PageDep, form: FormDep, session: WriteDep) -> Respons
             now=page.state.clock.now(),
             code=values["code"],
             display_name=values["display_name"],
+            phone=values["phone"],
         ),
         refused={InvalidInput: 422},
         again=again,
@@ -89,6 +96,8 @@ def _new_patient(
 
 
 def _patient_problem(ctx: Ctx, error: InvalidInput) -> str:
+    if error.field == "phone":
+        return phone_problem(ctx)
     if error.field == "code" and "no other" in error.allowed:
         return ctx.gettext("Another patient of the clinic has this code: choose another.")
     if error.field == "code":

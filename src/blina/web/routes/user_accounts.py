@@ -33,15 +33,22 @@ from blina.services.records import UserRecord
 from blina.services.storage import MAX_RECORD_ID, RecordId, Session, read_only
 from blina.web.deps import FormDep, PageDep, ReadDep, WriteDep
 from blina.web.render import Ctx, context_of, moment_for, redirect, render
-from blina.web.routes._common import WebRoute, posted_form, public_url_for, submit, text_field
+from blina.web.routes._common import (
+    WebRoute,
+    phone_problem,
+    posted_form,
+    public_url_for,
+    submit,
+    text_field,
+)
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 # --- the clinic's users (admin) -----------------------------------------------------------
 
 # The status line after a change, by the change (``?done=``).
-_DONE = ("deactivated", "reactivated", "role")
-_NEW_USER_FIELDS = ("username", "display_name", "role", "patient_id")
+_DONE = ("deactivated", "reactivated", "role", "phone")
+_NEW_USER_FIELDS = ("username", "display_name", "role", "patient_id", "phone")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,7 @@ class UserRow:
     last_sign_in: str | None
     is_self: bool
     roles: tuple[str, ...]  # the roles the user may be given (accounts.roles_for)
+    phone: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +117,30 @@ def change_role(user_id: RecordId, page: PageDep, form: FormDep, session: WriteD
     return redirect(page, "/clinic/users?done=role")
 
 
+@router.post("/clinic/users/{user_id}/phone")
+def set_user_phone(user_id: RecordId, page: PageDep, form: FormDep, session: WriteDep) -> Response:
+    """The admin sets a user's own number (empty: none)."""
+    phone = text_field(form, "phone")
+
+    def again(reading: Session, _: InvalidInput, status: int) -> Response:
+        failed = (user_id, phone_problem(page))
+        return _users_page(page, reading, status=status, phone_failed=failed, phone=phone)
+
+    submit(
+        page,
+        lambda: account_admin.set_phone(
+            session,
+            actor=page.signed_in(),
+            now=page.state.clock.now(),
+            user_id=user_id,
+            phone=phone,
+        ),
+        refused={InvalidInput: 422},
+        again=again,
+    )
+    return redirect(page, "/clinic/users?done=phone")
+
+
 @router.post("/clinic/users/{user_id}/reset-link")
 def issue_reset_link(
     user_id: RecordId, request: Request, page: PageDep, form: FormDep, session: WriteDep
@@ -153,6 +185,7 @@ def create_user(request: Request, page: PageDep, form: FormDep, session: WriteDe
             role=values["role"],
             password=None,
             patient_id=_patient_choice(values["patient_id"]),
+            phone=values["phone"],
         )
         return password_resets.issue_reset_link(
             session,
@@ -189,6 +222,8 @@ def _new_user(
 
 
 def _new_user_problem(ctx: Ctx, error: InvalidInput) -> str:
+    if error.field == "phone":
+        return phone_problem(ctx)
     if error.field == "username" and "no other" in error.allowed:
         return ctx.gettext("Someone already has this username: choose another.")
     if error.field == "username":
@@ -212,9 +247,12 @@ def _users_page(
     failed: tuple[int, str] | None = None,
     shown: tuple[password_resets.IssuedReset, str] | None = None,
     done: str | None = None,
+    phone_failed: tuple[int, str] | None = None,
+    phone: str = "",
 ) -> Response:
     """The clinic's users; ``failed``: a role change refused (the user, why); ``shown``: a
-    reset link just issued, and its address."""
+    reset link just issued, and its address; ``phone_failed``: a phone number refused
+    (the user, why), ``phone`` what its form held."""
     actor = ctx.signed_in()
     users = accounts.list_users(session, actor=actor)
     zone = ZoneInfo(clinic_of(session, actor=actor).zone)
@@ -232,6 +270,9 @@ def _users_page(
         rows=[_row(user, actor, moment, zone) for user in users],
         failed_user=None if failed is None else failed[0],
         failure=None if failed is None else failed[1],
+        phone_failed_user=None if phone_failed is None else phone_failed[0],
+        phone_failure=None if phone_failed is None else phone_failed[1],
+        phone_given=phone,
         link=link,
         done=done if done in (*_DONE, "created") else None,
         zone=zone,
@@ -250,6 +291,7 @@ def _row(
         last_sign_in=None if user.last_login_at is None else moment(user.last_login_at, zone),
         is_self=user.id == actor.user_id,
         roles=tuple(r.value for r in accounts.roles_for(user.patient_id)),
+        phone=user.phone,
     )
 
 
@@ -260,8 +302,29 @@ def _row(
 def account_page(request: Request) -> Response:
     ctx = context_of(request)
     ctx.signed_in()
-    saved = ctx.request.query_params.get("saved") == "1"
-    return _account_page(ctx, errors={}, saved=saved)
+    saved = ctx.request.query_params.get("saved")
+    return _account_page(ctx, errors={}, saved=saved if saved in ("1", "phone") else None)
+
+
+@router.post("/account/phone")
+def set_own_phone(page: PageDep, form: FormDep, session: WriteDep) -> Response:
+    """A patient or caregiver sets their own number, for the care team to call them back
+    (empty: none)."""
+    phone = text_field(form, "phone")
+
+    def again(reading: Session, _: InvalidInput, status: int) -> Response:
+        errors = {"phone": phone_problem(page)}
+        return _account_page(page, errors=errors, status=status, phone=phone)
+
+    submit(
+        page,
+        lambda: accounts.set_own_phone(
+            session, actor=page.signed_in(), now=page.state.clock.now(), phone=phone
+        ),
+        refused={InvalidInput: 422},
+        again=again,
+    )
+    return redirect(page, "/account?saved=phone")
 
 
 @router.post("/account/password")
@@ -274,7 +337,8 @@ async def change_own_password(request: Request) -> Response:
     new = text_field(form, "new_password")
     if new != text_field(form, "new_password_again"):
         message = ctx.gettext("The two new passwords are not the same.")
-        return _account_page(ctx, errors={"new_password_again": message}, status=422)
+        errors = {"new_password_again": message}
+        return await run_in_threadpool(_account_page, ctx, errors=errors, status=422)
     state = ctx.state
     try:
         await run_in_threadpool(
@@ -291,9 +355,11 @@ async def change_own_password(request: Request) -> Response:
         )
     except InvalidInput as error:
         field = "current_password" if error.field == "current_password" else "new_password"
-        return _account_page(ctx, errors={field: _password_problem(ctx, field)}, status=422)
+        errors = {field: _password_problem(ctx, field)}
+        return await run_in_threadpool(_account_page, ctx, errors=errors, status=422)
     except LoginThrottled as refusal:
-        refused = _account_page(ctx, errors={"current_password": _busy(ctx, refusal)}, status=429)
+        errors = {"current_password": _busy(ctx, refusal)}
+        refused = await run_in_threadpool(_account_page, ctx, errors=errors, status=429)
         refused.headers["Retry-After"] = str(refusal.retry_after)
         await anyio.sleep(state.settings.login_refusal_delay_seconds)
         return refused
@@ -301,14 +367,28 @@ async def change_own_password(request: Request) -> Response:
 
 
 def _account_page(
-    ctx: Ctx, *, errors: dict[str, str], status: int = 200, saved: bool = False
+    ctx: Ctx,
+    *,
+    errors: dict[str, str],
+    status: int = 200,
+    saved: str | None = None,
+    phone: str | None = None,
 ) -> Response:
+    """The account page; ``phone``: what the phone form held when refused (else the
+    number on file, read here for a patient or caregiver, who may set one)."""
+    actor = ctx.signed_in()
+    may_set_phone = actor.role in accounts.OWN_PHONE_ROLES
+    if may_set_phone and phone is None:
+        with read_only(ctx.state.sessions) as session:
+            phone = accounts.own_account(session, actor=actor).phone
     return render(
         ctx,
         "pages/account.html",
         status=status,
         errors=errors,
         saved=saved,
+        may_set_phone=may_set_phone,
+        phone=phone,
         password_min=accounts.PASSWORD_MIN,
         password_max=accounts.PASSWORD_MAX,
     )
@@ -452,6 +532,7 @@ async def accept_invitation(request: Request, token: str) -> Response:
     ctx, form = await posted_form(request)
     state = ctx.state
     password = text_field(form, "password")
+    phone = text_field(form, "phone")
 
     def usable() -> invitations.InvitationTarget | None:
         with read_only(state.sessions) as session:
@@ -465,7 +546,8 @@ async def accept_invitation(request: Request, token: str) -> Response:
         return _invitation_unusable(ctx)
     if password != text_field(form, "password_again"):
         message = ctx.gettext("The two new passwords are not the same.")
-        return _invitation_form(ctx, target, errors={"password_again": message}, status=422)
+        errors = {"password_again": message}
+        return _invitation_form(ctx, target, errors=errors, phone=phone, status=422)
     try:
         await run_in_threadpool(
             invitations.accept_invitation,
@@ -474,27 +556,34 @@ async def accept_invitation(request: Request, token: str) -> Response:
             now=state.clock.now(),
             token=token,
             password=password,
+            phone=phone,
         )
     except NotFound:
         return _invitation_unusable(ctx)
-    except InvalidInput:
-        errors = {"password": _password_rule(ctx)}
-        return _invitation_form(ctx, target, errors=errors, status=422)
+    except InvalidInput as refused:
+        problem = phone_problem(ctx) if refused.field == "phone" else _password_rule(ctx)
+        errors = {"phone" if refused.field == "phone" else "password": problem}
+        return _invitation_form(ctx, target, errors=errors, phone=phone, status=422)
     except Conflict:
         return _invitation_page(ctx, target, state="taken", status=409)
     except LoginThrottled as refusal:
-        refused = _invitation_form(
-            ctx, target, errors={"password": _busy(ctx, refusal)}, status=429
+        refused_page = _invitation_form(
+            ctx, target, errors={"password": _busy(ctx, refusal)}, phone=phone, status=429
         )
-        refused.headers["Retry-After"] = str(refusal.retry_after)
-        return refused
+        refused_page.headers["Retry-After"] = str(refusal.retry_after)
+        return refused_page
     return _invitation_page(ctx, target, state="done")
 
 
 def _invitation_form(
-    ctx: Ctx, target: invitations.InvitationTarget, *, errors: dict[str, str], status: int = 200
+    ctx: Ctx,
+    target: invitations.InvitationTarget,
+    *,
+    errors: dict[str, str],
+    phone: str = "",
+    status: int = 200,
 ) -> Response:
-    return _invitation_page(ctx, target, state="form", errors=errors, status=status)
+    return _invitation_page(ctx, target, state="form", errors=errors, phone=phone, status=status)
 
 
 def _invitation_page(
@@ -503,6 +592,7 @@ def _invitation_page(
     *,
     state: str,
     errors: dict[str, str] | None = None,
+    phone: str = "",
     status: int = 200,
 ) -> Response:
     return render(
@@ -512,6 +602,7 @@ def _invitation_page(
         state=state,
         target=target,
         errors=errors or {},
+        phone=phone,
         password_min=accounts.PASSWORD_MIN,
         password_max=accounts.PASSWORD_MAX,
     )
