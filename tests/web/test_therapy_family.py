@@ -20,6 +20,8 @@ from blina.demo import DEMO_PASSWORD, DEMO_ZONE
 from blina.domain.therapies.inputs import TherapyInputs
 from blina.domain.therapies.model import EntryKind, TherapyPlan
 from blina.domain.therapies.today import clinic_entries, therapy_today
+from blina.domain.triage.rules import TriageLevel
+from blina.knowledge import Knowledge
 from blina.services.accounts import create_user, to_actor
 from blina.services.patients import create_patient
 from blina.services.therapy_courses import active_therapy_course, start_therapy_course
@@ -251,3 +253,52 @@ def test_the_patient_page_shows_the_course_now(clinic: DemoClinic, under_way: Un
     assert one(now, "[data-stay-near-until]")["data-stay-near-until"] == (
         read.stay_near_until.isoformat()
     )
+
+
+# --- the therapy's own warning signs ------------------------------------------------------
+
+
+def test_today_lists_the_therapy_s_own_warning_signs_emergency_first(
+    clinic: DemoClinic, knowledge: Knowledge
+) -> None:
+    rules = knowledge.triage
+    own = [
+        r
+        for r in rules.rules
+        if "obecabtagene" in r.therapies
+        and r.level in (TriageLevel.EMERGENCY, TriageLevel.CALL_NOW)
+    ]
+    assert own, "the CAR-T rules of triage.toml"
+    guide = rules.therapies["obecabtagene"]
+
+    soup = page(clinic.browser("robin").get("/today"))
+
+    part = one(soup, "[data-therapy-signs]")
+    shown = part.select("[data-rule]")
+    assert sorted(str(d["data-rule"]) for d in shown) == sorted(r.id for r in own)
+    levels = [TriageLevel(str(d["data-level"])).rank for d in shown]
+    assert levels == sorted(levels, reverse=True)
+    by_id = {r.id: r for r in own}
+    for d in shown:
+        rule = by_id[str(d["data-rule"])]
+        assert d.has_attr("data-window") is rule.infusion_window
+        if rule.infusion_window:
+            assert d["data-window"] == str(guide.window_days)
+        signs = {str(li["data-sign"]) for li in d.select("[data-sign]")}
+        assert signs == (set() if rule.symptoms >= set(rules.symptoms) else set(rule.symptoms))
+    # the sign asked only after CAR-T cells is among the call-now ones for Robin, not Alex
+    only_car_t = {s.id for s in rules.symptoms.values() if "obecabtagene" in s.therapies}
+    assert only_car_t
+    robin = {str(li["data-red-flag"]) for li in soup.select("[data-red-flag]")}
+    alex = {
+        str(li["data-red-flag"])
+        for li in page(clinic.browser("alex").get("/today")).select("[data-red-flag]")
+    }
+    assert only_car_t <= robin
+    assert not only_car_t & alex
+
+
+def test_a_blinatumomab_family_s_today_lists_no_therapy_signs(clinic: DemoClinic) -> None:
+    soup = page(clinic.browser("alex").get("/today"))
+
+    assert not soup.select("[data-therapy-signs]")

@@ -41,6 +41,7 @@ from blina.web.family_views import (
     group_views,
     sent_check_in,
     symptom_areas,
+    therapy_signs,
     with_emergency_sign,
 )
 from blina.web.formatting import formatter_for
@@ -104,6 +105,7 @@ def today_page(ctx: PageDep, session: ReadDep) -> Response:
         ctx,
         "pages/today.html",
         therapy_today=None,
+        therapy_signs=None,
         state=None if latest is None else latest.state,
         clinic_zone=ZoneInfo(clinic.zone),
         patient=patient,
@@ -123,6 +125,7 @@ def _therapy_today_page(
     """Today for a patient whose active course is another therapy: that therapy's day,
     what happens, its next dose day and restrictions, read from the one plan."""
     rules = ctx.state.knowledge.triage
+    key = therapy.view.course.therapy
     return render(
         ctx,
         "pages/today.html",
@@ -132,10 +135,11 @@ def _therapy_today_page(
         clinic=clinic,
         today=None,
         therapy_today=therapy_today_view(therapy.view.name, therapy.view.plan, therapy.today),
+        therapy_signs=therapy_signs(rules, key),
         day_label_parts=day_label_parts,
         signs=emergency_sign_views(rules),
-        call_now=group_views(rules, red_flag=True),
-        report_if=group_views(rules, red_flag=False),
+        call_now=group_views(rules, red_flag=True, therapy=key),
+        report_if=group_views(rules, red_flag=False, therapy=key),
     )
 
 
