@@ -302,3 +302,35 @@ def test_a_blinatumomab_family_s_today_lists_no_therapy_signs(clinic: DemoClinic
     soup = page(clinic.browser("alex").get("/today"))
 
     assert not soup.select("[data-therapy-signs]")
+
+
+def test_the_check_in_form_asks_a_car_t_family_its_own_signs(
+    clinic: DemoClinic, knowledge: Knowledge
+) -> None:
+    only_car_t = {s.id for s in knowledge.triage.symptoms.values() if "obecabtagene" in s.therapies}
+    robin = clinic.patients["P-005"]
+    alex = clinic.patients["P-001"]
+
+    asked_robin = page(clinic.browser("robin").get(f"/patients/{robin}/check-in"))
+    asked_alex = page(clinic.browser("alex").get(f"/patients/{alex}/check-in"))
+
+    def ticks(soup: BeautifulSoup) -> set[str]:
+        return {str(i["data-symptom"]) for i in soup.select("input[data-symptom]")}
+
+    assert only_car_t
+    assert only_car_t <= ticks(asked_robin)
+    assert not only_car_t & ticks(asked_alex)
+
+
+def test_a_car_t_family_s_check_in_is_triaged_with_its_therapy(clinic: DemoClinic) -> None:
+    """From the page, as through the API (tests/api/test_therapy_triage.py)."""
+    robin = clinic.patients["P-005"]
+    browser = clinic.browser("robin.partner")
+    path = f"/patients/{robin}/check-in"
+    token = csrf_of(page(browser.get(path)))
+
+    answer = page(browser.post(path, data={"csrf_token": token, "symptom": ["trouble-writing"]}))
+
+    triage = one(answer, "section.triage")
+    assert triage["data-level"] == "call-now"
+    assert answer.select('[data-rule="car-t-trouble-writing"]')

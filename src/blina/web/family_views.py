@@ -114,17 +114,22 @@ def with_emergency_sign(
 
 def asked(symptom: Symptom, therapy: str | None = None) -> bool:
     """Whether the check-in form and the today page show ``symptom`` to a patient of
-    ``therapy`` (None: the rule set's default, as the pages know no therapy yet): a sign
+    ``therapy`` (None: the rule set's default, a patient on no other therapy): a sign
     asked only of some therapies' patients is left out for the others."""
     return not symptom.therapies or therapy in symptom.therapies
 
 
-def symptom_areas(rules: TriageRules, ticked: Sequence[str]) -> list[AreaView]:
-    """The body areas in the knowledge file's order, each with the symptoms asked of the
-    patient; an area with no symptom is left out."""
+def symptom_areas(
+    rules: TriageRules, ticked: Sequence[str], therapy: str | None = None
+) -> list[AreaView]:
+    """The body areas in the knowledge file's order, each with the symptoms asked of a
+    patient of ``therapy`` (None: the rule set's default); an area with no symptom is left
+    out."""
     views = []
     for area in rules.areas.values():
-        symptoms = tuple(s for s in rules.symptoms.values() if s.area == area.id and asked(s))
+        symptoms = tuple(
+            s for s in rules.symptoms.values() if s.area == area.id and asked(s, therapy)
+        )
         if symptoms:
             count = sum(1 for s in symptoms if s.id in ticked)
             views.append(AreaView(area, symptoms, count))

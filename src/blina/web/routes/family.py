@@ -240,6 +240,14 @@ def _check_in_form(
     patient = patients.patient_record(session, actor=actor, patient_id=patient_id)
     clinic = clinic_settings.clinic_of(session, actor=actor)
     rules = ctx.state.knowledge.triage
+    on = therapy_courses.therapy_now(
+        session,
+        actor=actor,
+        knowledge=ctx.state.knowledge,
+        patient_id=patient_id,
+        day=ctx.state.clock.now().astimezone(ZoneInfo(clinic.zone)).date(),
+    )
+    therapy = None if on is None else on.view.course.therapy
     return render(
         ctx,
         "pages/check_in.html",
@@ -247,7 +255,7 @@ def _check_in_form(
         patient=patient,
         clinic=clinic,
         signs=emergency_sign_views(rules),
-        areas=symptom_areas(rules, values.get("symptoms", [])),
+        areas=symptom_areas(rules, values.get("symptoms", []), therapy),
         severity_words=rules.severity_words,
         follow_up=rules.follow_up,
         errors=errors,
