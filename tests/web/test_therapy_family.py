@@ -27,6 +27,7 @@ from blina.services.patients import create_patient
 from blina.services.therapy_courses import active_therapy_course, start_therapy_course
 from blina.store.session import read_only, transaction
 from blina.store.tables import User
+from blina.web.family_views import therapy_signs
 from blina.web.i18n import LANG_COOKIE
 from blina.web.therapy_family import therapy_calendar_rows, word_keys
 from tests.web.conftest import NOW, DemoClinic
@@ -276,8 +277,16 @@ def test_today_lists_the_therapy_s_own_warning_signs_emergency_first(
     part = one(soup, "[data-therapy-signs]")
     shown = part.select("[data-rule]")
     assert sorted(str(d["data-rule"]) for d in shown) == sorted(r.id for r in own)
-    levels = [TriageLevel(str(d["data-level"])).rank for d in shown]
-    assert levels == sorted(levels, reverse=True)
+    groups = part.select("[data-sign-group]")
+    tops = []
+    for group in groups:
+        levels = [TriageLevel(str(d["data-level"])).rank for d in group.select("[data-rule]")]
+        assert levels == sorted(levels, reverse=True), "emergency first"
+        tops.append(levels[0])
+        windowed = {d.has_attr("data-window") for d in group.select("[data-rule]")}
+        assert windowed == {group["data-sign-group"] == "window"}
+    assert tops == sorted(tops, reverse=True)
+    assert [g["data-sign-group"] for g in groups] == ["window", "any-time"]
     by_id = {r.id: r for r in own}
     for d in shown:
         rule = by_id[str(d["data-rule"])]
@@ -334,3 +343,20 @@ def test_a_car_t_family_s_check_in_is_triaged_with_its_therapy(clinic: DemoClini
     triage = one(answer, "section.triage")
     assert triage["data-level"] == "call-now"
     assert answer.select('[data-rule="car-t-trouble-writing"]')
+
+
+def test_therapy_signs_of_a_therapy_without_a_window_and_of_one_triage_does_not_know(
+    knowledge: Knowledge,
+) -> None:
+    rules = knowledge.triage
+    vod = therapy_signs(rules, "inotuzumab")
+
+    assert vod is not None
+    assert vod.window_days is None
+    assert [window for window, _ in vod.groups] == [False]
+    assert {r.id for r in vod.rules} == {
+        r.id
+        for r in rules.rules
+        if "inotuzumab" in r.therapies and r.level in (TriageLevel.EMERGENCY, TriageLevel.CALL_NOW)
+    }
+    assert therapy_signs(rules, "no-such-therapy") is None

@@ -173,11 +173,21 @@ class TherapyRuleView:
 @dataclass(frozen=True, slots=True)
 class TherapySigns:
     """A therapy's own warning signs: its rules, emergency first; for a cell therapy the
-    days of its window after the infusion."""
+    days of its window after the infusion. ``groups``: the rules of the window and those
+    of any time, each group emergency first, the group with the more urgent rule first
+    (the window's on a tie)."""
 
     therapy: str
     window_days: int | None
     rules: tuple[TherapyRuleView, ...]
+
+    @property
+    def groups(self) -> list[tuple[bool, list[TherapyRuleView]]]:
+        grouped = [
+            (window, [r for r in self.rules if r.window is window]) for window in (True, False)
+        ]
+        present = [(window, rules) for window, rules in grouped if rules]
+        return sorted(present, key=lambda g: -max(TriageLevel(r.level).rank for r in g[1]))
 
 
 _ACT_NOW = (TriageLevel.EMERGENCY, TriageLevel.CALL_NOW)
