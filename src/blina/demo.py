@@ -138,6 +138,7 @@ DEMO_THERAPY_PATIENTS = (
         TherapyInputs(
             therapy="obecabtagene",
             weight_kg=Decimal(68),
+            age_years=Decimal(34),
             marrow_blasts_percent=Decimal(8),
             bridging="inotuzumab, as the physician chose",
         ),
@@ -154,6 +155,7 @@ DEMO_THERAPY_PATIENTS = (
         TherapyInputs(
             therapy="inotuzumab",
             bsa_m2=Decimal("1.86"),
+            age_years=Decimal(52),
             transplant=Transplant.PLANNED,
         ),
         (("start", -7),),

@@ -379,7 +379,7 @@ def test_each_car_t_form_asks_what_its_journey_reads(
     names = [i["name"] for i in form.select("[name]") if i["name"] not in ("therapy", "show")]
     body = ["bsa_m2", "height_cm"] if product.lymphodepletion.drugs else []
     split = SPLIT_FIELDS if product.split is not None else []
-    assert names == [*body, "weight_kg", *CELL_FIELDS, *split, *PERIOD_FIELDS]
+    assert names == [*body, "weight_kg", "age_years", *CELL_FIELDS, *split, *PERIOD_FIELDS]
     assert one(form, ".cell-journey legend").get_text() == _("CAR-T journey")
     start = one(form, 'label[for="start"]').get_text()
     day = "Day 1: the first cell infusion" if split else "Day 0: the cell infusion"
