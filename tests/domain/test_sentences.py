@@ -20,6 +20,7 @@ def test_a_sentence_is_its_english_text_with_its_template_and_parameters() -> No
     said = RESTART(dose=McgPerDay(Decimal(9)), day=date(2026, 12, 7), why=why)
     assert said == "Restart at 9 mcg/day on 2026-12-07: 2 days 6 h after the interruption."
     assert isinstance(said, str)
+    assert isinstance(said, Sentence)
     assert said.template is RESTART
     assert said.params["why"] is why
     assert said.params["dose"] == McgPerDay(Decimal(9))

@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 # The findings and notes of a CTCAE grading (``blina.domain.sentences``).
+CTCAE_SCALE = Template("CTCAE v{version}: {term}")
 NO_BASELINE = Template("No baseline given: the baseline is taken as normal.")
 SYMPTOMS_ASSUMED = Template(
     "Symptoms not stated: the worse (symptomatic) grade is assumed (admiral-worst-case)."
@@ -137,7 +138,7 @@ def grade_ctcae(term_id: str, findings: CtcaeFindings, criteria: CtcaeCriteria) 
     term = criteria.terms.get(term_id)
     if term is None:
         raise InvalidInput("term", term_id, f"one of {', '.join(criteria.terms)}")
-    scale = f"CTCAE v{criteria.version}: {term.term}"
+    scale = CTCAE_SCALE(version=criteria.version, term=term.term)
     if findings.finding is not None:
         return _grade_finding(term, findings, criteria, scale)
     if term.febrile is not None:
