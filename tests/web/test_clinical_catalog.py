@@ -6,9 +6,10 @@ Pages are read as a DOM (BeautifulSoup): assertions are on elements and data-*
 attributes, and on the text of the elements that carry the clinical content.
 """
 
+import dataclasses
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -21,6 +22,7 @@ from blina.domain.toxicity.crs import SCALE as crs_scale
 from blina.domain.toxicity.icans import SCALE as icans_scale
 from blina.domain.triage.rules import Guidance, TriageLevel
 from blina.knowledge import Knowledge
+from blina.services.therapy_catalog import therapy_catalog
 from blina.web import i18n
 from blina.web.sentences import domain_templates
 from tests.web.conftest import DemoClinic
@@ -79,6 +81,7 @@ def _knowledge_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
     yield from _pharmacy_texts(knowledge)
     yield from _grading_texts(knowledge)
     yield from _modification_texts(knowledge)
+    yield from _therapy_texts(knowledge)
     for where, template in domain_templates():
         yield template.english, where
 
@@ -119,6 +122,38 @@ def _grading_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
             yield relative.upper(), "blina.domain.toxicity.Relative"
     for scale in (crs_scale, icans_scale):
         yield scale, "a scale's name (blina.domain.toxicity)"
+
+
+# The fields of the therapies' and the CAR-T knowledge that hold words the therapy plan
+# shows (the others are ids, units, sources and figures).
+_THERAPY_WORDS = frozenset({"text", "fact", "instead", "name", "label", "dose_text", "host"})
+
+
+def _therapy_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
+    """The therapies' and the CAR-T products' words as their plans show them: names,
+    label versions, dose texts, premedication, monitoring, warnings and gaps."""
+
+    def walk(value: object, where: str) -> Iterator[tuple[str, str]]:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for field in dataclasses.fields(value):
+                found = getattr(value, field.name)
+                if isinstance(found, str):
+                    if field.name in _THERAPY_WORDS and (" " in found or field.name == "name"):
+                        yield found, f"{where}.{field.name}"
+                else:
+                    yield from walk(found, f"{where}.{field.name}")
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                yield from walk(item, f"{where}[{key}]")
+        elif isinstance(value, tuple | list):
+            for index, item in enumerate(value):
+                yield from walk(item, f"{where}[{index}]")
+
+    yield from walk(dict(knowledge.therapies), "therapy_*.toml")
+    yield from walk(knowledge.car_t, "car_t.toml")
+    for info in therapy_catalog(knowledge):  # the planner's list of therapies
+        yield info.name, f"blina.services.therapy_catalog[{info.key}].name"
+        yield info.label, f"blina.services.therapy_catalog[{info.key}].label"
 
 
 def _modification_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
