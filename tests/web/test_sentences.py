@@ -109,6 +109,27 @@ def test_a_stored_sentence_is_read_back_when_every_part_is_understood() -> None:
     assert ES.words_or_stored(odd) == odd
 
 
+def test_a_stored_check_reason_keeps_a_quoted_name_and_reads_its_figures() -> None:
+    """A pharmacy check stored as English (the worksheet reads the recipe as stored): the
+    site library's quoted name kept, the figures and doses in the reader's format; a
+    template of one field alone never reads a text as itself."""
+    stored = (
+        "no beyond-use time for the prepared bag (168-h bag) refrigerated: the reference has"
+        " no current value and the site library 'blina demo library' gives none; take it"
+        " from the current label before dispensing"
+    )
+    assert ES.words(stored).startswith(
+        "no hay tiempo de caducidad para la bolsa preparada (bolsa de 168 h) en nevera"
+    )
+    assert "'blina demo library'" in ES.words(stored)
+    capped = "15 mcg/m2/day x 1.1 m2 = 16.5 mcg/day, capped is within the label's dose limits"
+    assert ES.words(capped) == (
+        "15 mcg/m²/día x 1,1 m² = 16,5 mcg/día, con tope está dentro de los límites de dosis"
+        " de la ficha técnica"
+    )
+    assert ES.words_or_stored("a sentence of no template") == "a sentence of no template"
+
+
 def test_a_do_not_hang_task_reads_the_course_states_reason_back() -> None:
     task = _row(
         "do-not-hang",

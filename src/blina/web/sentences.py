@@ -10,8 +10,8 @@ clinical catalog, a status word through the pages' catalog.
 A text stored before it reached the page (a recorded grading's findings, a task's
 do-not-hang reason) is plain English again. It is read back against the domain's
 templates and written from what it was filled with, but only when every part is
-understood (a figure, a figure and its unit, a catalog entry, a code or a symbol, or
-another sentence read back the same way): a text read otherwise is never guessed at.
+understood (a figure, a figure and its unit, a catalog entry, a code or a symbol, a
+quoted name, or another sentence read back the same way): a text read otherwise is never guessed at.
 
 Whatever cannot be written in the reader's language is shown in English, marked
 ``lang="en"`` (screen readers read it in English; the Spanish pages' test finds it).
@@ -45,6 +45,7 @@ _FIGURE = re.compile(r"-?\d+(?:\.\d+)?")
 _TOKEN = re.compile(r"\S+")
 # One token with a character no word has: "label-5.1-crs", "<=", "cells/mm3", "AB12CD34".
 _CODE = re.compile(r"(?=\S*[^\w\s])\S+|(?=\S*\d)\S+")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")  # a name as the domain quotes it (repr)
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -191,7 +192,7 @@ class Speaker:
         found = self._text(value)
         if found is not None:
             return found
-        if _CODE.fullmatch(value):  # a code, a symbol, a unit, a source id
+        if _CODE.fullmatch(value) or _QUOTED.fullmatch(value):  # a code, a unit, a 'name'
             return value
         raise _NotUnderstood(value)
 
@@ -212,7 +213,8 @@ def _patterns() -> tuple[tuple[re.Pattern[str], Template], ...]:
             at = field.end()
         parts.append(re.escape(text[at:]))
         literal = len(_FIELD.sub("", text))
-        found.append((literal, re.compile("".join(parts), re.DOTALL), template))
+        if literal:  # "{dose}" alone would read any text as itself, forever
+            found.append((literal, re.compile("".join(parts), re.DOTALL), template))
     found.sort(key=lambda entry: entry[0], reverse=True)
     return tuple((pattern, template) for _, pattern, template in found)
 
