@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from blina.domain.modifications import DoseRule, _dose_text
 from blina.domain.sentences import Sentence, Template, duration_words, english
-from blina.domain.units import McgPerDay
+from blina.domain.units import McgPerDay, McgPerM2PerDay
 
 RESTART = Template("Restart at {dose} on {day}: {why}.")
 WHY = Template("{span} after the interruption")
@@ -66,3 +67,14 @@ def test_a_duration_in_words_adds_up_to_its_minutes(span: timedelta) -> None:
     for figure, unit in zip(words[::2], words[1::2], strict=True):
         minutes += int(figure) * {"day": 1440, "days": 1440, "h": 60, "min": 1}[unit]
     assert minutes == int(span.total_seconds() // 60)
+
+
+def test_a_restart_step_is_written_with_its_cap_when_it_has_one() -> None:
+    """The dose a stricter rule or a child's step names: fixed, per m2 at most a cap, or
+    per m2 alone."""
+    per_m2 = McgPerM2PerDay(Decimal(5))
+    fixed = McgPerDay(Decimal(9))
+    assert english(_dose_text(DoseRule(fixed, None, None))) == "9 mcg/day"
+    said = english(_dose_text(DoseRule(None, per_m2, fixed)))
+    assert said == "5 mcg/m2/day (at most 9 mcg/day)"
+    assert english(_dose_text(DoseRule(None, per_m2, None))) == "5 mcg/m2/day"
