@@ -28,7 +28,7 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
-from jinja2 import pass_context
+from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
@@ -56,7 +56,7 @@ def domain_templates() -> tuple[tuple[str, Template], ...]:
     for module_info in pkgutil.walk_packages(blina.domain.__path__, "blina.domain."):
         module = importlib.import_module(module_info.name)
         for name, value in vars(module).items():
-            if isinstance(value, Template) and value.__class__ is Template:
+            if isinstance(value, Template):
                 found.setdefault(value, f"{module_info.name}.{name}")
     return tuple(sorted(((where, t) for t, where in found.items()), key=lambda e: e[0]))
 
@@ -226,7 +226,7 @@ def _said(context: Context, text: Any, zone: tzinfo | None = None) -> Markup:
     return Speaker(context["fmt"], zone=zone).markup(text)
 
 
-def install(env: Any) -> Any:
+def install(env: Environment) -> Environment:
     """``{{ text|said }}`` (``{{ text|said(zone) }}``: moments in the clinic's zone)."""
     said: Callable[..., Markup] = pass_context(_said)
     env.filters["said"] = said
