@@ -11,11 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from blina.domain.sentences import Template
 from blina.domain.therapies.model import PlanWarning
 
-__all__ = ["AGE_WARNING", "AgeIndication", "age_warning"]
+__all__ = ["AGE_NOT_GIVEN", "AGE_OUTSIDE", "AGE_WARNING", "AgeIndication", "age_warning"]
 
 AGE_WARNING = "indication-age"  # the warning's key, as pages and tests find it
+AGE_NOT_GIVEN = Template(
+    "Age not given: the label's indication ({indication}) was not checked against the "
+    "patient's age."
+)
+AGE_OUTSIDE = Template(
+    "Age {age} years is outside the label's indication ({indication}): use outside it is "
+    "the physician's decision."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +55,10 @@ class AgeIndication:
 def age_warning(indication: AgeIndication, age_years: Decimal | None) -> PlanWarning | None:
     """None when the age is inside the indication; else the warning the plan shows first."""
     if age_years is None:
-        text = (
-            f"Age not given: the label's indication ({indication.text}) was not checked "
-            "against the patient's age."
-        )
-        return PlanWarning(AGE_WARNING, text, indication.source)
+        said = AGE_NOT_GIVEN(indication=indication.text)
+        return PlanWarning(AGE_WARNING, said, indication.source)
     if indication.holds(age_years):
         return None
-    text = (
-        f"Age {age_years.normalize():f} years is outside the label's indication "
-        f"({indication.text}): use outside it is the physician's decision."
-    )
-    return PlanWarning(AGE_WARNING, text, indication.source)
+    age = Decimal(f"{age_years.normalize():f}")  # 18.50 as 18.5, 100 as 100 (not 1E+2)
+    said = AGE_OUTSIDE(age=age, indication=indication.text)
+    return PlanWarning(AGE_WARNING, said, indication.source)
