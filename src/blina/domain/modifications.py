@@ -14,6 +14,10 @@ Rules encoded here, not in the data:
 - a reaction and grade with no row of its own falls back to the "other clinically
   relevant adverse reaction" row from grade 3; below grade 3 the table has no row, so
   there is no label modification.
+
+About 630 lines: the row lookup, the comparison of the current and older rules and the
+seizure and fallback rules all read the same rows, and the action's sentences sit beside
+the rule that writes them.
 """
 
 from collections.abc import Iterable

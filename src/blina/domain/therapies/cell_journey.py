@@ -9,6 +9,10 @@ the marrow blasts, with the second-dose rule), premedication, then the monitorin
 of ``cell_windows``. What the reference does not give is a ``Gap`` of the plan; the
 class and product warnings, and the tocilizumab table for CRS, are its ``warnings``.
 Days are labelled as the label counts them ("day -5", "day 0"; obecabtagene "day 1").
+
+About 660 lines: the journey's steps in their order, each a short function of the product
+and the dates; the monitoring windows (``cell_windows``) and the second-dose rule
+(``cell_second_dose``) already live beside it.
 """
 
 from __future__ import annotations
