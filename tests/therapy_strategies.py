@@ -42,6 +42,7 @@ def therapy_inputs(draw: st.DrawFn) -> TherapyInputs:
         bsa_m2=draw(_decimals()),
         weight_kg=draw(_decimals()),
         height_cm=draw(_decimals()),
+        age_years=draw(_decimals()),
         start=draw(_maybe(DATES)),
         transplant=draw(_maybe(st.sampled_from(Transplant))),
         responses=tuple(draw(st.lists(st.sampled_from(Response), max_size=12))),

@@ -147,6 +147,7 @@ DEMO_THERAPY_PATIENTS = (
         TherapyInputs(
             therapy="obecabtagene",
             weight_kg=Decimal(68),
+            age_years=Decimal(34),
             marrow_blasts_percent=Decimal(8),
             bridging="inotuzumab, as the physician chose",
         ),
@@ -163,6 +164,7 @@ DEMO_THERAPY_PATIENTS = (
         TherapyInputs(
             therapy="inotuzumab",
             bsa_m2=Decimal("1.86"),
+            age_years=Decimal(52),
             transplant=Transplant.PLANNED,
         ),
         (("start", -7),),

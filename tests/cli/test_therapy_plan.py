@@ -188,7 +188,7 @@ def test_gemtuzumab_table_shows_the_cap() -> None:
         ([*INOTUZUMAB, "--blasts-per-mm3", "-1"], "blasts_per_mm3"),
         ([*INOTUZUMAB, "--height-cm", "170"], "bsa_m2"),
         ([*INOTUZUMAB, "--indication", "relapsed-refractory"], "indication"),
-        ([*INOTUZUMAB, "--age-years", "40"], "age_years"),
+        ([*INOTUZUMAB, "--age-years", "200"], "age_years"),
         (["--therapy", "rituximab", "--bsa-m2", "1"], "host_day1"),
         ([*RITUXIMAB, "--host-day1", "=2027-01-01"], "host_day1"),
         ([*RITUXIMAB, "--host-day1", "copdam1=2027-02-01"], "host_day1"),

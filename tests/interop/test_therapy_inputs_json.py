@@ -39,7 +39,8 @@ def test_inputs_survive_json_text_unchanged(inputs: TherapyInputs) -> None:
 
     assert back == inputs
     # exact decimals keep their digits (1.70 stays 1.70, not 1.7)
-    for name in ("bsa_m2", "weight_kg", "height_cm", "blasts_per_mm3", "marrow_blasts_percent"):
+    decimals = ("bsa_m2", "weight_kg", "height_cm", "age_years", "blasts_per_mm3")
+    for name in (*decimals, "marrow_blasts_percent"):
         assert str(getattr(back, name)) == str(getattr(inputs, name))
 
 

@@ -18,6 +18,7 @@ from blina.domain.therapies.cell_journey import (
 )
 from blina.domain.therapies.cell_second_dose import FirstDoseReaction
 from blina.domain.therapies.cycle_doses import Response, Transplant
+from blina.domain.therapies.indication import AGE_WARNING
 from blina.domain.units import M2, Cm, Kg
 from blina.knowledge import Knowledge
 from blina.services.therapy_planning import (
@@ -30,17 +31,20 @@ from blina.services.therapy_planning import (
 
 DAY0 = date(2027, 3, 1)
 ONE = timedelta(days=1)
+# Ages inside each label's indication: the plan is the planner's, with no age warning.
 KYMRIAH = TherapyInputs(
     therapy="tisagenlecleucel",
     start=DAY0,
     weight_kg=Decimal(38),
     height_cm=Decimal(140),
+    age_years=Decimal(12),
 )
 AUCATZYL = TherapyInputs(
     therapy="obecabtagene",
     start=DAY0,
     weight_kg=Decimal(60),
     marrow_blasts_percent=Decimal(12),
+    age_years=Decimal(40),
 )
 INOTUZUMAB = TherapyInputs(
     therapy="inotuzumab",
@@ -222,3 +226,49 @@ def test_car_t_fields_are_refused_for_the_drugs(knowledge: Knowledge, name: str)
 
         assert raised.value.field == name
         assert "CAR-T" in raised.value.allowed
+
+
+@pytest.mark.parametrize(
+    ("inputs", "age", "outside"),
+    [
+        (KYMRIAH, "24.9", False),
+        (KYMRIAH, "25", True),
+        (AUCATZYL, "17.5", True),
+        (INOTUZUMAB, "0.9", True),
+        (INOTUZUMAB, "1", False),
+    ],
+)
+def test_an_age_outside_the_label_is_planned_with_the_warning_first(
+    knowledge: Knowledge, inputs: TherapyInputs, age: str, outside: bool
+) -> None:
+    plan = plan_therapy(knowledge, replace(inputs, age_years=Decimal(age)))
+
+    ages = [w for w in plan.warnings if w.what == AGE_WARNING]
+    assert len(ages) == int(outside)
+    if outside:
+        assert plan.warnings[0] == ages[0]
+        assert f"Age {age} years is outside the label's indication" in ages[0].text
+        assert ages[0].source == knowledge.age_indications[inputs.therapy].source
+    # the plan itself is the same whatever the age
+    rest = tuple(w for w in plan.warnings if w.what != AGE_WARNING)
+    assert (
+        rest
+        == plan_therapy(knowledge, replace(inputs, age_years=Decimal(30))).warnings[-len(rest) :]
+    )
+
+
+def test_a_plan_without_the_age_says_the_labels_range_was_not_checked(
+    knowledge: Knowledge,
+) -> None:
+    plan = plan_therapy(knowledge, replace(INOTUZUMAB, age_years=None))
+
+    assert plan.warnings[0].what == AGE_WARNING
+    assert plan.warnings[0].text.startswith("Age not given: the label's indication (")
+
+
+@pytest.mark.parametrize("age", ["-1", "131", "NaN"])
+def test_an_implausible_age_is_refused_naming_the_field(knowledge: Knowledge, age: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        plan_therapy(knowledge, replace(INOTUZUMAB, age_years=Decimal(age)))
+
+    assert raised.value.field == "age_years"

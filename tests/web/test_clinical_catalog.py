@@ -6,9 +6,10 @@ Pages are read as a DOM (BeautifulSoup): assertions are on elements and data-*
 attributes, and on the text of the elements that carry the clinical content.
 """
 
+import dataclasses
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -16,9 +17,14 @@ from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
+from blina.domain.toxicity import CRITERION_NAMES, Relative
+from blina.domain.toxicity.crs import SCALE as crs_scale
+from blina.domain.toxicity.icans import SCALE as icans_scale
 from blina.domain.triage.rules import Guidance, TriageLevel
 from blina.knowledge import Knowledge
+from blina.services.therapy_catalog import therapy_catalog
 from blina.web import i18n
+from blina.web.sentences import domain_templates
 from tests.web.conftest import DemoClinic
 from tests.web.soup import csrf_of, one, page
 
@@ -75,6 +81,110 @@ def _knowledge_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
         for index, monitoring in enumerate(regimen.monitoring):
             yield monitoring.what, f"regimens.toml monitoring[{index}].what"
     yield from _pharmacy_texts(knowledge)
+    yield from _grading_texts(knowledge)
+    yield from _modification_texts(knowledge)
+    yield from _therapy_texts(knowledge)
+    for where, template in domain_templates():
+        yield template.english, where
+
+
+def _grading_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
+    """The knowledge words of a grading result: the CRS and ICANS levels and bands, the
+    CTCAE terms, cells and notes, the criteria's names and the scales' names."""
+    toxicity = knowledge.toxicity
+    crs, icans, ctcae = toxicity.crs, toxicity.icans, toxicity.ctcae
+    for part, levels in (("hypotension", crs.hypotension), ("oxygen", crs.oxygen)):
+        for key, level in levels.items():
+            yield level.text, f"toxicity.toml crs.{part}[{key}]"
+    yield crs.masking, "toxicity.toml crs.masking"
+    for part in ("consciousness", "seizure", "cerebral_edema", "icp_signs"):
+        for key, level in getattr(icans, part).items():
+            yield level.text, f"toxicity.toml icans.{part}[{key}]"
+    yield icans.motor_weakness.text, "toxicity.toml icans.motor_weakness"
+    for part in ("ice", "capd"):
+        yield getattr(icans, f"{part}_unarousable").text, f"toxicity.toml icans.{part}_unarousable"
+        for band in getattr(icans, f"{part}_bands"):
+            yield band.text, f"toxicity.toml icans.{part}_bands[{band.low}-{band.high}]"
+            if band.note is not None:
+                yield band.note, f"toxicity.toml icans.{part}_bands[{band.low}-{band.high}].note"
+    yield icans.age_note, "toxicity.toml icans.age_note"
+    for term in ctcae.terms.values():
+        where = f"toxicity.toml ctcae.terms[{term.id}]"
+        yield term.term, f"{where}.term"
+        for band in term.bands:
+            yield band.text, f"{where}.bands[{band.grade}]"
+        for key, level in term.findings.items():
+            yield level.text, f"{where}.findings[{key}]"
+        for index, note in enumerate(term.notes):
+            yield note, f"{where}.notes[{index}]"
+    for name in CRITERION_NAMES:
+        yield name, "blina.domain.toxicity.CRITERION_NAMES"
+    for relative in Relative:
+        if relative is not Relative.ABSOLUTE:
+            yield relative.upper(), "blina.domain.toxicity.Relative"
+    for scale in (crs_scale, icans_scale):
+        yield scale, "a scale's name (blina.domain.toxicity)"
+
+
+# The fields of the therapies' and the CAR-T knowledge that hold words the therapy plan
+# shows (the others are ids, units, sources and figures).
+_THERAPY_WORDS = frozenset({"text", "fact", "instead", "name", "label", "dose_text", "host"})
+
+
+def _therapy_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
+    """The therapies' and the CAR-T products' words as their plans show them: names,
+    label versions, dose texts, premedication, monitoring, warnings and gaps."""
+
+    def walk(value: object, where: str) -> Iterator[tuple[str, str]]:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for field in dataclasses.fields(value):
+                found = getattr(value, field.name)
+                if isinstance(found, str):
+                    if field.name in _THERAPY_WORDS and (" " in found or field.name == "name"):
+                        yield found, f"{where}.{field.name}"
+                else:
+                    yield from walk(found, f"{where}.{field.name}")
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                yield from walk(item, f"{where}[{key}]")
+        elif isinstance(value, tuple | list):
+            for index, item in enumerate(value):
+                yield from walk(item, f"{where}[{index}]")
+
+    yield from walk(dict(knowledge.therapies), "therapy_*.toml")
+    yield from walk(knowledge.car_t, "car_t.toml")
+    yield from walk(dict(knowledge.age_indications), "indications.toml")
+    for info in therapy_catalog(knowledge):  # the planner's list of therapies
+        yield info.name, f"blina.services.therapy_catalog[{info.key}].name"
+        yield info.label, f"blina.services.therapy_catalog[{info.key}].label"
+
+
+def _modification_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:
+    """The label's dose-modification rules as the decisions and the label's action
+    quote them: the rule, the older rule, the gaps, the restart condition, the
+    corticosteroid."""
+    modifications = knowledge.toxicity.modifications
+    table = modifications.interruptions
+    yield table.no_row, "regimens.toml interruptions.no_row"
+    yield table.older_restart_premedication, "interruptions.older_restart_premedication"
+    for row in modifications.rows:
+        where = f"modifications[{row.id}]"
+        if row.current_gap:
+            yield row.current_gap, f"{where}.current_gap"
+        for name, rule in (("current", row.current), ("older", row.older)):
+            if rule is None:
+                continue
+            yield rule.text, f"{where}.{name}.text"
+            yield rule.edition, f"{where}.{name}.edition"
+            if rule.resume_when:
+                yield rule.resume_when, f"{where}.{name}.resume_when"
+            for index, gap in enumerate(rule.gaps):
+                yield gap, f"{where}.{name}.gaps[{index}]"
+            if rule.corticosteroid is not None:
+                yield rule.corticosteroid.drug, f"{where}.{name}.corticosteroid.drug"
+                yield rule.corticosteroid.text, f"{where}.{name}.corticosteroid.text"
+    if table.child_step is not None:
+        yield table.child_step.edition, "interruptions.child_step.edition"
 
 
 def _pharmacy_texts(knowledge: Knowledge) -> Iterator[tuple[str, str]]:

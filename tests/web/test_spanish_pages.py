@@ -12,10 +12,12 @@ words only.
 
 Left out, each for a reason:
 
-- elements marked ``lang="en"``: sentences the domain or the knowledge files write in
-  English, which the page declares English (a pharmacy check's reason; a grading's
-  decisive findings, the label's rule and its reasons): not the pages' catalog, still to
-  be translated through the clinical catalog;
+- elements marked ``lang="en"``: text the page declares English. A sentence the domain
+  writes and a knowledge text are written in Spanish through the clinical catalog
+  (``blina.web.sentences``); one that cannot be is shown in English, marked so, and
+  ``test_a_spanish_page_declares_no_english`` fails on it (a source's citation, which
+  names its document in the document's language, and the site library's validation,
+  which names its pharmacists, excepted);
 - the language switch, which names "English" in English on purpose;
 - the people's and the clinic's own data: usernames and the patients' names (the demo's
   are English descriptions, "Alex (adult, in hospital on cycle 1)"), the site library's
@@ -163,6 +165,8 @@ EVERYONE = (*STAFF, "alex", "alex.partner")
 PLANNED = {
     therapy: {"therapy": therapy, **fields, "show": "1"} for therapy, fields in FORMS.items()
 }
+# What a physician types is the clinic's own text: on a Spanish page, in Spanish.
+PLANNED["tisagenlecleucel"]["bridging"] = "vincristina y dexametasona"
 
 
 def _fixed(path: str) -> Address:
@@ -177,6 +181,8 @@ PAGES = (
     Page("home", STAFF, _fixed("/")),
     Page("patient", STAFF, _patient("P-001", "")),
     Page("patient-with-bags", STAFF, _patient("P-002", "")),
+    # the decision log and what the label asks before a restart (an interruption)
+    Page("patient-interrupted", STAFF, _patient("P-004", "")),
     Page("patient-audit", ("admin", "dr.lee"), _patient("P-001", "/audit")),
     Page("planner", ("dr.lee", "nurse.kim", "pharm.ana"), _fixed("/plan")),
     *(
@@ -220,6 +226,11 @@ def _cases() -> Iterator[tuple[Page, str | None]]:
 
 CASES = list(_cases())
 
+# English on purpose: a source's citation names its document in the document's language;
+# the site library's validation, stored as English with the names of the pharmacists who
+# validated it (the clinic's own data), cannot be read back word for word.
+CITATIONS = "[data-source] [lang=en], [data-check=library-validated] [lang=en]"
+
 
 @pytest.fixture(scope="module")
 def prepared(clinic: DemoClinic) -> Prepared:
@@ -239,7 +250,50 @@ def prepared(clinic: DemoClinic) -> Prepared:
     )
     assert done.status_code == 303, done.text
     bags = page(ana.get(f"/patients/{clinic.patients['P-002']}")).select("tr[data-bag]")
+    _gradings_and_labs(clinic)
     return Prepared(bag_id=int(str(bags[-1]["data-bag"])), answer=_alerts(clinic))
+
+
+def _gradings_and_labs(clinic: DemoClinic) -> None:
+    """A CRS and an ICANS grading and two lab values recorded for P-001 through its page:
+    the grading log's findings and the labs' rules are read back from what was stored."""
+    lee = clinic.browser("dr.lee")
+    patient = f"/patients/{clinic.patients['P-001']}"
+    course = clinic.courses["P-001"]
+    token = csrf_of(page(lee.get(patient)))
+    sampled = {"taken_at": "2026-12-10T08:00"}
+    forms = [
+        (
+            "assessments",
+            {
+                "scale": "crs",
+                "temperature_c": "39.2",
+                "hypotension": "one-vasopressor",
+                "oxygen": "low-flow",
+                "oxygen_flow_l_per_min": "3.5",
+            },
+        ),
+        (
+            "assessments",
+            {
+                "scale": "icans",
+                "age_years": "41",
+                "consciousness": "awakens-to-voice",
+                "ice_score": "5",
+                "seizure": "none",
+                "cerebral_edema": "none",
+            },
+        ),
+        ("labs", {"term": "alt", "unit": "U/L", "value": "250", "uln": "40", **sampled}),
+        ("labs", {"term": "neutrophils", "value": "700", "lln": "1500", **sampled}),
+    ]
+    for where, form in forms:
+        done = lee.post(
+            f"/courses/{course}/{where}",
+            data={"csrf_token": token, **form},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303, done.text[:500]
 
 
 def _check_in(clinic: DemoClinic, who: str, data: dict[str, str | list[str]]) -> str:
@@ -298,6 +352,46 @@ def test_a_spanish_page_has_no_catalog_english(
     assert english_in(soup) == []
 
 
+@pytest.mark.parametrize(
+    ("shown", "who"), CASES, ids=[f"{shown.name}-{who or 'anonymous'}" for shown, who in CASES]
+)
+def test_a_spanish_page_declares_no_english(
+    clinic: DemoClinic, prepared: Prepared, shown: Page, who: str | None
+) -> None:
+    """No domain sentence or knowledge text is left in English (marked ``lang="en"``):
+    a new sentence the domain writes without a Spanish entry fails here."""
+    soup = _spanish(clinic, prepared, shown, who)
+    cited = soup.select(CITATIONS)
+    english = [
+        " ".join(e.get_text().split())
+        for e in soup.select("[lang=en]")
+        if not e.find_parent("nav", class_="languages") and e not in cited
+    ]
+    assert english == []
+
+
+def test_the_patient_page_reads_its_gradings_labs_and_decisions_in_spanish(
+    clinic: DemoClinic, prepared: Prepared
+) -> None:
+    """The pages checked above hold what they are checked for: the grading log's
+    findings, the labs' rules, the decision log and what the label asks before a
+    restart, with figures in the reader's format."""
+    patient = _spanish(clinic, prepared, PAGES[1], "dr.lee")
+    findings = [" ".join(li.get_text().split()) for li in patient.select("[data-decisive]")]
+    assert "hipotensión: hipotensión que necesita un vasopresor (se puede añadir vasopresina)" in (
+        findings
+    )
+    assert "puntuación ICE: ICE 5 de 10: ICE 3-6" in findings
+    rules = [" ".join(td.get_text().split()) for td in patient.select("td[data-rule]")]
+    assert any(r.startswith("250 U/L > 5,0 x LSN (200,0 U/L): grado 3:") for r in rules), rules
+    interrupted = next(p for p in PAGES if p.name == "patient-interrupted")
+    soup = _spanish(clinic, prepared, interrupted, "dr.lee")
+    needs = [" ".join(li.get_text().split()) for li in soup.select(".restart-needs li")]
+    assert "Reanudar cuando el SLC se haya resuelto." in needs
+    decisions = " ".join(soup.select_one("section.decisions").get_text().split())
+    assert "Dar dexametasona 8 mg por dosis" in decisions
+
+
 def test_the_check_in_answer_in_spanish(prepared: Prepared) -> None:
     """The answer to a check-in (a POST's page): what was sent, in the reader's words."""
     soup = BeautifulSoup(prepared.answer, "html.parser")
@@ -349,3 +443,24 @@ def test_the_grade_preview_in_spanish(clinic: DemoClinic) -> None:
     assert action["data-action"] == "interrupt"
     assert "interrumpir" in action.get_text().lower()
     assert english_in(soup) == []
+    assert soup.select("[lang=en]") == []
+    reasons = [" ".join(p.get_text().split()) for p in soup.select("[data-reason]")]
+    assert reasons
+    assert reasons[0].startswith("Síndrome de liberación de citocinas grado 3: Interrumpir.")
+
+
+def test_the_lab_grade_preview_in_spanish(clinic: DemoClinic) -> None:
+    """The htmx fragment of the lab form: the CTCAE term, the figures and the scale's
+    cell in the reader's words and number format."""
+    browser = clinic.browser("nurse.kim")
+    browser.cookies.set(LANG_COOKIE, "es")
+    potassium = {"term": "hyperkalemia", "value": "6.5", "uln": "5.1"}
+    fragment = browser.get(f"/courses/{clinic.courses['P-001']}/labs/grade", params=potassium)
+    assert fragment.status_code == 200
+    soup = BeautifulSoup(f"<html><body>{fragment.text}</body></html>", "html.parser")
+    assert soup.select("[lang=en]") == []
+    decisive = " ".join(soup.select_one("[data-decisive]").get_text().split())
+    assert decisive == (
+        "Hiperpotasemia: 6,5 mmol/L > 6,0 mmol/L: grado 3: >6.0-7.0 mmol/L; "
+        "hospitalización indicada"
+    )

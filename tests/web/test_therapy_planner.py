@@ -15,7 +15,9 @@ from blina.interop.json.therapy_plan import sources_used
 from blina.knowledge import Knowledge
 from blina.services.therapy_catalog import is_boxed, warnings_boxed_first
 from blina.services.therapy_planning import TherapyInputs, plan_therapy
+from blina.web.formatting import formatter_for
 from blina.web.i18n import gettext_for
+from blina.web.sentences import Speaker
 from tests.web.conftest import DemoClinic
 from tests.web.soup import one, page
 
@@ -132,6 +134,7 @@ def test_each_therapy_shows_its_plan_gaps_and_sources(
     assert response.status_code == 200, response.text[:500]
     soup = page(response)
     _ = gettext_for(language)
+    said = Speaker(formatter_for(language)).words  # the knowledge's and the domain's words
     assert one(soup, "html")["lang"] == language
     assert one(soup, "h1").get_text() == _("Plan a therapy")
     expected = _expected(knowledge, therapy)
@@ -149,7 +152,7 @@ def test_each_therapy_shows_its_plan_gaps_and_sources(
         for row, entry in zip(rows, day.entries, strict=True):
             dose = "" if entry.dose is None else f"{entry.dose} {entry.unit}"
             assert one(row, "[data-dose]").get_text() == dose
-            assert one(row, "[data-basis]").get_text() == (entry.basis or "")
+            assert one(row, "[data-basis]").get_text() == (said(entry.basis) if entry.basis else "")
     warnings = shown.select("[data-warning]")
     assert [w["data-warning"] for w in warnings] == [w.what for w in expected.warnings]
     boxed = [w["data-boxed"] == "yes" for w in warnings]
@@ -159,8 +162,8 @@ def test_each_therapy_shows_its_plan_gaps_and_sources(
     gaps = shown.select("[data-gap]")
     assert [g["data-gap"] for g in gaps] == [g.source for g in expected.gaps]
     for rendered_gap, gap in zip(gaps, expected.gaps, strict=True):
-        assert gap.fact in rendered_gap.get_text()
-        assert gap.instead in rendered_gap.get_text()
+        assert said(gap.fact) in rendered_gap.get_text()
+        assert said(gap.instead) in rendered_gap.get_text()
     assert one(soup, "#gaps-title").get_text() == _("Not in the sources blina has")
     cited = [li["data-source"] for li in shown.select("section.sources li")]
     assert cited == sorted(sources_used(expected))
@@ -379,7 +382,7 @@ def test_each_car_t_form_asks_what_its_journey_reads(
     names = [i["name"] for i in form.select("[name]") if i["name"] not in ("therapy", "show")]
     body = ["bsa_m2", "height_cm"] if product.lymphodepletion.drugs else []
     split = SPLIT_FIELDS if product.split is not None else []
-    assert names == [*body, "weight_kg", *CELL_FIELDS, *split, *PERIOD_FIELDS]
+    assert names == [*body, "weight_kg", "age_years", *CELL_FIELDS, *split, *PERIOD_FIELDS]
     assert one(form, ".cell-journey legend").get_text() == _("CAR-T journey")
     start = one(form, 'label[for="start"]').get_text()
     day = "Day 1: the first cell infusion" if split else "Day 0: the cell infusion"

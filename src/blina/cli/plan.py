@@ -180,6 +180,7 @@ def plan(
         bsa_m2=bsa_m2,
         weight_kg=weight_kg,
         height_cm=height_cm,
+        age_years=age_years,
         start=start,
         transplant=transplant,
         response=tuple(response or ()),
@@ -203,7 +204,7 @@ def plan(
     )
     with user_errors():
         if therapy.strip() != BLINATUMOMAB:
-            _refuse_blinatumomab_options(indication, age_years, cycles, cycle_start)
+            _refuse_blinatumomab_options(indication, cycles, cycle_start)
             run_therapy_plan(options, output=str(output))
             return
         refuse_therapy_options(options)
@@ -267,13 +268,11 @@ def _given(field: str, text: str | None) -> str:
 
 def _refuse_blinatumomab_options(
     indication: str | None,
-    age_years: str | None,
     cycles: str | None,
     cycle_start: list[str] | None,
 ) -> None:
     given = {
         "indication": indication,
-        "age_years": age_years,
         "cycles": cycles,
         "cycle_start": ", ".join(cycle_start or ()),
     }

@@ -48,6 +48,7 @@ class TherapyOptions:
     bsa_m2: str | None = None
     weight_kg: str | None = None
     height_cm: str | None = None
+    age_years: str | None = None
     start: str | None = None
     transplant: str | None = None
     response: tuple[str, ...] = ()
@@ -131,6 +132,7 @@ def _inputs(options: TherapyOptions) -> TherapyInputs:
         bsa_m2=_decimal("bsa_m2", options.bsa_m2),
         weight_kg=_decimal("weight_kg", options.weight_kg),
         height_cm=_decimal("height_cm", options.height_cm),
+        age_years=_decimal("age_years", options.age_years),
         start=None if options.start is None else parse_date("start", options.start),
         transplant=_choice("transplant", options.transplant, Transplant),
         responses=tuple(_response(text) for text in options.response),

@@ -21,6 +21,7 @@ from blina.domain.course_plan import CoursePlan
 from blina.domain.errors import InvalidInput
 from blina.domain.replanning.decisions import CourseStatus, DecisionKind, Replan
 from blina.domain.replanning.events import Discontinuation, Event, Interruption, Restart
+from blina.domain.sentences import Template
 from blina.domain.units import McgPerDay
 
 __all__ = [
@@ -384,23 +385,30 @@ def _match(
         if bag.status not in WAITING:
             continue
         if phase in STOPPED:
-            refused.append((bag, f"the course is {phase.value}"))
+            refused.append((bag, COURSE_IS(phase=phase)))
         elif phase is CoursePhase.INTERRUPTED:
-            refused.append((bag, "the infusion is interrupted: no restart is recorded"))
+            refused.append((bag, INTERRUPTED_NO_RESTART()))
         elif not fits:
             refused.append((bag, _not_in_plan(bag, slot)))
     return matched, tuple(refused)
 
 
+# Why a bag must not be hung (``blina.domain.sentences``).
+COURSE_IS = Template("the course is {phase}")
+INTERRUPTED_NO_RESTART = Template("the infusion is interrupted: no restart is recorded")
+NO_SUCH_SLOT = Template(
+    "the current plan has no bag starting {start}: the plan changed after this bag was prepared"
+)
+OTHER_DOSE = Template("the current plan's bag at this time is {planned}, not {bag}")
+SLOT_FILLED = Template("another bag already fills this slot")
+
+
 def _not_in_plan(bag: BagRecord, slot: Slot | None) -> str:
     if slot is None:
-        return (
-            f"the current plan has no bag starting {bag.slot_start.isoformat()}: the plan changed "
-            "after this bag was prepared"
-        )
+        return NO_SUCH_SLOT(start=bag.slot_start)
     if slot.dose != bag.dose:
-        return f"the current plan's bag at this time is {slot.dose}, not {bag.dose}"
-    return "another bag already fills this slot"
+        return OTHER_DOSE(planned=slot.dose, bag=bag.dose)
+    return SLOT_FILLED()
 
 
 def slot_status(

@@ -14,6 +14,10 @@ Rules encoded here, not in the data:
 - a reaction and grade with no row of its own falls back to the "other clinically
   relevant adverse reaction" row from grade 3; below grade 3 the table has no row, so
   there is no label modification.
+
+About 630 lines: the row lookup, the comparison of the current and older rules and the
+seizure and fallback rules all read the same rows, and the action's sentences sit beside
+the rule that writes them.
 """
 
 from collections.abc import Iterable
@@ -22,6 +26,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from blina.domain.errors import InvalidInput
+from blina.domain.sentences import Param, Sentence, Template
 from blina.domain.units import M2, Kg, McgPerDay, McgPerM2PerDay, Mg, MgPerM2
 
 __all__ = [
@@ -39,6 +44,67 @@ __all__ = [
     "decide",
     "effective_rule",
 ]
+
+# The sentences the table's answer is written in (``blina.domain.sentences``).
+SEIZURE_COUNT = Template(
+    "Seizure {seizure} of the course: more than {limit} means permanent discontinuation "
+    "({source}); until then the neurological-toxicity row for grade {grade} applies."
+)
+NO_ROW_OF_ITS_OWN = Template(
+    "No row of its own for {reaction} grade {grade}: the 'other clinically relevant "
+    "adverse reaction' row applies."
+)
+NO_ROW = Template("{reaction} grade {grade}: {rule}")
+RECURRED = Template(
+    "The reaction has recurred ({episodes} earlier episode(s)): the rule says discontinue "
+    "permanently."
+)
+BEGAN_AT_RESTART_STEP = Template(
+    "The reaction began at {onset}, already at the rule's restart step ({lowest}): a "
+    "restart cannot lower the dose; discontinue permanently."
+)
+CHILD_STEP = Template(
+    "a child's restart at the lower step, {restart}, then {step_up} after {days} days "
+    "without recurrence, as the retrieved < 45 kg row {row} does ({edition}, {source})"
+)
+STRICTER_ACTION = Template("the action is {kind}")
+STRICTER_RESOLUTION = Template(
+    "discontinue permanently if it takes more than {days} days to resolve"
+)
+STRICTER_RECURRENCE = Template("discontinue permanently if it recurs")
+STRICTER_AT_RESTART_STEP = Template("discontinue permanently if it began at the restart step")
+STRICTER_RECOVERY = Template("restart only after {days} days at grade 1 or less")
+STRICTER_RESTART = Template("restart at {dose}")
+STRICTER_FROM = Template("{what} ({edition}, {source})")
+RESTART_PATH_RULE = Template(
+    "{rule} A restart, if the physician decides on one, follows the grade-3 rule: {grade_3}"
+)
+RESTART_FOLLOWS_GRADE_3 = Template("a restart follows the grade-3 rule ({row})")
+DOSE_AT_MOST = Template("{dose} (at most {cap})")
+ROW_RULE = Template("{reaction} grade {grade}: {rule} ({edition}, {source}).")
+CURRENT_NOT_RETRIEVED = Template(
+    "The current label's rule was NOT RETRIEVED ({gap}): the older rule is applied; "
+    "confirm against the current label."
+)
+GAP = Template("Gap: {gap}")
+STRICTER_DECIDES = Template(
+    "The current text is not fully retrieved, so the stricter rule decides: {parts}."
+)
+BEGAN_NOT_ABOVE_RESTART = Template(
+    "The reaction began at {onset}, not above the restart dose {restart}: restarting at "
+    "that dose does not lower it; check the label's rule for this case."
+)
+OLDER_LABEL = Template("Older label ({edition}, {source}): {rule}")
+OLDER_STRICTER_RESOLUTION = Template(
+    "Stricter in the older label: discontinue permanently if the reaction takes more than "
+    "{days} days to resolve."
+)
+OLDER_STRICTER_RECURRED = Template(
+    "Stricter in the older label: the reaction has recurred; it says discontinue."
+)
+OLDER_STRICTER_RECURRENCE = Template(
+    "Stricter in the older label: discontinue permanently if the reaction recurs."
+)
 
 _GRADES = range(1, 5)
 
@@ -266,10 +332,11 @@ def decide(
                     ActionKind.DISCONTINUE,
                     (),
                 )
-            first = (
-                f"Seizure {max(state.seizures, 1)} of the course: more than {limit} means "
-                f"permanent discontinuation ({seizure_row.acting.source}); until then the "
-                f"neurological-toxicity row for grade {grade} applies."
+            first = SEIZURE_COUNT(
+                seizure=max(state.seizures, 1),
+                limit=limit,
+                source=seizure_row.acting.source,
+                grade=grade,
             )
             return _decide_row(AdverseReaction.NEUROLOGICAL, reaction, grade, state, rules, first)
     return _decide_row(reaction, reaction, grade, state, rules, None)
@@ -288,10 +355,7 @@ def _decide_row(
     row = rules.row(looked_up, grade, below)
     if row is None and grade >= 3:
         row = rules.row(AdverseReaction.OTHER, grade, below)
-        leads.append(
-            f"No row of its own for {looked_up} grade {grade}: the 'other clinically relevant "
-            "adverse reaction' row applies."
-        )
+        leads.append(NO_ROW_OF_ITS_OWN(reaction=looked_up, grade=grade))
     if row is None:
         table = rules.interruptions
         return Action(
@@ -309,7 +373,7 @@ def _decide_row(
             min_recovery=None,
             max_resolution=None,
             min_restart_after=None,
-            reasons=(*leads, f"{looked_up} grade {grade}: {table.no_row}"),
+            reasons=(*leads, NO_ROW(reaction=looked_up, grade=grade, rule=table.no_row)),
             warnings=(),
             source=table.no_row_source,
         )
@@ -320,19 +384,15 @@ def _decide_row(
     kind = rule.kind
     if rule.recurrence_discontinues and state.earlier_episodes > 0:
         kind = ActionKind.DISCONTINUE
-        leads.append(
-            f"The reaction has recurred ({state.earlier_episodes} earlier episode(s)): "
-            "the rule says discontinue permanently."
-        )
+        leads.append(RECURRED(episodes=state.earlier_episodes))
     onset = state.dose_at_onset
     lowest = None if rule.restart is None else _daily_dose(rule.restart, state, "restart")
     at_lowest = lowest is not None and onset is not None and onset.value <= lowest.value
     if rule.discontinue_at_restart_dose and at_lowest:
         kind = ActionKind.DISCONTINUE
-        leads.append(
-            f"The reaction began at {onset}, already at the rule's restart step ({lowest}): "
-            "a restart cannot lower the dose; discontinue permanently."
-        )
+        assert onset is not None
+        assert lowest is not None
+        leads.append(BEGAN_AT_RESTART_STEP(onset=onset, lowest=lowest))
     return _action(row, rule, reaction, grade, state, kind, leads, stricter)
 
 
@@ -391,10 +451,14 @@ def effective_rule(
             step_up_after_days=child.step_up_after_days,
         )
         notes.append(
-            f"a child's restart at the lower step, {_dose_text(child.restart)}, then "
-            f"{_dose_text(child.step_up)} after {child.step_up_after_days} days without "
-            f"recurrence, as the retrieved < 45 kg row {rules.interruptions.child_step_row} "
-            f"does ({child.edition}, {child.source})"
+            CHILD_STEP(
+                restart=_dose_text(child.restart),
+                step_up=_dose_text(child.step_up),
+                days=str(child.step_up_after_days),
+                row=str(rules.interruptions.child_step_row),
+                edition=child.edition,
+                source=child.source,
+            )
         )
     return rule, tuple(notes)
 
@@ -402,27 +466,27 @@ def effective_rule(
 def _stricter(rule: Rule, other: Rule, notes: list[str]) -> Rule:
     """``rule`` with every part of ``other`` that is stricter, each named in ``notes``."""
     changes: dict[str, object] = {}
-    said: list[str] = []
+    said: list[Sentence] = []
     if _SEVERITY[other.kind] > _SEVERITY[rule.kind]:
         changes["kind"] = other.kind
-        said.append(f"the action is {other.kind}")
+        said.append(STRICTER_ACTION(kind=other.kind))
     limit = other.max_resolution_days
     if limit is not None and (rule.max_resolution_days is None or limit < rule.max_resolution_days):
         changes["max_resolution_days"] = limit
-        said.append(f"discontinue permanently if it takes more than {limit} days to resolve")
+        said.append(STRICTER_RESOLUTION(days=limit))
     if other.recurrence_discontinues and not rule.recurrence_discontinues:
         changes["recurrence_discontinues"] = True
-        said.append("discontinue permanently if it recurs")
+        said.append(STRICTER_RECURRENCE())
     if other.discontinue_at_restart_dose and not rule.discontinue_at_restart_dose:
         changes["discontinue_at_restart_dose"] = True
-        said.append("discontinue permanently if it began at the restart step")
+        said.append(STRICTER_AT_RESTART_STEP())
     recovery = other.min_recovery_days
     if recovery is not None and (
         rule.min_recovery_days is None or recovery > rule.min_recovery_days
     ):
         changes["min_recovery_days"] = recovery
         changes["resume_when"] = other.resume_when
-        said.append(f"restart only after {recovery} days at grade 1 or less")
+        said.append(STRICTER_RECOVERY(days=recovery))
     if (
         rule.restart is None
         and other.restart is not None
@@ -431,8 +495,10 @@ def _stricter(rule: Rule, other: Rule, notes: list[str]) -> Rule:
         changes["restart"] = other.restart
         changes["step_up"] = other.step_up
         changes["step_up_after_days"] = other.step_up_after_days
-        said.append(f"restart at {_dose_text(other.restart)}")
-    notes.extend(f"{what} ({other.edition}, {other.source})" for what in said)
+        said.append(STRICTER_RESTART(dose=_dose_text(other.restart)))
+    notes.extend(
+        STRICTER_FROM(what=what, edition=other.edition, source=other.source) for what in said
+    )
     return replace(rule, **changes) if changes else rule  # type: ignore[arg-type]
 
 
@@ -450,19 +516,21 @@ def _restart_path(
         path,
         kind=rule.kind,
         edition=rule.edition,
-        text=f"{rule.text} A restart, if the physician decides on one, follows the grade-3 "
-        f"rule: {path.text}",
+        text=RESTART_PATH_RULE(rule=rule.text, grade_3=path.text),
         source=rule.source,
         gaps=(*rule.gaps, *path.gaps),
     )
-    return merged, (f"a restart follows the grade-3 rule ({three.id})", *notes)
+    return merged, (RESTART_FOLLOWS_GRADE_3(row=three.id), *notes)
 
 
-def _dose_text(dose: DoseRule | None) -> str:
+def _dose_text(dose: DoseRule | None) -> Param:
     assert dose is not None
     if dose.per_m2 is None:
-        return str(dose.fixed)
-    return f"{dose.per_m2} (at most {dose.cap})"
+        assert dose.fixed is not None
+        return dose.fixed
+    if dose.cap is None:
+        return dose.per_m2
+    return DOSE_AT_MOST(dose=dose.per_m2, cap=dose.cap)
 
 
 def _action(
@@ -479,20 +547,19 @@ def _action(
     older = None if from_older else row.older
     reasons = [
         *leads,
-        f"{row.reaction} grade {grade}: {rule.text} ({rule.edition}, {rule.source}).",
+        ROW_RULE(
+            reaction=row.reaction,
+            grade=grade,
+            rule=rule.text,
+            edition=rule.edition,
+            source=rule.source,
+        ),
     ]
     if from_older:
-        reasons.append(
-            f"The current label's rule was NOT RETRIEVED ({row.current_gap}): the older "
-            "rule is applied; confirm against the current label."
-        )
-    reasons.extend(f"Gap: {gap}" for gap in rule.gaps)
+        reasons.append(CURRENT_NOT_RETRIEVED(gap=row.current_gap or ""))
+    reasons.extend(GAP(gap=gap) for gap in rule.gaps)
     if stricter:
-        reasons.append(
-            "The current text is not fully retrieved, so the stricter rule decides: "
-            + "; ".join(stricter)
-            + "."
-        )
+        reasons.append(STRICTER_DECIDES(parts=stricter))
     restart = None if rule.restart is None else _daily_dose(rule.restart, state, "restart")
     warnings = list(_older_beside(rule, older, state))
     onset = state.dose_at_onset
@@ -502,10 +569,7 @@ def _action(
         and onset.value <= restart.value
         and kind is not ActionKind.DISCONTINUE
     ):
-        warnings.append(
-            f"The reaction began at {onset}, not above the restart dose {restart}: restarting "
-            "at that dose does not lower it; check the label's rule for this case."
-        )
+        warnings.append(BEGAN_NOT_ABOVE_RESTART(onset=onset, restart=restart))
     steroid = rule.corticosteroid
     return Action(
         kind=kind,
@@ -535,17 +599,14 @@ def _older_beside(rule: Rule, older: Rule | None, state: CourseState) -> Iterabl
     """The older label's rule, shown beside the current one; flagged where it is stricter."""
     if older is None:
         return
-    yield f"Older label ({older.edition}, {older.source}): {older.text}"
+    yield OLDER_LABEL(edition=older.edition, source=older.source, rule=older.text)
     if older.max_resolution_days is not None and rule.max_resolution_days is None:
-        yield (
-            f"Stricter in the older label: discontinue permanently if the reaction takes more "
-            f"than {older.max_resolution_days} days to resolve."
-        )
+        yield OLDER_STRICTER_RESOLUTION(days=older.max_resolution_days)
     if older.recurrence_discontinues and not rule.recurrence_discontinues:
         if state.earlier_episodes > 0:
-            yield "Stricter in the older label: the reaction has recurred; it says discontinue."
+            yield OLDER_STRICTER_RECURRED()
         else:
-            yield "Stricter in the older label: discontinue permanently if the reaction recurs."
+            yield OLDER_STRICTER_RECURRENCE()
 
 
 def _daily_dose(rule: DoseRule, state: CourseState, field: str) -> McgPerDay:

@@ -18,8 +18,10 @@ units through the pages' catalog, numbers with the reader's decimal sign, the kn
 files' words (water and saline kinds, warnings, steps) through the clinical catalog. The
 web pages make one from the reader's language; without one (the command line, the JSON's
 companions) the sheet is the English it always was, every figure as the recipe has it.
-The check reasons and the expiry's wording the domain writes stay English, marked
-``lang="en"``.
+A check's reason (the domain's sentence, stored as English in the recipe) goes through
+``Words.said``: the web pages read it back in the reader's language
+(``blina.web.sentences``); by default, and where it cannot be, it is the English marked
+``lang="en"``. The expiry's wording the domain writes stays English.
 """
 
 from collections.abc import Callable, Mapping
@@ -29,6 +31,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from blina.domain.pharmacy.recipe import Recipe
 from blina.interop.json.recipe import recipe_to_dict
@@ -58,6 +61,11 @@ def _same(text: str) -> str:
     return text
 
 
+def _english(text: str) -> Markup:
+    """A sentence the domain writes, declared English to the reader's browser."""
+    return Markup('<span lang="en">%s</span>') % text
+
+
 def _printed(at: datetime) -> str:
     return at.isoformat(timespec="minutes")
 
@@ -72,7 +80,8 @@ class Words:
 
     ``gettext`` and ``unit`` are the pages' catalog, ``clinical`` the knowledge files'
     catalog, ``number`` writes a figure, ``moment`` the printing time, ``step`` a
-    preparation step (its code and its English text as stored) in the reader's words.
+    preparation step (its code and its English text as stored) in the reader's words,
+    ``said`` a check's reason (markup: the English marked ``lang="en"`` by default).
     """
 
     language: str = "en"
@@ -82,6 +91,7 @@ class Words:
     unit: Callable[[str], str] = _same
     moment: Callable[[datetime], str] = _printed
     step: Callable[[str, str], str] = _step_as_written
+    said: Callable[[str], Markup] = _english
 
 
 ENGLISH = Words()

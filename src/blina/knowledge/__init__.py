@@ -14,8 +14,10 @@ from blina.domain.body import BodyRules
 from blina.domain.errors import UnknownId
 from blina.domain.pk import PkModel
 from blina.domain.regimens import LabelVersion, Regimen
+from blina.domain.therapies.indication import AgeIndication
 from blina.domain.triage.rulebook import TriageRules
 from blina.knowledge._car_t import CarTKnowledge, load_car_t
+from blina.knowledge._indications import load_age_indications
 from blina.knowledge._loader import load_body_rules, load_regimens, load_sources
 from blina.knowledge._pharmacy import PharmacyReference, load_pharmacy
 from blina.knowledge._pk import load_pk
@@ -40,6 +42,8 @@ class Knowledge:
     pk: PkModel
     therapies: Mapping[str, TherapyFacts]  # beside blinatumomab, by key (therapy_*.toml)
     car_t: CarTKnowledge
+    # each therapy's labelled ages, by therapy key (indications.toml)
+    age_indications: Mapping[str, AgeIndication]
 
     @property
     def label(self) -> LabelVersion:
@@ -61,6 +65,9 @@ def load_knowledge_from(directory: Path) -> Knowledge:
     # Triage's therapies are the knowledge's: a key no therapy file has would never match.
     monitoring = {key: p.periods.monitor_days for key, p in car_t.products.items()}
     check_therapy_keys(triage, therapies, monitoring, "triage.toml")
+    ages = load_age_indications(
+        directory / "indications.toml", sources, [*therapies, *car_t.products]
+    )
     return Knowledge(
         sources=MappingProxyType(sources),
         body_rules=load_body_rules(directory / "body.toml", sources),
@@ -71,6 +78,7 @@ def load_knowledge_from(directory: Path) -> Knowledge:
         pk=load_pk(directory / "pk.toml", sources),
         therapies=MappingProxyType(therapies),
         car_t=car_t,
+        age_indications=MappingProxyType(ages),
     )
 
 

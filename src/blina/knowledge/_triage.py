@@ -11,6 +11,10 @@ the default therapy (so that naming a therapy only adds rules) and a window afte
 infusion only on a rule for cell therapies. ``check_therapy_keys`` then checks the
 therapies against the therapy knowledge. Any problem is a ``KnowledgeError`` naming the
 file and the key path.
+
+About 720 lines: one file's schema and the cross-checks above, which read each other's
+ids (symptoms, groups, levels, therapies); split, every check would take the whole
+schema as its input.
 """
 
 from collections.abc import Iterable, Mapping

@@ -33,7 +33,7 @@ __all__ = [
     "warnings_boxed_first",
 ]
 
-_BODY = ("bsa_m2", "height_cm", "weight_kg")
+_BODY = ("bsa_m2", "height_cm", "weight_kg", "age_years")
 
 INPUTS: Mapping[TherapyKind, tuple[str, ...]] = {
     TherapyKind.CONTINUOUS_INFUSION: (),  # the course planner's own form and /calc/plan

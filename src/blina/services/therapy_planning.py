@@ -9,6 +9,7 @@ missing or impossible one is ``InvalidInput`` naming the field, and so is a fiel
 other kind (a CAR-T input for a drug, a drug's input for a CAR-T journey).
 """
 
+from dataclasses import replace
 from decimal import Decimal
 
 from blina.domain.body import BodyRules, Range, bsa_mosteller
@@ -28,6 +29,7 @@ from blina.domain.therapies.hosted_doses import (
     HostedDoseRequest,
     plan_hosted_doses,
 )
+from blina.domain.therapies.indication import age_warning
 from blina.domain.therapies.inputs import TherapyInputs
 from blina.domain.therapies.model import TherapyPlan
 from blina.domain.units import M2, Cm, Kg
@@ -88,6 +90,18 @@ def therapy_name(knowledge: Knowledge, key: str) -> str:
 
 
 def plan_therapy(knowledge: Knowledge, inputs: TherapyInputs) -> TherapyPlan:
+    """The therapy's plan; its first warning, where the patient's age is not given or
+    lies outside the label's ages, says so (the plan is still made)."""
+    if inputs.age_years is not None:
+        _within("age_years", inputs.age_years, knowledge.body_rules.age_years)
+    plan = _planned(knowledge, inputs)
+    warning = age_warning(knowledge.age_indications[plan.therapy], inputs.age_years)
+    if warning is None:
+        return plan
+    return replace(plan, warnings=(warning, *plan.warnings))
+
+
+def _planned(knowledge: Knowledge, inputs: TherapyInputs) -> TherapyPlan:
     product = knowledge.car_t.products.get(inputs.therapy)
     if product is not None:
         return _cell_journey(knowledge.body_rules, product, inputs)

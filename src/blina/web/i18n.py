@@ -10,8 +10,12 @@ Two domains:
 - ``messages``: the pages' own words (``_("...")`` in the templates and in Python);
 - ``clinical``: the words that come from the knowledge files and reach a patient, a
   family or a nurse: symptom names, severity words, triage levels, instructions, the
-  rules' explanations, precautions and premedication names. Templates translate them with
-  ``clinical(text)``; the domain and the JSON API stay English.
+  rules' explanations, precautions and premedication names, the grading scales' cells
+  and the label's dose-modification rules; and the templates of the sentences the
+  domain writes (``blina.domain.sentences``: a decision's reason, a grading's finding,
+  a do-not-hang reason), whose ``{names}`` the page fills in the reader's format
+  (``blina.web.sentences``, the ``said`` filter). Templates translate knowledge text
+  with ``clinical(text)`` or ``said``; the domain and the JSON API stay English.
 
 A clinical msgid is the English text exactly as the knowledge file has it, not the
 entry's stable id, for three reasons:
@@ -48,6 +52,7 @@ __all__ = [
     "LOCALE_DIR",
     "Gettext",
     "choose_language",
+    "clinical_entries",
     "clinical_gettext_for",
     "clinical_translations",
     "gettext_for",
@@ -188,6 +193,22 @@ def clinical_gettext_for(language: str) -> Gettext:
     clinical catalog has no entry for it."""
     found: Gettext = clinical_translations(language).gettext
     return found
+
+
+@cache
+def clinical_entries(language: str) -> Mapping[str, str]:
+    """msgid -> msgstr of the clinical catalog's translated entries (none is fuzzy): what
+    has a translation, even one spelt as the English ("Pancreatitis", "{value} {unit}")."""
+    path = LOCALE_DIR / language / "LC_MESSAGES" / f"{CLINICAL_DOMAIN}.po"
+    if not path.is_file():
+        return {}
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=language)
+    return {
+        str(m.id): str(m.string)
+        for m in catalog
+        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+    }
 
 
 def choose_language(cookie: str | None, accept_language: str | None) -> str:

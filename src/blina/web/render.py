@@ -22,6 +22,7 @@ from blina.services.errors import NotAuthenticated
 from blina.services.login_limits import LoginLimits
 from blina.services.phones import PHONE_MAX, PHONE_MIN_DIGITS, dialable
 from blina.services.storage import Sessions, read_only
+from blina.web import sentences
 from blina.web.formatting import Formatter, install
 from blina.web.i18n import (
     LANG_COOKIE,
@@ -37,13 +38,15 @@ __all__ = ["TEMPLATE_DIR", "Ctx", "WebState", "context_of", "moment_for", "redir
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
-_ENV = install(
-    Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+_ENV = sentences.install(
+    install(
+        Environment(
+            loader=FileSystemLoader(TEMPLATE_DIR),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
     )
 )
 # A phone number's bounds (its inputs say them) and its tel: link.

@@ -9,9 +9,10 @@ clinical catalog (the knowledge files' words: drug, route, timing, supervision, 
 numbers and units through the reader's ``Formatter``.
 
 A premedication's reason is a sentence the plan writes in English; its few shapes are
-read back here (``_REASONS``) and written through the catalog. A reason in no known shape,
-a do-not-hang reason (the course state's own sentence) and a task stored before the
-figures were kept are shown in the stored English: never a guess.
+read back here (``_REASONS``) and written through the catalog. A reason in no known shape
+and a task stored before the figures were kept are shown in the stored English: never a
+guess. A do-not-hang reason (the course state's own sentence) is read back against the
+domain's sentences (``blina.web.sentences``), else shown as stored.
 """
 
 import re
@@ -105,6 +106,11 @@ def _do_not_hang(p: Mapping[str, str], fmt: "Formatter", _clinical: Gettext) -> 
     reason = p["reason"]
     if reason in _DO_NOT_HANG_REASONS:
         reason = fmt.gettext(_DO_NOT_HANG_REASONS[reason])
+    else:  # the course state's own sentence, as stored: read back, else as stored
+        # imported here: blina.web.sentences imports blina.web.formatting, which imports us
+        from blina.web.sentences import Speaker
+
+        reason = Speaker(fmt).words_or_stored(reason)
     return fmt.gettext("Do not hang bag %(code)s: %(reason)s") % {
         "code": p["code"],
         "reason": reason,

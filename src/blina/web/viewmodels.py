@@ -314,7 +314,7 @@ class GradingRow:
     by: str
     scale: str
     grade: int
-    decisive: tuple[str, ...]
+    decisive: tuple[tuple[str, str], ...]  # (criterion, finding)
     action: str | None
     action_rule: str | None
     needs_confirmation: bool
@@ -336,7 +336,7 @@ def grading_rows(
                 str(graded.get("scale", a.scale)),
                 a.grade,
                 tuple(
-                    f"{c['domain']}: {c['finding']}"
+                    (str(c["domain"]), str(c["finding"]))
                     for c in graded.get("criteria", ())
                     if c.get("decisive")
                 ),
@@ -383,6 +383,7 @@ class LabRow:
     rule: str
     notes: tuple[str, ...]
     by: str
+    findings: tuple[str, ...] = ()  # the criteria's findings, each as stored
 
 
 def lab_rows(
@@ -411,6 +412,7 @@ def lab_rows(
                 "; ".join(str(c["finding"]) for c in criteria),
                 tuple(str(n) for n in graded.get("notes") or ()),
                 names.get(v.assessed_by, str(v.assessed_by)),
+                tuple(str(c["finding"]) for c in criteria),
             )
         )
     return rows

@@ -20,6 +20,7 @@ from blina.interop.worksheet import Words
 from blina.knowledge import Knowledge
 from blina.web.formatting import Formatter
 from blina.web.i18n import Gettext
+from blina.web.sentences import Speaker
 
 __all__ = ["step_writer", "worksheet_words"]
 
@@ -38,6 +39,7 @@ def worksheet_words(fmt: Formatter, clinical: Gettext, knowledge: Knowledge, zon
         unit=fmt.unit,
         moment=lambda at: _stamp(fmt, at, zone),
         step=step_writer(templates, fmt, clinical),
+        said=Speaker(fmt, zone=zone).markup,
     )
 
 

@@ -101,6 +101,11 @@ class TherapyFields(RequestBody):
         default=None, description="BSA in m2; or height_cm with weight_kg (Mosteller)"
     )
     height_cm: BoundedDecimal | None = None
+    age_years: BoundedDecimal | None = Field(
+        default=None,
+        description="Age in years: checked against the label's ages (a plan without it says "
+        "the range was not checked)",
+    )
     weight_kg: BoundedDecimal | None = Field(
         default=None, description="Body weight; weight-based premedication doses use it"
     )

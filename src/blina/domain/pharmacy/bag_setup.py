@@ -22,6 +22,7 @@ from blina.domain.pharmacy.reference import (
     Sourced,
 )
 from blina.domain.pharmacy.site_library import LibraryProblem, SiteBag, SiteLibrary
+from blina.domain.sentences import Template
 from blina.domain.units import Hours, Kg, Ml, MlPerHour
 
 __all__ = ["BagSetup", "resolve_bag"]
@@ -57,6 +58,17 @@ class BagSetup:
         if ref is not None and weight.value >= ref.min_weight.value:
             return Sourced(ref.volume, ref.source)
         return self.site_saline
+
+
+# The rate's check reasons (``blina.domain.sentences``).
+RATE_CONFIRMED = Template(
+    "{rate} for {hours}-h bags rests on a single source; the validated site library {site} "
+    "confirms it"
+)
+RATE_UNVERIFIED = Template(
+    "{rate} for {hours}-h bags is not verified: {note}; a {hours}-h bag is made only from a "
+    "validated site library that confirms the rate from the current label"
+)
 
 
 def resolve_bag(
@@ -162,8 +174,7 @@ def _resolve_rate(
                 Check(
                     CheckLevel.OK,
                     "rate-confirmed-by-site",
-                    f"{ref.rate.value} mL/h for {ref.hours}-h bags rests on a single source;"
-                    f" the validated site library {site.name!r} confirms it",
+                    RATE_CONFIRMED(rate=ref.rate, hours=ref.hours, site=repr(site.name)),
                     source,
                 )
             )
@@ -173,9 +184,7 @@ def _resolve_rate(
                 Check(
                     CheckLevel.HARD,
                     "rate-unverified",
-                    f"{ref.rate.value} mL/h for {ref.hours}-h bags is not verified:"
-                    f" {ref.rate_note}; a {ref.hours}-h bag is made only from a validated"
-                    f" site library that confirms the rate from the current label",
+                    RATE_UNVERIFIED(rate=ref.rate, hours=ref.hours, note=str(ref.rate_note)),
                     source,
                 )
             )

@@ -19,11 +19,39 @@ from blina.domain.pharmacy.reference import (
     Storage,
 )
 from blina.domain.pharmacy.site_library import SiteBag, SiteLibrary
+from blina.domain.sentences import Template
 from blina.domain.units import Hours
 
 __all__ = ["Expiry", "bag_expiry"]
 
-_STORED = {Storage.ROOM_TEMPERATURE: "at room temperature", Storage.REFRIGERATED: "refrigerated"}
+
+# Why a beyond-use time is missing, for each item and storage (``blina.domain.sentences``).
+NO_STABILITY_BAG_ROOM = Template(
+    "no beyond-use time for the prepared bag ({hours}-h bag) at room temperature: the "
+    "reference has no current value and the site library {site} gives none; take it from "
+    "the current label before dispensing"
+)
+NO_STABILITY_BAG_COLD = Template(
+    "no beyond-use time for the prepared bag ({hours}-h bag) refrigerated: the reference has "
+    "no current value and the site library {site} gives none; take it from the current label "
+    "before dispensing"
+)
+NO_STABILITY_VIAL_ROOM = Template(
+    "no beyond-use time for the reconstituted vial ({hours}-h bag) at room temperature: the "
+    "reference has no current value and the site library {site} gives none; take it from "
+    "the current label before dispensing"
+)
+NO_STABILITY_VIAL_COLD = Template(
+    "no beyond-use time for the reconstituted vial ({hours}-h bag) refrigerated: the "
+    "reference has no current value and the site library {site} gives none; take it from "
+    "the current label before dispensing"
+)
+_NO_STABILITY = {
+    (StabilityItem.PREPARED_BAG, Storage.ROOM_TEMPERATURE): NO_STABILITY_BAG_ROOM,
+    (StabilityItem.PREPARED_BAG, Storage.REFRIGERATED): NO_STABILITY_BAG_COLD,
+    (StabilityItem.RECONSTITUTED_VIAL, Storage.ROOM_TEMPERATURE): NO_STABILITY_VIAL_ROOM,
+    (StabilityItem.RECONSTITUTED_VIAL, Storage.REFRIGERATED): NO_STABILITY_VIAL_COLD,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +101,12 @@ def bag_expiry(
     for item in StabilityItem:
         for storage in Storage:
             entry = rules.get((item, storage))
-            what = f"{item.value.replace('-', ' ')} ({ref.hours}-h bag)"
             if entry is None:
                 found.append(
                     Check(
                         CheckLevel.SOFT,
                         "stability-missing",
-                        f"no beyond-use time for the {what} {_STORED[storage]}: the reference"
-                        f" has no current value and the site library {site.name!r} gives none;"
-                        " take it from the current label before dispensing",
+                        _NO_STABILITY[item, storage](hours=ref.hours, site=repr(site.name)),
                         reference.missing_stability_source,
                     )
                 )

@@ -14,9 +14,16 @@ from blina.domain.checks import Check, CheckLevel, CheckReport
 from blina.domain.errors import InvalidInput
 from blina.domain.pharmacy.reference import LabelDoseRules, ReferenceBag
 from blina.domain.pharmacy.site_library import CareArea
+from blina.domain.sentences import Template
 from blina.domain.units import M2, Kg, McgPerDay, McgPerM2PerDay
 
 __all__ = ["Prescription", "check_prescription", "prescribe"]
+
+# How a prescription is described in its checks (``blina.domain.sentences``).
+DAILY_DOSE = Template("{dose}")
+PER_M2_DOSE = Template("{per_m2} x {bsa} = {dose}")
+PER_M2_DOSE_CAPPED = Template("{per_m2} x {bsa} = {dose}, capped")
+WITHIN_LABEL = Template("{prescription} is within the label's dose limits")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +43,9 @@ class Prescription:
 
     def describe(self) -> str:
         if self.per_m2 is None or self.bsa is None:
-            return f"{self.dose.value} mcg/day"
-        cap = ", capped" if self.capped else ""
-        return (
-            f"{self.per_m2.value} mcg/m2/day x {self.bsa.value} m2 = {self.dose.value} mcg/day{cap}"
-        )
+            return DAILY_DOSE(dose=self.dose)
+        said = PER_M2_DOSE_CAPPED if self.capped else PER_M2_DOSE
+        return said(per_m2=self.per_m2, bsa=self.bsa, dose=self.dose)
 
 
 def prescribe(
@@ -117,7 +122,7 @@ def check_prescription(
             Check(
                 CheckLevel.OK,
                 "prescription-within-label",
-                f"{prescription.describe()} is within the label's dose limits",
+                WITHIN_LABEL(prescription=prescription.describe()),
                 rules.max_dose_source,
             )
         )

@@ -28,6 +28,7 @@ from blina.domain.pharmacy.reference import Advisory, Sourced, VialSpec
 from blina.domain.pharmacy.resolution import ResolvedLibrary
 from blina.domain.pharmacy.site_library import SiteLibrary
 from blina.domain.rounding import measurable_step, round_reported, round_volume_ml, vials_needed
+from blina.domain.sentences import Template
 from blina.domain.units import Hours, Mcg, McgPerDay, McgPerMl, Ml, MlPerHour
 
 __all__ = [
@@ -363,39 +364,76 @@ def _benzyl_alcohol_load(
     )
 
 
+# The recipe's check reasons (``blina.domain.sentences``).
+NO_BENZYL_CONTENT = Template(
+    "the benzyl alcohol load of this preserved bag is not checked: the site library {site} "
+    "gives no benzyl alcohol content of its preserved saline; check it against the preserved "
+    "saline used"
+)
+NO_BENZYL_LIMIT = Template(
+    "the benzyl alcohol load of this preserved bag is not checked: the site library {site} "
+    "gives no limit; check it against the preserved saline used"
+)
+BENZYL_LOAD = Template("{load} mg/kg/day of benzyl alcohol")
+BENZYL_ABOVE = Template(
+    "{load} is above the site's limit of {cap} mg/kg/day: use preservative-free saline and a "
+    "shorter bag"
+)
+BENZYL_NEAR = Template("{load} is {percent} % of the site's limit of {cap} mg/kg/day")
+BENZYL_WITHIN = Template("{load}, within the site's limit of {cap} mg/kg/day")
+DELIVERS = Template(
+    "the bag delivers {delivered} mcg/day for {dose} mcg/day prescribed ({deviation} %; site "
+    "tolerance {tolerance} %)"
+)
+OUTSIDE_TOLERANCE = Template("{figures}: outside the site tolerance")
+OVERFILL = Template(
+    "the bag holds {total} mL and infuses {infuse} mL, leaving {left} mL: less than the "
+    "{priming} mL the site needs to prime the line"
+)
+NO_BASE_SALINE = Template(
+    "no base saline volume for a {hours}-h bag under {weight} kg: the reference gives "
+    "{volume} mL only from {weight} kg and the site library {site} gives none"
+)
+NO_DRUG_VOLUME = Template(
+    "no drug volume can deliver this dose from a {hours}-h bag at its rate: the dose is at or "
+    "above what undiluted drug would give"
+)
+NOT_MEASURABLE = Template(
+    "the drug volume {volume} mL is more than the largest volume the site library measures "
+    "({largest} mL)"
+)
+
+
 def _benzyl_alcohol_check(load: Decimal | None, site: SiteLibrary) -> Check:
     limit = site.benzyl_alcohol
     if load is None or limit is None:
-        missing = "benzyl alcohol content of its preserved saline" if load is None else "limit"
+        said = NO_BENZYL_CONTENT if load is None else NO_BENZYL_LIMIT
         return Check(
             CheckLevel.SOFT,
             "benzyl-alcohol-not-checked",
-            f"the benzyl alcohol load of this preserved bag is not checked: the site library "
-            f"{site.name!r} gives no {missing}; check it against the preserved saline used",
+            said(site=repr(site.name)),
             site.source,
         )
-    shown = f"{round_reported(load)} mg/kg/day of benzyl alcohol"
+    shown = BENZYL_LOAD(load=round_reported(load))
     cap = limit.limit_mg_per_kg_per_day
     if load > cap:
         return Check(
             CheckLevel.HARD,
             "benzyl-alcohol-above-limit",
-            f"{shown} is above the site's limit of {cap} mg/kg/day: use preservative-free "
-            f"saline and a shorter bag",
+            BENZYL_ABOVE(load=shown, cap=cap),
             limit.source,
         )
     if load * _HUNDRED >= cap * limit.soft_from_percent:
         return Check(
             CheckLevel.SOFT,
             "benzyl-alcohol-near-limit",
-            f"{shown} is {round_reported(load * _HUNDRED / cap)} % of the site's limit of "
-            f"{cap} mg/kg/day",
+            BENZYL_NEAR(load=shown, percent=round_reported(load * _HUNDRED / cap), cap=cap),
             limit.source,
         )
     return Check(
         CheckLevel.OK,
         "benzyl-alcohol-within-limit",
-        f"{shown}, within the site's limit of {cap} mg/kg/day",
+        BENZYL_WITHIN(load=shown, cap=cap),
         limit.source,
     )
 
@@ -406,16 +444,18 @@ def _blocked(found: list[Check]) -> bool:
 
 def _tolerance_check(delivered: Decimal, dose: Decimal, site: SiteLibrary) -> Check:
     deviation = (delivered - dose) * _HUNDRED / dose
-    figures = (
-        f"the bag delivers {round_reported(delivered)} mcg/day for {dose} mcg/day prescribed"
-        f" ({round_reported(deviation):+} %; site tolerance {site.tolerance_percent} %)"
+    figures = DELIVERS(
+        delivered=round_reported(delivered),
+        dose=dose,
+        deviation=f"{round_reported(deviation):+}",
+        tolerance=site.tolerance_percent,
     )
     if abs(deviation) <= site.tolerance_percent:
         return Check(CheckLevel.OK, "delivered-within-tolerance", figures, site.source)
     return Check(
         CheckLevel.HARD,
         "delivered-outside-tolerance",
-        f"{figures}: outside the site tolerance",
+        OUTSIDE_TOLERANCE(figures=figures),
         site.source,
     )
 
@@ -424,8 +464,7 @@ def _overfill_check(total: Decimal, infuse: Decimal, site: SiteLibrary) -> Check
     return Check(
         CheckLevel.HARD,
         "overfill-below-priming",
-        f"the bag holds {total} mL and infuses {infuse} mL, leaving {total - infuse} mL:"
-        f" less than the {site.priming.value} mL the site needs to prime the line",
+        OVERFILL(total=total, infuse=infuse, left=total - infuse, priming=site.priming.value),
         site.source,
     )
 
@@ -436,9 +475,12 @@ def _missing_saline_for_weight(bag: BagSetup, library: ResolvedLibrary) -> Check
     return Check(
         CheckLevel.HARD,
         "missing-base-saline",
-        f"no base saline volume for a {bag.hours}-h bag under {ref.min_weight.value} kg: the"
-        f" reference gives {ref.volume.value} mL only from {ref.min_weight.value} kg and the"
-        f" site library {library.site.name!r} gives none",
+        NO_BASE_SALINE(
+            hours=bag.hours,
+            weight=ref.min_weight.value,
+            volume=ref.volume.value,
+            site=repr(library.site.name),
+        ),
         library.reference.missing_preparation_source,
     )
 
@@ -446,16 +488,10 @@ def _missing_saline_for_weight(bag: BagSetup, library: ResolvedLibrary) -> Check
 def _unmeasurable(exact: Decimal, bag: BagSetup, library: ResolvedLibrary) -> Check:
     site = library.site
     if exact <= 0:
-        reason = (
-            f"no drug volume can deliver this dose from a {bag.hours}-h bag at its rate:"
-            " the dose is at or above what undiluted drug would give"
-        )
+        reason = NO_DRUG_VOLUME(hours=bag.hours)
     else:
         largest = site.measurable[-1].up_to_ml
-        reason = (
-            f"the drug volume {round_reported(exact)} mL is more than the largest volume the"
-            f" site library measures ({largest} mL)"
-        )
+        reason = NOT_MEASURABLE(volume=round_reported(exact), largest=largest)
     return Check(CheckLevel.HARD, "drug-volume-not-measurable", reason, site.source)
 
 

@@ -20,6 +20,7 @@ from blina.domain.pharmacy.label_rows import index_label_rows
 from blina.domain.pharmacy.prescription import Prescription
 from blina.domain.pharmacy.reference import LabelDoseRules, PharmacyReference, VialSpec
 from blina.domain.pharmacy.site_library import LabelRow, LibraryProblem, SiteBag, SiteLibrary
+from blina.domain.sentences import Template
 from blina.domain.units import Ml
 
 __all__ = ["ResolvedLibrary", "resolve_library"]
@@ -52,6 +53,11 @@ class ResolvedLibrary:
             if low is not None and high is not None and low.value <= rx.bsa.value <= high.value:
                 return row
         return None
+
+
+# The site library's check reasons (``blina.domain.sentences``).
+LIBRARY_VALIDATED = Template("site library {site} ({version}) {validation}")
+LIBRARY_NOT_VALIDATED = Template("the site library {site} is not validated: {problem}")
 
 
 def resolve_library(
@@ -121,7 +127,11 @@ def _library_checks(
             Check(
                 CheckLevel.OK,
                 "library-validated",
-                f"site library {site.name!r} ({site.version}) {site.validation.describe()}",
+                LIBRARY_VALIDATED(
+                    site=repr(site.name),
+                    version=site.version,
+                    validation=site.validation.describe(),
+                ),
                 site.source,
             )
         )
@@ -130,7 +140,7 @@ def _library_checks(
             Check(
                 CheckLevel.HARD,
                 "library-not-validated",
-                f"the site library {site.name!r} is not validated: {problem}",
+                LIBRARY_NOT_VALIDATED(site=repr(site.name), problem=problem),
                 site.source,
             )
         )

@@ -15,6 +15,7 @@ from decimal import Decimal
 from blina.domain.checks import Check, CheckLevel
 from blina.domain.pharmacy.reference import StabilityRule
 from blina.domain.rounding import MeasurableStep, VolumeRounding
+from blina.domain.sentences import Template
 from blina.domain.units import M2, McgPerDay, McgPerM2PerDay, Ml, MlPerHour
 
 __all__ = [
@@ -30,6 +31,9 @@ __all__ = [
 ]
 
 DEMO_STAMP = "demo library: not for clinical use"
+
+# How a site library's validation is described (``blina.domain.sentences``).
+VALIDATED_BY = Template("validated by {pharmacists} on {on}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +57,8 @@ class Validation:
         return None
 
     def describe(self) -> str:
-        return f"validated by {' and '.join(self.pharmacists)} on {self.validated_on}"
+        names = " and ".join(self.pharmacists)  # the clinic's own names, as entered
+        return VALIDATED_BY(pharmacists=names, on=self.validated_on or "None")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from blina.domain.course_plan import CoursePlan
+from blina.domain.sentences import duration_words
 
 __all__ = [
     "CourseStatus",
@@ -78,14 +79,4 @@ def duration_text(duration: timedelta) -> str:
     >>> duration_text(timedelta(days=2, hours=6)), duration_text(timedelta(minutes=30))
     ('2 days 6 h', '30 min')
     """
-    minutes = int(duration.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = []
-    if days:
-        parts.append(f"{days} day{'s' if days != 1 else ''}")
-    if hours:
-        parts.append(f"{hours} h")
-    if mins or not parts:
-        parts.append(f"{mins} min")
-    return " ".join(parts)
+    return duration_words(duration)

@@ -24,14 +24,10 @@ from blina.domain.modifications import (
     InterruptionRules,
 )
 from blina.domain.regimens import Regimen
-from blina.domain.replanning.decisions import (
-    Decision,
-    DecisionKind,
-    DecisionLevel,
-    duration_text,
-)
+from blina.domain.replanning.decisions import Decision, DecisionKind, DecisionLevel
 from blina.domain.replanning.events import Discontinuation, Event, Interruption, Restart
 from blina.domain.replanning.ledger import DAY
+from blina.domain.sentences import Template
 from blina.domain.units import McgPerDay
 
 __all__ = [
@@ -53,11 +49,38 @@ _KIND_OF_ACTION = {
     ActionKind.DISCONTINUE: DecisionKind.DISCONTINUE,
 }
 
-_STOPPED_WITHOUT_A_RULE = (
+_STOPPED_WITHOUT_A_RULE = Template(
     "The infusion was stopped as recorded; the label does not ask for an interruption at"
     " this grade, so the restart (at the dose before the interruption) is the care team's"
     " decision."
 )
+GIVE_CORTICOSTEROID = Template("Give {drug} {dose} per dose: {how}.")
+RESTART_WHEN = Template("Restart when {condition}.")
+DISCONTINUE_UNLESS_RESTARTED = Template(
+    "Discontinue permanently unless the physician decides to restart and records "
+    "why; a restart follows the grade-3 rule, never sooner or at a higher dose."
+)
+TOOK_TOO_LONG = Template(
+    "{cause} grade {grade} took {took} to resolve, more than the {days} days the rule "
+    "allows: discontinue permanently."
+)
+RESOLUTION_ASSUMED = Template(
+    "No resolution time was logged: it is taken as the restart minus the recovery days "
+    "the rule asks for (the latest the log allows)."
+)
+OLDER_LABEL_LIMIT = Template("This limit is the older label's: confirm against the current label.")
+RESTART_REFUSED = Template("Restart refused: the course was discontinued at {at}.")
+TOOK_LONGER_THAN_OLDER = Template(
+    "{cause} grade {grade} took {took} to resolve. The older label ({edition}) "
+    "discontinues permanently after {days} days; the current label's wording for "
+    "this was NOT RETRIEVED. Confirm before restarting and record why."
+)
+OPEN_TOO_LONG = Template(
+    "{cause} grade {grade}: no restart logged within the {days} days the rule allows "
+    "for it to resolve: discontinue permanently."
+)
+DISCONTINUED_BY_LOG = Template("Discontinued by the event log: {reason}.")
+NOT_APPLIED = Template("Not applied: the course ended at {at}.")
 
 
 def decision_level(action: Action, *, discontinues: bool) -> DecisionLevel:
@@ -104,26 +127,24 @@ def interruption_decision(event: Interruption, action: Action) -> Decision:
         assert rule.corticosteroid is not None
         steroid = rule.corticosteroid
         reasons.append(
-            f"Give {steroid.drug} {action.corticosteroid_dose} per dose: {steroid.text}."
+            GIVE_CORTICOSTEROID(
+                drug=steroid.drug, dose=action.corticosteroid_dose, how=steroid.text
+            )
         )
     if action.kind is not ActionKind.DISCONTINUE and rule is not None and rule.resume_when:
-        reasons.append(f"Restart when {rule.resume_when}.")
+        reasons.append(RESTART_WHEN(condition=rule.resume_when))
     reasons.extend(action.warnings)
     level = decision_level(action, discontinues=action.kind is ActionKind.DISCONTINUE)
     if action.kind is ActionKind.CONSIDER_DISCONTINUATION:
         # Discontinue, unless the physician decides to restart (on the grade-3 path).
         level = DecisionLevel.HARD
-        reasons.insert(
-            0,
-            "Discontinue permanently unless the physician decides to restart and records "
-            "why; a restart follows the grade-3 rule, never sooner or at a higher dose.",
-        )
+        reasons.insert(0, DISCONTINUE_UNLESS_RESTARTED())
     kind = _KIND_OF_ACTION[action.kind]
     if kind is DecisionKind.CONTINUE:
         # The log says the infusion was stopped: the first word says so, even where
         # the label would have let it run.
         kind = DecisionKind.INTERRUPT
-        reasons.insert(0, _STOPPED_WITHOUT_A_RULE)
+        reasons.insert(0, _STOPPED_WITHOUT_A_RULE())
     return Decision(event.at, kind, tuple(reasons), action.source, level)
 
 
@@ -152,17 +173,15 @@ def too_long(
     if limit is None or took <= limit:
         return None
     limit_at = interruption.at + limit
-    reasons = [
-        f"{interruption.cause} grade {interruption.grade} took {duration_text(took)} to "
-        f"resolve, more than the {limit.days} days the rule allows: discontinue permanently.",
+    reasons: list[str] = [
+        TOOK_TOO_LONG(
+            cause=interruption.cause, grade=interruption.grade, took=took, days=limit.days
+        ),
     ]
     if assumed:
-        reasons.append(
-            "No resolution time was logged: it is taken as the restart minus the recovery days "
-            "the rule asks for (the latest the log allows)."
-        )
+        reasons.append(RESOLUTION_ASSUMED())
     if action.from_older:
-        reasons.append("This limit is the older label's: confirm against the current label.")
+        reasons.append(OLDER_LABEL_LIMIT())
     return (
         Decision(
             limit_at,
@@ -174,7 +193,7 @@ def too_long(
         Decision(
             at,
             DecisionKind.REFUSE,
-            (f"Restart refused: the course was discontinued at {limit_at.isoformat()}.",),
+            (RESTART_REFUSED(at=limit_at),),
             action.source,
             DecisionLevel.HARD,
         ),
@@ -194,10 +213,13 @@ def older_limit(
         at,
         DecisionKind.CONSIDER_DISCONTINUATION,
         (
-            f"{interruption.cause} grade {interruption.grade} took {duration_text(took)} to "
-            f"resolve. The older label ({older.edition}) discontinues permanently "
-            f"after {older.max_resolution_days} days; the current label's wording for "
-            "this was NOT RETRIEVED. Confirm before restarting and record why.",
+            TOOK_LONGER_THAN_OLDER(
+                cause=interruption.cause,
+                grade=interruption.grade,
+                took=took,
+                edition=older.edition,
+                days=older.max_resolution_days,
+            ),
         ),
         older.source,
         DecisionLevel.SOFT,
@@ -213,11 +235,7 @@ def open_too_long(interruption: Interruption, action: Action, now: datetime) -> 
     return Decision(
         interruption.at + limit,
         DecisionKind.DISCONTINUE,
-        (
-            f"{interruption.cause} grade {interruption.grade}: no restart logged within "
-            f"the {limit.days} days the rule allows for it to resolve: discontinue "
-            "permanently.",
-        ),
+        (OPEN_TOO_LONG(cause=interruption.cause, grade=interruption.grade, days=limit.days),),
         action.source,
         DecisionLevel.SOFT if action.needs_confirmation else DecisionLevel.INFO,
     )
@@ -230,7 +248,7 @@ def discontinued_by_log(event: Discontinuation) -> Decision:
     return Decision(
         event.at,
         DecisionKind.DISCONTINUE,
-        (f"Discontinued by the event log: {event.reason}.",),
+        (DISCONTINUED_BY_LOG(reason=event.reason),),
         "event-log",
         DecisionLevel.INFO,
     )
@@ -241,7 +259,7 @@ def not_applied(event: Event, ended_at: datetime, rules: InterruptionRules) -> D
     return Decision(
         event.at,
         DecisionKind.REFUSE,
-        (f"Not applied: the course ended at {ended_at.isoformat()}.",),
+        (NOT_APPLIED(at=ended_at),),
         rules.same_cycle_source,
         DecisionLevel.HARD,
     )

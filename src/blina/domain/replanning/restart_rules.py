@@ -24,14 +24,10 @@ from blina.domain.body import AgeGroup, BodySize
 from blina.domain.course_plan import PremedicationDose, premedication_dose
 from blina.domain.modifications import Action, InterruptionRules
 from blina.domain.regimens import PremedTrigger, Regimen
-from blina.domain.replanning.decisions import (
-    Decision,
-    DecisionKind,
-    DecisionLevel,
-    duration_text,
-)
+from blina.domain.replanning.decisions import Decision, DecisionKind, DecisionLevel
 from blina.domain.replanning.events import Interruption, Restart
 from blina.domain.replanning.ledger import DAY, Cap, CycleRun, StepUp
+from blina.domain.sentences import Sentence, Template
 from blina.domain.units import McgPerDay
 
 __all__ = [
@@ -54,6 +50,84 @@ __all__ = [
 # --- the restart ------------------------------------------------------------------------------
 
 
+# The sentences of the restart's decisions (``blina.domain.sentences``).
+AFTER_RESOLVED = Template("{span} after the reaction resolved")
+AFTER_INTERRUPTION = Template("{span} after the interruption")
+BOTH = Template("{first} and {second}")
+TOO_EARLY = Template(
+    "A restart at {at} is earlier than the label allows ({why}): planned at {earliest}."
+)
+SAME_CYCLE = Template(
+    "Interruption of {pause} (at most {days} days): cycle {cycle} continues to "
+    "{infusion_days} infusion days in total ({given} given, {to_go} to go)."
+)
+STOOD_STILL = Template(
+    "No bag ran for {delay} from {due} (the bag was hung after its time): cycle {cycle} "
+    "continues to {infusion_days} infusion days in total ({given} given, {to_go} to go); "
+    "the bags after it move with it."
+)
+LONG_PAUSE = Template(
+    "No bag ran for {delay} from {due} (more than {days} days): record the interruption "
+    "and the restart so the label's rule for a long interruption applies; the plan is not "
+    "moved until then."
+)
+NEW_CYCLE = Template(
+    "Interruption of {pause} (more than {days} days): a new cycle starts, cycle {cycle} "
+    "({phase}); the interrupted cycle counts as given."
+)
+COURSE_ENDS = Template(
+    "Interruption of {pause} (more than {days} days): the label starts a new cycle, but "
+    "the plan has no cycle after cycle {cycle}. The course ends here; the prescriber "
+    "decides what follows."
+)
+REGIMEN_DOSE_HERE = Template("the regimen's dose at this point of the cycle is {dose}")
+RULE_RESTARTS_AT = Template("the rule restarts at {dose}")
+EARLIER_RESTART_HOLDS = Template("the earlier restart's {dose} still holds")
+RESTART_AT = Template("Restart at {dose}: {why}.")
+ABOVE_THE_STEP = Template(
+    "The logged restart dose {dose} is above the label's step for the situation, "
+    "{allowed} ({why}): {allowed} is planned."
+)
+STEP_UP_AFTER = Template("Step up to {dose} after {span} of infusion without recurrence.")
+HELD_BELOW = Template(
+    "Below the regimen's dose and no step-up rule: held until the regimen's next step or "
+    "the end of the cycle."
+)
+SHORT_PAUSE = Template(
+    "Interruption of {pause} (under {hours} h): the label asks for no restart "
+    "premedication or supervision."
+)
+BEFORE_RESTARTING = Template("before restarting after an interruption of {pause}")
+SUPERVISED_RESTART = Template(
+    "Restart after an interruption of {pause} (at least {hours} h): under "
+    "healthcare-professional supervision or in hospital."
+)
+PREMEDICATION = Template("{drug} {dose} {route}, {timing}: {reason}.")
+NO_ADULT_RESTART_PREMEDICATION = Template(
+    "No premedication rule of {regimen} applies on restart to an adult patient in cycle {cycle}."
+)
+SHOWN_BESIDE = Template("Shown beside: {text}")
+NO_CHILD_RESTART_PREMEDICATION = Template(
+    "No premedication rule of {regimen} applies on restart to a child in cycle {cycle}; "
+    "the prescriber decides."
+)
+STEP_UP_OFFER = Template(
+    "Cycle {cycle} was interrupted before its step-up: the patient never reached the full "
+    "dose. The new cycle starts at {full}, as the label says; the physician may repeat the "
+    "step-up instead (record the restart at {first}): blina then steps up to {full} after "
+    "{span}, as in cycle {cycle}."
+)
+REPEATED_STEP_UP = Template(
+    "Restart at {first}: the physician repeats cycle {cycle}'s step-up; step up to {full} "
+    "after {span} of infusion."
+)
+REPEATS_STEP_UP_REASON = Template(
+    "before the first dose of cycle {cycle}, which repeats cycle {repeats}'s step-up "
+    "(premedicated as cycle {repeats})"
+)
+STEPPED_UP = Template("{span} at {before} without recurrence: step up to {after}.")
+
+
 def earliest_restart(
     restart: Restart, interruption: Interruption, action: Action
 ) -> tuple[datetime, Decision | None]:
@@ -61,22 +135,25 @@ def earliest_restart(
     the hard decision that says so)."""
     earliest = restart.at
     resolved = restart.resolved_at
-    why = []
+    why: list[Sentence] = []
     recovery, minimum = action.min_recovery, action.min_restart_after
     if recovery is not None and resolved is not None and resolved + recovery > earliest:
         earliest = resolved + recovery
-        why.append(f"{duration_text(recovery)} after the reaction resolved")
+        why.append(AFTER_RESOLVED(span=recovery))
     if minimum is not None and interruption.at + minimum > earliest:
         earliest = interruption.at + minimum
-        why.append(f"{duration_text(minimum)} after the interruption")
+        why.append(AFTER_INTERRUPTION(span=minimum))
     if earliest == restart.at:
         return earliest, None
     return earliest, Decision(
         restart.at,
         DecisionKind.REFUSE,
         (
-            f"A restart at {restart.at.isoformat()} is earlier than the label allows "
-            f"({' and '.join(why)}): planned at {earliest.isoformat()}.",
+            TOO_EARLY(
+                at=restart.at,
+                why=why[0] if len(why) == 1 else BOTH(first=why[0], second=why[1]),
+                earliest=earliest,
+            ),
         ),
         action.source,
         DecisionLevel.HARD,
@@ -90,10 +167,14 @@ def same_cycle(pause: timedelta, at: datetime, run: CycleRun, rules: Interruptio
         at,
         DecisionKind.CONTINUE_CYCLE,
         (
-            f"Interruption of {duration_text(pause)} (at most {rules.same_cycle_max_days} "
-            f"days): cycle {run.spec.number} continues to {run.spec.infusion_days} "
-            f"infusion days in total ({duration_text(run.infused)} given, "
-            f"{duration_text(run.remaining)} to go).",
+            SAME_CYCLE(
+                pause=pause,
+                days=rules.same_cycle_max_days,
+                cycle=run.spec.number,
+                infusion_days=run.spec.infusion_days,
+                given=run.infused,
+                to_go=run.remaining,
+            ),
         ),
         rules.same_cycle_source,
     )
@@ -108,10 +189,14 @@ def stood_still(
         due,
         DecisionKind.CONTINUE_CYCLE,
         (
-            f"No bag ran for {duration_text(delay)} from {due.isoformat()} (the bag was hung "
-            f"after its time): cycle {run.spec.number} continues to {run.spec.infusion_days} "
-            f"infusion days in total ({duration_text(run.infused)} given, "
-            f"{duration_text(run.remaining)} to go); the bags after it move with it.",
+            STOOD_STILL(
+                delay=delay,
+                due=due,
+                cycle=run.spec.number,
+                infusion_days=run.spec.infusion_days,
+                given=run.infused,
+                to_go=run.remaining,
+            ),
         ),
         rules.same_cycle_source,
     )
@@ -123,11 +208,7 @@ def long_pause(delay: timedelta, due: datetime, rules: InterruptionRules) -> Dec
     return Decision(
         due,
         DecisionKind.INTERRUPT,
-        (
-            f"No bag ran for {duration_text(delay)} from {due.isoformat()} (more than "
-            f"{rules.same_cycle_max_days} days): record the interruption and the restart so "
-            "the label's rule for a long interruption applies; the plan is not moved until then.",
-        ),
+        (LONG_PAUSE(delay=delay, due=due, days=rules.same_cycle_max_days),),
         rules.same_cycle_source,
         DecisionLevel.SOFT,
     )
@@ -139,9 +220,12 @@ def new_cycle(pause: timedelta, at: datetime, run: CycleRun, rules: Interruption
         at,
         DecisionKind.NEW_CYCLE,
         (
-            f"Interruption of {duration_text(pause)} (more than {rules.same_cycle_max_days} "
-            f"days): a new cycle starts, cycle {run.spec.number} ({run.spec.phase}); "
-            "the interrupted cycle counts as given.",
+            NEW_CYCLE(
+                pause=pause,
+                days=rules.same_cycle_max_days,
+                cycle=run.spec.number,
+                phase=run.spec.phase,
+            ),
         ),
         rules.same_cycle_source,
     )
@@ -154,12 +238,7 @@ def course_ends(
     return Decision(
         at,
         DecisionKind.END_COURSE,
-        (
-            f"Interruption of {duration_text(pause)} (more than {rules.same_cycle_max_days} "
-            f"days): the label starts a new cycle, but the plan has no cycle after cycle "
-            f"{run.spec.number}. The course ends here; the prescriber decides what "
-            "follows.",
-        ),
+        (COURSE_ENDS(pause=pause, days=rules.same_cycle_max_days, cycle=run.spec.number),),
         rules.same_cycle_source,
         DecisionLevel.SOFT,
     )
@@ -184,38 +263,30 @@ def restart_dose(
     in the cycle).
     """
     allowed = base
-    why = [f"the regimen's dose at this point of the cycle is {base}"]
+    why = [REGIMEN_DOSE_HERE(dose=base)]
     if action.restart_dose is not None and action.restart_dose.value < allowed.value:
         allowed = action.restart_dose
-        why.append(f"the rule restarts at {action.restart_dose}")
+        why.append(RULE_RESTARTS_AT(dose=action.restart_dose))
     if prior is not None and prior.dose.value < allowed.value:
         allowed = prior.dose
-        why.append(f"the earlier restart's {prior.dose} still holds")
+        why.append(EARLIER_RESTART_HOLDS(dose=prior.dose))
     dose = allowed if requested is None else requested
     level = DecisionLevel.INFO
-    reasons = [f"Restart at {dose}: {'; '.join(why)}."]
+    reasons: list[str] = [RESTART_AT(dose=dose, why=tuple(why))]
     if dose.value > allowed.value:
-        reasons = [
-            f"The logged restart dose {dose} is above the label's step for the situation, "
-            f"{allowed} ({'; '.join(why)}): {allowed} is planned."
-        ]
+        reasons = [ABOVE_THE_STEP(dose=dose, allowed=allowed, why=tuple(why))]
         dose = allowed
         level = DecisionLevel.HARD
     cap: Cap | None = None
     if action.step_up_after is not None and action.restart_dose is not None:
         cap = Cap(dose, total + action.step_up_after, action)
-        reasons.append(
-            f"Step up to {action.step_up_dose} after {duration_text(action.step_up_after)} of "
-            "infusion without recurrence."
-        )
+        assert action.step_up_dose is not None
+        reasons.append(STEP_UP_AFTER(dose=action.step_up_dose, span=action.step_up_after))
     elif prior is not None:
         cap = Cap(dose, prior.until, prior.action)
     elif dose.value < base.value:
         cap = Cap(dose, next_step, None)
-        reasons.append(
-            "Below the regimen's dose and no step-up rule: held until the regimen's next step "
-            "or the end of the cycle."
-        )
+        reasons.append(HELD_BELOW())
     return cap, Decision(at, DecisionKind.RESTART, tuple(reasons), action.source, level)
 
 
@@ -241,16 +312,12 @@ def restart_care(
             Decision(
                 at,
                 DecisionKind.RESTART,
-                (
-                    f"Interruption of {duration_text(pause)} (under "
-                    f"{rules.restart_care_min_hours} h): the label asks for no restart "
-                    "premedication or supervision.",
-                ),
+                (SHORT_PAUSE(pause=pause, hours=rules.restart_care_min_hours),),
                 rules.restart_care_source,
             )
         ]
     group = body.age_group
-    reason = f"before restarting after an interruption of {duration_text(pause)}"
+    reason = BEFORE_RESTARTING(pause=pause)
     starts_cycle = cycle_premedication is not None
     restart = [
         premedication_dose(rule, body, at, reason)
@@ -267,11 +334,7 @@ def restart_care(
         Decision(
             at,
             DecisionKind.SUPERVISE,
-            (
-                f"Restart after an interruption of {duration_text(pause)} (at least "
-                f"{rules.restart_care_min_hours} h): under healthcare-professional supervision "
-                "or in hospital.",
-            ),
+            (SUPERVISED_RESTART(pause=pause, hours=rules.restart_care_min_hours),),
             rules.restart_care_source,
         ),
     ]
@@ -292,7 +355,12 @@ def _premedicate(
         return Decision(
             at,
             DecisionKind.PREMEDICATE,
-            tuple(f"{d.drug} {d.dose} {d.route}, {d.timing}: {d.reason}." for d in doses),
+            tuple(
+                PREMEDICATION(
+                    drug=d.drug, dose=d.dose, route=d.route, timing=d.timing, reason=d.reason
+                )
+                for d in doses
+            ),
             doses[0].source,
         )
     if group is AgeGroup.ADULT:
@@ -300,9 +368,8 @@ def _premedicate(
             at,
             DecisionKind.PREMEDICATE,
             (
-                f"No premedication rule of {regimen.name} applies on restart "
-                f"to an adult patient in cycle {cycle}.",
-                f"Shown beside: {rules.older_restart_premedication}",
+                NO_ADULT_RESTART_PREMEDICATION(regimen=regimen.name, cycle=cycle),
+                SHOWN_BESIDE(text=rules.older_restart_premedication),
             ),
             rules.older_restart_premedication_source,
             DecisionLevel.SOFT,
@@ -311,10 +378,7 @@ def _premedicate(
     return Decision(
         at,
         DecisionKind.PREMEDICATE,
-        (
-            f"No premedication rule of {regimen.name} applies on restart "
-            f"to a child in cycle {cycle}; the prescriber decides.",
-        ),
+        (NO_CHILD_RESTART_PREMEDICATION(regimen=regimen.name, cycle=cycle),),
         rules.restart_care_source,
         DecisionLevel.SOFT,
     )
@@ -348,13 +412,7 @@ def step_up_offer(repeat: Repeat, full: McgPerDay, at: datetime, source: str) ->
     return Decision(
         at,
         DecisionKind.STEP_UP,
-        (
-            f"Cycle {cycle} was interrupted before its step-up: the patient never "
-            f"reached the full dose. The new cycle starts at {full}, as the label "
-            "says; the physician may repeat the step-up instead (record the restart "
-            f"at {first}): blina then steps up to {full} after {duration_text(length)}, as "
-            f"in cycle {cycle}.",
-        ),
+        (STEP_UP_OFFER(cycle=cycle, full=full, first=first, span=length),),
         source,
         DecisionLevel.SOFT,
     )
@@ -387,10 +445,7 @@ def repeated_step_up(
     return Cap(first, total + length, None), Decision(
         at,
         DecisionKind.RESTART,
-        (
-            f"Restart at {first}: the physician repeats cycle {cycle}'s step-up; step "
-            f"up to {full} after {duration_text(length)} of infusion.",
-        ),
+        (REPEATED_STEP_UP(first=first, cycle=cycle, full=full, span=length),),
         source,
         DecisionLevel.SOFT,
     )
@@ -404,10 +459,7 @@ def repeated_cycle_premedication(
     says nothing of a step-up repeated in a later cycle: blina premedicates it as the
     cycle it repeats, the safer reading."""
     group = body.age_group
-    reason = (
-        f"before the first dose of cycle {run.spec.number}, which repeats cycle "
-        f"{run.premedicated_as}'s step-up (premedicated as cycle {run.premedicated_as})"
-    )
+    reason = REPEATS_STEP_UP_REASON(cycle=run.spec.number, repeats=run.premedicated_as)
     return [
         premedication_dose(rule, body, at, reason)
         for rule in regimen.premedication
@@ -429,8 +481,11 @@ def stepped_up(step: StepUp) -> Decision:
         step.at,
         DecisionKind.STEP_UP,
         (
-            f"{duration_text(step.action.step_up_after or timedelta(0))} at {step.before} "
-            f"without recurrence: step up to {step.after}.",
+            STEPPED_UP(
+                span=step.action.step_up_after or timedelta(0),
+                before=step.before,
+                after=step.after,
+            ),
         ),
         step.action.source,
     )

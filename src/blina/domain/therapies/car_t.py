@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from blina.domain.sentences import Template
 from blina.domain.therapies.model import Gap, PlanWarning
 from blina.domain.units import Kg, Mg, MgPerM2
 
@@ -324,6 +325,15 @@ def _times_ten(coefficient: Decimal, power: int) -> str:
     return f"{coefficient:f} \u00d7 10{str(power).translate(_SUPERSCRIPT)}"
 
 
+# How a cell or tocilizumab dose was computed (``blina.domain.sentences``).
+CELLS_IN_TOTAL = Template("{cells} CAR-positive viable T cells in total")
+CELLS_PER_KG = Template("{cells} CAR-positive viable T cells/kg \u00d7 {weight}")
+CELLS_CAPPED = Template("{per}, capped at {cap}")
+CELLS_MAXIMUM = Template("{per} (maximum {cap})")
+TOCILIZUMAB_BASIS = Template("{per_kg} mg/kg \u00d7 {weight}")
+TOCILIZUMAB_CAPPED = Template("{basis} = {exact} mg, capped at {cap}")
+
+
 def cell_dose_band(rules: tuple[CellDoseRule, ...], weight: Kg) -> CellDoseBand:
     """The product's dose band for ``weight``, in cells (source: the rule's).
 
@@ -341,17 +351,16 @@ def cell_dose_band(rules: tuple[CellDoseRule, ...], weight: Kg) -> CellDoseBand:
     unit = Decimal(10) ** rule.power_of_ten
     if rule.per is DosePer.TOTAL:
         low, high = rule.low * unit, rule.high * unit
-        per = _range_text(rule) + " CAR-positive viable T cells in total"
+        per = CELLS_IN_TOTAL(cells=_range_text(rule))
     else:
         low, high = rule.low * unit * weight.value, rule.high * unit * weight.value
-        per = f"{_range_text(rule)} CAR-positive viable T cells/kg \u00d7 {weight}"
-    cap = ""
+        per = CELLS_PER_KG(cells=_range_text(rule), weight=weight)
     if rule.max_cells is not None and high > rule.max_cells:
         low, high = min(low, rule.max_cells), rule.max_cells
-        cap = f", capped at {format_cells(rule.max_cells)}"
+        per = CELLS_CAPPED(per=per, cap=format_cells(rule.max_cells))
     elif rule.max_cells is not None:
-        cap = f" (maximum {format_cells(rule.max_cells)})"
-    return CellDoseBand(low, high, per + cap, rule.source)
+        per = CELLS_MAXIMUM(per=per, cap=format_cells(rule.max_cells))
+    return CellDoseBand(low, high, per, rule.source)
 
 
 def _range_text(rule: CellDoseRule) -> str:
@@ -376,9 +385,9 @@ def tocilizumab_dose(table: Tocilizumab, weight: Kg) -> TocilizumabDose:
     light = weight.value < table.light_below.value
     per_kg = table.light_per_kg if light else table.heavy_per_kg
     exact = (per_kg * weight.value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    basis = f"{per_kg} mg/kg \u00d7 {weight}"
+    basis = TOCILIZUMAB_BASIS(per_kg=per_kg, weight=weight)
     if not light and exact > table.heavy_max.value:
         return TocilizumabDose(
-            table.heavy_max, f"{basis} = {exact} mg, capped at {table.heavy_max}"
+            table.heavy_max, TOCILIZUMAB_CAPPED(basis=basis, exact=exact, cap=table.heavy_max)
         )
     return TocilizumabDose(Mg(exact), basis)

@@ -9,6 +9,10 @@ the marrow blasts, with the second-dose rule), premedication, then the monitorin
 of ``cell_windows``. What the reference does not give is a ``Gap`` of the plan; the
 class and product warnings, and the tocilizumab table for CRS, are its ``warnings``.
 Days are labelled as the label counts them ("day -5", "day 0"; obecabtagene "day 1").
+
+About 660 lines: the journey's steps in their order, each a short function of the product
+and the dates; the monitoring windows (``cell_windows``) and the second-dose rule
+(``cell_second_dose``) already live beside it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from blina.domain.errors import InvalidInput
+from blina.domain.sentences import Sentence, Template
 from blina.domain.therapies.car_t import (
     BlastBurden,
     CarTProduct,
@@ -50,6 +55,99 @@ __all__ = [
     "replan_after_first_dose",
     "windows_of_journey",
 ]
+
+
+# The sentences of a CAR-T journey (``blina.domain.sentences``).
+PRODUCT_READY = Template("The product is ready (recorded).")
+LEUKAPHERESIS = Template("Leukapheresis: T cells are collected from the blood through an IV line.")
+LEUKAPHERESIS_DETAILS = Template(
+    "Leukapheresis: T cells are collected from the blood through an IV line ({details})."
+)
+APHERESIS_HOURS = Template("about {low}\u2013{high} h")
+APHERESIS_SESSIONS = Template("{low}\u2013{high} sessions depending on the T-cell count")
+PRODUCT_EXPECTED = Template(
+    "Product expected: manufacturing usually takes {low} to {high} weeks ({first} to "
+    "{last}), variable; record the date it is ready."
+)
+TRIAL_MANUFACTURING = Template(
+    "Manufacturing: the median vein-to-release time in the FELIX trial was {days} days (a "
+    "trial figure, not a label window); record the date the product is ready."
+)
+BRIDGING = Template("Bridging therapy (the physician's choice): {description}.")
+BRIDGING_IN_TRIAL = Template(
+    "{bridging} {percent}% of patients in the FELIX trial had bridging (a trial figure, not a "
+    "label instruction)."
+)
+LYMPHODEPLETION_DOSE = Template(
+    "Lymphodepletion: {drug} {per_m2} mg/m2 {route} (day {day} of {days} of lymphodepletion)."
+)
+PER_M2_BASIS = Template("{per_m2} mg/m2 \u00d7 {bsa} m2")
+LYMPHODEPLETION_RECORDED = Template(
+    "Lymphodepletion starts (recorded): {named}; doses and days were not retrieved, give "
+    "them from the current PI."
+)
+MARROW_SAMPLE = Template(
+    "Bone-marrow sample for the blast percentage that decides the dose split: within {days} "
+    "days before lymphodepletion starts ({opens} to {start})."
+)
+BEFORE_INFUSION_UNTIMED = Template("before the cell infusion (timing not retrieved)")
+MINUTES_BEFORE_INFUSION = Template("{low}\u2013{high} min before the cell infusion")
+PREMEDICATION = Template("Premedication: {drug}, {when}.")
+INFUSION_RATE = Template("one IV infusion at {low}\u2013{high} mL/min")
+INFUSE_WITHIN = Template("infuse the bag's contents within {minutes} min")
+NO_FILTER = Template("no leukodepleting filter")
+CONFIRM_IDENTITY = Template("confirm the patient's identity against the bag")
+CELLS_RANGE = Template("{low} to {high}")
+CELL_INFUSION = Template("{brand} cell infusion: {cells} CAR-positive viable T cells; {how}.")
+CELLS_BASIS = Template("{basis} = {cells} cells")
+SPLIT_BASIS = Template("marrow blasts {blasts}% ({threshold}), total {total}")
+REMAINDER = Template(
+    "the remainder of the total, from the Release for Infusion certificate (the exact split "
+    "was not retrieved)"
+)
+CELLS_AMOUNT = Template("{cells} CAR-positive viable T cells")
+FIRST_INFUSION = Template("{brand} first infusion (Day {day}): {amount}; {how}.")
+SECOND_INFUSION = Template("{brand} second infusion (Day {day}): {amount}; {how}.")
+DAILY_CHECK = Template(
+    "Daily check for CRS and neurologic toxicity (daily for at least the first {days} days "
+    "after the infusion)."
+)
+LAST_MONITORING_DAY = Template(
+    "Last day of monitoring for at least {days} days after the infusion; follow-up for new "
+    "malignancies continues life-long."
+)
+STAY_NEAR = Template("Stay near the treatment centre (until {until}).")
+NO_DRIVING = Template("Do not drive (until {until}).")
+NO_PROPHYLACTIC_STEROIDS = Template(
+    "Avoid prophylactic systemic corticosteroids before the cell infusion."
+)
+RECORD_LEUKAPHERESIS = Template(
+    "Record the leukapheresis date to date the expected manufacturing time."
+)
+RECORD_LYMPHODEPLETION = Template(
+    "Record the lymphodepletion start date: the marrow sample that decides the dose split is "
+    "due within the days before it."
+)
+CRS_MANAGEMENT = Template(
+    "CRS management ({edition}, an older label): tocilizumab {dose} IV over {hours} h "
+    "({basis}); repeat if no improvement, at least {apart} h apart; at most {doses} doses. If "
+    "no improvement {low}\u2013{high} h after the first dose, or worsening: "
+    "methylprednisolone (dose not retrieved)."
+)
+SUPERSEDED_STAY_NEAR = Template(
+    "Superseded (before June 2025): stay near the treatment centre for at least {weeks} weeks "
+    "(to {until}). The current period was not retrieved: the treating team sets it from the "
+    "current label."
+)
+SUPERSEDED_NO_DRIVING = Template(
+    "Superseded (before June 2025): do not drive for at least {weeks} weeks (to {until}). The "
+    "current period was not retrieved: the treating team sets it from the current label."
+)
+OLDER_DAILY_MONITORING = Template(
+    "The 2021 label asked for daily monitoring for at least {days} days (to {until}); whether "
+    "the current label keeps it was not retrieved: check it."
+)
+WITHHELD = Template("{decision} The physician has withheld the second infusion.")
 
 _DAY = timedelta(days=1)
 _Dated = tuple[date, Entry]
@@ -164,7 +262,7 @@ def _collection(product: CarTProduct, journey: Journey) -> Iterator[_Dated]:
             Entry(
                 EntryKind.STEP,
                 "product-ready",
-                "The product is ready (recorded).",
+                PRODUCT_READY(),
                 PHYSICIAN_SOURCE,
             ),
         )
@@ -173,20 +271,21 @@ def _collection(product: CarTProduct, journey: Journey) -> Iterator[_Dated]:
 
 
 def _leukapheresis(product: CarTProduct) -> Entry:
-    text = "Leukapheresis: T cells are collected from the blood through an IV line"
     apheresis = product.leukapheresis
     if apheresis is None:
-        return Entry(EntryKind.STEP, "leukapheresis", text + ".", product.anchor_source)
-    details = []
+        return Entry(EntryKind.STEP, "leukapheresis", LEUKAPHERESIS(), product.anchor_source)
+    details: list[Sentence] = []
     if apheresis.hours_low is not None:
-        details.append(f"about {apheresis.hours_low}\u2013{apheresis.hours_high} h")
+        details.append(APHERESIS_HOURS(low=apheresis.hours_low, high=str(apheresis.hours_high)))
     if apheresis.sessions_low is not None:
         details.append(
-            f"{apheresis.sessions_low}\u2013{apheresis.sessions_high} sessions "
-            "depending on the T-cell count"
+            APHERESIS_SESSIONS(low=apheresis.sessions_low, high=str(apheresis.sessions_high))
         )
     return Entry(
-        EntryKind.STEP, "leukapheresis", f"{text} ({'; '.join(details)}).", apheresis.source
+        EntryKind.STEP,
+        "leukapheresis",
+        LEUKAPHERESIS_DETAILS(details=tuple(details)),
+        apheresis.source,
     )
 
 
@@ -196,17 +295,10 @@ def _manufacturing(product: CarTProduct, collected: date) -> Iterator[_Dated]:
         return
     if made.weeks_low is not None and made.weeks_high is not None:
         first, last = collected + _DAY * 7 * made.weeks_low, collected + _DAY * 7 * made.weeks_high
-        text = (
-            f"Product expected: manufacturing usually takes {made.weeks_low} to "
-            f"{made.weeks_high} weeks ({first} to {last}), variable; record the date it is ready."
-        )
+        text = PRODUCT_EXPECTED(low=made.weeks_low, high=made.weeks_high, first=first, last=last)
         yield first, Entry(EntryKind.STEP, "manufacturing", text, made.source)
     elif made.trial_median_days is not None:
-        text = (
-            f"Manufacturing: the median vein-to-release time in the FELIX trial was "
-            f"{made.trial_median_days} days (a trial figure, not a label window); record the "
-            "date the product is ready."
-        )
+        text = TRIAL_MANUFACTURING(days=made.trial_median_days)
         yield (
             collected + _DAY * made.trial_median_days,
             Entry(EntryKind.STEP, "manufacturing", text, made.source),
@@ -214,12 +306,9 @@ def _manufacturing(product: CarTProduct, collected: date) -> Iterator[_Dated]:
 
 
 def _bridging(product: CarTProduct, bridging: Bridging) -> Entry:
-    text = f"Bridging therapy (the physician's choice): {bridging.description.strip()}."
+    text = BRIDGING(description=bridging.description.strip())
     if product.bridging_trial_percent is not None and product.bridging_source is not None:
-        text += (
-            f" {product.bridging_trial_percent}% of patients in the FELIX trial had bridging "
-            "(a trial figure, not a label instruction)."
-        )
+        text = BRIDGING_IN_TRIAL(bridging=text, percent=product.bridging_trial_percent)
     return Entry(EntryKind.STEP, "bridging", text, PHYSICIAN_SOURCE)
 
 
@@ -236,9 +325,12 @@ def _lymphodepletion(product: CarTProduct, journey: Journey) -> Iterator[_Dated]
     for drug in plan.drugs:
         for offset in drug.days_from_start:
             dose = drug.per_m2 * bsa
-            text = (
-                f"Lymphodepletion: {drug.drug} {drug.per_m2.value} mg/m2 {drug.route} "
-                f"(day {offset + 1} of {count} of lymphodepletion)."
+            text = LYMPHODEPLETION_DOSE(
+                drug=drug.drug,
+                per_m2=drug.per_m2.value,
+                route=drug.route,
+                day=offset + 1,
+                days=count,
             )
             yield (
                 start + _DAY * offset,
@@ -249,7 +341,7 @@ def _lymphodepletion(product: CarTProduct, journey: Journey) -> Iterator[_Dated]
                     drug.source,
                     dose=dose.value,
                     unit="mg",
-                    basis=f"{drug.per_m2.value} mg/m2 \u00d7 {bsa.value} m2",
+                    basis=PER_M2_BASIS(per_m2=drug.per_m2.value, bsa=bsa.value),
                 ),
             )
 
@@ -293,18 +385,11 @@ def _unretrieved_lymphodepletion(product: CarTProduct, journey: Journey) -> Iter
     check_before("lymphodepletion_start", start, journey.first_infusion)
     _collected_before(journey, start)
     plan = product.lymphodepletion
-    text = (
-        f"Lymphodepletion starts (recorded): {' and '.join(plan.named)}; doses and days "
-        "were not retrieved, give them from the current PI."
-    )
+    text = LYMPHODEPLETION_RECORDED(named=" and ".join(plan.named))
     sample = product.marrow_sample
     if sample is not None:
         opens = start - _DAY * sample.days_before_lymphodepletion
-        due = (
-            "Bone-marrow sample for the blast percentage that decides the dose split: "
-            f"within {sample.days_before_lymphodepletion} days before lymphodepletion "
-            f"starts ({opens} to {start})."
-        )
+        due = MARROW_SAMPLE(days=sample.days_before_lymphodepletion, opens=opens, start=start)
         yield opens, Entry(EntryKind.STEP, "marrow-sample", due, sample.source)
     yield start, Entry(EntryKind.STEP, "lymphodepletion", text, plan.source)
 
@@ -359,29 +444,28 @@ def _infusions(product: CarTProduct, journey: Journey, second: date | None) -> I
 def _premedication(product: CarTProduct) -> Iterator[Entry]:
     premed = product.premedication
     if premed.minutes_before_low is None:
-        when = "before the cell infusion (timing not retrieved)"
+        when = BEFORE_INFUSION_UNTIMED()
     else:
-        minutes = f"{premed.minutes_before_low}\u2013{premed.minutes_before_high} min"
-        when = f"{minutes} before the cell infusion"
+        when = MINUTES_BEFORE_INFUSION(
+            low=premed.minutes_before_low, high=str(premed.minutes_before_high)
+        )
     for drug in premed.drugs:
-        text = f"Premedication: {drug.text}, {when}."
+        text = PREMEDICATION(drug=drug.text, when=when)
         yield Entry(EntryKind.PREMEDICATION, drug.what, text, premed.source)
 
 
-def _how_to_infuse(product: CarTProduct) -> str:
+def _how_to_infuse(product: CarTProduct) -> tuple[Sentence, ...]:
     how = product.infusion
     parts = []
     if how.rate_ml_per_min_low is not None:
-        parts.append(
-            f"one IV infusion at {how.rate_ml_per_min_low}\u2013{how.rate_ml_per_min_high} mL/min"
-        )
+        parts.append(INFUSION_RATE(low=how.rate_ml_per_min_low, high=str(how.rate_ml_per_min_high)))
     if how.within_minutes is not None:
-        parts.append(f"infuse the bag's contents within {how.within_minutes} min")
+        parts.append(INFUSE_WITHIN(minutes=how.within_minutes))
     if how.no_leukodepleting_filter:
-        parts.append("no leukodepleting filter")
+        parts.append(NO_FILTER())
     if how.confirm_identity:
-        parts.append("confirm the patient's identity against the bag")
-    return "; ".join(parts)
+        parts.append(CONFIRM_IDENTITY())
+    return tuple(parts)
 
 
 def _single_infusion(product: CarTProduct, journey: Journey) -> Entry:
@@ -390,10 +474,10 @@ def _single_infusion(product: CarTProduct, journey: Journey) -> Entry:
     cells = (
         format_cells(band.high)
         if single
-        else f"{format_cells(band.low)} to {format_cells(band.high)}"
+        else CELLS_RANGE(low=format_cells(band.low), high=format_cells(band.high))
     )
     how = _how_to_infuse(product)
-    text = f"{product.brand} cell infusion: {cells} CAR-positive viable T cells; {how}."
+    text = CELL_INFUSION(brand=product.brand, cells=cells, how=how)
     return Entry(
         EntryKind.DOSE,
         product.key,
@@ -401,7 +485,7 @@ def _single_infusion(product: CarTProduct, journey: Journey) -> Entry:
         band.source,
         dose=band.high if single else None,
         unit="cells",
-        basis=f"{band.basis} = {cells} cells",
+        basis=CELLS_BASIS(basis=band.basis, cells=cells),
     )
 
 
@@ -414,18 +498,18 @@ def _split_infusion(product: CarTProduct, journey: Journey, *, first: bool) -> E
     day = split.first_day if first else split.second_day
     side = "\u2264" if burden.blasts is BlastBurden.AT_OR_BELOW else ">"
     threshold = f"{side} {split.blasts_threshold_percent}%"
-    basis = (
-        f"marrow blasts {journey.marrow_blasts_percent}% ({threshold}), "
-        f"total {format_cells_as(split.total, split.power_of_ten)}"
+    basis = SPLIT_BASIS(
+        blasts=journey.marrow_blasts_percent,
+        threshold=threshold,
+        total=format_cells_as(split.total, split.power_of_ten),
     )
     amount = (
-        "the remainder of the total, from the Release for Infusion certificate (the exact "
-        "split was not retrieved)"
+        REMAINDER()
         if cells is None
-        else f"{format_cells_as(cells, split.power_of_ten)} CAR-positive viable T cells"
+        else CELLS_AMOUNT(cells=format_cells_as(cells, split.power_of_ten))
     )
-    which = "first" if first else "second"
-    text = f"{product.brand} {which} infusion (Day {day}): {amount}; {_how_to_infuse(product)}."
+    which = FIRST_INFUSION if first else SECOND_INFUSION
+    text = which(brand=product.brand, day=day, amount=amount, how=_how_to_infuse(product))
     return Entry(
         EntryKind.DOSE, product.key, text, burden.source, dose=cells, unit="cells", basis=basis
     )
@@ -437,15 +521,9 @@ def _split_infusion(product: CarTProduct, journey: Journey, *, first: bool) -> E
 def _monitoring(product: CarTProduct, windows: JourneyWindows) -> Iterator[_Dated]:
     periods = product.periods
     for day in windows.daily_checks:
-        text = (
-            "Daily check for CRS and neurologic toxicity (daily for at least the first "
-            f"{periods.daily_days} days after the infusion)."
-        )
+        text = DAILY_CHECK(days=periods.daily_days)
         yield day, Entry(EntryKind.MONITORING, "daily-check", text, periods.daily_source)
-    end = (
-        f"Last day of monitoring for at least {periods.monitor_days} days after the infusion; "
-        "follow-up for new malignancies continues life-long."
-    )
+    end = LAST_MONITORING_DAY(days=periods.monitor_days)
     yield (
         windows.monitor_until,
         Entry(EntryKind.MONITORING, "monitoring-period", end, periods.monitor_source),
@@ -455,23 +533,23 @@ def _monitoring(product: CarTProduct, windows: JourneyWindows) -> Iterator[_Date
         windows.stay_near_until,
         windows.stay_near_source,
         EntryKind.STAY_NEAR,
-        "Stay near the treatment centre",
+        STAY_NEAR,
     )
     yield from _restriction(
         windows.stay_near_from,
         windows.no_driving_until,
         windows.no_driving_source,
         EntryKind.NO_DRIVING,
-        "Do not drive",
+        NO_DRIVING,
     )
 
 
 def _restriction(
-    start: date, until: date | None, source: str | None, kind: EntryKind, what: str
+    start: date, until: date | None, source: str | None, kind: EntryKind, what: Template
 ) -> Iterator[_Dated]:
     if until is None or source is None:
         return
-    text = f"{what} (until {until})."
+    text = what(until=until)
     for n in range((until - start).days + 1):
         yield start + _DAY * n, Entry(kind, kind.value, text, source)
 
@@ -506,7 +584,7 @@ def _warnings(
         warnings.append(
             PlanWarning(
                 "no-prophylactic-steroids",
-                "Avoid prophylactic systemic corticosteroids before the cell infusion.",
+                NO_PROPHYLACTIC_STEROIDS(),
                 product.premedication.source,
             )
         )
@@ -518,7 +596,7 @@ def _warnings(
         warnings.append(
             PlanWarning(
                 "manufacturing",
-                "Record the leukapheresis date to date the expected manufacturing time.",
+                RECORD_LEUKAPHERESIS(),
                 product.manufacturing.source,
             )
         )
@@ -526,8 +604,7 @@ def _warnings(
         warnings.append(
             PlanWarning(
                 "lymphodepletion-start",
-                "Record the lymphodepletion start date: the marrow sample that decides the "
-                "dose split is due within the days before it.",
+                RECORD_LYMPHODEPLETION(),
                 product.lymphodepletion.source,
             )
         )
@@ -537,12 +614,15 @@ def _warnings(
 def _tocilizumab_warning(product: CarTProduct, weight: Kg) -> PlanWarning:
     table = product.tocilizumab
     dose = tocilizumab_dose(table, weight)
-    text = (
-        f"CRS management ({table.edition}, an older label): tocilizumab {dose.dose} IV over "
-        f"{table.infusion_hours} h ({dose.basis}); repeat if no improvement, at least "
-        f"{table.repeat_at_least_hours} h apart; at most {table.max_doses} doses. If no "
-        f"improvement {table.steroid_after_hours_low}\u2013{table.steroid_after_hours_high} h "
-        "after the first dose, or worsening: methylprednisolone (dose not retrieved)."
+    text = CRS_MANAGEMENT(
+        edition=table.edition,
+        dose=dose.dose,
+        hours=table.infusion_hours,
+        basis=dose.basis,
+        apart=table.repeat_at_least_hours,
+        doses=table.max_doses,
+        low=table.steroid_after_hours_low,
+        high=str(table.steroid_after_hours_high),
     )
     return PlanWarning("tocilizumab", text, table.source)
 
@@ -552,27 +632,28 @@ def _superseded(product: CarTProduct, windows: JourneyWindows) -> Iterator[PlanW
     if windows.stay_near_until is None:
         yield PlanWarning(
             "superseded-stay-near",
-            f"Superseded (before June 2025): stay near the treatment centre for at least "
-            f"{periods.superseded_stay_near_days // 7} weeks (to "
-            f"{windows.superseded_stay_near_until}). The current period was not retrieved: "
-            "the treating team sets it from the current label.",
+            SUPERSEDED_STAY_NEAR(
+                weeks=periods.superseded_stay_near_days // 7,
+                until=windows.superseded_stay_near_until,
+            ),
             periods.superseded_stay_near_source,
         )
     if windows.no_driving_until is None:
         yield PlanWarning(
             "superseded-no-driving",
-            f"Superseded (before June 2025): do not drive for at least "
-            f"{periods.superseded_no_driving_days // 7} weeks (to "
-            f"{windows.superseded_no_driving_until}). The current period was not retrieved: "
-            "the treating team sets it from the current label.",
+            SUPERSEDED_NO_DRIVING(
+                weeks=periods.superseded_no_driving_days // 7,
+                until=windows.superseded_no_driving_until,
+            ),
             periods.superseded_no_driving_source,
         )
     if periods.older_daily_days is not None and periods.older_daily_source is not None:
         yield PlanWarning(
             "older-daily-monitoring",
-            f"The 2021 label asked for daily monitoring for at least {periods.older_daily_days} "
-            f"days (to {windows.last_infusion + _DAY * periods.older_daily_days}); whether the "
-            "current label keeps it was not retrieved: check it.",
+            OLDER_DAILY_MONITORING(
+                days=periods.older_daily_days,
+                until=windows.last_infusion + _DAY * periods.older_daily_days,
+            ),
             periods.older_daily_source,
         )
 
@@ -580,5 +661,5 @@ def _superseded(product: CarTProduct, windows: JourneyWindows) -> Iterator[PlanW
 def _second_dose_warning(journey: Journey, decision: SecondDoseDecision) -> PlanWarning:
     text = decision.text
     if journey.second_dose_withheld:
-        text += " The physician has withheld the second infusion."
+        text = WITHHELD(decision=decision.text)
     return PlanWarning(f"second-dose-{decision.action.value}", text, decision.source)

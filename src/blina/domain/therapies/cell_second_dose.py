@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from blina.domain.errors import InvalidInput
+from blina.domain.sentences import Template
 from blina.domain.therapies.car_t import SecondDoseRule, SplitDose
 
 __all__ = ["FirstDoseReaction", "SecondDoseAction", "SecondDoseDecision", "decide_second_dose"]
@@ -57,6 +58,20 @@ class SecondDoseDecision:
     source: str
 
 
+# The second infusion's decisions (``blina.domain.sentences``).
+CRS_STOPS = Template("CRS grade {grade} after the first infusion: discontinue, no second infusion.")
+ICANS_PHYSICIAN = Template(
+    "ICANS grade {grade} after the first infusion: the label's ICANS rows were not retrieved; "
+    "the physician decides from the current PI whether to give the second infusion (Day {day} "
+    "\u00b1 {tolerance}) or withhold it."
+)
+CRS_MAY_DEFER = Template(
+    "CRS grade {grade} after the first infusion: consider postponing the second infusion up to "
+    "Day {day} so CRS can settle to grade \u2264 {settle}."
+)
+SECOND_ON_TIME = Template("Second infusion on Day {day} \u00b1 {tolerance} days.")
+
+
 def decide_second_dose(
     split: SplitDose, rule: SecondDoseRule, reaction: FirstDoseReaction | None
 ) -> SecondDoseDecision:
@@ -74,24 +89,17 @@ def decide_second_dose(
     on_time = split.second_day + split.tolerance_days
     crs = 0 if reaction is None else reaction.crs_grade
     if crs >= rule.stop_from_crs_grade:
-        text = f"CRS grade {crs} after the first infusion: discontinue, no second infusion."
+        text = CRS_STOPS(grade=crs)
         return SecondDoseDecision(SecondDoseAction.STOP, None, None, text, rule.source)
     if reaction is not None and reaction.icans_grade > 0:
-        text = (
-            f"ICANS grade {reaction.icans_grade} after the first infusion: the label's ICANS "
-            "rows were not retrieved; the physician decides from the current PI whether to "
-            f"give the second infusion (Day {split.second_day} \u00b1 {split.tolerance_days}) "
-            "or withhold it."
+        text = ICANS_PHYSICIAN(
+            grade=reaction.icans_grade, day=split.second_day, tolerance=split.tolerance_days
         )
         return SecondDoseDecision(SecondDoseAction.PHYSICIAN, earliest, on_time, text, rule.source)
     if crs >= rule.defer_crs_grade:
-        text = (
-            f"CRS grade {crs} after the first infusion: consider postponing the second "
-            f"infusion up to Day {rule.defer_up_to_day} so CRS can settle to grade "
-            f"\u2264 {rule.settle_to_crs_grade}."
-        )
+        text = CRS_MAY_DEFER(grade=crs, day=rule.defer_up_to_day, settle=rule.settle_to_crs_grade)
         return SecondDoseDecision(
             SecondDoseAction.MAY_DEFER, earliest, rule.defer_up_to_day, text, rule.source
         )
-    text = f"Second infusion on Day {split.second_day} \u00b1 {split.tolerance_days} days."
+    text = SECOND_ON_TIME(day=split.second_day, tolerance=split.tolerance_days)
     return SecondDoseDecision(SecondDoseAction.GIVE, earliest, on_time, text, split.source)

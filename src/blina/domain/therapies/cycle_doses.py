@@ -25,6 +25,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from blina.domain.errors import InvalidInput
+from blina.domain.sentences import Template
 from blina.domain.therapies.cycle_dose_changes import ChangeRules
 from blina.domain.therapies.facts import MonitoringFact, PremedicationFact, When, dose_entry
 from blina.domain.therapies.model import (
@@ -63,6 +64,32 @@ class Transplant(StrEnum):
 
     PLANNED = "planned"
     NOT_PLANNED = "not-planned"
+
+
+# The sentences of a cycle-dose plan (``blina.domain.sentences``).
+CYCLE_DOSE = Template("{dose_text}: {per_m2} mg/m2 (cycle total {total} mg/m2)")
+BLASTS_NOT_GIVEN = Template("peripheral blast count not given: check it is <= {limit}/mm3")
+BLASTS_MET = Template("peripheral blasts {blasts}/mm3: met (<= {limit}/mm3)")
+BLASTS_NOT_MET = Template("peripheral blasts {blasts}/mm3: NOT met (> {limit}/mm3)")
+WITH_STATUS = Template("{rule} ({status})")
+CYTOREDUCE_FIRST = Template(
+    "Peripheral blasts {blasts}/mm3 are above {limit}/mm3: cytoreduce before the first dose. {rule}"
+)
+MAXIMUM_WITHOUT_TRANSPLANT = Template("{cycles} cycles: the maximum without a transplant")
+MOST_BEFORE_TRANSPLANT = Template("{cycles} cycles: the most before a transplant")
+NEEDS_RESPONSE = Template(
+    "Cycle {next} is planned once the response after cycle {cycle} (CR, CRi or none) is recorded"
+)
+NO_RESPONSE = Template("No CR/CRi within {cycles} cycles: discontinue the therapy")
+NEEDS_MRD = Template(
+    "{cycles} cycles are recommended before a transplant; a further cycle may be considered "
+    "only if MRD negativity is not reached: record the MRD result"
+)
+GO_TO_TRANSPLANT = Template("{cycles} cycles with CR/CRi and MRD negativity: go to transplant")
+EXTRA_CYCLE = Template(
+    "Cycle {cycle} before a transplant: considered because CR/CRi and MRD negativity were not "
+    "both reached after {cycles} cycles"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +331,7 @@ def _entries(
     premeds = [p.entry(request.weight_kg) for p in facts.premedication]
     dose = dose_entry(
         what=facts.therapy,
-        text=f"{facts.dose_text}: {mg_per_m2} mg/m2 (cycle total {scheme.total_mg_per_m2} mg/m2)",
+        text=CYCLE_DOSE(dose_text=facts.dose_text, per_m2=mg_per_m2, total=scheme.total_mg_per_m2),
         source=scheme.source,
         mg_per_m2=mg_per_m2,
         bsa_m2=request.bsa_m2,
@@ -317,12 +344,17 @@ def _cytoreduction_entry(facts: CycleDoseFacts, request: CycleDoseRequest) -> En
     rule = facts.cytoreduction
     limit = rule.max_blasts_per_mm3
     if request.blasts_per_mm3 is None:
-        status = f"peripheral blast count not given: check it is <= {limit}/mm3"
+        status = BLASTS_NOT_GIVEN(limit=limit)
     elif request.blasts_per_mm3 <= limit:
-        status = f"peripheral blasts {request.blasts_per_mm3}/mm3: met (<= {limit}/mm3)"
+        status = BLASTS_MET(blasts=request.blasts_per_mm3, limit=limit)
     else:
-        status = f"peripheral blasts {request.blasts_per_mm3}/mm3: NOT met (> {limit}/mm3)"
-    return Entry(EntryKind.MONITORING, "cytoreduction", f"{rule.text} ({status})", rule.source)
+        status = BLASTS_NOT_MET(blasts=request.blasts_per_mm3, limit=limit)
+    return Entry(
+        EntryKind.MONITORING,
+        "cytoreduction",
+        WITH_STATUS(rule=rule.text, status=status),
+        rule.source,
+    )
 
 
 def _cytoreduction(facts: CycleDoseFacts, request: CycleDoseRequest) -> list[PlanWarning]:
@@ -330,10 +362,7 @@ def _cytoreduction(facts: CycleDoseFacts, request: CycleDoseRequest) -> list[Pla
     blasts = request.blasts_per_mm3
     if blasts is None or blasts <= rule.max_blasts_per_mm3:
         return []
-    text = (
-        f"Peripheral blasts {blasts}/mm3 are above {rule.max_blasts_per_mm3}/mm3: "
-        f"cytoreduce before the first dose. {rule.text}"
-    )
+    text = CYTOREDUCE_FIRST(blasts=blasts, limit=rule.max_blasts_per_mm3, rule=rule.text)
     return [PlanWarning("cytoreduction-needed", text, rule.source)]
 
 
@@ -342,21 +371,18 @@ def _next_cycle(facts: CycleDoseFacts, request: CycleDoseRequest, cycle: int) ->
     limits = facts.limits
     recorded = request.responses[:cycle]
     if request.transplant is Transplant.NOT_PLANNED and cycle >= limits.max_cycles:
-        return _stop(limits, "cycle-limit", f"{cycle} cycles: the maximum without a transplant")
+        return _stop(limits, "cycle-limit", MAXIMUM_WITHOUT_TRANSPLANT(cycles=cycle))
     if request.transplant is Transplant.PLANNED and cycle >= limits.hsct_max_cycles:
-        return _stop(limits, "cycle-limit", f"{cycle} cycles: the most before a transplant")
+        return _stop(limits, "cycle-limit", MOST_BEFORE_TRANSPLANT(cycles=cycle))
     if len(recorded) < cycle:
         return _stop(
             limits,
             "needs-response",
-            f"Cycle {cycle + 1} is planned once the response after cycle {cycle} "
-            "(CR, CRi or none) is recorded",
+            NEEDS_RESPONSE(next=cycle + 1, cycle=cycle),
         )
     responded = _responded(recorded)
     if not responded and cycle >= limits.response_within_cycles:
-        return _stop(
-            limits, "discontinue", f"No CR/CRi within {cycle} cycles: discontinue the therapy"
-        )
+        return _stop(limits, "discontinue", NO_RESPONSE(cycles=cycle))
     if request.transplant is Transplant.PLANNED and cycle >= limits.hsct_cycles:
         return _after_hsct_cycles(limits, request, responded, cycle)
     return None
@@ -369,14 +395,13 @@ def _after_hsct_cycles(
         return _stop(
             limits,
             "needs-mrd",
-            f"{cycle} cycles are recommended before a transplant; a further cycle may be "
-            "considered only if MRD negativity is not reached: record the MRD result",
+            NEEDS_MRD(cycles=cycle),
         )
     if responded and request.mrd_negative:
         return _stop(
             limits,
             "cycle-limit",
-            f"{cycle} cycles with CR/CRi and MRD negativity: go to transplant",
+            GO_TO_TRANSPLANT(cycles=cycle),
         )
     return None
 
@@ -387,10 +412,7 @@ def _extra_cycle_note(
     limits = facts.limits
     if request.transplant is Transplant.NOT_PLANNED or cycle <= limits.hsct_cycles:
         return []
-    text = (
-        f"Cycle {cycle} before a transplant: considered because CR/CRi and MRD negativity "
-        f"were not both reached after {limits.hsct_cycles} cycles"
-    )
+    text = EXTRA_CYCLE(cycle=cycle, cycles=limits.hsct_cycles)
     return [PlanWarning("extra-cycle-before-transplant", text, limits.source)]
 
 

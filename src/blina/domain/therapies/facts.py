@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from blina.domain.sentences import Template
 from blina.domain.therapies.model import Entry, EntryKind
 
 __all__ = ["MonitoringFact", "PremedicationFact", "When", "dose_entry", "mg_for_bsa", "plain"]
@@ -21,6 +22,14 @@ class When(StrEnum):
     FIRST_DOSE = "first-dose"  # before the first dose of the whole plan only
     EACH_DOSE = "each-dose"  # before every dose
     CYCLE_START = "cycle-start"  # on day 1 of every cycle or host course after the first
+
+
+# How a dose was computed, as the plan shows it (``blina.domain.sentences``).
+FIXED = Template("fixed")
+PER_KG_BASIS = Template("{per_kg} mg/kg x {weight} kg")
+CAPPED = Template("{basis} = {exact} mg, capped at {cap} mg")
+PER_M2_BASIS = Template("{per_m2} mg/m2 x {bsa} m2")
+CAPPED_PER_DOSE = Template("{basis} = {exact} mg, capped at {cap} mg per dose")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +50,16 @@ class PremedicationFact:
     def entry(self, weight_kg: Decimal | None) -> Entry:
         if self.mg is not None:
             return Entry(
-                EntryKind.PREMEDICATION, self.what, self.text, self.source, self.mg, "mg", "fixed"
+                EntryKind.PREMEDICATION, self.what, self.text, self.source, self.mg, "mg", FIXED()
             )
         if self.mg_per_kg is None or weight_kg is None:
             return Entry(EntryKind.PREMEDICATION, self.what, self.text, self.source)
         exact = plain(self.mg_per_kg * weight_kg)
         dose = exact if self.max_mg is None else min(exact, self.max_mg)
-        basis = f"{self.mg_per_kg} mg/kg x {weight_kg} kg"
+        basis = PER_KG_BASIS(per_kg=self.mg_per_kg, weight=weight_kg)
         if dose != exact:
-            basis += f" = {exact} mg, capped at {self.max_mg} mg"
+            assert self.max_mg is not None
+            basis = CAPPED(basis=basis, exact=Decimal(exact), cap=self.max_mg)
         return Entry(EntryKind.PREMEDICATION, self.what, self.text, self.source, dose, "mg", basis)
 
 
@@ -103,8 +113,9 @@ def dose_entry(
 ) -> Entry:
     """The dose of the day, with the arithmetic that made it (and the cap when it bit)."""
     dose = mg_for_bsa(mg_per_m2, bsa_m2, cap_mg)
-    basis = f"{mg_per_m2} mg/m2 x {bsa_m2} m2"
+    basis = PER_M2_BASIS(per_m2=mg_per_m2, bsa=bsa_m2)
     exact = plain(mg_per_m2 * bsa_m2)
     if dose != exact:
-        basis += f" = {exact} mg, capped at {cap_mg} mg per dose"
+        assert cap_mg is not None
+        basis = CAPPED_PER_DOSE(basis=basis, exact=Decimal(exact), cap=cap_mg)
     return Entry(EntryKind.DOSE, what, text, source, dose, "mg", basis)

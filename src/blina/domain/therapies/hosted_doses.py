@@ -20,6 +20,7 @@ from decimal import Decimal
 from itertools import pairwise
 
 from blina.domain.errors import InvalidInput
+from blina.domain.sentences import Sentence, Template
 from blina.domain.therapies.facts import MonitoringFact, PremedicationFact, When, dose_entry
 from blina.domain.therapies.model import (
     Entry,
@@ -31,6 +32,17 @@ from blina.domain.therapies.model import (
 )
 
 __all__ = ["HostCourse", "HostedDoseFacts", "HostedDoseRequest", "host_date", "plan_hosted_doses"]
+
+# The sentences of a hosted-dose plan (``blina.domain.sentences``).
+HOSTED_DOSE = Template("{name} {per_m2} mg/m2, {dose_text} ({course})")
+HOSTED_DOSE_CAPPED = Template(
+    "{name} {per_m2} mg/m2, at most {cap} mg per dose, {dose_text} ({course})"
+)
+COURSE_DAYS = Template("{course} ({days})")
+COMMA = Template("{first}, {rest}")
+UNDATED = Template("Not on this plan until their day 1 is given: {courses}")
+DAYS = Template("days {days}")
+DAY = Template("day {day}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +150,21 @@ def _entries(
     wanted = {When.EACH_DOSE} | ({When.FIRST_DOSE} if first_dose else set())
     checks = [m.entry() for m in facts.monitoring if m.when in wanted]
     premeds = [p.entry(request.weight_kg) for p in facts.premedication]
-    cap = "" if facts.cap_mg is None else f", at most {facts.cap_mg} mg per dose"
+    if facts.cap_mg is None:
+        text = HOSTED_DOSE(
+            name=facts.name, per_m2=facts.mg_per_m2, dose_text=facts.dose_text, course=course.name
+        )
+    else:
+        text = HOSTED_DOSE_CAPPED(
+            name=facts.name,
+            per_m2=facts.mg_per_m2,
+            cap=facts.cap_mg,
+            dose_text=facts.dose_text,
+            course=course.name,
+        )
     dose = dose_entry(
         what=facts.therapy,
-        text=f"{facts.name} {facts.mg_per_m2} mg/m2{cap}, {facts.dose_text} ({course.name})",
+        text=text,
         source=course.source,
         mg_per_m2=facts.mg_per_m2,
         bsa_m2=request.bsa_m2,
@@ -154,10 +177,14 @@ def _undated(facts: HostedDoseFacts, request: HostedDoseRequest) -> list[PlanWar
     missing = [c for c in facts.courses if c.key not in request.host_day1]
     if not missing:
         return []
-    names = ", ".join(f"{c.name} ({_days(c.days)})" for c in missing)
-    text = f"Not on this plan until their day 1 is given: {names}"
+    named = [COURSE_DAYS(course=c.name, days=_days(c.days)) for c in missing]
+    listed = named[-1]
+    for name in reversed(named[:-1]):
+        listed = COMMA(first=name, rest=listed)
+    text = UNDATED(courses=listed)
     return [PlanWarning("undated-host-courses", text, facts.dose_source)]
 
 
-def _days(days: tuple[int, ...]) -> str:
-    return ("days " if len(days) > 1 else "day ") + ", ".join(map(str, days))
+def _days(days: tuple[int, ...]) -> Sentence:
+    listed = ", ".join(map(str, days))
+    return DAYS(days=listed) if len(days) > 1 else DAY(day=listed)

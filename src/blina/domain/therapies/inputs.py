@@ -24,6 +24,8 @@ class TherapyInputs:
     bsa_m2: Decimal | None = None
     weight_kg: Decimal | None = None
     height_cm: Decimal | None = None
+    # checked against the label's ages (indications.toml); a plan without it says so
+    age_years: Decimal | None = None
     start: date | None = None  # cycle 1 day 1 (cycle doses)
     transplant: Transplant | None = None
     responses: tuple[Response, ...] = ()

@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from blina.domain.errors import InvalidInput
+from blina.domain.sentences import Template
 
 __all__ = [
     "Band",
@@ -35,6 +36,27 @@ __all__ = [
     "check_not_negative",
     "grading",
 ]
+
+
+# A band as a finding quotes it (``blina.domain.sentences``).
+BAND_ABSOLUTE = Template("{compare} {threshold} {unit}")
+BAND_RELATIVE = Template("{compare} {threshold} x {relative} ({limit} {unit})")
+
+# The names of the criteria the CRS and ICANS graders assess (``Criterion.domain``); a
+# CTCAE criterion is named by its term.
+CRITERION_NAMES = (
+    "fever",
+    "hypotension",
+    "hypoxia",
+    "ICE score",
+    "CAPD",
+    "consciousness",
+    "seizure",
+    "motor",
+    "cerebral edema",
+    "raised intracranial pressure",
+    "ANC",
+)
 
 
 class Criterion(NamedTuple):
@@ -137,8 +159,14 @@ class Band:
 
     def describe(self, limit: Decimal, unit: str) -> str:
         if self.relative is Relative.ABSOLUTE:
-            return f"{self.compare} {self.threshold} {unit}"
-        return f"{self.compare} {self.threshold} x {self.relative.upper()} ({limit} {unit})"
+            return BAND_ABSOLUTE(compare=self.compare, threshold=self.threshold, unit=unit)
+        return BAND_RELATIVE(
+            compare=self.compare,
+            threshold=self.threshold,
+            relative=self.relative.upper(),
+            limit=limit,
+            unit=unit,
+        )
 
 
 def check_not_negative(field: str, value: Decimal) -> None:

@@ -22,6 +22,7 @@ from enum import StrEnum
 
 from blina.domain.body import Range
 from blina.domain.errors import InvalidInput
+from blina.domain.sentences import Template
 from blina.domain.toxicity import Criterion, Grading, Level, grading
 
 __all__ = [
@@ -34,6 +35,23 @@ __all__ = [
 ]
 
 SCALE = "ASTCT CRS (Lee 2019)"
+
+# The findings and notes of a CRS grading (``blina.domain.sentences``).
+NOT_CRS_WITHOUT_FEVER = Template(
+    "Hypotension or hypoxia without fever (and fever not masked) is not CRS by ASTCT: grade "
+    "them with CTCAE v5.0 and look for another cause."
+)
+MASKING_NEEDS_DIAGNOSIS = Template(
+    "Fever masking counts only once CRS has been diagnosed in this episode ({source}): it "
+    "was not, so fever is required."
+)
+NO_FEVER = Template("{temperature} C, below {threshold} C; not masked")
+FEVER = Template("{temperature} C >= {threshold} C")
+FEVER_MASKED = Template(
+    "{temperature} C, below {threshold} C, but masked by {masking}: fever is no longer required"
+)
+MASKING_RULE = Template("Fever masking rule: {source}.")
+NASAL_CANNULA = Template("{level}: nasal cannula {flow} L/min {relation} {limit} L/min")
 
 
 class Hypotension(StrEnum):
@@ -116,30 +134,24 @@ def grade_crs(findings: CrsFindings, criteria: CrsCriteria) -> Grading:
         raise InvalidInput("temperature_c", temperature, criteria.temperature_c.describe())
     oxygen = _oxygen_finding(findings, criteria)
     fever = temperature >= criteria.fever_min_c
-    threshold = f"{criteria.fever_min_c} C"
+    threshold = criteria.fever_min_c
     masked = findings.fever_masked and findings.crs_diagnosed
     if not fever and not masked:
         notes: tuple[str, ...] = ()
         if findings.hypotension is not Hypotension.NONE or oxygen.grade:
-            notes = (
-                "Hypotension or hypoxia without fever (and fever not masked) is not CRS by "
-                "ASTCT: grade them with CTCAE v5.0 and look for another cause.",
-            )
+            notes = (NOT_CRS_WITHOUT_FEVER(),)
         if findings.fever_masked:
-            notes = (
-                *notes,
-                f"Fever masking counts only once CRS has been diagnosed in this episode "
-                f"({criteria.masking_source}): it was not, so fever is required.",
-            )
-        fever_criterion = Criterion("fever", f"{temperature} C, below {threshold}; not masked", 0)
+            notes = (*notes, MASKING_NEEDS_DIAGNOSIS(source=criteria.masking_source))
+        fever_criterion = Criterion(
+            "fever", NO_FEVER(temperature=temperature, threshold=threshold), 0
+        )
         return grading(SCALE, (fever_criterion,), criteria.source, notes)
     if fever:
-        fever_criterion = Criterion("fever", f"{temperature} C >= {threshold}", 1)
+        fever_criterion = Criterion("fever", FEVER(temperature=temperature, threshold=threshold), 1)
     else:
         fever_criterion = Criterion(
             "fever",
-            f"{temperature} C, below {threshold}, but masked by {criteria.masking}: "
-            "fever is no longer required",
+            FEVER_MASKED(temperature=temperature, threshold=threshold, masking=criteria.masking),
             1,
         )
     hypotension = criteria.hypotension[findings.hypotension]
@@ -151,7 +163,7 @@ def grade_crs(findings: CrsFindings, criteria: CrsCriteria) -> Grading:
             Criterion("hypoxia", oxygen.text, oxygen.grade),
         ),
         criteria.source,
-        (f"Fever masking rule: {criteria.masking_source}.",) if not fever else (),
+        (MASKING_RULE(source=criteria.masking_source),) if not fever else (),
     )
 
 
@@ -170,4 +182,6 @@ def _oxygen_finding(findings: CrsFindings, criteria: CrsCriteria) -> Level:
             allowed = "given only with low-flow or high-flow nasal cannula oxygen"
         raise InvalidInput("oxygen_flow_l_per_min", flow, f"{allowed} for oxygen {findings.oxygen}")
     relation = "<=" if by_flow is OxygenSupport.LOW_FLOW else ">"
-    return Level(level.grade, f"{level.text}: nasal cannula {flow} L/min {relation} {limit} L/min")
+    return Level(
+        level.grade, NASAL_CANNULA(level=level.text, flow=flow, relation=relation, limit=limit)
+    )

@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from blina.domain.body import Range
 from blina.domain.errors import InvalidInput
+from blina.domain.sentences import Template
 from blina.domain.toxicity import (
     Band,
     Compare,
@@ -46,6 +47,15 @@ __all__ = [
     "FebrileNeutropeniaRule",
     "grade_ctcae",
 ]
+
+# The findings and notes of a CTCAE grading (``blina.domain.sentences``).
+CTCAE_SCALE = Template("CTCAE v{version}: {term}")
+NO_BASELINE = Template("No baseline given: the baseline is taken as normal.")
+SYMPTOMS_ASSUMED = Template(
+    "Symptoms not stated: the worse (symptomatic) grade is assumed (admiral-worst-case)."
+)
+NO_GRADE_MET = Template("{value}: no grade 1 criterion met")
+BAND_MET = Template("{value} {band}: {cell}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +138,7 @@ def grade_ctcae(term_id: str, findings: CtcaeFindings, criteria: CtcaeCriteria) 
     term = criteria.terms.get(term_id)
     if term is None:
         raise InvalidInput("term", term_id, f"one of {', '.join(criteria.terms)}")
-    scale = f"CTCAE v{criteria.version}: {term.term}"
+    scale = CTCAE_SCALE(version=criteria.version, term=term.term)
     if findings.finding is not None:
         return _grade_finding(term, findings, criteria, scale)
     if term.febrile is not None:
@@ -168,7 +178,7 @@ def _grade_lab(
     if term.needs(Relative.BASELINE):
         abnormal = False
         if baseline is None:
-            notes.append("No baseline given: the baseline is taken as normal.")
+            notes.append(NO_BASELINE())
         else:
             baseline = measurand.read("baseline", baseline, unit).canonical
             assert uln is not None
@@ -179,9 +189,7 @@ def _grade_lab(
     symptomatic = findings.symptomatic
     if symptomatic is None and term.symptom_dependent:
         symptomatic = True
-        notes.append(
-            "Symptoms not stated: the worse (symptomatic) grade is assumed (admiral-worst-case)."
-        )
+        notes.append(SYMPTOMS_ASSUMED())
     best: tuple[Band, Decimal] | None = None
     for band in term.bands:
         if band.baseline_abnormal is not None and band.baseline_abnormal is not abnormal:
@@ -195,10 +203,12 @@ def _grade_lab(
             best = (band, limit)
     shown = reading.describe(measurand.canonical)
     if best is None:
-        found = Criterion(term.term, f"{shown}: no grade 1 criterion met", 0)
+        found = Criterion(term.term, NO_GRADE_MET(value=shown), 0)
     else:
         band, limit = best
-        finding = f"{shown} {band.describe(limit, measurand.canonical)}: {band.text}"
+        finding = BAND_MET(
+            value=shown, band=band.describe(limit, measurand.canonical), cell=band.text
+        )
         found = Criterion(term.term, finding, band.grade)
     return grading(scale, (found,), term.source, notes)
 

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from blina.domain.body import Range
 from blina.domain.errors import InvalidInput
+from blina.domain.sentences import Template
 from blina.domain.toxicity import Criterion, Grading, Level, grading
 
 __all__ = [
@@ -39,6 +40,11 @@ __all__ = [
 ]
 
 SCALE = "ASTCT ICANS (Lee 2019)"
+
+# The findings of an ICANS grading (``blina.domain.sentences``).
+NO_MOTOR_WEAKNESS = Template("no deep focal weakness")
+ICE_SCORE = Template("ICE {score}/{maximum}: {band}")
+CAPD_SCORE = Template("CAPD {score}/{maximum}: {band}")
 
 
 class Consciousness(StrEnum):
@@ -212,7 +218,7 @@ def grade_icans(findings: IcansFindings, criteria: IcansCriteria) -> Grading:
         Criterion("seizure", seizure.text, seizure.grade),
         Criterion(
             "motor",
-            criteria.motor_weakness.text if findings.motor_weakness else "no deep focal weakness",
+            criteria.motor_weakness.text if findings.motor_weakness else NO_MOTOR_WEAKNESS(),
             criteria.motor_weakness.grade if findings.motor_weakness else 0,
         ),
         Criterion("cerebral edema", edema.text, edema.grade),
@@ -252,7 +258,14 @@ def _ice_criterion(
         level = criteria.ice_unarousable
         return Criterion("ICE score", level.text, level.grade), notes
     band = _band(criteria.ice_bands, score)
-    return Criterion("ICE score", f"ICE {score}/{criteria.ice_max}: {band.text}", band.grade), notes
+    return (
+        Criterion(
+            "ICE score",
+            ICE_SCORE(score=score, maximum=criteria.ice_max, band=band.text),
+            band.grade,
+        ),
+        notes,
+    )
 
 
 def _capd_criterion(
@@ -282,7 +295,9 @@ def _capd_criterion(
     if band.note is not None:
         notes.append(band.note)
     return (
-        Criterion("CAPD", f"CAPD {score}/{criteria.capd_max}: {band.text}", band.grade),
+        Criterion(
+            "CAPD", CAPD_SCORE(score=score, maximum=criteria.capd_max, band=band.text), band.grade
+        ),
         tuple(notes),
     )
 

@@ -34,6 +34,7 @@ from types import MappingProxyType
 
 from blina.domain.body import Range
 from blina.domain.errors import InvalidInput
+from blina.domain.sentences import Template
 from blina.domain.toxicity import check_not_negative
 
 __all__ = ["LabUnit", "Measurand", "Reading", "plain"]
@@ -50,6 +51,11 @@ class LabUnit:
     aliases: tuple[str, ...] = ()
 
 
+# A lab value as a finding quotes it (``blina.domain.sentences``).
+READING = Template("{value} {unit}")
+READING_CONVERTED = Template("{value} {unit} ({canonical} {canonical_unit})")
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """A lab value as entered, in its unit, and the same value in the canonical unit."""
@@ -61,8 +67,13 @@ class Reading:
     def describe(self, canonical_unit: str) -> str:
         """``75 g/L (7.5 g/dL)``; just ``7.5 g/dL`` when entered in the canonical unit."""
         if self.unit.code == canonical_unit:
-            return f"{self.entered} {canonical_unit}"
-        return f"{self.entered} {self.unit.code} ({plain(self.canonical)} {canonical_unit})"
+            return READING(value=self.entered, unit=canonical_unit)
+        return READING_CONVERTED(
+            value=self.entered,
+            unit=self.unit.code,
+            canonical=Decimal(plain(self.canonical)),
+            canonical_unit=canonical_unit,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,6 +165,7 @@ _READERS: dict[str, Callable[[Any, str], Any]] = {
     "bsa_m2": _optional(_decimal),
     "weight_kg": _optional(_decimal),
     "height_cm": _optional(_decimal),
+    "age_years": _optional(_decimal),
     "start": _optional(_date),
     "transplant": _optional(_transplant),
     "responses": _responses,

@@ -10,6 +10,9 @@ link shown once (the reset link's machinery), so that no one but them ever knows
 Those two pages' addresses hold the link's secret token: their answers are never stored
 (``Cache-Control: no-store``) and send no Referer from them (``Referrer-Policy:
 no-referrer``), whatever they say, errors included (``_PrivateRoute``).
+
+About 610 lines, kept as one module: the four pages share the new-password form, its
+checks and the private route; split by page, each would import the others' pieces.
 """
 
 from collections.abc import Callable, Coroutine
