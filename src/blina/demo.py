@@ -149,7 +149,7 @@ DEMO_THERAPY_PATIENTS = (
             weight_kg=Decimal(68),
             age_years=Decimal(34),
             marrow_blasts_percent=Decimal(8),
-            bridging="inotuzumab, as the physician chose",
+            bridging="inotuzumab",
         ),
         (
             ("start", 4),

@@ -190,7 +190,16 @@ def _therapy_rows(view: TherapyCourseView, day: date) -> list[TaskRow]:
             view.patient.id,
             view.patient.code,
             view.patient.display_name,
-            params={"what": entry.what, "label": planned.label, "source": entry.source},
+            # The parts the text is written from, for a page to write it in its reader's
+            # language (``entry`` keeps the domain's sentence).
+            params={
+                "what": entry.what,
+                "label": planned.label,
+                "source": entry.source,
+                "name": view.name,
+                "entry": entry.text,
+                "dose": "" if entry.dose is None else f"{entry.dose} {entry.unit}",
+            },
             therapy=view.course.therapy,
             therapy_course_id=view.course.id,
         )
@@ -200,7 +209,7 @@ def _therapy_rows(view: TherapyCourseView, day: date) -> list[TaskRow]:
 
 def _therapy_text(name: str, day: TherapyDay, entry: Entry) -> str:
     dose = "" if entry.dose is None else f" [{entry.dose} {entry.unit}]"
-    return f"{name}, {day.label}: {entry.text}{dose}"
+    return f"{name}, {day.label}: {entry.text!s}{dose}"
 
 
 _FREED = tuple(sorted(status.value for status in BagStatus if status not in LIVE))
