@@ -24,7 +24,7 @@ from blina.services.patients import create_patient
 from blina.services.records import CourseRecord
 from blina.services.therapy_courses import start_therapy_course
 from blina.store.session import transaction
-from blina.store.tables import Clinic, User
+from blina.store.tables import Clinic, Patient, User
 
 __all__ = [
     "DEMO_CLINIC",
@@ -43,7 +43,7 @@ DEMO_ZONE = ZoneInfo("Europe/Paris")
 DEMO_CLINIC = "Demo clinic (not for clinical use)"
 DEMO_PASSWORD = "demo-password"  # a local demo only
 
-# username -> role; patient users are tied to the first demo patient.
+# username -> role; the patient and caregiver users are tied to a patient (DEMO_FAMILY).
 DEMO_USERS = {
     "admin": Role.ADMIN,
     "dr.lee": Role.PHYSICIAN,
@@ -52,6 +52,15 @@ DEMO_USERS = {
     "pharm.ben": Role.PHARMACIST,
     "alex": Role.PATIENT,
     "alex.partner": Role.CAREGIVER,
+    "robin": Role.PATIENT,
+    "robin.partner": Role.CAREGIVER,
+}
+# A family user's patient, by the patient's code: Alex on blinatumomab, Robin on CAR-T.
+DEMO_FAMILY = {
+    "alex": "P-001",
+    "alex.partner": "P-001",
+    "robin": "P-005",
+    "robin.partner": "P-005",
 }
 # The family's own numbers, fictional (the +1 555 01xx range is kept for fiction): a
 # check-in from alex.partner is called back on theirs, one from alex on the patient's.
@@ -140,7 +149,7 @@ DEMO_THERAPY_PATIENTS = (
             weight_kg=Decimal(68),
             age_years=Decimal(34),
             marrow_blasts_percent=Decimal(8),
-            bridging="inotuzumab, as the physician chose",
+            bridging="inotuzumab",
         ),
         (
             ("start", 4),
@@ -201,7 +210,7 @@ def seed_demo_clinic(
         }
         physician = to_actor(staff["dr.lee"])
         today = now.astimezone(DEMO_ZONE).date()
-        for index, demo in enumerate(DEMO_PATIENTS):
+        for demo in DEMO_PATIENTS:
             patient = create_patient(
                 session,
                 actor=physician,
@@ -230,21 +239,6 @@ def seed_demo_clinic(
             )
             if demo.interrupted:
                 _interrupt(session, view.course, staff["dr.lee"], now, knowledge)
-            if index == 0:
-                for name, role in DEMO_USERS.items():
-                    if role in (Role.PATIENT, Role.CAREGIVER):
-                        create_user(
-                            session,
-                            actor=None,
-                            now=now,
-                            clinic_id=clinic.id,
-                            username=name,
-                            display_name=name,
-                            role=role,
-                            password=DEMO_PASSWORD,
-                            patient_id=patient.id,
-                            phone=DEMO_USER_PHONES.get(name),
-                        )
         for therapy in DEMO_THERAPY_PATIENTS:
             patient = create_patient(
                 session, actor=physician, now=now, code=therapy.code, display_name=therapy.name
@@ -260,7 +254,29 @@ def seed_demo_clinic(
                 patient_id=patient.id,
                 inputs=replace(therapy.inputs, **dates),
             )
+        _add_families(session, clinic.id, now)
         return True
+
+
+def _add_families(session: Session, clinic_id: int, now: datetime) -> None:
+    """The patient and caregiver users, each tied to their patient (``DEMO_FAMILY``)."""
+    found = session.execute(
+        select(Patient.code, Patient.id).where(Patient.clinic_id == clinic_id)
+    ).all()
+    codes: dict[str, int] = dict(found)
+    for name, code in DEMO_FAMILY.items():
+        create_user(
+            session,
+            actor=None,
+            now=now,
+            clinic_id=clinic_id,
+            username=name,
+            display_name=name,
+            role=DEMO_USERS[name],
+            password=DEMO_PASSWORD,
+            patient_id=codes[code],
+            phone=DEMO_USER_PHONES.get(name),
+        )
 
 
 def _interrupt(

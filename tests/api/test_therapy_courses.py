@@ -211,3 +211,34 @@ def test_a_course_is_read_by_its_clinics_staff_and_family_changed_by_its_physici
     refused = {"physician_b": 409, "physician_a": 404}.get(who, 403)
     assert changed.status_code == refused
     assert started.status_code == refused
+
+
+def test_the_clinic_s_task_list_holds_a_therapy_course_s_rows_of_the_day(world: World) -> None:
+    """The rows are the plan's entries the care team acts on (services/test_therapy_readers);
+    here, their shape over the API: the therapy and its course named, no blinatumomab
+    course."""
+    patient = _patient(world, "TC-tasks")
+    course = _start(world, patient, OBECABTAGENE).json()
+    [first_dose] = [
+        day
+        for day in course["plan"]["days"]
+        if any(e["kind"] == "dose" for e in day["entries"]) and day["date"] == OBECABTAGENE["start"]
+    ]
+
+    listed = world.client.get(
+        f"/api/v1/clinic/tasks?day={first_dose['date']}", headers=world.as_("nurse_a")
+    )
+    elsewhere = world.client.get(
+        f"/api/v1/clinic/tasks?day={first_dose['date']}", headers=world.as_("physician_b")
+    )
+
+    assert listed.status_code == 200
+    rows = [t for t in listed.json() if t["patient_id"] == patient]
+    assert [(t["kind"], t["therapy"], t["therapy_course_id"], t["course_id"]) for t in rows] == [
+        (f"therapy-{e['kind']}", "obecabtagene", course["id"], None)
+        for e in first_dose["entries"]
+        if e["kind"] in ("dose", "premedication", "monitoring", "step", "visit")
+    ]
+    assert {t["state"] for t in rows} == {"due"}
+    assert all(first_dose["label"] in t["text"] for t in rows)
+    assert [t for t in elsewhere.json() if t["patient_id"] == patient] == []

@@ -917,7 +917,9 @@ class CourseMachine(RuleBasedStateMachine):
         premedication task is done exactly when the dose is recorded as given)."""
         with self._read() as session:
             today = tasks.clinic_today(session, actor=self.nurse, now=self.now)
-            listed = tasks.tasks_for_day(session, actor=self.nurse, day=today, now=self.now)
+            listed = tasks.tasks_for_day(
+                session, actor=self.nurse, day=today, now=self.now, knowledge=self.knowledge
+            )
             views = [view for who in self.patients for view in self._views(session, who)]
             given = {
                 view.course.id: {

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from blina.domain.pharmacy.resolution import ResolvedLibrary
-from blina.knowledge import Knowledge
+from blina.knowledge import Knowledge, load_knowledge
 from blina.services.courses import end_course
 from blina.services.errors import PermissionDenied
 from blina.services.pharmacy import get_bag, hang_bag
@@ -31,7 +31,9 @@ def course(sessions: sessionmaker[Session], world: World, knowledge: Knowledge) 
 
 def _today(sessions: sessionmaker[Session], world: World, who: str = "nurse") -> list[TaskRow]:
     with read_only(sessions) as session:
-        return tasks_for_day(session, actor=getattr(world, who), day=TODAY, now=NOW)
+        return tasks_for_day(
+            session, actor=getattr(world, who), day=TODAY, now=NOW, knowledge=load_knowledge()
+        )
 
 
 def _of(tasks: list[TaskRow], kind: str) -> list[tuple[str, str | None]]:
@@ -153,7 +155,9 @@ def test_the_day_the_inpatient_days_end_lists_the_discharge(
     """Moved down from the API's tests (test_flows): a course starting on the 8th lists
     the discharge on the 17th, so this one, starting on the 10th, on the 19th."""
     with read_only(sessions) as session:
-        tasks = tasks_for_day(session, actor=world.nurse, day=date(2026, 12, 19), now=NOW)
+        tasks = tasks_for_day(
+            session, actor=world.nurse, day=date(2026, 12, 19), now=NOW, knowledge=load_knowledge()
+        )
 
     assert [(t.kind, t.patient_code) for t in tasks if t.kind == "discharge"] == [
         ("discharge", "P1")

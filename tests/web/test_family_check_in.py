@@ -359,11 +359,12 @@ def test_another_patient_s_check_in_is_refused_by_the_writer(clinic: DemoClinic,
     assert _reports(clinic) == before
 
 
-def test_a_sign_asked_only_of_some_therapies_is_left_out_of_the_pages(
+def test_a_sign_asked_only_of_some_therapies_is_left_out_for_the_others(
     knowledge: Knowledge,
 ) -> None:
-    """Issue 19: the pages know no therapy yet, so a sign for some therapies' patients
-    (trouble writing after CAR-T cells, the VOD signs) is asked of nobody there."""
+    """Issue 19: a sign for some therapies' patients (trouble writing after CAR-T cells,
+    the VOD signs) is not asked of a patient on no other therapy (the pages of a patient
+    on one ask it: tests/web/test_therapy_family.py)."""
     rules = knowledge.triage
     limited = [s for s in rules.symptoms.values() if s.therapies]
     assert limited

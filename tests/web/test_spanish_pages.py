@@ -190,6 +190,9 @@ PAGES = (
         for therapy, fields in sorted(PLANNED.items())
     ),
     Page("today", ("alex", "alex.partner"), _fixed("/today")),
+    Page("today-car-t", ("robin", "robin.partner"), _fixed("/today")),
+    Page("calendar-car-t", ("robin",), _patient("P-005", "/calendar")),
+    Page("patient-car-t", ("dr.lee", "nurse.kim"), _patient("P-005", "")),
     Page("check-in", ("alex", "alex.partner"), _patient("P-001", "/check-in")),
     Page("login", (None,), _fixed("/login")),
     Page("error", ("nurse.kim",), _fixed("/no-such-page"), 404),

@@ -39,7 +39,7 @@ def today(sessions: sessionmaker[Session], knowledge: Knowledge) -> list[TaskRow
         world = add_world(session)
         add_course(session, world, knowledge)
     with read_only(sessions) as session:
-        return tasks_for_day(session, actor=world.nurse, day=TODAY, now=NOW)
+        return tasks_for_day(session, actor=world.nurse, day=TODAY, now=NOW, knowledge=knowledge)
 
 
 def test_each_stored_task_is_written_in_spanish(today: list[TaskRow]) -> None:

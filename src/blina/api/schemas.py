@@ -391,12 +391,18 @@ class TaskPublic(BaseModel):
     at: datetime | None
     kind: str
     text: str
-    course_id: int
+    course_id: int | None = Field(
+        description="the blinatumomab course's id; null on a therapy course's row"
+    )
     patient_id: int
     patient_code: str
     patient_name: str
     state: Literal["due", "done", "overdue", "blocked", "do-not-hang"]
     bag_code: str | None
+    therapy: str = Field(description="the therapy's key: blinatumomab, obecabtagene, ...")
+    therapy_course_id: int | None = Field(
+        description="the therapy course's id on its rows (kinds therapy-*); else null"
+    )
 
 
 # --- family invitations (issue 18) ---------------------------------------------------------

@@ -25,6 +25,7 @@ from blina.services.audit import append_audit
 from blina.services.courses import events_of, replanned_plan
 from blina.services.errors import NotFound
 from blina.services.records import FeedRecord, copy_of
+from blina.services.therapy_courses import TherapyCourseView, active_therapy_course
 from blina.store.tables import CalendarFeed, Course, Patient
 
 __all__ = ["LABEL_MAX", "CreatedFeed", "create_feed", "feed_plan", "list_feeds", "revoke_feed"]
@@ -110,10 +111,13 @@ def revoke_feed(session: Session, *, actor: Actor, now: datetime, feed_id: int) 
     return copy_of(FeedRecord, feed)
 
 
-def feed_plan(session: Session, *, token: str, now: datetime, knowledge: Knowledge) -> CoursePlan:
-    """The plan of the patient's latest course, re-planned through its event log, for the
-    feed with ``token``; ``NotFound`` for an unknown or revoked token (and for a patient
-    with no course yet), always with the same words."""
+def feed_plan(
+    session: Session, *, token: str, now: datetime, knowledge: Knowledge
+) -> CoursePlan | TherapyCourseView:
+    """The patient's calendar for the feed with ``token``: their active course of another
+    therapy with its plan, else the plan of their latest course of blinatumomab,
+    re-planned through its event log; ``NotFound`` for an unknown or revoked token (and
+    for a patient with neither), always with the same words."""
     found = session.execute(
         select(Patient)
         .join(CalendarFeed, CalendarFeed.patient_id == Patient.id)
@@ -121,6 +125,9 @@ def feed_plan(session: Session, *, token: str, now: datetime, knowledge: Knowled
     ).scalar_one_or_none()
     if found is None:
         raise NotFound(_UNKNOWN)
+    therapy = active_therapy_course(session, found.id, knowledge=knowledge)
+    if therapy is not None:
+        return therapy
     course = session.execute(
         select(Course).where(Course.patient_id == found.id).order_by(Course.id.desc()).limit(1)
     ).scalar_one_or_none()

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from blina.domain.course_plan import CoursePlan
 from blina.domain.course_state import CoursePhase
 from blina.domain.errors import InvalidInput
+from blina.domain.therapies.today import days_since_cell_infusion
 from blina.domain.triage.check_in import CheckIn, Context, Temperature, TemperatureUnit
 from blina.domain.triage.engine import triage
 from blina.knowledge import Knowledge
@@ -41,6 +42,7 @@ from blina.services.courses import get_course, plan_for
 from blina.services.errors import CheckInsThrottled
 from blina.services.records import ReportRecord, copy_of
 from blina.services.sealed_rows import with_audit_mac
+from blina.services.therapy_courses import active_therapy_course
 from blina.store.prepared import Prepared
 from blina.store.tables import (
     Alert,
@@ -326,10 +328,25 @@ def _context(
     session: Session, actor: Actor, knowledge: Knowledge, course: Any, now: datetime
 ) -> Context:
     """The course now, as triage needs it; unknown where the patient has no active course.
-    ``course`` is the patient's row of ``_PATIENT_NOW``."""
+    ``course`` is the patient's row of ``_PATIENT_NOW``. A patient without an active
+    course of blinatumomab may have an active course of another therapy: its therapy and,
+    for a CAR-T journey, the days since its latest cell infusion, from its plan."""
     recent = tuple(_earlier(session, course.patient_id, now))
     if course.id is None:
-        return Context(recent=recent)
+        therapy = active_therapy_course(session, course.patient_id, knowledge=knowledge)
+        # A therapy the triage rules do not know (none today: every planned therapy has
+        # its entry) is triaged by the rules for everyone rather than refused.
+        guide = None if therapy is None else knowledge.triage.therapies.get(therapy.course.therapy)
+        if therapy is None or guide is None:
+            return Context(recent=recent)
+        today = now.astimezone(ZoneInfo(course.zone)).date()
+        return Context(
+            recent=recent,
+            therapy=guide.id,
+            days_since_cell_infusion=days_since_cell_infusion(therapy.plan, today)
+            if guide.cell_therapy
+            else None,
+        )
     running = True
     restarts: tuple[datetime, ...] = ()
     if course.replanned:  # through the log or late hangs (rare: the plan is read otherwise)

@@ -2,7 +2,12 @@
 cycle starts under supervision and labs, read from the task index (the course's current
 plan), each with its state now: done (the bag hung, the premedication given), due,
 overdue, blocked (no verified bag two hours before it is due), or do-not-hang (a bag the
-current plan no longer has, still waiting in the pharmacy or on the ward)."""
+current plan no longer has, still waiting in the pharmacy or on the ward).
+
+A course of another therapy (``therapy_courses``) has no task index: its rows for the day
+are read from its plan (``domain.therapies.today.clinic_entries``), derived on each read
+from the stored inputs as every other reader derives them, and are "due" (blina keeps no
+record of such a dose given)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,9 +19,14 @@ from sqlalchemy import and_, bindparam, case, literal, or_, select
 from sqlalchemy.orm import Session
 
 from blina.domain.course_state import LIVE, WAITING, BagStatus, CoursePhase, slot_status
+from blina.domain.therapies.model import Entry, EntryKind, TherapyDay
+from blina.domain.therapies.today import CLINIC_KINDS, clinic_entries
+from blina.knowledge import Knowledge
 from blina.services.access import require_role
 from blina.services.actors import Actor, Role
 from blina.services.courses import VERIFY_LEAD
+from blina.services.therapy_courses import TherapyCourseView, active_therapy_courses
+from blina.services.therapy_planning import BLINATUMOMAB
 from blina.store.prepared import Prepared
 from blina.store.tables import (
     BagPreparation,
@@ -31,6 +41,7 @@ from blina.store.tables import (
 __all__ = [
     "TASK_KINDS",
     "TASK_STATES",
+    "THERAPY_TASK_KINDS",
     "TaskRow",
     "clinic_today",
     "require_task_reader",
@@ -38,6 +49,12 @@ __all__ = [
 ]
 
 TASK_STATES = ("due", "done", "overdue", "blocked", "do-not-hang")
+# A therapy course's rows: "therapy-" and the plan entry's kind (dose, premedication,
+# monitoring, step, visit).
+THERAPY_TASK_PREFIX = "therapy-"
+THERAPY_TASK_KINDS = tuple(
+    THERAPY_TASK_PREFIX + kind.value for kind in EntryKind if kind in CLINIC_KINDS
+)
 TASK_KINDS = (
     "bag-change",
     "premedication",
@@ -46,6 +63,7 @@ TASK_KINDS = (
     "supervision",
     "labs",
     "do-not-hang",
+    *THERAPY_TASK_KINDS,
 )
 
 
@@ -55,7 +73,7 @@ class TaskRow:
     at: datetime | None
     kind: str
     text: str
-    course_id: int
+    course_id: int | None  # None on a therapy course's row (``therapy_course_id``)
     patient_id: int
     patient_code: str
     patient_name: str
@@ -68,6 +86,8 @@ class TaskRow:
     # dose_mg, route, timing, reason; admission: cycle, days; discharge: cycle;
     # supervision: cycle, supervision; labs: item; do-not-hang: code, reason.
     params: Mapping[str, str] | None = None
+    therapy: str = BLINATUMOMAB  # the therapy's knowledge key
+    therapy_course_id: int | None = None
 
 
 def require_task_reader(actor: Actor) -> None:
@@ -82,9 +102,11 @@ def require_task_reader(actor: Actor) -> None:
     )
 
 
-def tasks_for_day(session: Session, *, actor: Actor, day: date, now: datetime) -> list[TaskRow]:
-    """The clinic's tasks on ``day`` with their state at ``now``, then the bags of the
-    clinic that must not be hung."""
+def tasks_for_day(
+    session: Session, *, actor: Actor, day: date, now: datetime, knowledge: Knowledge
+) -> list[TaskRow]:
+    """The clinic's tasks on ``day`` with their state at ``now``, then the rows of its
+    active therapy courses on ``day``, then the bags of the clinic that must not be hung."""
     require_task_reader(actor)
     query = (
         select(
@@ -145,7 +167,49 @@ def tasks_for_day(session: Session, *, actor: Actor, day: date, now: datetime) -
         )
         if task_id not in tasks or bag is not None:
             tasks[task_id] = task
-    return list(tasks.values()) + _do_not_hang(session, actor.clinic_id, day, now)
+    therapy_rows = [
+        row
+        for view in active_therapy_courses(session, actor.clinic_id, knowledge=knowledge)
+        for row in _therapy_rows(view, day)
+    ]
+    return [*tasks.values(), *therapy_rows, *_do_not_hang(session, actor.clinic_id, day, now)]
+
+
+def _therapy_rows(view: TherapyCourseView, day: date) -> list[TaskRow]:
+    """The rows of a therapy course on ``day``: its plan's entries the care team acts on."""
+    planned = next((d for d in view.plan.days if d.on == day), None)
+    if planned is None:
+        return []
+    return [
+        TaskRow(
+            day,
+            None,
+            THERAPY_TASK_PREFIX + entry.kind.value,
+            _therapy_text(view.name, planned, entry),
+            None,
+            view.patient.id,
+            view.patient.code,
+            view.patient.display_name,
+            # The parts the text is written from, for a page to write it in its reader's
+            # language (``entry`` keeps the domain's sentence).
+            params={
+                "what": entry.what,
+                "label": planned.label,
+                "source": entry.source,
+                "name": view.name,
+                "entry": entry.text,
+                "dose": "" if entry.dose is None else f"{entry.dose} {entry.unit}",
+            },
+            therapy=view.course.therapy,
+            therapy_course_id=view.course.id,
+        )
+        for entry in clinic_entries(planned)
+    ]
+
+
+def _therapy_text(name: str, day: TherapyDay, entry: Entry) -> str:
+    dose = "" if entry.dose is None else f" [{entry.dose} {entry.unit}]"
+    return f"{name}, {day.label}: {entry.text!s}{dose}"
 
 
 _FREED = tuple(sorted(status.value for status in BagStatus if status not in LIVE))

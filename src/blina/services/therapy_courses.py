@@ -14,14 +14,16 @@ Who may: the physician starts, changes and ends; the clinic's staff read (the nu
 pharmacist who prepares the doses, the admin); a patient or caregiver reads their own
 patient's. A patient has one active treatment at a time (``treatments``).
 
-``active_therapy_course`` is the seam for the readers still to come (the family's
-calendar and Today, the clinic's task list, triage): the patient's active therapy course
-with its plan, for a caller that has already decided the reader may see the patient.
+``active_therapy_course`` is the seam for the readers (the family's calendar and Today,
+the patient page's "Now", triage): the patient's active therapy course with its plan, for
+a caller that has already decided the reader may see the patient; ``therapy_now`` reads
+that plan on one day (``domain.therapies.today``). ``active_therapy_courses`` is the same
+read for a whole clinic (its task list).
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -33,6 +35,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from blina.domain.errors import InvalidInput
 from blina.domain.therapies.inputs import TherapyInputs
 from blina.domain.therapies.model import TherapyPlan
+from blina.domain.therapies.today import TherapyToday, therapy_today
 from blina.interop.json.therapy_inputs import therapy_inputs_from_dict, therapy_inputs_to_dict
 from blina.knowledge import Knowledge
 from blina.services.access import patient_for, require_role
@@ -50,13 +53,16 @@ __all__ = [
     "END_OUTCOMES",
     "TherapyCourseRecord",
     "TherapyCourseView",
+    "TherapyNow",
     "active_therapy_course",
+    "active_therapy_courses",
     "change_therapy_course",
     "current_therapy_view",
     "end_therapy_course",
     "get_therapy_course",
     "list_therapy_courses",
     "start_therapy_course",
+    "therapy_now",
 ]
 
 END_OUTCOMES = ("completed", "discontinued", "cancelled")
@@ -183,6 +189,39 @@ def active_therapy_course(
     patient = session.get(Patient, patient_id)
     assert patient is not None  # the course's foreign key
     return _planned(knowledge, course, patient)
+
+
+@dataclass(frozen=True, slots=True)
+class TherapyNow:
+    """The patient's active therapy course and its plan read on one day."""
+
+    view: TherapyCourseView
+    today: TherapyToday
+
+
+def therapy_now(
+    session: Session, *, actor: Actor, knowledge: Knowledge, patient_id: int, day: date
+) -> TherapyNow | None:
+    """The patient's active therapy course read on ``day`` (the clinic's calendar date),
+    or None; for a reader who may see the patient (NotFound else)."""
+    patient = patient_for(session, actor, patient_id)
+    view = active_therapy_course(session, patient.id, knowledge=knowledge)
+    return None if view is None else TherapyNow(view, therapy_today(view.plan, day))
+
+
+def active_therapy_courses(
+    session: Session, clinic_id: int, *, knowledge: Knowledge
+) -> list[TherapyCourseView]:
+    """Every active therapy course of the clinic's patients with its plan, by patient
+    code. No authorization: for a service that has already checked that its reader may
+    see the clinic's patients."""
+    found = session.execute(
+        select(TherapyCourse, Patient)
+        .join(Patient, Patient.id == TherapyCourse.patient_id)
+        .where(Patient.clinic_id == clinic_id, TherapyCourse.status == "active")
+        .order_by(Patient.code, TherapyCourse.id)
+    )
+    return [_planned(knowledge, course, patient) for course, patient in found]
 
 
 def change_therapy_course(

@@ -15,19 +15,22 @@ from babel.numbers import format_decimal
 
 from blina.domain.errors import InvalidInput
 from blina.domain.triage.rulebook import TriageRules
-from blina.domain.triage.rules import Symptom, SymptomArea, SymptomGroup
+from blina.domain.triage.rules import Symptom, SymptomArea, SymptomGroup, TriageLevel
 
 __all__ = [
     "AreaView",
     "EmergencySignView",
     "SentCheckIn",
     "SentSymptom",
+    "TherapyRuleView",
+    "TherapySigns",
     "asked",
     "emergency_sign_views",
     "emergency_symptom",
     "group_views",
     "sent_check_in",
     "symptom_areas",
+    "therapy_signs",
     "with_emergency_sign",
 ]
 
@@ -111,38 +114,118 @@ def with_emergency_sign(
 
 def asked(symptom: Symptom, therapy: str | None = None) -> bool:
     """Whether the check-in form and the today page show ``symptom`` to a patient of
-    ``therapy`` (None: the rule set's default, as the pages know no therapy yet): a sign
+    ``therapy`` (None: the rule set's default, a patient on no other therapy): a sign
     asked only of some therapies' patients is left out for the others."""
     return not symptom.therapies or therapy in symptom.therapies
 
 
-def symptom_areas(rules: TriageRules, ticked: Sequence[str]) -> list[AreaView]:
-    """The body areas in the knowledge file's order, each with the symptoms asked of the
-    patient; an area with no symptom is left out."""
+def symptom_areas(
+    rules: TriageRules, ticked: Sequence[str], therapy: str | None = None
+) -> list[AreaView]:
+    """The body areas in the knowledge file's order, each with the symptoms asked of a
+    patient of ``therapy`` (None: the rule set's default); an area with no symptom is left
+    out."""
     views = []
     for area in rules.areas.values():
-        symptoms = tuple(s for s in rules.symptoms.values() if s.area == area.id and asked(s))
+        symptoms = tuple(
+            s for s in rules.symptoms.values() if s.area == area.id and asked(s, therapy)
+        )
         if symptoms:
             count = sum(1 for s in symptoms if s.id in ticked)
             views.append(AreaView(area, symptoms, count))
     return views
 
 
-def group_views(rules: TriageRules, *, red_flag: bool) -> list[tuple[SymptomGroup, list[Symptom]]]:
+def group_views(
+    rules: TriageRules, *, red_flag: bool, therapy: str | None = None
+) -> list[tuple[SymptomGroup, list[Symptom]]]:
     """The symptom groups with their red-flag signs (``red_flag``) or the others asked of
-    the patient, in the knowledge file's order; a group with none is left out."""
+    a patient of ``therapy`` (None: the rule set's default), in the knowledge file's
+    order; a group with none is left out."""
     groups = [
         (
             group,
             [
                 s
                 for s in rules.symptoms.values()
-                if s.group == group.id and s.red_flag is red_flag and asked(s)
+                if s.group == group.id and s.red_flag is red_flag and asked(s, therapy)
             ],
         )
         for group in rules.groups.values()
     ]
     return [(group, symptoms) for group, symptoms in groups if symptoms]
+
+
+@dataclass(frozen=True, slots=True)
+class TherapyRuleView:
+    """A rule of the rule set limited to a therapy, at call-now or above, as the family
+    reads it: its reason and its signs (each with the severity word from which it fires;
+    none: every new or worse symptom, as the reason says). ``window``: only in the days
+    after the cell infusion (``TherapySigns.window_days``)."""
+
+    id: str
+    level: str
+    reason: str
+    window: bool
+    signs: tuple[EmergencySignView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TherapySigns:
+    """A therapy's own warning signs: its rules, emergency first; for a cell therapy the
+    days of its window after the infusion. ``groups``: the rules of the window and those
+    of any time, each group emergency first, the group with the more urgent rule first
+    (the window's on a tie)."""
+
+    therapy: str
+    window_days: int | None
+    rules: tuple[TherapyRuleView, ...]
+
+    @property
+    def groups(self) -> list[tuple[bool, list[TherapyRuleView]]]:
+        grouped = [
+            (window, [r for r in self.rules if r.window is window]) for window in (True, False)
+        ]
+        present = [(window, rules) for window, rules in grouped if rules]
+        return sorted(present, key=lambda g: -max(TriageLevel(r.level).rank for r in g[1]))
+
+
+_ACT_NOW = (TriageLevel.EMERGENCY, TriageLevel.CALL_NOW)
+
+
+def therapy_signs(rules: TriageRules, therapy: str) -> TherapySigns | None:
+    """The rules the rule set adds for the patients of ``therapy`` at call-now or above
+    (emergency first, then in the file's order); None for a therapy triage does not know.
+    Nothing here decides a level: the rules are the knowledge's, read as they are."""
+    guide = rules.therapies.get(therapy)
+    if guide is None:
+        return None
+    everything = frozenset(rules.symptoms)
+    own = [r for r in rules.rules if therapy in r.therapies and r.level in _ACT_NOW]
+    own.sort(key=lambda r: _ACT_NOW.index(r.level))
+    views = tuple(
+        TherapyRuleView(
+            rule.id,
+            rule.level.value,
+            rule.reason,
+            rule.infusion_window,
+            ()
+            if rule.symptoms >= everything
+            else tuple(
+                EmergencySignView(
+                    s.id,
+                    s.name,
+                    None
+                    if rule.min_severity is None or not s.has_severity
+                    else rules.severity_words[rule.min_severity],
+                )
+                for s in rules.symptoms.values()
+                if s.id in rule.symptoms
+            ),
+        )
+        for rule in own
+    )
+    return TherapySigns(therapy, guide.window_days, views)
 
 
 def sent_check_in(rules: TriageRules, report: Mapping[str, Any], language: str) -> SentCheckIn:

@@ -22,6 +22,7 @@ from blina.domain.therapies.today import (
     CLINIC_KINDS,
     PlanPhase,
     clinic_entries,
+    days_since_cell_infusion,
     therapy_today,
 )
 from blina.domain.units import M2, Kg
@@ -176,3 +177,49 @@ def test_today_agrees_with_the_plan_on_any_day(kymriah: TherapyPlan, offset: int
             assert on <= until
             assert until + ONE not in days
             assert all(on + n * ONE in days for n in range((until - on).days + 1))
+
+
+# --- days since the cell infusion (triage's window) ---------------------------------------
+
+
+@given(offset=st.integers(min_value=-60, max_value=120))
+def test_days_since_the_infusion_count_from_day_0_and_are_unknown_before(
+    kymriah: TherapyPlan, offset: int
+) -> None:
+    """The lymphodepletion doses before day 0 are not the cell infusion."""
+    counted = days_since_cell_infusion(kymriah, DAY0 + offset * ONE)
+
+    assert counted == (offset if offset >= 0 else None)
+
+
+def _split(first: date, second: date) -> TherapyPlan:
+    """A split-dose journey written out: lymphodepletion, then the product twice."""
+    return TherapyPlan(
+        "obecabtagene",
+        TherapyKind.CELL_JOURNEY,
+        (
+            TherapyDay(first - 4 * ONE, "day -4", (_entry(EntryKind.DOSE, "fludarabine"),)),
+            TherapyDay(first, "day 1", (_entry(EntryKind.DOSE, "obecabtagene"),)),
+            TherapyDay(first + ONE, "day 2", (_entry(EntryKind.MONITORING, "daily-check"),)),
+            TherapyDay(second, "day 10", (_entry(EntryKind.DOSE, "obecabtagene"),)),
+        ),
+        (),
+        (),
+    )
+
+
+def test_a_split_dose_counts_from_the_latest_infusion() -> None:
+    first, second = DAY0, DAY0 + 9 * ONE
+    plan = _split(first, second)
+
+    assert days_since_cell_infusion(plan, first - 2 * ONE) is None
+    assert days_since_cell_infusion(plan, first) == 0
+    assert days_since_cell_infusion(plan, second - ONE) == 8
+    assert days_since_cell_infusion(plan, second) == 0
+    assert days_since_cell_infusion(plan, second + 3 * ONE) == 3
+
+
+def test_a_plan_of_doses_has_no_cell_infusion() -> None:
+    plan = _plan((DAY0, (EntryKind.DOSE,)))
+
+    assert days_since_cell_infusion(plan, DAY0) is None

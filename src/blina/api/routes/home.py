@@ -233,7 +233,11 @@ def _clinic_tasks(request: Request, day: date | None) -> Response:
         def listed() -> bytes:
             return state.responses.get(
                 kept,
-                lambda: _task_list(tasks.tasks_for_day(session, actor=actor, day=when, now=now)),
+                lambda: _task_list(
+                    tasks.tasks_for_day(
+                        session, actor=actor, day=when, now=now, knowledge=state.knowledge
+                    )
+                ),
             )
 
         # The tag is the list's own digest: it moves when the list does, never with another
@@ -292,6 +296,8 @@ def _task_list(rows: list[tasks.TaskRow]) -> bytes:
                 "patient_name": row.patient_name,
                 "state": row.state,
                 "bag_code": row.bag_code,
+                "therapy": row.therapy,
+                "therapy_course_id": row.therapy_course_id,
             }
             for row in rows
         ],

@@ -5,7 +5,8 @@ need of a stored course of a therapy other than blinatumomab.
 what is planned today, the next dose day, and the restrictions that hold today (stay near
 the treatment centre, do not drive) with the last day of each. ``clinic_entries(day)`` is
 what the care team acts on that day: doses, premedication, monitoring, journey steps and
-visits; the family's restrictions are not tasks.
+visits; the family's restrictions are not tasks. ``days_since_cell_infusion(plan, today)``
+is what triage reads of a CAR-T journey: whole days since its latest cell infusion.
 """
 
 from __future__ import annotations
@@ -14,9 +15,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from blina.domain.therapies.model import Entry, EntryKind, TherapyDay, TherapyPlan
+from blina.domain.therapies.model import Entry, EntryKind, TherapyDay, TherapyKind, TherapyPlan
 
-__all__ = ["CLINIC_KINDS", "PlanPhase", "TherapyToday", "clinic_entries", "therapy_today"]
+__all__ = [
+    "CLINIC_KINDS",
+    "PlanPhase",
+    "TherapyToday",
+    "clinic_entries",
+    "days_since_cell_infusion",
+    "therapy_today",
+]
 
 # The entries of a day the care team acts on (the task list's rows).
 CLINIC_KINDS = frozenset(
@@ -77,6 +85,22 @@ def therapy_today(plan: TherapyPlan, today: date) -> TherapyToday:
 def clinic_entries(day: TherapyDay) -> tuple[Entry, ...]:
     """The entries of ``day`` the care team acts on, in the plan's order."""
     return tuple(entry for entry in day.entries if entry.kind in CLINIC_KINDS)
+
+
+def days_since_cell_infusion(plan: TherapyPlan, today: date) -> int | None:
+    """Whole days from the latest planned cell infusion on or before ``today`` (0 on its
+    day), for a CAR-T journey (the days with a dose of the product itself, not its
+    lymphodepletion); None for another kind of plan, and before the first infusion (not
+    known: triage counts it as inside every window after the infusion, never lower)."""
+    if plan.kind is not TherapyKind.CELL_JOURNEY:
+        return None
+    infused = [
+        day.on
+        for day in plan.days
+        if day.on <= today
+        and any(e.kind is EntryKind.DOSE and e.what == plan.therapy for e in day.entries)
+    ]
+    return (today - infused[-1]).days if infused else None
 
 
 def _holds_until(days: dict[date, TherapyDay], today: date, kind: EntryKind) -> date | None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Response
 
 from blina.domain.errors import BlinaError, InvalidInput
 from blina.domain.modifications import AdverseReaction
+from blina.domain.therapies.today import clinic_entries, therapy_today
 from blina.domain.toxicity.crs import Hypotension, OxygenSupport
 from blina.domain.toxicity.icans import CerebralEdema, Consciousness, Seizure
 from blina.services import (
@@ -46,6 +47,7 @@ from blina.web.routes._common import (
     text_field,
 )
 from blina.web.routes.therapy_planner import form_values, plan_values
+from blina.web.therapy_family import day_label_parts
 from blina.web.viewmodels import (
     BagRow,
     CourseStatusView,
@@ -101,7 +103,9 @@ def _home_page(
     day = tasks.clinic_today(session, actor=actor, now=now)
     task_rows = [
         task
-        for task in tasks.tasks_for_day(session, actor=actor, day=day, now=now)
+        for task in tasks.tasks_for_day(
+            session, actor=actor, day=day, now=now, knowledge=ctx.state.knowledge
+        )
         if patient_search.matches(text, task.patient_code, task.patient_name)
     ]
     zone = ZoneInfo(clinic_settings.clinic_of(session, actor=actor).zone)
@@ -124,6 +128,7 @@ def _home_page(
         status=status,
         day=day,
         tasks=task_rows,
+        day_label_parts=day_label_parts,
         patients=[
             (patient, _status_view(ctx, session, patient.id, day))
             for patient in found[:PATIENTS_PER_PAGE]
@@ -317,7 +322,7 @@ def render_patient_page(
         "pages/patient.html",
         status=status,
         patient=patient,
-        **_therapy_course_values(ctx, session, patient_id),
+        **_therapy_course_values(ctx, session, patient_id, day),
         view=latest,
         banner=None
         if latest is None
@@ -360,9 +365,13 @@ def render_patient_page(
     )
 
 
-def _therapy_course_values(ctx: Ctx, session: Session, patient_id: int) -> dict[str, Any]:
+def _therapy_course_values(
+    ctx: Ctx, session: Session, patient_id: int, day: date
+) -> dict[str, Any]:
     """The patient's therapy course the page shows (the active one, else the latest), its
-    plan as ``_therapy_plan.html`` reads it, and what the physician's forms open with."""
+    plan as ``_therapy_plan.html`` reads it, what the physician's forms open with, and,
+    for the active one, its plan read on ``day`` ("Now": today's entries the care team
+    acts on, the next dose, the restrictions holding)."""
     views = therapy_courses.list_therapy_courses(
         session, actor=ctx.signed_in(), knowledge=ctx.state.knowledge, patient_id=patient_id
     )
@@ -374,6 +383,8 @@ def _therapy_course_values(ctx: Ctx, session: Session, patient_id: int) -> dict[
         "therapy_info": therapy_info(ctx.state.knowledge, shown.course.therapy),
         "therapy_values": form_values(shown.inputs),
         "therapy_plan": plan_values(ctx, shown.plan, {}),
+        "therapy_now": therapy_today(shown.plan, day) if shown.course.status == "active" else None,
+        "clinic_entries": clinic_entries,
     }
 
 

@@ -17,12 +17,14 @@ from blina.domain.errors import BlinaError, InvalidInput
 from blina.domain.triage.rulebook import TriageRules
 from blina.domain.triage.rules import TriageLevel
 from blina.interop.ical import plan_to_ical
+from blina.interop.therapy_ical import therapy_plan_to_ical
 from blina.services import (
     calendar_feeds,
     clinic_settings,
     courses,
     patients,
     reports,
+    therapy_courses,
     users,
 )
 from blina.services.check_ins import PostedCheckIn
@@ -39,6 +41,7 @@ from blina.web.family_views import (
     group_views,
     sent_check_in,
     symptom_areas,
+    therapy_signs,
     with_emergency_sign,
 )
 from blina.web.formatting import formatter_for
@@ -51,6 +54,11 @@ from blina.web.routes._common import (
     submit,
     text_field,
     whole_field,
+)
+from blina.web.therapy_family import (
+    day_label_parts,
+    therapy_calendar_rows,
+    therapy_today_view,
 )
 from blina.web.viewmodels import (
     calendar_rows,
@@ -80,12 +88,24 @@ def today_page(ctx: PageDep, session: ReadDep) -> Response:
     patient_id = _family_patient(ctx)
     now = ctx.state.clock.now()
     patient = patients.patient_record(session, actor=actor, patient_id=patient_id)
-    views = course_views(ctx, session, patient_id)
     clinic = clinic_settings.clinic_of(session, actor=actor)
+    zone = ZoneInfo(clinic.zone)
+    therapy = therapy_courses.therapy_now(
+        session,
+        actor=actor,
+        knowledge=ctx.state.knowledge,
+        patient_id=patient_id,
+        day=now.astimezone(zone).date(),
+    )
+    if therapy is not None:
+        return _therapy_today_page(ctx, therapy, patient, clinic)
+    views = course_views(ctx, session, patient_id)
     latest = courses.current_view(views)
     return render(
         ctx,
         "pages/today.html",
+        therapy_today=None,
+        therapy_signs=None,
         state=None if latest is None else latest.state,
         clinic_zone=ZoneInfo(clinic.zone),
         patient=patient,
@@ -96,6 +116,30 @@ def today_page(ctx: PageDep, session: ReadDep) -> Response:
         signs=emergency_sign_views(ctx.state.knowledge.triage),
         call_now=group_views(ctx.state.knowledge.triage, red_flag=True),
         report_if=group_views(ctx.state.knowledge.triage, red_flag=False),
+    )
+
+
+def _therapy_today_page(
+    ctx: Ctx, therapy: therapy_courses.TherapyNow, patient: Any, clinic: ClinicRecord
+) -> Response:
+    """Today for a patient whose active course is another therapy: that therapy's day,
+    what happens, its next dose day and restrictions, read from the one plan."""
+    rules = ctx.state.knowledge.triage
+    key = therapy.view.course.therapy
+    return render(
+        ctx,
+        "pages/today.html",
+        state=None,
+        clinic_zone=ZoneInfo(clinic.zone),
+        patient=patient,
+        clinic=clinic,
+        today=None,
+        therapy_today=therapy_today_view(therapy.view.name, therapy.view.plan, therapy.today),
+        therapy_signs=therapy_signs(rules, key),
+        day_label_parts=day_label_parts,
+        signs=emergency_sign_views(rules),
+        call_now=group_views(rules, red_flag=True, therapy=key),
+        report_if=group_views(rules, red_flag=False, therapy=key),
     )
 
 
@@ -124,11 +168,17 @@ def _calendar_page(
     names = users.usernames(session, actor=actor, ids={feed.created_by for feed in feeds})
     latest = courses.current_view(views)
     day = ctx.state.clock.now().astimezone(zone).date()
+    therapy = therapy_courses.therapy_now(
+        session, actor=actor, knowledge=ctx.state.knowledge, patient_id=patient_id, day=day
+    )
     response = render(
         ctx,
         "pages/calendar.html",
         status=status,
         patient=patient,
+        therapy=None if therapy is None else therapy.view,
+        therapy_rows=[] if therapy is None else therapy_calendar_rows(therapy.view.plan),
+        day_label_parts=day_label_parts,
         view=latest,
         segments=[] if latest is None else timeline(latest.plan),
         today=day,
@@ -149,10 +199,22 @@ def _calendar_page(
 
 @router.get("/patients/{patient_id}/calendar.ics")
 def calendar_ics(patient_id: RecordId, ctx: PageDep, session: ReadDep) -> Response:
-    views = course_views(ctx, session, patient_id)
-    if not views:
-        raise NotFound(f"patient {patient_id} has no course")
-    body = plan_to_ical(views[-1].plan, generated_at=ctx.state.clock.now())
+    """The patient's active course of another therapy, else their latest course."""
+    now = ctx.state.clock.now()
+    therapy = therapy_courses.therapy_now(
+        session,
+        actor=ctx.signed_in(),
+        knowledge=ctx.state.knowledge,
+        patient_id=patient_id,
+        day=now.date(),
+    )
+    if therapy is not None:
+        body = therapy_plan_to_ical(therapy.view.plan, therapy.view.name, generated_at=now)
+    else:
+        views = course_views(ctx, session, patient_id)
+        if not views:
+            raise NotFound(f"patient {patient_id} has no course")
+        body = plan_to_ical(views[-1].plan, generated_at=now)
     return Response(
         body,
         media_type="text/calendar",
@@ -178,6 +240,14 @@ def _check_in_form(
     patient = patients.patient_record(session, actor=actor, patient_id=patient_id)
     clinic = clinic_settings.clinic_of(session, actor=actor)
     rules = ctx.state.knowledge.triage
+    on = therapy_courses.therapy_now(
+        session,
+        actor=actor,
+        knowledge=ctx.state.knowledge,
+        patient_id=patient_id,
+        day=ctx.state.clock.now().astimezone(ZoneInfo(clinic.zone)).date(),
+    )
+    therapy = None if on is None else on.view.course.therapy
     return render(
         ctx,
         "pages/check_in.html",
@@ -185,7 +255,7 @@ def _check_in_form(
         patient=patient,
         clinic=clinic,
         signs=emergency_sign_views(rules),
-        areas=symptom_areas(rules, values.get("symptoms", [])),
+        areas=symptom_areas(rules, values.get("symptoms", []), therapy),
         severity_words=rules.severity_words,
         follow_up=rules.follow_up,
         errors=errors,
@@ -391,8 +461,12 @@ def calendar_feed(token: str, request: Request, session: ReadDep) -> Response:
     state: WebState = request.app.state.blina
     now = state.clock.now()
     plan = calendar_feeds.feed_plan(session, token=token, now=now, knowledge=state.knowledge)
+    if isinstance(plan, therapy_courses.TherapyCourseView):
+        body = therapy_plan_to_ical(plan.plan, plan.name, generated_at=now)
+    else:
+        body = plan_to_ical(plan, generated_at=now)
     return Response(
-        plan_to_ical(plan, generated_at=now),
+        body,
         media_type="text/calendar",
         headers={"cache-control": "private, no-store"},
     )
