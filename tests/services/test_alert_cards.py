@@ -387,8 +387,9 @@ def test_the_cards_take_as_many_queries_for_many_patients_as_for_one(
 
     assert two_patients == one_patient
     # the alerts; the courses with their patients and clinic; their logs; their bags; the
-    # patients' numbers; the check-ins with their reporters
-    assert one_patient == 6
+    # patients' numbers; the check-ins with their reporters; their courses of another
+    # therapy
+    assert one_patient == 7
 
 
 def _statements(

@@ -360,3 +360,30 @@ def test_therapy_signs_of_a_therapy_without_a_window_and_of_one_triage_does_not_
         if "inotuzumab" in r.therapies and r.level in (TriageLevel.EMERGENCY, TriageLevel.CALL_NOW)
     }
     assert therapy_signs(rules, "no-such-therapy") is None
+
+
+def test_a_car_t_patient_s_alert_card_says_the_therapy_and_its_day(
+    clinic: DemoClinic, under_way: UnderWay
+) -> None:
+    """The care team's card reads the same course as the family's pages: the therapy, its
+    day as the label counts it, the next dose and the stay near the centre."""
+    browser = clinic.browser("t3.family")
+    path = f"/patients/{under_way.patient}/check-in"
+    sent = browser.post(
+        path,
+        data={"csrf_token": csrf_of(page(browser.get(path))), "symptom": ["trouble-writing"]},
+    )
+    assert one(page(sent), "section.triage")["data-level"] == "call-now"
+
+    soup = page(clinic.browser("nurse.kim").get("/"))
+
+    card = one(soup, f'section.alerts li[data-card="{under_way.patient}"]')
+    today = therapy_today(under_way.plan, TODAY)
+    assert one(card, "[data-therapy-now]")["data-therapy-now"] == "tisagenlecleucel"
+    assert today.day is not None
+    assert one(card, "[data-therapy-day]")["data-therapy-day"] == today.day.label == "day 3"
+    assert today.stay_near_until is not None
+    assert one(card, "[data-stay-near-until]")["data-stay-near-until"] == (
+        today.stay_near_until.isoformat()
+    )
+    assert not card.select('[data-course-now="none"]'), "a course, of another therapy"

@@ -13,16 +13,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from blina.domain.therapies.today import therapy_today
 from blina.knowledge import Knowledge
 from blina.services.actors import Actor, Role
 from blina.services.alerts import list_alerts
 from blina.services.courses import CourseView, current_views
 from blina.services.records import AlertRecord
-from blina.store.tables import Alert, Patient, SymptomReport, User
+from blina.services.therapy_courses import TherapyNow, active_therapy_courses
+from blina.store.tables import Alert, Clinic, Patient, SymptomReport, User
 
 __all__ = [
     "CARD_CHECK_INS",
@@ -69,6 +72,8 @@ class AlertCard:
     course: CourseView | None
     check_ins: tuple[GatheredCheckIn, ...]
     patient_phone: str | None = None
+    # the patient's active course of another therapy, read on the clinic's today
+    therapy: TherapyNow | None = None
 
     @property
     def age_years(self) -> Decimal | None:
@@ -129,15 +134,31 @@ def open_alert_cards(
     )
     phones = _phones(session, patient_ids)
     gathered = _gathered(session, [a.id for a in found])
+    therapies = _therapies(session, actor, now, knowledge, patient_ids)
     return [
         AlertCard(
             alert,
             views.get(alert.patient_id),
             tuple(gathered.get(alert.id, ())),
             phones.get(alert.patient_id),
+            therapies.get(alert.patient_id),
         )
         for alert in found
     ]
+
+
+def _therapies(
+    session: Session, actor: Actor, now: datetime, knowledge: Knowledge, patient_ids: set[int]
+) -> dict[int, TherapyNow]:
+    """The cards' patients' active courses of another therapy, read on the clinic's today
+    (one query for all of them; ``list_alerts`` has checked the actor sees the clinic)."""
+    views = active_therapy_courses(
+        session, actor.clinic_id, knowledge=knowledge, patient_ids=patient_ids
+    )
+    if not views:
+        return {}
+    today = now.astimezone(ZoneInfo(session.get_one(Clinic, actor.clinic_id).zone)).date()
+    return {v.patient.id: TherapyNow(v, therapy_today(v.plan, today)) for v in views}
 
 
 def _phones(session: Session, patient_ids: set[int]) -> dict[int, str | None]:

@@ -21,7 +21,7 @@ that plan on one day (``domain.therapies.today``). ``active_therapy_courses`` is
 read for a whole clinic (its task list).
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
@@ -210,18 +210,24 @@ def therapy_now(
 
 
 def active_therapy_courses(
-    session: Session, clinic_id: int, *, knowledge: Knowledge
+    session: Session,
+    clinic_id: int,
+    *,
+    knowledge: Knowledge,
+    patient_ids: Collection[int] | None = None,
 ) -> list[TherapyCourseView]:
-    """Every active therapy course of the clinic's patients with its plan, by patient
-    code. No authorization: for a service that has already checked that its reader may
-    see the clinic's patients."""
-    found = session.execute(
+    """Every active therapy course of the clinic's patients (or of ``patient_ids`` among
+    them) with its plan, by patient code, in one query. No authorization: for a service
+    that has already checked that its reader may see the clinic's patients."""
+    query = (
         select(TherapyCourse, Patient)
         .join(Patient, Patient.id == TherapyCourse.patient_id)
         .where(Patient.clinic_id == clinic_id, TherapyCourse.status == "active")
         .order_by(Patient.code, TherapyCourse.id)
     )
-    return [_planned(knowledge, course, patient) for course, patient in found]
+    if patient_ids is not None:
+        query = query.where(Patient.id.in_(patient_ids))
+    return [_planned(knowledge, course, patient) for course, patient in session.execute(query)]
 
 
 def change_therapy_course(

@@ -19,6 +19,7 @@ from blina.services.alert_cards import AlertCard, CallBack, GatheredCheckIn, cal
 from blina.services.alerts import OUTCOMES
 from blina.services.courses import CourseView
 from blina.services.records import AlertRecord
+from blina.services.therapy_courses import TherapyNow
 from blina.web.viewmodels import CourseStatusView, course_status
 
 __all__ = [
@@ -141,6 +142,7 @@ class PatientCard:
     reporters: tuple[tuple[str, str], ...]
     course: CourseNow | None = None
     call_back: CallBack | None = None
+    therapy: TherapyNow | None = None  # an active course of another therapy
 
     @property
     def age(self) -> str | None:
@@ -207,12 +209,17 @@ def _patient_card(found: list[AlertCard], now: datetime) -> PatientCard:
     for alert in alerts:
         for line in alert.lines:
             reporters[(line.reporter, line.reporter_role)] = None
+    age, start = first.age_years, first.course_start
+    if first.therapy is not None and first.therapy.view.inputs.age_years is not None:
+        # the therapy course is the active one: its age, given when it was started
+        therapy = first.therapy.view
+        age, start = therapy.inputs.age_years, therapy.course.created_at.date()
     return PatientCard(
         first.alert.patient_id,
         first.alert.patient_code,
         first.alert.patient_name,
-        first.age_years,
-        first.course_start,
+        age,
+        start,
         first.alert.level,
         alerts,
         tuple(reporters),
@@ -222,6 +229,7 @@ def _patient_card(found: list[AlertCard], now: datetime) -> PatientCard:
             patient_name=first.alert.patient_name,
             patient_phone=first.patient_phone,
         ),
+        first.therapy,
     )
 
 
