@@ -33,6 +33,7 @@ from blina.web.i18n import (
     gettext_for,
 )
 from blina.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_token, new_nonce
+from blina.web.therapy_family import day_label_parts
 
 __all__ = ["TEMPLATE_DIR", "Ctx", "WebState", "context_of", "moment_for", "redirect", "render"]
 
@@ -50,7 +51,10 @@ _ENV = sentences.install(
     )
 )
 # A phone number's bounds (its inputs say them) and its tel: link.
-_ENV.globals.update(phone_max=PHONE_MAX, phone_min_digits=PHONE_MIN_DIGITS)
+# day_label_parts: a therapy plan's day label read for _therapy_words.html's day_label
+_ENV.globals.update(
+    phone_max=PHONE_MAX, phone_min_digits=PHONE_MIN_DIGITS, day_label_parts=day_label_parts
+)
 _ENV.filters["tel"] = lambda phone: f"tel:{dialable(phone)}"
 
 

@@ -47,7 +47,6 @@ from blina.web.routes._common import (
     text_field,
 )
 from blina.web.routes.therapy_planner import form_values, plan_values
-from blina.web.therapy_family import day_label_parts
 from blina.web.viewmodels import (
     BagRow,
     CourseStatusView,
@@ -128,7 +127,6 @@ def _home_page(
         status=status,
         day=day,
         tasks=task_rows,
-        day_label_parts=day_label_parts,
         patients=[
             (patient, _status_view(ctx, session, patient.id, day))
             for patient in found[:PATIENTS_PER_PAGE]

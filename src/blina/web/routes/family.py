@@ -56,7 +56,6 @@ from blina.web.routes._common import (
     whole_field,
 )
 from blina.web.therapy_family import (
-    day_label_parts,
     therapy_calendar_rows,
     therapy_today_view,
 )
@@ -136,7 +135,6 @@ def _therapy_today_page(
         today=None,
         therapy_today=therapy_today_view(therapy.view.name, therapy.view.plan, therapy.today),
         therapy_signs=therapy_signs(rules, key),
-        day_label_parts=day_label_parts,
         signs=emergency_sign_views(rules),
         call_now=group_views(rules, red_flag=True, therapy=key),
         report_if=group_views(rules, red_flag=False, therapy=key),
@@ -178,7 +176,6 @@ def _calendar_page(
         patient=patient,
         therapy=None if therapy is None else therapy.view,
         therapy_rows=[] if therapy is None else therapy_calendar_rows(therapy.view.plan),
-        day_label_parts=day_label_parts,
         view=latest,
         segments=[] if latest is None else timeline(latest.plan),
         today=day,
