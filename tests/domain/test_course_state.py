@@ -998,3 +998,12 @@ def test_a_hung_bag_at_the_old_dose_is_taken_off_after_a_restart_where_it_began(
 
     assert state.dose == NINE
     assert state.to_remove == hung
+
+
+def test_a_slot_s_hours_are_its_exact_microseconds() -> None:
+    """A day and a microsecond: a float of seconds cannot hold it, the slot's hours do."""
+    start = _utc(3, 1)
+    slot = Slot(1, 1, start, start + timedelta(days=1, microseconds=1), NINE)
+
+    assert slot.hours == Decimal(86_400_000_001) / 3_600_000_000
+    assert slot.hours > 24

@@ -43,7 +43,6 @@ __all__ = [
     "slot_status",
 ]
 
-_HOUR = Decimal(3600)
 _MICROSECOND = timedelta(microseconds=1)
 _HOUR_US = Decimal(3_600_000_000)
 _DAY_US = 24 * _HOUR_US
@@ -117,7 +116,8 @@ class Slot:
 
     @property
     def hours(self) -> Decimal:
-        return Decimal((self.end - self.start).total_seconds()) / _HOUR
+        # whole microseconds, exactly: a float of seconds would round a slot of odd length
+        return Decimal((self.end - self.start) // _MICROSECOND) / _HOUR_US
 
     @property
     def key(self) -> datetime:
