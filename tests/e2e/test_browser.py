@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from blina.demo import DEMO_PATIENTS, DEMO_THERAPY_PATIENTS
 from blina.domain.triage.rules import TriageLevel
 from blina.knowledge import Knowledge
 from blina.web import i18n
@@ -27,7 +28,8 @@ def test_nurse_logs_in_and_sees_the_clinic_today(open_tab: OpenTab, tmp_path: Pa
     tab = open_tab()
     tab.log_in("nurse.kim")
     expect(tab.page.locator("body")).to_have_attribute("data-page", "home")
-    expect(tab.page.locator("section.patients tr[data-patient]")).to_have_count(4)
+    patients = len(DEMO_PATIENTS) + len(DEMO_THERAPY_PATIENTS)
+    expect(tab.page.locator("section.patients tr[data-patient]")).to_have_count(patients)
     expect(tab.page.locator('[data-task-kind="bag-change"]').first).to_be_visible()
     tab.screenshot(tmp_path, "nurse-home")
     assert tab.errors == []
