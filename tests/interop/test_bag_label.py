@@ -49,7 +49,7 @@ def bag_codes() -> st.SearchStrategy[str]:
 
 
 def _label(label: BagLabel) -> Tag:
-    found = BeautifulSoup(render_bag_label(label), "html.parser").select_one('[data-label="bag"]')
+    found = BeautifulSoup(render_bag_label(label), "lxml").select_one('[data-label="bag"]')
     assert isinstance(found, Tag)
     return found
 

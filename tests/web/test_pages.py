@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup
 
 from blina.web.i18n import gettext_for
 from tests.web.conftest import DemoClinic
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_of, fragment, one, page
 
 STAFF = ("admin", "dr.lee", "nurse.kim", "pharm.ana")
 FAMILY = ("alex", "alex.partner")  # tied to P-001
@@ -203,9 +203,9 @@ def test_start_course_preview_then_save(clinic: DemoClinic) -> None:
     preview = doctor.get(
         f"/patients/{patient}/courses/preview", params=form, headers={"HX-Request": "true"}
     )
-    fragment = page(preview)
-    assert fragment.find("html") is None, "an htmx request gets the partial only"
-    assert one(fragment, "[data-preview]")["data-preview"] == "plan"
+    partial = fragment(preview)
+    assert partial.find("html") is None, "an htmx request gets the partial only"
+    assert one(partial, "[data-preview]")["data-preview"] == "plan"
     bad = page(
         doctor.get(f"/patients/{patient}/courses/preview", params={**form, "weight_kg": "0"})
     )

@@ -69,11 +69,11 @@ def test_an_english_page_shows_the_domains_english_exactly() -> None:
 def test_a_sentence_with_no_translation_is_shown_in_english_marked_so() -> None:
     untranslated = Template("A sentence no catalog has, at {dose}")
     said = untranslated(dose=McgPerDay(Decimal(9)))
-    shown = BeautifulSoup(str(ES.markup(said)), "html.parser")
+    shown = BeautifulSoup(str(ES.markup(said)), "lxml")
     marked = shown.select_one("span[lang=en]")
     assert marked is not None
     assert marked.get_text() == "A sentence no catalog has, at 9 mcg/day"
-    unknown = BeautifulSoup(str(ES.markup("checked <against> the label")), "html.parser")
+    unknown = BeautifulSoup(str(ES.markup("checked <against> the label")), "lxml")
     assert unknown.select_one("span[lang=en]").get_text() == "checked <against> the label"
 
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from blina.demo import DEMO_THERAPY_PATIENTS
 from tests.web.conftest import DemoClinic
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_of, fragment, one, page
 
 INOTUZUMAB = {
     "therapy": "inotuzumab",
@@ -63,7 +63,7 @@ def test_a_physician_starts_a_course_of_another_therapy_from_the_patient_page(
     therapy_form = one(chosen, '[data-form="therapy-course"]')
     assert one(therapy_form, 'input[name="therapy"]')["value"] == form["therapy"]
     assert therapy_form.select_one('input[name="start"]') is not None
-    preview = page(
+    preview = fragment(
         doctor.get(
             f"/patients/{patient}/therapy-courses/preview",
             params=form,

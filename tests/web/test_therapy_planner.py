@@ -19,7 +19,7 @@ from blina.web.formatting import formatter_for
 from blina.web.i18n import gettext_for
 from blina.web.sentences import Speaker
 from tests.web.conftest import DemoClinic
-from tests.web.soup import one, page
+from tests.web.soup import fragment, one, page
 
 FORMS = {
     "inotuzumab": {
@@ -175,7 +175,7 @@ def test_each_therapy_shows_its_plan_gaps_and_sources(
 def test_the_preview_is_the_plan_alone(clinic: DemoClinic, therapy: str) -> None:
     response = clinic.browser("nurse.kim").get(_url("/plan/preview", therapy, FORMS[therapy]))
     assert response.status_code == 200
-    soup = page(response)
+    soup = fragment(response)
     assert soup.find("html") is None
     assert one(soup, '[data-preview="plan"]')["data-therapy"] == therapy
 

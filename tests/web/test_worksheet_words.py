@@ -111,7 +111,7 @@ def test_the_bag_label_in_spanish(knowledge: Knowledge) -> None:
         expiry=None,
     )
     words = worksheet_words(ES, clinical_gettext_for("es"), knowledge, MADRID)
-    soup = BeautifulSoup(render_bag_label(label, words), "html.parser")
+    soup = BeautifulSoup(render_bag_label(label, words), "lxml")
     section = one(soup, "section.bag-label")
     assert section["lang"] == "es"
     assert section["aria-label"] == "Etiqueta de la bolsa AB12CD34"
@@ -122,7 +122,7 @@ def test_the_bag_label_in_spanish(knowledge: Knowledge) -> None:
     assert fields["patient_identifier"] == "12.5"
     assert fields["hang_by"] == "falta : la receta no da plazo de uso: no colocar"
     assert "Código QR de la bolsa AB12CD34" in str(one(soup, "svg"))
-    english = BeautifulSoup(render_bag_label(label), "html.parser")
+    english = BeautifulSoup(render_bag_label(label), "lxml")
     assert one(english, "dd[data-label-field=dose_mcg_per_day]").get_text() == "28 mcg/day"
 
 
