@@ -10,7 +10,9 @@ by what it does; the test command (``scripts/test``) runs both tiers. The quick 
 searches fewer hypothesis examples (the ``quick`` profile) unless ``HYPOTHESIS_PROFILE``
 names one: a test that asks for more examples itself (``@settings(max_examples=...)``, up
 to the wide search the quick tier leaves out) searches the quick profile's number there,
-and its own in the full tier.
+and its own in the full tier. Likewise a sweep through the database, a test of the
+services, the API or the pages parametrized into more than ten cases, runs ten of them
+spread over its cases in the quick tier, and every one in the full tier.
 """
 
 import inspect
@@ -55,6 +57,8 @@ SLOW_NAMES = {
 }
 # More examples than hypothesis's default (100) asked by the test itself: a wide search.
 WIDE_SEARCH = 100
+# The cases of a parametrized test the quick tier runs (the full tier runs every case).
+SWEEP = 10
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -70,12 +74,47 @@ def _quick(config: pytest.Config) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    quick: list[pytest.Item] = []
     for item in items:
         why = _why_slow(item)
         if why is not None:
             item.add_marker(pytest.mark.slow(reason=why))
-        elif _quick(config):
-            _search_as_the_quick_profile(item)
+        else:
+            quick.append(item)
+            if _quick(config):
+                _search_as_the_quick_profile(item)
+    _sample_sweeps(quick)
+
+
+def _sample_sweeps(items: list[pytest.Item]) -> None:
+    """Of a test through the database parametrized into more than ``SWEEP`` cases (every
+    page as every role, every field of every therapy refused on the planner page, every
+    endpoint as every role), the quick tier runs ``SWEEP`` cases spread from its first to
+    its last, as it searches ten hypothesis examples; the others are marked ``slow`` and
+    the test command runs them all. A sweep of the domain or the knowledge (the golden
+    rows, the triage vignettes) costs milliseconds a case and runs whole in both tiers."""
+    cases: dict[tuple[object, ...], list[pytest.Item]] = {}
+    for item in items:
+        through_the_database = "migrated_engine" in getattr(item, "fixturenames", ())
+        if through_the_database and getattr(item, "callspec", None) is not None:
+            key = (item.path, getattr(item, "cls", None), getattr(item, "originalname", None))
+            cases.setdefault(key, []).append(item)
+    for sweep in cases.values():
+        kept = spread(len(sweep), SWEEP)
+        for index, item in enumerate(sweep):
+            if index not in kept:
+                reason = f"case {index + 1} of a sweep of {len(sweep)}; the quick tier runs {SWEEP}"
+                item.add_marker(pytest.mark.slow(reason=reason))
+
+
+def spread(count: int, keep: int) -> set[int]:
+    """``keep`` indices of ``count``, evenly spaced from the first to the last (all of them
+    when there are no more than ``keep``)."""
+    if count <= keep:
+        return set(range(count))
+    if keep == 1:
+        return {0}
+    return {round(i * (count - 1) / (keep - 1)) for i in range(keep)}
 
 
 def _search_as_the_quick_profile(item: pytest.Item) -> None:
