@@ -1,7 +1,7 @@
 """Accounts: users and roles, argon2 passwords, session and bearer tokens, login throttling,
 and a user's change of their own password.
 
-About 600 lines: a sign-in, a change of one's own password and the making of a user share
+About 670 lines: a sign-in, a change of one's own password and the making of a user share
 the account's checks (the password rule, the username, the role's tie to a patient), the
 hasher and its dummy hash, and the prepared statements that read and pause an account;
 split apart, the timing-equal paths would no longer read as one.

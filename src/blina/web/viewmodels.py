@@ -4,7 +4,7 @@ A page and its htmx fragment render the same view model, so they cannot drift ap
 Nothing here decides a clinical rule: plans, bags and triage come from the domain and
 the services; these functions only pick and arrange what to show.
 
-About 700 lines, one function per thing a page shows (banner, calendar rows, timeline,
+About 640 lines, one function per thing a page shows (banner, calendar rows, timeline,
 decisions, bag rows, alert cards, chart readings): small functions that several pages
 share. Split by page, a shared one would sit in one page's module and be imported by
 the others; the next split, when it grows, is one module per area (course, bags,
