@@ -6,8 +6,9 @@ from bs4 import BeautifulSoup, Tag
 
 
 def page(response: Any) -> BeautifulSoup:
-    """A whole page, parsed by lxml (a tenth of the time of Python's own parser, which the
-    quick tier spent a fifth of its time in); lxml adds ``<html>`` around a fragment."""
+    """A whole page, parsed by lxml: Clinic today in 6.5 ms against 10.4 ms with Python's
+    own parser, where the quick tier spent about a sixth of its time. lxml adds ``<html>``
+    around a fragment."""
     return BeautifulSoup(response.text, "lxml")
 
 
