@@ -16,15 +16,17 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from blina.config import Settings
 from blina.domain.pharmacy.resolution import ResolvedLibrary
 from blina.domain.therapies.cycle_doses import Transplant
 from blina.domain.therapies.inputs import TherapyInputs
 from blina.knowledge import Knowledge
-from blina.services.accounts import create_user, to_actor
+from blina.services.accounts import LoginOutcome, create_user, log_in, to_actor
 from blina.services.actors import Actor
 from blina.services.courses import CourseRequest, start_course
+from blina.services.login_limits import LoginLimits
 from blina.services.patients import create_patient
 from blina.services.pharmacy import prepare_course_bag, verify_bag
 from blina.services.therapy_courses import start_therapy_course
@@ -43,6 +45,7 @@ __all__ = [
     "car_t_course",
     "child_course",
     "inotuzumab_course",
+    "sign_in",
 ]
 
 NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
@@ -99,6 +102,30 @@ def add_world(session: Session, *, now: datetime = NOW) -> World:
         outsider_clinic_id=b,
         outsider=outsider,
         outsider_patient=pb.id,
+    )
+
+
+def sign_in(
+    sessions: sessionmaker[Session],
+    username: str,
+    *,
+    password: str = PASSWORD,
+    now: datetime = NOW,
+    settings: Settings | None = None,
+    kind: str = "bearer",
+) -> LoginOutcome:
+    """A sign-in through the accounts service, as the API's would be (default settings
+    unless ``settings``): a token and who it signs in, or the refusal."""
+    settings = Settings() if settings is None else settings
+    return log_in(
+        sessions,
+        limits=LoginLimits(settings),
+        settings=settings,
+        now=now,
+        username=username,
+        password=password,
+        kind=kind,
+        source="192.0.2.1",
     )
 
 

@@ -20,7 +20,6 @@ from blina.services import account_admin, password_resets
 from blina.services.accounts import (
     authenticate,
     create_user,
-    log_in,
     own_account,
     set_own_phone,
     to_actor,
@@ -29,11 +28,10 @@ from blina.services.actors import Actor
 from blina.services.audit_checks import verify_chain
 from blina.services.audit_key import AuditKey, use_audit_key
 from blina.services.errors import NotAuthenticated, NotFound, PermissionDenied
-from blina.services.login_limits import LoginLimits
 from blina.services.sealed_rows import verify_rows
 from blina.store.session import read_only, transaction
 from blina.store.tables import AuditEvent
-from tests.clinic_factories import NOW, PASSWORD, World, add_world
+from tests.clinic_factories import NOW, PASSWORD, World, add_world, sign_in
 
 SETTINGS = Settings(login_max_failures=3, login_refusal_delay_seconds=0)
 
@@ -77,17 +75,7 @@ def _user(session: Session, clinic: int, name: str, role: str, patient: int | No
 
 
 def _token(sessions: sessionmaker[Session], username: str, at: datetime = NOW) -> str | None:
-    outcome = log_in(
-        sessions,
-        limits=LoginLimits(SETTINGS),
-        settings=SETTINGS,
-        now=at,
-        username=username,
-        password=PASSWORD,
-        kind="bearer",
-        source="192.0.2.1",
-    )
-    return outcome.token
+    return sign_in(sessions, username, now=at, settings=SETTINGS).token
 
 
 def _signed_in(sessions: sessionmaker[Session], token: str | None) -> Actor | None:

@@ -12,18 +12,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from blina.config import Settings
-from blina.services.accounts import create_user, log_in, to_actor
+from blina.services.accounts import create_user, to_actor
 from blina.services.actors import Actor
 from blina.services.audit_checks import verify_chain
 from blina.services.check_ins import CheckInWriter, PostedCheckIn
 from blina.services.clock import FixedClock
 from blina.services.errors import NotAuthenticated, NotFound
-from blina.services.login_limits import LoginLimits
 from blina.services.patients import create_patient
 from blina.services.reports import CheckInRequest, KeyReused, SubmittedReport
 from blina.store.session import transaction
 from blina.store.tables import Alert, AuditEvent, Clinic, SymptomReport
+from tests.clinic_factories import sign_in
 from tests.factories import PASSWORD, add_clinic_with_family
 from tests.services.test_alerts import FEVER_AND_CONFUSION
 
@@ -63,17 +62,7 @@ class Family:
 
 
 def _token(sessions: sessionmaker[Session], now: datetime, username: str) -> str:
-    settings = Settings()
-    outcome = log_in(
-        sessions,
-        limits=LoginLimits(settings),
-        settings=settings,
-        now=now,
-        username=username,
-        password=PASSWORD,
-        kind="bearer",
-        source="test",
-    )
+    outcome = sign_in(sessions, username, password=PASSWORD, now=now)
     assert outcome.token is not None
     return outcome.token
 

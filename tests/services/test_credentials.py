@@ -7,30 +7,17 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from blina.config import Settings
-from blina.services.accounts import authenticate, log_in
+from blina.services.accounts import authenticate
 from blina.services.credentials import end_sessions, revoke_reset_links
 from blina.services.errors import NotAuthenticated
-from blina.services.login_limits import LoginLimits
 from blina.services.password_resets import issue_reset_link
 from blina.store.session import read_only, transaction
 from blina.store.tables import PasswordReset
-from tests.clinic_factories import NOW, PASSWORD, World
-
-SETTINGS = Settings()
+from tests.clinic_factories import NOW, World, sign_in
 
 
 def _token(sessions: sessionmaker[Session], username: str) -> str:
-    outcome = log_in(
-        sessions,
-        limits=LoginLimits(SETTINGS),
-        settings=SETTINGS,
-        now=NOW,
-        username=username,
-        password=PASSWORD,
-        kind="session",
-        source="192.0.2.1",
-    )
+    outcome = sign_in(sessions, username, kind="session")
     assert outcome.token is not None, outcome.refusal
     return outcome.token
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from blina.config import Settings
 from blina.domain.errors import InvalidInput
 from blina.services import invitations, password_resets
-from blina.services.accounts import NO_PASSWORD, create_user, log_in, to_actor
+from blina.services.accounts import NO_PASSWORD, create_user, to_actor
 from blina.services.actors import Actor, Role
 from blina.services.audit_checks import verify_chain
 from blina.services.audit_reading import events_for_patient
@@ -25,7 +25,7 @@ from blina.services.invitations import InvitationState
 from blina.services.login_limits import LoginLimits
 from blina.store.session import read_only, transaction
 from blina.store.tables import AuditEvent, Invitation, User
-from tests.clinic_factories import NOW, PASSWORD, World, audited
+from tests.clinic_factories import NOW, PASSWORD, World, audited, sign_in
 
 DAY = timedelta(hours=24)
 CHOSEN = "a password of my own"
@@ -68,17 +68,7 @@ def _accept(
 
 
 def _sign_in(sessions: sessionmaker[Session], username: str, password: str) -> Actor | None:
-    outcome = log_in(
-        sessions,
-        limits=LoginLimits(SETTINGS),
-        settings=SETTINGS,
-        now=NOW,
-        username=username,
-        password=password,
-        kind="bearer",
-        source="192.0.2.1",
-    )
-    return outcome.actor
+    return sign_in(sessions, username, password=password).actor
 
 
 def _states(sessions: sessionmaker[Session], world: World, at: timedelta) -> dict[str, str]:

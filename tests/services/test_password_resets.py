@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blina.config import Settings
 from blina.services import account_admin, password_resets
-from blina.services.accounts import create_user, log_in, to_actor
+from blina.services.accounts import create_user, to_actor
 from blina.services.actors import Actor
 from blina.services.errors import Conflict, NotFound
 from blina.services.login_limits import LoginLimits
 from blina.store.session import transaction
 from blina.store.tables import AuditEvent, Clinic, LoginToken, PasswordReset, User
+from tests.clinic_factories import sign_in
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)
@@ -75,17 +76,7 @@ def _use(
 
 
 def _signs_in(sessions: sessionmaker[Session], password: str) -> bool:
-    outcome = log_in(
-        sessions,
-        limits=LoginLimits(SETTINGS),
-        settings=SETTINGS,
-        now=NOW,
-        username="nurse",
-        password=password,
-        kind="bearer",
-        source="192.0.2.1",
-    )
-    return outcome.token is not None
+    return sign_in(sessions, "nurse", password=password, now=NOW).token is not None
 
 
 def test_a_link_s_token_is_known_once_and_only_its_hash_is_kept(
