@@ -43,7 +43,7 @@ from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.errors import Conflict
 from blina.services.records import CourseRecord, PatientRecord, copy_of
-from blina.services.treatments import refuse_active_treatment
+from blina.services.treatments import END_OUTCOMES, refuse_active_treatment
 from blina.store.tables import BagPreparation, Clinic, Course, CourseEvent, CourseTask, Patient
 
 __all__ = [
@@ -71,7 +71,6 @@ __all__ = [
 # How long before its start a bag must be verified, or its task shows "blocked" (a site
 # working rule, not a clinical number).
 VERIFY_LEAD = timedelta(hours=2)
-END_OUTCOMES = ("completed", "discontinued", "cancelled")
 
 
 @dataclass(frozen=True, slots=True)

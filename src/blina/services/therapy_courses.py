@@ -45,7 +45,7 @@ from blina.services.errors import Conflict, NotFound
 from blina.services.records import PatientRecord, copy_of
 from blina.services.therapy_catalog import warnings_boxed_first
 from blina.services.therapy_planning import BLINATUMOMAB, plan_therapy, therapy_name
-from blina.services.treatments import refuse_active_treatment
+from blina.services.treatments import END_OUTCOMES, refuse_active_treatment
 from blina.store.tables import Patient, TherapyCourse
 
 __all__ = [
@@ -65,7 +65,6 @@ __all__ = [
     "therapy_now",
 ]
 
-END_OUTCOMES = ("completed", "discontinued", "cancelled")
 # Every input but the therapy itself: another therapy is another course.
 CHANGEABLE = tuple(f.name for f in fields(TherapyInputs) if f.name != "therapy")
 _MAX_REASON = 2000

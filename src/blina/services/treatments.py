@@ -18,7 +18,10 @@ from sqlalchemy.orm import Session
 from blina.services.errors import Conflict
 from blina.store.tables import Course, Patient, TherapyCourse
 
-__all__ = ["refuse_active_treatment"]
+__all__ = ["END_OUTCOMES", "refuse_active_treatment"]
+
+# How a course of either kind ends (``courses.end_course``, ``therapy_courses.end_therapy_course``).
+END_OUTCOMES = ("completed", "discontinued", "cancelled")
 
 _END_IT = "end it first (completed, discontinued with a reason, or cancelled as entered in error)"
 
