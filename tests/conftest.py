@@ -17,7 +17,8 @@ spread over its cases in the quick tier, and every one in the full tier.
 
 import inspect
 import os
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from types import CodeType
 
@@ -27,6 +28,7 @@ from hypothesis import is_hypothesis_test, settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from blina.demo import seed_demo_clinic
 from blina.domain.body import BodyRules
 from blina.domain.regimens import Regimen
 from blina.knowledge import Knowledge, load_knowledge
@@ -248,6 +250,47 @@ def empty_database(engine: Engine) -> Engine:
             connection.execute(table.delete())
         connection.execute(AuditHead.__table__.insert().values(id=1, seq=0, last_hash="0" * 64))
     return engine
+
+
+DEMO_NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def demo_clinic_in(
+    tmp_path_factory: pytest.TempPathFactory, knowledge: Knowledge
+) -> Iterator[Callable[[Engine], Engine]]:
+    """Puts the demo clinic, seeded at ``DEMO_NOW``, in a database, in place of its rows.
+
+    Seeding costs about 1.3 s, and some forty test modules start from the demo clinic. On
+    SQLite it is seeded once a test process, into a file of its own, and copied page by page
+    into the database that asks (SQLite's backup API: milliseconds; the copy also bumps the
+    schema cookie, so the engine's other connections read the schema again). PostgreSQL is
+    emptied and seeded each time."""
+    templates: list[sqlite3.Connection] = []
+
+    def put(engine: Engine) -> Engine:
+        if engine.dialect.name != "sqlite":
+            seed_demo_clinic(
+                make_session_factory(empty_database(engine)), now=DEMO_NOW, knowledge=knowledge
+            )
+            return engine
+        if not templates:
+            path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+            seeded = make_engine(f"sqlite+pysqlite:///{path}")
+            migrate.upgrade(seeded)
+            seed_demo_clinic(make_session_factory(seeded), now=DEMO_NOW, knowledge=knowledge)
+            seeded.dispose()
+            templates.append(sqlite3.connect(path))
+        raw = engine.raw_connection()
+        try:
+            templates[0].backup(raw.driver_connection)  # type: ignore[arg-type]
+        finally:
+            raw.close()
+        return engine
+
+    yield put
+    for template in templates:
+        template.close()
 
 
 @pytest.fixture

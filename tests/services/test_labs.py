@@ -2,15 +2,15 @@
 unit, the same value in the canonical unit, the grade of the converted value; a value
 with no unit is in the term's canonical unit, as before."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from blina.demo import seed_demo_clinic
 from blina.domain.errors import InvalidInput
 from blina.knowledge import Knowledge
 from blina.services.accounts import to_actor
@@ -31,8 +31,10 @@ class Ward:
 
 
 @pytest.fixture
-def ward(sessions: sessionmaker[Session], knowledge: Knowledge) -> Ward:
-    seed_demo_clinic(sessions, now=NOW, knowledge=knowledge)
+def ward(
+    sessions: sessionmaker[Session], engine: Engine, demo_clinic_in: Callable[[Engine], Engine]
+) -> Ward:
+    demo_clinic_in(engine)
     with read_only(sessions) as session:
         nurse = session.execute(select(User).where(User.username == "nurse.kim")).scalar_one()
         course = session.execute(

@@ -1,12 +1,12 @@
 """A patient's courses and audit trail, read through the services on the demo clinic."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from blina.demo import seed_demo_clinic
 from blina.knowledge import Knowledge
 from blina.services.actors import Actor, Role
 from blina.services.audit_reading import events_for_patient
@@ -19,9 +19,11 @@ NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def demo(sessions: sessionmaker[Session], knowledge: Knowledge) -> dict[str, int]:
+def demo(
+    sessions: sessionmaker[Session], engine: Engine, demo_clinic_in: Callable[[Engine], Engine]
+) -> dict[str, int]:
     """The demo clinic; patient code -> id."""
-    seed_demo_clinic(sessions, now=NOW, knowledge=knowledge)
+    demo_clinic_in(engine)
     with read_only(sessions) as session:
         return dict(session.execute(select(Patient.code, Patient.id)).all())
 

@@ -2,7 +2,6 @@
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pytest
 from fastapi import FastAPI
@@ -11,15 +10,15 @@ from sqlalchemy import Engine, select
 
 from blina.app import create_app
 from blina.config import Settings
-from blina.demo import DEMO_PASSWORD, seed_demo_clinic
+from blina.demo import DEMO_PASSWORD
 from blina.knowledge import Knowledge
 from blina.services.clock import FixedClock
 from blina.store.session import make_session_factory, read_only
 from blina.store.tables import Course, Patient
-from tests.conftest import empty_database
+from tests.conftest import DEMO_NOW
 from tests.web.soup import csrf_of, page
 
-NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
+NOW = DEMO_NOW
 
 
 @dataclass(frozen=True)
@@ -42,11 +41,14 @@ def sign_in(client: TestClient, username: str) -> TestClient:
 
 
 @pytest.fixture(scope="module")
-def clinic(migrated_engine: Engine, knowledge: Knowledge) -> Iterator[DemoClinic]:
+def clinic(
+    migrated_engine: Engine,
+    knowledge: Knowledge,
+    demo_clinic_in: Callable[[Engine], Engine],
+) -> Iterator[DemoClinic]:
     """The demo clinic at a fixed instant; one per test module and database engine."""
-    engine = empty_database(migrated_engine)
+    engine = demo_clinic_in(migrated_engine)
     sessions = make_session_factory(engine)
-    seed_demo_clinic(sessions, now=NOW, knowledge=knowledge)
     with read_only(sessions) as session:
         patients = dict(session.execute(select(Patient.code, Patient.id)).all())
         courses = dict(
