@@ -31,6 +31,7 @@ from blina.services.patients import create_patient
 from blina.services.pharmacy import prepare_course_bag, verify_bag
 from blina.services.therapy_courses import start_therapy_course
 from blina.store.tables import AuditEvent, Clinic
+from tests.factories import PASSWORD
 
 __all__ = [
     "NOW",
@@ -49,7 +50,6 @@ __all__ = [
 ]
 
 NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
-PASSWORD = "a long password"
 ZONE = "Europe/Paris"
 
 
