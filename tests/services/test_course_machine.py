@@ -65,7 +65,7 @@ from blina.domain.errors import BlinaError, InvalidInput
 from blina.domain.pharmacy.resolution import ResolvedLibrary
 from blina.domain.replanning.decisions import DecisionKind
 from blina.knowledge import Knowledge
-from blina.services import courses, pharmacy, premedication, reports, tasks
+from blina.services import courses, pharmacy, premedication, reports, tasks, treatments
 from blina.services.accounts import create_user, to_actor
 from blina.services.actors import Actor
 from blina.services.courses import CourseRequest, CourseView
@@ -549,7 +549,7 @@ class CourseMachine(RuleBasedStateMachine):
         if done.after is not None:
             assert done.after.phase is not CoursePhase.INTERRUPTED
 
-    @rule(who=WHO, how=st.sampled_from(["discontinue-event", *courses.END_OUTCOMES]))
+    @rule(who=WHO, how=st.sampled_from(["discontinue-event", *treatments.END_OUTCOMES]))
     def stop_course(self, who: str, how: str) -> None:
         """A discontinuation in the log, or the course ended as completed, discontinued
         (with a reason) or cancelled (entered in error). One rule for the four, so that

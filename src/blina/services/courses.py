@@ -43,11 +43,10 @@ from blina.services.actors import Actor, Role
 from blina.services.audit import append_audit
 from blina.services.errors import Conflict
 from blina.services.records import CourseRecord, PatientRecord, copy_of
-from blina.services.treatments import END_OUTCOMES, refuse_active_treatment
+from blina.services.treatments import end_reason, refuse_active_treatment
 from blina.store.tables import BagPreparation, Clinic, Course, CourseEvent, CourseTask, Patient
 
 __all__ = [
-    "END_OUTCOMES",
     "VERIFY_LEAD",
     "CourseRequest",
     "CourseView",
@@ -535,13 +534,7 @@ def end_course(
     discontinuation once the infusion has started) or ``cancelled`` as entered in error (a
     reason). Nothing is deleted; its bags not yet hung become do-not-hang."""
     require_role(actor, Role.PHYSICIAN, doing="end a course")
-    if outcome not in END_OUTCOMES:
-        raise InvalidInput("outcome", outcome, "one of " + ", ".join(END_OUTCOMES))
-    reason = reason.strip()
-    if outcome != "completed" and not reason:
-        raise InvalidInput("reason", "(empty)", f"a reason: a course is {outcome} with one")
-    if len(reason) > 2000:
-        raise InvalidInput("reason", f"{len(reason)} characters", "at most 2000 characters")
+    reason = end_reason(outcome, reason)
     course, patient = course_for(session, actor, course_id)
     _check_version(course, expected_version)
     if course.status != "active":

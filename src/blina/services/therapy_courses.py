@@ -45,12 +45,11 @@ from blina.services.errors import Conflict, NotFound
 from blina.services.records import PatientRecord, copy_of
 from blina.services.therapy_catalog import warnings_boxed_first
 from blina.services.therapy_planning import BLINATUMOMAB, plan_therapy, therapy_name
-from blina.services.treatments import END_OUTCOMES, refuse_active_treatment
+from blina.services.treatments import end_reason, refuse_active_treatment
 from blina.store.tables import Patient, TherapyCourse
 
 __all__ = [
     "CHANGEABLE",
-    "END_OUTCOMES",
     "TherapyCourseRecord",
     "TherapyCourseView",
     "TherapyNow",
@@ -67,7 +66,6 @@ __all__ = [
 
 # Every input but the therapy itself: another therapy is another course.
 CHANGEABLE = tuple(f.name for f in fields(TherapyInputs) if f.name != "therapy")
-_MAX_REASON = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,15 +288,7 @@ def end_therapy_course(
     """End an active therapy course (physician): ``completed``, ``discontinued`` (with a
     reason) or ``cancelled`` as entered in error (with a reason). Nothing is deleted."""
     require_role(actor, Role.PHYSICIAN, doing="end a therapy course")
-    if outcome not in END_OUTCOMES:
-        raise InvalidInput("outcome", outcome, "one of " + ", ".join(END_OUTCOMES))
-    reason = reason.strip()
-    if outcome != "completed" and not reason:
-        raise InvalidInput("reason", "(empty)", f"a reason: a course is {outcome} with one")
-    if len(reason) > _MAX_REASON:
-        raise InvalidInput(
-            "reason", f"{len(reason)} characters", f"at most {_MAX_REASON} characters"
-        )
+    reason = end_reason(outcome, reason)
     course, patient = _course_for(session, actor, therapy_course_id)
     _check_version(course, expected_version)
     if course.status != "active":

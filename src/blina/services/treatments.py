@@ -15,13 +15,15 @@ each kind at the same moment are taken one after the other.
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from blina.domain.errors import InvalidInput
 from blina.services.errors import Conflict
 from blina.store.tables import Course, Patient, TherapyCourse
 
-__all__ = ["END_OUTCOMES", "refuse_active_treatment"]
+__all__ = ["END_OUTCOMES", "END_REASON_MAX", "end_reason", "refuse_active_treatment"]
 
 # How a course of either kind ends (``courses.end_course``, ``therapy_courses.end_therapy_course``).
 END_OUTCOMES = ("completed", "discontinued", "cancelled")
+END_REASON_MAX = 2000  # characters
 
 _END_IT = "end it first (completed, discontinued with a reason, or cancelled as entered in error)"
 
@@ -47,3 +49,19 @@ def refuse_active_treatment(session: Session, patient: Patient) -> None:
             f"patient {patient.code} already has an active course of {therapy.therapy} "
             f"(therapy course {therapy.id}): {_END_IT}"
         )
+
+
+def end_reason(outcome: str, reason: str) -> str:
+    """The reason a course of either kind is ended with, trimmed: ``outcome`` one of
+    ``END_OUTCOMES``; a reason required unless it is ``completed``, at most
+    ``END_REASON_MAX`` characters."""
+    if outcome not in END_OUTCOMES:
+        raise InvalidInput("outcome", outcome, "one of " + ", ".join(END_OUTCOMES))
+    reason = reason.strip()
+    if outcome != "completed" and not reason:
+        raise InvalidInput("reason", "(empty)", f"a reason: a course is {outcome} with one")
+    if len(reason) > END_REASON_MAX:
+        raise InvalidInput(
+            "reason", f"{len(reason)} characters", f"at most {END_REASON_MAX} characters"
+        )
+    return reason

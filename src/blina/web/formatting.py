@@ -51,9 +51,9 @@ from blina.domain.replanning.decisions import CourseStatus, DecisionKind, Decisi
 from blina.domain.triage.rules import TriageLevel
 from blina.services.actors import Role
 from blina.services.alerts import OUTCOMES
-from blina.services.courses import END_OUTCOMES
 from blina.services.invitations import InvitationState
 from blina.services.tasks import TASK_KINDS, TASK_STATES
+from blina.services.treatments import END_OUTCOMES
 from blina.web.i18n import Gettext, gettext_for
 from blina.web.task_words import task_words
 

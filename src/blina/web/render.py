@@ -22,7 +22,7 @@ from blina.services.errors import NotAuthenticated
 from blina.services.login_limits import LoginLimits
 from blina.services.phones import PHONE_MAX, PHONE_MIN_DIGITS, dialable
 from blina.services.storage import Sessions, read_only
-from blina.services.treatments import END_OUTCOMES
+from blina.services.treatments import END_OUTCOMES, END_REASON_MAX
 from blina.web import sentences
 from blina.web.formatting import Formatter, install
 from blina.web.i18n import (
@@ -53,12 +53,14 @@ _ENV = sentences.install(
 )
 # A phone number's bounds (its inputs say them) and its tel: link.
 # day_label_parts: a therapy plan's day label read for _therapy_words.html's day_label
-# end_outcomes: how a course of either kind ends (_end_form.html's choices)
+# end_outcomes, end_reason_max: how a course of either kind ends (_end_form.html's choices)
+# and the longest reason it takes
 _ENV.globals.update(
     phone_max=PHONE_MAX,
     phone_min_digits=PHONE_MIN_DIGITS,
     day_label_parts=day_label_parts,
     end_outcomes=END_OUTCOMES,
+    end_reason_max=END_REASON_MAX,
 )
 _ENV.filters["tel"] = lambda phone: f"tel:{dialable(phone)}"
 
