@@ -9,16 +9,16 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
+from tests.clinic_factories import sign_in
 from tests.conftest import empty_database
 
 from blina.app import create_app
 from blina.config import Settings
 from blina.knowledge import Knowledge
-from blina.services.accounts import create_user, log_in, to_actor
+from blina.services.accounts import create_user, to_actor
 from blina.services.check_ins import WRITERS
 from blina.services.clock import FixedClock
 from blina.services.courses import CourseRequest, start_course
-from blina.services.login_limits import LoginLimits
 from blina.services.patients import create_patient
 from blina.store.session import make_session_factory, transaction
 from blina.store.tables import Clinic, User
@@ -157,18 +157,8 @@ def built_world(
         course_id = course.course.id
     settings = settings_for(engine)
     tokens = {}
-    limits = LoginLimits(settings)
     for who in PEOPLE:
-        outcome = log_in(
-            sessions,
-            limits=limits,
-            settings=settings,
-            now=now,
-            username=who,
-            password=PASSWORD,
-            kind="bearer",
-            source="test",
-        )
+        outcome = sign_in(sessions, who, password=PASSWORD, now=now, settings=settings)
         assert outcome.token is not None
         tokens[who] = outcome.token
     app = create_app(settings, clock=clock, knowledge=knowledge, check_in_writer=check_in_writer)

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from tests.clinic_factories import sign_in
 
 from blina.app import create_app
 from blina.config import Settings
 from blina.knowledge import Knowledge
-from blina.services.accounts import create_user, log_in
-from blina.services.login_limits import LoginLimits
+from blina.services.accounts import create_user
 from blina.store.session import make_session_factory, transaction
 from blina.store.tables import Clinic
 
@@ -84,18 +84,8 @@ def loop(engine: Engine, knowledge: Knowledge) -> Iterator[Loop]:
                 password=PASSWORD,
             )
     tokens = {}
-    limits = LoginLimits(settings)
     for name in STAFF:
-        outcome = log_in(
-            sessions,
-            limits=limits,
-            settings=settings,
-            now=now,
-            username=name,
-            password=PASSWORD,
-            kind="bearer",
-            source="test",
-        )
+        outcome = sign_in(sessions, name, password=PASSWORD, now=now, settings=settings)
         assert outcome.token is not None
         tokens[name] = outcome.token
     app = create_app(settings, clock=clock, knowledge=knowledge)

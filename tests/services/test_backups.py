@@ -18,7 +18,7 @@ from blina.app import create_app
 from blina.config import Settings
 from blina.knowledge import Knowledge
 from blina.services import backups
-from blina.services.accounts import create_user, log_in, to_actor
+from blina.services.accounts import create_user, to_actor
 from blina.services.audit_checks import verify_chain
 from blina.services.audit_key import audit_key_of, read_signed_head, use_audit_key
 from blina.services.backups import (
@@ -29,11 +29,11 @@ from blina.services.backups import (
     take_backup,
 )
 from blina.services.clock import FixedClock
-from blina.services.login_limits import LoginLimits
 from blina.services.patients import create_patient
 from blina.store import migrate
 from blina.store.session import make_engine, make_session_factory, read_only, transaction
 from blina.store.tables import Clinic, SymptomReport
+from tests.clinic_factories import sign_in
 from tests.conftest import empty_database
 
 PASSWORD = "correct horse battery"
@@ -116,19 +116,9 @@ def test_a_backup_taken_while_check_ins_are_written_restores_every_one_acknowled
     settings = settings_for(engine, tmp_path)
     people = families(engine, 12)
     sessions = use_audit_key(make_session_factory(engine), audit_key_of(settings))
-    limits = LoginLimits(settings)
     tokens = {}
     for patient_id, name in people:
-        outcome = log_in(
-            sessions,
-            limits=limits,
-            settings=settings,
-            now=NOW,
-            username=name,
-            password=PASSWORD,
-            kind="bearer",
-            source="test",
-        )
+        outcome = sign_in(sessions, name, password=PASSWORD, now=NOW, settings=settings)
         assert outcome.token is not None
         tokens[patient_id] = outcome.token
     app = create_app(settings, clock=FixedClock(NOW), knowledge=knowledge)

@@ -62,7 +62,7 @@ class Family:
 
 
 def _token(sessions: sessionmaker[Session], now: datetime, username: str) -> str:
-    outcome = sign_in(sessions, username, password=PASSWORD, now=now)
+    outcome = sign_in(sessions, username, now=now)
     assert outcome.token is not None
     return outcome.token
 

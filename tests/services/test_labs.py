@@ -4,7 +4,7 @@ with no unit is in the term's canonical unit, as before."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,8 +18,9 @@ from blina.services.actors import Actor
 from blina.services.labs import LabRequest, grade_lab, lab_units, record_lab_value
 from blina.store.session import read_only, transaction
 from blina.store.tables import AuditEvent, Course, Patient, ToxicityAssessment, User
+from tests.conftest import DEMO_NOW
 
-NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
+NOW = DEMO_NOW  # the demo clinic's instant
 TAKEN = NOW - timedelta(hours=2)
 
 

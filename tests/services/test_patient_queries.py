@@ -1,7 +1,6 @@
 """A patient's courses and audit trail, read through the services on the demo clinic."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, select
@@ -14,8 +13,9 @@ from blina.services.courses import list_courses
 from blina.services.errors import NotFound, PermissionDenied
 from blina.store.session import read_only
 from blina.store.tables import Patient, User
+from tests.conftest import DEMO_NOW
 
-NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
+NOW = DEMO_NOW  # the demo clinic's instant
 
 
 @pytest.fixture
