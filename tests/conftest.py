@@ -11,7 +11,7 @@ searches fewer hypothesis examples (the ``quick`` profile) unless ``HYPOTHESIS_P
 names one: a test that asks for more examples itself (``@settings(max_examples=...)``, up
 to the wide search the quick tier leaves out) searches the quick profile's number there,
 and its own in the full tier. Likewise a sweep through the database, a test of the
-services, the API or the pages parametrized into more than ten cases, runs ten of them
+services, the API or the pages parametrized into more than five cases, runs five of them
 spread over its cases in the quick tier, and every one in the full tier.
 """
 
@@ -59,8 +59,9 @@ SLOW_NAMES = {
 }
 # More examples than hypothesis's default (100) asked by the test itself: a wide search.
 WIDE_SEARCH = 100
-# The cases of a parametrized test the quick tier runs (the full tier runs every case).
-SWEEP = 10
+# The cases of a parametrized test the quick tier runs (the full tier runs every case):
+# the first, the last and three spread between them.
+SWEEP = 5
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -92,7 +93,7 @@ def _sample_sweeps(items: list[pytest.Item]) -> None:
     """Of a test through the database parametrized into more than ``SWEEP`` cases (every
     page as every role, every field of every therapy refused on the planner page, every
     endpoint as every role), the quick tier runs ``SWEEP`` cases spread from its first to
-    its last, as it searches ten hypothesis examples; the others are marked ``slow`` and
+    its last, as it searches a few hypothesis examples; the others are marked ``slow`` and
     the test command runs them all. A sweep of the domain or the knowledge (the golden
     rows, the triage vignettes) costs milliseconds a case and runs whole in both tiers."""
     cases: dict[tuple[object, ...], list[pytest.Item]] = {}
