@@ -58,6 +58,7 @@ __all__ = [
     "end_course",
     "events_of",
     "get_course",
+    "latest_views",
     "list_courses",
     "plan_for",
     "record_event",
@@ -275,10 +276,40 @@ def current_views(
     patient_ids: Collection[int],
 ) -> dict[int, CourseView]:
     """Each patient's course as their page shows it (``current_view``: the active one,
-    else the latest), for many patients at once: the courses with their patients, their
-    logs and their bags are read in one query each, however many patients (Clinic
-    today's alert cards). Patients the actor may not see, or without a course, are left
-    out."""
+    else the latest), for many patients at once (Clinic today's alert cards). Patients
+    the actor may not see, or without a course, are left out."""
+    views = _views_of_patients(session, actor, now, knowledge, patient_ids, active_first=True)
+    return {patient_id: view for patient_id, (view, _) in views.items()}
+
+
+def latest_views(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    knowledge: Knowledge,
+    patient_ids: Collection[int],
+) -> dict[int, tuple[CourseView, list[Event]]]:
+    """Each patient's latest course (``list_courses``'s last) with its log, oldest first,
+    for many patients at once (Clinic today's list of patients, where the log tells an
+    interrupted or discontinued course). Patients the actor may not see, or without a
+    course, are left out."""
+    return _views_of_patients(session, actor, now, knowledge, patient_ids, active_first=False)
+
+
+def _views_of_patients(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    knowledge: Knowledge,
+    patient_ids: Collection[int],
+    *,
+    active_first: bool,
+) -> dict[int, tuple[CourseView, list[Event]]]:
+    """One course of each patient, with its log: the latest, or with ``active_first`` an
+    active one before it. The courses with their patients, their logs and their bags are
+    read in one query each, however many patients: a page that lists patients costs the
+    same few queries for a clinic of hundreds as for one patient."""
     if not patient_ids:
         return {}
     # The clinic's row too: held here, the plans find its zone in the identity map.
@@ -296,8 +327,13 @@ def current_views(
     for course, patient, clinic in session.execute(query):
         clinics.add(clinic)
         kept = chosen.get(patient.id)
-        # by id, so the latest comes last; an active course stays the one shown
-        if kept is None or course.status == "active" or kept[0].status != "active":
+        # by id, so the latest comes last; with active_first an active course stays
+        if (
+            not active_first
+            or kept is None
+            or course.status == "active"
+            or kept[0].status != "active"
+        ):
             chosen[patient.id] = (course, patient)
     course_ids = [course.id for course, _ in chosen.values()]
     events = _events_of_courses(session, course_ids)
@@ -306,9 +342,8 @@ def current_views(
     for patient_id, (course, patient) in chosen.items():
         logged, hung = events.get(course.id, []), bags.get(course.id, [])
         plan, replanned = replanned_plan(session, knowledge, course, patient, logged, now, hung)
-        views[patient_id] = _with_state(
-            session, course, patient, plan, replanned, logged, now, hung
-        )
+        view = _with_state(session, course, patient, plan, replanned, logged, now, hung)
+        views[patient_id] = (view, logged)
     return views
 
 

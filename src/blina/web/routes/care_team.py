@@ -31,6 +31,7 @@ from blina.services import (
 )
 from blina.services.actors import Actor, Role
 from blina.services.errors import Conflict
+from blina.services.records import PatientRecord
 from blina.services.storage import MAX_RECORD_ID, RecordId, Session
 from blina.services.therapy_catalog import therapy_info
 from blina.web.alert_cards import AcknowledgeError, handled_rows, patient_cards
@@ -127,10 +128,7 @@ def _home_page(
         status=status,
         day=day,
         tasks=task_rows,
-        patients=[
-            (patient, _status_view(ctx, session, patient.id, day))
-            for patient in found[:PATIENTS_PER_PAGE]
-        ],
+        patients=_with_status(ctx, session, found[:PATIENTS_PER_PAGE], day),
         search=text,
         search_error=search_error,
         first_page=None if after is None else _here(ctx, after=None),
@@ -153,16 +151,29 @@ def _home_page(
     )
 
 
-def _status_view(ctx: Ctx, session: Session, patient_id: int, day: date) -> CourseStatusView | None:
-    """The patient's latest course as the list shows it (None: no course): an interrupted
-    or discontinued one shows that, not a cycle and day."""
-    views = course_views(ctx, session, patient_id)
-    if not views:
-        return None
-    latest = views[-1].course
-    return logged_course_status(
-        latest.id, latest.status, views[-1].plan, day, courses.events_of(session, latest.id)
+def _with_status(
+    ctx: Ctx, session: Session, patients: list[PatientRecord], day: date
+) -> list[tuple[PatientRecord, CourseStatusView | None]]:
+    """Each patient with their latest course as the list shows it (None: no course): an
+    interrupted or discontinued one shows that, not a cycle and day. The courses of the
+    whole page are read at once."""
+    latest = courses.latest_views(
+        session,
+        actor=ctx.signed_in(),
+        now=ctx.state.clock.now(),
+        knowledge=ctx.state.knowledge,
+        patient_ids=[patient.id for patient in patients],
     )
+    shown: list[tuple[PatientRecord, CourseStatusView | None]] = []
+    for patient in patients:
+        view, events = latest.get(patient.id, (None, []))
+        status = (
+            None
+            if view is None
+            else logged_course_status(view.course.id, view.course.status, view.plan, day, events)
+        )
+        shown.append((patient, status))
+    return shown
 
 
 def _record_id(given: str | None) -> int | None:
