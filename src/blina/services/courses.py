@@ -1,7 +1,7 @@
 """Courses: start, read (with the derived plan), change with optimistic concurrency,
 and keep the clinic's task index in step with the plan.
 
-About 830 lines because the task index is written in the same transaction as every change
+About 850 lines because the task index is written in the same transaction as every change
 of the course (the plan and the index may never disagree); it lives here rather than in
 ``tasks`` so that no other module can change a course without rewriting its index.
 """
