@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_in, one, page
 
 from blina.app import create_app
 from blina.config import Settings
@@ -113,7 +113,7 @@ def test_login_page_limited_answers_429_with_retry_after_and_the_message(
     client: Client,
 ) -> None:
     browser = client(login_failures_per_source=1)
-    token = csrf_of(page(browser.get("/login")))
+    token = csrf_in(browser.get("/login"))
     form = {"username": "nurse", "password": "nope", "csrf_token": token}
     wrong = browser.post("/login", data=form)
     refused = browser.post("/login", data={**form, "password": PASSWORD})

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_in, one, page
 from typer.testing import CliRunner, Result
 
 from blina.app import create_app
@@ -315,7 +315,7 @@ def _use(clinics: Clinics, url: str, password: str = NEW_PASSWORD) -> Any:
         return form
     return browser.post(
         path,
-        data={"csrf_token": csrf_of(page(form)), "password": password, "password_again": password},
+        data={"csrf_token": csrf_in(form), "password": password, "password_again": password},
     )
 
 

@@ -3,6 +3,7 @@
 from typing import Any
 
 from bs4 import BeautifulSoup, Tag
+from lxml import html
 
 
 def page(response: Any) -> BeautifulSoup:
@@ -23,6 +24,15 @@ def csrf_of(soup: BeautifulSoup) -> str:
     value = field.get("value")
     assert isinstance(value, str)
     return value
+
+
+def csrf_in(response: Any) -> str:
+    """The form token of a page fetched only to post its form: the token read from lxml's
+    tree, without BeautifulSoup building the whole page (about 13 ms a page, 30 ms the
+    family's check-in form). The first such field, as ``csrf_of`` finds it."""
+    found = html.fromstring(response.text).xpath('//input[@name="csrf_token"]/@value')
+    assert found, "the page has no form with a CSRF token"
+    return str(found[0])
 
 
 def one(soup: BeautifulSoup | Tag, selector: str) -> Tag:

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from blina.demo import DEMO_PASSWORD, DEMO_USERS
 from tests.web.conftest import DemoClinic
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_in, csrf_of, one, page
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -113,7 +113,7 @@ def test_a_reset_link_is_shown_once_and_its_page_sets_a_new_password_once(
     form = stranger.get(path)
     assert form.headers["referrer-policy"] == "no-referrer"
     assert form.headers["cache-control"] == "no-store"
-    token = csrf_of(page(form))
+    token = csrf_in(form)
     typo = stranger.post(
         path,
         data={"csrf_token": token, "password": NEW_PASSWORD, "password_again": "another one"},
@@ -137,7 +137,7 @@ def test_a_reset_link_is_shown_once_and_its_page_sets_a_new_password_once(
 
 def test_my_account_changes_my_password_and_signs_me_out_elsewhere(clinic: DemoClinic) -> None:
     here, elsewhere = clinic.browser("nurse.kim"), clinic.browser("nurse.kim")
-    token = csrf_of(page(here.get("/account")))
+    token = csrf_in(here.get("/account"))
 
     def change(current: str, new: str, again: str) -> object:
         fields = {"current_password": current, "new_password": new, "new_password_again": again}

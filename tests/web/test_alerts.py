@@ -17,7 +17,7 @@ from blina.store.session import read_only, transaction
 from blina.store.tables import Alert
 from blina.web.routes.care_team import HANDLED_PER_PAGE
 from tests.web.conftest import NOW, DemoClinic
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_in, csrf_of, one, page
 
 
 def _add_alert(clinic: DemoClinic, code: str, level: str, minutes_ago: int, step: int = 0) -> int:
@@ -81,7 +81,7 @@ def _acknowledge(
 ) -> tuple[int, BeautifulSoup]:
     """Acknowledges through the form on Clinic today; ``token``: the browser's form token,
     when a test acknowledges many alerts (the page need not be fetched for each)."""
-    token = csrf_of(page(browser.get("/"))) if token is None else token
+    token = csrf_in(browser.get("/")) if token is None else token
     response = browser.post(
         f"/alerts/{alert_id}/acknowledge",
         data={"csrf_token": token, "outcome": outcome, "note": note, "what_was_done": done},
@@ -199,7 +199,7 @@ def test_a_pharmacist_or_a_caregiver_may_not_acknowledge(
 ) -> None:
     alert_id = _add_alert(clinic, "P-001", "emergency", 1)
     browser = clinic.browser(who)
-    token = csrf_of(page(browser.get(home)))
+    token = csrf_in(browser.get(home))
     response = browser.post(
         f"/alerts/{alert_id}/acknowledge",
         data={"csrf_token": token, "outcome": "advice-given", "note": ""},
@@ -219,7 +219,7 @@ def test_acknowledging_needs_the_forms_csrf_token(clinic: DemoClinic, token: str
     nurse.get("/")
     data = {"outcome": "advice-given", "note": ""}
     if token == "another browser's":
-        data["csrf_token"] = csrf_of(page(clinic.browser("dr.lee").get("/")))
+        data["csrf_token"] = csrf_in(clinic.browser("dr.lee").get("/"))
     elif token is not None:
         data["csrf_token"] = token
     response = nurse.post(f"/alerts/{alert_id}/acknowledge", data=data, follow_redirects=False)
@@ -432,7 +432,7 @@ def test_the_acknowledged_list_says_who_when_and_what_was_done_each_once_across_
 ) -> None:
     _close_open_alerts(clinic, "P-003")
     nurse = clinic.browser("nurse.kim")
-    token = csrf_of(page(nurse.get("/")))
+    token = csrf_in(nurse.get("/"))
     taken = []
     for i in range(HANDLED_PER_PAGE * 2 + 3):
         alert_id = _add_alert(clinic, "P-003", "call-now", 30)

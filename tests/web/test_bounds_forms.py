@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from blina.demo import DEMO_PASSWORD
 from tests.web.conftest import DemoClinic
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_in, csrf_of, one, page
 
 # What a hostile or confused sender types where a number or a date belongs.
 _ODD = [
@@ -78,7 +78,7 @@ def _never_5xx(
 
 
 def _poster(browser: TestClient, form_page: str, path: str, base: dict[str, str]) -> Any:
-    csrf = csrf_of(page(browser.get(form_page)))
+    csrf = csrf_in(browser.get(form_page))
 
     def send(values: dict[str, str]) -> Any:
         data = {**base, **values, "csrf_token": csrf}
@@ -190,7 +190,7 @@ def test_the_sign_in_form_never_answers_5xx(clinic: DemoClinic) -> None:
 def _check_in(clinic: DemoClinic, data: dict[str, str]) -> Any:
     patient = clinic.patients["P-001"]
     browser = clinic.browser("alex")
-    csrf = csrf_of(page(browser.get(f"/patients/{patient}/check-in")))
+    csrf = csrf_in(browser.get(f"/patients/{patient}/check-in"))
     return browser.post(
         f"/patients/{patient}/check-in", data={**data, "csrf_token": csrf}, follow_redirects=False
     )
@@ -225,7 +225,7 @@ def test_a_check_in_note_with_a_nul_is_refused(clinic: DemoClinic) -> None:
 
 def test_a_nul_in_the_username_is_refused_before_signing_in(clinic: DemoClinic) -> None:
     browser = clinic.browser(None)
-    csrf = csrf_of(page(browser.get("/login")))
+    csrf = csrf_in(browser.get("/login"))
     response = browser.post(
         "/login",
         data={"username": "dr.lee\x00", "password": DEMO_PASSWORD, "csrf_token": csrf},
@@ -242,7 +242,7 @@ def test_a_course_start_outside_the_window_is_a_form_error(
 ) -> None:
     patient = clinic.patients["P-002"]
     browser = clinic.browser("dr.lee")
-    csrf = csrf_of(page(browser.get(f"/patients/{patient}/courses/new")))
+    csrf = csrf_in(browser.get(f"/patients/{patient}/courses/new"))
     data = {
         "indication": "relapsed-refractory",
         "start": start,

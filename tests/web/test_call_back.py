@@ -21,7 +21,7 @@ from blina.demo import DEMO_PATIENTS, DEMO_USER_PHONES
 from blina.store.session import read_only, transaction
 from blina.store.tables import Alert, Patient, User
 from tests.web.conftest import NOW, DemoClinic
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_in, csrf_of, one, page
 
 DEMO_PHONES = {demo.code: demo.phone for demo in DEMO_PATIENTS}
 REFUSED = ["12345", "call me", "+1 555 0111 ext 2", "1" * 33]
@@ -29,7 +29,7 @@ REFUSED_IDS = ["five-digits", "words", "extension", "too-long"]
 
 
 def _post(browser: TestClient, form_page: str, path: str, **fields: str) -> object:
-    token = csrf_of(page(browser.get(form_page)))
+    token = csrf_in(browser.get(form_page))
     return browser.post(path, data={"csrf_token": token, **fields}, follow_redirects=False)
 
 
@@ -341,7 +341,7 @@ def test_an_invited_caregiver_gives_their_number_with_their_password(clinic: Dem
     url = one(page(issued), "[data-invitation-url]")["data-invitation-url"]
     path = urlsplit(str(url)).path
     invitee = clinic.browser(None)
-    token = csrf_of(page(invitee.get(path)))
+    token = csrf_in(invitee.get(path))
     chosen = "a password of my own"
 
     refused = invitee.post(

@@ -8,18 +8,18 @@ from urllib.parse import urlsplit
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import DemoClinic
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_in, one, page
 
 CHOSEN = "a password of my own"
 
 
 def _post(browser: TestClient, form_page: str, path: str, **fields: str) -> object:
-    token = csrf_of(page(browser.get(form_page)))
+    token = csrf_in(browser.get(form_page))
     return browser.post(path, data={"csrf_token": token, **fields}, follow_redirects=False)
 
 
 def _sign_in(browser: TestClient, username: str, password: str) -> int:
-    token = csrf_of(page(browser.get("/login")))
+    token = csrf_in(browser.get("/login"))
     answer = browser.post(
         "/login",
         data={"username": username, "password": password, "csrf_token": token},
@@ -133,7 +133,7 @@ def test_an_invited_caregiver_sets_a_password_and_sees_that_patient_s_today_page
     assert opened.headers["referrer-policy"] == "no-referrer"
     assert opened.headers["cache-control"] == "no-store"
     assert one(page(opened), "[data-invitation-for]")["data-invitation-for"] == "web.caregiver"
-    token = csrf_of(page(opened))
+    token = csrf_in(opened)
 
     typo = invitee.post(
         path, data={"csrf_token": token, "password": CHOSEN, "password_again": "something else"}
@@ -165,7 +165,7 @@ def test_a_used_revoked_or_unknown_invitation_gets_one_answer(clinic: DemoClinic
     used = _invitation_path(_invite(physician, patient, "web.used", role="patient"))
     revoked = _invitation_path(_invite(physician, patient, "web.revoked"))
     stranger = clinic.browser(None)
-    token = csrf_of(page(stranger.get(used)))
+    token = csrf_in(stranger.get(used))
     stranger.post(used, data={"csrf_token": token, "password": CHOSEN, "password_again": CHOSEN})
     invitation = one(
         page(physician.get(f"/patients/{patient}/family")), 'tr[data-username="web.revoked"]'
@@ -216,7 +216,7 @@ def test_a_caregiver_or_a_pharmacist_cannot_invite(clinic: DemoClinic) -> None:
 
     for browser in (caregiver, pharmacist):
         assert browser.get(f"/patients/{patient}/family").status_code == 403
-        token = csrf_of(page(browser.get("/account")))
+        token = csrf_in(browser.get("/account"))
         refused = browser.post(
             f"/patients/{patient}/family/invitations",
             data={
@@ -273,7 +273,7 @@ def test_the_admin_creates_a_user_who_sets_their_own_password(clinic: DemoClinic
     newcomer = clinic.browser(None)
     assert _sign_in(newcomer, "web.nurse", "!no-password") == 401
     path = urlsplit(url).path
-    token = csrf_of(page(newcomer.get(path)))
+    token = csrf_in(newcomer.get(path))
     newcomer.post(path, data={"csrf_token": token, "password": CHOSEN, "password_again": CHOSEN})
     assert _sign_in(newcomer, "web.nurse", CHOSEN) == 303
 
@@ -313,7 +313,7 @@ def test_only_the_admin_creates_users(clinic: DemoClinic) -> None:
     for who in ("nurse.kim", "dr.lee", "alex.partner"):
         browser = clinic.browser(who)
         assert browser.get("/clinic/users/new").status_code == 403
-        token = csrf_of(page(browser.get("/account")))
+        token = csrf_in(browser.get("/account"))
         refused = browser.post(
             "/clinic/users",
             data={

@@ -37,7 +37,7 @@ from blina.store.tables import (
     User,
 )
 from tests.web.conftest import NOW, DemoClinic
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_in, csrf_of, one, page
 
 STAFF = ("admin", "dr.lee", "nurse.kim", "pharm.ana")
 FAMILY = ("alex", "alex.partner")  # tied to P-001
@@ -483,7 +483,7 @@ def test_a_feed_of_another_clinic_answers_its_own_patient_only(
 )
 def test_no_feed_for_a_patient_out_of_reach(clinic: DemoClinic, who: str, code: str) -> None:
     browser = clinic.browser(who)
-    token = csrf_of(page(browser.get("/login", follow_redirects=True)))
+    token = csrf_in(browser.get("/login", follow_redirects=True))
     response = browser.post(
         f"/patients/{clinic.patients[code]}/calendar-feeds", data={"csrf_token": token}
     )
@@ -494,7 +494,7 @@ def test_no_revoking_another_clinics_feed(clinic: DemoClinic, other: Other) -> N
     feed_id = _feed(clinic, other.feed_token).id
     for who in ("admin", "alex"):
         browser = clinic.browser(who)
-        token = csrf_of(page(browser.get("/patients/{}/calendar".format(clinic.patients["P-001"]))))
+        token = csrf_in(browser.get("/patients/{}/calendar".format(clinic.patients["P-001"])))
         response = browser.post(f"/calendar-feeds/{feed_id}/revoke", data={"csrf_token": token})
         assert _status(response) == (404, "error")
     assert _feed(clinic, other.feed_token).revoked_at is None

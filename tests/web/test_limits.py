@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from blina.app import create_app
 from blina.config import Settings
 from tests.web.conftest import DemoClinic, sign_in
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_in, csrf_of, one, page
 
 PUBLIC = "https://blina.example.org/care"
 
@@ -30,7 +30,7 @@ def test_form_past_its_limit_answers_a_413_page(
 ) -> None:
     browser = clinic.browser("alex.partner")
     path = f"/patients/{clinic.patients['P-001']}/check-in"
-    token = csrf_of(page(browser.get(path)))
+    token = csrf_in(browser.get(path))
     limit = Settings().max_form_body_bytes
 
     response = browser.post(

@@ -26,7 +26,7 @@ from blina.store.session import read_only, transaction
 from blina.store.tables import AuditEvent, Clinic, ToxicityAssessment, User
 from blina.web.charts import HEIGHT, WIDTH
 from tests.web.conftest import NOW, DemoClinic
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_in, csrf_of, one, page
 
 CRS_GRADE_3 = {
     "scale": "crs",
@@ -354,7 +354,7 @@ def test_staff_of_another_clinic_see_and_record_nothing(
     fields, _ = _alt_grade_2(knowledge)
     assert browser.get(f"/courses/{course}/labs/grade", params=fields).status_code == 404
     before = _stored(clinic)
-    token = csrf_of(page(browser.get("/")))
+    token = csrf_in(browser.get("/"))
     response = browser.post(f"/courses/{course}/labs", data={**fields, "csrf_token": token})
     assert response.status_code == 404
     assert _stored(clinic)[0] == before[0]

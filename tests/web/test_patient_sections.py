@@ -23,7 +23,7 @@ from blina.web.form_errors import FORMS, plain_words, premedication_suffix
 from blina.web.i18n import gettext_for
 from blina.web.viewmodels import today_mark
 from tests.web.conftest import NOW, DemoClinic
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_in, csrf_of, one, page
 
 ALL_PARTS = ["now", "plan", "bags", "toxicity", "labs", "check-ins", "log"]
 TODAY = NOW.astimezone(DEMO_ZONE).date()
@@ -348,7 +348,7 @@ def test_a_course_start_out_of_range_is_summarised_at_the_top_of_the_form(
 ) -> None:
     patient = clinic.patients["P-004"]
     browser = clinic.browser("dr.lee")
-    csrf = csrf_of(page(browser.get(f"/patients/{patient}/courses/new")))
+    csrf = csrf_in(browser.get(f"/patients/{patient}/courses/new"))
     data = {
         "indication": "relapsed-refractory",
         "start": "9999-12-31",
@@ -471,7 +471,7 @@ def test_a_bag_refused_on_its_row_is_summarised_at_the_top_of_its_actions(
     ben = clinic.browser("pharm.ben")
     verified = ben.post(
         f"/bags/{bag}/verify",
-        data={"csrf_token": csrf_of(page(ben.get(f"/patients/{restarted}")))},
+        data={"csrf_token": csrf_in(ben.get(f"/patients/{restarted}"))},
         follow_redirects=False,
     )
     assert verified.status_code == 303

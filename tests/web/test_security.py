@@ -7,7 +7,7 @@ from blina.app import create_app
 from blina.config import Settings
 from blina.demo import DEMO_PASSWORD
 from tests.web.conftest import DemoClinic
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_in, one, page
 
 
 def _posts(clinic: DemoClinic) -> list[tuple[str, str]]:
@@ -50,7 +50,7 @@ def test_every_form_refuses_a_post_without_its_token(clinic: DemoClinic, index: 
 def test_a_token_from_another_browser_is_refused(clinic: DemoClinic) -> None:
     mine, theirs = clinic.browser("alex.partner"), clinic.browser("alex")
     patient = clinic.patients["P-001"]
-    their_token = csrf_of(page(theirs.get(f"/patients/{patient}/check-in")))
+    their_token = csrf_in(theirs.get(f"/patients/{patient}/check-in"))
     response = mine.post(
         f"/patients/{patient}/check-in", data={"csrf_token": their_token, "temperature": "37"}
     )
@@ -87,7 +87,7 @@ def test_session_cookie_flags(clinic: DemoClinic, secure: bool) -> None:
     app = create_app(settings, clock=state.clock, knowledge=state.knowledge)
     # A Secure cookie comes back only over https.
     with TestClient(app, base_url="https://testserver") as browser:
-        token = csrf_of(page(browser.get("/login")))
+        token = csrf_in(browser.get("/login"))
         response = browser.post(
             "/login",
             data={"username": "nurse.kim", "password": DEMO_PASSWORD, "csrf_token": token},
@@ -102,7 +102,7 @@ def test_session_cookie_flags(clinic: DemoClinic, secure: bool) -> None:
 
 def test_log_out_ends_the_session(clinic: DemoClinic) -> None:
     browser = clinic.browser("nurse.kim")
-    token = csrf_of(page(browser.get("/")))
+    token = csrf_in(browser.get("/"))
     browser.post("/logout", data={"csrf_token": token}, follow_redirects=False)
     response = browser.get("/", follow_redirects=False)
     assert response.status_code == 303
@@ -112,7 +112,7 @@ def test_log_out_ends_the_session(clinic: DemoClinic) -> None:
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil"])
 def test_login_never_redirects_off_site(clinic: DemoClinic, target: str) -> None:
     browser = clinic.browser(None)
-    token = csrf_of(page(browser.get("/login")))
+    token = csrf_in(browser.get("/login"))
     response = browser.post(
         "/login",
         data={
@@ -128,7 +128,7 @@ def test_login_never_redirects_off_site(clinic: DemoClinic, target: str) -> None
 
 def test_wrong_password_reshows_the_form_with_the_message(clinic: DemoClinic) -> None:
     browser = clinic.browser(None)
-    token = csrf_of(page(browser.get("/login")))
+    token = csrf_in(browser.get("/login"))
     response = browser.post(
         "/login", data={"username": "nurse.kim", "password": "nope", "csrf_token": token}
     )

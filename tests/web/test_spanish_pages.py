@@ -41,7 +41,7 @@ from bs4 import BeautifulSoup
 from blina.demo import DEMO_PATIENTS, DEMO_THERAPY_PATIENTS, DEMO_USERS
 from blina.web.i18n import LANG_COOKIE, LOCALE_DIR
 from tests.web.conftest import DemoClinic
-from tests.web.soup import csrf_of, page
+from tests.web.soup import csrf_in, csrf_of, page
 from tests.web.test_therapy_planner import FORMS
 
 # msgids the Spanish text may contain for another reason
@@ -269,7 +269,7 @@ def _gradings_and_labs(clinic: DemoClinic) -> None:
     lee = clinic.browser("dr.lee")
     patient = f"/patients/{clinic.patients['P-001']}"
     course = clinic.courses["P-001"]
-    token = csrf_of(page(lee.get(patient)))
+    token = csrf_in(lee.get(patient))
     sampled = {"taken_at": "2026-12-10T08:00"}
     forms = [
         (
@@ -309,7 +309,7 @@ def _check_in(clinic: DemoClinic, who: str, data: dict[str, str | list[str]]) ->
     browser = clinic.browser(who)
     browser.cookies.set(LANG_COOKIE, "es")
     path = f"/patients/{clinic.patients['P-001']}/check-in"
-    token = csrf_of(page(browser.get(path)))
+    token = csrf_in(browser.get(path))
     answer = browser.post(path, data={"csrf_token": token, **data})
     assert answer.status_code == 200, answer.text[:500]
     return answer.text

@@ -31,7 +31,7 @@ from blina.web.family_views import therapy_signs
 from blina.web.i18n import LANG_COOKIE
 from blina.web.therapy_family import therapy_calendar_rows, word_keys
 from tests.web.conftest import NOW, DemoClinic
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_in, one, page
 
 TODAY = NOW.astimezone(DEMO_ZONE).date()
 
@@ -209,7 +209,7 @@ def test_the_ics_and_the_feed_hold_one_event_per_planned_day(
     download = browser.get(f"{path}.ics")
     made = browser.post(
         f"/patients/{under_way.patient}/calendar-feeds",
-        data={"label": "phone", "csrf_token": csrf_of(page(browser.get(path)))},
+        data={"label": "phone", "csrf_token": csrf_in(browser.get(path))},
     )
     url = str(one(page(made), "[data-feed-url]")["data-feed-url"])
     feed = clinic.browser(None).get("/calendar/" + url.rsplit("/calendar/", 1)[1])
@@ -336,7 +336,7 @@ def test_a_car_t_family_s_check_in_is_triaged_with_its_therapy(clinic: DemoClini
     robin = clinic.patients["P-005"]
     browser = clinic.browser("robin.partner")
     path = f"/patients/{robin}/check-in"
-    token = csrf_of(page(browser.get(path)))
+    token = csrf_in(browser.get(path))
 
     answer = page(browser.post(path, data={"csrf_token": token, "symptom": ["trouble-writing"]}))
 
@@ -371,7 +371,7 @@ def test_a_car_t_patient_s_alert_card_says_the_therapy_and_its_day(
     path = f"/patients/{under_way.patient}/check-in"
     sent = browser.post(
         path,
-        data={"csrf_token": csrf_of(page(browser.get(path))), "symptom": ["trouble-writing"]},
+        data={"csrf_token": csrf_in(browser.get(path)), "symptom": ["trouble-writing"]},
     )
     assert one(page(sent), "section.triage")["data-level"] == "call-now"
 

@@ -23,7 +23,7 @@ from blina.web.deps import PageDep, WriteDep
 from blina.web.render import render
 from blina.web.routes import WebRoute
 from blina.web.routes._common import submit
-from tests.web.soup import csrf_of, one, page
+from tests.web.soup import csrf_in, one, page
 
 NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
 
@@ -73,7 +73,7 @@ def browser(engine: Engine, knowledge: Knowledge) -> Iterator[TestClient]:
 
 
 def _post(browser: TestClient, path: str) -> httpx2.Response:
-    token = csrf_of(page(browser.get("/login")))
+    token = csrf_in(browser.get("/login"))
     return browser.post(path, data={"csrf_token": token}, follow_redirects=False)
 
 
