@@ -113,9 +113,11 @@ def sign_in(
     now: datetime = NOW,
     settings: Settings | None = None,
     kind: str = "bearer",
+    source: str = "192.0.2.1",
 ) -> LoginOutcome:
     """A sign-in through the accounts service, as the API's would be (default settings
-    unless ``settings``): a token and who it signs in, or the refusal."""
+    unless ``settings``) from the address ``source``: a token and who it signs in, or the
+    refusal."""
     settings = Settings() if settings is None else settings
     return log_in(
         sessions,
@@ -125,7 +127,7 @@ def sign_in(
         username=username,
         password=password,
         kind=kind,
-        source="192.0.2.1",
+        source=source,
     )
 
 

@@ -12,10 +12,11 @@ from blina.app import create_app
 from blina.config import Settings
 from blina.demo import DEMO_PASSWORD
 from blina.knowledge import Knowledge
-from blina.services.accounts import SESSION_COOKIE, log_in
+from blina.services.accounts import SESSION_COOKIE
 from blina.services.clock import FixedClock
 from blina.store.session import make_session_factory, read_only
 from blina.store.tables import Course, Patient
+from tests import clinic_factories as factories
 from tests.conftest import DEMO_NOW
 
 NOW = DEMO_NOW
@@ -35,13 +36,12 @@ def sign_in(client: TestClient, username: str) -> TestClient:
     client's address. The form itself is tested in test_account_pages; signing in through
     it for every test cost the quick tier about 1,200 requests and 600 parsed pages."""
     state = client.app.state.blina  # type: ignore[attr-defined]
-    outcome = log_in(
+    outcome = factories.sign_in(
         state.sessions,
-        limits=state.logins,
-        settings=state.settings,
-        now=state.clock.now(),
-        username=username,
+        username,
         password=DEMO_PASSWORD,
+        now=state.clock.now(),
+        settings=state.settings,
         kind="session",
         source="testclient",
     )
